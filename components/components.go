@@ -1,0 +1,64 @@
+// Package components is the one list of what the otelcol-logx distribution
+// contains. Factories() serves in-process collectors (tests, tools), and
+// cmd/genbuilder writes builder-config.yaml for OCB from the same list, so
+// the two can never disagree. Adding a component means adding one line below.
+package components // import "github.com/otelcol-logx/otelcol-logx/components"
+
+import (
+	"github.com/open-telemetry/opentelemetry-collector-contrib/extension/healthcheckextension"
+	"github.com/open-telemetry/opentelemetry-collector-contrib/extension/pprofextension"
+	"github.com/open-telemetry/opentelemetry-collector-contrib/extension/storage/filestorage"
+	"go.opentelemetry.io/collector/confmap"
+	"go.opentelemetry.io/collector/confmap/provider/envprovider"
+	"go.opentelemetry.io/collector/confmap/provider/fileprovider"
+	"go.opentelemetry.io/collector/confmap/provider/httpprovider"
+	"go.opentelemetry.io/collector/confmap/provider/httpsprovider"
+	"go.opentelemetry.io/collector/confmap/provider/yamlprovider"
+	"go.opentelemetry.io/collector/exporter/debugexporter"
+	"go.opentelemetry.io/collector/exporter/nopexporter"
+	"go.opentelemetry.io/collector/exporter/otlpexporter"
+	"go.opentelemetry.io/collector/exporter/otlphttpexporter"
+	"go.opentelemetry.io/collector/extension/zpagesextension"
+	"go.opentelemetry.io/collector/processor/batchprocessor"
+	"go.opentelemetry.io/collector/processor/memorylimiterprocessor"
+	"go.opentelemetry.io/collector/receiver/otlpreceiver"
+	"go.opentelemetry.io/collector/service/telemetry/otelconftelemetry"
+)
+
+// The lists hold constructors, not factories: the generator derives each
+// component's Go import path from its constructor's symbol name.
+
+var receivers = []func() receiverFactory{
+	otlpreceiver.NewFactory,
+}
+
+var processors = []func() processorFactory{
+	batchprocessor.NewFactory,
+	memorylimiterprocessor.NewFactory,
+}
+
+var exporters = []func() exporterFactory{
+	otlpexporter.NewFactory,
+	otlphttpexporter.NewFactory,
+	debugexporter.NewFactory,
+	nopexporter.NewFactory,
+}
+
+var extensions = []func() extensionFactory{
+	zpagesextension.NewFactory,
+	healthcheckextension.NewFactory,
+	pprofextension.NewFactory,
+	filestorage.NewFactory,
+}
+
+// telemetry provides the collector's own logs and metrics.
+var telemetry = otelconftelemetry.NewFactory
+
+// providers resolve config URIs: ${env:...}, file:, yaml:, http(s):.
+var providers = []func() confmap.ProviderFactory{
+	envprovider.NewFactory,
+	fileprovider.NewFactory,
+	httpprovider.NewFactory,
+	httpsprovider.NewFactory,
+	yamlprovider.NewFactory,
+}
