@@ -48,7 +48,11 @@ run: build
 	$(OTELCOL) --config configs/default.yaml
 
 ## test: unit and end-to-end tests with -race, then validate every config
-test: unit-test validate-configs
+test: deps unit-test validate-configs
+
+## deps: Debian packages the tests need (syslog-ng, systemd-journal-remote, zstd, ...)
+deps:
+	bash scripts/deps.sh
 
 unit-test:
 	$(GO) test $(GOTEST_FLAGS) ./...
