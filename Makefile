@@ -15,7 +15,7 @@ CONFIGS     := $(wildcard configs/*.yaml)
 export LOGX_STATE_DIR ?= $(CURDIR)/.state
 GOTEST_FLAGS ?= -race -timeout 20m
 
-.PHONY: all build build-pgo run test unit-test validate-configs bench lint fmt builder-config deps clean
+.PHONY: all build build-pgo run test unit-test validate-configs dist-test deps bench lint fmt builder-config deps clean
 
 all: build
 
@@ -48,7 +48,7 @@ run: build
 	$(OTELCOL) --config configs/default.yaml
 
 ## test: unit and end-to-end tests with -race, then validate every config
-test: deps unit-test validate-configs
+test: deps unit-test validate-configs dist-test
 
 ## deps: Debian packages the tests need (syslog-ng, systemd-journal-remote, zstd, ...)
 deps:
@@ -63,6 +63,10 @@ validate-configs: build
 		echo "validate $$f"; \
 		$(OTELCOL) validate --config $$f || exit 1; \
 	done
+
+## dist-test: the built binary lists every component of components/
+dist-test: build
+	LOGX_BIN=$(OTELCOL) $(GO) test -tags dist -run TestBinaryListsEveryComponent -count=1 ./components/
 
 ## bench: Go benchmarks (ns/op and allocs/op)
 bench:
