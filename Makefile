@@ -8,14 +8,18 @@ BUILD       := $(CURDIR)/_build
 OTELCOL     := $(BUILD)/otelcol-logx
 OCB_VERSION := v0.162.0
 STATICCHECK_VERSION := v0.7.0
+NFPM_VERSION := v2.43.0
 OCB         := $(BIN)/builder-$(OCB_VERSION)
 STATICCHECK := $(BIN)/staticcheck-$(STATICCHECK_VERSION)
+NFPM        := $(BIN)/nfpm-$(NFPM_VERSION)
+# The Debian version of components.Version: 0.1.0-dev -> 0.1.0~dev.
+DEB_VERSION  = $(shell sed -n 's/^\tVersion *= "\(.*\)"/\1/p' components/builderconfig.go | tr - '~')-1
 CONFIGS     := $(wildcard configs/*.yaml)
 # The state directory of configs/default.yaml (sockets, FIFOs, queues).
 export LOGX_STATE_DIR ?= $(CURDIR)/.state
 GOTEST_FLAGS ?= -race -timeout 20m
 
-.PHONY: all build build-pgo run test unit-test validate-configs dist-test deps bench lint fmt builder-config deps clean
+.PHONY: all build build-pgo run test unit-test validate-configs dist-test deps package package-test bench lint fmt builder-config deps clean
 
 all: build
 
@@ -23,6 +27,11 @@ $(OCB):
 	@mkdir -p $(BIN)
 	GOBIN=$(BIN) $(GO) install go.opentelemetry.io/collector/cmd/builder@$(OCB_VERSION)
 	mv $(BIN)/builder $@
+
+$(NFPM):
+	@mkdir -p $(BIN)
+	GOBIN=$(BIN) $(GO) install github.com/goreleaser/nfpm/v2/cmd/nfpm@$(NFPM_VERSION)
+	mv $(BIN)/nfpm $@
 
 $(STATICCHECK):
 	@mkdir -p $(BIN)
@@ -48,7 +57,7 @@ run: build
 	$(OTELCOL) --config configs/default.yaml
 
 ## test: unit and end-to-end tests with -race, then validate every config
-test: deps unit-test validate-configs dist-test
+test: deps unit-test validate-configs dist-test package-test
 
 ## deps: Debian packages the tests need (syslog-ng, systemd-journal-remote, zstd, ...)
 deps:
@@ -67,6 +76,18 @@ validate-configs: build
 ## dist-test: the built binary lists every component of components/
 dist-test: build
 	LOGX_BIN=$(OTELCOL) $(GO) test -tags dist -run TestBinaryListsEveryComponent -count=1 ./components/
+
+## package: the .deb (binary, systemd units, default config, system user)
+package: build $(NFPM)
+	@mkdir -p $(BUILD)/package
+	gzip -9n < distribution/package/changelog > $(BUILD)/package/changelog.Debian.gz
+	gzip -9n < README.md > $(BUILD)/package/README.md.gz
+	rm -f $(BUILD)/otelcol-logx_*.deb
+	LOGX_DEB_VERSION=$(DEB_VERSION) $(NFPM) package --config distribution/package/nfpm.yaml --packager deb --target $(BUILD)/
+
+## package-test: install the .deb with dpkg, verify units, run it, lintian, remove, purge
+package-test: package
+	bash distribution/package/test.sh
 
 ## bench: Go benchmarks (ns/op and allocs/op)
 bench:

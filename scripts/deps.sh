@@ -8,9 +8,13 @@ pkgs=(
   systemd                 # journalctl, systemd-analyze
   zstd                    # zstdcat reads the logfile exporter's rotated files
   gzip
+  util-linux              # setpriv (package-test)
   socat
   iproute2                # network namespaces and tc netem for resilience tests
   procps
+  lintian                 # checks the .deb (make package-test)
+  adduser
+  curl
 )
 missing=()
 for p in "${pkgs[@]}"; do

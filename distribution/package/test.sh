@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# Installs the .deb on this (Debian, root) machine, checks it as a host would
+# run it, and removes it again. Run by `make package-test`, part of `make test`.
+set -euo pipefail
+deb=$(ls _build/otelcol-logx_*.deb | head -n1)
+fail() { echo "package-test: $*" >&2; exit 1; }
+cleanup() {
+  [ -n "${pid:-}" ] && kill "$pid" 2>/dev/null || true
+  dpkg -P otelcol-logx >/dev/null 2>&1 || true
+}
+trap cleanup EXIT
+
+echo "package-test: lintian $deb"
+lintian --fail-on error --suppress-tags statically-linked-binary "$deb"
+
+echo "package-test: install"
+dpkg -i "$deb"
+test -x /usr/bin/otelcol-logx || fail "binary not installed"
+getent passwd otelcol-logx >/dev/null || fail "system user not created"
+test -d /var/lib/otelcol-logx || fail "state directory not created"
+
+echo "package-test: systemd-analyze verify"
+systemd-analyze verify /lib/systemd/system/otelcol-logx.service \
+  /lib/systemd/system/otelcol-logx-cutover.service /lib/systemd/system/otelcol-logx-rollback.service
+
+# Run the packaged config as the unit would: its user, its environment, its
+# runtime directory.
+export LOGX_STATE_DIR=/var/lib/otelcol-logx LOGX_RUN_DIR=/run/otelcol-logx LOGX_LOG_DIR=/var/log/otelcol-logx
+install -d -o otelcol-logx -g otelcol-logx "$LOGX_RUN_DIR"
+echo "package-test: validate the packaged config"
+setpriv --reuid=otelcol-logx --regid=otelcol-logx --init-groups /usr/bin/otelcol-logx validate --config=/etc/otelcol-logx/config.yaml
+
+echo "package-test: start as otelcol-logx"
+setpriv --reuid=otelcol-logx --regid=otelcol-logx --init-groups /usr/bin/otelcol-logx --config=/etc/otelcol-logx/config.yaml >_build/package-test.log 2>&1 &
+pid=$!
+ok=
+for _ in $(seq 1 100); do
+  if curl -fsS -o /dev/null http://127.0.0.1:13133/; then ok=1; break; fi
+  kill -0 "$pid" 2>/dev/null || break
+  sleep 0.1
+done
+[ -n "$ok" ] || { cat _build/package-test.log; fail "collector did not become healthy"; }
+kill -TERM "$pid"
+wait "$pid" || fail "collector did not exit cleanly on SIGTERM"
+pid=
+
+echo "package-test: remove and purge"
+dpkg -r otelcol-logx
+test ! -e /usr/bin/otelcol-logx || fail "binary left after remove"
+test -e /etc/otelcol-logx/config.yaml || fail "conffile removed before purge"
+dpkg -P otelcol-logx
+test ! -e /etc/otelcol-logx || fail "/etc/otelcol-logx left after purge"
+! getent passwd otelcol-logx >/dev/null || fail "system user left after purge"
+rm -rf "$LOGX_RUN_DIR"
+echo "package-test: ok"
