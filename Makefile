@@ -19,7 +19,7 @@ CONFIGS     := $(wildcard configs/*.yaml)
 export LOGX_STATE_DIR ?= $(CURDIR)/.state
 GOTEST_FLAGS ?= -race -timeout 20m
 
-.PHONY: all build build-pgo run test unit-test validate-configs dist-test deps package package-test bench lint fmt builder-config deps clean
+.PHONY: all build build-pgo run test unit-test validate-configs dist-test deps package package-test alerts-test bench lint fmt builder-config deps clean
 
 all: build
 
@@ -57,7 +57,7 @@ run: build
 	$(OTELCOL) --config configs/default.yaml
 
 ## test: unit and end-to-end tests with -race, then validate every config
-test: deps unit-test validate-configs dist-test package-test
+test: deps unit-test validate-configs dist-test package-test alerts-test
 
 ## deps: Debian packages the tests need (syslog-ng, systemd-journal-remote, zstd, ...)
 deps:
@@ -88,6 +88,17 @@ package: build $(NFPM)
 ## package-test: install the .deb with dpkg, verify units, run it, lintian, remove, purge
 package-test: package
 	bash distribution/package/test.sh
+
+## overload-test: tenantbuffer at full scale: tenants jump 1,000 -> 40,000 (make test runs a smaller one)
+.PHONY: overload-test
+overload-test:
+	TENANTBUFFER_OVERLOAD=full $(GO) test -race -count=1 -run TestOverloadTenantSpike -v ./exporter/tenantbufferexporter/
+
+## alerts-test: promtool checks and unit-tests the Prometheus alert rules
+alerts-test:
+	bash scripts/promtool.sh $(BIN)/promtool
+	$(BIN)/promtool check rules distribution/prometheus/alerts.yaml
+	cd distribution/prometheus && $(BIN)/promtool test rules alerts_test.yaml
 
 ## bench: Go benchmarks (ns/op and allocs/op)
 bench:
