@@ -1,0 +1,285 @@
+package logfileexporter // import "github.com/otelcol-logx/otelcol-logx/exporter/logfileexporter"
+
+import (
+	"errors"
+	"fmt"
+	"os/user"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.opentelemetry.io/collector/config/configoptional"
+	"go.opentelemetry.io/collector/config/configretry"
+	"go.opentelemetry.io/collector/exporter/exporterhelper"
+
+	"github.com/otelcol-logx/otelcol-logx/internal/attrtemplate"
+	"github.com/otelcol-logx/otelcol-logx/internal/syslog"
+)
+
+// Config of the logfile exporter.
+type Config struct {
+	// Path is a template over attributes: {name} is the record attribute
+	// (else resource attribute) "name"; see internal/attrtemplate.
+	Path string `mapstructure:"path"`
+	// Missing is written for a placeholder whose attribute is absent.
+	Missing string `mapstructure:"missing"`
+	// Format is text, syslog, json or cfjs1.
+	Format string `mapstructure:"format"`
+	// Multiline says what text and syslog lines do with line breaks in
+	// the body: escape (\n, \r and \\), space, or keep.
+	Multiline string `mapstructure:"multiline"`
+	// MaxRecordBytes bounds one formatted record; longer ones are dropped
+	// and counted.
+	MaxRecordBytes int `mapstructure:"max_record_bytes"`
+
+	Syslog SyslogConfig `mapstructure:"syslog"`
+	CFJS1  CFJS1Config  `mapstructure:"cfjs1"`
+
+	// MaxOpenFiles bounds the open files; the least recently written is
+	// closed first.
+	MaxOpenFiles int `mapstructure:"max_open_files"`
+
+	Permissions PermissionsConfig `mapstructure:"permissions"`
+	Rotation    RotationConfig    `mapstructure:"rotation"`
+	Flush       FlushConfig       `mapstructure:"flush"`
+	Reopen      ReopenConfig      `mapstructure:"reopen"`
+	DiskGuard   DiskGuardConfig   `mapstructure:"disk_guard"`
+
+	// Timeout bounds one batch's write (exporterhelper's timeout).
+	Timeout time.Duration `mapstructure:"timeout"`
+	// RetryConfig matters only with disk_guard.on_full: retry.
+	RetryConfig configretry.BackOffConfig                                `mapstructure:"retry_on_failure"`
+	QueueConfig configoptional.Optional[exporterhelper.QueueBatchConfig] `mapstructure:"sending_queue"`
+}
+
+// SyslogConfig fills RFC 5424 fields a record does not carry.
+type SyslogConfig struct {
+	Facility     int      `mapstructure:"facility"`
+	Hostname     string   `mapstructure:"hostname"`
+	AppName      string   `mapstructure:"app_name"`
+	SDID         string   `mapstructure:"sd_id"`
+	SDAttributes []string `mapstructure:"sd_attributes"`
+	// Timezone is "UTC" or "Local".
+	Timezone string `mapstructure:"timezone"`
+}
+
+// CFJS1Config chooses the cfjs1 format field of each line.
+type CFJS1Config struct {
+	FormatAttribute string            `mapstructure:"format_attribute"`
+	DefaultFormat   string            `mapstructure:"default_format"`
+	Wrappers        map[string]string `mapstructure:"wrappers"`
+}
+
+// PermissionsConfig is applied with explicit chmod/chown after creation,
+// so the process umask does not matter.
+type PermissionsConfig struct {
+	FileMode string `mapstructure:"file_mode"`
+	DirMode  string `mapstructure:"dir_mode"`
+	Owner    string `mapstructure:"owner"`
+	Group    string `mapstructure:"group"`
+}
+
+// RotationConfig: rotate when a file would exceed MaxBytes and/or at each
+// Interval boundary; keep MaxBackups rotated files and/or those younger
+// than MaxAge.
+type RotationConfig struct {
+	MaxBytes    int64         `mapstructure:"max_bytes"`
+	Interval    time.Duration `mapstructure:"interval"`
+	MaxBackups  int           `mapstructure:"max_backups"`
+	MaxAge      time.Duration `mapstructure:"max_age"`
+	Compression string        `mapstructure:"compression"`
+	LocalTime   bool          `mapstructure:"local_time"`
+}
+
+// FlushConfig: buffered bytes are written at least every Interval (0:
+// after every batch); Sync* make written bytes durable with fsync.
+type FlushConfig struct {
+	Interval       time.Duration `mapstructure:"interval"`
+	BufferBytes    int           `mapstructure:"buffer_bytes"`
+	SyncEveryBytes int64         `mapstructure:"sync_every_bytes"`
+	SyncInterval   time.Duration `mapstructure:"sync_interval"`
+}
+
+// ReopenConfig: a file moved or removed by another tool is detected (by
+// device and inode) every CheckInterval and reopened at its path.
+type ReopenConfig struct {
+	CheckInterval time.Duration `mapstructure:"check_interval"`
+	OnSIGHUP      bool          `mapstructure:"on_sighup"`
+}
+
+// DiskGuardConfig bounds what this exporter writes.
+type DiskGuardConfig struct {
+	MaxTotalBytes int64         `mapstructure:"max_total_bytes"`
+	MinFreeBytes  int64         `mapstructure:"min_free_bytes"`
+	CheckInterval time.Duration `mapstructure:"check_interval"`
+	// OnFull is drop (count and drop the record) or retry (return a
+	// retryable error so that the sending queue keeps the batch).
+	OnFull string `mapstructure:"on_full"`
+}
+
+// Format names.
+const (
+	formatText   = "text"
+	formatSyslog = "syslog"
+	formatJSON   = "json"
+	formatCFJS1  = "cfjs1"
+)
+
+// Multiline modes.
+const (
+	multilineEscape = "escape"
+	multilineSpace  = "space"
+	multilineKeep   = "keep"
+)
+
+// Compression names.
+const (
+	compressionNone = "none"
+	compressionGzip = "gzip"
+	compressionZstd = "zstd"
+)
+
+// Disk guard policies.
+const (
+	onFullDrop  = "drop"
+	onFullRetry = "retry"
+)
+
+// Validate checks the configuration, saying what to write instead.
+func (c *Config) Validate() error {
+	var errs []error
+	add := func(format string, a ...any) { errs = append(errs, fmt.Errorf(format, a...)) }
+	if c.Path == "" {
+		add("path: required, e.g. /var/log/logx/{logx.service}.log")
+	} else if _, err := c.pathTemplate(); err != nil {
+		add("path: %v", err)
+	} else if strings.HasSuffix(c.Path, "/") {
+		add("path %q names a directory; end it with a file name, e.g. %s{logx.service}.log", c.Path, c.Path)
+	}
+	switch c.Format {
+	case formatText, formatSyslog, formatJSON, formatCFJS1:
+	default:
+		add("format %q: write one of text, syslog, json, cfjs1", c.Format)
+	}
+	switch c.Multiline {
+	case multilineEscape, multilineSpace, multilineKeep:
+	default:
+		add("multiline %q: write one of escape, space, keep", c.Multiline)
+	}
+	if c.MaxRecordBytes <= 0 {
+		add("max_record_bytes must be > 0 (default 1048576)")
+	}
+	if err := c.syslogOptions().Validate(); err != nil {
+		add("syslog: %v", err)
+	}
+	if tz := c.Syslog.Timezone; tz != "UTC" && tz != "Local" {
+		add("syslog.timezone %q: write UTC or Local", tz)
+	}
+	if c.Format == formatCFJS1 && c.CFJS1.FormatAttribute == "" && c.CFJS1.DefaultFormat == "" {
+		add("cfjs1: set format_attribute (e.g. cfjs1.format) or default_format")
+	}
+	if c.MaxOpenFiles <= 0 {
+		add("max_open_files must be > 0 (default 64)")
+	}
+	if _, err := parseMode(c.Permissions.FileMode); err != nil {
+		add("permissions.file_mode: %v", err)
+	}
+	if _, err := parseMode(c.Permissions.DirMode); err != nil {
+		add("permissions.dir_mode: %v", err)
+	}
+	r := c.Rotation
+	if r.MaxBytes < 0 || r.Interval < 0 || r.MaxBackups < 0 || r.MaxAge < 0 {
+		add("rotation: max_bytes, interval, max_backups and max_age must not be negative (0 turns each off)")
+	}
+	if r.Interval > 0 && r.Interval < time.Second {
+		add("rotation.interval %s: at least 1s, e.g. 1h or 24h", r.Interval)
+	}
+	if (r.MaxBytes > 0 || r.Interval > 0) && r.MaxBackups == 0 && r.MaxAge == 0 {
+		add("rotation: rotated files would be kept forever; set max_backups and/or max_age")
+	}
+	switch r.Compression {
+	case compressionNone, compressionGzip, compressionZstd:
+	default:
+		add("rotation.compression %q: write none, gzip or zstd", r.Compression)
+	}
+	f := c.Flush
+	if f.Interval < 0 || f.SyncInterval < 0 || f.SyncEveryBytes < 0 {
+		add("flush: interval, sync_interval and sync_every_bytes must not be negative (0 turns each off)")
+	}
+	if f.BufferBytes <= 0 || f.BufferBytes > 64<<20 {
+		add("flush.buffer_bytes must be in 1..67108864 (default 262144)")
+	}
+	if c.Timeout < 0 {
+		add("timeout must not be negative (0: none; default 5s)")
+	}
+	if c.Reopen.CheckInterval < 0 {
+		add("reopen.check_interval must not be negative (0 turns the check off)")
+	}
+	g := c.DiskGuard
+	if g.MaxTotalBytes < 0 || g.MinFreeBytes < 0 {
+		add("disk_guard: max_total_bytes and min_free_bytes must not be negative (0 turns each off)")
+	}
+	if g.CheckInterval <= 0 {
+		add("disk_guard.check_interval must be > 0 (default 1s)")
+	}
+	switch g.OnFull {
+	case onFullDrop, onFullRetry:
+	default:
+		add("disk_guard.on_full %q: write drop or retry", g.OnFull)
+	}
+	return errors.Join(errs...)
+}
+
+func (c *Config) pathTemplate() (*attrtemplate.Template, error) {
+	return attrtemplate.Parse(c.Path, attrtemplate.Options{Missing: c.Missing, Escape: attrtemplate.EscapePath})
+}
+
+func (c *Config) syslogOptions() *syslog.RFC5424Options {
+	o := &syslog.RFC5424Options{
+		Facility:        c.Syslog.Facility,
+		UseFacilityZero: c.Syslog.Facility == 0,
+		Hostname:        c.Syslog.Hostname,
+		AppName:         c.Syslog.AppName,
+		SDID:            c.Syslog.SDID,
+		SDAttributes:    c.Syslog.SDAttributes,
+	}
+	if c.Syslog.Timezone == "Local" {
+		o.Location = time.Local
+	}
+	return o
+}
+
+// parseMode reads an octal permission such as "0640".
+func parseMode(s string) (uint32, error) {
+	m, err := strconv.ParseUint(s, 8, 32)
+	if err != nil || m > 0o7777 {
+		return 0, fmt.Errorf("%q is not an octal mode; write it quoted, e.g. \"0640\"", s)
+	}
+	return uint32(m), nil
+}
+
+// resolveID returns the numeric id of a user or group given by name or
+// number; -1 for "" (leave as is).
+func resolveID(s string, group bool) (int, error) {
+	if s == "" {
+		return -1, nil
+	}
+	if n, err := strconv.Atoi(s); err == nil && n >= 0 {
+		return n, nil
+	}
+	var id string
+	if group {
+		g, err := user.LookupGroup(s)
+		if err != nil {
+			return 0, fmt.Errorf("group %q: %w", s, err)
+		}
+		id = g.Gid
+	} else {
+		u, err := user.Lookup(s)
+		if err != nil {
+			return 0, fmt.Errorf("owner %q: %w", s, err)
+		}
+		id = u.Uid
+	}
+	return strconv.Atoi(id)
+}

@@ -1,0 +1,72 @@
+package logfileexporter
+
+import (
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/component/componenttest"
+	"go.opentelemetry.io/collector/confmap"
+	"go.opentelemetry.io/collector/confmap/confmaptest"
+
+	"github.com/otelcol-logx/otelcol-logx/exporter/logfileexporter/internal/metadata"
+)
+
+func loadConfig(t *testing.T, name string) *Config {
+	t.Helper()
+	cm, err := confmaptest.LoadConf(filepath.Join("testdata", "config.yaml"))
+	require.NoError(t, err)
+	sub, err := cm.Sub(component.NewIDWithName(metadata.Type, name).String())
+	require.NoError(t, err)
+	cfg := createDefaultConfig().(*Config)
+	require.NoError(t, sub.Unmarshal(cfg))
+	return cfg
+}
+
+func TestDefaultConfig(t *testing.T) {
+	cfg := createDefaultConfig().(*Config)
+	require.NoError(t, componenttest.CheckConfigStruct(cfg))
+	// The path is the one thing without a default.
+	require.ErrorContains(t, confmap.Validate(cfg), "path: required")
+	cfg.Path = "/tmp/x.log"
+	require.NoError(t, confmap.Validate(cfg))
+}
+
+func TestLoadConfig(t *testing.T) {
+	cfg := loadConfig(t, "")
+	require.NoError(t, confmap.Validate(cfg))
+	assert.Equal(t, "text", cfg.Format)
+	assert.Equal(t, int64(10<<30), cfg.DiskGuard.MaxTotalBytes)
+
+	full := loadConfig(t, "full")
+	require.NoError(t, confmap.Validate(full))
+	assert.Equal(t, "syslog", full.Format)
+	assert.Equal(t, 16, full.Syslog.Facility)
+	assert.Equal(t, []string{"logx.service", "cfjs1.format"}, full.Syslog.SDAttributes)
+	assert.Equal(t, "0644", full.Permissions.FileMode)
+	assert.Equal(t, 24*time.Hour, full.Rotation.Interval)
+	assert.Equal(t, "zstd", full.Rotation.Compression)
+	assert.Equal(t, 200*time.Millisecond, full.Flush.Interval)
+	assert.False(t, full.Reopen.OnSIGHUP)
+	assert.Equal(t, "retry", full.DiskGuard.OnFull)
+	assert.Equal(t, 10*time.Second, full.Timeout)
+}
+
+func TestValidateMessages(t *testing.T) {
+	err := confmap.Validate(loadConfig(t, "bad"))
+	require.Error(t, err)
+	for _, want := range []string{
+		"path: template",
+		`format "xml": write one of text, syslog, json, cfjs1`,
+		`multiline "fold"`,
+		`file_mode: "rw-r--r--" is not an octal mode`,
+		"rotated files would be kept forever",
+		`compression "lz4"`,
+		`on_full "block"`,
+	} {
+		assert.Contains(t, err.Error(), want)
+	}
+}

@@ -1,0 +1,524 @@
+package logfileexporter
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"sync"
+	"syscall"
+	"time"
+
+	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/consumer/consumererror"
+	"go.opentelemetry.io/collector/exporter"
+	"go.opentelemetry.io/collector/pdata/plog"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric"
+	"go.uber.org/zap"
+
+	"github.com/otelcol-logx/otelcol-logx/exporter/logfileexporter/internal/metadata"
+	"github.com/otelcol-logx/otelcol-logx/internal/attrtemplate"
+)
+
+// drop reasons, indexed for per-batch counting without allocation.
+const (
+	dropDiskMaxTotal = iota
+	dropDiskMinFree
+	dropOpen
+	dropWrite
+	dropTooLong
+	numDropReasons
+)
+
+var dropReasonAttrs = [numDropReasons]metric.MeasurementOption{
+	dropDiskMaxTotal: metric.WithAttributeSet(attribute.NewSet(attribute.String("reason", metadata.ReasonDiskMaxTotal))),
+	dropDiskMinFree:  metric.WithAttributeSet(attribute.NewSet(attribute.String("reason", metadata.ReasonDiskMinFree))),
+	dropOpen:         metric.WithAttributeSet(attribute.NewSet(attribute.String("reason", metadata.ReasonOpen))),
+	dropWrite:        metric.WithAttributeSet(attribute.NewSet(attribute.String("reason", metadata.ReasonWrite))),
+	dropTooLong:      metric.WithAttributeSet(attribute.NewSet(attribute.String("reason", metadata.ReasonTooLong))),
+}
+
+var (
+	reopenMoved  = metric.WithAttributeSet(attribute.NewSet(attribute.String("reason", "moved")))
+	reopenSIGHUP = metric.WithAttributeSet(attribute.NewSet(attribute.String("reason", "sighup")))
+)
+
+// errDiskFull is returned (retryable) with disk_guard.on_full: retry.
+var errDiskFull = errors.New("logfile: disk guard reached")
+
+// retentionSweepEvery bounds how often max_age is applied to files that
+// are not rotating.
+const retentionSweepEvery = time.Minute
+
+// logfileExporter writes records to files. One mutex guards all file
+// state: a batch is written under it, so records of a batch stay in order
+// and the background maintenance never sees a half-written line.
+type logfileExporter struct {
+	cfg    *Config
+	tpl    *attrtemplate.Template
+	format lineFormatter
+	perms  perms
+	tel    *metadata.Telemetry
+	logger *zap.Logger
+	now    func() time.Time // injectable clock (tests)
+	statfs func(dir string) (free int64, err error)
+
+	mu       sync.Mutex
+	files    map[string]*logFile // open files by path
+	lruHead  *logFile            // most recently written
+	lruTail  *logFile
+	accts    map[string]*pathAcct // every path written since start
+	dirs     map[string]*dirState
+	total    int64 // bytes of this exporter's files: active and rotated
+	line     []byte
+	pathBuf  []byte
+	lastWarn time.Time
+	lastSwep time.Time
+	lastChk  time.Time
+	closed   bool
+
+	compress *compressor
+	stop     chan struct{}
+	done     chan struct{}
+	hup      chan os.Signal
+}
+
+// pathAcct is what the disk guard knows of one path: bytes of the live
+// file and of its rotated siblings.
+type pathAcct struct {
+	active  int64
+	rotated int64
+}
+
+func newLogfileExporter(c *Config, set exporter.Settings) (*logfileExporter, error) {
+	tpl, err := c.pathTemplate()
+	if err != nil {
+		return nil, err
+	}
+	format, err := newFormatter(c)
+	if err != nil {
+		return nil, err
+	}
+	tel, err := metadata.NewTelemetry(set.TelemetrySettings)
+	if err != nil {
+		return nil, err
+	}
+	fileMode, _ := parseMode(c.Permissions.FileMode)
+	dirMode, _ := parseMode(c.Permissions.DirMode)
+	e := &logfileExporter{
+		cfg:    c,
+		tpl:    tpl,
+		format: format,
+		perms:  perms{fileMode: os.FileMode(fileMode), dirMode: os.FileMode(dirMode), uid: -1, gid: -1},
+		tel:    tel,
+		logger: set.Logger,
+		now:    time.Now,
+		statfs: statfsFree,
+		files:  map[string]*logFile{},
+		accts:  map[string]*pathAcct{},
+		dirs:   map[string]*dirState{},
+	}
+	return e, nil
+}
+
+func (e *logfileExporter) start(_ context.Context, _ component.Host) error {
+	var err error
+	if e.perms.uid, err = resolveID(e.cfg.Permissions.Owner, false); err != nil {
+		return fmt.Errorf("permissions.owner: %w", err)
+	}
+	if e.perms.gid, err = resolveID(e.cfg.Permissions.Group, true); err != nil {
+		return fmt.Errorf("permissions.group: %w", err)
+	}
+	e.compress = newCompressor(e)
+	e.stop = make(chan struct{})
+	e.done = make(chan struct{})
+	if e.cfg.Reopen.OnSIGHUP {
+		e.hup = make(chan os.Signal, 1)
+		signal.Notify(e.hup, syscall.SIGHUP)
+	}
+	go e.loop()
+	return nil
+}
+
+func (e *logfileExporter) shutdown(ctx context.Context) error {
+	if e.stop == nil {
+		return nil // never started
+	}
+	if e.hup != nil {
+		signal.Stop(e.hup)
+	}
+	close(e.stop)
+	<-e.done
+	e.mu.Lock()
+	var errs []error
+	for _, f := range e.files {
+		errs = append(errs, e.closeFile(f, e.now()))
+	}
+	e.closed = true
+	e.mu.Unlock()
+	errs = append(errs, e.compress.shutdown(ctx))
+	return errors.Join(errs...)
+}
+
+// loop runs maintenance: flushes, fsyncs, time rotation, reopen checks,
+// retention by age; and reopens every file on SIGHUP.
+func (e *logfileExporter) loop() {
+	defer close(e.done)
+	t := time.NewTicker(e.tickEvery())
+	defer t.Stop()
+	for {
+		select {
+		case <-e.stop:
+			return
+		case <-t.C:
+			e.maintain(e.now())
+		case <-e.hup:
+			e.reopenAll()
+		}
+	}
+}
+
+// tickEvery is the shortest configured period, at most one second.
+func (e *logfileExporter) tickEvery() time.Duration {
+	d := time.Second
+	for _, p := range []time.Duration{e.cfg.Flush.Interval, e.cfg.Flush.SyncInterval, e.cfg.Reopen.CheckInterval} {
+		if p > 0 && p < d {
+			d = p
+		}
+	}
+	return max(d, 10*time.Millisecond)
+}
+
+// maintain does what is due at now. Tests call it directly with a fake
+// clock.
+func (e *logfileExporter) maintain(now time.Time) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.closed {
+		return
+	}
+	for f := e.lruHead; f != nil; {
+		next := f.next // f may be closed and unlinked below
+		e.maintainFile(f, now)
+		f = next
+	}
+	if ci := e.cfg.Reopen.CheckInterval; ci > 0 && now.Sub(e.lastChk) >= ci {
+		e.lastChk = now
+		for f := e.lruHead; f != nil; {
+			next := f.next
+			if f.movedAway() {
+				e.tel.Reopens.Add(context.Background(), 1, reopenMoved)
+				e.warn(now, "file moved or removed; reopening", f.path, nil)
+				_ = e.closeFile(f, now) // the next record reopens the path
+			}
+			f = next
+		}
+	}
+	if e.cfg.Rotation.MaxAge > 0 && now.Sub(e.lastSwep) >= retentionSweepEvery {
+		e.lastSwep = now
+		e.sweepRetention(now)
+	}
+}
+
+func (e *logfileExporter) maintainFile(f *logFile, now time.Time) {
+	fl := e.cfg.Flush
+	if fl.Interval > 0 && now.Sub(f.lastFlush) >= fl.Interval {
+		e.flushFile(f, now)
+	}
+	if fl.SyncInterval > 0 && now.Sub(f.lastSync) >= fl.SyncInterval {
+		e.flushFile(f, now)
+		if err := f.sync(now); err != nil {
+			e.warn(now, "fsync failed", f.path, err)
+		}
+	}
+	if !f.nextRotate.IsZero() && !now.Before(f.nextRotate) {
+		if f.size > 0 {
+			e.rotate(f, now)
+		} else {
+			f.nextRotate = e.nextBoundary(now)
+		}
+	}
+}
+
+// reopenAll closes every file (flushing it); records that follow open
+// their paths anew, as logrotate's postrotate "kill -HUP" expects.
+func (e *logfileExporter) reopenAll() {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	now := e.now()
+	for _, f := range e.files {
+		e.tel.Reopens.Add(context.Background(), 1, reopenSIGHUP)
+		_ = e.closeFile(f, now)
+	}
+}
+
+// batchCounts adds up a batch's outcome, reported once per batch.
+type batchCounts struct {
+	written, bytes int64
+	dropped        [numDropReasons]int64
+}
+
+func (e *logfileExporter) pushLogs(ctx context.Context, ld plog.Logs) error {
+	e.mu.Lock()
+	var c batchCounts
+	err := e.writeLogs(ld, &c)
+	e.mu.Unlock()
+
+	if c.written > 0 {
+		e.tel.RecordsWritten.Add(ctx, c.written)
+		e.tel.BytesWritten.Add(ctx, c.bytes)
+	}
+	for r, n := range c.dropped {
+		if n > 0 {
+			e.tel.RecordsDropped.Add(ctx, n, dropReasonAttrs[r])
+		}
+	}
+	return err
+}
+
+func (e *logfileExporter) writeLogs(ld plog.Logs, c *batchCounts) error {
+	if e.closed {
+		return errors.New("logfile exporter is shut down")
+	}
+	now := e.now()
+	rls := ld.ResourceLogs()
+	for i := 0; i < rls.Len(); i++ {
+		rl := rls.At(i)
+		res := rl.Resource()
+		sls := rl.ScopeLogs()
+		for j := 0; j < sls.Len(); j++ {
+			sl := sls.At(j)
+			recs := sl.LogRecords()
+			for k := 0; k < recs.Len(); k++ {
+				rec := recs.At(k)
+				e.line = e.format.appendLine(e.line[:0], res, sl.Scope(), rec)
+				if len(e.line) > e.cfg.MaxRecordBytes {
+					c.dropped[dropTooLong]++
+					e.line = nil // do not keep a huge buffer for good
+					continue
+				}
+				e.pathBuf, _ = e.tpl.Append(e.pathBuf[:0], rec.Attributes(), res.Attributes())
+				f, err := e.fileFor(e.pathBuf, now)
+				if err != nil {
+					c.dropped[dropOpen]++
+					e.warn(now, "cannot open file; dropping record", string(e.pathBuf), err)
+					continue
+				}
+				if r := e.guard(f, len(e.line), now); r >= 0 {
+					if e.cfg.DiskGuard.OnFull == onFullRetry {
+						e.flushAfterBatch(now)
+						return consumererror.NewLogs(errDiskFull, remainingLogs(ld, i, j, k))
+					}
+					c.dropped[r]++
+					continue
+				}
+				if err := e.writeLine(f, e.line, now); err != nil {
+					c.dropped[dropWrite]++
+					continue
+				}
+				c.written++
+				c.bytes += int64(len(e.line))
+			}
+		}
+	}
+	e.flushAfterBatch(now)
+	return nil
+}
+
+// flushAfterBatch writes buffers now when flush.interval is 0.
+func (e *logfileExporter) flushAfterBatch(now time.Time) {
+	if e.cfg.Flush.Interval > 0 {
+		return
+	}
+	for f := e.lruHead; f != nil; f = f.next {
+		e.flushFile(f, now)
+	}
+}
+
+// writeLine rotates f when the line would pass max_bytes or a time
+// boundary has passed, then buffers the line.
+func (e *logfileExporter) writeLine(f *logFile, line []byte, now time.Time) error {
+	r := e.cfg.Rotation
+	if f.size > 0 && (r.MaxBytes > 0 && f.size+int64(len(line)) > r.MaxBytes ||
+		!f.nextRotate.IsZero() && !now.Before(f.nextRotate)) {
+		e.rotate(f, now)
+		if f.f == nil {
+			return errors.New("reopen after rotation failed")
+		}
+	}
+	if err := f.append(line); err != nil {
+		e.dropBuffered(f, now, err)
+		return err
+	}
+	e.total += int64(len(line))
+	if s := e.cfg.Flush.SyncEveryBytes; s > 0 && f.unsynced >= s {
+		e.flushFile(f, now)
+		if err := f.sync(now); err != nil {
+			e.warn(now, "fsync failed", f.path, err)
+		}
+	}
+	return nil
+}
+
+func (e *logfileExporter) flushFile(f *logFile, now time.Time) {
+	f.lastFlush = now
+	lost := f.pendingRecords()
+	if err := f.flush(); err != nil {
+		e.tel.RecordsDropped.Add(context.Background(), int64(lost), dropReasonAttrs[dropWrite])
+		e.warn(now, "write failed; buffered records dropped", f.path, err)
+	}
+}
+
+func (e *logfileExporter) dropBuffered(f *logFile, now time.Time, err error) {
+	e.tel.RecordsDropped.Add(context.Background(), int64(f.pendingRecords()), dropReasonAttrs[dropWrite])
+	f.buf, f.bufRecs = f.buf[:0], 0
+	e.warn(now, "write failed", f.path, err)
+}
+
+// fileFor returns the open file for path, opening it (and closing the
+// least recently written one beyond max_open_files) when needed.
+func (e *logfileExporter) fileFor(path []byte, now time.Time) (*logFile, error) {
+	if f := e.lruHead; f != nil && f.path == string(path) {
+		return f, nil // the common case: same file as the previous record
+	}
+	if f, ok := e.files[string(path)]; ok {
+		e.lruMoveFront(f)
+		return f, nil
+	}
+	for len(e.files) >= e.cfg.MaxOpenFiles && e.lruTail != nil {
+		_ = e.closeFile(e.lruTail, now)
+	}
+	return e.openFile(string(path), now)
+}
+
+func (e *logfileExporter) openFile(path string, now time.Time) (*logFile, error) {
+	fd, err := e.perms.openFile(path)
+	if err != nil {
+		return nil, err
+	}
+	dev, ino, size, err := fileID(fd)
+	if err != nil {
+		_ = fd.Close()
+		return nil, err
+	}
+	f := &logFile{path: path, f: fd, dev: dev, ino: ino, size: size,
+		buf: make([]byte, 0, e.cfg.Flush.BufferBytes), lastFlush: now, lastSync: now}
+	if e.cfg.Rotation.Interval > 0 {
+		f.nextRotate = e.nextBoundary(now)
+	}
+	dir := filepath.Dir(path)
+	if f.dir = e.dirs[dir]; f.dir == nil {
+		f.dir = &dirState{}
+		e.dirs[dir] = f.dir
+	}
+	acct, seen := e.accts[path]
+	if !seen {
+		acct = &pathAcct{}
+		e.accts[path] = acct
+	}
+	f.acct = acct
+	e.total += size - acct.active
+	acct.active = size
+	if !seen {
+		// First sight of this path: count (and finish compressing) what
+		// earlier runs rotated, and apply retention.
+		e.adoptRotated(path, now)
+	}
+	e.files[path] = f
+	e.lruPushFront(f)
+	return f, nil
+}
+
+// closeFile flushes, optionally fsyncs, and closes f, and forgets it.
+func (e *logfileExporter) closeFile(f *logFile, now time.Time) error {
+	e.flushFile(f, now)
+	var err error
+	if e.cfg.Flush.SyncEveryBytes > 0 || e.cfg.Flush.SyncInterval > 0 {
+		err = f.sync(now)
+	}
+	if f.f != nil {
+		err = errors.Join(err, f.f.Close())
+		f.f = nil
+	}
+	delete(e.files, f.path)
+	e.lruRemove(f)
+	return err
+}
+
+func (e *logfileExporter) lruPushFront(f *logFile) {
+	f.prev, f.next = nil, e.lruHead
+	if e.lruHead != nil {
+		e.lruHead.prev = f
+	}
+	e.lruHead = f
+	if e.lruTail == nil {
+		e.lruTail = f
+	}
+}
+
+func (e *logfileExporter) lruRemove(f *logFile) {
+	if f.prev != nil {
+		f.prev.next = f.next
+	} else if e.lruHead == f {
+		e.lruHead = f.next
+	}
+	if f.next != nil {
+		f.next.prev = f.prev
+	} else if e.lruTail == f {
+		e.lruTail = f.prev
+	}
+	f.prev, f.next = nil, nil
+}
+
+func (e *logfileExporter) lruMoveFront(f *logFile) {
+	if e.lruHead == f {
+		return
+	}
+	e.lruRemove(f)
+	e.lruPushFront(f)
+}
+
+// warn logs at most every ten seconds, so that a failing disk or a bad
+// path does not flood the collector's log; the counters say how many.
+func (e *logfileExporter) warn(now time.Time, msg, path string, err error) {
+	if now.Sub(e.lastWarn) < 10*time.Second && !e.lastWarn.IsZero() {
+		return
+	}
+	e.lastWarn = now
+	e.logger.Warn(msg, zap.String("path", path), zap.Error(err))
+}
+
+// remainingLogs copies the records from (i, j, k) on, for a partial retry.
+func remainingLogs(ld plog.Logs, i, j, k int) plog.Logs {
+	out := plog.NewLogs()
+	rls := ld.ResourceLogs()
+	for ri := i; ri < rls.Len(); ri++ {
+		rl := rls.At(ri)
+		orl := out.ResourceLogs().AppendEmpty()
+		rl.Resource().CopyTo(orl.Resource())
+		orl.SetSchemaUrl(rl.SchemaUrl())
+		sls := rl.ScopeLogs()
+		sj := 0
+		if ri == i {
+			sj = j
+		}
+		for ; sj < sls.Len(); sj++ {
+			sl := sls.At(sj)
+			osl := orl.ScopeLogs().AppendEmpty()
+			sl.Scope().CopyTo(osl.Scope())
+			osl.SetSchemaUrl(sl.SchemaUrl())
+			recs := sl.LogRecords()
+			rk := 0
+			if ri == i && sj == j {
+				rk = k
+			}
+			for ; rk < recs.Len(); rk++ {
+				recs.At(rk).CopyTo(osl.LogRecords().AppendEmpty())
+			}
+		}
+	}
+	return out
+}
