@@ -1,0 +1,162 @@
+package cfjs1exporter
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"time"
+
+	"go.opentelemetry.io/collector/config/configoptional"
+	"go.opentelemetry.io/collector/config/configretry"
+	"go.opentelemetry.io/collector/config/configtls"
+	"go.opentelemetry.io/collector/exporter/exporterhelper"
+)
+
+// Modes of sending.
+const (
+	// ModeAll sends every record to every endpoint; a down endpoint's
+	// records go to the others as dead-letter copies marked for it.
+	ModeAll = "all"
+	// ModeFailover sends every record to the first healthy endpoint.
+	ModeFailover = "failover"
+)
+
+// Config is the cfjs1 exporter's configuration.
+type Config struct {
+	// Endpoints in priority order.
+	Endpoints []EndpointConfig `mapstructure:"endpoints"`
+	// Mode is "all" or "failover".
+	Mode string `mapstructure:"mode"`
+	// FormatAttribute is the record attribute that holds the format.
+	FormatAttribute string `mapstructure:"format_attribute"`
+	// DefaultFormat is used when a record has no such attribute.
+	DefaultFormat string `mapstructure:"default_format"`
+	// Wrappers maps a format to its wrapper field (default: the format).
+	Wrappers map[string]string `mapstructure:"wrappers"`
+
+	Connection ConnectionConfig `mapstructure:"connection"`
+	Ack        AckConfig        `mapstructure:"ack"`
+	Failback   FailbackConfig   `mapstructure:"failback"`
+
+	// Timeout bounds one attempt to deliver a batch (all endpoints and
+	// dead-letter copies included); exporterhelper retries after it.
+	Timeout     time.Duration                                            `mapstructure:"timeout"`
+	QueueConfig configoptional.Optional[exporterhelper.QueueBatchConfig] `mapstructure:"sending_queue"`
+	RetryOnFail configretry.BackOffConfig                                `mapstructure:"retry_on_failure"`
+}
+
+// EndpointConfig is one receiver of the lines.
+type EndpointConfig struct {
+	// Name identifies the endpoint in dead-letter marks and telemetry.
+	Name string `mapstructure:"name"`
+	// Endpoint is host:port.
+	Endpoint string `mapstructure:"endpoint"`
+	// TLS, when present, makes the connection TLS (cert_file/key_file for mTLS).
+	TLS configoptional.Optional[configtls.ClientConfig] `mapstructure:"tls"`
+	// Ack overrides ack.enabled for this endpoint (false for a plain
+	// receiver such as syslog-ng or socat).
+	Ack *bool `mapstructure:"ack"`
+}
+
+// ConnectionConfig bounds how long a dead or half-alive peer can hold on.
+type ConnectionConfig struct {
+	ConnectTimeout time.Duration `mapstructure:"connect_timeout"`
+	WriteTimeout   time.Duration `mapstructure:"write_timeout"`
+	// KeepAlive is the idle time before TCP keepalive probes and the
+	// interval between them; KeepAliveCount probes unanswered close it.
+	KeepAlive      time.Duration `mapstructure:"keepalive"`
+	KeepAliveCount int           `mapstructure:"keepalive_count"`
+	// UserTimeout is TCP_USER_TIMEOUT: how long sent data may stay
+	// unacknowledged by the peer's kernel before the connection is dropped.
+	UserTimeout time.Duration `mapstructure:"user_timeout"`
+}
+
+// AckConfig is the cfjs1 acknowledgement protocol (docs/cfjs1.md).
+type AckConfig struct {
+	Enabled bool `mapstructure:"enabled"`
+	// Timeout is how long a line may wait for its ack.
+	Timeout time.Duration `mapstructure:"timeout"`
+	// Window bounds the lines in flight per connection.
+	Window int `mapstructure:"window"`
+	// HeartbeatInterval is how often an idle connection is pinged.
+	HeartbeatInterval time.Duration `mapstructure:"heartbeat_interval"`
+}
+
+// FailbackConfig is how a down endpoint comes back.
+type FailbackConfig struct {
+	InitialBackoff time.Duration `mapstructure:"initial_backoff"`
+	MaxBackoff     time.Duration `mapstructure:"max_backoff"`
+	// HealthyFor is how long a reconnected endpoint must stay healthy
+	// before it is used again.
+	HealthyFor time.Duration `mapstructure:"healthy_for"`
+}
+
+// Validate checks the configuration.
+func (c *Config) Validate() error {
+	var errs []error
+	if len(c.Endpoints) == 0 {
+		errs = append(errs, errors.New("endpoints: list at least one, e.g. [{name: log-a, endpoint: \"log-a.example:5170\"}, {name: log-b, endpoint: \"log-b.example:5170\"}]"))
+	}
+	seen := map[string]bool{}
+	for i, e := range c.Endpoints {
+		if e.Name == "" {
+			errs = append(errs, fmt.Errorf("endpoints[%d]: write a name, e.g. log-a (it marks dead-letter copies)", i))
+		} else if seen[e.Name] {
+			errs = append(errs, fmt.Errorf("endpoints[%d]: name %q is used twice: names must be unique", i, e.Name))
+		}
+		seen[e.Name] = true
+		if _, _, err := net.SplitHostPort(e.Endpoint); err != nil {
+			errs = append(errs, fmt.Errorf("endpoints[%d] (%s): endpoint %q: write host:port (%w)", i, e.Name, e.Endpoint, err))
+		}
+	}
+	if c.Mode != ModeAll && c.Mode != ModeFailover {
+		errs = append(errs, fmt.Errorf("mode %q: write %q or %q", c.Mode, ModeAll, ModeFailover))
+	}
+	if c.FormatAttribute == "" || c.DefaultFormat == "" {
+		errs = append(errs, errors.New("format_attribute and default_format must not be empty (defaults: cfjs1.format, syslog)"))
+	}
+	for f, w := range c.Wrappers {
+		if f == "" || w == "" {
+			errs = append(errs, fmt.Errorf("wrappers: %q: %q: write format: wrapper_field, both not empty", f, w))
+		}
+	}
+	positive := func(name string, d time.Duration) {
+		if d <= 0 {
+			errs = append(errs, fmt.Errorf("%s must be positive (an unbounded wait is how a half-alive peer hangs the pipeline)", name))
+		}
+	}
+	positive("connection.connect_timeout", c.Connection.ConnectTimeout)
+	positive("connection.write_timeout", c.Connection.WriteTimeout)
+	positive("connection.keepalive", c.Connection.KeepAlive)
+	positive("connection.user_timeout", c.Connection.UserTimeout)
+	if c.Connection.KeepAliveCount <= 0 {
+		errs = append(errs, errors.New("connection.keepalive_count must be at least 1 (default 3)"))
+	}
+	positive("ack.timeout", c.Ack.Timeout)
+	positive("ack.heartbeat_interval", c.Ack.HeartbeatInterval)
+	if c.Ack.Window <= 0 {
+		errs = append(errs, errors.New("ack.window must be at least 1 line (default 20000)"))
+	}
+	positive("failback.initial_backoff", c.Failback.InitialBackoff)
+	if c.Failback.MaxBackoff < c.Failback.InitialBackoff {
+		errs = append(errs, errors.New("failback.max_backoff must be at least failback.initial_backoff"))
+	}
+	if c.Failback.HealthyFor < 0 {
+		errs = append(errs, errors.New("failback.healthy_for must not be negative (default 10s)"))
+	}
+	positive("timeout", c.Timeout)
+	if c.QueueConfig.HasValue() {
+		if err := c.QueueConfig.Get().Validate(); err != nil {
+			errs = append(errs, fmt.Errorf("sending_queue: %w", err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// ackFor says whether endpoint e uses acks.
+func (c *Config) ackFor(e EndpointConfig) bool {
+	if e.Ack != nil {
+		return *e.Ack
+	}
+	return c.Ack.Enabled
+}

@@ -1,0 +1,288 @@
+package cfjs1
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/plog"
+
+	"github.com/otelcol-logx/otelcol-logx/internal/logattr"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files")
+
+type fixture struct {
+	res   pcommon.Resource
+	scope pcommon.InstrumentationScope
+	rec   plog.LogRecord
+}
+
+func newFixture() fixture {
+	ld := plog.NewLogs()
+	rl := ld.ResourceLogs().AppendEmpty()
+	sl := rl.ScopeLogs().AppendEmpty()
+	return fixture{rl.Resource(), sl.Scope(), sl.LogRecords().AppendEmpty()}
+}
+
+func (f fixture) target() Target { return Target{f.res, f.scope, f.rec} }
+
+// fullRecord uses every field and every value type.
+func fullRecord() fixture {
+	f := newFixture()
+	f.res.Attributes().PutStr(logattr.HostName, "edge-17")
+	f.res.Attributes().PutInt("host.cpu", 64)
+	f.scope.SetName("fifo")
+	f.scope.SetVersion("1.0")
+	f.rec.SetTimestamp(pcommon.NewTimestampFromTime(time.Date(2026, 11, 22, 4, 5, 6, 789000001, time.UTC)))
+	f.rec.SetObservedTimestamp(pcommon.NewTimestampFromTime(time.Date(2026, 11, 22, 4, 5, 7, 0, time.UTC)))
+	f.rec.SetSeverityText("warning")
+	f.rec.SetSeverityNumber(plog.SeverityNumberWarn)
+	f.rec.SetTraceID(pcommon.TraceID{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16})
+	f.rec.SetSpanID(pcommon.SpanID{1, 2, 3, 4, 5, 6, 7, 8})
+	f.rec.Body().SetStr("GET /x \"quoted\" back\\slash\nnew line\ttab \x01 ünïcödé €")
+	a := f.rec.Attributes()
+	a.PutStr(logattr.Service, "nginx.service")
+	a.PutStr(logattr.CFJS1Format, "nginx")
+	a.PutInt("status", 200)
+	a.PutInt("negative", -7)
+	a.PutDouble("ratio", 0.25)
+	a.PutDouble("whole", 3)
+	a.PutDouble("big", 1e300)
+	a.PutBool("ok", true)
+	a.PutEmpty("nothing")
+	m := a.PutEmptyMap("nested")
+	m.PutStr("k", "v")
+	m.PutEmptySlice("list").FromRaw([]any{int64(1), "two", false, map[string]any{"x": 1.5}})
+	return f
+}
+
+func goldenCompare(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", name+".golden")
+	if *update {
+		require.NoError(t, os.WriteFile(path, got, 0o600))
+	}
+	want, err := os.ReadFile(path)
+	require.NoError(t, err, "run go test -update to create %s", path)
+	assert.Equal(t, string(want), string(got))
+}
+
+func TestEncodeGolden(t *testing.T) {
+	f := fullRecord()
+	line := AppendLine(nil, "nginx", Wrappers{"nginx": "nginx_log"}.Name("nginx"), f.res, f.scope, f.rec, "")
+	goldenCompare(t, "full", line)
+	require.True(t, json.Valid(line), "%s", line)
+
+	goldenCompare(t, "full_dead_letter", AppendDeadLetter(nil, line, "log-b"))
+
+	g := newFixture()
+	g.rec.Body().SetStr("plain")
+	goldenCompare(t, "minimal", AppendLine(nil, "syslog", "syslog", g.res, g.scope, g.rec, "log-a"))
+
+	h := newFixture()
+	h.rec.Body().SetEmptyMap().PutStr("msg", "structured")
+	h.rec.Attributes().PutEmptyBytes("raw").FromRaw([]byte{0, 1, 255})
+	h.rec.Attributes().PutDouble("nan", math.NaN())
+	h.rec.Attributes().PutStr("bad\xffutf8", "v\xfe\xffw")
+	goldenCompare(t, "lossy", AppendLine(nil, "app", "app", h.res, h.scope, h.rec, ""))
+}
+
+func TestDeadLetterMatchesDirectEncoding(t *testing.T) {
+	f := fullRecord()
+	direct := AppendLine(nil, "nginx", "nginx", f.res, f.scope, f.rec, "log-b")
+	line := AppendLine(nil, "nginx", "nginx", f.res, f.scope, f.rec, "")
+	assert.Equal(t, string(direct), string(AppendDeadLetter(nil, line, "log-b")))
+}
+
+func TestRoundTripKeepsEverything(t *testing.T) {
+	f := fullRecord()
+	line := AppendLine(nil, "nginx", "nginx_log", f.res, f.scope, f.rec, "log-b")
+	g := newFixture()
+	meta, err := Decode(line, Wrappers{"nginx": "nginx_log"}, g.target())
+	require.NoError(t, err)
+	assert.Equal(t, Meta{Format: "nginx", Wrapper: "nginx_log", DeadLetterFor: "log-b"}, meta)
+
+	want := f.rec.Attributes().AsRaw()
+	want[logattr.CFJS1DeadLetterFor] = "log-b"
+	assert.Equal(t, want, g.rec.Attributes().AsRaw())
+	assert.Equal(t, f.res.Attributes().AsRaw(), g.res.Attributes().AsRaw())
+	assert.Equal(t, f.rec.Body().AsRaw(), g.rec.Body().AsRaw())
+	assert.Equal(t, f.rec.Timestamp(), g.rec.Timestamp())
+	assert.Equal(t, f.rec.ObservedTimestamp(), g.rec.ObservedTimestamp())
+	assert.Equal(t, f.rec.SeverityText(), g.rec.SeverityText())
+	assert.Equal(t, f.rec.SeverityNumber(), g.rec.SeverityNumber())
+	assert.Equal(t, f.rec.TraceID(), g.rec.TraceID())
+	assert.Equal(t, f.rec.SpanID(), g.rec.SpanID())
+	assert.Equal(t, "fifo", g.scope.Name())
+	assert.Equal(t, "1.0", g.scope.Version())
+	// Types survive: a whole double stays a double.
+	v, _ := g.rec.Attributes().Get("whole")
+	assert.Equal(t, pcommon.ValueTypeDouble, v.Type())
+
+	// Encoding the decoded record again gives the same line.
+	again := AppendLine(nil, "nginx", "nginx_log", g.res, g.scope, g.rec, "log-b")
+	assert.Equal(t, string(line), string(again))
+}
+
+func TestDecodeSyslogNGStyle(t *testing.T) {
+	// What a syslog-ng template produces: extra fields in the wrapper,
+	// timestamp with an offset, escaped unicode.
+	line := []byte(`{"format":"syslog","syslog":{"timestamp":"2026-11-22T05:06:07+01:00","HOST":"h1","PROGRAM":"sshd","message":"caf\u00e9 \ud83d\ude00 \/"}}` + "\r\n")
+	f := newFixture()
+	meta, err := Decode(line, nil, f.target())
+	require.NoError(t, err)
+	assert.Equal(t, "syslog", meta.Format)
+	assert.Equal(t, "café 😀 /", f.rec.Body().Str())
+	assert.Equal(t, time.Date(2026, 11, 22, 4, 6, 7, 0, time.UTC), f.rec.Timestamp().AsTime())
+	assert.Equal(t, map[string]any{"HOST": "h1", "PROGRAM": "sshd", logattr.CFJS1Format: "syslog"}, f.rec.Attributes().AsRaw())
+}
+
+func TestDecodeErrors(t *testing.T) {
+	cases := map[string]string{
+		`not json`:                          "expected '{'",
+		``:                                  "unexpected end",
+		`{"format":"a"}`:                    "no wrapper object",
+		`{"a":{}}`:                          `no "format" field`,
+		`{"format":"a","a":{}} x`:           "trailing data",
+		`{"format":"a","a":{},"b":{}}`:      "second wrapper",
+		`{"format":"a","a":{},"x":1}`:       "not an object",
+		`{"format":"a","a":{"message":"x}}`: "unterminated string",
+		`{"format":"a","a":{"message":01}}`: "invalid number",
+		`{"format":"a","a":{"timestamp":"yesterday"}}`:                    "not RFC 3339",
+		`{"format":"a","a":{"severity_number":99}}`:                       "0..24",
+		`{"format":"a","a":{"trace_id":"abc"}}`:                           "hex digits",
+		`{"format":"a","a":{"message":"\q"}}`:                             "invalid escape",
+		`{"format":"a","b":{}}`:                                           `expected "a_w"`,
+		`{"format":"a","a":{"message":` + strings.Repeat("[", 100) + `}}`: "nesting deeper",
+	}
+	for line, want := range cases {
+		f := newFixture()
+		_, err := Decode([]byte(line), Wrappers{"a": "a_w"}, f.target())
+		if want == `expected "a_w"` {
+			require.ErrorContains(t, err, want, line)
+			continue
+		}
+		_, err = Decode([]byte(line), nil, f.target())
+		require.ErrorContains(t, err, want, line)
+	}
+}
+
+func FuzzDecode(f *testing.F) {
+	fx := fullRecord()
+	f.Add(AppendLine(nil, "nginx", "nginx", fx.res, fx.scope, fx.rec, "log-b"))
+	for _, name := range []string{"full", "full_dead_letter", "minimal", "lossy"} {
+		b, err := os.ReadFile(filepath.Join("testdata", name+".golden"))
+		if err == nil {
+			f.Add(b)
+		}
+	}
+	f.Add([]byte(`{"format":"syslog","syslog":{"message":"caf\u00e9 \ud83d\ude00","x":[1,2.5e3,null,true,{"y":"\ud800"}]}}`))
+	f.Add([]byte(`{"format":"a","a":{"timestamp":1700000000000000000}}`))
+	f.Add([]byte(`{"format":"a"`))
+	f.Fuzz(func(t *testing.T, line []byte) {
+		g := newFixture()
+		meta, err := Decode(line, nil, g.target())
+		if err != nil {
+			return
+		}
+		// Whatever decoded must encode to valid JSON and decode again to
+		// the same attributes.
+		out := AppendLine(nil, meta.Format, meta.Wrapper, g.res, g.scope, g.rec, meta.DeadLetterFor)
+		if !json.Valid(out) {
+			t.Fatalf("re-encoding %q gave invalid JSON %q", line, out)
+		}
+		h := newFixture()
+		if _, err := Decode(out, nil, h.target()); err != nil {
+			t.Fatalf("re-encoded line %q does not decode: %v", out, err)
+		}
+		if !bytes.Equal(out, AppendLine(nil, meta.Format, meta.Wrapper, h.res, h.scope, h.rec, meta.DeadLetterFor)) {
+			t.Fatalf("encoding is not stable for %q", line)
+		}
+	})
+}
+
+func benchRecord() fixture {
+	f := newFixture()
+	f.res.Attributes().PutStr(logattr.HostName, "edge-17.example.net")
+	f.rec.SetTimestamp(pcommon.NewTimestampFromTime(time.Date(2026, 11, 22, 4, 5, 6, 789000001, time.UTC)))
+	f.rec.SetSeverityNumber(plog.SeverityNumberInfo)
+	f.rec.Body().SetStr(`192.0.2.1 - - "GET /index.html HTTP/1.1" 200 5120 "-" "curl/8.0"`)
+	a := f.rec.Attributes()
+	a.PutStr(logattr.Service, "nginx.service")
+	a.PutStr(logattr.CFJS1Format, "nginx")
+	a.PutStr(logattr.SyslogAppName, "nginx")
+	a.PutStr(logattr.SyslogProcID, "1234")
+	a.PutInt(logattr.SyslogFacility, 3)
+	a.PutStr("dc", "ams01")
+	a.PutStr("unit.status", "active")
+	a.PutInt("peer.pid", 1234)
+	a.PutBool("sampled", true)
+	a.PutDouble("ratio", 0.5)
+	return f
+}
+
+func BenchmarkEncode10Attrs(b *testing.B) {
+	f := benchRecord()
+	buf := make([]byte, 0, 4096)
+	b.ReportAllocs()
+	for b.Loop() {
+		buf = AppendLine(buf[:0], "nginx", "nginx", f.res, f.scope, f.rec, "")
+	}
+	b.SetBytes(int64(len(buf)))
+}
+
+// BenchmarkDecode10Attrs decodes into a record reused from line to line
+// (its maps keep their capacity): the codec's own cost.
+func BenchmarkDecode10Attrs(b *testing.B) {
+	f := benchRecord()
+	line := AppendLine(nil, "nginx", "nginx", f.res, f.scope, f.rec, "")
+	b.SetBytes(int64(len(line)))
+	g := newFixture()
+	b.ReportAllocs()
+	for b.Loop() {
+		g.rec.Attributes().Clear()
+		g.res.Attributes().Clear()
+		if _, err := Decode(line, nil, g.target()); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkDecode10AttrsFreshRecord adds what the receiver pays per line:
+// a new resource, scope and record.
+func BenchmarkDecode10AttrsFreshRecord(b *testing.B) {
+	f := benchRecord()
+	line := AppendLine(nil, "nginx", "nginx", f.res, f.scope, f.rec, "")
+	b.SetBytes(int64(len(line)))
+	b.ReportAllocs()
+	for b.Loop() {
+		g := newFixture()
+		if _, err := Decode(line, nil, g.target()); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func TestAckLines(t *testing.T) {
+	assert.Equal(t, Hello, ParseControl([]byte(strings.TrimSpace(HelloLine))))
+	assert.Equal(t, Ping, ParseControl([]byte(strings.TrimSpace(PingLine))))
+	assert.Equal(t, UnknownControl, ParseControl([]byte(`{"cfjs1_ctl":"later"}`)))
+	assert.Equal(t, NotControl, ParseControl([]byte(`{"format":"a","a":{}}`)))
+	n, err := ParseAck(AppendAck(nil, 12345))
+	require.NoError(t, err)
+	assert.EqualValues(t, 12345, n)
+	_, err = ParseAck([]byte(`{"ack":-1}`))
+	require.Error(t, err)
+	_, err = ParseAck([]byte(`hello`))
+	require.Error(t, err)
+}

@@ -1,0 +1,60 @@
+package cfjs1receiver
+
+import (
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/config/configoptional"
+	"go.opentelemetry.io/collector/config/configtls"
+	"go.opentelemetry.io/collector/confmap"
+	"go.opentelemetry.io/collector/confmap/confmaptest"
+
+	"github.com/otelcol-logx/otelcol-logx/receiver/cfjs1receiver/internal/metadata"
+)
+
+func loadConfig(t *testing.T, name string) *Config {
+	t.Helper()
+	cm, err := confmaptest.LoadConf(filepath.Join("testdata", "config.yaml"))
+	require.NoError(t, err)
+	cfg := NewFactory().CreateDefaultConfig()
+	sub, err := cm.Sub(component.NewIDWithName(metadata.Type, name).String())
+	require.NoError(t, err)
+	require.NoError(t, sub.Unmarshal(cfg))
+	return cfg.(*Config)
+}
+
+func TestConfigDefault(t *testing.T) {
+	cfg := loadConfig(t, "")
+	assert.Equal(t, createDefaultConfig(), cfg)
+	require.NoError(t, confmap.Validate(cfg))
+}
+
+func TestConfigFull(t *testing.T) {
+	cfg := loadConfig(t, "full")
+	require.NoError(t, confmap.Validate(cfg))
+	tls := configtls.NewDefaultServerConfig()
+	tls.CertFile = "/etc/logx/tls/server.crt"
+	tls.KeyFile = "/etc/logx/tls/server.key"
+	tls.ClientCAFile = "/etc/logx/tls/ca.crt"
+	assert.Equal(t, &Config{
+		Endpoint:       "0.0.0.0:6514",
+		TLS:            configoptional.Some(tls),
+		MaxConnections: 20000,
+		MaxLineSize:    262144,
+		IdleTimeout:    10 * time.Minute,
+		MaxBatchLines:  2000,
+		Wrappers:       map[string]string{"nginx": "nginx_log"},
+	}, cfg)
+}
+
+func TestConfigBad(t *testing.T) {
+	err := confmap.Validate(loadConfig(t, "bad"))
+	require.Error(t, err)
+	for _, want := range []string{"endpoint", "max_connections", "max_line_size", "idle_timeout", "max_batch_lines", "wrappers"} {
+		assert.ErrorContains(t, err, want)
+	}
+}
