@@ -1,0 +1,343 @@
+package kafkatopicsexporter
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"strings"
+	"time"
+
+	"go.opentelemetry.io/collector/config/configopaque"
+	"go.opentelemetry.io/collector/config/configoptional"
+	"go.opentelemetry.io/collector/config/configretry"
+	"go.opentelemetry.io/collector/config/configtls"
+	"go.opentelemetry.io/collector/exporter/exporterhelper"
+
+	"github.com/otelcol-logx/otelcol-logx/internal/attrtemplate"
+)
+
+// Config is the kafkatopics exporter's configuration.
+type Config struct {
+	// Brokers are the seed brokers, host:port.
+	Brokers []string `mapstructure:"brokers"`
+	// ClientID is sent to the brokers (quotas, broker logs).
+	ClientID string `mapstructure:"client_id"`
+	// TLS, when present, connects with TLS.
+	TLS configoptional.Optional[configtls.ClientConfig] `mapstructure:"tls"`
+	// SASL, when present, authenticates with PLAIN or SCRAM.
+	SASL configoptional.Optional[SASLConfig] `mapstructure:"sasl"`
+	// Producer tunes the Kafka producer.
+	Producer ProducerConfig `mapstructure:"producer"`
+	// Topics chooses each record's topic.
+	Topics TopicsConfig `mapstructure:"topics"`
+	// Partition chooses each record's key and partition.
+	Partition PartitionConfig `mapstructure:"partition"`
+	// Encoding is how a record becomes a Kafka message value: cfjs1,
+	// otlp_json or otlp_proto.
+	Encoding Encoding `mapstructure:"encoding"`
+	// CFJS1 configures the cfjs1 encoding.
+	CFJS1 CFJS1Config `mapstructure:"cfjs1"`
+
+	// Timeout bounds one export call (all its records).
+	Timeout time.Duration `mapstructure:"timeout"`
+	// QueueConfig is exporterhelper's sending queue; set storage to a
+	// file_storage extension to make it persistent.
+	QueueConfig configoptional.Optional[exporterhelper.QueueBatchConfig] `mapstructure:"sending_queue"`
+	// RetryConfig is exporterhelper's retry of retriable failures.
+	RetryConfig configretry.BackOffConfig `mapstructure:"retry_on_failure"`
+}
+
+// SASLConfig authenticates the client.
+type SASLConfig struct {
+	// Mechanism is PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512.
+	Mechanism string              `mapstructure:"mechanism"`
+	Username  string              `mapstructure:"username"`
+	Password  configopaque.String `mapstructure:"password"`
+}
+
+// ProducerConfig tunes the producer.
+type ProducerConfig struct {
+	// Acks is all (every in-sync replica), leader, or none.
+	Acks string `mapstructure:"acks"`
+	// Idempotent makes retries inside the client free of duplicates and
+	// reordering; it needs acks: all.
+	Idempotent bool `mapstructure:"idempotent"`
+	// Compression is zstd, lz4, snappy, gzip or none.
+	Compression string `mapstructure:"compression"`
+	// Linger is how long a partition's batch waits for more records.
+	Linger time.Duration `mapstructure:"linger"`
+	// MaxBatchBytes bounds one record batch (one partition, one request).
+	MaxBatchBytes int `mapstructure:"max_batch_bytes"`
+	// MaxMessageBytes bounds one record's key plus value; larger records are
+	// dropped and counted before they are produced.
+	MaxMessageBytes int `mapstructure:"max_message_bytes"`
+	// MaxBufferedRecords bounds the records the client holds unacknowledged.
+	MaxBufferedRecords int `mapstructure:"max_buffered_records"`
+	// DeliveryTimeout is how long the client keeps retrying one record
+	// before failing it back to the exporter's retry and queue.
+	DeliveryTimeout time.Duration `mapstructure:"delivery_timeout"`
+	// AllowAutoTopicCreation lets the broker create a missing topic (when
+	// the broker allows it too).
+	AllowAutoTopicCreation bool `mapstructure:"allow_auto_topic_creation"`
+}
+
+// TopicsConfig chooses the topic of each record.
+type TopicsConfig struct {
+	// Data is the topic template of ordinary records.
+	Data string `mapstructure:"data"`
+	// DeadLetter is the topic template of dead-letter copies: records that
+	// carry cfjs1.dead_letter_for.
+	DeadLetter string `mapstructure:"dead_letter"`
+	// Fallback is the topic of records for which Data has a missing
+	// placeholder or renders an invalid topic name. Empty: use what Data
+	// renders with its fallbacks.
+	Fallback string `mapstructure:"fallback"`
+}
+
+// PartitionConfig chooses the key and the partition.
+type PartitionConfig struct {
+	// Key is the record key template; empty means no key.
+	Key string `mapstructure:"key"`
+	// Mode is key (records of one key share a partition, in order) or
+	// balanced (records spread over partitions whatever their key).
+	Mode PartitionMode `mapstructure:"mode"`
+}
+
+// CFJS1Config configures the cfjs1 value encoding.
+type CFJS1Config struct {
+	// Wrappers maps a format to its wrapper field name.
+	Wrappers map[string]string `mapstructure:"wrappers"`
+	// DefaultFormat is the format of a record without cfjs1.format.
+	DefaultFormat string `mapstructure:"default_format"`
+}
+
+// Encoding of the message value.
+type Encoding string
+
+// The encodings.
+const (
+	EncodingCFJS1     Encoding = "cfjs1"
+	EncodingOTLPJSON  Encoding = "otlp_json"
+	EncodingOTLPProto Encoding = "otlp_proto"
+)
+
+// PartitionMode chooses how records are spread over partitions.
+type PartitionMode string
+
+// The partition modes.
+const (
+	PartitionByKey   PartitionMode = "key"
+	PartitionBalance PartitionMode = "balanced"
+)
+
+// Kafka's own limits on topic names.
+const maxTopicLen = 249
+
+// Upper bounds that keep a typo from reserving gigabytes.
+const (
+	maxBatchBytesLimit   = 64 << 20
+	maxBufferedLimit     = 10_000_000
+	defaultMaxMessageLen = 1_000_000
+)
+
+// brokerList returns the brokers, each entry split at commas, so that one
+// environment variable can carry several: ["${env:LOGX_KAFKA_BROKERS}"].
+func (c *Config) brokerList() []string {
+	var out []string
+	for _, entry := range c.Brokers {
+		for b := range strings.SplitSeq(entry, ",") {
+			if b = strings.TrimSpace(b); b != "" {
+				out = append(out, b)
+			}
+		}
+	}
+	return out
+}
+
+// Validate checks the configuration; messages say what to write instead.
+func (c *Config) Validate() error {
+	var errs []error
+	if len(c.brokerList()) == 0 {
+		errs = append(errs, errors.New("brokers: list at least one broker, e.g. [\"127.0.0.1:9092\"]"))
+	}
+	for _, b := range c.brokerList() {
+		if _, _, err := net.SplitHostPort(b); err != nil {
+			errs = append(errs, fmt.Errorf("brokers: %q: write host:port, e.g. kafka-1:9092", b))
+		}
+	}
+	if c.ClientID == "" {
+		errs = append(errs, errors.New("client_id: must not be empty (default otelcol-logx)"))
+	}
+	if s := c.SASL.Get(); s != nil {
+		switch s.Mechanism {
+		case "PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512":
+		default:
+			errs = append(errs, fmt.Errorf("sasl.mechanism %q: write PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512", s.Mechanism))
+		}
+		if s.Username == "" || s.Password == "" {
+			errs = append(errs, errors.New("sasl: username and password are both required"))
+		}
+	}
+	errs = append(errs, c.Producer.validate()...)
+	errs = append(errs, c.Topics.validate()...)
+	if _, err := parseTemplate(c.Partition.Key, attrtemplate.EscapeNone); err != nil {
+		errs = append(errs, fmt.Errorf("partition.key: %w", err))
+	}
+	switch c.Partition.Mode {
+	case PartitionByKey, PartitionBalance:
+	default:
+		errs = append(errs, fmt.Errorf("partition.mode %q: write key (ordered per key) or balanced (spread, no order)", c.Partition.Mode))
+	}
+	switch c.Encoding {
+	case EncodingCFJS1, EncodingOTLPJSON, EncodingOTLPProto:
+	default:
+		errs = append(errs, fmt.Errorf("encoding %q: write cfjs1, otlp_json or otlp_proto", c.Encoding))
+	}
+	if c.CFJS1.DefaultFormat == "" {
+		errs = append(errs, errors.New("cfjs1.default_format: must not be empty (default unknown)"))
+	}
+	for f, w := range c.CFJS1.Wrappers {
+		if f == "" || w == "" {
+			errs = append(errs, fmt.Errorf("cfjs1.wrappers: %q: %q: write format: wrapper_field, both not empty", f, w))
+		}
+	}
+	if c.Timeout <= 0 {
+		errs = append(errs, errors.New("timeout: must be positive, e.g. 30s"))
+	} else if c.Timeout < c.Producer.DeliveryTimeout {
+		errs = append(errs, fmt.Errorf("timeout (%s) is shorter than producer.delivery_timeout (%s): raise timeout or lower delivery_timeout", c.Timeout, c.Producer.DeliveryTimeout))
+	}
+	return errors.Join(errs...)
+}
+
+func (p *ProducerConfig) validate() []error {
+	var errs []error
+	switch p.Acks {
+	case "all":
+	case "leader", "none":
+		if p.Idempotent {
+			errs = append(errs, fmt.Errorf("producer.acks %q with producer.idempotent: true: idempotence needs acks: all; set idempotent: false", p.Acks))
+		}
+	default:
+		errs = append(errs, fmt.Errorf("producer.acks %q: write all, leader or none", p.Acks))
+	}
+	switch p.Compression {
+	case "zstd", "lz4", "snappy", "gzip", "none":
+	default:
+		errs = append(errs, fmt.Errorf("producer.compression %q: write zstd, lz4, snappy, gzip or none", p.Compression))
+	}
+	if p.Linger < 0 || p.Linger > time.Minute {
+		errs = append(errs, fmt.Errorf("producer.linger %s: write a duration between 0 and 1m, e.g. 5ms", p.Linger))
+	}
+	if p.MaxBatchBytes < 1024 || p.MaxBatchBytes > maxBatchBytesLimit {
+		errs = append(errs, fmt.Errorf("producer.max_batch_bytes %d: write a size between 1024 and %d (default 1000000; at most the broker's message.max.bytes)", p.MaxBatchBytes, maxBatchBytesLimit))
+	}
+	if p.MaxMessageBytes < 1 || p.MaxMessageBytes > p.MaxBatchBytes {
+		errs = append(errs, fmt.Errorf("producer.max_message_bytes %d: write a size between 1 and producer.max_batch_bytes (%d)", p.MaxMessageBytes, p.MaxBatchBytes))
+	}
+	if p.MaxBufferedRecords < 1 || p.MaxBufferedRecords > maxBufferedLimit {
+		errs = append(errs, fmt.Errorf("producer.max_buffered_records %d: write a count between 1 and %d (default 100000)", p.MaxBufferedRecords, maxBufferedLimit))
+	}
+	if p.DeliveryTimeout < time.Second {
+		errs = append(errs, fmt.Errorf("producer.delivery_timeout %s: write at least 1s, e.g. 10s (an unreachable broker must hand records back to the queue)", p.DeliveryTimeout))
+	}
+	return errs
+}
+
+func (t *TopicsConfig) validate() []error {
+	var errs []error
+	if t.Data == "" {
+		errs = append(errs, errors.New("topics.data: must not be empty, e.g. logs-{cfjs1.format}"))
+	} else if _, err := parseTemplate(t.Data, attrtemplate.EscapeTopic); err != nil {
+		errs = append(errs, fmt.Errorf("topics.data: %w", err))
+	} else if err := checkTopicLiterals(t.Data); err != nil {
+		errs = append(errs, fmt.Errorf("topics.data: %w", err))
+	}
+	if t.DeadLetter == "" {
+		errs = append(errs, errors.New("topics.dead_letter: must not be empty, e.g. logs-dead-letter"))
+	} else if _, err := parseTemplate(t.DeadLetter, attrtemplate.EscapeTopic); err != nil {
+		errs = append(errs, fmt.Errorf("topics.dead_letter: %w", err))
+	} else if err := checkTopicLiterals(t.DeadLetter); err != nil {
+		errs = append(errs, fmt.Errorf("topics.dead_letter: %w", err))
+	}
+	if t.Fallback != "" {
+		if err := checkTopicName(t.Fallback); err != nil {
+			errs = append(errs, fmt.Errorf("topics.fallback: %w", err))
+		}
+	}
+	return errs
+}
+
+// parseTemplate parses a topic or key template; the empty key template is
+// allowed and means "no key".
+func parseTemplate(src string, esc attrtemplate.Escape) (*attrtemplate.Template, error) {
+	if src == "" {
+		return nil, nil
+	}
+	return attrtemplate.Parse(src, attrtemplate.Options{Escape: esc})
+}
+
+// checkTopicLiterals refuses literal characters Kafka does not allow in a
+// topic name: escaping protects only the attribute values.
+func checkTopicLiterals(src string) error {
+	var lit strings.Builder
+	depth := 0
+	for i := 0; i < len(src); i++ {
+		c := src[i]
+		switch {
+		case c == '{' && i+1 < len(src) && src[i+1] == '{' && depth == 0:
+			i++
+			lit.WriteByte('{')
+		case c == '}' && i+1 < len(src) && src[i+1] == '}' && depth == 0:
+			i++
+			lit.WriteByte('}')
+		case c == '{':
+			depth++
+		case c == '}':
+			depth--
+		case depth == 0:
+			lit.WriteByte(c)
+		}
+	}
+	for _, c := range []byte(lit.String()) {
+		if !isTopicByte(c) {
+			return fmt.Errorf("%q has %q outside a placeholder; topic names allow only ASCII letters, digits, '.', '_' and '-'", src, c)
+		}
+	}
+	return nil
+}
+
+// checkTopicName checks a fixed topic name the way the broker would.
+func checkTopicName(name string) error {
+	if name == "" || name == "." || name == ".." {
+		return fmt.Errorf("%q is not a topic name", name)
+	}
+	if len(name) > maxTopicLen {
+		return fmt.Errorf("%q is longer than %d characters", name, maxTopicLen)
+	}
+	for i := 0; i < len(name); i++ {
+		if !isTopicByte(name[i]) {
+			return fmt.Errorf("%q has %q; topic names allow only ASCII letters, digits, '.', '_' and '-'", name, name[i])
+		}
+	}
+	return nil
+}
+
+func isTopicByte(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '-'
+}
+
+// validTopic is checkTopicName for the hot path (no error values).
+func validTopic(b []byte) bool {
+	if len(b) == 0 || len(b) > maxTopicLen {
+		return false
+	}
+	if len(b) <= 2 && (string(b) == "." || string(b) == "..") {
+		return false
+	}
+	for _, c := range b {
+		if !isTopicByte(c) {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,77 @@
+package kafkatopicsexporter
+
+import (
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/confmap"
+	"go.opentelemetry.io/collector/confmap/confmaptest"
+
+	"github.com/otelcol-logx/otelcol-logx/exporter/kafkatopicsexporter/internal/metadata"
+)
+
+func loadConfig(t *testing.T, name string) (*Config, error) {
+	t.Helper()
+	cm, err := confmaptest.LoadConf(filepath.Join("testdata", "config.yaml"))
+	require.NoError(t, err)
+	cfg := createDefaultConfig().(*Config)
+	id := component.NewID(metadata.Type)
+	if name != "" {
+		id = component.NewIDWithName(metadata.Type, name)
+	}
+	sub, err := cm.Sub(id.String())
+	require.NoError(t, err)
+	require.NoError(t, sub.Unmarshal(cfg))
+	return cfg, confmap.Validate(cfg)
+}
+
+func TestConfigDefaultIsValid(t *testing.T) {
+	cfg, err := loadConfig(t, "")
+	require.NoError(t, err)
+	assert.Equal(t, createDefaultConfig(), cfg)
+	assert.Equal(t, "all", cfg.Producer.Acks)
+	assert.True(t, cfg.Producer.Idempotent)
+	assert.Equal(t, "{host.name}/{logx.service}", cfg.Partition.Key)
+	assert.True(t, cfg.QueueConfig.HasValue())
+}
+
+func TestConfigFull(t *testing.T) {
+	cfg, err := loadConfig(t, "full")
+	require.NoError(t, err)
+	assert.Equal(t, []string{"kafka-1:9092", "kafka-2:9092"}, cfg.Brokers)
+	assert.Equal(t, "/etc/kafka/ca.pem", cfg.TLS.Get().CAFile)
+	assert.Equal(t, "SCRAM-SHA-512", cfg.SASL.Get().Mechanism)
+	assert.Equal(t, "lz4", cfg.Producer.Compression)
+	assert.Equal(t, 10*time.Millisecond, cfg.Producer.Linger)
+	assert.Equal(t, 2000000, cfg.Producer.MaxBatchBytes)
+	assert.Equal(t, 20*time.Second, cfg.Producer.DeliveryTimeout)
+	assert.Equal(t, "dlq-{cfjs1.dead_letter_for}", cfg.Topics.DeadLetter)
+	assert.Equal(t, PartitionBalance, cfg.Partition.Mode)
+	assert.Equal(t, EncodingOTLPProto, cfg.Encoding)
+	assert.Equal(t, "nginx_log", cfg.CFJS1.Wrappers["nginx"])
+	require.NotNil(t, cfg.QueueConfig.Get().StorageID)
+	assert.Equal(t, "file_storage", cfg.QueueConfig.Get().StorageID.String())
+	assert.Equal(t, time.Duration(0), cfg.RetryConfig.MaxElapsedTime)
+}
+
+func TestConfigInvalid(t *testing.T) {
+	for name, want := range map[string]string{
+		"bad_acks":        "idempotence needs acks: all",
+		"bad_topic":       "outside a placeholder",
+		"bad_template":    "is not closed",
+		"bad_sasl":        "write PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512",
+		"bad_sizes":       "max_message_bytes 20000",
+		"bad_compression": "write zstd, lz4, snappy, gzip or none",
+		"no_brokers":      "list at least one broker",
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, err := loadConfig(t, name)
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), want)
+		})
+	}
+}

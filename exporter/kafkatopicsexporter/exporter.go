@@ -1,0 +1,178 @@
+package kafkatopicsexporter
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/sasl/plain"
+	"github.com/twmb/franz-go/pkg/sasl/scram"
+	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/exporter"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric"
+	"go.uber.org/zap"
+
+	"github.com/otelcol-logx/otelcol-logx/exporter/kafkatopicsexporter/internal/metadata"
+)
+
+// kafkaExporter owns one franz-go client; pushLogs may run concurrently
+// (one call per queue consumer) and shares nothing per call but the client.
+type kafkaExporter struct {
+	cfg    *Config
+	logger *zap.Logger
+	tel    *metadata.Telemetry
+	router router
+	enc    valueEncoder
+
+	client  *kgo.Client
+	batches sync.Pool // *batch, so that buffers are reused across calls
+
+	// Attribute sets, made once: recording a metric must not allocate.
+	produced [numClasses]metric.AddOption
+	dropped  [numReasons]metric.AddOption
+}
+
+func newKafkaExporter(cfg *Config, set exporter.Settings) (*kafkaExporter, error) {
+	r, err := newRouter(cfg)
+	if err != nil {
+		return nil, err
+	}
+	tel, err := metadata.NewTelemetry(set.TelemetrySettings)
+	if err != nil {
+		return nil, fmt.Errorf("kafkatopics: telemetry: %w", err)
+	}
+	e := &kafkaExporter{cfg: cfg, logger: set.Logger, tel: tel, router: r, enc: newValueEncoder(cfg)}
+	for c := range numClasses {
+		e.produced[c] = metric.WithAttributeSet(attribute.NewSet(attribute.String("class", topicClass(c).String())))
+	}
+	for d := range numReasons {
+		e.dropped[d] = metric.WithAttributeSet(attribute.NewSet(attribute.String("reason", dropReason(d).String())))
+	}
+	e.batches.New = func() any { return newBatch() }
+	return e, nil
+}
+
+func (e *kafkaExporter) start(ctx context.Context, _ component.Host) error {
+	opts, err := clientOptions(ctx, e.cfg, e.logger)
+	if err != nil {
+		return err
+	}
+	cl, err := kgo.NewClient(opts...)
+	if err != nil {
+		return fmt.Errorf("kafkatopics: client: %w", err)
+	}
+	e.client = cl
+	return nil
+}
+
+// shutdown runs after exporterhelper has drained its queue, so nothing is
+// being produced any more; Close fails whatever a timed-out call left.
+func (e *kafkaExporter) shutdown(context.Context) error {
+	if e.client != nil {
+		e.client.Close()
+	}
+	return nil
+}
+
+// clientOptions turns the configuration into franz-go options.
+func clientOptions(ctx context.Context, cfg *Config, logger *zap.Logger) ([]kgo.Opt, error) {
+	p := cfg.Producer
+	opts := []kgo.Opt{
+		kgo.SeedBrokers(cfg.brokerList()...),
+		kgo.ClientID(cfg.ClientID),
+		kgo.WithLogger(kgoLogger{logger.Named("franz-go")}),
+		kgo.ProducerLinger(p.Linger),
+		kgo.ProducerBatchMaxBytes(int32(p.MaxBatchBytes)),
+		kgo.MaxBufferedRecords(p.MaxBufferedRecords),
+		kgo.RecordDeliveryTimeout(p.DeliveryTimeout),
+		kgo.ProducerBatchCompression(codec(p.Compression)),
+	}
+	switch p.Acks {
+	case "all":
+		opts = append(opts, kgo.RequiredAcks(kgo.AllISRAcks()))
+	case "leader":
+		opts = append(opts, kgo.RequiredAcks(kgo.LeaderAck()))
+	case "none":
+		opts = append(opts, kgo.RequiredAcks(kgo.NoAck()))
+	}
+	if !p.Idempotent {
+		opts = append(opts, kgo.DisableIdempotentWrite())
+	}
+	if p.AllowAutoTopicCreation {
+		opts = append(opts, kgo.AllowAutoTopicCreation())
+	}
+	switch cfg.Partition.Mode {
+	case PartitionBalance:
+		// keys=false: the key still travels with the record, but does
+		// not pick the partition. Adaptive: slow partitions get less.
+		opts = append(opts, kgo.RecordPartitioner(kgo.UniformBytesPartitioner(64<<10, true, false, nil)))
+	default:
+		// Kafka's own murmur2 hashing, so that a Java producer with the
+		// same key would pick the same partition.
+		opts = append(opts, kgo.RecordPartitioner(kgo.StickyKeyPartitioner(nil)))
+	}
+	if t := cfg.TLS.Get(); t != nil {
+		tc, err := t.LoadTLSConfig(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("kafkatopics: tls: %w", err)
+		}
+		if tc != nil {
+			opts = append(opts, kgo.DialTLSConfig(tc))
+		}
+	}
+	if s := cfg.SASL.Get(); s != nil {
+		switch s.Mechanism {
+		case "PLAIN":
+			opts = append(opts, kgo.SASL(plain.Auth{User: s.Username, Pass: string(s.Password)}.AsMechanism()))
+		case "SCRAM-SHA-256":
+			opts = append(opts, kgo.SASL(scram.Auth{User: s.Username, Pass: string(s.Password)}.AsSha256Mechanism()))
+		case "SCRAM-SHA-512":
+			opts = append(opts, kgo.SASL(scram.Auth{User: s.Username, Pass: string(s.Password)}.AsSha512Mechanism()))
+		default:
+			return nil, errors.New("kafkatopics: sasl.mechanism " + s.Mechanism + " is not supported")
+		}
+	}
+	return opts, nil
+}
+
+func codec(name string) kgo.CompressionCodec {
+	switch name {
+	case "zstd":
+		return kgo.ZstdCompression()
+	case "lz4":
+		return kgo.Lz4Compression()
+	case "snappy":
+		return kgo.SnappyCompression()
+	case "gzip":
+		return kgo.GzipCompression()
+	default:
+		return kgo.NoCompression()
+	}
+}
+
+// kgoLogger sends franz-go's own logs (connection failures, retries) to the
+// collector's logger, at warn and above: info is per-connection chatter.
+type kgoLogger struct{ l *zap.Logger }
+
+func (kgoLogger) Level() kgo.LogLevel { return kgo.LogLevelWarn }
+
+func (k kgoLogger) Log(level kgo.LogLevel, msg string, keyvals ...any) {
+	fields := make([]zap.Field, 0, len(keyvals)/2)
+	for i := 0; i+1 < len(keyvals); i += 2 {
+		key, _ := keyvals[i].(string)
+		fields = append(fields, zap.Any(key, keyvals[i+1]))
+	}
+	switch level {
+	case kgo.LogLevelError:
+		k.l.Error(msg, fields...)
+	case kgo.LogLevelWarn:
+		k.l.Warn(msg, fields...)
+	case kgo.LogLevelInfo:
+		k.l.Info(msg, fields...)
+	default:
+		k.l.Debug(msg, fields...)
+	}
+}
