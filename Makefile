@@ -100,9 +100,11 @@ alerts-test:
 	$(BIN)/promtool check rules distribution/prometheus/alerts.yaml
 	cd distribution/prometheus && $(BIN)/promtool test rules alerts_test.yaml
 
-## bench: Go benchmarks (ns/op and allocs/op)
-bench:
+## bench: Go benchmarks (ns/op and allocs/op), then the scenarios against
+## syslog-ng (bench/run.sh; LOGX_BENCH_LINES=2000000 for the issue's scale)
+bench: build
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+	LOGX_BIN=$(OTELCOL) bash bench/run.sh
 
 ## lint: gofmt, go vet, staticcheck
 lint: $(STATICCHECK)

@@ -1,0 +1,281 @@
+package tenantbufferexporter
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"go.opentelemetry.io/collector/config/configoptional"
+	"go.opentelemetry.io/collector/exporter/exporterhelper"
+
+	"github.com/otelcol-logx/otelcol-logx/exporter/tenantbufferexporter/internal/buffers"
+)
+
+// Config of the tenantbuffer exporter. Every guard has a bounded default;
+// switching one off takes the word "unlimited" (or -1) written out.
+type Config struct {
+	// Directory holds one sub-directory per tenant.
+	Directory string `mapstructure:"directory"`
+	// Tenant says how a record's tenant is found.
+	Tenant TenantConfig `mapstructure:"tenant"`
+	// Limits are the hard guards.
+	Limits LimitsConfig `mapstructure:"limits"`
+	// Retention bounds the age of buffered data.
+	Retention RetentionConfig `mapstructure:"retention"`
+	// Segments shape the files of a buffer.
+	Segments SegmentsConfig `mapstructure:"segments"`
+	// Consumers name the readers of every buffer, each with its own durable
+	// position; a segment is removed once all of them have passed it.
+	Consumers []string `mapstructure:"consumers"`
+	// Durability sets when a write counts as done.
+	Durability DurabilityConfig `mapstructure:"durability"`
+	// IdleTimeout closes the files of a buffer not used for this long, and
+	// removes a buffer that holds nothing unread.
+	IdleTimeout time.Duration `mapstructure:"idle_timeout"`
+	// SweepInterval is how often retention, idle buffers, the free-disk
+	// watermark and the largest tenants are checked.
+	SweepInterval time.Duration `mapstructure:"sweep_interval"`
+	// Telemetry shapes the exporter's own metrics.
+	Telemetry TelemetryConfig `mapstructure:"telemetry"`
+	// Push runs the push jobs (off unless a jobs source is set).
+	Push PushConfig `mapstructure:"push"`
+	// QueueConfig is off by default: with a queue, the pipeline is answered
+	// before the record is on disk, which gives up the durability point.
+	QueueConfig configoptional.Optional[exporterhelper.QueueBatchConfig] `mapstructure:"sending_queue"`
+}
+
+// TenantConfig finds the tenant of a record.
+type TenantConfig struct {
+	// Attribute holds the tenant key: the record's attribute, else the
+	// resource's attribute of that name.
+	Attribute string `mapstructure:"attribute"`
+	// MaxLength refuses (and counts) longer tenant keys.
+	MaxLength int `mapstructure:"max_length"`
+	// Default is the tenant of records without the attribute; empty drops
+	// them (counted with reason missing_tenant).
+	Default string `mapstructure:"default"`
+}
+
+// LimitsConfig are the hard guards.
+type LimitsConfig struct {
+	MaxBuffers        int   `mapstructure:"max_buffers"`
+	MaxBytesPerTenant Bytes `mapstructure:"max_bytes_per_tenant"`
+	MaxTotalBytes     Bytes `mapstructure:"max_total_bytes"`
+	MinFreeDiskBytes  Bytes `mapstructure:"min_free_disk_bytes"`
+	MaxOpenFiles      int   `mapstructure:"max_open_files"`
+	// OverflowTenant, when set, receives the records of new tenants once
+	// max_buffers is reached (instead of refusing them).
+	OverflowTenant string `mapstructure:"overflow_tenant"`
+}
+
+// RetentionConfig bounds the age of buffered data.
+type RetentionConfig struct {
+	MaxAge    Age            `mapstructure:"max_age"`
+	PerTenant map[string]Age `mapstructure:"per_tenant"`
+}
+
+// SegmentsConfig shapes the files of a buffer.
+type SegmentsConfig struct {
+	MaxBytes       Bytes         `mapstructure:"max_bytes"`
+	MaxAge         time.Duration `mapstructure:"max_age"`
+	MaxRecordBytes Bytes         `mapstructure:"max_record_bytes"`
+}
+
+// DurabilityConfig sets the durability point.
+type DurabilityConfig struct {
+	// Fsync: when true (default) a ConsumeLogs call returns only after its
+	// records are synced to disk (fdatasync per touched file, or one
+	// syncfs for a call touching many tenants).
+	Fsync bool `mapstructure:"fsync"`
+}
+
+// TelemetryConfig shapes the exporter's own metrics.
+type TelemetryConfig struct {
+	// TopTenants: per-tenant figures are published for this many of the
+	// largest tenants only.
+	TopTenants int `mapstructure:"top_tenants"`
+}
+
+// PushConfig configures the push jobs (part 2).
+type PushConfig struct {
+	// JobsFile and/or JobsURL give the job document; with neither, push is off.
+	// The URL wins when both are set; the file is then not read.
+	JobsFile string `mapstructure:"jobs_file"`
+	JobsURL  string `mapstructure:"jobs_url"`
+	// ReloadInterval: how often the document is fetched again.
+	ReloadInterval time.Duration `mapstructure:"reload_interval"`
+	// MaxRemovedFraction: a new document removing more than this fraction
+	// of the jobs in force is refused (blank and unparsable ones always are).
+	MaxRemovedFraction float64 `mapstructure:"max_removed_fraction"`
+	// Unmatched: what happens to records of tenants without a job: "drop"
+	// (counted, reason no_job) or "buffer" (kept, bounded by the limits).
+	Unmatched string `mapstructure:"unmatched"`
+	// Workers: pushes in flight at once, shared by all tenants.
+	Workers int `mapstructure:"workers"`
+	// QuantumBytes: deficit round robin credit per tenant per turn.
+	QuantumBytes Bytes `mapstructure:"quantum_bytes"`
+	// Backoff after a failed push, per tenant, doubling up to Max.
+	BackoffInitial time.Duration `mapstructure:"backoff_initial"`
+	BackoffMax     time.Duration `mapstructure:"backoff_max"`
+	// BreakerFailures consecutive failures open the tenant's breaker for BreakerOpen.
+	BreakerFailures int           `mapstructure:"breaker_failures"`
+	BreakerOpen     time.Duration `mapstructure:"breaker_open"`
+}
+
+// Enabled reports whether push jobs run.
+func (p *PushConfig) Enabled() bool { return p.JobsFile != "" || p.JobsURL != "" }
+
+// pushConsumer is the store consumer the push jobs move.
+const pushConsumer = "push"
+
+func (p *PushConfig) validate() []error {
+	if !p.Enabled() {
+		return nil
+	}
+	var errs []error
+	if p.ReloadInterval <= 0 {
+		errs = append(errs, errors.New("push.reload_interval: must be > 0, e.g. 1m"))
+	}
+	if p.MaxRemovedFraction < 0 || p.MaxRemovedFraction >= 1 {
+		errs = append(errs, errors.New("push.max_removed_fraction: must be in [0, 1), e.g. 0.1"))
+	}
+	if p.Unmatched != "drop" && p.Unmatched != "buffer" {
+		errs = append(errs, fmt.Errorf("push.unmatched: %q; write drop or buffer", p.Unmatched))
+	}
+	if p.Workers <= 0 || p.Workers > 1024 {
+		errs = append(errs, errors.New("push.workers: must be between 1 and 1024"))
+	}
+	if p.QuantumBytes <= 0 {
+		errs = append(errs, errors.New("push.quantum_bytes: must be a positive size, e.g. 1MiB"))
+	}
+	if p.BackoffInitial <= 0 || p.BackoffMax < p.BackoffInitial {
+		errs = append(errs, errors.New("push.backoff_initial must be > 0 and push.backoff_max >= it"))
+	}
+	if p.BreakerFailures <= 0 || p.BreakerOpen <= 0 {
+		errs = append(errs, errors.New("push.breaker_failures and push.breaker_open must be > 0"))
+	}
+	return errs
+}
+
+func checkBytes(name string, v Bytes, allowZero bool) error {
+	switch {
+	case v.Unlimited():
+		return nil
+	case v < 0:
+		return fmt.Errorf("%s: %d is not a size; write a positive size or %q", name, v, unlimitedWord)
+	case v == 0 && !allowZero:
+		return fmt.Errorf("%s: 0 would refuse everything; write a positive size, or %q to switch the guard off", name, unlimitedWord)
+	}
+	return nil
+}
+
+// Validate checks the configuration.
+func (c *Config) Validate() error {
+	var errs []error
+	if c.Directory == "" {
+		errs = append(errs, errors.New("directory: required; write a directory for the buffers, e.g. ${env:LOGX_STATE_DIR}/tenantbuffer"))
+	}
+	if c.Tenant.Attribute == "" {
+		errs = append(errs, errors.New("tenant.attribute: required; e.g. logx.tenant"))
+	}
+	if c.Tenant.MaxLength <= 0 {
+		errs = append(errs, errors.New("tenant.max_length: must be > 0, e.g. 256"))
+	}
+	if len(c.Tenant.Default) > c.Tenant.MaxLength {
+		errs = append(errs, errors.New("tenant.default: longer than tenant.max_length"))
+	}
+	if c.Limits.MaxBuffers == 0 || c.Limits.MaxBuffers < -1 {
+		errs = append(errs, fmt.Errorf("limits.max_buffers: %d; write a positive number (e.g. 10000), or -1 to switch the buffer cap off", c.Limits.MaxBuffers))
+	}
+	errs = append(errs,
+		checkBytes("limits.max_bytes_per_tenant", c.Limits.MaxBytesPerTenant, false),
+		checkBytes("limits.max_total_bytes", c.Limits.MaxTotalBytes, false),
+		checkBytes("limits.min_free_disk_bytes", c.Limits.MinFreeDiskBytes, false),
+		checkBytes("segments.max_record_bytes", c.Segments.MaxRecordBytes, false),
+	)
+	if c.Limits.MaxOpenFiles <= 0 {
+		errs = append(errs, errors.New("limits.max_open_files: must be > 0, e.g. 256"))
+	}
+	if c.Segments.MaxBytes <= 0 {
+		errs = append(errs, errors.New("segments.max_bytes: must be a positive size, e.g. 16MiB"))
+	}
+	if c.Segments.MaxAge <= 0 {
+		errs = append(errs, errors.New("segments.max_age: must be > 0, e.g. 10m"))
+	}
+	if c.Segments.MaxRecordBytes.Unlimited() {
+		errs = append(errs, errors.New("segments.max_record_bytes: cannot be unlimited; write a size, e.g. 1MiB"))
+	}
+	if c.Retention.MaxAge == 0 {
+		errs = append(errs, fmt.Errorf("retention.max_age: 0 would expire everything at once; write a duration (e.g. 72h) or %q", unlimitedWord))
+	}
+	for tenant, a := range c.Retention.PerTenant {
+		if a == 0 {
+			errs = append(errs, fmt.Errorf("retention.per_tenant.%s: write a duration or %q", tenant, unlimitedWord))
+		}
+	}
+	if c.IdleTimeout <= 0 {
+		errs = append(errs, errors.New("idle_timeout: must be > 0, e.g. 5m"))
+	}
+	if c.SweepInterval <= 0 {
+		errs = append(errs, errors.New("sweep_interval: must be > 0, e.g. 10s"))
+	}
+	if c.Telemetry.TopTenants < 0 || c.Telemetry.TopTenants > 1000 {
+		errs = append(errs, errors.New("telemetry.top_tenants: must be between 0 and 1000"))
+	}
+	errs = append(errs, c.Push.validate()...)
+	for i, name := range c.Consumers {
+		if !buffers.ValidConsumerName(name) {
+			errs = append(errs, fmt.Errorf("consumers[%d]: %q; write 1-64 characters of a-z, 0-9, _ and -", i, name))
+		}
+		for _, other := range c.Consumers[:i] {
+			if other == name {
+				errs = append(errs, fmt.Errorf("consumers: %q listed twice", name))
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// storeOptions translates the config for the storage engine.
+func (c *Config) storeOptions() buffers.Options {
+	ages := make(map[string]time.Duration, len(c.Retention.PerTenant))
+	for k, v := range c.Retention.PerTenant {
+		ages[k] = time.Duration(v)
+	}
+	minFree := int64(c.Limits.MinFreeDiskBytes)
+	if minFree < 0 {
+		minFree = 0 // unlimited: no watermark
+	}
+	return buffers.Options{
+		Dir:              c.Directory,
+		MaxBuffers:       c.Limits.MaxBuffers,
+		MaxTenantBytes:   int64(c.Limits.MaxBytesPerTenant),
+		MaxTotalBytes:    int64(c.Limits.MaxTotalBytes),
+		MinFreeDiskBytes: minFree,
+		MaxAge:           time.Duration(c.Retention.MaxAge),
+		MaxAgeOverrides:  ages,
+		SegmentBytes:     int64(c.Segments.MaxBytes),
+		SegmentMaxAge:    c.Segments.MaxAge,
+		MaxRecordBytes:   int(c.Segments.MaxRecordBytes),
+		MaxOpenFiles:     c.Limits.MaxOpenFiles,
+		IdleTimeout:      c.IdleTimeout,
+		SweepInterval:    c.SweepInterval,
+		OverflowTenant:   c.Limits.OverflowTenant,
+		Consumers:        c.consumers(),
+		Sync:             c.Durability.Fsync,
+		TopN:             c.Telemetry.TopTenants,
+	}
+}
+
+// consumers adds the push jobs' consumer to the configured ones.
+func (c *Config) consumers() []string {
+	if !c.Push.Enabled() {
+		return c.Consumers
+	}
+	for _, n := range c.Consumers {
+		if n == pushConsumer {
+			return c.Consumers
+		}
+	}
+	return append(append([]string(nil), c.Consumers...), pushConsumer)
+}

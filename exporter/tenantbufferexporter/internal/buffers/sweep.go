@@ -1,0 +1,315 @@
+package buffers
+
+import (
+	"container/heap"
+	"math"
+	"slices"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// Reclaim starts when the bytes held exceed reclaimStartPct of the budget
+// and brings them down to reclaimTargetPct, so that writers seldom meet the
+// hard limit itself.
+const (
+	reclaimStartPct  = 95
+	reclaimTargetPct = 85
+)
+
+func (s *Store) kickSweeper() {
+	select {
+	case s.kick <- struct{}{}:
+	default:
+	}
+}
+
+// sweeper runs every scan over all tenants, away from the write path.
+func (s *Store) sweeper() {
+	defer s.wg.Done()
+	tick := time.NewTicker(s.opts.SweepInterval)
+	defer tick.Stop()
+	for {
+		select {
+		case <-s.stop:
+			return
+		case <-tick.C:
+			s.Sweep()
+		case <-s.kick:
+			s.updateBudget()
+			s.reclaimIfNeeded()
+		}
+	}
+}
+
+// Sweep runs one full pass: free-disk budget, retention, idle buffers,
+// fair reclaim and the top-N figures. The sweeper calls it periodically;
+// tests call it directly.
+func (s *Store) Sweep() {
+	s.updateBudget()
+	now := s.opts.Now()
+	idleBefore := now.Add(-s.opts.IdleTimeout).UnixNano()
+	sizes := topHeap{}
+	s.forEach(func(t *tenant) {
+		s.expire(t, now)
+		s.closeIdle(t, idleBefore)
+		if s.opts.TopN > 0 {
+			if b := t.bytes.Load(); b > 0 {
+				sizes.offer(TenantStat{Tenant: t.name, Bytes: b}, s.opts.TopN)
+			}
+		}
+	})
+	s.reclaimIfNeeded()
+	top := make([]TenantStat, len(sizes))
+	copy(top, sizes)
+	slices.SortFunc(top, func(a, b TenantStat) int { return int(min(max(b.Bytes-a.Bytes, -1), 1)) })
+	s.statsMu.Lock()
+	s.top = top
+	s.statsMu.Unlock()
+}
+
+// updateBudget lowers the byte budget below MaxTotalBytes when the file
+// system's free space would otherwise fall under the watermark.
+func (s *Store) updateBudget() {
+	budget := s.maxTotal()
+	diskBound := false
+	if s.opts.MinFreeDiskBytes > 0 {
+		var st unix.Statfs_t
+		if err := unix.Statfs(s.root, &st); err == nil {
+			free := int64(st.Bavail) * int64(st.Bsize)
+			if b := s.total.Load() + free - s.opts.MinFreeDiskBytes; b < budget {
+				budget, diskBound = max(b, 0), true
+			}
+		}
+	}
+	s.budget.Store(budget)
+	s.diskBound.Store(diskBound)
+}
+
+func (s *Store) maxAgeOf(name string) time.Duration {
+	if d, ok := s.opts.MaxAgeOverrides[name]; ok {
+		return d
+	}
+	return s.opts.MaxAge
+}
+
+// expire removes t's segments whose newest record is older than its max age.
+func (s *Store) expire(t *tenant, now time.Time) {
+	age := s.maxAgeOf(t.name)
+	if age < 0 {
+		return
+	}
+	cut := now.Add(-age).UnixNano()
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for len(t.segs) > 0 && t.segs[0].lastTS < cut && !t.deleted {
+		n, err := s.removeOldestLocked(t)
+		if err != nil {
+			return
+		}
+		s.expired.Add(n)
+	}
+}
+
+// closeIdle releases an idle tenant's file handle; an idle tenant that holds
+// no data is removed altogether, giving its slot under the buffer cap back.
+func (s *Store) closeIdle(t *tenant, idleBefore int64) {
+	if t.lastUse.Load() >= idleBefore {
+		return
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.deleted {
+		return
+	}
+	if t.w != nil {
+		_ = s.closeWriterLocked(t)
+		s.handles.remove(t)
+	}
+	empty := t.bytes.Load() == 0
+	if !empty && len(t.pos) > 0 {
+		empty = true
+		for _, p := range t.pos {
+			if p < t.end {
+				empty = false
+			}
+		}
+	}
+	if empty && t.name != s.opts.OverflowTenant {
+		n, _ := s.deleteLocked(t)
+		s.consumed.Add(n)
+	}
+	if !t.deleted && len(t.segs) < cap(t.segs)/2 {
+		t.segs = slices.Clip(slices.Clone(t.segs)) // give back what a busy past grew
+	}
+}
+
+func (s *Store) reclaimIfNeeded() {
+	budget := s.budget.Load()
+	if budget == math.MaxInt64 || s.total.Load() <= budget/100*reclaimStartPct {
+		return
+	}
+	s.ReclaimTo(budget / 100 * reclaimTargetPct)
+}
+
+// FairShare returns the max-min fair level for sizes under target: tenants
+// at or below it keep everything, tenants above it are cut to it, and the
+// total is then at most target. math.MaxInt64 means no cut is needed.
+func FairShare(sizes []int64, target int64) int64 {
+	sorted := slices.Clone(sizes)
+	slices.Sort(sorted)
+	remaining := target
+	for i, sz := range sorted {
+		share := remaining / int64(len(sorted)-i)
+		if sz > share {
+			return max(share, 0)
+		}
+		remaining -= sz
+	}
+	return math.MaxInt64
+}
+
+// ReclaimTo removes the oldest data of tenants above their max-min fair
+// share until the total is at most target, and returns the fair level.
+func (s *Store) ReclaimTo(target int64) int64 {
+	var ts []*tenant
+	var sizes []int64
+	s.forEach(func(t *tenant) {
+		ts = append(ts, t)
+		sizes = append(sizes, t.bytes.Load())
+	})
+	level := FairShare(sizes, target)
+	s.fairLevel.Store(level)
+	if level == math.MaxInt64 {
+		return level
+	}
+	for _, t := range ts {
+		if t.bytes.Load() <= level {
+			continue
+		}
+		t.mu.Lock()
+		for !t.deleted && t.bytes.Load() > level && len(t.segs) > 0 {
+			n, err := s.removeOldestLocked(t)
+			if err != nil {
+				break
+			}
+			s.reclaimed.Add(n)
+		}
+		t.mu.Unlock()
+	}
+	return level
+}
+
+// DeleteTenant removes all of a tenant's data, on disk and in memory.
+func (s *Store) DeleteTenant(name string) error {
+	s.closeMu.RLock()
+	defer s.closeMu.RUnlock()
+	t, ok := s.lookup(name)
+	if !ok {
+		return ErrUnknownTenant
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.deleted {
+		return ErrUnknownTenant
+	}
+	n, err := s.deleteLocked(t)
+	s.deleted.Add(n)
+	return err
+}
+
+// TenantStat is one tenant's figure.
+type TenantStat struct {
+	Tenant string
+	Bytes  int64
+}
+
+// Stats is a snapshot of the store's figures.
+type Stats struct {
+	Buffers        int64
+	Bytes          int64
+	BudgetBytes    int64 // effective budget (math.MaxInt64: unlimited)
+	FairLevelBytes int64 // last max-min fair share used by reclaim (math.MaxInt64: none)
+	OpenFiles      int
+	Refused        map[string]int64
+	Overflowed     int64
+	ReclaimedBytes int64
+	ExpiredBytes   int64
+	ConsumedBytes  int64
+	DeletedBytes   int64
+	TornBytes      int64
+	TornSegments   int64
+	SkippedBytes   int64
+	BadPositions   int64
+	Top            []TenantStat // the largest TopN tenants, as of the last sweep
+}
+
+// Stats returns the current figures; cost independent of the tenant count.
+func (s *Store) Stats() Stats {
+	st := Stats{
+		Buffers:        s.buffers.Load(),
+		Bytes:          s.total.Load(),
+		BudgetBytes:    s.budget.Load(),
+		FairLevelBytes: s.fairLevel.Load(),
+		OpenFiles:      s.handles.len(),
+		Refused:        make(map[string]int64, numReasons),
+		Overflowed:     s.overflowed.Load(),
+		ReclaimedBytes: s.reclaimed.Load(),
+		ExpiredBytes:   s.expired.Load(),
+		ConsumedBytes:  s.consumed.Load(),
+		DeletedBytes:   s.deleted.Load(),
+		TornBytes:      s.tornBytes.Load(),
+		TornSegments:   s.tornSegs.Load(),
+		SkippedBytes:   s.skipped.Load(),
+		BadPositions:   s.badPosFiles.Load(),
+	}
+	for r := range numReasons {
+		st.Refused[r.String()] = s.refused[r].Load()
+	}
+	s.statsMu.Lock()
+	st.Top = slices.Clone(s.top)
+	s.statsMu.Unlock()
+	return st
+}
+
+// TenantBytes returns the bytes a tenant's buffer holds.
+func (s *Store) TenantBytes(name string) (int64, bool) {
+	t, ok := s.lookup(name)
+	if !ok {
+		return 0, false
+	}
+	return t.bytes.Load(), true
+}
+
+// topHeap keeps the largest n tenants (a min-heap on bytes).
+type topHeap []TenantStat
+
+func (h topHeap) Len() int           { return len(h) }
+func (h topHeap) Less(i, j int) bool { return h[i].Bytes < h[j].Bytes }
+func (h topHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *topHeap) Push(x any)        { *h = append(*h, x.(TenantStat)) }
+func (h *topHeap) Pop() any {
+	old := *h
+	x := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return x
+}
+
+func (h *topHeap) offer(ts TenantStat, n int) {
+	if len(*h) < n {
+		heap.Push(h, ts)
+		return
+	}
+	if (*h)[0].Bytes < ts.Bytes {
+		(*h)[0] = ts
+		heap.Fix(h, 0)
+	}
+}
+
+// Tenants lists every tenant with a buffer (one pass over the table: for
+// start-up and tools, never the write path).
+func (s *Store) Tenants() []string {
+	var out []string
+	s.forEach(func(t *tenant) { out = append(out, t.name) })
+	return out
+}

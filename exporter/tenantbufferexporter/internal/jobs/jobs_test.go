@@ -1,0 +1,121 @@
+package jobs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+)
+
+const twoJobs = `
+jobs:
+  - name: acme
+    tenant: acme
+    destination: {type: file, path: /tmp/out, compression: gzip}
+    batch: {max_records: 100, max_interval: 1s}
+  - name: shops
+    prefix: shop-
+    destination: {type: http, url: "http://127.0.0.1:1/push"}
+`
+
+func TestParseAndLookup(t *testing.T) {
+	tb, err := Parse([]byte(twoJobs))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if j, ok := tb.Lookup("acme"); !ok || j.Name != "acme" || j.Batch.MaxRecords != 100 {
+		t.Fatalf("acme: %+v", j)
+	}
+	if j, ok := tb.Lookup("shop-17"); !ok || j.Name != "shops" || j.Destination.Timeout == 0 || j.Batch.MaxBytes == 0 {
+		t.Fatalf("prefix: %+v", j)
+	}
+	if _, ok := tb.Lookup("shop"); ok {
+		t.Fatal("shorter than the prefix matched")
+	}
+	if _, ok := tb.Lookup("other"); ok {
+		t.Fatal("tenant without a job matched")
+	}
+}
+
+func TestParseRefusals(t *testing.T) {
+	for doc, want := range map[string]error{
+		"":                  ErrBlank,
+		"   \n\t":           ErrBlank,
+		"jobs: []":          ErrBlank,
+		"{}":                ErrBlank,
+		"jobs: [":           ErrParse,
+		"jobz: []":          ErrParse,
+		"jobs: [{name: a}]": ErrInvalid,
+		"jobs: [{name: a, tenant: x, destination: {type: ftp}}]":                              ErrInvalid,
+		"jobs: [{name: a, tenant: x, prefix: y, destination: {type: file, path: /x}}]":        ErrInvalid,
+		"jobs: [{name: a, tenant: x, destination: {type: file, path: /x, compression: lz4}}]": ErrInvalid,
+	} {
+		if _, err := Parse([]byte(doc)); !errors.Is(err, want) {
+			t.Errorf("%q: %v, want %v", doc, err, want)
+		}
+	}
+}
+
+func manyJobs(n int) string {
+	var b strings.Builder
+	b.WriteString("jobs:\n")
+	for i := range n {
+		fmt.Fprintf(&b, "  - {name: j%d, tenant: t%d, destination: {type: file, path: /tmp/x}}\n", i, i)
+	}
+	return b.String()
+}
+
+func TestHolderGuard(t *testing.T) {
+	var doc atomic.Value
+	doc.Store(manyJobs(20))
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		fmt.Fprint(w, doc.Load().(string))
+	}))
+	defer srv.Close()
+	h := NewHolder(&Source{URL: srv.URL}, 0.1)
+	var refused []string
+	h.OnRefused = func(err error) { refused = append(refused, Reason(err)) }
+	ctx := context.Background()
+	if err := h.Reload(ctx); err != nil || h.Table().Len() != 20 {
+		t.Fatalf("first load: %v", err)
+	}
+	for _, bad := range []string{"", "jobs: [", manyJobs(17)} { // 17 of 20: 15% removed
+		doc.Store(bad)
+		if err := h.Reload(ctx); err == nil {
+			t.Fatalf("%q accepted", bad)
+		}
+		if h.Table().Len() != 20 {
+			t.Fatal("last good table not kept")
+		}
+	}
+	doc.Store(manyJobs(18)) // 10% removed: allowed
+	if err := h.Reload(ctx); err != nil || h.Table().Len() != 18 {
+		t.Fatalf("10%% shrink refused: %v", err)
+	}
+	doc.Store(manyJobs(50)) // growth is always fine
+	if err := h.Reload(ctx); err != nil || h.Table().Len() != 50 {
+		t.Fatalf("growth refused: %v", err)
+	}
+	if strings.Join(refused, ",") != "blank,parse,removes_too_many" {
+		t.Fatalf("refusals %v", refused)
+	}
+	srv.Close()
+	if err := h.Reload(ctx); err == nil || Reason(err) != "fetch" || h.Table().Len() != 50 {
+		t.Fatalf("unreachable source: %v", err)
+	}
+}
+
+func FuzzParse(f *testing.F) {
+	f.Add([]byte(twoJobs))
+	f.Add([]byte("jobs: [{name: a, prefix: p, destination: {type: file, path: /x}}]"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		tb, err := Parse(b)
+		if err == nil && tb.Len() == 0 {
+			t.Fatal("empty table accepted")
+		}
+	})
+}

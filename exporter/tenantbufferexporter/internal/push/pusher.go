@@ -1,0 +1,441 @@
+package push
+
+import (
+	"container/heap"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/otelcol-logx/otelcol-logx/exporter/tenantbufferexporter/internal/buffers"
+	"github.com/otelcol-logx/otelcol-logx/exporter/tenantbufferexporter/internal/jobs"
+)
+
+// Options configure a Pusher.
+type Options struct {
+	Store           *buffers.Store
+	Consumer        string             // the store consumer whose position the pusher moves
+	Jobs            func() *jobs.Table // the table in force
+	Workers         int
+	QuantumBytes    int           // DRR credit per turn
+	BackoffInitial  time.Duration // first retry delay after a failure
+	BackoffMax      time.Duration
+	BreakerFailures int           // consecutive failures that open the breaker
+	BreakerOpen     time.Duration // how long an open breaker stays open
+	DeadLetterDir   string        // permanent failures are parked here, per tenant
+	// NewDestination builds a job's destination (NewDestination if nil).
+	NewDestination func(*jobs.Job) Destination
+	Now            func() time.Time
+}
+
+// tenantState is the pusher's view of one tenant with a job.
+type tenantState struct {
+	name     string
+	queued   bool // in the ready queue
+	running  bool // a worker holds it
+	timerAt  time.Time
+	heapIdx  int
+	deficit  int
+	failures int
+	retryAt  time.Time // set and read under Pusher.mu
+	notified int       // records notified since the last read
+}
+
+// Pusher runs the push jobs.
+type Pusher struct {
+	o       Options
+	mu      sync.Mutex
+	cond    *sync.Cond
+	tenants map[string]*tenantState
+	ready   []*tenantState // FIFO: the DRR round
+	timers  timerHeap
+	wake    chan struct{}
+	stopped bool
+	wg      sync.WaitGroup
+	ctx     context.Context
+	cancel  context.CancelFunc
+
+	destMu    sync.Mutex
+	dests     map[*jobs.Job]Destination
+	destTable *jobs.Table
+
+	Batches      atomic.Int64
+	Bytes        atomic.Int64
+	Records      atomic.Int64
+	Parked       atomic.Int64
+	BreakerOpens atomic.Int64
+	failMu       sync.Mutex
+	failures     map[string]int64 // by reason
+}
+
+// New returns a Pusher; Start runs it.
+func New(o Options) *Pusher {
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.NewDestination == nil {
+		o.NewDestination = NewDestination
+	}
+	p := &Pusher{o: o, tenants: map[string]*tenantState{}, wake: make(chan struct{}, 1),
+		dests: map[*jobs.Job]Destination{}, failures: map[string]int64{}}
+	p.cond = sync.NewCond(&p.mu)
+	return p
+}
+
+// Start launches the workers and the timer loop, and looks at every tenant
+// the store already holds (data left from before a restart).
+func (p *Pusher) Start(tenants []string) {
+	p.ctx, p.cancel = context.WithCancel(context.Background())
+	for _, t := range tenants {
+		p.Notify(t, 1)
+	}
+	p.wg.Add(1 + p.o.Workers)
+	go p.timerLoop()
+	for range p.o.Workers {
+		go p.worker()
+	}
+}
+
+// Stop ends the workers; a push in flight is cancelled (its batch stays
+// unacknowledged in the buffer and is pushed again after a restart).
+func (p *Pusher) Stop() {
+	p.mu.Lock()
+	p.stopped = true
+	p.cond.Broadcast()
+	p.mu.Unlock()
+	if p.cancel != nil {
+		p.cancel()
+	}
+	p.wg.Wait()
+}
+
+// Notify tells the pusher that tenant got n new records. Cheap: one map
+// probe under the pusher's lock. A tenant waiting for its batch interval is
+// woken early once enough records arrived to fill a batch.
+func (p *Pusher) Notify(tenant string, n int) {
+	job, ok := p.o.Jobs().Lookup(tenant)
+	if !ok {
+		return
+	}
+	p.mu.Lock()
+	st, ok := p.tenants[tenant]
+	if !ok {
+		st = &tenantState{name: tenant, heapIdx: -1}
+		p.tenants[tenant] = st
+	}
+	st.notified += n
+	waitingForBatch := st.heapIdx >= 0 && st.retryAt.IsZero() && st.notified >= job.Batch.MaxRecords
+	if !st.queued && !st.running && (st.heapIdx < 0 || waitingForBatch) {
+		p.enqueueLocked(st)
+	}
+	p.mu.Unlock()
+}
+
+func (p *Pusher) enqueueLocked(st *tenantState) {
+	if st.queued || st.running {
+		return
+	}
+	if st.heapIdx >= 0 {
+		heap.Remove(&p.timers, st.heapIdx)
+	}
+	st.queued = true
+	p.ready = append(p.ready, st)
+	p.cond.Signal()
+}
+
+func (p *Pusher) scheduleLocked(st *tenantState, at time.Time) {
+	if st.heapIdx >= 0 {
+		if !at.Before(st.timerAt) {
+			return
+		}
+		heap.Remove(&p.timers, st.heapIdx)
+	}
+	st.timerAt = at
+	heap.Push(&p.timers, st)
+	select {
+	case p.wake <- struct{}{}:
+	default:
+	}
+}
+
+func (p *Pusher) timerLoop() {
+	defer p.wg.Done()
+	t := time.NewTimer(time.Hour)
+	defer t.Stop()
+	for {
+		p.mu.Lock()
+		now := p.o.Now()
+		for len(p.timers) > 0 && !p.timers[0].timerAt.After(now) {
+			st := heap.Pop(&p.timers).(*tenantState)
+			p.enqueueLocked(st)
+		}
+		next := time.Hour
+		if len(p.timers) > 0 {
+			next = p.timers[0].timerAt.Sub(now)
+		}
+		p.mu.Unlock()
+		t.Reset(next)
+		select {
+		case <-p.ctx.Done():
+			return
+		case <-p.wake:
+		case <-t.C:
+		}
+	}
+}
+
+func (p *Pusher) worker() {
+	defer p.wg.Done()
+	for {
+		p.mu.Lock()
+		for len(p.ready) == 0 && !p.stopped {
+			p.cond.Wait()
+		}
+		if p.stopped {
+			p.mu.Unlock()
+			return
+		}
+		st := p.ready[0]
+		p.ready[0] = nil
+		p.ready = p.ready[1:]
+		st.queued = false
+		// Deficit round robin by bytes: each turn earns a quantum; a tenant
+		// in debt from a large batch waits for its next turn.
+		st.deficit = min(st.deficit+p.o.QuantumBytes, p.o.QuantumBytes)
+		if st.deficit <= 0 {
+			p.enqueueLocked(st)
+			p.mu.Unlock()
+			continue
+		}
+		if now := p.o.Now(); now.Before(st.retryAt) {
+			p.scheduleLocked(st, st.retryAt) // backing off or breaker open
+			p.mu.Unlock()
+			continue
+		}
+		st.running = true
+		st.notified = 0
+		failures := st.failures
+		p.mu.Unlock()
+
+		next, sent, failed := p.runTenant(st)
+
+		p.mu.Lock()
+		if failed {
+			next = p.backoffLocked(st, failures)
+		} else {
+			st.failures, st.retryAt = 0, time.Time{}
+		}
+		p.mu.Unlock()
+
+		p.mu.Lock()
+		st.running = false
+		st.deficit -= sent
+		switch {
+		case next.IsZero():
+			p.enqueueLocked(st) // more may be due: the next turn reads again
+		case next.Equal(idle):
+			// nothing more buffered: forget until Notify, unless one came
+			// while this push ran
+			if st.notified > 0 {
+				p.enqueueLocked(st)
+			}
+		case next.Equal(gone):
+			// the buffer was deleted or released: drop the tenant's state
+			if p.tenants[st.name] == st && !st.queued && st.heapIdx < 0 {
+				delete(p.tenants, st.name)
+			}
+		default:
+			p.scheduleLocked(st, next)
+		}
+		p.mu.Unlock()
+	}
+}
+
+// Sentinels runTenant returns: nothing to push now; the buffer is gone.
+var (
+	idle = time.Unix(0, 1)
+	gone = time.Unix(0, 2)
+)
+
+// runTenant pushes at most one batch of st. It returns when to look again
+// (zero: at its next turn; idle: on the next Notify), the bytes sent, and
+// whether the push failed (the caller backs off).
+func (p *Pusher) runTenant(st *tenantState) (time.Time, int, bool) {
+	now := p.o.Now()
+	job, ok := p.o.Jobs().Lookup(st.name)
+	if !ok {
+		return idle, 0, false // its job is gone: data stays buffered (retention applies)
+	}
+	recs, err := p.o.Store.Read(st.name, p.o.Consumer, job.Batch.MaxRecords, job.Batch.MaxBytes)
+	if errors.Is(err, buffers.ErrUnknownTenant) {
+		return gone, 0, false
+	}
+	if err != nil || len(recs) == 0 {
+		return idle, 0, false
+	}
+	b := &Batch{Tenant: st.name, Records: recs}
+	for _, r := range recs {
+		b.Bytes += len(r.Payload)
+	}
+	full := len(recs) >= job.Batch.MaxRecords || b.Bytes >= job.Batch.MaxBytes
+	oldest := time.Unix(0, recs[0].Timestamp)
+	if due := oldest.Add(job.Batch.MaxInterval); !full && now.Before(due) {
+		return due, 0, false
+	}
+	err = p.pushOne(job, b)
+	var perm *PermanentError
+	switch {
+	case err == nil:
+	case errors.As(err, &perm):
+		if perr := p.park(b, err); perr != nil {
+			p.fail("dead_letter_write")
+			return time.Time{}, 0, true
+		}
+		p.Parked.Add(int64(len(recs)))
+		p.fail("rejected")
+	default:
+		p.fail(failReason(err))
+		return time.Time{}, 0, true
+	}
+	if err := p.o.Store.Commit(st.name, p.o.Consumer, b.Next()); err != nil {
+		p.fail("commit")
+		return time.Time{}, 0, true
+	}
+	if err == nil {
+		p.Batches.Add(1)
+		p.Bytes.Add(int64(b.Bytes))
+		p.Records.Add(int64(len(recs)))
+	}
+	if !full {
+		// The read reached the end of the buffer: nothing more until the
+		// next Notify (the worker re-queues if one came meanwhile).
+		return idle, b.Bytes, false
+	}
+	return time.Time{}, b.Bytes, false
+}
+
+func (p *Pusher) pushOne(job *jobs.Job, b *Batch) error {
+	p.destMu.Lock()
+	// Destinations are cached per job of the table in force; a reload
+	// brings new jobs, so the cache starts over rather than grow.
+	if tb := p.o.Jobs(); tb != p.destTable {
+		clear(p.dests)
+		p.destTable = tb
+	}
+	d, ok := p.dests[job]
+	if !ok {
+		d = p.o.NewDestination(job)
+		p.dests[job] = d
+	}
+	p.destMu.Unlock()
+	ctx := p.ctx
+	if job.Destination.Timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, job.Destination.Timeout)
+		defer cancel()
+	}
+	return d.Push(ctx, b)
+}
+
+// backoffLocked doubles the tenant's delay per consecutive failure, and
+// opens its breaker (a longer pause) after BreakerFailures of them.
+func (p *Pusher) backoffLocked(st *tenantState, before int) time.Time {
+	st.failures = before + 1
+	d := p.o.BackoffInitial << min(st.failures-1, 20)
+	d = min(d, p.o.BackoffMax)
+	if st.failures >= p.o.BreakerFailures {
+		d = max(d, p.o.BreakerOpen)
+		if st.failures == p.o.BreakerFailures {
+			p.BreakerOpens.Add(1)
+		}
+	}
+	st.retryAt = p.o.Now().Add(d)
+	return st.retryAt
+}
+
+func failReason(err error) string {
+	switch {
+	case errors.Is(err, context.DeadlineExceeded):
+		return "timeout"
+	case errors.Is(err, context.Canceled):
+		return "cancelled"
+	}
+	if s := err.Error(); len(s) == 8 && s[:5] == "http " {
+		return "http_" + s[5:]
+	}
+	return "error"
+}
+
+func (p *Pusher) fail(reason string) {
+	p.failMu.Lock()
+	p.failures[reason]++
+	p.failMu.Unlock()
+}
+
+// Failures returns failure counts by reason.
+func (p *Pusher) Failures() map[string]int64 {
+	p.failMu.Lock()
+	defer p.failMu.Unlock()
+	out := make(map[string]int64, len(p.failures))
+	for k, v := range p.failures {
+		out[k] = v
+	}
+	return out
+}
+
+// park writes a batch no destination will take to the tenant's dead-letter
+// area, so that the position can move on without losing it.
+func (p *Pusher) park(b *Batch, cause error) error {
+	d := &FileDestination{Dir: p.o.DeadLetterDir}
+	if err := d.Push(context.Background(), b); err != nil {
+		return err
+	}
+	note := filepath.Join(p.o.DeadLetterDir, safeName(b.Tenant), fmt.Sprintf("%020d-%020d.reason", b.First(), b.Next()))
+	return os.WriteFile(note, []byte(cause.Error()+"\n"), 0o640)
+}
+
+// Lag is one tenant's backlog.
+type Lag struct {
+	Tenant    string
+	Bytes     int64         // unpushed bytes in its buffer
+	OldestAge time.Duration // age of the oldest unpushed record
+}
+
+// LagOf reports a tenant's backlog (its position to the end of its buffer).
+func (p *Pusher) LagOf(tenant string) (Lag, error) {
+	pos, end, err := p.o.Store.Position(tenant, p.o.Consumer)
+	if err != nil {
+		return Lag{}, err
+	}
+	l := Lag{Tenant: tenant, Bytes: int64(end - pos)}
+	if recs, err := p.o.Store.Read(tenant, p.o.Consumer, 1, 1); err == nil && len(recs) > 0 {
+		l.OldestAge = p.o.Now().Sub(time.Unix(0, recs[0].Timestamp))
+	}
+	return l, nil
+}
+
+type timerHeap []*tenantState
+
+func (h timerHeap) Len() int           { return len(h) }
+func (h timerHeap) Less(i, j int) bool { return h[i].timerAt.Before(h[j].timerAt) }
+func (h timerHeap) Swap(i, j int) {
+	h[i], h[j] = h[j], h[i]
+	h[i].heapIdx, h[j].heapIdx = i, j
+}
+func (h *timerHeap) Push(x any) {
+	st := x.(*tenantState)
+	st.heapIdx = len(*h)
+	*h = append(*h, st)
+}
+func (h *timerHeap) Pop() any {
+	old := *h
+	st := old[len(old)-1]
+	old[len(old)-1] = nil
+	*h = old[:len(old)-1]
+	st.heapIdx = -1
+	return st
+}
