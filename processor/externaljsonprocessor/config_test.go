@@ -1,0 +1,115 @@
+package externaljsonprocessor
+
+import (
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/component/componenttest"
+	"go.opentelemetry.io/collector/confmap"
+	"go.opentelemetry.io/collector/confmap/confmaptest"
+
+	"github.com/otelcol-logx/otelcol-logx/processor/externaljsonprocessor/internal/metadata"
+)
+
+func loadConfig(t *testing.T, name string) *Config {
+	t.Helper()
+	cm, err := confmaptest.LoadConf(filepath.Join("testdata", "config.yaml"))
+	require.NoError(t, err)
+	sub, err := cm.Sub(component.MustNewIDWithName(metadata.Type.String(), name).String())
+	require.NoError(t, err)
+	cfg := createDefaultConfig().(*Config)
+	require.NoError(t, sub.Unmarshal(cfg))
+	return cfg
+}
+
+func TestConfigStruct(t *testing.T) {
+	require.NoError(t, componenttest.CheckConfigStruct(createDefaultConfig()))
+}
+
+func TestLoadConfigMinimalGetsDefaults(t *testing.T) {
+	cfg := loadConfig(t, "")
+	require.NoError(t, confmap.Validate(cfg))
+	assert.Equal(t, defaultStartupWait, cfg.StartupWait)
+	require.Len(t, cfg.Sources, 1)
+	s := cfg.Sources[0].resolved()
+	assert.Equal(t, "http://127.0.0.1:8080/status", s.HTTP.Endpoint)
+	assert.Equal(t, "secret", headerValue(t, s, "X-Token"))
+	assert.Equal(t, defaultTimeout, s.HTTP.Timeout)
+	assert.Equal(t, defaultInterval, s.Interval)
+	assert.EqualValues(t, defaultMaxSize, s.MaxSize)
+	assert.Equal(t, staleMark, s.StalePolicy)
+	assert.Equal(t, defaultStaleAttribute, s.StaleAttribute)
+	assert.Equal(t, targetRecord, s.Mapping.Target)
+	assert.Equal(t, "upsert", s.Mapping.OnConflict)
+	assert.Equal(t, defaultMaxFields, s.Mapping.MaxFields)
+	assert.Equal(t, "dc.", s.Mapping.Prefix)
+}
+
+func TestLoadConfigFull(t *testing.T) {
+	cfg := loadConfig(t, "full")
+	require.NoError(t, confmap.Validate(cfg))
+	assert.Equal(t, 2*time.Second, cfg.StartupWait)
+	assert.Equal(t, "/var/lib/logx/externaljson", cfg.Persistence.Directory)
+	require.Len(t, cfg.Sources, 2)
+	dc := cfg.Sources[0]
+	assert.Equal(t, 3*time.Second, dc.HTTP.Timeout)
+	assert.True(t, dc.HTTP.TLS.InsecureSkipVerify)
+	assert.EqualValues(t, 4096, dc.MaxSize)
+	assert.Equal(t, 15*time.Second, dc.Interval)
+	assert.Equal(t, 2*time.Second, dc.Jitter)
+	assert.Equal(t, 2*time.Minute, dc.MaxAge)
+	assert.Equal(t, staleRemove, dc.StalePolicy)
+	assert.Equal(t, targetResource, dc.Mapping.Target)
+	assert.Equal(t, "insert", dc.Mapping.OnConflict)
+	assert.Equal(t, 10, dc.Mapping.MaxFields)
+	require.Len(t, dc.Mapping.Fields, 2)
+	assert.Equal(t, "status.traffic", dc.Mapping.Fields[0].Path)
+	assert.Equal(t, "traffic", dc.Mapping.Fields[0].Key)
+	assert.Equal(t, "upsert", dc.Mapping.Fields[1].OnConflict)
+
+	nginx := cfg.Sources[1]
+	require.NotNil(t, nginx.Command)
+	assert.Equal(t, []string{"systemctl", "show", "--property=ActiveState", "--value", "nginx"}, nginx.Command.Argv)
+	assert.Equal(t, 2*time.Second, nginx.Command.Timeout)
+	assert.Equal(t, map[string]string{"LC_ALL": "C"}, nginx.Command.Environment)
+	assert.Equal(t, "nginx_state", nginx.Command.TextKey)
+	assert.Equal(t, "unit.stale", nginx.StaleAttribute)
+}
+
+func TestValidateSaysWhatToWrite(t *testing.T) {
+	err := confmap.Validate(loadConfig(t, "nosources"))
+	require.ErrorContains(t, err, "at least one source is required")
+
+	err = confmap.Validate(loadConfig(t, "both"))
+	require.ErrorContains(t, err, "both http and command are set")
+
+	err = confmap.Validate(loadConfig(t, "bad"))
+	require.Error(t, err)
+	for _, want := range []string{
+		"startup_wait: must not be negative",
+		`name: "bad name" is not valid`,
+		"command.argv: give the program and its arguments",
+		"max_size: -1 is out of range",
+		`stale_policy: "forget" is not known; write keep, remove or mark`,
+		"max_age (10s) is shorter than interval (1m0s)",
+		`target: "scope" is not known; write record or resource`,
+		`on_conflict: "replace" is not known`,
+		`fields[0].path: "a..b" is not a path`,
+		`attribute "k" is produced twice`,
+		`http.endpoint: "ftp://x" is not an http:// or https:// URL`,
+		`name "dup" is used twice`,
+	} {
+		assert.ErrorContains(t, err, want)
+	}
+}
+
+func headerValue(t *testing.T, s SourceConfig, name string) string {
+	t.Helper()
+	v, ok := s.HTTP.Headers.Get(name)
+	require.True(t, ok, "header %s", name)
+	return string(v)
+}

@@ -1,0 +1,228 @@
+package externaljsonprocessor
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"unicode/utf8"
+
+	"go.opentelemetry.io/collector/pdata/pcommon"
+)
+
+// Failure reasons, the `reason` attribute of the fetch failure counter.
+const (
+	reasonTransport     = "transport"       // connection, DNS, TLS, ...
+	reasonTimeout       = "timeout"         // http timeout or command killed at its timeout
+	reasonHTTPStatus    = "http_status"     // non-2xx, non-304 status
+	reasonTooLarge      = "too_large"       // body or output over max_size
+	reasonExitStatus    = "exit_status"     // command exited non-zero or could not start
+	reasonInvalidJSON   = "invalid_json"    // not parseable JSON (or trailing data)
+	reasonNotObject     = "not_object"      // JSON, but not an object
+	reasonTooManyFields = "too_many_fields" // more attributes than mapping.max_fields
+	reasonNoFields      = "no_fields"       // blank object, or none of the chosen paths present
+	reasonInvalidText   = "invalid_text"    // text_key output empty or not UTF-8
+)
+
+// fetchError is a failed or refused fetch, with the reason it is counted under.
+type fetchError struct {
+	reason string
+	err    error
+}
+
+func (e *fetchError) Error() string { return e.reason + ": " + e.err.Error() }
+func (e *fetchError) Unwrap() error { return e.err }
+
+func refuse(reason, format string, a ...any) *fetchError {
+	return &fetchError{reason: reason, err: fmt.Errorf(format, a...)}
+}
+
+// fieldSpec is one configured path, split once at start.
+type fieldSpec struct {
+	path   []string
+	key    string
+	policy conflictPolicy
+}
+
+// mapping turns a response into prepared fields. It is built once from the
+// config and used only by its source's goroutine.
+type mapping struct {
+	prefix    string
+	policy    conflictPolicy
+	specs     []fieldSpec // empty: whole object
+	maxFields int
+	textKey   string // non-empty: the output is plain text, not JSON
+}
+
+func newMapping(m MappingConfig, textKey string) *mapping {
+	mp := &mapping{prefix: m.Prefix, maxFields: m.MaxFields, textKey: textKey}
+	mp.policy, _ = parsePolicy(m.OnConflict)
+	for _, f := range m.Fields {
+		key := f.Key
+		if key == "" {
+			key = f.Path
+		}
+		p := mp.policy
+		if f.OnConflict != "" {
+			p, _ = parsePolicy(f.OnConflict)
+		}
+		mp.specs = append(mp.specs, fieldSpec{path: strings.Split(f.Path, "."), key: m.Prefix + key, policy: p})
+	}
+	return mp
+}
+
+// decode checks a response and prepares its fields. Everything from the
+// source is untrusted: it must be one JSON object (or, with text_key, one
+// line of UTF-8 text) and must yield between 1 and max_fields attributes.
+func (m *mapping) decode(body []byte) ([]field, *fetchError) {
+	if m.textKey != "" {
+		text := strings.TrimSpace(string(body))
+		if text == "" || !utf8.ValidString(text) {
+			return nil, refuse(reasonInvalidText, "output is empty or not UTF-8 text (text_key %q)", m.textKey)
+		}
+		return []field{newField(m.prefix+m.textKey, pcommon.NewValueStr(text), m.policy)}, nil
+	}
+	obj, ferr := parseObject(body)
+	if ferr != nil {
+		return nil, ferr
+	}
+	var out []field
+	if len(m.specs) == 0 {
+		if err := flatten(m.prefix, obj, m.policy, m.maxFields, &out); err != nil {
+			return nil, err
+		}
+	} else {
+		for _, spec := range m.specs {
+			v, ok := lookup(obj, spec.path)
+			if !ok {
+				continue
+			}
+			if err := flattenValue(spec.key, v, spec.policy, m.maxFields, &out); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if len(out) == 0 {
+		return nil, refuse(reasonNoFields, "the object yields no fields (it is empty, or none of the configured paths is present); a blank answer is not taken as the new truth")
+	}
+	return out, nil
+}
+
+// parseObject parses exactly one JSON object, with numbers kept exact.
+func parseObject(body []byte) (map[string]any, *fetchError) {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return nil, refuse(reasonInvalidJSON, "invalid JSON: %v (first bytes: %q)", err, head(body))
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return nil, refuse(reasonInvalidJSON, "invalid JSON: data after the object (first bytes: %q)", head(body))
+	}
+	obj, ok := v.(map[string]any)
+	if !ok {
+		return nil, refuse(reasonNotObject, "the JSON value is a %s, not an object (first bytes: %q)", jsonKind(v), head(body))
+	}
+	return obj, nil
+}
+
+func head(b []byte) string {
+	const n = 64
+	if len(b) > n {
+		return string(b[:n]) + "..."
+	}
+	return string(b)
+}
+
+func jsonKind(v any) string {
+	switch v.(type) {
+	case []any:
+		return "array"
+	case string:
+		return "string"
+	case json.Number:
+		return "number"
+	case bool:
+		return "boolean"
+	case nil:
+		return "null"
+	}
+	return fmt.Sprintf("%T", v)
+}
+
+func lookup(obj map[string]any, path []string) (any, bool) {
+	var cur any = obj
+	for _, k := range path {
+		m, ok := cur.(map[string]any)
+		if !ok {
+			return nil, false
+		}
+		if cur, ok = m[k]; !ok {
+			return nil, false
+		}
+	}
+	return cur, true
+}
+
+// flatten adds every member of obj under prefix, in key order so that the
+// field set (and so the attribute order) is the same on every refresh.
+func flatten(prefix string, obj map[string]any, p conflictPolicy, maxFields int, out *[]field) *fetchError {
+	keys := make([]string, 0, len(obj))
+	for k := range obj {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		if err := flattenValue(prefix+k, obj[k], p, maxFields, out); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func flattenValue(key string, v any, p conflictPolicy, maxFields int, out *[]field) *fetchError {
+	if obj, ok := v.(map[string]any); ok {
+		return flatten(key+".", obj, p, maxFields, out)
+	}
+	if v == nil {
+		return nil // null: nothing to add
+	}
+	if len(*out) >= maxFields {
+		return refuse(reasonTooManyFields, "the object yields more than max_fields (%d) attributes", maxFields)
+	}
+	val := pcommon.NewValueEmpty()
+	if err := val.FromRaw(toRaw(v)); err != nil {
+		return refuse(reasonInvalidJSON, "value of %q: %v", key, err)
+	}
+	*out = append(*out, newField(key, val, p))
+	return nil
+}
+
+// toRaw converts json.Number (kept by UseNumber) to int64 when integral,
+// float64 otherwise, so that pcommon's FromRaw accepts the value.
+func toRaw(v any) any {
+	switch x := v.(type) {
+	case json.Number:
+		if i, err := x.Int64(); err == nil {
+			return i
+		}
+		f, _ := x.Float64()
+		return f
+	case []any:
+		out := make([]any, len(x))
+		for i := range x {
+			out[i] = toRaw(x[i])
+		}
+		return out
+	case map[string]any:
+		out := make(map[string]any, len(x))
+		for k, e := range x {
+			out[k] = toRaw(e)
+		}
+		return out
+	}
+	return v
+}
