@@ -1,0 +1,17 @@
+// Package ingest is the stage between a receiver's readers and the next
+// consumer that lets the readers never block the programs writing to them.
+//
+// Readers hand batches to a Stage, which holds them up to a bound in bytes
+// and never makes the reader wait: beyond the bound it drops, the newest or
+// the oldest batch as configured, and counts every dropped record with a
+// reason. A single sender goroutine drains the Stage into the consumer. A
+// batch the consumer refuses with a retryable error stays held (within the
+// bound) and is retried with backoff; one refused with a permanent error is
+// dropped and counted. So every record a reader offered is either delivered
+// or counted as dropped, exactly once.
+//
+// Lines builds those batches from received lines: the reader only copies
+// them into one arena and offers it; the Stage's sender parses the whole
+// batch (internal/syslog) from that arena viewed as a single string, so
+// readers spend nothing on parsing, and nothing is parsed that is dropped.
+package ingest // import "github.com/otelcol-logx/otelcol-logx/internal/ingest"

@@ -1,0 +1,170 @@
+package ingest
+
+import (
+	"bytes"
+	"runtime"
+	"slices"
+	"time"
+	"unicode/utf8"
+	"unsafe"
+
+	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/plog"
+
+	"github.com/otelcol-logx/otelcol-logx/internal/logattr"
+	"github.com/otelcol-logx/otelcol-logx/internal/syslog"
+)
+
+// Batch limits of Lines: a batch is flushed when it reaches either, or
+// when the reader is about to wait for more input.
+const (
+	MaxBatchRecords = 1024
+	MaxBatchBytes   = 1 << 20
+)
+
+// replacementChar replaces each invalid UTF-8 sequence, so that every body
+// and attribute is a valid OTLP string.
+const replacementChar = "\uFFFD"
+
+// LinesSettings configure a Lines.
+type LinesSettings struct {
+	Stage  *Stage
+	Parser syslog.Parser
+	// Scope names the instrumentation scope of the records (the receiver).
+	Scope string
+	// Decorate, if set, adds per-source attributes to each parsed record
+	// (peer credentials, service identity) and is given the number of them
+	// ahead of time through ExtraAttributes, so the attribute slice is
+	// allocated once.
+	Decorate        func(lr plog.LogRecord)
+	ExtraAttributes int
+	// OnParseError counts lines that were not valid for the format (kept,
+	// with the whole line as body).
+	OnParseError func(reason string)
+}
+
+// Lines collects one source's lines into batches and offers them to the
+// Stage. It is used by one reader goroutine; its settings must not change
+// once lines were added (batches are parsed later, by the Stage's sender).
+type Lines struct {
+	set   LinesSettings
+	arena []byte
+	ends  []int
+}
+
+// NewLines returns an empty Lines.
+func NewLines(set LinesSettings) *Lines {
+	return &Lines{set: set}
+}
+
+// Add copies a line into the current batch (invalid UTF-8 replaced),
+// flushing first if the batch is full.
+func (l *Lines) Add(line []byte) {
+	if len(l.ends) >= MaxBatchRecords || len(l.arena)+len(line) > MaxBatchBytes {
+		l.Flush()
+	}
+	if utf8.Valid(line) {
+		l.arena = append(l.arena, line...)
+	} else {
+		l.arena = appendValidUTF8(l.arena, line)
+	}
+	l.ends = append(l.ends, len(l.arena))
+}
+
+// Len returns the number of lines waiting in the current batch.
+func (l *Lines) Len() int { return len(l.ends) }
+
+// Flush hands the current batch to the Stage, to be parsed by the
+// Stage's sender: the reader goes straight back to reading.
+func (l *Lines) Flush() {
+	n := len(l.ends)
+	if n == 0 {
+		return
+	}
+	// The batch gets an exact copy (one allocation), so that what it holds
+	// is what it counts against the bound; the reader reuses its arena.
+	arena, ends := bytes.Clone(l.arena), slices.Clone(l.ends)
+	size := int64(len(arena)) + int64(n)*RecordOverhead
+	l.arena, l.ends = l.arena[:0], l.ends[:0]
+	set := &l.set
+	observed := pcommon.NewTimestampFromTime(time.Now())
+	l.set.Stage.Offer(Batch{
+		Size:    size,
+		Records: n,
+		Build:   func() plog.Logs { return set.build(arena, ends, observed) },
+	})
+}
+
+// build parses a batch of lines. arena is never written again once handed
+// over, so its text is viewed as one string without a copy: bodies and
+// attribute values are substrings of it.
+func (set *LinesSettings) build(arena []byte, ends []int, observed pcommon.Timestamp) plog.Logs {
+	text := unsafe.String(unsafe.SliceData(arena), len(arena))
+	ld := plog.NewLogs()
+	sl := ld.ResourceLogs().AppendEmpty().ScopeLogs().AppendEmpty()
+	sl.Scope().SetName(set.Scope)
+	records := sl.LogRecords()
+	records.EnsureCapacity(len(ends))
+	// One clock reading per batch, for the year RFC 3164 stamps lack.
+	parser := set.Parser
+	if parser.Now == nil {
+		now := observed.AsTime()
+		parser.Now = func() time.Time { return now }
+	}
+	start := 0
+	for i, end := range ends {
+		if i%128 == 127 {
+			// Parsing is the heavy part; let a reader that has data waiting
+			// run first, so that writers never wait on the parser.
+			runtime.Gosched()
+		}
+		lr := records.AppendEmpty()
+		lr.SetObservedTimestamp(observed)
+		lr.Attributes().EnsureCapacity(4 + set.ExtraAttributes) // RFC 3164 needs at most 4
+		if err := parser.Parse(text[start:end], lr); err != nil && set.OnParseError != nil {
+			if pe, ok := err.(*syslog.ParseError); ok {
+				set.OnParseError(pe.Reason)
+			} else {
+				set.OnParseError("other")
+			}
+		}
+		if set.Decorate != nil {
+			set.Decorate(lr)
+		}
+		start = end
+	}
+	return ld
+}
+
+func appendValidUTF8(dst, src []byte) []byte {
+	for len(src) > 0 {
+		r, size := utf8.DecodeRune(src)
+		if r == utf8.RuneError && size <= 1 {
+			dst = append(dst, replacementChar...)
+			src = src[1:]
+			continue
+		}
+		dst = append(dst, src[:size]...)
+		src = src[size:]
+	}
+	return dst
+}
+
+// SetService writes the service identity (logattr.Service): trusted if
+// not empty (a systemd unit, or the service a FIFO belongs to), else the
+// record's syslog app name, else fallback; nothing if all are empty.
+func SetService(lr plog.LogRecord, trusted, fallback string) {
+	attrs := lr.Attributes()
+	svc := trusted
+	if svc == "" {
+		if v, ok := attrs.Get(logattr.SyslogAppName); ok {
+			svc = v.Str()
+		}
+	}
+	if svc == "" {
+		svc = fallback
+	}
+	if svc != "" {
+		attrs.PutStr(logattr.Service, svc)
+	}
+}

@@ -1,0 +1,359 @@
+package ingest
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"time"
+
+	"go.opentelemetry.io/collector/consumer"
+	"go.opentelemetry.io/collector/consumer/consumererror"
+	"go.opentelemetry.io/collector/pdata/plog"
+	"go.opentelemetry.io/collector/receiver/receiverhelper"
+)
+
+// Drop reasons, the values of the "reason" attribute of drop counters.
+const (
+	// ReasonBufferFull: the buffer held max_bytes when the batch came (or,
+	// with drop_oldest, the batch was evicted to make room).
+	ReasonBufferFull = "buffer_full"
+	// ReasonRefused: the consumer refused the batch with a permanent error.
+	ReasonRefused = "refused"
+	// ReasonShutdown: still held when the receiver was shut down and the
+	// consumer would not take it in time.
+	ReasonShutdown = "shutdown"
+)
+
+// Retry backoff for a batch refused with a retryable error.
+const (
+	minBackoff = 5 * time.Millisecond
+	maxBackoff = 250 * time.Millisecond
+)
+
+// ErrDropped is passed to a Batch's Done when it was dropped.
+var ErrDropped = errors.New("ingest: batch dropped")
+
+// Batch is what a reader hands to a Stage.
+type Batch struct {
+	// Logs is the batch, or, if Build is set, made by Build in the sender
+	// goroutine just before the first delivery attempt: a reader hands
+	// over raw lines and never spends time parsing (nor parses what is
+	// then dropped).
+	Logs  plog.Logs
+	Build func() plog.Logs
+	// Size is what the batch counts against the bound, in bytes.
+	Size int64
+	// Records is Logs.LogRecordCount(), given by the caller who knows it.
+	Records int
+	// Done, if set, is called once the batch left the stage: with nil when
+	// the consumer accepted it, else with the error that dropped it.
+	// A journal reader advances its cursor there.
+	Done func(error)
+}
+
+// build makes Logs from Build once.
+func (b *Batch) build() {
+	if b.Build != nil {
+		b.Logs = b.Build()
+		b.Build = nil
+	}
+}
+
+// StageSettings connects a Stage to the rest of the receiver.
+type StageSettings struct {
+	Next consumer.Logs
+	// ObsReport and Format record accepted/refused per delivery attempt
+	// (may be nil).
+	ObsReport *receiverhelper.ObsReport
+	Format    string
+	// OnDrop counts dropped records by reason (may be nil).
+	OnDrop func(reason string, records int)
+}
+
+// Stage is a bounded buffer with one sender goroutine. Offer never blocks.
+type Stage struct {
+	cfg BufferConfig
+	set StageSettings
+
+	mu       sync.Mutex
+	queue    []Batch
+	head     int   // queue[head:] is held, oldest first
+	held     int64 // bytes of queue[head:] plus the batch being delivered
+	started  bool
+	stopped  bool
+	wake     chan struct{} // something to send, capacity 1
+	room     chan struct{} // bytes were released, capacity 1
+	stopping chan struct{}
+	drainCtx context.Context
+	done     chan struct{}
+}
+
+// NewStage returns a Stage; Start runs its sender.
+func NewStage(cfg BufferConfig, set StageSettings) *Stage {
+	return &Stage{
+		cfg:      cfg,
+		set:      set,
+		wake:     make(chan struct{}, 1),
+		room:     make(chan struct{}, 1),
+		stopping: make(chan struct{}),
+		done:     make(chan struct{}),
+	}
+}
+
+// Start runs the sender goroutine.
+func (s *Stage) Start() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.started || s.stopped {
+		return
+	}
+	s.started = true
+	go s.run()
+}
+
+// Held returns the bytes currently held.
+func (s *Stage) Held() int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.held
+}
+
+// Offer hands a batch to the stage without ever waiting. It reports whether
+// the batch was taken; when it was not (or when, with drop_oldest, older
+// batches were evicted for it) the dropped records have been counted.
+func (s *Stage) Offer(b Batch) bool {
+	var evicted []Batch
+	s.mu.Lock()
+	if s.stopped || b.Size > s.cfg.MaxBytes {
+		s.mu.Unlock()
+		s.drop(b, reasonFor(s.stopped))
+		return false
+	}
+	for s.held+b.Size > s.cfg.MaxBytes {
+		if s.cfg.Policy != DropOldest || s.head == len(s.queue) {
+			s.mu.Unlock()
+			s.dropAll(evicted, ReasonBufferFull)
+			s.drop(b, ReasonBufferFull)
+			return false
+		}
+		old := s.popLocked()
+		s.held -= old.Size
+		evicted = append(evicted, old)
+	}
+	s.queue = append(s.queue, b)
+	s.held += b.Size
+	s.mu.Unlock()
+	s.dropAll(evicted, ReasonBufferFull)
+	signal(s.wake)
+	return true
+}
+
+// Put hands a batch to the stage, waiting for room instead of dropping:
+// for a source that can itself wait, such as the journal. It returns
+// ctx.Err() (batch not taken, nothing counted) if ctx ends first.
+func (s *Stage) Put(ctx context.Context, b Batch) error {
+	for {
+		s.mu.Lock()
+		if s.stopped {
+			s.mu.Unlock()
+			return ErrDropped
+		}
+		if s.held+b.Size <= s.cfg.MaxBytes || s.held == 0 {
+			s.queue = append(s.queue, b)
+			s.held += b.Size
+			s.mu.Unlock()
+			signal(s.wake)
+			return nil
+		}
+		s.mu.Unlock()
+		select {
+		case <-s.room:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+func reasonFor(stopped bool) string {
+	if stopped {
+		return ReasonShutdown
+	}
+	return ReasonBufferFull
+}
+
+// Shutdown stops taking batches, tries once to deliver what is held until
+// ctx ends, and counts the rest as dropped. Readers should have stopped
+// offering first; what they offer afterwards is counted as dropped.
+func (s *Stage) Shutdown(ctx context.Context) error {
+	s.mu.Lock()
+	if s.stopped {
+		s.mu.Unlock()
+		return nil
+	}
+	s.stopped = true
+	s.drainCtx = ctx
+	started := s.started
+	s.mu.Unlock()
+	close(s.stopping)
+	if !started {
+		// No sender ever ran: count what was offered before Start.
+		s.mu.Lock()
+		var held []Batch
+		for s.head < len(s.queue) {
+			held = append(held, s.popLocked())
+		}
+		s.held = 0
+		s.mu.Unlock()
+		s.dropAll(held, ReasonShutdown)
+		return nil
+	}
+	select {
+	case <-s.done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (s *Stage) run() {
+	defer close(s.done)
+	backoff := time.Duration(0)
+	for {
+		b, ok := s.next()
+		if !ok {
+			s.drain()
+			return
+		}
+		b.build()
+		err := s.deliver(context.Background(), b)
+		if err == nil || consumererror.IsPermanent(err) {
+			s.release(b, err, ReasonRefused)
+			backoff = 0
+			continue
+		}
+		// Retryable: hold it again at the front, within the bound (with
+		// drop_oldest it can now be evicted), and retry after a pause.
+		s.mu.Lock()
+		s.pushFrontLocked(b)
+		s.mu.Unlock()
+		backoff = min(max(2*backoff, minBackoff), maxBackoff)
+		t := time.NewTimer(backoff)
+		select {
+		case <-t.C:
+		case <-s.stopping:
+			t.Stop()
+		}
+	}
+}
+
+// next waits for a batch; ok is false once the stage is stopping.
+func (s *Stage) next() (Batch, bool) {
+	for {
+		s.mu.Lock()
+		if s.stopped {
+			s.mu.Unlock()
+			return Batch{}, false
+		}
+		if s.head < len(s.queue) {
+			b := s.popLocked() // still counted in held while delivered
+			s.mu.Unlock()
+			return b, true
+		}
+		s.mu.Unlock()
+		select {
+		case <-s.wake:
+		case <-s.stopping:
+		}
+	}
+}
+
+func (s *Stage) drain() {
+	for {
+		s.mu.Lock()
+		if s.head == len(s.queue) {
+			s.mu.Unlock()
+			return
+		}
+		b := s.popLocked()
+		ctx := s.drainCtx
+		s.mu.Unlock()
+		err := ctx.Err()
+		if err == nil {
+			b.build()
+			err = s.deliver(ctx, b)
+		}
+		s.release(b, err, ReasonShutdown)
+	}
+}
+
+func (s *Stage) deliver(ctx context.Context, b Batch) error {
+	if s.set.ObsReport == nil {
+		return s.set.Next.ConsumeLogs(ctx, b.Logs)
+	}
+	ctx = s.set.ObsReport.StartLogsOp(ctx)
+	err := s.set.Next.ConsumeLogs(ctx, b.Logs)
+	s.set.ObsReport.EndLogsOp(ctx, s.set.Format, b.Records, err)
+	return err
+}
+
+// release ends a delivered (err nil) or dropped batch.
+func (s *Stage) release(b Batch, err error, reason string) {
+	s.mu.Lock()
+	s.held -= b.Size
+	s.mu.Unlock()
+	signal(s.room)
+	if err != nil {
+		s.drop(b, reason)
+		return
+	}
+	if b.Done != nil {
+		b.Done(nil)
+	}
+}
+
+func (s *Stage) drop(b Batch, reason string) {
+	if s.set.OnDrop != nil && b.Records > 0 {
+		s.set.OnDrop(reason, b.Records)
+	}
+	if b.Done != nil {
+		b.Done(ErrDropped)
+	}
+}
+
+func (s *Stage) dropAll(bs []Batch, reason string) {
+	for _, b := range bs {
+		s.drop(b, reason)
+	}
+}
+
+func (s *Stage) popLocked() Batch {
+	b := s.queue[s.head]
+	s.queue[s.head] = Batch{}
+	s.head++
+	if s.head == len(s.queue) {
+		s.queue, s.head = s.queue[:0], 0
+	} else if s.head > 64 && s.head > len(s.queue)/2 {
+		n := copy(s.queue, s.queue[s.head:])
+		clear(s.queue[n:])
+		s.queue, s.head = s.queue[:n], 0
+	}
+	return b
+}
+
+func (s *Stage) pushFrontLocked(b Batch) {
+	if s.head > 0 {
+		s.head--
+		s.queue[s.head] = b
+		return
+	}
+	s.queue = append(s.queue, Batch{})
+	copy(s.queue[1:], s.queue)
+	s.queue[0] = b
+}
+
+func signal(c chan struct{}) {
+	select {
+	case c <- struct{}{}:
+	default:
+	}
+}

@@ -1,0 +1,164 @@
+package ingest
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/consumer"
+	"go.opentelemetry.io/collector/consumer/consumererror"
+	"go.opentelemetry.io/collector/pdata/plog"
+)
+
+// switchConsumer accepts, refuses (retryably) or refuses permanently.
+type switchConsumer struct {
+	mode     atomic.Int32 // 0 accept, 1 refuse, 2 permanent
+	accepted atomic.Int64
+}
+
+func (c *switchConsumer) Capabilities() consumer.Capabilities { return consumer.Capabilities{} }
+
+func (c *switchConsumer) ConsumeLogs(_ context.Context, ld plog.Logs) error {
+	switch c.mode.Load() {
+	case 1:
+		return errors.New("down")
+	case 2:
+		return consumererror.NewPermanent(errors.New("bad"))
+	}
+	c.accepted.Add(int64(ld.LogRecordCount()))
+	return nil
+}
+
+type dropCount struct {
+	mu sync.Mutex
+	m  map[string]int
+}
+
+func (d *dropCount) add(reason string, n int) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.m == nil {
+		d.m = map[string]int{}
+	}
+	d.m[reason] += n
+}
+
+func (d *dropCount) get(reason string) int {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.m[reason]
+}
+
+func batchOf(n int) Batch {
+	ld := plog.NewLogs()
+	rs := ld.ResourceLogs().AppendEmpty().ScopeLogs().AppendEmpty().LogRecords()
+	for range n {
+		rs.AppendEmpty().Body().SetStr("x")
+	}
+	return Batch{Logs: ld, Size: int64(n) * 100, Records: n}
+}
+
+func waitFor(t *testing.T, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatal("condition not reached in 10s")
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+func TestStageExactAccounting(t *testing.T) {
+	for _, policy := range []Policy{DropNewest, DropOldest} {
+		t.Run(policy.String(), func(t *testing.T) {
+			next := &switchConsumer{}
+			next.mode.Store(1)
+			var drops dropCount
+			s := NewStage(BufferConfig{MaxBytes: 10_000, Policy: policy}, StageSettings{Next: next, OnDrop: drops.add})
+			s.Start()
+			offered := 0
+			for range 1000 {
+				s.Offer(batchOf(7)) // 700 bytes each: at most 14 held
+				offered += 7
+				require.LessOrEqual(t, s.Held(), int64(10_000))
+			}
+			assert.Positive(t, drops.get(ReasonBufferFull))
+			next.mode.Store(0)
+			waitFor(t, func() bool { return s.Held() == 0 })
+			require.NoError(t, s.Shutdown(context.Background()))
+			assert.Equal(t, offered, int(next.accepted.Load())+drops.get(ReasonBufferFull))
+			assert.Equal(t, 14*7, int(next.accepted.Load()))
+		})
+	}
+}
+
+func TestStagePermanentRefusalDrops(t *testing.T) {
+	next := &switchConsumer{}
+	next.mode.Store(2)
+	var drops dropCount
+	s := NewStage(DefaultBufferConfig(), StageSettings{Next: next, OnDrop: drops.add})
+	s.Start()
+	s.Offer(batchOf(5))
+	waitFor(t, func() bool { return drops.get(ReasonRefused) == 5 })
+	require.NoError(t, s.Shutdown(context.Background()))
+}
+
+func TestStageShutdownCountsWhatIsHeld(t *testing.T) {
+	next := &switchConsumer{}
+	next.mode.Store(1)
+	var drops dropCount
+	s := NewStage(DefaultBufferConfig(), StageSettings{Next: next, OnDrop: drops.add})
+	s.Start()
+	for range 10 {
+		require.True(t, s.Offer(batchOf(3)))
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	require.NoError(t, s.Shutdown(ctx))
+	assert.Equal(t, 30, drops.get(ReasonShutdown))
+	assert.False(t, s.Offer(batchOf(2)))
+	assert.Equal(t, 32, drops.get(ReasonShutdown))
+}
+
+func TestStagePutWaitsAndDone(t *testing.T) {
+	next := &switchConsumer{}
+	next.mode.Store(1)
+	s := NewStage(BufferConfig{MaxBytes: 1000}, StageSettings{Next: next})
+	s.Start()
+	var done atomic.Int32
+	b := batchOf(6)
+	b.Done = func(err error) {
+		if err == nil {
+			done.Add(1)
+		}
+	}
+	require.NoError(t, s.Put(context.Background(), b))
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	assert.ErrorIs(t, s.Put(ctx, batchOf(6)), context.DeadlineExceeded)
+	next.mode.Store(0)
+	waitFor(t, func() bool { return done.Load() == 1 })
+	require.NoError(t, s.Shutdown(context.Background()))
+}
+
+func TestPolicyText(t *testing.T) {
+	var p Policy
+	require.NoError(t, p.UnmarshalText([]byte("drop_oldest")))
+	assert.Equal(t, DropOldest, p)
+	assert.ErrorContains(t, p.UnmarshalText([]byte("block")), `write "drop_newest"`)
+	assert.Error(t, BufferConfig{MaxBytes: 10}.Validate())
+	assert.NoError(t, DefaultBufferConfig().Validate())
+}
+
+func TestStageShutdownWithoutStart(t *testing.T) {
+	s := NewStage(DefaultBufferConfig(), StageSettings{Next: &switchConsumer{}})
+	require.NoError(t, s.Shutdown(context.Background()))
+	s.Start() // after Shutdown: no sender
+	assert.False(t, s.Offer(batchOf(1)))
+}

@@ -1,0 +1,249 @@
+package fiforeceiver
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/component/componenttest"
+	"go.opentelemetry.io/collector/pdata/plog"
+	"go.opentelemetry.io/collector/receiver/receivertest"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/sdk/metric/metricdata"
+
+	"github.com/otelcol-logx/otelcol-logx/internal/ingest"
+	"github.com/otelcol-logx/otelcol-logx/internal/logattr"
+	"github.com/otelcol-logx/otelcol-logx/receiver/fiforeceiver/internal/metadata"
+)
+
+type harness struct {
+	t    testing.TB
+	cfg  *Config
+	tel  *componenttest.Telemetry
+	sink *refusingSink
+	rcv  *fifoReceiver
+}
+
+func newHarness(t testing.TB, edit func(*Config)) *harness {
+	cfg := createDefaultConfig().(*Config)
+	cfg.Path = filepath.Join(t.TempDir(), "sub", "app.fifo")
+	if edit != nil {
+		edit(cfg)
+	}
+	require.NoError(t, cfg.Validate())
+	h := &harness{t: t, cfg: cfg, tel: componenttest.NewTelemetry(), sink: &refusingSink{}}
+	set := receivertest.NewNopSettings(metadata.Type)
+	set.TelemetrySettings = h.tel.NewTelemetrySettings()
+	r, err := newReceiver(set, cfg, h.sink)
+	require.NoError(t, err)
+	h.rcv = r
+	require.NoError(t, r.Start(context.Background(), componenttest.NewNopHost()))
+	t.Cleanup(h.stop)
+	return h
+}
+
+func (h *harness) stop() {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	require.NoError(h.t, h.rcv.Shutdown(ctx))
+}
+
+// writer opens the FIFO as a program would: O_WRONLY, blocking.
+func (h *harness) writer() *os.File {
+	f, err := os.OpenFile(h.cfg.Path, os.O_WRONLY, 0)
+	require.NoError(h.t, err)
+	return f
+}
+
+func (h *harness) counter(name, reason string) int64 {
+	m, err := h.tel.GetMetric(name)
+	if err != nil {
+		return 0
+	}
+	var total int64
+	for _, dp := range m.Data.(metricdata.Sum[int64]).DataPoints {
+		if reason != "" {
+			if v, ok := dp.Attributes.Value(attribute.Key("reason")); !ok || v.AsString() != reason {
+				continue
+			}
+		}
+		total += dp.Value
+	}
+	return total
+}
+
+func waitUntil(t testing.TB, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+}
+
+func records(sink *refusingSink) []plog.LogRecord {
+	var out []plog.LogRecord
+	for _, ld := range sink.AllLogs() {
+		lrs := ld.ResourceLogs().At(0).ScopeLogs().At(0).LogRecords()
+		for k := 0; k < lrs.Len(); k++ {
+			out = append(out, lrs.At(k))
+		}
+	}
+	return out
+}
+
+func TestCreatesFIFOWithMode(t *testing.T) {
+	h := newHarness(t, func(c *Config) { c.Mode = "0640"; c.PipeSize = 1 << 20 })
+	fi, err := os.Stat(h.cfg.Path)
+	require.NoError(t, err)
+	assert.NotZero(t, fi.Mode()&os.ModeNamedPipe)
+	assert.Equal(t, os.FileMode(0o640), fi.Mode().Perm())
+	// F_GETPIPE_SZ (1032) reports the enlarged buffer.
+	w := h.writer()
+	defer w.Close()
+	size, _, errno := syscall.Syscall(syscall.SYS_FCNTL, w.Fd(), 1032, 0)
+	require.Zero(t, errno)
+	assert.GreaterOrEqual(t, int(size), 1<<20)
+}
+
+func TestRefusesNonFIFO(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "file")
+	require.NoError(t, os.WriteFile(path, []byte("keep"), 0o600))
+	cfg := createDefaultConfig().(*Config)
+	cfg.Path = path
+	r, err := newReceiver(receivertest.NewNopSettings(metadata.Type), cfg, &refusingSink{})
+	require.NoError(t, err)
+	assert.ErrorContains(t, r.Start(context.Background(), componenttest.NewNopHost()), "is not a FIFO")
+	require.NoError(t, r.Shutdown(context.Background()))
+}
+
+func TestWritersComeAndGo(t *testing.T) {
+	h := newHarness(t, func(c *Config) { c.Service = "billing" })
+	const rounds, perRound = 30, 20
+	for r := range rounds {
+		w := h.writer()
+		for i := range perRound {
+			_, err := fmt.Fprintf(w, "<13>Nov 22 04:00:00 app[9]: round %d line %d\n", r, i)
+			require.NoError(t, err)
+		}
+		require.NoError(t, w.Close()) // the last writer goes: no EOF for the receiver
+	}
+	waitUntil(t, "all lines", func() bool { return h.sink.LogRecordCount() == rounds*perRound })
+	for _, lr := range records(h.sink) {
+		svc, _ := lr.Attributes().Get(logattr.Service)
+		assert.Equal(t, "billing", svc.Str(), "the configured service wins over the app name")
+	}
+}
+
+func TestManyConcurrentWriters(t *testing.T) {
+	h := newHarness(t, nil)
+	const writers, perWriter = 16, 500
+	var wg sync.WaitGroup
+	for w := range writers {
+		wg.Go(func() {
+			f := h.writer()
+			defer f.Close()
+			for i := range perWriter {
+				// One write per line: writes up to PIPE_BUF are atomic, so
+				// lines of different writers never interleave.
+				_, err := fmt.Fprintf(f, "<14>Nov 22 04:00:00 w%d: line %d\n", w, i)
+				assert.NoError(t, err)
+			}
+		})
+	}
+	wg.Wait()
+	waitUntil(t, "all lines", func() bool { return h.sink.LogRecordCount() == writers*perWriter })
+	seen := map[string]bool{}
+	for _, lr := range records(h.sink) {
+		app, _ := lr.Attributes().Get(logattr.SyslogAppName)
+		svc, _ := lr.Attributes().Get(logattr.Service)
+		assert.Equal(t, app.Str(), svc.Str())
+		seen[app.Str()+" "+lr.Body().Str()] = true
+	}
+	assert.Len(t, seen, writers*perWriter)
+}
+
+func TestOversizedMalformedAndInvalidUTF8(t *testing.T) {
+	h := newHarness(t, func(c *Config) { c.MaxMessageSize = 1024 })
+	w := h.writer()
+	bw := bufio.NewWriter(w)
+	_, _ = bw.WriteString("<13>app: " + strings.Repeat("x", 300_000) + "\n")
+	_, _ = bw.WriteString("<13>app: bad \xc3\x28 utf8\n")
+	_, _ = bw.WriteString("plain text, no header\n")
+	_, _ = bw.WriteString("<13>app: after\n")
+	require.NoError(t, bw.Flush())
+	require.NoError(t, w.Close())
+	waitUntil(t, "4 records", func() bool { return h.sink.LogRecordCount() == 4 })
+	recs := records(h.sink)
+	assert.Len(t, recs[0].Body().Str(), 1024-len("<13>app: "))
+	assert.Equal(t, "bad \uFFFD( utf8", recs[1].Body().Str())
+	assert.Equal(t, "plain text, no header", recs[2].Body().Str())
+	assert.Equal(t, "after", recs[3].Body().Str())
+	assert.Equal(t, int64(1), h.counter("otelcol_logx_fifo_truncated_messages", ""))
+	assert.Equal(t, int64(1), h.counter("otelcol_logx_fifo_malformed_messages", "no_pri"))
+}
+
+// TestRefusingConsumerNeverBlocksWriter: the consumer refuses everything
+// while a FIFO writer (a separate process) writes 100k lines; no write
+// blocks for 100 ms, the drop counter equals exactly the lines that did not
+// arrive, and delivery resumes once the consumer accepts again.
+func TestRefusingConsumerNeverBlocksWriter(t *testing.T) {
+	h := newHarness(t, func(c *Config) { c.Buffer.MaxBytes = 2 << 20 })
+	h.sink.SetRefusing(true)
+	const total = 100_000
+	cmd := exec.Command(os.Args[0])
+	cmd.Env = append(os.Environ(), "LOGX_TEST_WRITER_FIFO="+h.cfg.Path, "LOGX_TEST_WRITER_LINES="+strconv.Itoa(total))
+	stdout, err := cmd.StdoutPipe()
+	require.NoError(t, err)
+	require.NoError(t, cmd.Start())
+	out := bufio.NewScanner(stdout)
+
+	require.True(t, out.Scan(), "writer said nothing")
+	require.Equal(t, "half", out.Text())
+	waitUntil(t, "drops while refusing", func() bool {
+		return h.counter("otelcol_logx_fifo_dropped_records", ingest.ReasonBufferFull) > 0
+	})
+	assert.Zero(t, h.sink.LogRecordCount())
+	h.sink.SetRefusing(false)
+
+	require.True(t, out.Scan(), "writer did not finish")
+	maxNs, found := strings.CutPrefix(out.Text(), "maxblock ")
+	require.True(t, found, out.Text())
+	require.NoError(t, cmd.Wait())
+	ns, err := strconv.ParseInt(maxNs, 10, 64)
+	require.NoError(t, err)
+	maxBlock := time.Duration(ns)
+
+	dropped := func() int64 { return h.counter("otelcol_logx_fifo_dropped_records", "") }
+	waitUntil(t, "every line delivered or counted", func() bool {
+		return int64(h.sink.LogRecordCount())+dropped() == total && h.rcv.stage.Held() == 0
+	})
+	t.Logf("delivered %d, dropped %d, longest write %v", h.sink.LogRecordCount(), dropped(), maxBlock)
+	assert.Less(t, maxBlock, 100*time.Millisecond)
+	assert.Equal(t, dropped(), h.counter("otelcol_logx_fifo_dropped_records", ingest.ReasonBufferFull))
+
+	// Delivery resumed: a line written now arrives, and nothing more is
+	// dropped.
+	before := h.sink.LogRecordCount()
+	w := h.writer()
+	_, err = w.Write([]byte("<14>writer: final\n"))
+	require.NoError(t, err)
+	require.NoError(t, w.Close())
+	waitUntil(t, "final line", func() bool { return h.sink.LogRecordCount() == before+1 })
+	recs := records(h.sink)
+	assert.Equal(t, "final", recs[len(recs)-1].Body().Str())
+	assert.Equal(t, int64(total-before), dropped())
+}

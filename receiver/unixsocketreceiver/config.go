@@ -1,0 +1,84 @@
+package unixsocketreceiver
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/otelcol-logx/otelcol-logx/internal/framing"
+	"github.com/otelcol-logx/otelcol-logx/internal/ingest"
+	"github.com/otelcol-logx/otelcol-logx/internal/syslog"
+)
+
+// Transport is the socket type.
+type Transport string
+
+const (
+	Stream   Transport = "stream"   // SOCK_STREAM: connections, framed
+	Datagram Transport = "datagram" // SOCK_DGRAM: one message per datagram
+)
+
+// Config of the unixsocket receiver.
+type Config struct {
+	// Path of the socket file. A stale socket there is replaced; anything
+	// else there is an error. Removed at shutdown.
+	Path      string    `mapstructure:"path"`
+	Transport Transport `mapstructure:"transport"`
+	// Mode, Owner and Group of the socket file ("0666"; owner/group names
+	// or numeric ids, empty keeps the collector's).
+	Mode  string `mapstructure:"mode"`
+	Owner string `mapstructure:"owner"`
+	Group string `mapstructure:"group"`
+
+	// Framing of stream connections: newline, octet_counting or auto.
+	Framing framing.Mode `mapstructure:"framing"`
+	// MaxMessageSize bounds a message; longer ones are truncated and counted.
+	MaxMessageSize int `mapstructure:"max_message_size"`
+	// Format: auto, rfc3164, rfc5424 or raw.
+	Format syslog.Format `mapstructure:"format"`
+	// MaxConnections bounds concurrent stream connections; more are closed
+	// at once and counted.
+	MaxConnections int `mapstructure:"max_connections"`
+
+	Peer PeerConfig `mapstructure:"peer"`
+	// DefaultService is the service identity for records with neither a
+	// systemd unit nor an app name.
+	DefaultService string `mapstructure:"default_service"`
+
+	Buffer ingest.BufferConfig `mapstructure:"buffer"`
+}
+
+// PeerConfig says what is learnt about the writer of a stream connection.
+type PeerConfig struct {
+	// Credentials attaches peer.pid, peer.uid and peer.gid (SO_PEERCRED).
+	Credentials bool `mapstructure:"credentials"`
+	// SystemdUnit resolves the writer's systemd unit from
+	// /proc/<pid>/cgroup into systemd.unit, and uses it as the service.
+	SystemdUnit bool `mapstructure:"systemd_unit"`
+}
+
+// Validate checks the config.
+func (c *Config) Validate() error {
+	var errs []error
+	if c.Path == "" {
+		errs = append(errs, errors.New("path is required: write e.g. path: /run/logx/log.sock"))
+	}
+	if c.Transport != Stream && c.Transport != Datagram {
+		errs = append(errs, fmt.Errorf("transport %q: write \"stream\" or \"datagram\"", c.Transport))
+	}
+	if _, err := ingest.FileMode(c.Mode); err != nil {
+		errs = append(errs, err)
+	}
+	if c.MaxMessageSize < 64 || c.MaxMessageSize > 16<<20 {
+		errs = append(errs, errors.New("max_message_size must be between 64 and 16777216: write e.g. 65536"))
+	}
+	if c.MaxConnections < 1 {
+		errs = append(errs, errors.New("max_connections must be at least 1: write e.g. 256"))
+	}
+	if c.Peer.SystemdUnit && !c.Peer.Credentials {
+		errs = append(errs, errors.New("peer.systemd_unit needs the writer's pid: also write peer.credentials: true"))
+	}
+	if err := c.Buffer.Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
+}

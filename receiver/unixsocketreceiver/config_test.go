@@ -1,0 +1,78 @@
+package unixsocketreceiver
+
+import (
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/component/componenttest"
+	"go.opentelemetry.io/collector/confmap"
+	"go.opentelemetry.io/collector/confmap/confmaptest"
+
+	"github.com/otelcol-logx/otelcol-logx/internal/framing"
+	"github.com/otelcol-logx/otelcol-logx/internal/ingest"
+	"github.com/otelcol-logx/otelcol-logx/internal/syslog"
+	"github.com/otelcol-logx/otelcol-logx/receiver/unixsocketreceiver/internal/metadata"
+)
+
+func loadConfig(t *testing.T, name string) (*Config, error) {
+	t.Helper()
+	cm, err := confmaptest.LoadConf(filepath.Join("testdata", "config.yaml"))
+	require.NoError(t, err)
+	cfg := NewFactory().CreateDefaultConfig()
+	sub, err := cm.Sub(component.NewIDWithName(metadata.Type, name).String())
+	require.NoError(t, err)
+	if err := sub.Unmarshal(cfg); err != nil {
+		return nil, err
+	}
+	return cfg.(*Config), nil
+}
+
+func TestConfigDefault(t *testing.T) {
+	require.NoError(t, componenttest.CheckConfigStruct(createDefaultConfig()))
+	cfg, err := loadConfig(t, "")
+	require.NoError(t, err)
+	want := createDefaultConfig().(*Config)
+	want.Path = "/run/logx/log.sock"
+	assert.Equal(t, want, cfg)
+	require.NoError(t, confmap.Validate(cfg))
+	// The default config alone is incomplete: it has no path.
+	assert.ErrorContains(t, createDefaultConfig().(*Config).Validate(), "path is required")
+}
+
+func TestConfigFull(t *testing.T) {
+	cfg, err := loadConfig(t, "full")
+	require.NoError(t, err)
+	require.NoError(t, confmap.Validate(cfg))
+	assert.Equal(t, &Config{
+		Path:           "/run/logx/dgram.sock",
+		Transport:      Datagram,
+		Mode:           "0660",
+		Owner:          "0",
+		Group:          "0",
+		Framing:        framing.OctetCounting,
+		MaxMessageSize: 8192,
+		Format:         syslog.FormatRFC5424,
+		MaxConnections: 16,
+		Peer:           PeerConfig{Credentials: true},
+		DefaultService: "unknown-app",
+		Buffer:         ingest.BufferConfig{MaxBytes: 8 << 20, Policy: ingest.DropOldest},
+	}, cfg)
+}
+
+func TestConfigInvalid(t *testing.T) {
+	for name, msg := range map[string]string{
+		"bad_transport":            `write "stream" or "datagram"`,
+		"bad_mode":                 "not an octal permission",
+		"unit_without_credentials": "also write peer.credentials: true",
+		"small_buffer":             "buffer.max_bytes must be at least",
+	} {
+		cfg, err := loadConfig(t, name)
+		require.NoError(t, err, name)
+		assert.ErrorContains(t, confmap.Validate(cfg), msg, name)
+	}
+	_, err := loadConfig(t, "bad_policy")
+	assert.ErrorContains(t, err, `write "drop_newest" or "drop_oldest"`)
+}

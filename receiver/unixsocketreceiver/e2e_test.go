@@ -1,0 +1,59 @@
+package unixsocketreceiver_test
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/otelcol-logx/otelcol-logx/internal/collectortest"
+	"github.com/otelcol-logx/otelcol-logx/internal/logattr"
+)
+
+// TestExampleConfigWithLogger runs configs/example-unixsocket.yaml (its
+// debug exporter swapped for a sink) in a whole collector and sends lines
+// with logger(1), stream and datagram, as the README shows.
+func TestExampleConfigWithLogger(t *testing.T) {
+	state, err := os.MkdirTemp("/tmp", "use2e") // short: a socket path is at most 107 bytes
+	require.NoError(t, err)
+	t.Cleanup(func() { os.RemoveAll(state) })
+	t.Setenv("LOGX_STATE_DIR", state)
+	raw, err := os.ReadFile(filepath.Join("..", "..", "configs", "example-unixsocket.yaml"))
+	require.NoError(t, err)
+	cfg := strings.Replace(string(raw), "exporters: [debug]", "exporters: [sink/out]", 1)
+	cfg = strings.Replace(cfg, "exporters:\n", "exporters:\n  sink/out: {}\n", 1)
+	sink := &collectortest.Sink{}
+	col := collectortest.Start(t, cfg, collectortest.WithSinks(map[string]*collectortest.Sink{"out": sink}))
+
+	out, err := exec.Command("logger", "--socket", filepath.Join(state, "log.sock"), "--tcp", "-t", "myapp", "hello over a stream").CombinedOutput()
+	require.NoError(t, err, string(out))
+	out, err = exec.Command("logger", "--socket", filepath.Join(state, "dev-log"), "--udp", "--rfc3164", "-t", "dgapp", "hello in a datagram").CombinedOutput()
+	require.NoError(t, err, string(out))
+	require.Eventually(t, func() bool { return sink.LogRecordCount() == 2 }, 30*time.Second, 5*time.Millisecond)
+
+	bodies := map[string]string{}
+	for _, ld := range sink.AllLogs() {
+		lrs := ld.ResourceLogs().At(0).ScopeLogs().At(0).LogRecords()
+		for i := 0; i < lrs.Len(); i++ {
+			svc, _ := lrs.At(i).Attributes().Get(logattr.Service)
+			bodies[lrs.At(i).Body().Str()] = svc.Str()
+		}
+	}
+	require.Len(t, bodies, 2)
+	assert.Equal(t, "dgapp", bodies["hello in a datagram"])
+	// On a stream the writer's systemd unit wins over the tag, when the
+	// test runs inside one.
+	if svc := bodies["hello over a stream"]; svc != "myapp" {
+		assert.Regexp(t, `\.(service|scope)$`, svc)
+	}
+	require.NoError(t, col.Shutdown())
+	for _, name := range []string{"log.sock", "dev-log"} {
+		_, err := os.Stat(filepath.Join(state, name))
+		assert.ErrorIs(t, err, os.ErrNotExist, name+" removed at shutdown")
+	}
+}
