@@ -1,20 +1,16 @@
 package cfjs1
 
 import (
-	"bytes"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"math"
 	"strconv"
+	"sync"
 	"time"
-	"unicode/utf16"
-	"unicode/utf8"
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
-
-	"github.com/otelcol-logx/otelcol-logx/internal/logattr"
 )
 
 // maxDepth bounds the nesting of JSON values, so a hostile line cannot
@@ -50,11 +46,121 @@ func (e *SyntaxError) Error() string {
 // t. The record gets the attributes cfjs1.format and, for a dead-letter copy,
 // cfjs1.dead_letter_for. wrappers, if not nil, is checked: a wrapper field
 // other than the one configured for the line's format is an error. On error
-// t may hold part of the line.
+// t is left as it was: the whole line is checked before t is written.
+//
+// Decoding runs in two passes (see decoder): the first parses and checks
+// the line into a reused scratch list and copies the text of every key and
+// string value into one buffer; the second makes that buffer one string and
+// writes pdata with maps sized exactly, every key and string a substring of
+// it. So a line costs one allocation for all its text, plus pdata's own.
 func Decode(line []byte, wrappers Wrappers, t Target) (Meta, error) {
-	d := decoder{b: line}
-	var m Meta
-	if err := d.line(&m, t); err != nil {
+	d := decoderPool.Get().(*decoder)
+	m, err := d.decode(line, wrappers, t)
+	d.release()
+	return m, err
+}
+
+// decoderPool keeps the scratch of the first pass from line to line.
+var decoderPool = sync.Pool{New: func() any { return new(decoder) }}
+
+// Scratch larger than this (from an unusually long line) is not pooled, so
+// one such line does not pin its memory for good.
+const (
+	maxPooledText  = 64 << 10
+	maxPooledNodes = 4096
+)
+
+func (d *decoder) release() {
+	d.b, d.all = nil, ""
+	if cap(d.text) > maxPooledText || cap(d.nodes) > maxPooledNodes || cap(d.tmp) > maxPooledText {
+		return
+	}
+	decoderPool.Put(d)
+}
+
+// span is the text of a key or string value: d.text[s:e] in the first
+// pass, d.all[s:e] in the second.
+type span struct{ s, e int }
+
+// A node is one parsed JSON value. A map or slice node is followed by its
+// members (n of them), each followed by its own members if it has any.
+type node struct {
+	kind nodeKind
+	dest nodeDest
+	key  span  // the member's name, in a map
+	val  span  // a string's text
+	n    int64 // an int, a bool (0 or 1), a double's bits, or the count of members
+}
+
+type nodeKind uint8
+
+const (
+	kindNull nodeKind = iota
+	kindStr
+	kindInt
+	kindDouble
+	kindBool
+	kindMap
+	kindSlice
+)
+
+// nodeDest says where a value of the wrapped object goes; the members of
+// maps and slices have destMember.
+type nodeDest uint8
+
+const (
+	destMember     nodeDest = iota
+	destBody                // "message"
+	destRecordAttr          // a field not in the spec: an attribute of its name
+	destAttributes          // the "attributes" object, merged into the record's
+	destResource            // the "resource" object, merged into the resource's
+)
+
+// decoder holds one line's state. Record fields that are set once (the
+// last occurrence wins, as in the spec's any-order reading) are kept as
+// values; everything that fills maps is kept in nodes, in line order, so
+// the second pass makes the same pdata calls, in the same order, as a
+// one-pass decoder would.
+type decoder struct {
+	b   []byte
+	i   int
+	tmp []byte // scratch for repairing invalid UTF-8
+
+	text  []byte // the unescaped text of every kept key and string
+	all   string // text, as one string, in the second pass
+	nodes []node
+
+	format, wrapper, deadLetterFor span
+
+	ts, observed              pcommon.Timestamp
+	hasTS, hasObserved        bool
+	severity                  span
+	hasSeverity               bool
+	severityNumber            plog.SeverityNumber
+	hasSeverityNumber         bool
+	traceID                   pcommon.TraceID
+	hasTraceID                bool
+	spanID                    pcommon.SpanID
+	hasSpanID                 bool
+	scopeName, scopeVersion   span
+	hasScopeName, hasScopeVer bool
+
+	recordAttrs, resourceAttrs int // members bound for each map, to size them once
+}
+
+func (d *decoder) reset(line []byte) {
+	*d = decoder{b: line, tmp: d.tmp[:0], text: d.text[:0], nodes: d.nodes[:0]}
+}
+
+func (d *decoder) sub(s span) string { return d.all[s.s:s.e] }
+
+func (d *decoder) decode(line []byte, wrappers Wrappers, t Target) (Meta, error) {
+	d.reset(line)
+	err := d.line()
+	// The one allocation for the line's text.
+	d.all = string(d.text)
+	m := Meta{Format: d.sub(d.format), Wrapper: d.sub(d.wrapper), DeadLetterFor: d.sub(d.deadLetterFor)}
+	if err != nil {
 		return m, err
 	}
 	if m.Format == "" {
@@ -68,23 +174,16 @@ func Decode(line []byte, wrappers Wrappers, t Target) (Meta, error) {
 			return m, fmt.Errorf("cfjs1: format %q is wrapped in %q, expected %q", m.Format, m.Wrapper, want)
 		}
 	}
-	attrs := t.Record.Attributes()
-	attrs.PutStr(logattr.CFJS1Format, m.Format)
-	if m.DeadLetterFor != "" {
-		attrs.PutStr(logattr.CFJS1DeadLetterFor, m.DeadLetterFor)
-	}
+	d.fill(t, m)
 	return m, nil
-}
-
-type decoder struct {
-	b   []byte
-	i   int
-	tmp []byte // unescaping scratch
 }
 
 func (d *decoder) fail(msg string) error { return &SyntaxError{Offset: d.i, Msg: msg} }
 
 func (d *decoder) ws() {
+	if d.i < len(d.b) && d.b[d.i] > ' ' {
+		return // the usual case: no whitespace
+	}
 	for d.i < len(d.b) {
 		switch d.b[d.i] {
 		case ' ', '\t', '\r', '\n':
@@ -108,67 +207,86 @@ func (d *decoder) expect(c byte) error {
 	return nil
 }
 
-// object calls member for each key of the object starting at d.i; member
-// must consume the value.
-func (d *decoder) object(member func(key []byte) error) error {
+// An object is read with a loop rather than a callback per member (an
+// indirect call per key costs, at a dozen keys a line):
+//
+//	more, err := d.objectOpen()
+//	for more && err == nil {
+//		var key span
+//		if key, err = d.memberKey(); err == nil {
+//			if err = <read the value>; err == nil {
+//				more, err = d.memberEnd()
+//			}
+//		}
+//	}
+//
+// The key's text is in d.text; the reader may drop it by truncating d.text
+// to key.s before it parses the value.
+
+// objectOpen consumes '{' (after optional whitespace) and reports whether a
+// member follows.
+func (d *decoder) objectOpen() (bool, error) {
 	if err := d.expect('{'); err != nil {
-		return err
+		return false, err
 	}
 	d.ws()
 	if d.i < len(d.b) && d.b[d.i] == '}' {
 		d.i++
-		return nil
+		return false, nil
 	}
-	for {
-		d.ws()
-		key, err := d.str()
-		if err != nil {
-			return err
-		}
-		if err := d.expect(':'); err != nil {
-			return err
-		}
-		d.ws()
-		if err := member(key); err != nil {
-			return err
-		}
-		d.ws()
-		if d.i >= len(d.b) {
-			return d.fail("unexpected end of line inside an object")
-		}
-		switch d.b[d.i] {
-		case ',':
-			d.i++
-		case '}':
-			d.i++
-			return nil
-		default:
-			return d.fail(fmt.Sprintf("found %q, expected ',' or '}'", d.b[d.i]))
-		}
-	}
+	return true, nil
 }
 
-func (d *decoder) line(m *Meta, t Target) error {
-	err := d.object(func(key []byte) error {
-		switch string(key) {
-		case FieldFormat:
-			s, err := d.str()
-			m.Format = string(s)
-			return err
-		case FieldDeadLetterFor:
-			s, err := d.str()
-			m.DeadLetterFor = string(s)
-			return err
+// memberKey reads a member's key and its colon, and leaves d.i at the value.
+func (d *decoder) memberKey() (span, error) {
+	d.ws()
+	key, err := d.str()
+	if err != nil {
+		return span{}, err
+	}
+	if d.i < len(d.b) && d.b[d.i] == ':' { // the usual "key":value
+		d.i++
+	} else if err := d.expect(':'); err != nil {
+		return span{}, err
+	}
+	d.ws()
+	return key, nil
+}
+
+// memberEnd consumes the ',' or '}' after a member's value and reports
+// whether another member follows.
+func (d *decoder) memberEnd() (bool, error) {
+	d.ws()
+	if d.i >= len(d.b) {
+		return false, d.fail("unexpected end of line inside an object")
+	}
+	switch d.b[d.i] {
+	case ',':
+		d.i++
+		return true, nil
+	case '}':
+		d.i++
+		return false, nil
+	}
+	return false, d.fail(fmt.Sprintf("found %q, expected ',' or '}'", d.b[d.i]))
+}
+
+// drop forgets text that is not kept (field names of the spec, parsed
+// timestamps and ids).
+func (d *decoder) drop(s span) { d.text = d.text[:s.s] }
+
+func (d *decoder) bytesOf(s span) []byte { return d.text[s.s:s.e] }
+
+func (d *decoder) line() error {
+	more, err := d.objectOpen()
+	for more && err == nil {
+		var key span
+		if key, err = d.memberKey(); err == nil {
+			if err = d.lineMember(key); err == nil {
+				more, err = d.memberEnd()
+			}
 		}
-		if d.i < len(d.b) && d.b[d.i] != '{' {
-			return d.fail(fmt.Sprintf("top-level field %q is not an object: only format, dead_letter_for and the wrapper object belong at the top", key))
-		}
-		if m.Wrapper != "" {
-			return d.fail(fmt.Sprintf("a second wrapper object %q (the first was %q)", key, m.Wrapper))
-		}
-		m.Wrapper = string(key)
-		return d.wrapped(t)
-	})
+	}
 	if err != nil {
 		return err
 	}
@@ -179,70 +297,126 @@ func (d *decoder) line(m *Meta, t Target) error {
 	return nil
 }
 
-func (d *decoder) wrapped(t Target) error {
-	rec := t.Record
-	return d.object(func(key []byte) error {
-		switch string(key) {
-		case FieldTimestamp, FieldObservedTimestamp:
-			isTimestamp := string(key) == FieldTimestamp // key may be reused by d.str
-			ts, err := d.timestamp()
-			if err != nil {
-				return err
+// lineMember reads a top-level member.
+func (d *decoder) lineMember(key span) error {
+	switch string(d.bytesOf(key)) {
+	case FieldFormat:
+		d.drop(key)
+		s, err := d.str()
+		d.format = s
+		return err
+	case FieldDeadLetterFor:
+		d.drop(key)
+		s, err := d.str()
+		d.deadLetterFor = s
+		return err
+	}
+	if d.i < len(d.b) && d.b[d.i] != '{' {
+		return d.fail(fmt.Sprintf("top-level field %q is not an object: only format, dead_letter_for and the wrapper object belong at the top", d.bytesOf(key)))
+	}
+	if d.wrapper.e > d.wrapper.s { // an empty name is no wrapper (and is refused below)
+		return d.fail(fmt.Sprintf("a second wrapper object %q (the first was %q)", d.bytesOf(key), d.bytesOf(d.wrapper)))
+	}
+	d.wrapper = key
+	return d.wrapped()
+}
+
+func (d *decoder) wrapped() error {
+	more, err := d.objectOpen()
+	for more && err == nil {
+		var key span
+		if key, err = d.memberKey(); err == nil {
+			if err = d.wrappedMember(key); err == nil {
+				more, err = d.memberEnd()
 			}
-			if isTimestamp {
-				rec.SetTimestamp(ts)
-			} else {
-				rec.SetObservedTimestamp(ts)
-			}
-			return nil
-		case FieldSeverity:
-			s, err := d.str()
-			rec.SetSeverityText(string(s))
-			return err
-		case FieldSeverityNumber:
-			n, ok := d.smallInt()
-			if !ok || n > 24 {
-				return d.fail("severity_number must be an integer 0..24")
-			}
-			rec.SetSeverityNumber(plog.SeverityNumber(n))
-			return nil
-		case FieldTraceID:
-			var id pcommon.TraceID
-			if err := d.hexID(id[:]); err != nil {
-				return err
-			}
-			rec.SetTraceID(id)
-			return nil
-		case FieldSpanID:
-			var id pcommon.SpanID
-			if err := d.hexID(id[:]); err != nil {
-				return err
-			}
-			rec.SetSpanID(id)
-			return nil
-		case FieldMessage:
-			return d.value(rec.Body(), 0)
-		case FieldAttributes:
-			return d.mapInto(rec.Attributes(), 1)
-		case FieldResource:
-			return d.mapInto(t.Resource.Attributes(), 1)
-		case FieldScope:
-			return d.object(func(k []byte) error {
-				name := string(k) // k may be reused by d.str
-				s, err := d.str()
-				switch name {
-				case "name":
-					t.Scope.SetName(string(s))
-				case "version":
-					t.Scope.SetVersion(string(s))
-				}
-				return err
-			})
 		}
-		// Any other field (a template written for syslog-ng, say) is kept
-		// as a record attribute.
-		return d.value(rec.Attributes().PutEmpty(internKey(key)), 1)
-	})
+	}
+	return err
+}
+
+// wrappedMember reads a member of the wrapped object.
+func (d *decoder) wrappedMember(key span) error {
+	switch string(d.bytesOf(key)) {
+	case FieldTimestamp:
+		d.drop(key)
+		ts, err := d.timestamp()
+		d.ts, d.hasTS = ts, true
+		return err
+	case FieldObservedTimestamp:
+		d.drop(key)
+		ts, err := d.timestamp()
+		d.observed, d.hasObserved = ts, true
+		return err
+	case FieldSeverity:
+		d.drop(key)
+		s, err := d.str()
+		d.severity, d.hasSeverity = s, true
+		return err
+	case FieldSeverityNumber:
+		d.drop(key)
+		n, ok := d.smallInt()
+		if !ok || n > 24 {
+			return d.fail("severity_number must be an integer 0..24")
+		}
+		d.severityNumber, d.hasSeverityNumber = plog.SeverityNumber(n), true
+		return nil
+	case FieldTraceID:
+		d.drop(key)
+		if err := d.hexID(d.traceID[:]); err != nil {
+			return err
+		}
+		d.hasTraceID = true
+		return nil
+	case FieldSpanID:
+		d.drop(key)
+		if err := d.hexID(d.spanID[:]); err != nil {
+			return err
+		}
+		d.hasSpanID = true
+		return nil
+	case FieldMessage:
+		d.drop(key)
+		return d.value(destBody, span{}, 0)
+	case FieldAttributes:
+		d.drop(key)
+		n, err := d.mapInto(destAttributes, span{}, 1)
+		d.recordAttrs += n
+		return err
+	case FieldResource:
+		d.drop(key)
+		n, err := d.mapInto(destResource, span{}, 1)
+		d.resourceAttrs += n
+		return err
+	case FieldScope:
+		d.drop(key)
+		return d.scope()
+	}
+	// Any other field (a template written for syslog-ng, say) is kept
+	// as a record attribute.
+	d.recordAttrs++
+	return d.value(destRecordAttr, key, 1)
+}
+
+// scope reads the "scope" object: name and version; other members must be
+// strings too, and are ignored.
+func (d *decoder) scope() error {
+	more, err := d.objectOpen()
+	for more && err == nil {
+		var k, s span
+		if k, err = d.memberKey(); err == nil {
+			s, err = d.str()
+			switch string(d.bytesOf(k)) {
+			case "name":
+				d.scopeName, d.hasScopeName = s, true
+			case "version":
+				d.scopeVersion, d.hasScopeVer = s, true
+			}
+			if err == nil {
+				more, err = d.memberEnd()
+			}
+		}
+	}
+	return err
 }
 
 func (d *decoder) timestamp() (pcommon.Timestamp, error) {
@@ -254,9 +428,14 @@ func (d *decoder) timestamp() (pcommon.Timestamp, error) {
 		}
 		return pcommon.Timestamp(n), nil
 	}
-	s, err := d.str()
+	sp, err := d.str()
 	if err != nil {
 		return 0, err
+	}
+	s := d.bytesOf(sp)
+	defer d.drop(sp)
+	if ts, ok := parseUTCTimestamp(s); ok {
+		return ts, nil
 	}
 	tm, err := time.Parse(time.RFC3339Nano, string(s))
 	if err != nil {
@@ -285,10 +464,12 @@ func (d *decoder) smallInt() (uint64, bool) {
 }
 
 func (d *decoder) hexID(dst []byte) error {
-	s, err := d.str()
+	sp, err := d.str()
 	if err != nil {
 		return err
 	}
+	s := d.bytesOf(sp)
+	defer d.drop(sp)
 	if hex.DecodedLen(len(s)) != len(dst) {
 		return d.fail(fmt.Sprintf("an id of %d bytes needs %d hex digits", len(dst), 2*len(dst)))
 	}
@@ -298,21 +479,36 @@ func (d *decoder) hexID(dst []byte) error {
 	return nil
 }
 
-func (d *decoder) mapInto(m pcommon.Map, depth int) error {
-	if depth > maxDepth {
-		return d.fail("nesting deeper than 64 levels")
-	}
-	if m.Len() == 0 {
-		// One allocation for a typical record instead of growing 1, 2, 4, 8.
-		m.EnsureCapacity(12)
-	}
-	return d.object(func(key []byte) error {
-		return d.value(m.PutEmpty(internKey(key)), depth+1)
-	})
+// push appends a node and returns its index (not a pointer: later appends
+// may move the slice).
+func (d *decoder) push(n node) int {
+	d.nodes = append(d.nodes, n)
+	return len(d.nodes) - 1
 }
 
-// value parses any JSON value into v.
-func (d *decoder) value(v pcommon.Value, depth int) error {
+// mapInto parses an object into a map node and returns its member count.
+func (d *decoder) mapInto(dest nodeDest, key span, depth int) (int, error) {
+	if depth > maxDepth {
+		return 0, d.fail("nesting deeper than 64 levels")
+	}
+	at := d.push(node{kind: kindMap, dest: dest, key: key})
+	n := 0
+	more, err := d.objectOpen()
+	for more && err == nil {
+		var k span
+		if k, err = d.memberKey(); err == nil {
+			n++
+			if err = d.value(destMember, k, depth+1); err == nil {
+				more, err = d.memberEnd()
+			}
+		}
+	}
+	d.nodes[at].n = int64(n)
+	return n, err
+}
+
+// value parses any JSON value into a node (and its members).
+func (d *decoder) value(dest nodeDest, key span, depth int) error {
 	if depth > maxDepth {
 		return d.fail("nesting deeper than 64 levels")
 	}
@@ -323,20 +519,22 @@ func (d *decoder) value(v pcommon.Value, depth int) error {
 	switch c := d.b[d.i]; {
 	case c == '"':
 		s, err := d.str()
-		v.SetStr(string(s))
+		d.push(node{kind: kindStr, dest: dest, key: key, val: s})
 		return err
 	case c == '{':
-		return d.mapInto(v.SetEmptyMap(), depth)
+		_, err := d.mapInto(dest, key, depth)
+		return err
 	case c == '[':
 		d.i++
-		sl := v.SetEmptySlice()
+		at := d.push(node{kind: kindSlice, dest: dest, key: key})
 		d.ws()
 		if d.i < len(d.b) && d.b[d.i] == ']' {
 			d.i++
 			return nil
 		}
 		for {
-			if err := d.value(sl.AppendEmpty(), depth+1); err != nil {
+			d.nodes[at].n++
+			if err := d.value(destMember, span{}, depth+1); err != nil {
 				return err
 			}
 			d.ws()
@@ -354,28 +552,30 @@ func (d *decoder) value(v pcommon.Value, depth int) error {
 			}
 		}
 	case c == 't':
-		return d.literal("true", func() { v.SetBool(true) })
+		d.push(node{kind: kindBool, dest: dest, key: key, n: 1})
+		return d.literal("true")
 	case c == 'f':
-		return d.literal("false", func() { v.SetBool(false) })
+		d.push(node{kind: kindBool, dest: dest, key: key, n: 0})
+		return d.literal("false")
 	case c == 'n':
-		return d.literal("null", func() {})
+		d.push(node{kind: kindNull, dest: dest, key: key})
+		return d.literal("null")
 	case c == '-' || (c >= '0' && c <= '9'):
-		return d.number(v)
+		return d.number(dest, key)
 	default:
 		return d.fail(fmt.Sprintf("found %q, expected a value", c))
 	}
 }
 
-func (d *decoder) literal(word string, set func()) error {
+func (d *decoder) literal(word string) error {
 	if len(d.b)-d.i < len(word) || string(d.b[d.i:d.i+len(word)]) != word {
 		return d.fail("invalid literal, expected " + word)
 	}
 	d.i += len(word)
-	set()
 	return nil
 }
 
-func (d *decoder) number(v pcommon.Value) error {
+func (d *decoder) number(dest nodeDest, key span) error {
 	start := d.i
 	isFloat := false
 	if d.b[d.i] == '-' {
@@ -399,175 +599,42 @@ done:
 		return &SyntaxError{Offset: start, Msg: fmt.Sprintf("invalid number %q", text)}
 	}
 	if !isFloat {
-		if n, err := strconv.ParseInt(string(text), 10, 64); err == nil {
-			v.SetInt(n)
+		if n, ok := parseInt64(text); ok {
+			d.push(node{kind: kindInt, dest: dest, key: key, n: n})
 			return nil
 		}
 	}
+	// The conversion does not allocate: the string does not escape.
 	f, err := strconv.ParseFloat(string(text), 64)
 	if err != nil && !(errors.Is(err, strconv.ErrRange) && !math.IsNaN(f)) {
 		return &SyntaxError{Offset: start, Msg: fmt.Sprintf("invalid number %q", text)}
 	}
-	v.SetDouble(f)
+	d.push(node{kind: kindDouble, dest: dest, key: key, n: int64(math.Float64bits(f))})
 	return nil
 }
 
-// str parses a JSON string and returns its content, unescaped. The result
-// points into the line or into d.tmp: valid until the next call. Invalid
-// UTF-8 is replaced by U+FFFD (pdata strings must be valid UTF-8 to be sent
-// on as OTLP).
-func (d *decoder) str() ([]byte, error) {
-	if d.i >= len(d.b) || d.b[d.i] != '"' {
-		return nil, d.fail("expected a string")
+// parseInt64 reads -?[0-9]+ (already checked by number) as an int64; false
+// when it does not fit, and the number is then read as a double.
+func parseInt64(text []byte) (int64, bool) {
+	neg := text[0] == '-'
+	if neg {
+		text = text[1:]
 	}
-	d.i++
-	start := d.i
-	rest := d.b[start:]
-	end := bytes.IndexByte(rest, '"')
-	if end < 0 {
-		d.i = len(d.b)
-		return nil, d.fail("unterminated string")
-	}
-	if bs := bytes.IndexByte(rest[:end], '\\'); bs >= 0 {
-		d.i = start + bs
-		return d.escapedStr(start)
-	}
-	s := rest[:end]
-	for j, c := range s {
-		if c < 0x20 {
-			d.i = start + j
-			return nil, d.fail("control character inside a string")
-		}
-	}
-	d.i = start + end + 1
-	if !utf8.Valid(s) {
-		d.tmp = appendValidUTF8(d.tmp[:0], s)
-		return d.tmp, nil
-	}
-	return s, nil
-}
-
-func (d *decoder) escapedStr(start int) ([]byte, error) {
-	out := append(d.tmp[:0], d.b[start:d.i]...)
-	for d.i < len(d.b) {
-		c := d.b[d.i]
-		switch {
-		case c == '"':
-			d.i++
-			if !utf8.Valid(out) {
-				out = appendValidUTF8(nil, out)
-			}
-			d.tmp = out
-			return out, nil
-		case c < 0x20:
-			return nil, d.fail("control character inside a string")
-		case c != '\\':
-			out = append(out, c)
-			d.i++
-			continue
-		}
-		if d.i+1 >= len(d.b) {
-			break
-		}
-		e := d.b[d.i+1]
-		d.i += 2
-		switch e {
-		case '"', '\\', '/':
-			out = append(out, e)
-		case 'n':
-			out = append(out, '\n')
-		case 'r':
-			out = append(out, '\r')
-		case 't':
-			out = append(out, '\t')
-		case 'b':
-			out = append(out, '\b')
-		case 'f':
-			out = append(out, '\f')
-		case 'u':
-			r, ok := d.hex4()
-			if !ok {
-				return nil, d.fail(`invalid \u escape`)
-			}
-			if utf16.IsSurrogate(r) {
-				r2 := utf8.RuneError
-				if d.i+1 < len(d.b) && d.b[d.i] == '\\' && d.b[d.i+1] == 'u' {
-					save := d.i
-					d.i += 2
-					if lo, ok := d.hex4(); ok {
-						if dec := utf16.DecodeRune(r, lo); dec != utf8.RuneError {
-							r2 = dec
-						} else {
-							d.i = save
-						}
-					} else {
-						return nil, d.fail(`invalid \u escape`)
-					}
-				}
-				r = r2
-			}
-			out = utf8.AppendRune(out, r)
-		default:
-			return nil, d.fail(fmt.Sprintf(`invalid escape \%c`, e))
-		}
-	}
-	return nil, d.fail("unterminated string")
-}
-
-func (d *decoder) hex4() (rune, bool) {
-	if len(d.b)-d.i < 4 {
+	if len(text) > 19 {
 		return 0, false
 	}
-	var r rune
-	for _, c := range d.b[d.i : d.i+4] {
-		r <<= 4
-		switch {
-		case c >= '0' && c <= '9':
-			r |= rune(c - '0')
-		case c >= 'a' && c <= 'f':
-			r |= rune(c - 'a' + 10)
-		case c >= 'A' && c <= 'F':
-			r |= rune(c - 'A' + 10)
-		default:
+	var u uint64
+	for _, c := range text {
+		u = u*10 + uint64(c-'0') // 19 digits cannot overflow a uint64
+	}
+	if neg {
+		if u > 1<<63 {
 			return 0, false
 		}
+		return -int64(u), true // -(1<<63) wraps to itself: math.MinInt64
 	}
-	d.i += 4
-	return r, true
-}
-
-func appendValidUTF8(dst, s []byte) []byte {
-	for len(s) > 0 {
-		r, size := utf8.DecodeRune(s)
-		if r == utf8.RuneError && size == 1 {
-			dst = append(dst, "\ufffd"...)
-		} else {
-			dst = append(dst, s[:size]...)
-		}
-		s = s[size:]
+	if u > math.MaxInt64 {
+		return 0, false
 	}
-	return dst
-}
-
-// knownKeys are attribute names every otelcol-logx host writes: decoding
-// them costs no allocation for the name.
-var knownKeys = func() map[string]string {
-	m := map[string]string{}
-	for _, k := range []string{
-		logattr.Service, logattr.HostName, logattr.SyslogFacility, logattr.SyslogHostname,
-		logattr.SyslogAppName, logattr.SyslogProcID, logattr.SyslogMsgID, logattr.SyslogVersion,
-		logattr.PeerPID, logattr.PeerUID, logattr.PeerGID, logattr.SystemdUnit, logattr.Tenant,
-		logattr.CFJS1Format, logattr.CFJS1DeadLetterFor,
-		"service.name", "service.instance.id", "host.id", "os.type", "log.file.name", "log.iostream",
-	} {
-		m[k] = k
-	}
-	return m
-}()
-
-func internKey(b []byte) string {
-	if k, ok := knownKeys[string(b)]; ok { // no allocation: lookup by []byte
-		return k
-	}
-	return string(b)
+	return int64(u), true
 }

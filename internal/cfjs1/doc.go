@@ -5,7 +5,8 @@
 //
 // The encoder appends to a caller's buffer without building intermediate
 // maps, so encoding a record costs no allocation once the buffer has grown;
-// the decoder parses a line straight into pdata.
+// the decoder checks a whole line in a first pass, then writes it into
+// pdata in a second, with one allocation for all the line's text.
 package cfjs1 // import "github.com/otelcol-logx/otelcol-logx/internal/cfjs1"
 
 // Top-level field names of a cfjs1 line.

@@ -2,8 +2,10 @@ package ingest
 
 import (
 	"bytes"
+	"os"
 	"runtime"
 	"slices"
+	"sync"
 	"time"
 	"unicode/utf8"
 	"unsafe"
@@ -21,6 +23,13 @@ const (
 	MaxBatchRecords = 1024
 	MaxBatchBytes   = 1 << 20
 )
+
+// hostName is this machine's name, read once: it does not change under a
+// running daemon, and reading it per batch would be a syscall per batch.
+var hostName = sync.OnceValue(func() string {
+	name, _ := os.Hostname()
+	return name
+})
 
 // replacementChar replaces each invalid UTF-8 sequence, so that every body
 // and attribute is a valid OTLP string.
@@ -101,7 +110,13 @@ func (l *Lines) Flush() {
 func (set *LinesSettings) build(arena []byte, ends []int, observed pcommon.Timestamp) plog.Logs {
 	text := unsafe.String(unsafe.SliceData(arena), len(arena))
 	ld := plog.NewLogs()
-	sl := ld.ResourceLogs().AppendEmpty().ScopeLogs().AppendEmpty()
+	rl := ld.ResourceLogs().AppendEmpty()
+	if host := hostName(); host != "" {
+		// Local writers are on this host: downstream keys (the Kafka
+		// partition key, the RFC 5424 HOSTNAME) need it.
+		rl.Resource().Attributes().PutStr(logattr.HostName, host)
+	}
+	sl := rl.ScopeLogs().AppendEmpty()
 	sl.Scope().SetName(set.Scope)
 	records := sl.LogRecords()
 	records.EnsureCapacity(len(ends))

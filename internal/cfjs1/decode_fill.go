@@ -1,0 +1,139 @@
+package cfjs1
+
+import (
+	"math"
+
+	"go.opentelemetry.io/collector/pdata/pcommon"
+
+	"github.com/otelcol-logx/otelcol-logx/internal/logattr"
+)
+
+// fill is the second pass: it writes what the first pass checked into t.
+// Maps are sized once, exactly; keys and strings are substrings of d.all.
+func (d *decoder) fill(t Target, m Meta) {
+	rec := t.Record
+	if d.hasTS {
+		rec.SetTimestamp(d.ts)
+	}
+	if d.hasObserved {
+		rec.SetObservedTimestamp(d.observed)
+	}
+	if d.hasSeverity {
+		rec.SetSeverityText(d.sub(d.severity))
+	}
+	if d.hasSeverityNumber {
+		rec.SetSeverityNumber(d.severityNumber)
+	}
+	if d.hasTraceID {
+		rec.SetTraceID(d.traceID)
+	}
+	if d.hasSpanID {
+		rec.SetSpanID(d.spanID)
+	}
+	if d.hasScopeName {
+		t.Scope.SetName(d.sub(d.scopeName))
+	}
+	if d.hasScopeVer {
+		t.Scope.SetVersion(d.sub(d.scopeVersion))
+	}
+
+	attrs := rec.Attributes()
+	extra := 1 // cfjs1.format
+	if m.DeadLetterFor != "" {
+		extra++
+	}
+	attrs.EnsureCapacity(attrs.Len() + d.recordAttrs + extra)
+	res := t.Resource.Attributes()
+	if d.resourceAttrs > 0 {
+		res.EnsureCapacity(res.Len() + d.resourceAttrs)
+	}
+	for i := 0; i < len(d.nodes); {
+		n := &d.nodes[i]
+		switch n.dest {
+		case destBody:
+			i = d.setValue(rec.Body(), i)
+		case destRecordAttr:
+			i = d.put(attrs, i)
+		case destAttributes:
+			i = d.fillMap(attrs, i)
+		case destResource:
+			i = d.fillMap(res, i)
+		default:
+			panic("cfjs1: a member node outside a map or slice") // a bug in the first pass
+		}
+	}
+	attrs.PutStr(logattr.CFJS1Format, m.Format)
+	if m.DeadLetterFor != "" {
+		attrs.PutStr(logattr.CFJS1DeadLetterFor, m.DeadLetterFor)
+	}
+}
+
+// fillMap puts the members of the map node at i into m and returns the
+// index after them.
+func (d *decoder) fillMap(m pcommon.Map, i int) int {
+	count := int(d.nodes[i].n)
+	i++
+	for range count {
+		i = d.put(m, i)
+	}
+	return i
+}
+
+// put puts the node at i (and its members) into m under its key, replacing
+// a value of the same key, and returns the index after it.
+func (d *decoder) put(m pcommon.Map, i int) int {
+	n := &d.nodes[i]
+	key := d.sub(n.key)
+	switch n.kind {
+	case kindStr:
+		m.PutStr(key, d.sub(n.val))
+	case kindInt:
+		m.PutInt(key, n.n)
+	case kindDouble:
+		m.PutDouble(key, math.Float64frombits(uint64(n.n)))
+	case kindBool:
+		m.PutBool(key, n.n != 0)
+	case kindNull:
+		m.PutEmpty(key)
+	case kindMap:
+		sub := m.PutEmptyMap(key)
+		sub.EnsureCapacity(int(n.n))
+		return d.fillMap(sub, i)
+	case kindSlice:
+		return d.fillSlice(m.PutEmptySlice(key), i)
+	}
+	return i + 1
+}
+
+func (d *decoder) fillSlice(s pcommon.Slice, i int) int {
+	count := int(d.nodes[i].n)
+	s.EnsureCapacity(count)
+	i++
+	for range count {
+		i = d.setValue(s.AppendEmpty(), i)
+	}
+	return i
+}
+
+// setValue sets v to the node at i and returns the index after it. null
+// leaves v as it is (empty, for a new map member or slice element).
+func (d *decoder) setValue(v pcommon.Value, i int) int {
+	n := &d.nodes[i]
+	switch n.kind {
+	case kindStr:
+		v.SetStr(d.sub(n.val))
+	case kindInt:
+		v.SetInt(n.n)
+	case kindDouble:
+		v.SetDouble(math.Float64frombits(uint64(n.n)))
+	case kindBool:
+		v.SetBool(n.n != 0)
+	case kindMap:
+		sub := v.SetEmptyMap()
+		sub.EnsureCapacity(int(n.n))
+		return d.fillMap(sub, i)
+	case kindSlice:
+		return d.fillSlice(v.SetEmptySlice(), i)
+	}
+	return i + 1
+}

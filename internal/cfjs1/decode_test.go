@@ -1,0 +1,142 @@
+package cfjs1
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// The receiver reads lines into a reused buffer, and Decode reuses its own
+// scratch from line to line: a decoded record must own its strings.
+func TestDecodedRecordOwnsItsStrings(t *testing.T) {
+	line := []byte(`{"format":"nginx","nginx":{"severity":"info","message":"a \"quoted\" body","attributes":{"k":"v","n":1},"HOST":"h1","resource":{"host.name":"edge-1"},"scope":{"name":"s","version":"1"}},"dead_letter_for":"log-b"}`)
+	f := newFixture()
+	meta, err := Decode(line, nil, f.target())
+	require.NoError(t, err)
+	want := map[string]any{"k": "v", "n": int64(1), "HOST": "h1", "cfjs1.format": "nginx", "cfjs1.dead_letter_for": "log-b"}
+	require.Equal(t, want, f.rec.Attributes().AsRaw())
+
+	// Overwrite the line and decode other lines through the same pool.
+	copy(line, bytes.Repeat([]byte("x"), len(line)))
+	for range 3 {
+		g := newFixture()
+		_, err := Decode([]byte(`{"format":"zzzzz","zzzzz":{"severity":"debug","message":"other body here!","attributes":{"q":"w","m":2}}}`), nil, g.target())
+		require.NoError(t, err)
+	}
+	assert.Equal(t, Meta{Format: "nginx", Wrapper: "nginx", DeadLetterFor: "log-b"}, meta)
+	assert.Equal(t, want, f.rec.Attributes().AsRaw())
+	assert.Equal(t, `a "quoted" body`, f.rec.Body().Str())
+	assert.Equal(t, "info", f.rec.SeverityText())
+	assert.Equal(t, map[string]any{"host.name": "edge-1"}, f.res.Attributes().AsRaw())
+	assert.Equal(t, "s", f.scope.Name())
+	assert.Equal(t, "1", f.scope.Version())
+}
+
+// Decode checks the whole line before it writes: a bad line, or a wrapper
+// that does not match the mapping, leaves the target as it was.
+func TestDecodeErrorLeavesTargetUnchanged(t *testing.T) {
+	for _, line := range []string{
+		`{"format":"a","a":{"message":"m","attributes":{"k":"v"},"resource":{"r":1},"scope":{"name":"s"},"severity":"x","timestamp":5},"x":1}`,
+		`{"format":"a","a":{"message":"m","attributes":{"k":"v"},"resource":{"r":1},"severity":"x","timestamp":5,"trace_id":"zz"}}`,
+		`{"format":"a","b":{"message":"m","attributes":{"k":"v"},"resource":{"r":1},"scope":{"name":"s"},"severity":"x"}}`,
+	} {
+		f := newFixture()
+		f.rec.Attributes().PutStr("before", "1")
+		f.rec.Body().SetStr("old")
+		_, err := Decode([]byte(line), Wrappers{"a": "a"}, f.target())
+		require.Error(t, err, line)
+		assert.Equal(t, map[string]any{"before": "1"}, f.rec.Attributes().AsRaw(), line)
+		assert.Equal(t, "old", f.rec.Body().Str(), line)
+		assert.Equal(t, 0, f.res.Attributes().Len(), line)
+		assert.Empty(t, f.scope.Name(), line)
+		assert.Empty(t, f.rec.SeverityText(), line)
+		assert.Zero(t, f.rec.Timestamp(), line)
+	}
+}
+
+// Fields repeated in a line: the last value wins, attributes merge in
+// line order, and a null message leaves the body as it was.
+func TestDecodeRepeatedFields(t *testing.T) {
+	line := `{"format":"a","a":{"message":"first","severity":"x","severity":"y","attributes":{"k":1,"j":2},"k":"again","attributes":{"j":{"deep":[1,null]}},"message":null,"resource":{"r":1},"resource":{"r":2,"s":3}}}`
+	f := newFixture()
+	_, err := Decode([]byte(line), nil, f.target())
+	require.NoError(t, err)
+	assert.Equal(t, "first", f.rec.Body().Str())
+	assert.Equal(t, "y", f.rec.SeverityText())
+	assert.Equal(t, map[string]any{"k": "again", "j": map[string]any{"deep": []any{int64(1), nil}}, "cfjs1.format": "a"}, f.rec.Attributes().AsRaw())
+	var keys []string
+	for k := range f.rec.Attributes().All() {
+		keys = append(keys, k)
+	}
+	assert.Equal(t, []string{"k", "j", "cfjs1.format"}, keys)
+	assert.Equal(t, map[string]any{"r": int64(2), "s": int64(3)}, f.res.Attributes().AsRaw())
+}
+
+// BenchmarkDecodeParse is the first pass alone (parse and check the line
+// into the scratch list; no pdata, no allocation) and BenchmarkDecodeFill
+// the second alone (pdata: one value per attribute, maps sized once): with
+// BenchmarkDecode10Attrs they show where a line's time goes.
+func BenchmarkDecodeParse(b *testing.B) {
+	f := benchRecord()
+	line := AppendLine(nil, "nginx", "nginx", f.res, f.scope, f.rec, "")
+	b.SetBytes(int64(len(line)))
+	d := new(decoder)
+	b.ReportAllocs()
+	for b.Loop() {
+		d.reset(line)
+		if err := d.line(); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkDecodeFill(b *testing.B) {
+	f := benchRecord()
+	line := AppendLine(nil, "nginx", "nginx", f.res, f.scope, f.rec, "")
+	d := new(decoder)
+	d.reset(line)
+	if err := d.line(); err != nil {
+		b.Fatal(err)
+	}
+	d.all = string(d.text)
+	g := newFixture()
+	b.ReportAllocs()
+	for b.Loop() {
+		g.rec.Attributes().Clear()
+		g.res.Attributes().Clear()
+		d.fill(g.target(), Meta{Format: "nginx"})
+	}
+}
+
+// Decoders come from a pool: goroutines decoding at once (one receiver
+// connection each) must not see each other's lines.
+func TestDecodeConcurrent(t *testing.T) {
+	const workers, lines = 4, 200
+	errs := make(chan error, workers)
+	for w := range workers {
+		go func() {
+			for i := range lines {
+				want := fmt.Sprintf("w%d-line%d \"q\"", w, i)
+				line, _ := json.Marshal(map[string]any{"format": "f", "f": map[string]any{"message": want, "attributes": map[string]any{"i": i}}})
+				f := newFixture()
+				if _, err := Decode(line, nil, f.target()); err != nil {
+					errs <- err
+					return
+				}
+				n, _ := f.rec.Attributes().Get("i")
+				if got := f.rec.Body().Str(); got != want || n.Int() != int64(i) {
+					errs <- fmt.Errorf("got %q / %d, want %q / %d", got, n.Int(), want, i)
+					return
+				}
+			}
+			errs <- nil
+		}()
+	}
+	for range workers {
+		require.NoError(t, <-errs)
+	}
+}

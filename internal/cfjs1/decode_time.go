@@ -1,0 +1,71 @@
+package cfjs1
+
+import (
+	"time"
+
+	"go.opentelemetry.io/collector/pdata/pcommon"
+)
+
+// parseUTCTimestamp reads the form the encoder writes,
+// YYYY-MM-DDTHH:MM:SS[.1 to 9 digits]Z, without time.Parse's string
+// conversion. Anything else (an offset, more than 9 fraction digits, a
+// value out of range) returns false and is left to time.Parse, which also
+// words the error; so for what it accepts, it agrees with time.Parse.
+func parseUTCTimestamp(s []byte) (pcommon.Timestamp, bool) {
+	const base = len("2006-01-02T15:04:05Z")
+	if len(s) < base || s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' || s[16] != ':' || s[len(s)-1] != 'Z' {
+		return 0, false
+	}
+	year, ok1 := digits(s[0:4])
+	month, ok2 := digits(s[5:7])
+	day, ok3 := digits(s[8:10])
+	hour, ok4 := digits(s[11:13])
+	minute, ok5 := digits(s[14:16])
+	sec, ok6 := digits(s[17:19])
+	if !(ok1 && ok2 && ok3 && ok4 && ok5 && ok6) {
+		return 0, false
+	}
+	nsec := 0
+	if frac := s[19 : len(s)-1]; len(frac) > 0 {
+		if frac[0] != '.' || len(frac) < 2 || len(frac) > 10 {
+			return 0, false
+		}
+		n, ok := digits(frac[1:])
+		if !ok {
+			return 0, false
+		}
+		for range 10 - len(frac) {
+			n *= 10
+		}
+		nsec = n
+	}
+	if month < 1 || month > 12 || day < 1 || day > daysIn(month, year) || hour > 23 || minute > 59 || sec > 59 {
+		return 0, false
+	}
+	return pcommon.NewTimestampFromTime(time.Date(year, time.Month(month), day, hour, minute, sec, nsec, time.UTC)), true
+}
+
+// digits reads a run of ASCII digits.
+func digits(b []byte) (int, bool) {
+	n := 0
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int(c-'0')
+	}
+	return n, true
+}
+
+func daysIn(month, year int) int {
+	switch month {
+	case 2:
+		if year%4 == 0 && (year%100 != 0 || year%400 == 0) {
+			return 29
+		}
+		return 28
+	case 4, 6, 9, 11:
+		return 30
+	}
+	return 31
+}
