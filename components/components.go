@@ -8,6 +8,16 @@ import (
 	"github.com/open-telemetry/opentelemetry-collector-contrib/extension/healthcheckextension"
 	"github.com/open-telemetry/opentelemetry-collector-contrib/extension/pprofextension"
 	"github.com/open-telemetry/opentelemetry-collector-contrib/extension/storage/filestorage"
+	"github.com/otelcol-logx/otelcol-logx/exporter/cfjs1exporter"
+	"github.com/otelcol-logx/otelcol-logx/exporter/kafkatopicsexporter"
+	"github.com/otelcol-logx/otelcol-logx/exporter/logfileexporter"
+	"github.com/otelcol-logx/otelcol-logx/exporter/tenantbufferexporter"
+	"github.com/otelcol-logx/otelcol-logx/processor/externaljsonprocessor"
+	"github.com/otelcol-logx/otelcol-logx/processor/ratelimitprocessor"
+	"github.com/otelcol-logx/otelcol-logx/receiver/cfjs1receiver"
+	"github.com/otelcol-logx/otelcol-logx/receiver/fiforeceiver"
+	"github.com/otelcol-logx/otelcol-logx/receiver/journalreceiver"
+	"github.com/otelcol-logx/otelcol-logx/receiver/unixsocketreceiver"
 	"go.opentelemetry.io/collector/confmap"
 	"go.opentelemetry.io/collector/confmap/provider/envprovider"
 	"go.opentelemetry.io/collector/confmap/provider/fileprovider"
@@ -30,11 +40,17 @@ import (
 
 var receivers = []func() receiverFactory{
 	otlpreceiver.NewFactory,
+	cfjs1receiver.NewFactory,
+	journalreceiver.NewFactory,
+	unixsocketreceiver.NewFactory,
+	fiforeceiver.NewFactory,
 }
 
 var processors = []func() processorFactory{
 	batchprocessor.NewFactory,
 	memorylimiterprocessor.NewFactory,
+	ratelimitprocessor.NewFactory,
+	externaljsonprocessor.NewFactory,
 }
 
 var exporters = []func() exporterFactory{
@@ -42,6 +58,10 @@ var exporters = []func() exporterFactory{
 	otlphttpexporter.NewFactory,
 	debugexporter.NewFactory,
 	nopexporter.NewFactory,
+	cfjs1exporter.NewFactory,
+	logfileexporter.NewFactory,
+	tenantbufferexporter.NewFactory,
+	kafkatopicsexporter.NewFactory,
 }
 
 var extensions = []func() extensionFactory{
