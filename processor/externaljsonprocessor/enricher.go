@@ -9,6 +9,7 @@ import (
 
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/pdata/plog"
+	"go.opentelemetry.io/collector/pdata/xpdata"
 	"go.opentelemetry.io/otel/metric"
 	"go.uber.org/zap"
 
@@ -160,16 +161,16 @@ func (p *enricher) shutdown(context.Context) error {
 func (p *enricher) rebuild() {
 	p.rebuildMu.Lock()
 	defer p.rebuildMu.Unlock()
-	fs := &fieldSet{}
+	var record, resource []field
 	for _, s := range p.sources {
 		fields := s.effective()
 		if s.cfg.Mapping.Target == targetResource {
-			fs.resource = append(fs.resource, fields...)
+			resource = append(resource, fields...)
 		} else {
-			fs.record = append(fs.record, fields...)
+			record = append(record, fields...)
 		}
 	}
-	p.current.Store(fs)
+	p.current.Store(newFieldSet(record, resource))
 }
 
 func (p *enricher) persist(name string, st persistedState) {
@@ -197,11 +198,12 @@ func (p *enricher) processLogs(_ context.Context, ld plog.Logs) (plog.Logs, erro
 	if fs.empty() {
 		return ld, nil
 	}
+	var mb xpdata.MapBuilder // scratch for applyPrepared, one per call
 	rls := ld.ResourceLogs()
 	for i := 0; i < rls.Len(); i++ {
 		rl := rls.At(i)
 		if len(fs.resource) > 0 {
-			apply(rl.Resource().Attributes(), fs.resource)
+			applyPrepared(rl.Resource().Attributes(), fs.resource, fs.resourcePrep, &mb)
 		}
 		if len(fs.record) == 0 {
 			continue
@@ -210,7 +212,7 @@ func (p *enricher) processLogs(_ context.Context, ld plog.Logs) (plog.Logs, erro
 		for j := 0; j < sls.Len(); j++ {
 			lrs := sls.At(j).LogRecords()
 			for k := 0; k < lrs.Len(); k++ {
-				apply(lrs.At(k).Attributes(), fs.record)
+				applyPrepared(lrs.At(k).Attributes(), fs.record, fs.recordPrep, &mb)
 			}
 		}
 	}

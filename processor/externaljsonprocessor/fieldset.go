@@ -2,6 +2,7 @@ package externaljsonprocessor
 
 import (
 	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/xpdata"
 )
 
 // conflictPolicy says what to do when the attribute already exists (or not).
@@ -93,6 +94,78 @@ func (f *field) set(v pcommon.Value) {
 type fieldSet struct {
 	record   []field
 	resource []field
+	// recordPrep and resourcePrep let most maps take the whole set in one
+	// go (see applyPrepared); nil when not prepared.
+	recordPrep   *preparedFields
+	resourcePrep *preparedFields
+}
+
+// newFieldSet prepares a field set (once per refresh).
+func newFieldSet(record, resource []field) *fieldSet {
+	return &fieldSet{
+		record:       record,
+		resource:     resource,
+		recordPrep:   prepareFields(record),
+		resourcePrep: prepareFields(resource),
+	}
+}
+
+// preparedFields is a field list worked out in advance for maps that hold
+// none of its keys, which is nearly every record. For such a map apply's
+// result is always the map's own attributes followed by onEmpty (the
+// fields applied to an empty map), so it can be built without pdata's
+// Put*, which scans the whole map for the key on every call.
+type preparedFields struct {
+	onEmpty pcommon.Map
+	// keys are the distinct keys of the fields, whatever their policy: a
+	// map holding one of them takes apply's per-field path.
+	keys []string
+	// lenMask has bit n set when a key is n bytes long (n < 64), longKeys
+	// when one is longer: most attribute names are rejected on their length.
+	lenMask  uint64
+	longKeys bool
+}
+
+// prepareFields returns nil for an empty list. onEmpty comes from apply
+// itself, not a re-implementation of it, so every policy, the order and a
+// key given twice come out exactly as apply would leave them.
+func prepareFields(fields []field) *preparedFields {
+	if len(fields) == 0 {
+		return nil
+	}
+	p := &preparedFields{onEmpty: pcommon.NewMap()}
+	apply(p.onEmpty, fields)
+	seen := make(map[string]bool, len(fields))
+	for i := range fields {
+		k := fields[i].key
+		if seen[k] {
+			continue
+		}
+		seen[k] = true
+		p.keys = append(p.keys, k)
+		if len(k) < 64 {
+			p.lenMask |= 1 << len(k)
+		} else {
+			p.longKeys = true
+		}
+	}
+	return p
+}
+
+// holdsAnyKey reports whether m already has one of the fields' keys.
+func (p *preparedFields) holdsAnyKey(m pcommon.Map) bool {
+	for k := range m.All() {
+		if n := len(k); n < 64 && p.lenMask&(1<<n) == 0 || n >= 64 && !p.longKeys {
+			continue
+		}
+		for _, fk := range p.keys {
+			// Same length and last byte first: prefixed keys share their start.
+			if len(fk) == len(k) && fk[len(fk)-1] == k[len(k)-1] && fk == k {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func (fs *fieldSet) empty() bool { return fs == nil || (len(fs.record) == 0 && len(fs.resource) == 0) }
@@ -115,5 +188,36 @@ func apply(m pcommon.Map, fields []field) {
 				f.set(v)
 			}
 		}
+	}
+}
+
+// applyPrepared gives m exactly what apply(m, fields) would, faster when m
+// holds none of the fields' keys (p from prepareFields; nil: plain apply):
+// m's own attributes are moved (not copied) into a new slice sized once,
+// followed by copies of the prepared values, with no per-key scan. The only
+// allocations are that slice, which apply also needs when the map grows,
+// and one per value, which pdata makes for every value it stores. mb is the
+// caller's scratch builder (one per goroutine; empty between calls).
+// xpdata.MapBuilder is the collector's (experimental) API for building a map
+// without the duplicate-key scan; it is versioned with the core modules, so
+// a change to it breaks the build rather than behaviour. The moved entries
+// lose only KeyStrindex, which logs do not use (profiles' string table).
+func applyPrepared(m pcommon.Map, fields []field, p *preparedFields, mb *xpdata.MapBuilder) {
+	switch {
+	case p == nil || p.holdsAnyKey(m):
+		apply(m, fields)
+	case m.Len() == 0:
+		p.onEmpty.CopyTo(m)
+	default:
+		mb.EnsureCapacity(m.Len() + p.onEmpty.Len())
+		for k, v := range m.All() {
+			v.MoveTo(mb.AppendEmpty(k))
+		}
+		for k, v := range p.onEmpty.All() {
+			v.CopyTo(mb.AppendEmpty(k))
+		}
+		// Adds no duplicate key: m's own keys stay as they were, the
+		// prepared ones are distinct and none is in m (holdsAnyKey).
+		mb.UnsafeIntoMap(m)
 	}
 }
