@@ -76,9 +76,9 @@ func Start(t testing.TB, yamlConfig string, opts ...Option) *Collector {
 		BuildInfo: component.BuildInfo{Command: components.Name, Description: components.Description, Version: components.Version},
 		Factories: factories,
 		ConfigProviderSettings: otelcol.ConfigProviderSettings{ResolverSettings: confmap.ResolverSettings{
-			URIs: []string{quietTelemetry, "yaml:" + yamlConfig},
+			URIs:              []string{quietTelemetry, "yaml:" + yamlConfig},
 			ProviderFactories: components.Providers(),
-			DefaultScheme: "env",
+			DefaultScheme:     "env",
 		}},
 		DisableGracefulShutdown: true,
 	})

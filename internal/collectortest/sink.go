@@ -60,4 +60,4 @@ func newSinkFactory(sinks map[string]*Sink) exporter.Factory {
 type sinkExporter struct{ *Sink }
 
 func (sinkExporter) Start(context.Context, component.Host) error { return nil }
-func (sinkExporter) Shutdown(context.Context) error             { return nil }
+func (sinkExporter) Shutdown(context.Context) error              { return nil }
