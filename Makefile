@@ -57,7 +57,7 @@ run: build
 	$(OTELCOL) --config configs/default.yaml
 
 ## test: unit and end-to-end tests with -race, then validate every config
-test: deps unit-test validate-configs dist-test package-test alerts-test
+test: deps unit-test validate-configs dist-test package-test alerts-test resilience-test-short
 
 ## deps: Debian packages the tests need (syslog-ng, systemd-journal-remote, zstd, ...)
 deps:
@@ -105,6 +105,16 @@ alerts-test:
 bench: build
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 	LOGX_BIN=$(OTELCOL) bash bench/run.sh
+
+## resilience-test: fault tests against the built binary, full scale, with the
+## 10-minute soak: netns + nftables partition, kill -9, disk full (root)
+.PHONY: resilience-test resilience-test-short
+resilience-test: build
+	LOGX_BIN=$(OTELCOL) LOGX_RESILIENCE=full $(GO) test -tags resilience,soak -race -count=1 -timeout 40m -v ./bench/resilience/
+
+## resilience-test-short: the same at reduced scale, without the soak (make test)
+resilience-test-short: build
+	LOGX_BIN=$(OTELCOL) $(GO) test -tags resilience -race -count=1 -timeout 10m -v ./bench/resilience/
 
 ## lint: gofmt, go vet, staticcheck
 lint: $(STATICCHECK)

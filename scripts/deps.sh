@@ -11,6 +11,7 @@ pkgs=(
   util-linux              # setpriv (package-test)
   socat
   iproute2                # network namespaces and tc netem for resilience tests
+  nftables                # packet loss in resilience tests (this kernel has no sch_netem)
   procps
   lintian                 # checks the .deb (make package-test)
   adduser

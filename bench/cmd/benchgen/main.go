@@ -40,9 +40,10 @@ func main() {
 			sev = 3
 		}
 		ts := start.Add(time.Duration(i) * time.Millisecond).Format(time.Stamp)
-		line := fmt.Sprintf("<%d>%s svc%02d[%d]: req=%016x %s %s status=%d dur_ms=%d bytes=%d outcome=%q user=u%06d\n",
+		line := fmt.Sprintf("<%d>%s svc%02d[%d]: req=%016x %s %s status=%d dur_ms=%d bytes=%d outcome=%q user=u%06d span=%016x client=10.%d.%d.%d\n",
 			3*8+sev, ts, svc, 1000+svc, r.Uint64(), verbs[r.IntN(len(verbs))], paths[r.IntN(len(paths))],
-			200+100*r.IntN(4), r.IntN(2000), r.IntN(1<<20), outcomes[r.IntN(len(outcomes))], r.IntN(1_000_000))
+			200+100*r.IntN(4), r.IntN(2000), r.IntN(1<<20), outcomes[r.IntN(len(outcomes))], r.IntN(1_000_000),
+			r.Uint64(), r.IntN(256), r.IntN(256), r.IntN(256))
 		total += int64(len(line))
 		if _, err := w.WriteString(line); err != nil {
 			fmt.Fprintln(os.Stderr, "benchgen:", err)
