@@ -49,7 +49,7 @@ build: $(OCB)
 ## build-pgo: the same, with the profile in distribution/pgo/default.pgo
 build-pgo: $(OCB)
 	$(OCB) --config builder-config.yaml --skip-compilation
-	cd $(BUILD) && CGO_ENABLED=0 $(GO) build -trimpath -pgo=$(CURDIR)/distribution/pgo/default.pgo -o otelcol-logx .
+	cd $(BUILD) && CGO_ENABLED=0 $(GO) build -trimpath -ldflags="-s -w" -pgo=$(CURDIR)/distribution/pgo/default.pgo -o otelcol-logx .
 
 ## run: build, then run the collector on configs/default.yaml until Ctrl-C
 run: build
