@@ -2,10 +2,8 @@ package buffers
 
 import (
 	"bufio"
-	"encoding/binary"
 	"errors"
 	"fmt"
-	"hash/crc32"
 	"io"
 	"os"
 	"path/filepath"
@@ -129,11 +127,15 @@ func (s *Store) readSegment(t *tenant, sg segInfo, pos uint64, maxRecords, maxBy
 	}
 	defer f.Close()
 	off := int64(pos - sg.base)
-	// One read per 64 KiB rather than two per record.
-	r := bufio.NewReaderSize(io.NewSectionReader(f, off, sg.size-off), 64<<10)
+	// One read per 64 KiB rather than two per record; a short tail of a
+	// segment (the common case of a push batch) gets a buffer its size.
+	r := bufio.NewReaderSize(io.NewSectionReader(f, off, sg.size-off), int(min(max(sg.size-off, 16), 64<<10)))
 	var out []Record
-	hdr := make([]byte, segment.HeaderSize)
+	var hdrBuf [segment.HeaderSize]byte
+	hdr := hdrBuf[:]
 	bytes := 0
+	// Payloads are cut from slabs rather than allocated one by one.
+	var slab []byte
 	for len(out) < maxRecords && (bytes < maxBytes || len(out) == 0) {
 		if _, err := io.ReadFull(r, hdr); err != nil {
 			if errors.Is(err, io.EOF) {
@@ -145,7 +147,11 @@ func (s *Store) readSegment(t *tenant, sg segInfo, pos uint64, maxRecords, maxBy
 		if err != nil {
 			return s.skipRest(out, sg, pos)
 		}
-		p := make([]byte, n)
+		if cap(slab)-len(slab) < n {
+			slab = make([]byte, 0, max(n, min(maxBytes-bytes+n, 256<<10, int(sg.size-off))))
+		}
+		p := slab[len(slab) : len(slab)+n : len(slab)+n]
+		slab = slab[:len(slab)+n]
 		if _, err := io.ReadFull(r, p); err != nil || !segment.Verify(hdr, p) {
 			return s.skipRest(out, sg, pos)
 		}
@@ -188,7 +194,7 @@ func (s *Store) Commit(tenantName, consumer string, next uint64) error {
 	if next <= t.pos[ci] {
 		return nil
 	}
-	if err := s.writePosition(t, consumer, next); err != nil {
+	if err := s.writePosition(t, ci, consumer, next); err != nil {
 		return err
 	}
 	t.pos[ci] = next
@@ -209,9 +215,10 @@ func (s *Store) Commit(tenantName, consumer string, next uint64) error {
 
 func posFile(consumer string) string { return "pos-" + consumer }
 
-// writePosition stores a position durably: temp file, fsync, rename, and
-// fsync of the directory.
-func (s *Store) writePosition(t *tenant, consumer string, pos uint64) error {
+// writePosition stores a position durably, in place: one fixed-size slot of
+// the consumer's position file (see posfile.go) is overwritten with pwrite,
+// then fdatasync'd. Only creating the file costs a directory sync, once.
+func (s *Store) writePosition(t *tenant, ci int, consumer string, pos uint64) error {
 	dir := s.tenantDir(t)
 	if !t.hasDir {
 		if err := os.MkdirAll(dir, 0o750); err != nil {
@@ -219,31 +226,22 @@ func (s *Store) writePosition(t *tenant, consumer string, pos uint64) error {
 		}
 		t.hasDir = true
 	}
-	var b [12]byte
-	binary.LittleEndian.PutUint64(b[:8], pos)
-	binary.LittleEndian.PutUint32(b[8:], crc32.Checksum(b[:8], crc32.MakeTable(crc32.Castagnoli)))
-	final := filepath.Join(dir, posFile(consumer))
-	tmp := final + ".tmp"
-	if err := os.WriteFile(tmp, b[:], 0o640); err != nil {
+	if t.posSeq == nil {
+		t.posSeq = make([]uint64, len(s.opts.Consumers))
+		t.posFile = make([]bool, len(s.opts.Consumers))
+	}
+	seq := t.posSeq[ci] + 1
+	created, err := writePosSlot(filepath.Join(dir, posFile(consumer)), seq, pos, s.opts.Sync)
+	if err != nil {
 		return err
 	}
-	if s.opts.Sync {
-		f, err := os.Open(tmp)
-		if err != nil {
-			return err
-		}
-		err = f.Sync()
-		f.Close()
-		if err != nil {
+	if (created || !t.posFile[ci]) && s.opts.Sync {
+		if err := syncDir(dir); err != nil {
 			return err
 		}
 	}
-	if err := os.Rename(tmp, final); err != nil {
-		return err
-	}
-	if s.opts.Sync {
-		return syncDir(dir)
-	}
+	t.posFile[ci] = true
+	t.posSeq[ci] = seq
 	return nil
 }
 
@@ -258,10 +256,20 @@ func (s *Store) loadPositions(t *tenant) {
 		pos := first
 		switch {
 		case errors.Is(err, os.ErrNotExist):
-		case err != nil || len(b) != 12 || crc32.Checksum(b[:8], crc32.MakeTable(crc32.Castagnoli)) != binary.LittleEndian.Uint32(b[8:]):
+		case err != nil:
 			s.badPosFiles.Add(1) // read again from the oldest record: at-least-once
 		default:
-			pos = max(binary.LittleEndian.Uint64(b[:8]), first)
+			p, seq, ok := decodePosFile(b)
+			if !ok {
+				s.badPosFiles.Add(1) // read again from the oldest record: at-least-once
+				break
+			}
+			if t.posSeq == nil {
+				t.posSeq = make([]uint64, len(s.opts.Consumers))
+				t.posFile = make([]bool, len(s.opts.Consumers))
+			}
+			t.posSeq[ci], t.posFile[ci] = seq, true
+			pos = max(p, first)
 		}
 		t.pos[ci] = min(pos, t.end)
 	}

@@ -30,6 +30,8 @@ type tenant struct {
 	segs    []segInfo
 	end     uint64   // logical end of the stream
 	pos     []uint64 // per consumer (index in Options.Consumers)
+	posSeq  []uint64 // per consumer: sequence of the last position slot written (nil until one is)
+	posFile []bool   // per consumer: its position file exists and its directory entry is durable
 	bytes   atomic.Int64
 	lastUse atomic.Int64 // unix ns of the last append or read
 

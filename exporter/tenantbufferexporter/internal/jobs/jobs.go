@@ -41,6 +41,41 @@ type Destination struct {
 	URL         string            `yaml:"url"`         // http
 	Headers     map[string]string `yaml:"headers"`     // http
 	Timeout     time.Duration     `yaml:"timeout"`     // http, default 10s
+	// Format of the lines of a batch: ndjson (one OTLP-JSON LogsData per
+	// record, the default) or cfjs1.
+	Format string `yaml:"format"`
+	// FsyncMode (file, when fsync is on): group (default) makes the files
+	// of all batches in flight durable with one syncfs of the destination
+	// file system; file syncs each file and its directory.
+	FsyncMode string `yaml:"fsync_mode"`
+	// TLS (http, https urls): the keys of configtls.ClientConfig.
+	TLS TLS `yaml:"tls"`
+}
+
+// Line formats of a batch.
+const (
+	FormatNDJSON = "ndjson"
+	FormatCFJS1  = "cfjs1"
+)
+
+// Fsync modes of the file destination.
+const (
+	FsyncGroup = "group"
+	FsyncFile  = "file"
+)
+
+// TLS mirrors the keys of configtls.ClientConfig (the job document is
+// YAML, not collector config); push turns it into a configtls.ClientConfig.
+type TLS struct {
+	CAFile             string `yaml:"ca_file"`
+	CAPem              string `yaml:"ca_pem"`
+	CertFile           string `yaml:"cert_file"`
+	CertPem            string `yaml:"cert_pem"`
+	KeyFile            string `yaml:"key_file"`
+	KeyPem             string `yaml:"key_pem"`
+	MinVersion         string `yaml:"min_version"`
+	ServerName         string `yaml:"server_name_override"`
+	InsecureSkipVerify bool   `yaml:"insecure_skip_verify"`
 }
 
 // Batch bounds a batch: whichever limit is reached first closes it.
@@ -192,6 +227,20 @@ func (j *Job) check() error {
 		}
 	default:
 		return fmt.Errorf("destination type %q: write file or http", j.Destination.Type)
+	}
+	switch j.Destination.Format {
+	case "":
+		j.Destination.Format = FormatNDJSON
+	case FormatNDJSON, FormatCFJS1:
+	default:
+		return fmt.Errorf("format %q: write ndjson or cfjs1", j.Destination.Format)
+	}
+	switch j.Destination.FsyncMode {
+	case "":
+		j.Destination.FsyncMode = FsyncGroup
+	case FsyncGroup, FsyncFile:
+	default:
+		return fmt.Errorf("fsync_mode %q: write group or file", j.Destination.FsyncMode)
 	}
 	if j.Batch.MaxRecords <= 0 {
 		j.Batch.MaxRecords = 10000

@@ -41,6 +41,25 @@ func TestParseAndLookup(t *testing.T) {
 	}
 }
 
+func TestDestinationDefaultsAndTLS(t *testing.T) {
+	tb, err := Parse([]byte(`jobs:
+- {name: f, tenant: f, destination: {type: file, path: /x}}
+- {name: h, tenant: h, destination: {type: http, url: "https://h.test/in", format: cfjs1, tls: {ca_file: /ca.pem, server_name_override: h.test, min_version: "1.3"}}}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, _ := tb.Lookup("f")
+	if f.Destination.Format != FormatNDJSON || f.Destination.FsyncMode != FsyncGroup {
+		t.Fatalf("file defaults: format %q fsync_mode %q", f.Destination.Format, f.Destination.FsyncMode)
+	}
+	h, _ := tb.Lookup("h")
+	if h.Destination.Format != FormatCFJS1 || h.Destination.TLS.CAFile != "/ca.pem" ||
+		h.Destination.TLS.ServerName != "h.test" || h.Destination.TLS.MinVersion != "1.3" {
+		t.Fatalf("http: %+v", h.Destination)
+	}
+}
+
 func TestParseRefusals(t *testing.T) {
 	for doc, want := range map[string]error{
 		"":                  ErrBlank,
@@ -50,9 +69,11 @@ func TestParseRefusals(t *testing.T) {
 		"jobs: [":           ErrParse,
 		"jobz: []":          ErrParse,
 		"jobs: [{name: a}]": ErrInvalid,
-		"jobs: [{name: a, tenant: x, destination: {type: ftp}}]":                              ErrInvalid,
-		"jobs: [{name: a, tenant: x, prefix: y, destination: {type: file, path: /x}}]":        ErrInvalid,
-		"jobs: [{name: a, tenant: x, destination: {type: file, path: /x, compression: lz4}}]": ErrInvalid,
+		"jobs: [{name: a, tenant: x, destination: {type: ftp}}]":                               ErrInvalid,
+		"jobs: [{name: a, tenant: x, prefix: y, destination: {type: file, path: /x}}]":         ErrInvalid,
+		"jobs: [{name: a, tenant: x, destination: {type: file, path: /x, compression: lz4}}]":  ErrInvalid,
+		"jobs: [{name: a, tenant: x, destination: {type: file, path: /x, format: xml}}]":       ErrInvalid,
+		"jobs: [{name: a, tenant: x, destination: {type: file, path: /x, fsync_mode: never}}]": ErrInvalid,
 	} {
 		if _, err := Parse([]byte(doc)); !errors.Is(err, want) {
 			t.Errorf("%q: %v, want %v", doc, err, want)

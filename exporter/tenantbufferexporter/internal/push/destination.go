@@ -10,6 +10,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -21,7 +22,8 @@ import (
 	"sync/atomic"
 
 	"github.com/klauspost/compress/zstd"
-	"go.opentelemetry.io/collector/pdata/plog"
+	"go.opentelemetry.io/collector/config/configopaque"
+	"go.opentelemetry.io/collector/config/configtls"
 
 	"github.com/otelcol-logx/otelcol-logx/exporter/tenantbufferexporter/internal/buffers"
 	"github.com/otelcol-logx/otelcol-logx/exporter/tenantbufferexporter/internal/jobs"
@@ -52,29 +54,6 @@ type PermanentError struct{ Err error }
 func (e *PermanentError) Error() string { return e.Err.Error() }
 func (e *PermanentError) Unwrap() error { return e.Err }
 
-// encodeNDJSON writes one OTLP-JSON LogsData line per record.
-func encodeNDJSON(w io.Writer, b *Batch) error {
-	var m plog.JSONMarshaler
-	var u plog.ProtoUnmarshaler
-	for _, r := range b.Records {
-		ld, err := u.UnmarshalLogs(r.Payload)
-		if err != nil {
-			// A payload that does not decode was verified by CRC when it
-			// was read: keep it visible rather than drop it silently.
-			fmt.Fprintf(w, "{\"undecodable_offset\":%d}\n", r.Offset)
-			continue
-		}
-		line, err := m.MarshalLogs(ld)
-		if err != nil {
-			return err
-		}
-		if _, err := w.Write(append(line, '\n')); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
 // safeName makes a tenant name usable as a directory name.
 func safeName(tenant string) string {
 	ok := tenant != "" && len(tenant) <= 100 && tenant[0] != '.'
@@ -94,7 +73,11 @@ func safeName(tenant string) string {
 type FileDestination struct {
 	Dir         string
 	Compression string // "", none, gzip, zstd
+	Format      string // ndjson (default) or cfjs1
 	NoSync      bool
+	// GroupSync: instead of fsync of each file and its directory, one
+	// syncfs of the file system, shared by the batches in flight.
+	GroupSync bool
 
 	known  sync.Map // tenant directories already created
 	nKnown atomic.Int64
@@ -145,7 +128,7 @@ func (d *FileDestination) Push(_ context.Context, b *Batch) error {
 		return err
 	}
 	err = d.write(f, b)
-	if err == nil && !d.NoSync {
+	if err == nil && !d.NoSync && !d.GroupSync {
 		err = f.Sync()
 	}
 	err = errors.Join(err, f.Close())
@@ -159,6 +142,11 @@ func (d *FileDestination) Push(_ context.Context, b *Batch) error {
 	if d.NoSync {
 		return nil
 	}
+	if d.GroupSync {
+		// One syncfs makes the file's data and both directory entries
+		// (the rename) durable before the caller moves the position.
+		return syncerFor(d.Dir).Sync()
+	}
 	df, err := os.Open(dir)
 	if err != nil {
 		return err
@@ -168,40 +156,48 @@ func (d *FileDestination) Push(_ context.Context, b *Batch) error {
 }
 
 func (d *FileDestination) write(f *os.File, b *Batch) error {
+	buf := getBuf()
+	defer putBuf(buf)
+	var err error
+	if *buf, err = appendBatch(*buf, d.Format, b); err != nil {
+		return err
+	}
 	switch d.Compression {
 	case "gzip":
 		zw := gzip.NewWriter(f)
-		return errors.Join(encodeNDJSON(zw, b), zw.Close())
+		_, err = zw.Write(*buf)
+		return errors.Join(err, zw.Close())
 	case "zstd":
 		zw, err := zstd.NewWriter(f, zstd.WithEncoderConcurrency(1))
 		if err != nil {
 			return err
 		}
-		return errors.Join(encodeNDJSON(zw, b), zw.Close())
+		_, err = zw.Write(*buf)
+		return errors.Join(err, zw.Close())
 	}
-	bw := &bytes.Buffer{}
-	if err := encodeNDJSON(bw, b); err != nil {
-		return err
-	}
-	_, err := f.Write(bw.Bytes())
+	_, err = f.Write(*buf)
 	return err
 }
 
-// HTTPDestination POSTs each batch as NDJSON. 2xx: accepted; 429 and 5xx:
-// retried with backoff; any other status: permanent (parked).
+// HTTPDestination POSTs each batch as NDJSON (or cfjs1 lines). 2xx:
+// accepted; 429 and 5xx: retried with backoff; any other status: permanent
+// (parked).
 type HTTPDestination struct {
 	URL     string
 	Headers map[string]string
+	Format  string // ndjson (default) or cfjs1
 	Client  *http.Client
 }
 
 // Push implements Destination.
 func (d *HTTPDestination) Push(ctx context.Context, b *Batch) error {
-	var body bytes.Buffer
-	if err := encodeNDJSON(&body, b); err != nil {
+	buf := getBuf()
+	defer putBuf(buf)
+	var err error
+	if *buf, err = appendBatch(*buf, d.Format, b); err != nil {
 		return err
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, d.URL, &body)
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, d.URL, bytes.NewReader(*buf))
 	if err != nil {
 		return &PermanentError{err}
 	}
@@ -224,14 +220,46 @@ func (d *HTTPDestination) Push(ctx context.Context, b *Batch) error {
 	return &PermanentError{fmt.Errorf("http %d", resp.StatusCode)}
 }
 
-// NewDestination builds the destination of a job.
+// NewDestination builds the destination of a job. A job whose TLS
+// settings do not load gets a destination that fails every push with the
+// reason (counted, retried with backoff, so a fixed job document heals it).
 func NewDestination(j *jobs.Job) Destination {
 	switch j.Destination.Type {
 	case jobs.DestHTTP:
-		return &HTTPDestination{URL: j.Destination.URL, Headers: j.Destination.Headers,
-			Client: &http.Client{Timeout: j.Destination.Timeout}}
+		tr := http.DefaultTransport.(*http.Transport).Clone()
+		if strings.HasPrefix(j.Destination.URL, "https:") {
+			tc, err := tlsConfig(j.Destination.TLS)
+			if err != nil {
+				return failingDestination{fmt.Errorf("job %s: tls: %w", j.Name, err)}
+			}
+			tr.TLSClientConfig = tc
+		}
+		return &HTTPDestination{URL: j.Destination.URL, Headers: j.Destination.Headers, Format: j.Destination.Format,
+			Client: &http.Client{Timeout: j.Destination.Timeout, Transport: tr}}
 	default:
 		noSync := j.Destination.Fsync != nil && !*j.Destination.Fsync
-		return &FileDestination{Dir: j.Destination.Path, Compression: strings.TrimPrefix(j.Destination.Compression, "none"), NoSync: noSync}
+		return &FileDestination{Dir: j.Destination.Path, Compression: strings.TrimPrefix(j.Destination.Compression, "none"),
+			Format: j.Destination.Format, NoSync: noSync, GroupSync: j.Destination.FsyncMode != jobs.FsyncFile}
 	}
 }
+
+// tlsConfig loads a job's TLS settings through configtls.
+func tlsConfig(t jobs.TLS) (*tls.Config, error) {
+	c := configtls.NewDefaultClientConfig()
+	c.CAFile, c.CAPem = t.CAFile, configopaque.String(t.CAPem)
+	c.CertFile, c.CertPem = t.CertFile, configopaque.String(t.CertPem)
+	c.KeyFile, c.KeyPem = t.KeyFile, configopaque.String(t.KeyPem)
+	if t.MinVersion != "" {
+		c.MinVersion = t.MinVersion
+	}
+	c.ServerName = t.ServerName
+	c.InsecureSkipVerify = t.InsecureSkipVerify
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	return c.LoadTLSConfig(context.Background())
+}
+
+type failingDestination struct{ err error }
+
+func (f failingDestination) Push(context.Context, *Batch) error { return f.err }
