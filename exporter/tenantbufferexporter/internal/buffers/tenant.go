@@ -35,14 +35,13 @@ type tenant struct {
 	bytes   atomic.Int64
 	lastUse atomic.Int64 // unix ns of the last append or read
 
-	w         *os.File // open writer of the active segment, or nil
-	cacheGen  uint64   // generation of w in the handle cache
-	dirty     bool     // written since the last sync
-	dirDirty  bool     // a segment file was created since the last sync
-	hasDir    bool
-	syncErr   error
-	deleted   bool
-	posLoaded bool
+	w        *os.File // open writer of the active segment, or nil
+	cacheGen uint64   // generation of w in the handle cache
+	dirty    bool     // written since the last sync
+	dirDirty bool     // a segment file was created since the last sync
+	hasDir   bool
+	syncErr  error
+	deleted  bool
 }
 
 func (s *Store) newTenant(name string) *tenant {
