@@ -6,10 +6,11 @@ import (
 	"math"
 	"strconv"
 	"time"
-	"unicode/utf8"
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
+
+	"github.com/otelcol-logx/otelcol-logx/internal/jsonstr"
 )
 
 // jsonFormatter writes one JSON object per line:
@@ -44,7 +45,7 @@ func (jsonFormatter) appendLine(dst []byte, res pcommon.Resource, scope pcommon.
 	}
 	if s := rec.SeverityText(); s != "" {
 		key("severity_text")
-		dst = appendJSONString(dst, s)
+		dst = jsonstr.Append(dst, s)
 	}
 	if n := rec.SeverityNumber(); n != 0 {
 		key("severity_number")
@@ -63,9 +64,9 @@ func (jsonFormatter) appendLine(dst []byte, res pcommon.Resource, scope pcommon.
 	if scope.Name() != "" || scope.Version() != "" {
 		key("scope")
 		dst = append(dst, `{"name":`...)
-		dst = appendJSONString(dst, scope.Name())
+		dst = jsonstr.Append(dst, scope.Name())
 		dst = append(dst, `,"version":`...)
-		dst = appendJSONString(dst, scope.Version())
+		dst = jsonstr.Append(dst, scope.Version())
 		dst = append(dst, '}')
 	}
 	if id := rec.TraceID(); !id.IsEmpty() {
@@ -97,7 +98,7 @@ func appendJSONMap(dst []byte, m pcommon.Map) []byte {
 			dst = append(dst, ',')
 		}
 		first = false
-		dst = appendJSONString(dst, k)
+		dst = jsonstr.Append(dst, k)
 		dst = append(dst, ':')
 		dst = appendJSONValue(dst, v)
 	}
@@ -107,14 +108,14 @@ func appendJSONMap(dst []byte, m pcommon.Map) []byte {
 func appendJSONValue(dst []byte, v pcommon.Value) []byte {
 	switch v.Type() {
 	case pcommon.ValueTypeStr:
-		return appendJSONString(dst, v.Str())
+		return jsonstr.Append(dst, v.Str())
 	case pcommon.ValueTypeInt:
 		return strconv.AppendInt(dst, v.Int(), 10)
 	case pcommon.ValueTypeDouble:
 		f := v.Double()
 		if math.IsNaN(f) || math.IsInf(f, 0) {
 			// Not representable as a JSON number: keep it as a string.
-			return appendJSONString(dst, strconv.FormatFloat(f, 'g', -1, 64))
+			return jsonstr.Append(dst, strconv.FormatFloat(f, 'g', -1, 64))
 		}
 		return strconv.AppendFloat(dst, f, 'g', -1, 64)
 	case pcommon.ValueTypeBool:
@@ -138,49 +139,4 @@ func appendJSONValue(dst []byte, v pcommon.Value) []byte {
 	default:
 		return append(dst, "null"...)
 	}
-}
-
-const hexDigits = "0123456789abcdef"
-
-// appendJSONString writes s as a JSON string: '"', '\' and control bytes
-// escaped, invalid UTF-8 replaced by U+FFFD, so every line is valid JSON.
-func appendJSONString(dst []byte, s string) []byte {
-	dst = append(dst, '"')
-	last := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c >= 0x20 && c != '"' && c != '\\' && c < utf8.RuneSelf {
-			i++
-			continue
-		}
-		if c >= utf8.RuneSelf {
-			r, size := utf8.DecodeRuneInString(s[i:])
-			if r == utf8.RuneError && size == 1 {
-				dst = append(dst, s[last:i]...)
-				dst = append(dst, `\ufffd`...)
-				i++
-				last = i
-				continue
-			}
-			i += size
-			continue
-		}
-		dst = append(dst, s[last:i]...)
-		switch c {
-		case '"', '\\':
-			dst = append(dst, '\\', c)
-		case '\n':
-			dst = append(dst, '\\', 'n')
-		case '\r':
-			dst = append(dst, '\\', 'r')
-		case '\t':
-			dst = append(dst, '\\', 't')
-		default:
-			dst = append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
-		}
-		i++
-		last = i
-	}
-	dst = append(dst, s[last:]...)
-	return append(dst, '"')
 }

@@ -6,12 +6,13 @@ import (
 	"math"
 	"strconv"
 	"time"
-	"unicode/utf8"
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
 
 	"github.com/otelcol-logx/otelcol-logx/internal/logattr"
+
+	"github.com/otelcol-logx/otelcol-logx/internal/jsonstr"
 )
 
 // AppendLine appends the cfjs1 line of one record, '\n' included, to dst and
@@ -22,9 +23,9 @@ import (
 // attributes are not repeated inside the wrapper: the top-level fields say it.
 func AppendLine(dst []byte, format, wrapper string, res pcommon.Resource, scope pcommon.InstrumentationScope, rec plog.LogRecord, deadLetterFor string) []byte {
 	dst = append(dst, `{"format":`...)
-	dst = appendString(dst, format)
+	dst = jsonstr.Append(dst, format)
 	dst = append(dst, ',')
-	dst = appendString(dst, wrapper)
+	dst = jsonstr.Append(dst, wrapper)
 	dst = append(dst, ":{"...)
 	first := true
 	field := func(name string) {
@@ -46,7 +47,7 @@ func AppendLine(dst []byte, format, wrapper string, res pcommon.Resource, scope 
 	}
 	if s := rec.SeverityText(); s != "" {
 		field(FieldSeverity)
-		dst = appendString(dst, s)
+		dst = jsonstr.Append(dst, s)
 	}
 	if n := rec.SeverityNumber(); n != 0 {
 		field(FieldSeverityNumber)
@@ -75,15 +76,15 @@ func AppendLine(dst []byte, format, wrapper string, res pcommon.Resource, scope 
 	if scope.Name() != "" || scope.Version() != "" {
 		field(FieldScope)
 		dst = append(dst, `{"name":`...)
-		dst = appendString(dst, scope.Name())
+		dst = jsonstr.Append(dst, scope.Name())
 		dst = append(dst, `,"version":`...)
-		dst = appendString(dst, scope.Version())
+		dst = jsonstr.Append(dst, scope.Version())
 		dst = append(dst, '}')
 	}
 	dst = append(dst, '}')
 	if deadLetterFor != "" {
 		dst = append(dst, `,"dead_letter_for":`...)
-		dst = appendString(dst, deadLetterFor)
+		dst = jsonstr.Append(dst, deadLetterFor)
 	}
 	return append(dst, "}\n"...)
 }
@@ -101,7 +102,7 @@ func AppendDeadLetter(dst, line []byte, deadLetterFor string) []byte {
 	}
 	dst = append(dst, line[:end-1]...)
 	dst = append(dst, `,"dead_letter_for":`...)
-	dst = appendString(dst, deadLetterFor)
+	dst = jsonstr.Append(dst, deadLetterFor)
 	return append(dst, "}\n"...)
 }
 
@@ -130,7 +131,7 @@ func appendMap(dst []byte, m pcommon.Map, skipMarkers bool) []byte {
 			dst = append(dst, ',')
 		}
 		first = false
-		dst = appendString(dst, k)
+		dst = jsonstr.Append(dst, k)
 		dst = append(dst, ':')
 		dst = appendValue(dst, v)
 	}
@@ -140,7 +141,7 @@ func appendMap(dst []byte, m pcommon.Map, skipMarkers bool) []byte {
 func appendValue(dst []byte, v pcommon.Value) []byte {
 	switch v.Type() {
 	case pcommon.ValueTypeStr:
-		return appendString(dst, v.Str())
+		return jsonstr.Append(dst, v.Str())
 	case pcommon.ValueTypeInt:
 		return strconv.AppendInt(dst, v.Int(), 10)
 	case pcommon.ValueTypeDouble:
@@ -187,59 +188,4 @@ func appendFloat(dst []byte, f float64) []byte {
 		}
 	}
 	return append(dst, ".0"...)
-}
-
-const hexDigits = "0123456789abcdef"
-
-// plain marks the bytes a JSON string holds as they are: printable ASCII
-// other than '"' and '\\'.
-var plain = func() (t [256]bool) {
-	for c := 0x20; c < utf8.RuneSelf; c++ {
-		t[c] = c != '"' && c != '\\'
-	}
-	return t
-}()
-
-// appendString writes s as a JSON string: quotes, backslashes and control
-// characters escaped, each byte of invalid UTF-8 replaced by U+FFFD so the
-// line stays valid JSON whatever the log held.
-func appendString(dst []byte, s string) []byte {
-	dst = append(dst, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if plain[c] {
-			i++
-			continue
-		}
-		if c < utf8.RuneSelf {
-			dst = append(dst, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				dst = append(dst, '\\', c)
-			case '\n':
-				dst = append(dst, '\\', 'n')
-			case '\r':
-				dst = append(dst, '\\', 'r')
-			case '\t':
-				dst = append(dst, '\\', 't')
-			default:
-				dst = append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			dst = append(dst, s[start:i]...)
-			dst = append(dst, "\ufffd"...)
-			i++
-			start = i
-			continue
-		}
-		i += size
-	}
-	dst = append(dst, s[start:]...)
-	return append(dst, '"')
 }

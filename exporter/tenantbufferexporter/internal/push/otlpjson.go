@@ -5,10 +5,11 @@ import (
 	"encoding/hex"
 	"math"
 	"strconv"
-	"unicode/utf8"
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
+
+	"github.com/otelcol-logx/otelcol-logx/internal/jsonstr"
 )
 
 // appendOTLPJSON appends one record as an OTLP-JSON LogsData document
@@ -37,13 +38,13 @@ func appendOTLPJSON(dst []byte, rl plog.ResourceLogs, sl plog.ScopeLogs, lr plog
 	sep = false
 	if s := sc.Name(); s != "" {
 		dst = append(dst, `"name":`...)
-		dst = appendJSONString(dst, s)
+		dst = jsonstr.Append(dst, s)
 		sep = true
 	}
 	if s := sc.Version(); s != "" {
 		dst = comma(dst, sep)
 		dst = append(dst, `"version":`...)
-		dst = appendJSONString(dst, s)
+		dst = jsonstr.Append(dst, s)
 		sep = true
 	}
 	if a := sc.Attributes(); a.Len() > 0 {
@@ -62,12 +63,12 @@ func appendOTLPJSON(dst []byte, rl plog.ResourceLogs, sl plog.ScopeLogs, lr plog
 	dst = append(dst, ']')
 	if s := sl.SchemaUrl(); s != "" {
 		dst = append(dst, `,"schemaUrl":`...)
-		dst = appendJSONString(dst, s)
+		dst = jsonstr.Append(dst, s)
 	}
 	dst = append(dst, "}]"...)
 	if s := rl.SchemaUrl(); s != "" {
 		dst = append(dst, `,"schemaUrl":`...)
-		dst = appendJSONString(dst, s)
+		dst = jsonstr.Append(dst, s)
 	}
 	return append(dst, "}]}"...)
 }
@@ -91,7 +92,7 @@ func appendRecord(dst []byte, lr plog.LogRecord) []byte {
 	}
 	if s := lr.SeverityText(); s != "" {
 		dst = append(dst, `"severityText":`...)
-		dst = appendJSONString(dst, s)
+		dst = jsonstr.Append(dst, s)
 		dst = append(dst, ',')
 	}
 	dst = append(dst, `"body":`...)
@@ -120,7 +121,7 @@ func appendRecord(dst []byte, lr plog.LogRecord) []byte {
 	}
 	if s := lr.EventName(); s != "" {
 		dst = append(dst, `,"eventName":`...)
-		dst = appendJSONString(dst, s)
+		dst = jsonstr.Append(dst, s)
 	}
 	return append(dst, '}')
 }
@@ -139,7 +140,7 @@ func appendKVs(dst []byte, m pcommon.Map) []byte {
 		dst = comma(dst, !first)
 		first = false
 		dst = append(dst, `{"key":`...)
-		dst = appendJSONString(dst, k)
+		dst = jsonstr.Append(dst, k)
 		dst = append(dst, `,"value":`...)
 		dst = appendAnyValue(dst, v)
 		dst = append(dst, '}')
@@ -151,7 +152,7 @@ func appendAnyValue(dst []byte, v pcommon.Value) []byte {
 	switch v.Type() {
 	case pcommon.ValueTypeStr:
 		dst = append(dst, `{"stringValue":`...)
-		dst = appendJSONString(dst, v.Str())
+		dst = jsonstr.Append(dst, v.Str())
 	case pcommon.ValueTypeBool:
 		dst = append(dst, `{"boolValue":`...)
 		dst = strconv.AppendBool(dst, v.Bool())
@@ -191,48 +192,4 @@ func appendAnyValue(dst []byte, v pcommon.Value) []byte {
 		return append(dst, "{}"...)
 	}
 	return append(dst, '}')
-}
-
-const hexDigits = "0123456789abcdef"
-
-// appendJSONString appends s as a JSON string; invalid UTF-8 becomes U+FFFD.
-func appendJSONString(dst []byte, s string) []byte {
-	dst = append(dst, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c >= utf8.RuneSelf {
-			r, size := utf8.DecodeRuneInString(s[i:])
-			if r == utf8.RuneError && size == 1 {
-				dst = append(dst, s[start:i]...)
-				dst = append(dst, "\uFFFD"...) // as pdata writes it: the character itself
-				i++
-				start = i
-				continue
-			}
-			i += size
-			continue
-		}
-		if c >= 0x20 && c != '"' && c != '\\' {
-			i++
-			continue
-		}
-		dst = append(dst, s[start:i]...)
-		switch c {
-		case '"', '\\':
-			dst = append(dst, '\\', c)
-		case '\n':
-			dst = append(dst, '\\', 'n')
-		case '\r':
-			dst = append(dst, '\\', 'r')
-		case '\t':
-			dst = append(dst, '\\', 't')
-		default:
-			dst = append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
-		}
-		i++
-		start = i
-	}
-	dst = append(dst, s[start:]...)
-	return append(dst, '"')
 }

@@ -2,9 +2,7 @@ package push
 
 import (
 	"bytes"
-	"encoding/json"
 	"testing"
-	"unicode/utf8"
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
@@ -97,29 +95,4 @@ func TestOTLPJSONRoundTrip(t *testing.T) {
 	if n, _ := pm.MarshalLogs(back); len(n) == 0 {
 		t.Fatal("empty")
 	}
-}
-
-// pdata passes invalid UTF-8 through into its JSON; this writer keeps the
-// output valid JSON text with U+FFFD instead.
-func TestOTLPJSONReplacesInvalidUTF8(t *testing.T) {
-	got := appendJSONString(nil, "a"+string([]byte{0xff})+"b")
-	if string(got) != "\"a\uFFFDb\"" || !utf8.Valid(got) {
-		t.Fatalf("got %q", got)
-	}
-}
-
-func FuzzJSONString(f *testing.F) {
-	for _, s := range []string{"", "plain", "q\"b\\", "\x00\x1f\n\r\t", "é\u2028", string([]byte{0xff, 'a'})} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, s string) {
-		out := appendJSONString(nil, s)
-		var got string
-		if err := json.Unmarshal(out, &got); err != nil {
-			t.Fatalf("%q -> %s: %v", s, out, err)
-		}
-		if utf8.ValidString(s) && got != s {
-			t.Fatalf("%q -> %s -> %q", s, out, got)
-		}
-	})
 }
