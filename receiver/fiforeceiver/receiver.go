@@ -28,7 +28,7 @@ const fSetPipeSz = 1031
 type fifoReceiver struct {
 	cfg   *Config
 	set   receiver.Settings
-	tel   *metadata.Telemetry
+	tel   *ingest.ReaderTelemetry
 	stage *ingest.Stage
 
 	mu      sync.Mutex
@@ -144,24 +144,9 @@ func (r *fifoReceiver) read(f *os.File) {
 		ExtraAttributes: 1,
 		OnParseError:    r.tel.Malformed,
 	})
-	dec := framing.NewDecoder(f, r.cfg.Framing, r.cfg.MaxMessageSize)
-	dec.OnRead = lines.Flush
-	for {
-		fr, err := dec.Next()
-		if err != nil {
-			lines.Flush()
-			if !errors.Is(err, os.ErrClosed) && !errors.Is(err, io.EOF) {
-				r.set.Logger.Error("fifo: read failed, no longer reading: " + err.Error())
-			}
-			return
-		}
-		if fr.Truncated {
-			r.tel.TruncatedMessages.Add(context.Background(), 1)
-		}
-		if fr.Malformed {
-			r.tel.Malformed("octet_counting_header")
-		}
-		lines.Add(fr.Bytes)
+	err := ingest.ReadFrames(framing.NewDecoder(f, r.cfg.Framing, r.cfg.MaxMessageSize), lines, r.tel)
+	if !errors.Is(err, os.ErrClosed) && !errors.Is(err, io.EOF) {
+		r.set.Logger.Error("fifo: read failed, no longer reading: " + err.Error())
 	}
 }
 

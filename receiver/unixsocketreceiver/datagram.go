@@ -1,7 +1,6 @@
 package unixsocketreceiver
 
 import (
-	"context"
 	"errors"
 	"net"
 	"os"
@@ -53,7 +52,7 @@ func (r *unixSocketReceiver) readDatagrams() {
 		msg := buf[:n]
 		if n > r.cfg.MaxMessageSize {
 			msg = msg[:r.cfg.MaxMessageSize]
-			r.tel.TruncatedMessages.Add(context.Background(), 1)
+			r.tel.Truncated()
 		}
 		for len(msg) > 0 && (msg[len(msg)-1] == '\n' || msg[len(msg)-1] == 0) {
 			msg = msg[:len(msg)-1]

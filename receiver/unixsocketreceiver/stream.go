@@ -68,24 +68,9 @@ func (r *unixSocketReceiver) serve(c *net.UnixConn) {
 		ExtraAttributes: 5,
 		OnParseError:    r.tel.Malformed,
 	})
-	dec := framing.NewDecoder(c, r.cfg.Framing, r.cfg.MaxMessageSize)
-	dec.OnRead = lines.Flush // never hold a batch while waiting for input
-	for {
-		f, err := dec.Next()
-		if err != nil {
-			lines.Flush()
-			if !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) {
-				r.set.Logger.Debug("unixsocket: connection ended: " + err.Error())
-			}
-			return
-		}
-		if f.Truncated {
-			r.tel.TruncatedMessages.Add(context.Background(), 1)
-		}
-		if f.Malformed {
-			r.tel.Malformed("octet_counting_header")
-		}
-		lines.Add(f.Bytes)
+	err := ingest.ReadFrames(framing.NewDecoder(c, r.cfg.Framing, r.cfg.MaxMessageSize), lines, r.tel.ReaderTelemetry)
+	if !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) {
+		r.set.Logger.Debug("unixsocket: connection ended: " + err.Error())
 	}
 }
 
