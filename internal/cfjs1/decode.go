@@ -146,10 +146,16 @@ type decoder struct {
 	hasScopeName, hasScopeVer bool
 
 	recordAttrs, resourceAttrs int // members bound for each map, to size them once
+
+	// recent lets consecutive lines share the values of their attributes
+	// (see fill); kept from line to line, made on first use, and used for
+	// lines of up to maxRecentText bytes of text (useRecent).
+	recent    *recentValues
+	useRecent bool
 }
 
 func (d *decoder) reset(line []byte) {
-	*d = decoder{b: line, tmp: d.tmp[:0], text: d.text[:0], nodes: d.nodes[:0]}
+	*d = decoder{b: line, tmp: d.tmp[:0], text: d.text[:0], nodes: d.nodes[:0], recent: d.recent}
 }
 
 func (d *decoder) sub(s span) string { return d.all[s.s:s.e] }

@@ -6,11 +6,40 @@ import (
 	"go.opentelemetry.io/collector/pdata/pcommon"
 
 	"github.com/otelcol-logx/otelcol-logx/internal/logattr"
+	"github.com/otelcol-logx/otelcol-logx/internal/sharedvalue"
 )
+
+// recentValues are the last values put at each of the first nodes of a
+// line, and of the attributes every line gets: lines from one sender carry
+// the same attributes in the same order, most with the same values (host,
+// service, format), and a value put again is shared rather than made anew
+// (internal/sharedvalue). Only lines of up to maxRecentText bytes of text
+// take part, so that the values remembered pin little memory.
+type recentValues struct {
+	nodes                 [maxRecentNodes]sharedvalue.Slot
+	format, deadLetterFor sharedvalue.Slot
+}
+
+const (
+	maxRecentNodes = 32
+	maxRecentText  = 4 << 10
+)
+
+// slot returns the Slot for node i, or nil (put without remembering).
+func (d *decoder) slot(i int) *sharedvalue.Slot {
+	if !d.useRecent || i >= maxRecentNodes {
+		return nil
+	}
+	return &d.recent.nodes[i]
+}
 
 // fill is the second pass: it writes what the first pass checked into t.
 // Maps are sized once, exactly; keys and strings are substrings of d.all.
 func (d *decoder) fill(t Target, m Meta) {
+	d.useRecent = len(d.all) <= maxRecentText
+	if d.useRecent && d.recent == nil {
+		d.recent = new(recentValues)
+	}
 	rec := t.Record
 	if d.hasTS {
 		rec.SetTimestamp(d.ts)
@@ -62,9 +91,13 @@ func (d *decoder) fill(t Target, m Meta) {
 			panic("cfjs1: a member node outside a map or slice") // a bug in the first pass
 		}
 	}
-	attrs.PutStr(logattr.CFJS1Format, m.Format)
+	var formatSlot, deadLetterSlot *sharedvalue.Slot
+	if d.useRecent {
+		formatSlot, deadLetterSlot = &d.recent.format, &d.recent.deadLetterFor
+	}
+	formatSlot.PutStr(attrs, logattr.CFJS1Format, m.Format)
 	if m.DeadLetterFor != "" {
-		attrs.PutStr(logattr.CFJS1DeadLetterFor, m.DeadLetterFor)
+		deadLetterSlot.PutStr(attrs, logattr.CFJS1DeadLetterFor, m.DeadLetterFor)
 	}
 }
 
@@ -86,13 +119,13 @@ func (d *decoder) put(m pcommon.Map, i int) int {
 	key := d.sub(n.key)
 	switch n.kind {
 	case kindStr:
-		m.PutStr(key, d.sub(n.val))
+		d.slot(i).PutStr(m, key, d.sub(n.val))
 	case kindInt:
-		m.PutInt(key, n.n)
+		d.slot(i).PutInt(m, key, n.n)
 	case kindDouble:
-		m.PutDouble(key, math.Float64frombits(uint64(n.n)))
+		d.slot(i).PutDouble(m, key, math.Float64frombits(uint64(n.n)))
 	case kindBool:
-		m.PutBool(key, n.n != 0)
+		d.slot(i).PutBool(m, key, n.n != 0)
 	case kindNull:
 		m.PutEmpty(key)
 	case kindMap:

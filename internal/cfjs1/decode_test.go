@@ -140,3 +140,58 @@ func TestDecodeConcurrent(t *testing.T) {
 		require.NoError(t, <-errs)
 	}
 }
+
+// Consecutive lines share the values they repeat (see recentValues): each
+// record still gets exactly its own line's values, changing one record
+// changes no other, and a repeated line allocates only what is its own.
+func TestDecodeSharesRepeatedValues(t *testing.T) {
+	lines := []string{
+		`{"format":"a","a":{"message":"1","attributes":{"svc":"api","n":1,"ok":true,"r":0.5},"resource":{"host.name":"h1"}}}`,
+		`{"format":"a","a":{"message":"2","attributes":{"svc":"api","n":1,"ok":true,"r":0.5},"resource":{"host.name":"h1"}}}`,
+		`{"format":"a","a":{"message":"3","attributes":{"svc":"web","n":2,"ok":false,"r":-0.0},"resource":{"host.name":"h1"}},"dead_letter_for":"log-b"}`,
+		`{"format":"b","b":{"message":"4","attributes":{"n":"api","svc":1,"ok":0.5,"r":true},"resource":{"host.name":"h2"}}}`,
+		`{"format":"b","b":{"message":"5","attributes":{"n":"api","svc":1,"ok":0.5,"r":true},"resource":{"host.name":"h2"}}}`,
+	}
+	var got []fixture
+	for _, line := range lines {
+		f := newFixture()
+		_, err := Decode([]byte(line), nil, f.target())
+		require.NoError(t, err)
+		got = append(got, f)
+	}
+	for _, f := range got {
+		v, _ := f.rec.Attributes().Get("svc")
+		v.SetStr("changed")
+		f.rec.Attributes().PutStr("cfjs1.format", "changed")
+		f.res.Attributes().PutStr("host.name", "changed")
+	}
+	// Decoded again (through the pool, whose recent values came from the
+	// records just changed), each record is as its line says.
+	for i, line := range lines {
+		f := newFixture()
+		_, err := Decode([]byte(line), nil, f.target())
+		require.NoError(t, err)
+		fresh := newFixture()
+		var plain decoder // no recent values: every value made anew
+		_, err = plain.decode([]byte(line), nil, fresh.target())
+		require.NoError(t, err)
+		assert.Equal(t, fresh.rec.Attributes().AsRaw(), f.rec.Attributes().AsRaw(), "line %d", i)
+		assert.Equal(t, fresh.res.Attributes().AsRaw(), f.res.Attributes().AsRaw(), "line %d", i)
+		assert.True(t, fresh.rec.Attributes().Equal(f.rec.Attributes()), "line %d: value types differ", i)
+	}
+
+	line := []byte(lines[0])
+	var d decoder
+	f := newFixture()
+	_, err := d.decode(line, nil, f.target())
+	require.NoError(t, err)
+	allocs := testing.AllocsPerRun(100, func() {
+		f.rec.Attributes().Clear()
+		f.res.Attributes().Clear()
+		if _, err := d.decode(line, nil, f.target()); err != nil {
+			t.Fatal(err)
+		}
+	})
+	// The line's text, the body, and the two attribute arrays.
+	assert.LessOrEqual(t, allocs, float64(4))
+}

@@ -14,6 +14,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/plog"
 
 	"github.com/otelcol-logx/otelcol-logx/internal/logattr"
+	"github.com/otelcol-logx/otelcol-logx/internal/sharedvalue"
 	"github.com/otelcol-logx/otelcol-logx/internal/syslog"
 )
 
@@ -165,21 +166,41 @@ func appendValidUTF8(dst, src []byte) []byte {
 	return dst
 }
 
-// SetService writes the service identity (logattr.Service): trusted if
-// not empty (a systemd unit, or the service a FIFO belongs to), else the
-// record's syslog app name, else fallback; nothing if all are empty.
-func SetService(lr plog.LogRecord, trusted, fallback string) {
+// ServiceIdentity writes the service identity (logattr.Service) into
+// records: trusted if not empty (a systemd unit, or the service a FIFO
+// belongs to), else the record's syslog app name, else fallback; nothing
+// if all are empty. Its values are made once and shared by every record
+// (internal/sharedvalue), so writing it allocates nothing.
+type ServiceIdentity struct {
+	trusted, fallback sharedvalue.Value
+	hasTrusted        bool
+	hasFallback       bool
+}
+
+// NewServiceIdentity returns the identity for one source. Call it at run
+// time (when a source opens), not from init.
+func NewServiceIdentity(trusted, fallback string) ServiceIdentity {
+	return ServiceIdentity{
+		trusted:     sharedvalue.Of(pcommon.NewValueStr(trusted)),
+		fallback:    sharedvalue.Of(pcommon.NewValueStr(fallback)),
+		hasTrusted:  trusted != "",
+		hasFallback: fallback != "",
+	}
+}
+
+// Set writes the identity into lr.
+func (id *ServiceIdentity) Set(lr plog.LogRecord) {
 	attrs := lr.Attributes()
-	svc := trusted
-	if svc == "" {
-		if v, ok := attrs.Get(logattr.SyslogAppName); ok {
-			svc = v.Str()
+	switch {
+	case id.hasTrusted:
+		id.trusted.CopyTo(attrs.PutEmpty(logattr.Service))
+	default:
+		if app, ok := attrs.Get(logattr.SyslogAppName); ok && app.Str() != "" {
+			// Taken before PutEmpty, which may move the attributes.
+			shared := sharedvalue.Of(app)
+			shared.CopyTo(attrs.PutEmpty(logattr.Service))
+		} else if id.hasFallback {
+			id.fallback.CopyTo(attrs.PutEmpty(logattr.Service))
 		}
-	}
-	if svc == "" {
-		svc = fallback
-	}
-	if svc != "" {
-		attrs.PutStr(logattr.Service, svc)
 	}
 }

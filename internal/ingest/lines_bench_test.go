@@ -4,8 +4,6 @@ import (
 	"testing"
 	"time"
 
-	"go.opentelemetry.io/collector/pdata/plog"
-
 	"github.com/otelcol-logx/otelcol-logx/internal/syslog"
 )
 
@@ -14,9 +12,10 @@ import (
 // added, as the Stage's sender does. ns/op and allocs/op are per line.
 func BenchmarkBuildRFC3164(b *testing.B) {
 	line := []byte("<30>Nov 22 04:00:00 nginx[4242]: 10.0.0.1 - - \"GET /api/v1/items?id=12345 HTTP/1.1\" 200 1532 \"-\" \"Mozilla/5.0 (X11; Linux x86_64)\" rt=0.012 uct=0.001 uht=0.011 urt=0.011 req=abcdef")
+	identity := NewServiceIdentity("", "")
 	set := LinesSettings{
 		Parser:          syslog.Parser{Format: syslog.FormatAuto, Location: time.UTC},
-		Decorate:        func(lr plog.LogRecord) { SetService(lr, "", "") },
+		Decorate:        identity.Set,
 		ExtraAttributes: 1,
 	}
 	var arena []byte

@@ -3,11 +3,14 @@ package syslog
 import (
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
+	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
 
 	"github.com/otelcol-logx/otelcol-logx/internal/logattr"
+	"github.com/otelcol-logx/otelcol-logx/internal/sharedvalue"
 )
 
 // Format says how received lines are parsed.
@@ -83,7 +86,25 @@ type Parser struct {
 	// Now returns the current time, for the year RFC 3164 timestamps lack.
 	// nil means time.Now.
 	Now func() time.Time
+
+	recent headerValues
 }
+
+// headerValues let consecutive lines share their header fields' values
+// (see internal/sharedvalue): a batch's lines mostly come from one program
+// on one host, so this saves an allocation per field per line.
+type headerValues struct {
+	host, app, procID, msgID sharedvalue.Slot
+}
+
+// numbers are the values of syslog.facility (0..23) and syslog.version
+// (1), made once and shared by every record (see internal/sharedvalue).
+var numbers = sync.OnceValue(func() (n [24]sharedvalue.Value) {
+	for i := range n {
+		n[i] = sharedvalue.Of(pcommon.NewValueInt(int64(i)))
+	}
+	return n
+})
 
 // Parse fills lr from one line. Attribute values and the body are
 // substrings of line, so a caller that converts a whole batch of lines to
@@ -135,12 +156,12 @@ func parsePRI(line string) (pri int, n int, ok bool) {
 	return 0, 0, false
 }
 
-// setPRI writes severity and facility.
+// setPRI writes severity and facility (pri is 0..191).
 func setPRI(pri int, lr plog.LogRecord) {
 	sev := Severity(pri & 7)
 	lr.SetSeverityNumber(sev.OTel())
 	lr.SetSeverityText(sev.Text())
-	lr.Attributes().PutInt(logattr.SyslogFacility, int64(pri>>3))
+	numbers()[pri>>3].CopyTo(lr.Attributes().PutEmpty(logattr.SyslogFacility))
 }
 
 func (p *Parser) now() time.Time {

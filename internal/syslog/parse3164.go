@@ -38,13 +38,13 @@ func (p *Parser) parse3164(line string, lr plog.LogRecord) error {
 	}
 	host, tag, pid, msg := splitHostTag(rest)
 	if host != "" {
-		attrs.PutStr(logattr.SyslogHostname, host)
+		p.recent.host.PutStr(attrs, logattr.SyslogHostname, host)
 	}
 	if tag != "" {
-		attrs.PutStr(logattr.SyslogAppName, tag)
+		p.recent.app.PutStr(attrs, logattr.SyslogAppName, tag)
 	}
 	if pid != "" {
-		attrs.PutStr(logattr.SyslogProcID, pid)
+		p.recent.procID.PutStr(attrs, logattr.SyslogProcID, pid)
 	}
 	lr.Body().SetStr(msg)
 	return nil

@@ -8,6 +8,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/plog"
 
 	"github.com/otelcol-logx/otelcol-logx/internal/logattr"
+	"github.com/otelcol-logx/otelcol-logx/internal/sharedvalue"
 )
 
 // byteOrderMark may start an RFC 5424 MSG to say it is UTF-8.
@@ -29,7 +30,7 @@ func (p *Parser) parse5424(line string, lr plog.LogRecord) error {
 	attrs := lr.Attributes()
 	attrs.EnsureCapacity(6)
 	setPRI(pri, lr)
-	attrs.PutInt(logattr.SyslogVersion, 1)
+	numbers()[1].CopyTo(attrs.PutEmpty(logattr.SyslogVersion))
 	rest := line[n+2:]
 
 	var fields [5]string // timestamp, hostname, app-name, procid, msgid
@@ -49,9 +50,18 @@ func (p *Parser) parse5424(line string, lr plog.LogRecord) error {
 		}
 		lr.SetTimestamp(pcommon.NewTimestampFromTime(t))
 	}
-	for i, key := range [...]string{1: logattr.SyslogHostname, 2: logattr.SyslogAppName, 3: logattr.SyslogProcID, 4: logattr.SyslogMsgID} {
-		if i > 0 && fields[i] != "-" {
-			attrs.PutStr(key, fields[i])
+	header := [...]struct {
+		key    string
+		recent *sharedvalue.Slot
+	}{
+		{logattr.SyslogHostname, &p.recent.host},
+		{logattr.SyslogAppName, &p.recent.app},
+		{logattr.SyslogProcID, &p.recent.procID},
+		{logattr.SyslogMsgID, &p.recent.msgID},
+	}
+	for i, h := range header {
+		if f := fields[i+1]; f != "-" {
+			h.recent.PutStr(attrs, h.key, f)
 		}
 	}
 

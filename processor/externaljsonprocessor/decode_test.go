@@ -12,7 +12,7 @@ func decodedRaw(t *testing.T, fields []field) map[string]any {
 	t.Helper()
 	out := map[string]any{}
 	for _, f := range fields {
-		out[f.key] = f.value.AsRaw()
+		out[f.key] = f.value.Source().AsRaw()
 	}
 	return out
 }

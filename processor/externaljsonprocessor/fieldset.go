@@ -3,6 +3,8 @@ package externaljsonprocessor
 import (
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/xpdata"
+
+	"github.com/otelcol-logx/otelcol-logx/internal/sharedvalue"
 )
 
 // conflictPolicy says what to do when the attribute already exists (or not).
@@ -27,67 +29,25 @@ func parsePolicy(s string) (conflictPolicy, bool) {
 }
 
 // field is one prepared attribute: built once per refresh, then only read
-// (copied into records) by any number of goroutines.
+// by any number of goroutines. Records get its value through sharedvalue:
+// a scalar is shared by every record that holds it, not copied into each.
 type field struct {
 	key    string
-	value  pcommon.Value // the value, of any type (kept for slices and maps)
+	value  sharedvalue.Value
 	policy conflictPolicy
-	// The scalar itself, unpacked once, so that the hot path sets it with a
-	// typed setter instead of pdata's generic deep copy.
-	kind pcommon.ValueType
-	str  string
-	num  int64
-	dbl  float64
-	flag bool
 }
 
-// newField prepares a field (at refresh time, not per record).
+// newField prepares a field (at refresh time, not per record). v must not
+// be changed afterwards: records share it.
 func newField(key string, v pcommon.Value, p conflictPolicy) field {
-	f := field{key: key, value: v, policy: p, kind: v.Type()}
-	switch f.kind {
-	case pcommon.ValueTypeStr:
-		f.str = v.Str()
-	case pcommon.ValueTypeInt:
-		f.num = v.Int()
-	case pcommon.ValueTypeDouble:
-		f.dbl = v.Double()
-	case pcommon.ValueTypeBool:
-		f.flag = v.Bool()
-	}
-	return f
+	return field{key: key, value: sharedvalue.Of(v), policy: p}
 }
 
 // put upserts the field into m.
-func (f *field) put(m pcommon.Map) {
-	switch f.kind {
-	case pcommon.ValueTypeStr:
-		m.PutStr(f.key, f.str)
-	case pcommon.ValueTypeInt:
-		m.PutInt(f.key, f.num)
-	case pcommon.ValueTypeDouble:
-		m.PutDouble(f.key, f.dbl)
-	case pcommon.ValueTypeBool:
-		m.PutBool(f.key, f.flag)
-	default:
-		f.value.CopyTo(m.PutEmpty(f.key))
-	}
-}
+func (f *field) put(m pcommon.Map) { f.value.CopyTo(m.PutEmpty(f.key)) }
 
 // set overwrites v (an attribute of a record) with the field's value.
-func (f *field) set(v pcommon.Value) {
-	switch f.kind {
-	case pcommon.ValueTypeStr:
-		v.SetStr(f.str)
-	case pcommon.ValueTypeInt:
-		v.SetInt(f.num)
-	case pcommon.ValueTypeDouble:
-		v.SetDouble(f.dbl)
-	case pcommon.ValueTypeBool:
-		v.SetBool(f.flag)
-	default:
-		f.value.CopyTo(v)
-	}
-}
+func (f *field) set(v pcommon.Value) { f.value.CopyTo(v) }
 
 // fieldSet is what the hot path applies. It is immutable once published
 // through processor.current.
@@ -117,6 +77,8 @@ func newFieldSet(record, resource []field) *fieldSet {
 // Put*, which scans the whole map for the key on every call.
 type preparedFields struct {
 	onEmpty pcommon.Map
+	// entries are onEmpty's, ready to be shared into records.
+	entries []preparedEntry
 	// keys are the distinct keys of the fields, whatever their policy: a
 	// map holding one of them takes apply's per-field path.
 	keys []string
@@ -135,6 +97,9 @@ func prepareFields(fields []field) *preparedFields {
 	}
 	p := &preparedFields{onEmpty: pcommon.NewMap()}
 	apply(p.onEmpty, fields)
+	for k, v := range p.onEmpty.All() {
+		p.entries = append(p.entries, preparedEntry{key: k, value: sharedvalue.Of(v)})
+	}
 	seen := make(map[string]bool, len(fields))
 	for i := range fields {
 		k := fields[i].key
@@ -150,6 +115,11 @@ func prepareFields(fields []field) *preparedFields {
 		}
 	}
 	return p
+}
+
+type preparedEntry struct {
+	key   string
+	value sharedvalue.Value
 }
 
 // holdsAnyKey reports whether m already has one of the fields' keys.
@@ -194,30 +164,27 @@ func apply(m pcommon.Map, fields []field) {
 // applyPrepared gives m exactly what apply(m, fields) would, faster when m
 // holds none of the fields' keys (p from prepareFields; nil: plain apply):
 // m's own attributes are moved (not copied) into a new slice sized once,
-// followed by copies of the prepared values, with no per-key scan. The only
-// allocations are that slice, which apply also needs when the map grows,
-// and one per value, which pdata makes for every value it stores. mb is the
+// followed by the prepared values, with no per-key scan. The only
+// allocation is that slice, which apply also needs when the map grows:
+// scalar values are shared, not copied (sharedvalue). mb is the
 // caller's scratch builder (one per goroutine; empty between calls).
 // xpdata.MapBuilder is the collector's (experimental) API for building a map
 // without the duplicate-key scan; it is versioned with the core modules, so
 // a change to it breaks the build rather than behaviour. The moved entries
 // lose only KeyStrindex, which logs do not use (profiles' string table).
 func applyPrepared(m pcommon.Map, fields []field, p *preparedFields, mb *xpdata.MapBuilder) {
-	switch {
-	case p == nil || p.holdsAnyKey(m):
+	if p == nil || p.holdsAnyKey(m) {
 		apply(m, fields)
-	case m.Len() == 0:
-		p.onEmpty.CopyTo(m)
-	default:
-		mb.EnsureCapacity(m.Len() + p.onEmpty.Len())
-		for k, v := range m.All() {
-			v.MoveTo(mb.AppendEmpty(k))
-		}
-		for k, v := range p.onEmpty.All() {
-			v.CopyTo(mb.AppendEmpty(k))
-		}
-		// Adds no duplicate key: m's own keys stay as they were, the
-		// prepared ones are distinct and none is in m (holdsAnyKey).
-		mb.UnsafeIntoMap(m)
+		return
 	}
+	mb.EnsureCapacity(m.Len() + len(p.entries))
+	for k, v := range m.All() {
+		v.MoveTo(mb.AppendEmpty(k))
+	}
+	for i := range p.entries {
+		p.entries[i].value.CopyTo(mb.AppendEmpty(p.entries[i].key))
+	}
+	// Adds no duplicate key: m's own keys stay as they were, the prepared
+	// ones are distinct and none is in m (holdsAnyKey).
+	mb.UnsafeIntoMap(m)
 }

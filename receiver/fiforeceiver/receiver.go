@@ -12,7 +12,6 @@ import (
 
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/consumer"
-	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/receiver"
 	"go.opentelemetry.io/collector/receiver/receiverhelper"
 
@@ -135,12 +134,12 @@ func setPipeSize(f *os.File, size int) error {
 
 func (r *fifoReceiver) read(f *os.File) {
 	defer close(r.done)
-	service := r.cfg.Service
+	identity := ingest.NewServiceIdentity(r.cfg.Service, "")
 	lines := ingest.NewLines(ingest.LinesSettings{
 		Stage:           r.stage,
 		Parser:          syslog.Parser{Format: r.cfg.Format},
 		Scope:           metadata.ScopeName,
-		Decorate:        func(lr plog.LogRecord) { ingest.SetService(lr, service, "") },
+		Decorate:        identity.Set,
 		ExtraAttributes: 1,
 		OnParseError:    r.tel.Malformed,
 	})

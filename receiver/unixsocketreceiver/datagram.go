@@ -6,8 +6,6 @@ import (
 	"os"
 	"time"
 
-	"go.opentelemetry.io/collector/pdata/plog"
-
 	"github.com/otelcol-logx/otelcol-logx/internal/ingest"
 	"github.com/otelcol-logx/otelcol-logx/internal/syslog"
 	"github.com/otelcol-logx/otelcol-logx/receiver/unixsocketreceiver/internal/metadata"
@@ -21,12 +19,12 @@ const datagramFlushDelay = 5 * time.Millisecond
 // attached here (they would need SCM_CREDENTIALS on every datagram).
 func (r *unixSocketReceiver) readDatagrams() {
 	defer r.wg.Done()
-	fallback := r.cfg.DefaultService
+	identity := ingest.NewServiceIdentity("", r.cfg.DefaultService)
 	lines := ingest.NewLines(ingest.LinesSettings{
 		Stage:           r.stage,
 		Parser:          syslog.Parser{Format: r.cfg.Format},
 		Scope:           metadata.ScopeName,
-		Decorate:        func(lr plog.LogRecord) { ingest.SetService(lr, "", fallback) },
+		Decorate:        identity.Set,
 		ExtraAttributes: 1,
 		OnParseError:    r.tel.Malformed,
 	})

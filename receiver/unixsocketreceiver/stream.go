@@ -8,11 +8,13 @@ import (
 	"strconv"
 	"time"
 
+	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
 
 	"github.com/otelcol-logx/otelcol-logx/internal/framing"
 	"github.com/otelcol-logx/otelcol-logx/internal/ingest"
 	"github.com/otelcol-logx/otelcol-logx/internal/logattr"
+	"github.com/otelcol-logx/otelcol-logx/internal/sharedvalue"
 	"github.com/otelcol-logx/otelcol-logx/internal/syslog"
 	"github.com/otelcol-logx/otelcol-logx/receiver/unixsocketreceiver/internal/metadata"
 )
@@ -74,42 +76,46 @@ func (r *unixSocketReceiver) serve(c *net.UnixConn) {
 	}
 }
 
-// peerInfo is what is known of a connection's writer.
+// peerInfo is what is known of a connection's writer, as values made once
+// per connection and shared by all of its records (internal/sharedvalue).
 type peerInfo struct {
-	known           bool
-	pid, uid, gid   int64
-	unit            string
-	fallbackService string
-	withCredentials bool
+	attrs    []peerAttr // pid, uid, gid and systemd unit, when known
+	identity ingest.ServiceIdentity
+}
+
+type peerAttr struct {
+	key   string
+	value sharedvalue.Value
 }
 
 func (r *unixSocketReceiver) peerOf(c *net.UnixConn) *peerInfo {
-	p := &peerInfo{fallbackService: r.cfg.DefaultService, withCredentials: r.cfg.Peer.Credentials}
-	if !r.cfg.Peer.Credentials {
-		return p
+	p := &peerInfo{}
+	unit := ""
+	if r.cfg.Peer.Credentials {
+		if cred, err := peerCredentials(c); err != nil {
+			r.set.Logger.Debug("unixsocket: SO_PEERCRED failed: " + err.Error())
+		} else {
+			p.attrs = []peerAttr{
+				{logattr.PeerPID, sharedvalue.Of(pcommon.NewValueInt(int64(cred.Pid)))},
+				{logattr.PeerUID, sharedvalue.Of(pcommon.NewValueInt(int64(cred.Uid)))},
+				{logattr.PeerGID, sharedvalue.Of(pcommon.NewValueInt(int64(cred.Gid)))},
+			}
+			if r.cfg.Peer.SystemdUnit {
+				unit = systemdUnit("/proc/" + strconv.Itoa(int(cred.Pid)) + "/cgroup")
+			}
+			if unit != "" {
+				p.attrs = append(p.attrs, peerAttr{logattr.SystemdUnit, sharedvalue.Of(pcommon.NewValueStr(unit))})
+			}
+		}
 	}
-	cred, err := peerCredentials(c)
-	if err != nil {
-		r.set.Logger.Debug("unixsocket: SO_PEERCRED failed: " + err.Error())
-		return p
-	}
-	p.known = true
-	p.pid, p.uid, p.gid = int64(cred.Pid), int64(cred.Uid), int64(cred.Gid)
-	if r.cfg.Peer.SystemdUnit {
-		p.unit = systemdUnit("/proc/" + strconv.Itoa(int(cred.Pid)) + "/cgroup")
-	}
+	p.identity = ingest.NewServiceIdentity(unit, r.cfg.DefaultService)
 	return p
 }
 
 func (p *peerInfo) decorate(lr plog.LogRecord) {
-	if p.known {
-		attrs := lr.Attributes()
-		attrs.PutInt(logattr.PeerPID, p.pid)
-		attrs.PutInt(logattr.PeerUID, p.uid)
-		attrs.PutInt(logattr.PeerGID, p.gid)
-		if p.unit != "" {
-			attrs.PutStr(logattr.SystemdUnit, p.unit)
-		}
+	attrs := lr.Attributes()
+	for i := range p.attrs {
+		p.attrs[i].value.CopyTo(attrs.PutEmpty(p.attrs[i].key))
 	}
-	ingest.SetService(lr, p.unit, p.fallbackService)
+	p.identity.Set(lr)
 }
