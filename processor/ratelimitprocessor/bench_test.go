@@ -4,11 +4,11 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"runtime"
+	"sync/atomic"
 	"syscall"
 	"testing"
-	"time"
 
-	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
 
 	"github.com/otelcol-logx/otelcol-logx/internal/logattr"
@@ -40,8 +40,6 @@ const (
 
 type benchInput struct {
 	batches []plog.Logs
-	res     pcommon.Map
-	recs    []plog.LogRecord
 	keys    []string // every key, for warming the table
 }
 
@@ -86,7 +84,6 @@ func newBenchInput(order string, keys int) *benchInput {
 		ld := plog.NewLogs()
 		rl := ld.ResourceLogs().AppendEmpty()
 		rl.Resource().Attributes().PutStr(logattr.HostName, "bench-host")
-		in.res = rl.Resource().Attributes()
 		lrs := rl.ScopeLogs().AppendEmpty().LogRecords()
 		for range benchBatch {
 			lr := lrs.AppendEmpty()
@@ -95,7 +92,6 @@ func newBenchInput(order string, keys int) *benchInput {
 			lr.Attributes().PutStr(logattr.SyslogProcID, "1234")
 			lr.SetSeverityNumber(plog.SeverityNumberInfo)
 			lr.Body().SetStr("GET /index.html 200 512 bytes in 3 ms")
-			in.recs = append(in.recs, lr)
 			i++
 		}
 		in.batches = append(in.batches, ld)
@@ -113,12 +109,11 @@ func (in *benchInput) warm(b *testing.B, p *rateLimiter) {
 			b.Fatal("table full")
 		}
 	}
-	st := p.states.Get().(*batchState)
-	st.res = in.res
-	for _, lr := range in.recs {
-		st.drop(lr)
+	for _, ld := range in.batches {
+		if _, err := p.processLogs(context.Background(), ld); err != nil {
+			b.Fatal(err)
+		}
 	}
-	p.states.Put(st)
 	if got := p.table.len(); got != int64(len(in.keys)) {
 		b.Fatalf("table holds %d keys, want %d", got, len(in.keys))
 	}
@@ -150,29 +145,6 @@ func benchVariants(b *testing.B, f func(b *testing.B, in *benchInput, dropping b
 	}
 }
 
-// BenchmarkDecide measures the per-record decision (key read, table lookup,
-// token bucket, drop count) in steady state: every key already in the
-// table. One op is one record.
-func BenchmarkDecide(b *testing.B) {
-	benchVariants(b, func(b *testing.B, in *benchInput, dropping bool) {
-		clk := newFakeClock()
-		p, _ := newTestLimiter(b, benchConfig(dropping), clk, nopTelemetry())
-		in.warm(b, p)
-		clk.Advance(time.Second)
-		st := p.states.Get().(*batchState)
-		st.res = in.res
-		st.now = p.now()
-		b.ReportAllocs()
-		b.ResetTimer()
-		cpu0 := cpuTime()
-		for i := range b.N {
-			st.drop(in.recs[i%benchRecords])
-		}
-		b.ReportMetric(float64(cpuTime()-cpu0)/float64(b.N), "cpu-ns/op")
-		b.ReportMetric(p.table.meanProbe(), "slots/lookup")
-	})
-}
-
 // meanProbe is how many slots (cache lines) finding a key in the table
 // reads, averaged over its keys: 1 for a key at its home slot.
 func (t *table) meanProbe() float64 {
@@ -190,9 +162,10 @@ func (t *table) meanProbe() float64 {
 	return float64(slots) / float64(max(keys, 1))
 }
 
-// BenchmarkProcessLogs measures whole batches of 1000 records through
-// processLogs on the real clock; one op is one batch, and ns/record is
-// reported beside it.
+// BenchmarkProcessLogs measures the per-record decision (key read, table
+// lookup, token bucket, drop count) in steady state, every key already in
+// the table: whole batches of 1000 records through processLogs on the real
+// clock. One op is one batch; ns/record is reported beside it.
 func BenchmarkProcessLogs(b *testing.B) {
 	benchVariants(b, func(b *testing.B, in *benchInput, dropping bool) {
 		p, _ := newTestLimiter(b, benchConfig(dropping), realClock{}, nopTelemetry())
@@ -208,30 +181,36 @@ func BenchmarkProcessLogs(b *testing.B) {
 		}
 		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*benchBatch), "ns/record")
 		b.ReportMetric(float64(cpuTime()-cpu0)/float64(b.N*benchBatch), "cpu-ns/record")
+		b.ReportMetric(p.table.meanProbe(), "slots/lookup")
 	})
 }
 
-// BenchmarkDecideParallel runs the decision on every P at once, to show
-// that the sharded table does not serialise records of different keys.
-func BenchmarkDecideParallel(b *testing.B) {
+// BenchmarkProcessLogsParallel runs batches on every P at once (each
+// goroutine its own batches), to show that the sharded table does not
+// serialise records of different keys. One op is one batch.
+func BenchmarkProcessLogsParallel(b *testing.B) {
 	for _, keys := range benchKeyCounts {
 		b.Run(fmt.Sprintf("keys=%d", keys), func(b *testing.B) {
-			p, _ := newTestLimiter(b, benchConfig(false), newFakeClock(), nopTelemetry())
+			p, _ := newTestLimiter(b, benchConfig(false), realClock{}, nopTelemetry())
 			in := newBenchInput("uniform", keys)
 			in.warm(b, p)
+			var workers atomic.Int32
+			stride := runtime.GOMAXPROCS(0)
 			b.ReportAllocs()
 			b.ResetTimer()
 			b.RunParallel(func(pb *testing.PB) {
-				st := p.states.Get().(*batchState)
-				st.res = in.res
-				i := 0
+				i := int(workers.Add(1)-1) % stride
 				for pb.Next() {
-					st.drop(in.recs[i])
-					if i += 7919; i >= benchRecords { // a prime stride: goroutines do not walk in step
-						i %= benchRecords
+					if _, err := p.processLogs(context.Background(), in.batches[i]); err != nil {
+						b.Error(err)
+						return
+					}
+					if i += stride; i >= len(in.batches) {
+						i %= stride
 					}
 				}
 			})
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*benchBatch), "ns/record")
 		})
 	}
 }

@@ -65,7 +65,10 @@ func (b *bucket) refill(l *limit, now int64) {
 	// elapsed < fillNs, so elapsed × rateMilli / 1000 < capacity + rate and
 	// the quotient fits; the product may not fit 64 bits.
 	hi, lo := bits.Mul64(uint64(elapsed), l.rateMilli)
-	add, _ := bits.Div64(hi, lo, 1000)
+	add := lo / 1000 // by a constant: a multiplication, not a 128-bit divide
+	if hi != 0 {
+		add, _ = bits.Div64(hi, lo, 1000)
+	}
 	b.tokens += int64(add)
 	if b.tokens > l.capacity {
 		b.tokens = l.capacity

@@ -128,7 +128,7 @@ func sumDataPoints(d any) []metricdata.DataPoint[int64] {
 
 // has reports whether key is in the table (not counting the overflow).
 func (t *table) has(key string) bool {
-	s, tag := t.locate(key)
+	s, tag := t.locate(t.hash(key))
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.find(tag, key) >= 0

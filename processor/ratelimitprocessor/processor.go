@@ -90,6 +90,10 @@ type batchState struct {
 	res    pcommon.Map
 	buf    []byte
 	dropFn func(plog.LogRecord) bool
+	// hashes are the key hashes of the records being decided, in order
+	// (see prepare); next is the index of the next record's.
+	hashes []uint64
+	next   int
 
 	removed, exempt, overflowed int64
 }
@@ -105,6 +109,7 @@ func (p *rateLimiter) processLogs(ctx context.Context, ld plog.Logs) (plog.Logs,
 		sls := rl.ScopeLogs()
 		for j := 0; j < sls.Len(); j++ {
 			lrs := sls.At(j).LogRecords()
+			st.prepare(lrs)
 			if p.dryRun {
 				// Nothing is removed, and the data may be shared read-only
 				// (the processor declares that it does not mutate in dry_run).
@@ -141,9 +146,33 @@ func removeEmptyResource(rl plog.ResourceLogs) bool {
 
 func removeEmptyScope(sl plog.ScopeLogs) bool { return sl.LogRecords().Len() == 0 }
 
-// drop decides one record: true removes it from the batch.
+// prepare hashes the keys of the records about to be decided, so that
+// drop can prefetch the slot of the record prefetchDistance records ahead
+// of the one it decides: the slots' cache lines then load while other
+// records are decided, rather than one after another, each in its record's
+// turn.
+func (st *batchState) prepare(lrs plog.LogRecordSlice) {
+	p := st.p
+	st.hashes, st.next = st.hashes[:0], 0
+	for k := 0; k < lrs.Len(); k++ {
+		st.hashes = append(st.hashes, p.table.hash(p.keys.read(st.res, lrs.At(k), &st.buf)))
+	}
+	for _, h := range st.hashes[:min(prefetchDistance, len(st.hashes))] {
+		p.table.prefetch(h)
+	}
+}
+
+const prefetchDistance = 16
+
+// drop decides the next record of the slice given to prepare: true removes
+// it from the batch.
 func (st *batchState) drop(lr plog.LogRecord) bool {
 	p := st.p
+	h := st.hashes[st.next]
+	st.next++
+	if ahead := st.next + prefetchDistance - 1; ahead < len(st.hashes) {
+		p.table.prefetch(st.hashes[ahead])
+	}
 	severe := p.severity != 0 && lr.SeverityNumber() >= p.severity
 	if severe && p.exemptMode {
 		st.exempt++
@@ -158,7 +187,7 @@ func (st *batchState) drop(lr plog.LogRecord) bool {
 	// Every record looks its key up: for a key in the table that reads the
 	// shard's header (always in cache) and, usually, one cache line of slots,
 	// which is the key's whole hot state (see slot).
-	s, i, overflowed := p.table.lookup(key, st.now)
+	s, i, overflowed := p.table.lookupHashed(key, h, st.now)
 	if overflowed {
 		st.overflowed++
 	}

@@ -5,6 +5,7 @@ import (
 	"math"
 	"sync"
 	"sync/atomic"
+	"unsafe"
 )
 
 // numShards splits the key table so that records of different keys rarely
@@ -32,8 +33,8 @@ type shard struct {
 	n     int
 }
 
-func newShard(size int) shard {
-	return shard{slots: make([]slot, size), cold: make([]*coldState, size)}
+func (s *shard) init(size int) {
+	s.slots, s.cold = make([]slot, size), make([]*coldState, size)
 }
 
 // find returns the index of key's slot, or -1.
@@ -181,9 +182,13 @@ func (s *shard) takeUnsummarised(i int) uint64 {
 type table struct {
 	seed   maphash.Seed
 	shards [numShards]shard
-	count  atomic.Int64
-	max    int64
-	limits *limitSet
+	// published[i] is shards[i].slots, for prefetch, which runs without
+	// the lock: an atomic pointer, so that it never sees a torn slice
+	// header. Set again whenever a shard grows.
+	published [numShards]atomic.Pointer[[]slot]
+	count     atomic.Int64
+	max       int64
+	limits    *limitSet
 	// overflowS holds the one overflow entry, at index 0: the bucket that
 	// keys share while the table is full.
 	overflowS shard
@@ -192,30 +197,58 @@ type table struct {
 func newTable(max int, ls *limitSet, now int64) *table {
 	t := &table{seed: maphash.MakeSeed(), max: int64(max), limits: ls}
 	for i := range t.shards {
-		t.shards[i] = newShard(8)
+		t.shards[i].init(8)
+		t.publish(i)
 	}
-	t.overflowS = newShard(1)
+	t.overflowS.init(1)
 	t.overflowS.slots[0].fill(1, "", overflowIndex, ls.overflow, now)
 	t.overflowS.cold[0] = newColdState("", ls.overflow, now)
 	t.overflowS.n = 1
 	return t
 }
 
-// locate hashes key to its shard and tag.
-func (t *table) locate(key string) (*shard, uint32) {
-	h := maphash.String(t.seed, key)
-	tag := uint32(h >> 32)
-	if tag == 0 {
-		tag = 1
+// hash is key's hash in this table.
+func (t *table) hash(key string) uint64 { return maphash.String(t.seed, key) }
+
+// locate maps a key's hash to its shard and tag.
+func (t *table) locate(h uint64) (*shard, uint32) {
+	return &t.shards[h&(numShards-1)], tagOf(h)
+}
+
+func tagOf(h uint64) uint32 {
+	if tag := uint32(h >> 32); tag != 0 {
+		return tag
 	}
-	return &t.shards[h&(numShards-1)], tag
+	return 1
+}
+
+// publish makes shard i's current slots the ones prefetch reads (with the
+// shard's lock held, or before the table is shared).
+func (t *table) publish(i int) {
+	slots := t.shards[i].slots
+	t.published[i].Store(&slots)
+}
+
+// prefetch starts loading the home slot of the key with hash h into the
+// cache, so that the slot is there when the key's record is decided a few
+// records later: with many keys the table is far larger than the CPU's
+// caches, and a lookup that waits for its line from memory costs more than
+// deciding. It reads nothing itself (see prefetchLine), so it needs no lock.
+func (t *table) prefetch(h uint64) {
+	slots := *t.published[h&(numShards-1)].Load()
+	prefetchLine(uintptr(unsafe.Pointer(&slots[int(tagOf(h))&(len(slots)-1)])))
 }
 
 // lookup returns the key's shard, locked, and the index of its slot,
 // adding the key if the table has room, else the overflow entry
 // (overflowed true). key may alias a reused buffer.
 func (t *table) lookup(key string, now int64) (s *shard, i int, overflowed bool) {
-	s, tag := t.locate(key)
+	return t.lookupHashed(key, t.hash(key), now)
+}
+
+// lookupHashed is lookup of a key whose hash is h.
+func (t *table) lookupHashed(key string, h uint64, now int64) (s *shard, i int, overflowed bool) {
+	s, tag := t.locate(h)
 	s.mu.Lock()
 	if i = s.find(tag, key); i >= 0 {
 		return s, i, false
@@ -230,7 +263,12 @@ func (t *table) lookup(key string, now int64) (s *shard, i int, overflowed bool)
 		return t.toOverflow(s)
 	}
 	li := t.limits.forKey(key)
-	return s, s.insert(tag, key, li, t.limits.all[li], now), false
+	size := len(s.slots)
+	i = s.insert(tag, key, li, t.limits.all[li], now)
+	if len(s.slots) != size {
+		t.publish(int(h & (numShards - 1)))
+	}
+	return s, i, false
 }
 
 func (t *table) toOverflow(s *shard) (*shard, int, bool) {

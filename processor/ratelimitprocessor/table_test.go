@@ -17,7 +17,8 @@ import (
 // and its cold state (the same pointer).
 func TestShardMatchesModel(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
-	s := newShard(8)
+	var s shard
+	s.init(8)
 	type modelEntry struct {
 		id   int64
 		cold *coldState
@@ -93,7 +94,8 @@ func TestShardMatchesModel(t *testing.T) {
 // (same first 31 bytes) by the whole key.
 func TestSlotComparesWholeKey(t *testing.T) {
 	lim := newLimits(1, 1, BytesConfig{}, SeverityConfig{})
-	s := newShard(16)
+	var s shard
+	s.init(16)
 	const tag = 5
 	long := "a-very-long-unit-name-that-does-not-fit-inline@instance-0001.service"
 	exact31 := "abcdefghijklmnopqrstuvwxyz01234"
@@ -119,7 +121,8 @@ func TestSlotIsOneAlignedCacheLine(t *testing.T) {
 	// Power-of-two sizes of 64-byte slots are allocated on 64-byte
 	// boundaries, so no entry straddles two lines.
 	for _, size := range []int{8, 16, 1024} {
-		s := newShard(size)
+		var s shard
+		s.init(size)
 		require.Zero(t, uintptr(unsafe.Pointer(&s.slots[0]))%64, "size %d", size)
 	}
 	tb := newTable(100, newLimitSet(defaultConfig()), 0)
@@ -136,7 +139,8 @@ func TestSlotIsOneAlignedCacheLine(t *testing.T) {
 // counts stay exact however long the metric and summary intervals are.
 func TestDropCountsSpillToColdState(t *testing.T) {
 	lim := newLimits(1, 1, BytesConfig{}, SeverityConfig{})
-	s := newShard(8)
+	var s shard
+	s.init(8)
 	i := s.insert(9, "svc", defaultsIndex, lim, 0)
 	require.Nil(t, s.cold[i])
 	s.slots[i].unreported = math.MaxUint32 - 1
@@ -187,4 +191,23 @@ func TestSweepRemovesExactlyTheIdleKeys(t *testing.T) {
 	})
 	require.Equal(t, busy, n)
 	require.Zero(t, tb.sweep(now, idle), "nothing left to remove")
+}
+
+// prefetch starts loading each shard's current slots: when a shard grows,
+// the array it publishes is the new one.
+func TestPublishedSlotsFollowGrowth(t *testing.T) {
+	ls := newLimitSet(defaultConfig())
+	tb := newTable(100_000, ls, 0)
+	for k := range 20_000 {
+		key := fmt.Sprintf("key-%d", k)
+		s, _, _ := tb.lookup(key, 0)
+		s.mu.Unlock()
+		tb.prefetch(tb.hash(key))
+	}
+	for i := range tb.shards {
+		published := *tb.published[i].Load()
+		require.Len(t, published, len(tb.shards[i].slots), "shard %d", i)
+		require.Equal(t, unsafe.SliceData(tb.shards[i].slots), unsafe.SliceData(published), "shard %d", i)
+		require.Greater(t, len(published), 8, "shard %d never grew", i)
+	}
 }

@@ -1,0 +1,6 @@
+//go:build !amd64
+
+package ratelimitprocessor
+
+// prefetchLine does nothing on this architecture.
+func prefetchLine(uintptr) {}
