@@ -21,15 +21,19 @@ import (
 )
 
 // TestExampleConfigRuns starts a whole collector on configs/example-logfile.yaml
-// (the OTLP port made ephemeral) with the state directory in a temporary
-// directory, and shuts it down.
+// (the OTLP port made ephemeral, the health check and metrics endpoint on
+// free loopback ports) with the state directory in a temporary directory,
+// checks that it reports itself healthy and serves its own metrics, and
+// shuts it down.
 func TestExampleConfigRuns(t *testing.T) {
 	raw, err := os.ReadFile(filepath.Join("..", "..", "configs", "example-logfile.yaml"))
 	require.NoError(t, err)
 	state := t.TempDir()
 	t.Setenv("LOGX_STATE_DIR", state)
 	cfg := strings.ReplaceAll(string(raw), "127.0.0.1:4317", "127.0.0.1:0")
-	col := collectortest.Start(t, cfg)
+	col := collectortest.Start(t, cfg, collectortest.WithFreeSelfPorts())
+	col.WaitHealthy(t)
+	col.WaitMetrics(t, func(m string) bool { return strings.Contains(m, "\notelcol_process_uptime ") })
 	require.NoError(t, col.Shutdown())
 }
 

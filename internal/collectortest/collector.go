@@ -17,7 +17,8 @@ import (
 
 // quietTelemetry is merged under every test config: it turns off the
 // collector's own Prometheus endpoint (a fixed port that concurrent test
-// collectors would fight over). A test config may set it back.
+// collectors would fight over). A test config may set it back, with ports of
+// its own or through WithFreeSelfPorts.
 const quietTelemetry = "yaml:service::telemetry::metrics::level: none"
 
 // startTimeout bounds how long Start waits for the collector to run.
@@ -27,14 +28,16 @@ const startTimeout = 30 * time.Second
 type Collector struct {
 	col  *otelcol.Collector
 	done chan error
+	self selfPorts
 }
 
 // Option adjusts how Start builds the collector.
 type Option func(*settings)
 
 type settings struct {
-	factories func() (otelcol.Factories, error)
-	sinks     map[string]*Sink
+	factories     func() (otelcol.Factories, error)
+	sinks         map[string]*Sink
+	freeSelfPorts bool
 }
 
 // WithFactories replaces components.Factories (for a test that adds a
@@ -52,6 +55,12 @@ func WithSinks(sinks map[string]*Sink) Option {
 // Start runs a collector on the YAML config and returns once it is running.
 // It fails the test if the collector does not start; the collector is shut
 // down when the test ends (or earlier, by Shutdown).
+//
+// Run configs with fixed self-observability ports (the shipped
+// configs/*.yaml) with WithFreeSelfPorts. Do not start collectors from
+// parallel tests of one package when any of them serves gRPC: otelcol sets
+// grpc's process-wide logger as a collector starts, which the race detector
+// reports against a running gRPC server's logging.
 func Start(t testing.TB, yamlConfig string, opts ...Option) *Collector {
 	t.Helper()
 	s := settings{factories: components.Factories}
@@ -72,11 +81,18 @@ func Start(t testing.TB, yamlConfig string, opts ...Option) *Collector {
 		}
 	}
 
+	uris := []string{quietTelemetry, "yaml:" + yamlConfig}
+	var self selfPorts
+	if s.freeSelfPorts {
+		self = freeSelfPorts(t, yamlConfig)
+		uris = append(uris, self.override) // merged over the config
+	}
+
 	col, err := otelcol.NewCollector(otelcol.CollectorSettings{
 		BuildInfo: component.BuildInfo{Command: components.Name, Description: components.Description, Version: components.Version},
 		Factories: factories,
 		ConfigProviderSettings: otelcol.ConfigProviderSettings{ResolverSettings: confmap.ResolverSettings{
-			URIs:              []string{quietTelemetry, "yaml:" + yamlConfig},
+			URIs:              uris,
 			ProviderFactories: components.Providers(),
 			DefaultScheme:     "env",
 		}},
@@ -85,7 +101,7 @@ func Start(t testing.TB, yamlConfig string, opts ...Option) *Collector {
 	if err != nil {
 		t.Fatalf("collectortest: creating collector: %v", err)
 	}
-	c := &Collector{col: col, done: make(chan error, 1)}
+	c := &Collector{col: col, done: make(chan error, 1), self: self}
 	go func() { c.done <- col.Run(context.Background()) }()
 
 	if err := c.waitRunning(); err != nil {

@@ -21,3 +21,14 @@ func FreeTCPAddr(t testing.TB) string {
 	}
 	return addr
 }
+
+// FreeTCPPort is FreeTCPAddr's port alone, for configs that take the host
+// and the port apart (the collector's Prometheus reader).
+func FreeTCPPort(t testing.TB) int {
+	t.Helper()
+	addr, err := net.ResolveTCPAddr("tcp", FreeTCPAddr(t))
+	if err != nil {
+		t.Fatalf("parsing a free address: %v", err)
+	}
+	return addr.Port
+}

@@ -4,6 +4,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -16,8 +17,11 @@ import (
 )
 
 // TestExampleConfigWithEcho runs configs/example-fifo.yaml (its debug
-// exporter swapped for a sink) in a whole collector and writes to the FIFO
-// with the shell's echo, as the README shows.
+// exporter swapped for a sink, its health check and metrics endpoint moved
+// to free loopback ports) in a whole collector and writes to the FIFO with
+// the shell's echo, as the README shows. The collector observes itself as
+// configured: the health check answers, and its Prometheus endpoint counts
+// the two records the fifo receiver accepted.
 func TestExampleConfigWithEcho(t *testing.T) {
 	state := t.TempDir()
 	t.Setenv("LOGX_STATE_DIR", state)
@@ -26,7 +30,9 @@ func TestExampleConfigWithEcho(t *testing.T) {
 	cfg := strings.Replace(string(raw), "exporters: [debug]", "exporters: [sink/out]", 1)
 	cfg = strings.Replace(cfg, "exporters:\n", "exporters:\n  sink/out: {}\n", 1)
 	sink := &collectortest.Sink{}
-	col := collectortest.Start(t, cfg, collectortest.WithSinks(map[string]*collectortest.Sink{"out": sink}))
+	col := collectortest.Start(t, cfg, collectortest.WithSinks(map[string]*collectortest.Sink{"out": sink}),
+		collectortest.WithFreeSelfPorts())
+	col.WaitHealthy(t)
 
 	fifo := filepath.Join(state, "app.fifo")
 	for _, line := range []string{"<13>Nov 22 04:00:00 myapp[42]: hello from a pipe", "a raw line"} {
@@ -46,5 +52,9 @@ func TestExampleConfigWithEcho(t *testing.T) {
 	svc, ok := lrs[0].ResourceLogs().At(0).ScopeLogs().At(0).LogRecords().At(0).Attributes().Get(logattr.Service)
 	require.True(t, ok)
 	assert.Equal(t, "myapp", svc.Str())
+
+	// The receiver's obsreport counts after the pipeline returned, so wait.
+	accepted := regexp.MustCompile(`(?m)^otelcol_receiver_accepted_log_records\{[^}]*receiver="fifo"[^}]*\} 2$`)
+	col.WaitMetrics(t, accepted.MatchString)
 	require.NoError(t, col.Shutdown())
 }

@@ -16,8 +16,9 @@ import (
 )
 
 // TestExampleConfigWithLogger runs configs/example-unixsocket.yaml (its
-// debug exporter swapped for a sink) in a whole collector and sends lines
-// with logger(1), stream and datagram, as the README shows.
+// debug exporter swapped for a sink, its health check and metrics endpoint
+// moved to free loopback ports) in a whole collector and sends lines with
+// logger(1), stream and datagram, as the README shows.
 func TestExampleConfigWithLogger(t *testing.T) {
 	state, err := os.MkdirTemp("/tmp", "use2e") // short: a socket path is at most 107 bytes
 	require.NoError(t, err)
@@ -28,7 +29,9 @@ func TestExampleConfigWithLogger(t *testing.T) {
 	cfg := strings.Replace(string(raw), "exporters: [debug]", "exporters: [sink/out]", 1)
 	cfg = strings.Replace(cfg, "exporters:\n", "exporters:\n  sink/out: {}\n", 1)
 	sink := &collectortest.Sink{}
-	col := collectortest.Start(t, cfg, collectortest.WithSinks(map[string]*collectortest.Sink{"out": sink}))
+	col := collectortest.Start(t, cfg, collectortest.WithSinks(map[string]*collectortest.Sink{"out": sink}),
+		collectortest.WithFreeSelfPorts())
+	col.WaitHealthy(t)
 
 	out, err := exec.Command("logger", "--socket", filepath.Join(state, "log.sock"), "--tcp", "-t", "myapp", "hello over a stream").CombinedOutput()
 	require.NoError(t, err, string(out))
