@@ -1,13 +1,14 @@
 package buffers
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"sort"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/otelcol-logx/otelcol-logx/exporter/tenantbufferexporter/internal/segment"
 )
@@ -65,15 +66,28 @@ func (s *Store) read(tenantName string, ci int, from uint64, maxRecords, maxByte
 		return nil, ErrUnknownTenant
 	}
 	var out []Record
+	// The record number after the last record of out, when known: a
+	// consumer's read starts at its position, whose record number is
+	// known, and every segment's first record has a known number.
+	var hint recHint
+	defer func() {
+		if ci >= 0 && hint.ok {
+			t.mu.Lock()
+			t.hint[ci] = hint
+			t.mu.Unlock()
+		}
+	}()
 	bytes := 0
 	for attempt := 0; attempt < 4; attempt++ {
 		t.mu.Lock()
 		pos := from
+		var rec uint64
+		recOK := false
 		if ci >= 0 {
-			pos = t.pos[ci]
+			pos, rec, recOK = t.pos[ci], t.posRec[ci], true
 		}
 		if len(out) > 0 {
-			pos = out[len(out)-1].Next
+			pos, rec, recOK = out[len(out)-1].Next, hint.rec, hint.ok
 		}
 		segs := append([]segInfo(nil), t.segs...) // this tenant's few segments, not the tenant table
 		t.mu.Unlock()
@@ -97,6 +111,9 @@ func (s *Store) read(tenantName string, ci int, from uint64, maxRecords, maxByte
 				}
 				pos = sg.base
 			}
+			if pos == sg.base {
+				rec, recOK = sg.firstRec, true
+			}
 			recs, next, err := s.readSegment(t, sg, pos, maxRecords-len(out), maxBytes-bytes)
 			if errors.Is(err, os.ErrNotExist) {
 				break // removed under us: look at the segment list again
@@ -106,6 +123,10 @@ func (s *Store) read(tenantName string, ci int, from uint64, maxRecords, maxByte
 			}
 			for _, r := range recs {
 				bytes += len(r.Payload)
+			}
+			if len(recs) > 0 {
+				rec += uint64(len(recs))
+				hint = recHint{off: recs[len(recs)-1].Next, rec: rec, ok: recOK}
 			}
 			out = append(out, recs...)
 			progressed = true
@@ -118,49 +139,85 @@ func (s *Store) read(tenantName string, ci int, from uint64, maxRecords, maxByte
 	return out, nil
 }
 
-// readSegment reads frames of sg from logical offset pos. A corrupt frame
-// skips the rest of the segment (counted): the next segment goes on.
+// Reads of a segment start with a chunk of readChunk bytes (or what is left
+// of the read's byte budget, if less) and double from there, so that a
+// read of a few records reads little, and a batch a few preads.
+const (
+	readChunk    = 128 << 10
+	maxReadChunk = 8 << 20
+)
+
+// readSegment reads frames of sg from logical offset pos with pread into
+// slabs that the payloads alias. A corrupt frame skips the rest of the
+// segment (counted): the next segment goes on.
 func (s *Store) readSegment(t *tenant, sg segInfo, pos uint64, maxRecords, maxBytes int) ([]Record, uint64, error) {
-	f, err := os.Open(filepath.Join(s.tenantDir(t), segment.FileName(sg.base)))
+	path := filepath.Join(s.tenantDir(t), sg.fileName())
+	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
 	if err != nil {
-		return nil, pos, err
+		return nil, pos, &os.PathError{Op: "open", Path: path, Err: err}
 	}
-	defer f.Close()
+	defer unix.Close(fd)
 	off := int64(pos - sg.base)
-	// One read per 64 KiB rather than two per record; a short tail of a
-	// segment (the common case of a push batch) gets a buffer its size.
-	r := bufio.NewReaderSize(io.NewSectionReader(f, off, sg.size-off), int(min(max(sg.size-off, 16), 64<<10)))
+	var buf []byte // bytes of the file from bufOff on
+	var bufOff int64
+	chunk := int64(min(min(max(maxBytes, 0), readChunk)+min(max(maxRecords, 0), 1<<16)*segment.HeaderSize, readChunk))
+	chunk = max(chunk, 4<<10)
+	// have makes buf hold [off, off+n); false when the segment ends first.
+	have := func(n int) bool {
+		if off >= bufOff && off+int64(n) <= bufOff+int64(len(buf)) {
+			return true
+		}
+		want := min(max(int64(n), chunk), sg.size-off)
+		if want < int64(n) {
+			return false
+		}
+		b := make([]byte, want)
+		if err := preadFull(fd, b, off); err != nil {
+			return false
+		}
+		buf, bufOff = b, off
+		chunk = min(chunk*2, maxReadChunk)
+		return true
+	}
 	var out []Record
-	var hdrBuf [segment.HeaderSize]byte
-	hdr := hdrBuf[:]
 	bytes := 0
-	// Payloads are cut from slabs rather than allocated one by one.
-	var slab []byte
-	for len(out) < maxRecords && (bytes < maxBytes || len(out) == 0) {
-		if _, err := io.ReadFull(r, hdr); err != nil {
-			if errors.Is(err, io.EOF) {
-				break
-			}
+	for len(out) < maxRecords && (bytes < maxBytes || len(out) == 0) && off < sg.size {
+		if !have(segment.HeaderSize) {
 			return s.skipRest(out, sg, pos)
 		}
-		n, err := segment.DecodeHeader(hdr, s.opts.MaxRecordBytes)
-		if err != nil {
+		n, err := segment.DecodeHeader(buf[off-bufOff:], s.opts.MaxRecordBytes)
+		if err != nil || !have(segment.HeaderSize+n) {
 			return s.skipRest(out, sg, pos)
 		}
-		if cap(slab)-len(slab) < n {
-			slab = make([]byte, 0, max(n, min(maxBytes-bytes+n, 256<<10, int(sg.size-off))))
-		}
-		p := slab[len(slab) : len(slab)+n : len(slab)+n]
-		slab = slab[:len(slab)+n]
-		if _, err := io.ReadFull(r, p); err != nil || !segment.Verify(hdr, p) {
+		frame := buf[off-bufOff:]
+		hdr, p := frame[:segment.HeaderSize], frame[segment.HeaderSize:segment.HeaderSize+n:segment.HeaderSize+n]
+		if !segment.Verify(hdr, p) {
 			return s.skipRest(out, sg, pos)
 		}
 		next := pos + uint64(segment.HeaderSize+n)
 		out = append(out, Record{Offset: pos, Next: next, Timestamp: segment.Timestamp(hdr), Payload: p})
 		bytes += n
 		pos = next
+		off += int64(segment.HeaderSize + n)
 	}
 	return out, pos, nil
+}
+
+func preadFull(fd int, b []byte, off int64) error {
+	for len(b) > 0 {
+		n, err := unix.Pread(fd, b, off)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			return io.ErrUnexpectedEOF
+		}
+		b, off = b[n:], off+int64(n)
+	}
+	return nil
 }
 
 func (s *Store) skipRest(out []Record, sg segInfo, pos uint64) ([]Record, uint64, error) {
@@ -194,10 +251,16 @@ func (s *Store) Commit(tenantName, consumer string, next uint64) error {
 	if next <= t.pos[ci] {
 		return nil
 	}
-	if err := s.writePosition(t, ci, consumer, next); err != nil {
+	rec := t.recEnd
+	if h := t.hint[ci]; h.ok && h.off == next {
+		rec = h.rec // what the consumer read last: the usual case
+	} else if next < t.end {
+		rec = s.recordAtLocked(t, next, t.pos[ci], t.posRec[ci], true)
+	}
+	if err := s.writePosition(t, ci, consumer, next, rec); err != nil {
 		return err
 	}
-	t.pos[ci] = next
+	t.pos[ci], t.posRec[ci] = next, rec
 	t.lastUse.Store(s.opts.Now().UnixNano())
 	low := t.pos[0]
 	for _, p := range t.pos[1:] {
@@ -218,7 +281,7 @@ func posFile(consumer string) string { return "pos-" + consumer }
 // writePosition stores a position durably, in place: one fixed-size slot of
 // the consumer's position file (see posfile.go) is overwritten with pwrite,
 // then fdatasync'd. Only creating the file costs a directory sync, once.
-func (s *Store) writePosition(t *tenant, ci int, consumer string, pos uint64) error {
+func (s *Store) writePosition(t *tenant, ci int, consumer string, pos, rec uint64) error {
 	dir := s.tenantDir(t)
 	if !t.hasDir {
 		if err := os.MkdirAll(dir, 0o750); err != nil {
@@ -229,10 +292,12 @@ func (s *Store) writePosition(t *tenant, ci int, consumer string, pos uint64) er
 	if t.posSeq == nil {
 		t.posSeq = make([]uint64, len(s.opts.Consumers))
 		t.posFile = make([]bool, len(s.opts.Consumers))
+		t.posCur = make([]bool, len(s.opts.Consumers))
 	}
 	seq := t.posSeq[ci] + 1
-	created, err := writePosSlot(filepath.Join(dir, posFile(consumer)), seq, pos, s.opts.Sync)
+	created, err := writePosSlot(filepath.Join(dir, posFile(consumer)), seq, pos, rec, s.opts.Sync, t.posCur[ci])
 	if err != nil {
+		t.posCur[ci] = false // look at the file again next time
 		return err
 	}
 	if (created || !t.posFile[ci]) && s.opts.Sync {
@@ -240,26 +305,165 @@ func (s *Store) writePosition(t *tenant, ci int, consumer string, pos uint64) er
 			return err
 		}
 	}
-	t.posFile[ci] = true
+	t.posFile[ci], t.posCur[ci] = true, true
 	t.posSeq[ci] = seq
 	return nil
 }
 
+// recordAtLocked returns the record number at offset off of t's stream:
+// from the segment list when off starts a segment (or precedes the data
+// held: the oldest record held), else by counting the frames between the
+// closest known point (the segment's start, or anchor, a consumer's
+// position, when it lies between) and off. Counting reads that part of one
+// segment; Commit needs it only when a consumer commits an offset other
+// than the end of its last read.
+func (s *Store) recordAtLocked(t *tenant, off, anchor, anchorRec uint64, anchorOK bool) uint64 {
+	if off >= t.end || len(t.segs) == 0 {
+		return t.recEnd
+	}
+	i := sort.Search(len(t.segs), func(i int) bool { return t.segs[i].base > off }) - 1
+	if i < 0 {
+		return t.segs[0].firstRec
+	}
+	sg := t.segs[i]
+	upper := t.recEnd
+	if i+1 < len(t.segs) {
+		upper = t.segs[i+1].firstRec
+	}
+	if off == sg.base {
+		return sg.firstRec
+	}
+	from, rec := sg.base, sg.firstRec
+	if anchorOK && anchor > sg.base && anchor <= off && anchorRec >= sg.firstRec && anchorRec <= upper {
+		from, rec = anchor, anchorRec
+	}
+	n, err := countFrames(filepath.Join(s.tenantDir(t), sg.fileName()), int64(from-sg.base), int64(off-sg.base), s.opts.MaxRecordBytes)
+	if err != nil {
+		return rec // cannot tell: the lag shows more records, never fewer
+	}
+	return min(rec+n, upper)
+}
+
+// countFrames counts the whole frames of a segment file between two byte
+// offsets, reading their headers only.
+func countFrames(path string, from, to int64, maxRecord int) (uint64, error) {
+	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return 0, err
+	}
+	defer unix.Close(fd)
+	var n uint64
+	var hdr [segment.HeaderSize]byte
+	for from+segment.HeaderSize <= to {
+		if err := preadFull(fd, hdr[:], from); err != nil {
+			return n, err
+		}
+		size, err := segment.DecodeHeader(hdr[:], maxRecord)
+		if err != nil {
+			return n, err
+		}
+		if from+int64(segment.FrameSize(size)) > to {
+			break
+		}
+		from += int64(segment.FrameSize(size))
+		n++
+	}
+	return n, nil
+}
+
+// Lag is a consumer's backlog in one tenant's buffer.
+type Lag struct {
+	Bytes   int64 // bytes held from the consumer's position to the end
+	Records int64 // records held from the consumer's position to the end
+	// Oldest is the timestamp (unix ns) of the oldest record the consumer
+	// has not passed; 0 when there is none.
+	Oldest int64
+}
+
+// Lag returns consumer's backlog in tenant's buffer: bytes and records
+// from its position (or the oldest record held, when data was removed
+// under it) to the end. Bytes and records come from counters kept on
+// append and commit; the age of the oldest record costs one 16-byte pread
+// of its frame header.
+func (s *Store) Lag(tenantName, consumer string) (Lag, error) {
+	ci, ok := s.consumers[consumer]
+	if !ok {
+		return Lag{}, ErrUnknownConsumer
+	}
+	s.closeMu.RLock()
+	defer s.closeMu.RUnlock()
+	if s.closed.Load() {
+		return Lag{}, ErrClosed
+	}
+	t, ok := s.lookup(tenantName)
+	if !ok {
+		return Lag{}, ErrUnknownTenant
+	}
+	for attempt := 0; ; attempt++ {
+		t.mu.Lock()
+		if t.deleted {
+			t.mu.Unlock()
+			return Lag{}, ErrUnknownTenant
+		}
+		if len(t.segs) == 0 {
+			t.mu.Unlock()
+			return Lag{}, nil
+		}
+		pos, rec := t.pos[ci], t.posRec[ci]
+		if pos < t.segs[0].base {
+			pos, rec = t.segs[0].base, t.segs[0].firstRec
+		}
+		l := Lag{Bytes: int64(t.end - pos), Records: int64(t.recEnd - min(rec, t.recEnd))}
+		if l.Bytes <= 0 {
+			t.mu.Unlock()
+			return Lag{}, nil
+		}
+		i := sort.Search(len(t.segs), func(i int) bool { return t.segs[i].base > pos }) - 1
+		sg := t.segs[i]
+		dir := s.tenantDir(t)
+		t.mu.Unlock()
+		ts, err := frameTimestamp(filepath.Join(dir, sg.fileName()), int64(pos-sg.base), s.opts.MaxRecordBytes)
+		if errors.Is(err, os.ErrNotExist) && attempt < 3 {
+			continue // the segment went under us: look again
+		}
+		if err == nil {
+			l.Oldest = ts
+		}
+		return l, nil
+	}
+}
+
+func frameTimestamp(path string, off int64, maxRecord int) (int64, error) {
+	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return 0, err
+	}
+	defer unix.Close(fd)
+	var hdr [segment.HeaderSize]byte
+	if err := preadFull(fd, hdr[:], off); err != nil {
+		return 0, err
+	}
+	if _, err := segment.DecodeHeader(hdr[:], maxRecord); err != nil {
+		return 0, err
+	}
+	return segment.Timestamp(hdr[:]), nil
+}
+
 func (s *Store) loadPositions(t *tenant) {
 	dir := s.tenantDir(t)
-	first := uint64(0)
+	first, firstRec := t.end, t.recEnd
 	if len(t.segs) > 0 {
-		first = t.segs[0].base
+		first, firstRec = t.segs[0].base, t.segs[0].firstRec
 	}
 	for c, ci := range s.consumers {
 		b, err := os.ReadFile(filepath.Join(dir, posFile(c)))
-		pos := first
+		pos, rec, known := first, firstRec, true
 		switch {
 		case errors.Is(err, os.ErrNotExist):
 		case err != nil:
 			s.badPosFiles.Add(1) // read again from the oldest record: at-least-once
 		default:
-			p, seq, ok := decodePosFile(b)
+			r, ok := decodePosFile(b)
 			if !ok {
 				s.badPosFiles.Add(1) // read again from the oldest record: at-least-once
 				break
@@ -267,10 +471,19 @@ func (s *Store) loadPositions(t *tenant) {
 			if t.posSeq == nil {
 				t.posSeq = make([]uint64, len(s.opts.Consumers))
 				t.posFile = make([]bool, len(s.opts.Consumers))
+				t.posCur = make([]bool, len(s.opts.Consumers))
 			}
-			t.posSeq[ci], t.posFile[ci] = seq, true
-			pos = max(p, first)
+			t.posSeq[ci], t.posFile[ci], t.posCur[ci] = r.seq, true, len(b) == posFileSize
+			if r.pos > first {
+				pos, rec, known = min(r.pos, t.end), r.rec, r.hasRec
+			}
 		}
-		t.pos[ci] = min(pos, t.end)
+		if pos == t.end {
+			rec, known = t.recEnd, true
+		}
+		// A record number from the file is used when it fits the segment
+		// it falls in; a file of an older format has none: then it is
+		// counted, once, from the segment's start.
+		t.pos[ci], t.posRec[ci] = pos, s.recordAtLocked(t, pos, pos, rec, known)
 	}
 }

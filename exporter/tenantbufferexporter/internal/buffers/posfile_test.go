@@ -14,28 +14,29 @@ func readPos(t *testing.T, path string) (pos, seq uint64, ok bool) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return decodePosFile(b)
+	r, ok := decodePosFile(b)
+	return r.pos, r.seq, ok
 }
 
 func TestPosFileAlternatesSlotsInPlace(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "pos-push")
-	created, err := writePosSlot(path, 1, 100, true)
+	created, err := writePosSlot(path, 1, 100, 10, true, false)
 	if err != nil || !created {
 		t.Fatalf("first write: created=%v err=%v", created, err)
 	}
-	if _, err := writePosSlot(path, 2, 200, true); err != nil {
+	if _, err := writePosSlot(path, 2, 200, 20, true, true); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := writePosSlot(path, 3, 300, false); err != nil {
+	if _, err := writePosSlot(path, 3, 300, 30, false, true); err != nil {
 		t.Fatal(err)
 	}
 	fi, _ := os.Stat(path)
 	if fi.Size() != posFileSize {
 		t.Fatalf("size %d, want %d", fi.Size(), posFileSize)
 	}
-	pos, seq, ok := readPos(t, path)
-	if !ok || pos != 300 || seq != 3 {
-		t.Fatalf("got pos=%d seq=%d ok=%v, want 300/3", pos, seq, ok)
+	b, _ := os.ReadFile(path)
+	if r, ok := decodePosFile(b); !ok || r.pos != 300 || r.seq != 3 || !r.hasRec || r.rec != 30 {
+		t.Fatalf("got %+v ok=%v, want pos 300, seq 3, record 30", r, ok)
 	}
 }
 
@@ -45,34 +46,34 @@ func TestPosFileAlternatesSlotsInPlace(t *testing.T) {
 func TestPosFileTornWriteKeepsPreviousCommit(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "pos-push")
 	for seq, pos := range []uint64{10, 20, 30} {
-		if _, err := writePosSlot(path, uint64(seq+1), pos, false); err != nil {
+		if _, err := writePosSlot(path, uint64(seq+1), pos, pos/10, false, false); err != nil {
 			t.Fatal(err)
 		}
 	}
 	// seq 4 (pos 40) goes to slot 0; tear it after each possible byte count.
 	b, _ := os.ReadFile(path)
 	var full [posSlotSize]byte
-	encodePosSlot(full[:], 4, 40)
-	for cut := 0; cut < 24; cut++ { // bytes 24-31 are padding, outside the CRC
+	encodePosSlot(full[:], 4, 40, 4)
+	for cut := 0; cut < posSlotSize; cut++ { // the CRC covers every byte of the slot
 		torn := append([]byte(nil), b...)
 		copy(torn[:cut], full[:cut])
 		for i := cut; i < posSlotSize; i++ {
 			torn[i] ^= 0x5a // whatever the sector held: not the new bytes
 		}
-		pos, seq, ok := decodePosFile(torn)
-		if !ok || pos != 30 || seq != 3 {
-			t.Fatalf("torn after %d bytes: pos=%d seq=%d ok=%v, want the previous commit 30", cut, pos, seq, ok)
+		r, ok := decodePosFile(torn)
+		if !ok || r.pos != 30 || r.seq != 3 || r.rec != 3 {
+			t.Fatalf("torn after %d bytes: %+v ok=%v, want the previous commit 30", cut, r, ok)
 		}
 	}
 	// Whole new slot: the new position.
 	whole := append([]byte(nil), b...)
 	copy(whole, full[:])
-	if pos, _, ok := decodePosFile(whole); !ok || pos != 40 {
-		t.Fatalf("whole write: pos=%d ok=%v", pos, ok)
+	if r, ok := decodePosFile(whole); !ok || r.pos != 40 || r.rec != 4 {
+		t.Fatalf("whole write: %+v ok=%v", r, ok)
 	}
 	// Both slots damaged: no position (the store reads from the oldest record).
 	bad := make([]byte, posFileSize)
-	if _, _, ok := decodePosFile(bad); ok {
+	if _, ok := decodePosFile(bad); ok {
 		t.Fatal("zero file decoded")
 	}
 }
@@ -88,7 +89,7 @@ func TestPosFileReadsAndReplacesLegacyFormat(t *testing.T) {
 	if pos, seq, ok := readPos(t, path); !ok || pos != 77 || seq != 0 {
 		t.Fatalf("legacy: pos=%d seq=%d ok=%v", pos, seq, ok)
 	}
-	if _, err := writePosSlot(path, 1, 90, false); err != nil {
+	if _, err := writePosSlot(path, 1, 90, 9, false, false); err != nil {
 		t.Fatal(err)
 	}
 	if pos, seq, ok := readPos(t, path); !ok || pos != 90 || seq != 1 {
@@ -98,7 +99,7 @@ func TestPosFileReadsAndReplacesLegacyFormat(t *testing.T) {
 	if err := os.WriteFile(path, make([]byte, 200), 0o640); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := writePosSlot(path, 5, 95, false); err != nil {
+	if _, err := writePosSlot(path, 5, 95, 9, false, false); err != nil {
 		t.Fatal(err)
 	}
 	if pos, _, ok := readPos(t, path); !ok || pos != 95 {
@@ -130,8 +131,8 @@ func TestStoreTornPositionWriteFallsBackOneCommit(t *testing.T) {
 	if err != nil || len(b) != posFileSize {
 		t.Fatalf("position file: %d bytes, %v", len(b), err)
 	}
-	if pos, _, ok := decodePosFile(b); !ok || pos != commits[2] {
-		t.Fatalf("stored %d, want %d", pos, commits[2])
+	if r, ok := decodePosFile(b); !ok || r.pos != commits[2] {
+		t.Fatalf("stored %+v, want %d", r, commits[2])
 	}
 	// The third commit (seq 3) is in slot 1: tear it half way.
 	for i := posSlotSize + 10; i < posFileSize; i++ {

@@ -1,6 +1,7 @@
 package buffers
 
 import (
+	"cmp"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -60,13 +61,14 @@ func (s *Store) recoverTenant(t *tenant) error {
 	if err != nil {
 		return fmt.Errorf("buffers: reading %s: %w", dir, err)
 	}
+	var legacy []bool // per segment: named without its first record number
 	for _, e := range entries {
 		n := e.Name()
 		if strings.HasSuffix(n, ".tmp") { // an interrupted position write
 			_ = os.Remove(filepath.Join(dir, n))
 			continue
 		}
-		base, ok := segment.ParseFileName(n)
+		base, rec, hasRec, ok := segment.ParseFileName(n)
 		if !ok {
 			continue
 		}
@@ -74,24 +76,33 @@ func (s *Store) recoverTenant(t *tenant) error {
 		if err != nil {
 			continue // removed under us
 		}
-		t.segs = append(t.segs, segInfo{base: base, size: info.Size(), firstTS: info.ModTime().UnixNano(), lastTS: info.ModTime().UnixNano(), sealed: true})
+		t.segs = append(t.segs, segInfo{base: base, firstRec: rec, size: info.Size(), firstTS: info.ModTime().UnixNano(), lastTS: info.ModTime().UnixNano(), sealed: true})
+		legacy = append(legacy, !hasRec)
 	}
-	slices.SortFunc(t.segs, func(a, b segInfo) int {
-		switch {
-		case a.base < b.base:
-			return -1
-		case a.base > b.base:
-			return 1
-		}
-		return 0
-	})
+	order := make([]int, len(t.segs))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortFunc(order, func(a, b int) int { return cmp.Compare(t.segs[a].base, t.segs[b].base) })
+	segs, leg := make([]segInfo, len(order)), make([]bool, len(order))
+	for i, j := range order {
+		segs[i], leg[i] = t.segs[j], legacy[j]
+	}
+	t.segs = segs
 	if n := len(t.segs); n > 0 {
 		last := &t.segs[n-1]
-		if err := s.repairTail(dir, last); err != nil {
+		lastRecords, err := s.repairTail(dir, last, leg[n-1])
+		if err != nil {
 			return err
+		}
+		if slices.Contains(leg, true) {
+			if err := s.numberLegacySegments(dir, t.segs, leg, lastRecords); err != nil {
+				return err
+			}
 		}
 		last.sealed = false // appends continue in it
 		t.end = last.base + uint64(last.size)
+		t.recEnd = last.firstRec + uint64(lastRecords)
 	}
 	var bytes int64
 	for _, sg := range t.segs {
@@ -103,30 +114,100 @@ func (s *Store) recoverTenant(t *tenant) error {
 	return nil
 }
 
-func (s *Store) repairTail(dir string, seg *segInfo) error {
-	path := filepath.Join(dir, segment.FileName(seg.base))
+// numberLegacySegments gives segments named "<base>.seg" (written before
+// segments carried their first record number) their record numbers and
+// renames them to the current form, once. Their records are counted by
+// reading them; a segment of the current form anchors the numbering (the
+// older legacy ones count back from it), else the oldest starts at 0. The
+// renames go newest first, so that after a crash half way the legacy ones
+// left are the oldest, and count back from the same anchor to the same
+// numbers.
+func (s *Store) numberLegacySegments(dir string, segs []segInfo, legacy []bool, lastRecords int64) error {
+	n := len(segs)
+	count := func(i int) (uint64, error) {
+		if i == n-1 {
+			return uint64(lastRecords), nil
+		}
+		res, err := scanFile(filepath.Join(dir, segName(segs[i], legacy[i])), s.opts.MaxRecordBytes)
+		return uint64(res.Records), err
+	}
+	k := slices.Index(legacy, false) // the first segment of the current form
+	if k < 0 {
+		k, segs[0].firstRec = 0, 0
+	}
+	for i := k - 1; i >= 0; i-- {
+		c, err := count(i)
+		if err != nil {
+			return err
+		}
+		segs[i].firstRec = segs[i+1].firstRec - min(c, segs[i+1].firstRec)
+	}
+	for i := k + 1; i < n; i++ {
+		if legacy[i] {
+			c, err := count(i - 1)
+			if err != nil {
+				return err
+			}
+			segs[i].firstRec = segs[i-1].firstRec + c
+		}
+	}
+	for i := n - 1; i >= 0; i-- {
+		if !legacy[i] {
+			continue
+		}
+		if err := os.Rename(filepath.Join(dir, segment.LegacyFileName(segs[i].base)), filepath.Join(dir, segs[i].fileName())); err != nil {
+			return fmt.Errorf("buffers: renaming a segment of %s: %w", dir, err)
+		}
+	}
+	return syncDir(dir)
+}
+
+func segName(sg segInfo, legacy bool) string {
+	if legacy {
+		return segment.LegacyFileName(sg.base)
+	}
+	return sg.fileName()
+}
+
+func scanFile(path string, maxRecord int) (segment.ScanResult, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return segment.ScanResult{}, fmt.Errorf("buffers: %w", err)
+	}
+	defer f.Close()
+	res, err := segment.Scan(f, maxRecord)
+	if err != nil {
+		return res, fmt.Errorf("buffers: scanning %s: %w", path, err)
+	}
+	return res, nil
+}
+
+// repairTail cuts a torn or corrupt tail off the newest segment and
+// returns the records left in it.
+func (s *Store) repairTail(dir string, seg *segInfo, legacy bool) (int64, error) {
+	path := filepath.Join(dir, segName(*seg, legacy))
 	f, err := os.OpenFile(path, os.O_RDWR, 0)
 	if err != nil {
-		return fmt.Errorf("buffers: opening %s: %w", path, err)
+		return 0, fmt.Errorf("buffers: opening %s: %w", path, err)
 	}
 	defer f.Close()
 	res, err := segment.Scan(f, s.opts.MaxRecordBytes)
 	if err != nil {
-		return fmt.Errorf("buffers: scanning %s: %w", path, err)
+		return 0, fmt.Errorf("buffers: scanning %s: %w", path, err)
 	}
 	if res.ValidBytes < seg.size {
 		s.tornBytes.Add(seg.size - res.ValidBytes)
 		s.tornSegs.Add(1)
 		if err := f.Truncate(res.ValidBytes); err != nil {
-			return fmt.Errorf("buffers: cutting the torn tail of %s: %w", path, err)
+			return 0, fmt.Errorf("buffers: cutting the torn tail of %s: %w", path, err)
 		}
 		if err := f.Sync(); err != nil {
-			return fmt.Errorf("buffers: %s: %w", path, err)
+			return 0, fmt.Errorf("buffers: %s: %w", path, err)
 		}
 		seg.size = res.ValidBytes
 	}
 	if res.LastTS != 0 {
 		seg.firstTS, seg.lastTS = res.FirstTS, res.LastTS
 	}
-	return nil
+	return res.Records, nil
 }

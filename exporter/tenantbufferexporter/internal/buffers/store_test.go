@@ -413,7 +413,7 @@ func TestRecoveryAfterTornWrite(t *testing.T) {
 	mustAppend(t, s, "acme", in)
 	s.Close()
 	// A torn write: half a frame after the last whole one, then garbage.
-	seg := filepath.Join(dir, "t", dirName("acme"), segment.FileName(0))
+	seg := filepath.Join(dir, "t", dirName("acme"), segment.FileName(0, 0))
 	f, err := os.OpenFile(seg, os.O_WRONLY|os.O_APPEND, 0)
 	if err != nil {
 		t.Fatal(err)

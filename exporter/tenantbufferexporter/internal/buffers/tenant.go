@@ -15,11 +15,12 @@ import (
 
 // segInfo describes one segment file. The last one is the active segment.
 type segInfo struct {
-	base    uint64 // logical offset of its first frame in the tenant's stream
-	size    int64
-	firstTS int64 // timestamp of its oldest frame (unix ns)
-	lastTS  int64 // timestamp of its newest frame (unix ns)
-	sealed  bool  // no more appends (rolled, or a write failed)
+	base     uint64 // logical offset of its first frame in the tenant's stream
+	firstRec uint64 // record number of its first frame (records of the stream before it)
+	size     int64
+	firstTS  int64 // timestamp of its oldest frame (unix ns)
+	lastTS   int64 // timestamp of its newest frame (unix ns)
+	sealed   bool  // no more appends (rolled, or a write failed)
 }
 
 // tenant is one buffer. Its in-memory state is small and independent of the
@@ -29,9 +30,13 @@ type tenant struct {
 	mu      sync.Mutex
 	segs    []segInfo
 	end     uint64   // logical end of the stream
+	recEnd  uint64   // records of the stream: the record number at end
 	pos     []uint64 // per consumer (index in Options.Consumers)
+	posRec  []uint64 // per consumer: the record number at pos
+	hint    []recHint
 	posSeq  []uint64 // per consumer: sequence of the last position slot written (nil until one is)
 	posFile []bool   // per consumer: its position file exists and its directory entry is durable
+	posCur  []bool   // per consumer: its position file has the current size (no check before a write)
 	bytes   atomic.Int64
 	lastUse atomic.Int64 // unix ns of the last append or read
 
@@ -44,14 +49,26 @@ type tenant struct {
 	deleted  bool
 }
 
+// recHint remembers, per consumer, the record number at the end of its
+// last read, so that a Commit of that offset (the usual case: a consumer
+// commits what it read) learns the record number without reading.
+type recHint struct {
+	off, rec uint64
+	ok       bool
+}
+
 func (s *Store) newTenant(name string) *tenant {
 	t := &tenant{name: name}
-	if len(s.opts.Consumers) > 0 {
-		t.pos = make([]uint64, len(s.opts.Consumers))
+	if n := len(s.opts.Consumers); n > 0 {
+		t.pos = make([]uint64, n)
+		t.posRec = make([]uint64, n)
+		t.hint = make([]recHint, n)
 	}
 	t.lastUse.Store(s.opts.Now().UnixNano())
 	return t
 }
+
+func (sg *segInfo) fileName() string { return segment.FileName(sg.base, sg.firstRec) }
 
 func (s *Store) tenantDir(t *tenant) string { return filepath.Join(s.root, dirName(t.name)) }
 
@@ -71,10 +88,10 @@ func (s *Store) ensureWriterLocked(t *tenant, victims []evicted) ([]evicted, err
 		s.rootDirty.Store(true)
 	}
 	if n := len(t.segs); n == 0 || t.segs[n-1].sealed {
-		t.segs = append(t.segs, segInfo{base: t.end})
+		t.segs = append(t.segs, segInfo{base: t.end, firstRec: t.recEnd})
 	}
 	seg := &t.segs[len(t.segs)-1]
-	f, err := os.OpenFile(filepath.Join(dir, segment.FileName(seg.base)), os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o640)
+	f, err := os.OpenFile(filepath.Join(dir, seg.fileName()), os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o640)
 	if err != nil {
 		// Leave no empty segment entry that no file backs.
 		if seg.size == 0 {
@@ -143,6 +160,7 @@ func (s *Store) writeLocked(t *tenant, frames []byte, sizes []int, ts int64, vic
 		seg.size += int64(chunk)
 		seg.lastTS = ts
 		t.end += uint64(chunk)
+		t.recEnd += uint64(k)
 		t.bytes.Add(int64(chunk))
 		s.total.Add(int64(chunk))
 		t.dirty = true
@@ -172,7 +190,7 @@ func (s *Store) removeOldestLocked(t *tenant) (int64, error) {
 		_ = s.closeWriterLocked(t)
 		s.handles.remove(t)
 	}
-	err := os.Remove(filepath.Join(s.tenantDir(t), segment.FileName(seg.base)))
+	err := os.Remove(filepath.Join(s.tenantDir(t), seg.fileName()))
 	if err != nil && !errors.Is(err, os.ErrNotExist) {
 		return 0, err
 	}

@@ -34,6 +34,7 @@ type Telemetry struct {
 	PushFailures      metric.Int64ObservableCounter // attribute reason
 	BreakerOpens      metric.Int64ObservableCounter
 	LagBytes          metric.Int64ObservableGauge   // attribute tenant; largest N
+	LagRecords        metric.Int64ObservableGauge   // attribute tenant; largest N
 	LagAge            metric.Float64ObservableGauge // attribute tenant; largest N
 }
 
@@ -101,6 +102,9 @@ func NewTelemetry(set component.TelemetrySettings) (*Telemetry, error) {
 	errs = errors.Join(errs, err)
 	t.LagBytes, err = m.Int64ObservableGauge("otelcol_logx_tenantbuffer_push_lag_bytes",
 		metric.WithDescription("Unpushed bytes, for the largest telemetry.top_tenants tenants."), metric.WithUnit("By"))
+	errs = errors.Join(errs, err)
+	t.LagRecords, err = m.Int64ObservableGauge("otelcol_logx_tenantbuffer_push_lag_records",
+		metric.WithDescription("Unpushed records, for the largest telemetry.top_tenants tenants."), metric.WithUnit("{records}"))
 	errs = errors.Join(errs, err)
 	t.LagAge, err = m.Float64ObservableGauge("otelcol_logx_tenantbuffer_push_lag_age",
 		metric.WithDescription("Age of the oldest unpushed record, for the largest telemetry.top_tenants tenants."), metric.WithUnit("s"))

@@ -24,6 +24,7 @@ import (
 	"github.com/klauspost/compress/zstd"
 	"go.opentelemetry.io/collector/config/configopaque"
 	"go.opentelemetry.io/collector/config/configtls"
+	"golang.org/x/sys/unix"
 
 	"github.com/otelcol-logx/otelcol-logx/exporter/tenantbufferexporter/internal/buffers"
 	"github.com/otelcol-logx/otelcol-logx/exporter/tenantbufferexporter/internal/jobs"
@@ -70,6 +71,12 @@ func safeName(tenant string) string {
 // FileDestination writes one file per batch in a per-tenant directory:
 // temp file, fsync, rename, fsync of the directory. The name is the batch's
 // offset range, so a batch pushed again after a crash replaces itself.
+//
+// Per batch that is open(O_CREAT|O_EXCL), one write of the encoded batch,
+// (fsync), close, rename, (directory fsync, or a share of a group syncfs):
+// raw system calls on file descriptors, with no os.File (whose open on
+// Linux adds fcntl and epoll_ctl calls) and no stat. Each tenant's
+// directory is created once and remembered.
 type FileDestination struct {
 	Dir         string
 	Compression string // "", none, gzip, zstd
@@ -79,64 +86,108 @@ type FileDestination struct {
 	// syncfs of the file system, shared by the batches in flight.
 	GroupSync bool
 
-	known  sync.Map // tenant directories already created
+	known  sync.Map // tenant -> its directory, already created
 	nKnown atomic.Int64
 }
 
 // maxKnownDirs bounds the directory cache; past it, it starts over.
 const maxKnownDirs = 100_000
 
-func (d *FileDestination) ensureDir(dir string) error {
-	if _, ok := d.known.Load(dir); ok {
-		return nil
+// tenantDir returns the tenant's directory, creating it the first time.
+func (d *FileDestination) tenantDir(tenant string) (string, error) {
+	if dir, ok := d.known.Load(tenant); ok {
+		return dir.(string), nil
 	}
-	if err := os.MkdirAll(dir, 0o750); err != nil {
-		return err
+	dir := filepath.Join(d.Dir, safeName(tenant))
+	err := unix.Mkdir(dir, 0o750)
+	switch err {
+	case nil:
+		// A new directory entry in the base directory: durable before a
+		// batch in it counts (group mode: the syncfs covers it).
+		if !d.NoSync && !d.GroupSync {
+			if err := syncDir(d.Dir); err != nil {
+				return "", err
+			}
+		}
+	case unix.EEXIST:
+	case unix.ENOENT: // the base directory is missing
+		if err := os.MkdirAll(dir, 0o750); err != nil {
+			return "", err
+		}
+		if !d.NoSync && !d.GroupSync {
+			if err := syncDir(filepath.Dir(d.Dir)); err != nil {
+				return "", err
+			}
+			if err := syncDir(d.Dir); err != nil {
+				return "", err
+			}
+		}
+	default:
+		return "", &os.PathError{Op: "mkdir", Path: dir, Err: err}
 	}
 	if d.nKnown.Add(1) > maxKnownDirs {
 		d.known.Clear()
 		d.nKnown.Store(0)
 	}
-	d.known.Store(dir, struct{}{})
-	return nil
+	d.known.Store(tenant, dir)
+	return dir, nil
 }
+
+// batchName is "<first>-<next><ext>", both offsets in 20 digits.
+func batchName(dst []byte, first, next uint64, ext string) []byte {
+	dst = appendPadded(dst, first)
+	dst = append(dst, '-')
+	dst = appendPadded(dst, next)
+	return append(dst, ext...)
+}
+
+func appendPadded(dst []byte, v uint64) []byte {
+	var d [20]byte
+	for i := len(d) - 1; i >= 0; i-- {
+		d[i] = byte('0' + v%10)
+		v /= 10
+	}
+	return append(dst, d[:]...)
+}
+
+const tmpPrefix = ".tmp-"
 
 // Push implements Destination.
 func (d *FileDestination) Push(_ context.Context, b *Batch) error {
-	dir := filepath.Join(d.Dir, safeName(b.Tenant))
-	if err := d.ensureDir(dir); err != nil {
+	dir, err := d.tenantDir(b.Tenant)
+	if err != nil {
 		return err
 	}
 	ext := ".ndjson"
 	switch d.Compression {
 	case "gzip":
-		ext += ".gz"
+		ext = ".ndjson.gz"
 	case "zstd":
-		ext += ".zst"
+		ext = ".ndjson.zst"
 	}
-	name := fmt.Sprintf("%020d-%020d%s", b.First(), b.Next(), ext)
-	final := filepath.Join(dir, name)
-	tmp := filepath.Join(dir, ".tmp-"+name)
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o640)
-	if errors.Is(err, os.ErrNotExist) { // removed behind the cache's back
-		d.known.Delete(dir)
-		if err = d.ensureDir(dir); err == nil {
-			f, err = os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o640)
-		}
-	}
+	// dir/.tmp-<name> and dir/<name> from one buffer.
+	var nb [256]byte
+	p := append(append(nb[:0], dir...), '/')
+	p = append(p, tmpPrefix...)
+	p = batchName(p, b.First(), b.Next(), ext)
+	tmp := string(p)
+	final := tmp[:len(dir)+1] + tmp[len(dir)+1+len(tmpPrefix):]
+	fd, err := d.createTemp(b.Tenant, tmp)
 	if err != nil {
 		return err
 	}
-	err = d.write(f, b)
+	err = d.write(fd, b)
 	if err == nil && !d.NoSync && !d.GroupSync {
-		err = f.Sync()
+		err = pathErr("fsync", tmp, unix.Fsync(fd))
 	}
-	err = errors.Join(err, f.Close())
+	if cerr := unix.Close(fd); err == nil {
+		err = pathErr("close", tmp, cerr)
+	}
 	if err == nil {
-		err = os.Rename(tmp, final)
+		err = pathErr("rename", final, unix.Rename(tmp, final))
 	}
 	if err != nil {
-		_ = os.Remove(tmp)
+		_ = unix.Unlink(tmp)
 		return err
 	}
 	if d.NoSync {
@@ -147,35 +198,127 @@ func (d *FileDestination) Push(_ context.Context, b *Batch) error {
 		// (the rename) durable before the caller moves the position.
 		return syncerFor(d.Dir).Sync()
 	}
-	df, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer df.Close()
-	return df.Sync()
+	return syncDir(dir)
 }
 
-func (d *FileDestination) write(f *os.File, b *Batch) error {
+// createTemp creates the batch's temp file, exclusively. A temp file of the
+// same name is one a crash left behind (a batch is pushed by one worker at
+// a time): it is removed. A directory removed behind the cache's back is
+// made again.
+func (d *FileDestination) createTemp(tenant, tmp string) (int, error) {
+	const flags = unix.O_WRONLY | unix.O_CREAT | unix.O_EXCL | unix.O_CLOEXEC
+	for attempt := 0; ; attempt++ {
+		fd, err := unix.Open(tmp, flags, 0o640)
+		if err == nil || attempt == 2 {
+			return fd, pathErr("open", tmp, err)
+		}
+		switch err {
+		case unix.EEXIST:
+			_ = unix.Unlink(tmp)
+		case unix.ENOENT:
+			d.known.Delete(tenant)
+			if _, err := d.tenantDir(tenant); err != nil {
+				return -1, err
+			}
+		case unix.EINTR:
+		default:
+			return -1, &os.PathError{Op: "open", Path: tmp, Err: err}
+		}
+	}
+}
+
+// pathErr wraps a system call's error with its operation and path (nil stays nil).
+func pathErr(op, path string, err error) error {
+	if err == nil {
+		return nil
+	}
+	return &os.PathError{Op: op, Path: path, Err: err}
+}
+
+func syncDir(dir string) error {
+	fd, err := unix.Open(dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return &os.PathError{Op: "open", Path: dir, Err: err}
+	}
+	err = unix.Fsync(fd)
+	if cerr := unix.Close(fd); err == nil {
+		err = cerr
+	}
+	return pathErr("fsync", dir, err)
+}
+
+// fdWriter writes to a file descriptor (for the compressors).
+type fdWriter int
+
+func (w fdWriter) Write(b []byte) (int, error) {
+	n := 0
+	for n < len(b) {
+		m, err := unix.Write(int(w), b[n:])
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return n, err
+		}
+		if m == 0 {
+			return n, io.ErrShortWrite
+		}
+		n += m
+	}
+	return n, nil
+}
+
+// Compressors are pooled: each holds hundreds of KiB of state.
+var (
+	gzipPool = sync.Pool{New: func() any { return gzip.NewWriter(nil) }}
+	zstdPool = sync.Pool{New: func() any {
+		zw, _ := zstd.NewWriter(nil, zstd.WithEncoderConcurrency(1))
+		return zw
+	}}
+)
+
+// bufWriter appends to a pooled buffer.
+type bufWriter struct{ b *[]byte }
+
+func (w bufWriter) Write(p []byte) (int, error) {
+	*w.b = append(*w.b, p...)
+	return len(p), nil
+}
+
+// write encodes the batch (and compresses it) in memory, then writes it to
+// fd with one write(2).
+func (d *FileDestination) write(fd int, b *Batch) error {
 	buf := getBuf()
 	defer putBuf(buf)
 	var err error
 	if *buf, err = appendBatch(*buf, d.Format, b); err != nil {
 		return err
 	}
+	out := buf
 	switch d.Compression {
 	case "gzip":
-		zw := gzip.NewWriter(f)
+		out = getBuf()
+		defer putBuf(out)
+		zw := gzipPool.Get().(*gzip.Writer)
+		zw.Reset(bufWriter{out})
 		_, err = zw.Write(*buf)
-		return errors.Join(err, zw.Close())
+		err = errors.Join(err, zw.Close())
+		zw.Reset(nil)
+		gzipPool.Put(zw)
 	case "zstd":
-		zw, err := zstd.NewWriter(f, zstd.WithEncoderConcurrency(1))
-		if err != nil {
-			return err
-		}
+		out = getBuf()
+		defer putBuf(out)
+		zw := zstdPool.Get().(*zstd.Encoder)
+		zw.Reset(bufWriter{out})
 		_, err = zw.Write(*buf)
-		return errors.Join(err, zw.Close())
+		err = errors.Join(err, zw.Close())
+		zw.Reset(nil)
+		zstdPool.Put(zw)
 	}
-	_, err = f.Write(*buf)
+	if err != nil {
+		return err
+	}
+	_, err = fdWriter(fd).Write(*out)
 	return err
 }
 

@@ -42,7 +42,7 @@ type tenantState struct {
 	deficit  int
 	failures int
 	retryAt  time.Time // set and read under Pusher.mu
-	notified int       // records notified since the last read
+	notified int       // records buffered and not yet read into a push: left by the last read, plus notified since
 }
 
 // Pusher runs the push jobs.
@@ -221,7 +221,7 @@ func (p *Pusher) worker() {
 		failures := st.failures
 		p.mu.Unlock()
 
-		next, sent, failed := p.runTenant(st)
+		next, sent, pending, failed := p.runTenant(st)
 
 		p.mu.Lock()
 		if failed {
@@ -249,6 +249,14 @@ func (p *Pusher) worker() {
 				delete(p.tenants, st.name)
 			}
 		default:
+			// Waiting for its interval with pending records: Notify
+			// counts on from them, so that the batch goes as soon as it
+			// is full rather than at the end of the interval.
+			st.notified += pending
+			if job, ok := p.o.Jobs().Lookup(st.name); ok && !failed && pending > 0 && st.notified >= job.Batch.MaxRecords {
+				p.enqueueLocked(st) // filled up while this read ran
+				break
+			}
 			p.scheduleLocked(st, next)
 		}
 		p.mu.Unlock()
@@ -262,20 +270,21 @@ var (
 )
 
 // runTenant pushes at most one batch of st. It returns when to look again
-// (zero: at its next turn; idle: on the next Notify), the bytes sent, and
-// whether the push failed (the caller backs off).
-func (p *Pusher) runTenant(st *tenantState) (time.Time, int, bool) {
+// (zero: at its next turn; idle: on the next Notify), the bytes sent, the
+// records read but left for later (a partial batch before its interval),
+// and whether the push failed (the caller backs off).
+func (p *Pusher) runTenant(st *tenantState) (next time.Time, sent, pending int, failed bool) {
 	now := p.o.Now()
 	job, ok := p.o.Jobs().Lookup(st.name)
 	if !ok {
-		return idle, 0, false // its job is gone: data stays buffered (retention applies)
+		return idle, 0, 0, false // its job is gone: data stays buffered (retention applies)
 	}
 	recs, err := p.o.Store.Read(st.name, p.o.Consumer, job.Batch.MaxRecords, job.Batch.MaxBytes)
 	if errors.Is(err, buffers.ErrUnknownTenant) {
-		return gone, 0, false
+		return gone, 0, 0, false
 	}
 	if err != nil || len(recs) == 0 {
-		return idle, 0, false
+		return idle, 0, 0, false
 	}
 	b := &Batch{Tenant: st.name, Records: recs}
 	for _, r := range recs {
@@ -284,7 +293,7 @@ func (p *Pusher) runTenant(st *tenantState) (time.Time, int, bool) {
 	full := len(recs) >= job.Batch.MaxRecords || b.Bytes >= job.Batch.MaxBytes
 	oldest := time.Unix(0, recs[0].Timestamp)
 	if due := oldest.Add(job.Batch.MaxInterval); !full && now.Before(due) {
-		return due, 0, false
+		return due, 0, len(recs), false
 	}
 	err = p.pushOne(job, b)
 	var perm *PermanentError
@@ -293,17 +302,17 @@ func (p *Pusher) runTenant(st *tenantState) (time.Time, int, bool) {
 	case errors.As(err, &perm):
 		if perr := p.park(b, err); perr != nil {
 			p.fail("dead_letter_write")
-			return time.Time{}, 0, true
+			return time.Time{}, 0, 0, true
 		}
 		p.Parked.Add(int64(len(recs)))
 		p.fail("rejected")
 	default:
 		p.fail(failReason(err))
-		return time.Time{}, 0, true
+		return time.Time{}, 0, 0, true
 	}
 	if err := p.o.Store.Commit(st.name, p.o.Consumer, b.Next()); err != nil {
 		p.fail("commit")
-		return time.Time{}, 0, true
+		return time.Time{}, 0, 0, true
 	}
 	if err == nil {
 		p.Batches.Add(1)
@@ -313,9 +322,9 @@ func (p *Pusher) runTenant(st *tenantState) (time.Time, int, bool) {
 	if !full {
 		// The read reached the end of the buffer: nothing more until the
 		// next Notify (the worker re-queues if one came meanwhile).
-		return idle, b.Bytes, false
+		return idle, b.Bytes, 0, false
 	}
-	return time.Time{}, b.Bytes, false
+	return time.Time{}, b.Bytes, 0, false
 }
 
 func (p *Pusher) pushOne(job *jobs.Job, b *Batch) error {
@@ -402,20 +411,23 @@ func (p *Pusher) park(b *Batch, cause error) error {
 type Lag struct {
 	Tenant    string
 	Bytes     int64         // unpushed bytes in its buffer
+	Records   int64         // unpushed records in its buffer
 	OldestAge time.Duration // age of the oldest unpushed record
 }
 
-// LagOf reports a tenant's backlog (its position to the end of its buffer).
+// LagOf reports a tenant's backlog (its position to the end of its
+// buffer). Bytes and records come from the store's counters; the age costs
+// one read of a frame header.
 func (p *Pusher) LagOf(tenant string) (Lag, error) {
-	pos, end, err := p.o.Store.Position(tenant, p.o.Consumer)
+	l, err := p.o.Store.Lag(tenant, p.o.Consumer)
 	if err != nil {
 		return Lag{}, err
 	}
-	l := Lag{Tenant: tenant, Bytes: int64(end - pos)}
-	if recs, err := p.o.Store.Read(tenant, p.o.Consumer, 1, 1); err == nil && len(recs) > 0 {
-		l.OldestAge = p.o.Now().Sub(time.Unix(0, recs[0].Timestamp))
+	out := Lag{Tenant: tenant, Bytes: l.Bytes, Records: l.Records}
+	if l.Oldest != 0 {
+		out.OldestAge = max(p.o.Now().Sub(time.Unix(0, l.Oldest)), 0)
 	}
-	return l, nil
+	return out, nil
 }
 
 type timerHeap []*tenantState

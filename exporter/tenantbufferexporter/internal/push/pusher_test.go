@@ -313,3 +313,39 @@ func TestRestartResumesWithoutLoss(t *testing.T) {
 		}
 	}
 }
+
+// A partial batch waiting for its interval goes as soon as later records
+// fill it, not at the end of the interval: the records already buffered
+// count toward max_records. The lag in records follows exactly.
+func TestPartialBatchGoesWhenFilled(t *testing.T) {
+	out := t.TempDir()
+	st := openStore(t, t.TempDir())
+	defer st.Close()
+	jt := table(t, fmt.Sprintf(`jobs: [{name: a, tenant: a, destination: {type: file, path: %s}, batch: {max_records: 10, max_interval: 1h}}]`, out))
+	p := newPusher(st, jt, t.TempDir())
+	p.Start(nil)
+	defer p.Stop()
+	appendRecords(t, st, p, "a", 0, 6)
+	// The worker has read the 6 and put the tenant on its timer.
+	waitFor(t, "the partial batch deferred", 5*time.Second, func() bool {
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		s := p.tenants["a"]
+		return s != nil && s.heapIdx >= 0 && !s.running
+	})
+	if l, err := p.LagOf("a"); err != nil || l.Records != 6 {
+		t.Fatalf("lag %+v %v, want 6 records", l, err)
+	}
+	appendRecords(t, st, p, "a", 6, 4)
+	waitFor(t, "the filled batch", 5*time.Second, func() bool { return p.Records.Load() == 10 })
+	if _, sizes := readDir(t, filepath.Join(out, "a")); fmt.Sprint(sizes) != "[10]" {
+		t.Fatalf("batches %v, want one of 10", sizes)
+	}
+	if l, err := p.LagOf("a"); err != nil || l.Records != 0 || l.Bytes != 0 || l.OldestAge != 0 {
+		t.Fatalf("lag after the push %+v %v", l, err)
+	}
+	appendRecords(t, st, p, "a", 10, 3)
+	if l, err := p.LagOf("a"); err != nil || l.Records != 3 || l.OldestAge < 0 {
+		t.Fatalf("lag %+v %v, want 3 records", l, err)
+	}
+}

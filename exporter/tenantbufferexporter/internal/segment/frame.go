@@ -89,15 +89,56 @@ func Verify(hdr, payload []byte) bool {
 func Timestamp(hdr []byte) int64 { return int64(binary.LittleEndian.Uint64(hdr[8:16])) }
 
 // FileName names the segment whose first frame sits at logical offset base
-// of its tenant's stream; names sort in offset order.
-func FileName(base uint64) string { return fmt.Sprintf("%020d%s", base, Ext) }
+// of its tenant's stream and is record number firstRecord of that stream
+// (records appended before it): "<base>-<firstRecord>.seg", both 20 digits,
+// so names sort in offset order. The record number makes a tenant's record
+// count recoverable at start-up without reading its older segments.
+func FileName(base, firstRecord uint64) string {
+	b := make([]byte, 0, 2*20+1+len(Ext))
+	b = appendPadded(b, base)
+	b = append(b, '-')
+	b = appendPadded(b, firstRecord)
+	return string(append(b, Ext...))
+}
 
-// ParseFileName returns the base offset of a segment file name.
-func ParseFileName(name string) (uint64, bool) {
-	s, ok := strings.CutSuffix(name, Ext)
-	if !ok || len(s) != 20 {
-		return 0, false
+// LegacyFileName is the name segments had before they carried their first
+// record number: "<base>.seg".
+func LegacyFileName(base uint64) string {
+	return string(append(appendPadded(make([]byte, 0, 20+len(Ext)), base), Ext...))
+}
+
+// appendPadded appends v in decimal, zero-padded to 20 digits.
+func appendPadded(dst []byte, v uint64) []byte {
+	var d [20]byte
+	for i := len(d) - 1; i >= 0; i-- {
+		d[i] = byte('0' + v%10)
+		v /= 10
 	}
-	v, err := strconv.ParseUint(s, 10, 64)
-	return v, err == nil
+	return append(dst, d[:]...)
+}
+
+// ParseFileName returns the base offset of a segment file name and, for a
+// name of the current form, its first record number (hasRecord false for a
+// legacy "<base>.seg" name).
+func ParseFileName(name string) (base, firstRecord uint64, hasRecord, ok bool) {
+	s, ok := strings.CutSuffix(name, Ext)
+	if !ok {
+		return 0, 0, false, false
+	}
+	switch len(s) {
+	case 20:
+		v, err := strconv.ParseUint(s, 10, 64)
+		return v, 0, false, err == nil
+	case 41:
+		if s[20] != '-' {
+			return 0, 0, false, false
+		}
+		b, err1 := strconv.ParseUint(s[:20], 10, 64)
+		r, err2 := strconv.ParseUint(s[21:], 10, 64)
+		if err1 != nil || err2 != nil {
+			return 0, 0, false, false
+		}
+		return b, r, true, true
+	}
+	return 0, 0, false, false
 }

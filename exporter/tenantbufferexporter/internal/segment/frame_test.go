@@ -65,13 +65,23 @@ func TestScanCutsTornAndCorruptTails(t *testing.T) {
 
 func TestFileName(t *testing.T) {
 	for _, v := range []uint64{0, 1, 1 << 40, ^uint64(0)} {
-		got, ok := ParseFileName(FileName(v))
-		if !ok || got != v {
-			t.Fatalf("%d -> %q -> %d %v", v, FileName(v), got, ok)
+		for _, r := range []uint64{0, 7, ^uint64(0)} {
+			base, rec, hasRec, ok := ParseFileName(FileName(v, r))
+			if !ok || !hasRec || base != v || rec != r {
+				t.Fatalf("%d/%d -> %q -> %d/%d %v %v", v, r, FileName(v, r), base, rec, hasRec, ok)
+			}
+		}
+		base, _, hasRec, ok := ParseFileName(LegacyFileName(v))
+		if !ok || hasRec || base != v {
+			t.Fatalf("legacy %d -> %q -> %d %v %v", v, LegacyFileName(v), base, hasRec, ok)
 		}
 	}
-	for _, s := range []string{"", "x.seg", "0000.seg", "00000000000000000001.tmp"} {
-		if _, ok := ParseFileName(s); ok {
+	if FileName(12, 3) != "00000000000000000012-00000000000000000003.seg" {
+		t.Fatalf("name %q", FileName(12, 3))
+	}
+	for _, s := range []string{"", "x.seg", "0000.seg", "00000000000000000001.tmp",
+		"00000000000000000001_00000000000000000001.seg", "00000000000000000001-0000000000000000000x.seg"} {
+		if _, _, _, ok := ParseFileName(s); ok {
 			t.Fatalf("%q accepted", s)
 		}
 	}
