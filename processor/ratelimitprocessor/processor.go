@@ -90,10 +90,13 @@ type batchState struct {
 	res    pcommon.Map
 	buf    []byte
 	dropFn func(plog.LogRecord) bool
-	// hashes are the key hashes of the records being decided, in order
-	// (see prepare); next is the index of the next record's.
-	hashes []uint64
-	next   int
+	// The keys of the records being decided, in order (see prepare): each
+	// key's hash and its end in keyText, which holds them all. next is the
+	// index of the next record's.
+	hashes  []uint64
+	keyEnds []int
+	keyText []byte
+	next    int
 
 	removed, exempt, overflowed int64
 }
@@ -132,6 +135,10 @@ func (p *rateLimiter) processLogs(ctx context.Context, ld plog.Logs) (plog.Logs,
 	}
 	st.res = pcommon.Map{}
 	st.removed, st.exempt, st.overflowed = 0, 0, 0
+	if cap(st.hashes) > maxPooledRecords || cap(st.keyText) > maxPooledKeyText {
+		// An unusually large batch: do not keep its scratch for good.
+		st.hashes, st.keyEnds, st.keyText = nil, nil, nil
+	}
 	p.states.Put(st)
 	if rls.Len() == 0 {
 		return ld, processorhelper.ErrSkipProcessingData
@@ -153,23 +160,33 @@ func removeEmptyScope(sl plog.ScopeLogs) bool { return sl.LogRecords().Len() == 
 // turn.
 func (st *batchState) prepare(lrs plog.LogRecordSlice) {
 	p := st.p
-	st.hashes, st.next = st.hashes[:0], 0
+	st.hashes, st.keyEnds, st.keyText, st.next = st.hashes[:0], st.keyEnds[:0], st.keyText[:0], 0
 	for k := 0; k < lrs.Len(); k++ {
-		st.hashes = append(st.hashes, p.table.hash(p.keys.read(st.res, lrs.At(k), &st.buf)))
+		key := p.keys.read(st.res, lrs.At(k), &st.buf)
+		st.hashes = append(st.hashes, p.table.hash(key))
+		st.keyText = append(st.keyText, key...)
+		st.keyEnds = append(st.keyEnds, len(st.keyText))
 	}
 	for _, h := range st.hashes[:min(prefetchDistance, len(st.hashes))] {
 		p.table.prefetch(h)
 	}
 }
 
-const prefetchDistance = 16
+const (
+	prefetchDistance = 16
+	// A batch state keeps its scratch for at most this many records and
+	// bytes of keys between batches.
+	maxPooledRecords = 1 << 16
+	maxPooledKeyText = 1 << 20
+)
 
 // drop decides the next record of the slice given to prepare: true removes
 // it from the batch.
 func (st *batchState) drop(lr plog.LogRecord) bool {
 	p := st.p
-	h := st.hashes[st.next]
+	k := st.next
 	st.next++
+	h := st.hashes[k]
 	if ahead := st.next + prefetchDistance - 1; ahead < len(st.hashes) {
 		p.table.prefetch(st.hashes[ahead])
 	}
@@ -182,7 +199,12 @@ func (st *batchState) drop(lr plog.LogRecord) bool {
 	if p.bytesOn {
 		size = recordSize(lr)
 	}
-	key := p.keys.read(st.res, lr, &st.buf)
+	start := 0
+	if k > 0 {
+		start = st.keyEnds[k-1]
+	}
+	// Valid until the next prepare; the table copies a key it keeps.
+	key := bytesView(st.keyText[start:st.keyEnds[k]])
 
 	// Every record looks its key up: for a key in the table that reads the
 	// shard's header (always in cache) and, usually, one cache line of slots,

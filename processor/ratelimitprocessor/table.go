@@ -229,13 +229,15 @@ func (t *table) publish(i int) {
 	t.published[i].Store(&slots)
 }
 
-// prefetch starts loading the home slot of the key with hash h into the
-// cache, so that the slot is there when the key's record is decided a few
-// records later: with many keys the table is far larger than the CPU's
-// caches, and a lookup that waits for its line from memory costs more than
-// deciding. It reads nothing itself (see prefetchLine), so it needs no lock.
+// prefetch starts loading the home slot of the key with hash h, and its
+// shard's header (the lock), into the cache, so that they are there when
+// the key's record is decided a few records later: with many keys the
+// table is far larger than the CPU's caches, and a lookup that waits for
+// its lines from memory costs more than deciding. It reads nothing itself
+// (see prefetchLine), so it needs no lock.
 func (t *table) prefetch(h uint64) {
 	slots := *t.published[h&(numShards-1)].Load()
+	prefetchLine(uintptr(unsafe.Pointer(&t.shards[h&(numShards-1)])))
 	prefetchLine(uintptr(unsafe.Pointer(&slots[int(tagOf(h))&(len(slots)-1)])))
 }
 
