@@ -28,6 +28,7 @@ import (
 
 	"github.com/otelcol-logx/otelcol-logx/exporter/tenantbufferexporter/internal/buffers"
 	"github.com/otelcol-logx/otelcol-logx/exporter/tenantbufferexporter/internal/jobs"
+	"github.com/otelcol-logx/otelcol-logx/exporter/tenantbufferexporter/internal/segment"
 )
 
 // Batch is what one push delivers.
@@ -135,19 +136,10 @@ func (d *FileDestination) tenantDir(tenant string) (string, error) {
 
 // batchName is "<first>-<next><ext>", both offsets in 20 digits.
 func batchName(dst []byte, first, next uint64, ext string) []byte {
-	dst = appendPadded(dst, first)
+	dst = segment.AppendPadded(dst, first)
 	dst = append(dst, '-')
-	dst = appendPadded(dst, next)
+	dst = segment.AppendPadded(dst, next)
 	return append(dst, ext...)
-}
-
-func appendPadded(dst []byte, v uint64) []byte {
-	var d [20]byte
-	for i := len(d) - 1; i >= 0; i-- {
-		d[i] = byte('0' + v%10)
-		v /= 10
-	}
-	return append(dst, d[:]...)
 }
 
 const tmpPrefix = ".tmp-"

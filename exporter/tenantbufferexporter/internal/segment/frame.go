@@ -95,20 +95,20 @@ func Timestamp(hdr []byte) int64 { return int64(binary.LittleEndian.Uint64(hdr[8
 // count recoverable at start-up without reading its older segments.
 func FileName(base, firstRecord uint64) string {
 	b := make([]byte, 0, 2*20+1+len(Ext))
-	b = appendPadded(b, base)
+	b = AppendPadded(b, base)
 	b = append(b, '-')
-	b = appendPadded(b, firstRecord)
+	b = AppendPadded(b, firstRecord)
 	return string(append(b, Ext...))
 }
 
 // LegacyFileName is the name segments had before they carried their first
 // record number: "<base>.seg".
 func LegacyFileName(base uint64) string {
-	return string(append(appendPadded(make([]byte, 0, 20+len(Ext)), base), Ext...))
+	return string(append(AppendPadded(make([]byte, 0, 20+len(Ext)), base), Ext...))
 }
 
 // appendPadded appends v in decimal, zero-padded to 20 digits.
-func appendPadded(dst []byte, v uint64) []byte {
+func AppendPadded(dst []byte, v uint64) []byte {
 	var d [20]byte
 	for i := len(d) - 1; i >= 0; i-- {
 		d[i] = byte('0' + v%10)
