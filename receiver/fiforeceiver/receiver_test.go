@@ -5,9 +5,7 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -24,6 +22,7 @@ import (
 
 	"github.com/otelcol-logx/otelcol-logx/internal/ingest"
 	"github.com/otelcol-logx/otelcol-logx/internal/logattr"
+	"github.com/otelcol-logx/otelcol-logx/internal/testutil"
 	"github.com/otelcol-logx/otelcol-logx/receiver/fiforeceiver/internal/metadata"
 )
 
@@ -204,28 +203,15 @@ func TestRefusingConsumerNeverBlocksWriter(t *testing.T) {
 	h := newHarness(t, func(c *Config) { c.Buffer.MaxBytes = 2 << 20 })
 	h.sink.SetRefusing(true)
 	const total = 100_000
-	cmd := exec.Command(os.Args[0])
-	cmd.Env = append(os.Environ(), "LOGX_TEST_WRITER_FIFO="+h.cfg.Path, "LOGX_TEST_WRITER_LINES="+strconv.Itoa(total))
-	stdout, err := cmd.StdoutPipe()
-	require.NoError(t, err)
-	require.NoError(t, cmd.Start())
-	out := bufio.NewScanner(stdout)
-
-	require.True(t, out.Scan(), "writer said nothing")
-	require.Equal(t, "half", out.Text())
+	writer := testutil.StartWriterProcess(t, h.cfg.Path, total)
+	writer.WaitHalf(t)
 	waitUntil(t, "drops while refusing", func() bool {
 		return h.counter("otelcol_logx_fifo_dropped_records", ingest.ReasonBufferFull) > 0
 	})
 	assert.Zero(t, h.sink.LogRecordCount())
 	h.sink.SetRefusing(false)
 
-	require.True(t, out.Scan(), "writer did not finish")
-	maxNs, found := strings.CutPrefix(out.Text(), "maxblock ")
-	require.True(t, found, out.Text())
-	require.NoError(t, cmd.Wait())
-	ns, err := strconv.ParseInt(maxNs, 10, 64)
-	require.NoError(t, err)
-	maxBlock := time.Duration(ns)
+	maxBlock := writer.Finish(t)
 
 	dropped := func() int64 { return h.counter("otelcol_logx_fifo_dropped_records", "") }
 	waitUntil(t, "every line delivered or counted", func() bool {
@@ -239,7 +225,7 @@ func TestRefusingConsumerNeverBlocksWriter(t *testing.T) {
 	// dropped.
 	before := h.sink.LogRecordCount()
 	w := h.writer()
-	_, err = w.Write([]byte("<14>writer: final\n"))
+	_, err := w.Write([]byte("<14>writer: final\n"))
 	require.NoError(t, err)
 	require.NoError(t, w.Close())
 	waitUntil(t, "final line", func() bool { return h.sink.LogRecordCount() == before+1 })

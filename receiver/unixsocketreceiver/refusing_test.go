@@ -1,11 +1,6 @@
 package unixsocketreceiver
 
 import (
-	"bufio"
-	"os"
-	"os/exec"
-	"strconv"
-	"strings"
 	"testing"
 	"time"
 
@@ -13,6 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/otelcol-logx/otelcol-logx/internal/ingest"
+	"github.com/otelcol-logx/otelcol-logx/internal/testutil"
 )
 
 // TestRefusingConsumerNeverBlocksWriter: the consumer refuses everything
@@ -23,15 +19,8 @@ func TestRefusingConsumerNeverBlocksWriter(t *testing.T) {
 	h := newHarness(t, func(c *Config) { c.Buffer.MaxBytes = 2 << 20 })
 	h.sink.SetRefusing(true)
 	const total = 100_000
-	cmd := exec.Command(os.Args[0])
-	cmd.Env = append(os.Environ(), "LOGX_TEST_WRITER_SOCKET="+h.cfg.Path, "LOGX_TEST_WRITER_LINES="+strconv.Itoa(total))
-	stdout, err := cmd.StdoutPipe()
-	require.NoError(t, err)
-	require.NoError(t, cmd.Start())
-	out := bufio.NewScanner(stdout)
-
-	require.True(t, out.Scan(), "writer said nothing")
-	require.Equal(t, "half", out.Text())
+	writer := testutil.StartWriterProcess(t, h.cfg.Path, total)
+	writer.WaitHalf(t)
 	// Refusing, the buffer filled and the receiver dropped, while the
 	// writer carries on.
 	waitUntil(t, "drops while refusing", func() bool {
@@ -40,13 +29,7 @@ func TestRefusingConsumerNeverBlocksWriter(t *testing.T) {
 	assert.Zero(t, h.sink.LogRecordCount())
 	h.sink.SetRefusing(false)
 
-	require.True(t, out.Scan(), "writer did not finish")
-	maxNs, found := strings.CutPrefix(out.Text(), "maxblock ")
-	require.True(t, found, out.Text())
-	require.NoError(t, cmd.Wait())
-	ns, err := strconv.ParseInt(maxNs, 10, 64)
-	require.NoError(t, err)
-	maxBlock := time.Duration(ns)
+	maxBlock := writer.Finish(t)
 
 	dropped := func() int64 { return h.counter("otelcol_logx_unixsocket_dropped_records", "") }
 	waitUntil(t, "every line delivered or counted", func() bool {
@@ -60,7 +43,7 @@ func TestRefusingConsumerNeverBlocksWriter(t *testing.T) {
 	// dropped.
 	before := h.sink.LogRecordCount()
 	c := h.dial()
-	_, err = c.Write([]byte("<14>writer: final\n"))
+	_, err := c.Write([]byte("<14>writer: final\n"))
 	require.NoError(t, err)
 	require.NoError(t, c.Close())
 	waitUntil(t, "final line", func() bool { return h.sink.LogRecordCount() == before+1 })
