@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"flag"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -149,20 +150,22 @@ func TestDecodeSyslogNGStyle(t *testing.T) {
 
 func TestDecodeErrors(t *testing.T) {
 	cases := map[string]string{
-		`not json`:                          "expected '{'",
-		``:                                  "unexpected end",
-		`{"format":"a"}`:                    "no wrapper object",
-		`{"a":{}}`:                          `no "format" field`,
-		`{"format":"a","a":{}} x`:           "trailing data",
-		`{"format":"a","a":{},"b":{}}`:      "second wrapper",
-		`{"format":"a","a":{},"x":1}`:       "not an object",
-		`{"format":"a","a":{"message":"x}}`: "unterminated string",
-		`{"format":"a","a":{"message":01}}`: "invalid number",
-		`{"format":"a","a":{"timestamp":"yesterday"}}`:                    "not RFC 3339",
-		`{"format":"a","a":{"severity_number":99}}`:                       "0..24",
-		`{"format":"a","a":{"trace_id":"abc"}}`:                           "hex digits",
-		`{"format":"a","a":{"message":"\q"}}`:                             "invalid escape",
-		`{"format":"a","b":{}}`:                                           `expected "a_w"`,
+		`not json`:                                     "expected '{'",
+		``:                                             "unexpected end",
+		`{"format":"a"}`:                               "no wrapper object",
+		`{"a":{}}`:                                     `no "format" field`,
+		`{"format":"a","a":{}} x`:                      "trailing data",
+		`{"format":"a","a":{},"b":{}}`:                 "second wrapper",
+		`{"format":"a","a":{},"x":1}`:                  "not an object",
+		`{"format":"a","a":{"message":"x}}`:            "unterminated string",
+		`{"format":"a","a":{"message":01}}`:            "invalid number",
+		`{"format":"a","a":{"x":-.5}}`:                 "invalid number",
+		`{"format":"a","a":{"x":1.5.5}}`:               "invalid number",
+		`{"format":"a","a":{"timestamp":"yesterday"}}`: "not RFC 3339",
+		`{"format":"a","a":{"severity_number":99}}`:    "0..24",
+		`{"format":"a","a":{"trace_id":"abc"}}`:        "hex digits",
+		`{"format":"a","a":{"message":"\q"}}`:          "invalid escape",
+		`{"format":"a","b":{}}`:                        `expected "a_w"`,
 		`{"format":"a","a":{"message":` + strings.Repeat("[", 100) + `}}`: "nesting deeper",
 	}
 	for line, want := range cases {
@@ -256,6 +259,39 @@ func BenchmarkDecode10Attrs(b *testing.B) {
 		if _, err := Decode(line, nil, g.target()); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// BenchmarkDecode10AttrsVaried decodes lines whose attribute values all
+// differ from the line before (a new pid, unit, ratio, ... each line), so
+// no value is shared: the cost when lines do not repeat themselves.
+func BenchmarkDecode10AttrsVaried(b *testing.B) {
+	var lines [][]byte
+	for i := range 64 {
+		f := benchRecord()
+		a := f.rec.Attributes()
+		a.PutStr(logattr.Service, fmt.Sprintf("svc-%d.service", i))
+		a.PutStr(logattr.SyslogAppName, fmt.Sprintf("app%d", i))
+		a.PutStr(logattr.SyslogProcID, fmt.Sprint(1000+i))
+		a.PutInt(logattr.SyslogFacility, int64(i%24))
+		a.PutStr("dc", fmt.Sprintf("dc%02d", i))
+		a.PutStr("unit.status", fmt.Sprintf("state-%d", i))
+		a.PutInt("peer.pid", int64(5000+i))
+		a.PutBool("sampled", i%2 == 0)
+		a.PutDouble("ratio", float64(i)/64)
+		lines = append(lines, AppendLine(nil, "nginx", "nginx", f.res, f.scope, f.rec, ""))
+	}
+	b.SetBytes(int64(len(lines[0])))
+	g := newFixture()
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		g.rec.Attributes().Clear()
+		g.res.Attributes().Clear()
+		if _, err := Decode(lines[i%len(lines)], nil, g.target()); err != nil {
+			b.Fatal(err)
+		}
+		i++
 	}
 }
 

@@ -9,7 +9,7 @@ import (
 	"github.com/otelcol-logx/otelcol-logx/internal/sharedvalue"
 )
 
-// recentValues are the last values put at each of the first nodes of a
+// recentValues are the last values set at each of the first nodes of a
 // line, and of the attributes every line gets: lines from one sender carry
 // the same attributes in the same order, most with the same values (host,
 // service, format), and a value put again is shared rather than made anew
@@ -66,27 +66,26 @@ func (d *decoder) fill(t Target, m Meta) {
 		t.Scope.SetVersion(d.sub(d.scopeVersion))
 	}
 
-	attrs := rec.Attributes()
-	extra := 1 // cfjs1.format
+	attrs, res := rec.Attributes(), t.Resource.Attributes()
+	n := d.recordAttrs + 1 // and cfjs1.format
 	if m.DeadLetterFor != "" {
-		extra++
+		n++
 	}
-	attrs.EnsureCapacity(attrs.Len() + d.recordAttrs + extra)
-	res := t.Resource.Attributes()
+	attrsTarget := targetFor(attrs, &d.attrsBuilder, n)
+	resTarget := mapTarget{m: res}
 	if d.resourceAttrs > 0 {
-		res.EnsureCapacity(res.Len() + d.resourceAttrs)
+		resTarget = targetFor(res, &d.resBuilder, d.resourceAttrs)
 	}
 	for i := 0; i < len(d.nodes); {
-		n := &d.nodes[i]
-		switch n.dest {
+		switch d.nodes[i].dest {
 		case destBody:
 			i = d.setValue(rec.Body(), i)
 		case destRecordAttr:
-			i = d.put(attrs, i)
+			i = d.put(&attrsTarget, i)
 		case destAttributes:
-			i = d.fillMap(attrs, i)
+			i = d.fillMap(&attrsTarget, i)
 		case destResource:
-			i = d.fillMap(res, i)
+			i = d.fillMap(&resTarget, i)
 		default:
 			panic("cfjs1: a member node outside a map or slice") // a bug in the first pass
 		}
@@ -95,47 +94,43 @@ func (d *decoder) fill(t Target, m Meta) {
 	if d.useRecent {
 		formatSlot, deadLetterSlot = &d.recent.format, &d.recent.deadLetterFor
 	}
-	formatSlot.PutStr(attrs, logattr.CFJS1Format, m.Format)
+	formatSlot.SetStr(attrsTarget.add(logattr.CFJS1Format), m.Format)
 	if m.DeadLetterFor != "" {
-		deadLetterSlot.PutStr(attrs, logattr.CFJS1DeadLetterFor, m.DeadLetterFor)
+		deadLetterSlot.SetStr(attrsTarget.add(logattr.CFJS1DeadLetterFor), m.DeadLetterFor)
 	}
+	attrsTarget.done()
+	resTarget.done()
 }
 
-// fillMap puts the members of the map node at i into m and returns the
+// fillMap puts the members of the map node at i into t and returns the
 // index after them.
-func (d *decoder) fillMap(m pcommon.Map, i int) int {
+func (d *decoder) fillMap(t *mapTarget, i int) int {
 	count := int(d.nodes[i].n)
 	i++
 	for range count {
-		i = d.put(m, i)
+		i = d.put(t, i)
 	}
 	return i
 }
 
-// put puts the node at i (and its members) into m under its key, replacing
-// a value of the same key, and returns the index after it.
-func (d *decoder) put(m pcommon.Map, i int) int {
+// put puts the node at i (and its members) into t under its key and
+// returns the index after it.
+func (d *decoder) put(t *mapTarget, i int) int {
 	n := &d.nodes[i]
-	key := d.sub(n.key)
+	v := t.add(d.sub(n.key))
 	switch n.kind {
 	case kindStr:
-		d.slot(i).PutStr(m, key, d.sub(n.val))
+		d.slot(i).SetStr(v, d.sub(n.val))
 	case kindInt:
-		d.slot(i).PutInt(m, key, n.n)
+		d.slot(i).SetInt(v, n.n)
 	case kindDouble:
-		d.slot(i).PutDouble(m, key, math.Float64frombits(uint64(n.n)))
+		d.slot(i).SetDouble(v, math.Float64frombits(uint64(n.n)))
 	case kindBool:
-		d.slot(i).PutBool(m, key, n.n != 0)
-	case kindNull:
-		m.PutEmpty(key)
-	case kindMap:
-		sub := m.PutEmptyMap(key)
-		sub.EnsureCapacity(int(n.n))
-		return d.fillMap(sub, i)
-	case kindSlice:
-		return d.fillSlice(m.PutEmptySlice(key), i)
+		d.slot(i).SetBool(v, n.n != 0)
+	case kindMap, kindSlice:
+		return d.setValue(v, i)
 	}
-	return i + 1
+	return i + 1 // kindNull: v stays empty
 }
 
 func (d *decoder) fillSlice(s pcommon.Slice, i int) int {
@@ -164,7 +159,7 @@ func (d *decoder) setValue(v pcommon.Value, i int) int {
 	case kindMap:
 		sub := v.SetEmptyMap()
 		sub.EnsureCapacity(int(n.n))
-		return d.fillMap(sub, i)
+		return d.fillMap(&mapTarget{m: sub}, i)
 	case kindSlice:
 		return d.fillSlice(v.SetEmptySlice(), i)
 	}

@@ -2,20 +2,22 @@ package cfjs1
 
 import (
 	"bytes"
+	"encoding/binary"
 	"fmt"
+	"math/bits"
 	"unicode/utf16"
 	"unicode/utf8"
 )
 
-// str parses a JSON string and appends its content, unescaped, to d.text;
-// it returns where. Invalid UTF-8 is replaced by U+FFFD (pdata strings must
-// be valid UTF-8 to be sent on as OTLP).
-func (d *decoder) str() (span, error) {
-	if d.i >= len(d.b) || d.b[d.i] != '"' {
-		return span{}, d.fail("expected a string")
+// str parses the JSON string at i and returns where its content is in
+// d.text: in the copy of the line when it has no escapes, else appended,
+// unescaped. Invalid UTF-8 is replaced by U+FFFD (pdata strings must be
+// valid UTF-8 to be sent on as OTLP).
+func (d *decoder) str(i int) (int, span, error) {
+	if i >= len(d.b) || d.b[i] != '"' {
+		return i, span{}, d.fail(i, "expected a string")
 	}
-	d.i++
-	start := d.i
+	start := i + 1
 	rest := d.b[start:]
 	// One pass over the string for its end, escapes, control characters
 	// and non-ASCII bytes. The order of the checks is the decoder's
@@ -24,7 +26,8 @@ func (d *decoder) str() (span, error) {
 	// before it as they are; otherwise a control character is an error.
 	ctl := -1
 	ascii := true
-	for j, c := range rest {
+	for j := plainPrefix(rest); j < len(rest); j++ {
+		c := rest[j]
 		switch strClass[c] {
 		case classPlain:
 			continue
@@ -35,33 +38,49 @@ func (d *decoder) str() (span, error) {
 		switch c {
 		case '"':
 			if ctl >= 0 {
-				d.i = start + ctl
-				return span{}, d.fail("control character inside a string")
+				return start + ctl, span{}, d.fail(start+ctl, "control character inside a string")
 			}
 			s := rest[:j]
-			d.i = start + j + 1
-			at := len(d.text)
 			if ascii || utf8.Valid(s) {
-				d.text = append(d.text, s...)
-			} else {
-				d.text = appendValidUTF8(d.text, s)
+				return start + j + 1, span{start, start + j}, nil
 			}
-			return span{at, len(d.text)}, nil
+			at := len(d.text)
+			d.text = appendValidUTF8(d.text, s)
+			return start + j + 1, span{at, len(d.text)}, nil
 		case '\\':
 			if bytes.IndexByte(rest[j+1:], '"') < 0 {
-				d.i = len(d.b)
-				return span{}, d.fail("unterminated string")
+				return len(d.b), span{}, d.fail(len(d.b), "unterminated string")
 			}
-			d.i = start + j
-			return d.escapedStr(start)
+			return d.escapedStr(start, start+j)
 		default:
 			if ctl < 0 {
 				ctl = j
 			}
 		}
 	}
-	d.i = len(d.b)
-	return span{}, d.fail("unterminated string")
+	return len(d.b), span{}, d.fail(len(d.b), "unterminated string")
+}
+
+// plainPrefix skips b's plain bytes (classPlain) eight at a time: it
+// returns the position of the first byte that is not plain, or of the
+// last seven or fewer bytes, which it leaves to the caller. Most strings
+// of a line are plain, and the line goes on after them, so this usually
+// stops at the closing quote.
+func plainPrefix(b []byte) int {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	n := 0
+	for ; len(b)-n >= 8; n += 8 {
+		x := binary.LittleEndian.Uint64(b[n:])
+		// The high bit of each byte that is '"' or '\\' (a zero byte of x
+		// xor the character), or below 0x20, or 0x80 and above. Borrows
+		// can mark bytes after the first marked one too, never before it.
+		q, bs := x^(ones*'"'), x^(ones*'\\')
+		m := ((q-ones)&^q | (bs-ones)&^bs | (x - ones*0x20) | x) & highs
+		if m != 0 {
+			return n + bits.TrailingZeros64(m)/8
+		}
+	}
+	return n
 }
 
 // strClass sorts bytes for str: plain ASCII, the bytes it must look at
@@ -84,37 +103,40 @@ const (
 	classNonASCII
 )
 
-func (d *decoder) escapedStr(start int) (span, error) {
+// escapedStr reads the rest of the string that begins at start, from its
+// first backslash at i, unescaping it into d.text.
+func (d *decoder) escapedStr(start, i int) (int, span, error) {
+	b := d.b
 	at := len(d.text)
-	d.text = append(d.text, d.b[start:d.i]...)
-	for d.i < len(d.b) {
-		c := d.b[d.i]
+	d.text = append(d.text, b[start:i]...)
+	for i < len(b) {
+		c := b[i]
 		switch {
 		case c == '"':
-			d.i++
 			if out := d.text[at:]; !utf8.Valid(out) {
 				d.tmp = append(d.tmp[:0], out...)
 				d.text = appendValidUTF8(d.text[:at], d.tmp)
 			}
-			return span{at, len(d.text)}, nil
+			return i + 1, span{at, len(d.text)}, nil
 		case c < 0x20:
-			return span{}, d.fail("control character inside a string")
+			return i, span{}, d.fail(i, "control character inside a string")
 		case c != '\\':
 			// Copy the run of plain bytes up to the next quote, backslash
 			// or control character at once.
-			j := d.i + 1
-			for j < len(d.b) && strClass[d.b[j]] != classSpecial {
+			j := i + 1
+			j += plainPrefix(b[j:])
+			for j < len(b) && strClass[b[j]] != classSpecial {
 				j++
 			}
-			d.text = append(d.text, d.b[d.i:j]...)
-			d.i = j
+			d.text = append(d.text, b[i:j]...)
+			i = j
 			continue
 		}
-		if d.i+1 >= len(d.b) {
+		if i+1 >= len(b) {
 			break
 		}
-		e := d.b[d.i+1]
-		d.i += 2
+		e := b[i+1]
+		i += 2
 		switch e {
 		case '"', '\\', '/':
 			d.text = append(d.text, e)
@@ -129,41 +151,42 @@ func (d *decoder) escapedStr(start int) (span, error) {
 		case 'f':
 			d.text = append(d.text, '\f')
 		case 'u':
-			r, ok := d.hex4()
+			r, ok := hex4(b, i)
 			if !ok {
-				return span{}, d.fail(`invalid \u escape`)
+				return i, span{}, d.fail(i, `invalid \u escape`)
 			}
+			i += 4
 			if utf16.IsSurrogate(r) {
 				r2 := utf8.RuneError
-				if d.i+1 < len(d.b) && d.b[d.i] == '\\' && d.b[d.i+1] == 'u' {
-					save := d.i
-					d.i += 2
-					if lo, ok := d.hex4(); ok {
-						if dec := utf16.DecodeRune(r, lo); dec != utf8.RuneError {
-							r2 = dec
-						} else {
-							d.i = save
-						}
-					} else {
-						return span{}, d.fail(`invalid \u escape`)
+				if i+1 < len(b) && b[i] == '\\' && b[i+1] == 'u' {
+					lo, ok := hex4(b, i+2)
+					if !ok {
+						return i + 2, span{}, d.fail(i+2, `invalid \u escape`)
+					}
+					// A pair is taken whole; a second escape that does not
+					// complete it is read on its own.
+					if dec := utf16.DecodeRune(r, lo); dec != utf8.RuneError {
+						r2 = dec
+						i += 6
 					}
 				}
 				r = r2
 			}
 			d.text = utf8.AppendRune(d.text, r)
 		default:
-			return span{}, d.fail(fmt.Sprintf(`invalid escape \%c`, e))
+			return i, span{}, d.fail(i, fmt.Sprintf(`invalid escape \%c`, e))
 		}
 	}
-	return span{}, d.fail("unterminated string")
+	return len(b), span{}, d.fail(i, "unterminated string")
 }
 
-func (d *decoder) hex4() (rune, bool) {
-	if len(d.b)-d.i < 4 {
+// hex4 reads the four hex digits at b[i:].
+func hex4(b []byte, i int) (rune, bool) {
+	if len(b)-i < 4 {
 		return 0, false
 	}
 	var r rune
-	for _, c := range d.b[d.i : d.i+4] {
+	for _, c := range b[i : i+4] {
 		r <<= 4
 		switch {
 		case c >= '0' && c <= '9':
@@ -176,7 +199,6 @@ func (d *decoder) hex4() (rune, bool) {
 			return 0, false
 		}
 	}
-	d.i += 4
 	return r, true
 }
 

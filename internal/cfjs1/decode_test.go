@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"math"
+	"math/rand/v2"
+	"strconv"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -88,7 +91,7 @@ func BenchmarkDecodeParse(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		d.reset(line)
-		if err := d.line(); err != nil {
+		if err := d.parse(); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -99,7 +102,7 @@ func BenchmarkDecodeFill(b *testing.B) {
 	line := AppendLine(nil, "nginx", "nginx", f.res, f.scope, f.rec, "")
 	d := new(decoder)
 	d.reset(line)
-	if err := d.line(); err != nil {
+	if err := d.parse(); err != nil {
 		b.Fatal(err)
 	}
 	d.all = string(d.text)
@@ -194,4 +197,121 @@ func TestDecodeSharesRepeatedValues(t *testing.T) {
 	})
 	// The line's text, the body, and the two attribute arrays.
 	assert.LessOrEqual(t, allocs, float64(4))
+}
+
+// parseShortDecimal is a shortcut past strconv.ParseFloat: wherever it
+// answers, it must give strconv's bits exactly.
+func FuzzParseShortDecimal(f *testing.F) {
+	for _, s := range []string{"0.5", "-0.0", "123456789012.345", "0.000000000000001", "999999999999999.9", "1.", "-1.5", "1.5.5", "12e3", "9007199254740993.0"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if s == "" {
+			return
+		}
+		got, ok := parseShortDecimal([]byte(s))
+		if !ok {
+			return
+		}
+		want, err := strconv.ParseFloat(s, 64)
+		if err != nil {
+			t.Fatalf("parseShortDecimal(%q) = %v, strconv refuses it: %v", s, got, err)
+		}
+		if math.Float64bits(got) != math.Float64bits(want) {
+			t.Fatalf("parseShortDecimal(%q) = %v, strconv gives %v", s, got, want)
+		}
+	})
+}
+
+func TestParseShortDecimalMatchesStrconv(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	answered := 0
+	for range 100000 {
+		digits := 1 + rng.IntN(15)
+		point := 1 + rng.IntN(digits) // digits before the point
+		b := make([]byte, 0, 18)
+		if rng.IntN(2) == 0 {
+			b = append(b, '-')
+		}
+		for i := range digits {
+			if i == point {
+				b = append(b, '.')
+			}
+			b = append(b, byte('0'+rng.IntN(10)))
+		}
+		got, ok := parseShortDecimal(b)
+		want, err := strconv.ParseFloat(string(b), 64)
+		if !ok {
+			continue
+		}
+		answered++
+		require.NoError(t, err, string(b))
+		require.Equal(t, math.Float64bits(want), math.Float64bits(got), string(b))
+	}
+	assert.Greater(t, answered, 50000, "the shortcut should answer most short decimals")
+}
+
+func TestPlainPrefix(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	alphabet := []byte("abcXYZ09 ~\"\\\x00\x1f\x7f\x80\xc3\xa9\xff")
+	for range 20000 {
+		b := make([]byte, rng.IntN(40))
+		for i := range b {
+			if rng.IntN(8) == 0 {
+				b[i] = alphabet[rng.IntN(len(alphabet))]
+			} else {
+				b[i] = byte('a' + rng.IntN(26))
+			}
+		}
+		n := plainPrefix(b)
+		for _, c := range b[:n] {
+			require.Equal(t, uint8(classPlain), strClass[c], "%q: byte %q before %d is not plain", b, c, n)
+		}
+		if n < len(b) && len(b)-n >= 8 {
+			require.NotEqual(t, uint8(classPlain), strClass[b[n]], "%q: stopped at plain byte %d", b, n)
+		}
+	}
+}
+
+// Keys that share a bit of mapTarget's filter are all kept, in line order,
+// and a key that does come twice keeps its first place and its last value.
+func TestDecodeKeysSharingABit(t *testing.T) {
+	w0, b0 := keyBit("k0")
+	other := ""
+	for i := 1; other == ""; i++ {
+		k := fmt.Sprintf("k%d", i)
+		if w, b := keyBit(k); w == w0 && b == b0 {
+			other = k
+		}
+	}
+	line := fmt.Sprintf(`{"format":"a","a":{"attributes":{"k0":1,"x":2,%q:3,"y":4,"x":5}}}`, other)
+	f := newFixture()
+	_, err := Decode([]byte(line), nil, f.target())
+	require.NoError(t, err)
+	var keys []string
+	var vals []int64
+	for k, v := range f.rec.Attributes().All() {
+		keys = append(keys, k)
+		vals = append(vals, v.Int())
+	}
+	assert.Equal(t, []string{"k0", "x", other, "y", "cfjs1.format"}, keys)
+	assert.Equal(t, []int64{1, 5, 3, 4, 0}, vals)
+}
+
+// Into a record that has attributes already, the line's are merged: a key
+// the record has keeps its place and takes the line's value.
+func TestDecodeMergesIntoExistingAttributes(t *testing.T) {
+	f := newFixture()
+	f.rec.Attributes().PutStr("x", "old")
+	f.rec.Attributes().PutStr("keep", "me")
+	f.res.Attributes().PutStr("host.name", "old")
+	_, err := Decode([]byte(`{"format":"a","a":{"attributes":{"y":1,"x":"new"},"resource":{"host.name":"h","r":2}}}`), nil, f.target())
+	require.NoError(t, err)
+	assert.Equal(t, map[string]any{"x": "new", "keep": "me", "y": int64(1), "cfjs1.format": "a"}, f.rec.Attributes().AsRaw())
+	var keys []string
+	for k := range f.rec.Attributes().All() {
+		keys = append(keys, k)
+	}
+	assert.Equal(t, []string{"x", "keep", "y", "cfjs1.format"}, keys)
+	assert.Equal(t, map[string]any{"host.name": "h", "r": int64(2)}, f.res.Attributes().AsRaw())
 }

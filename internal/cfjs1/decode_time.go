@@ -42,7 +42,27 @@ func parseUTCTimestamp(s []byte) (pcommon.Timestamp, bool) {
 	if month < 1 || month > 12 || day < 1 || day > daysIn(month, year) || hour > 23 || minute > 59 || sec > 59 {
 		return 0, false
 	}
-	return pcommon.NewTimestampFromTime(time.Date(year, time.Month(month), day, hour, minute, sec, nsec, time.UTC)), true
+	if year < 1970 || year > 2261 {
+		// Before the epoch, or past what Unix nanoseconds hold: whatever
+		// time.Date and UnixNano make of it.
+		return pcommon.NewTimestampFromTime(time.Date(year, time.Month(month), day, hour, minute, sec, nsec, time.UTC)), true
+	}
+	secs := (daysSinceEpoch(year, month, day)*24+int64(hour))*3600 + int64(minute)*60 + int64(sec)
+	return pcommon.Timestamp(secs*1e9 + int64(nsec)), true
+}
+
+// daysSinceEpoch counts the days from 1970-01-01 to a date of 1970 or
+// later in the proleptic Gregorian calendar (as time.Date does), counting
+// years from March so that the leap day comes last.
+func daysSinceEpoch(year, month, day int) int64 {
+	if month <= 2 {
+		year--
+	}
+	era, yoe := year/400, year%400 // year >= 1969: no negative division
+	mp := (month + 9) % 12        // March is 0
+	doy := (153*mp+2)/5 + day - 1
+	doe := yoe*365 + yoe/4 - yoe/100 + doy
+	return int64(era*146097+doe) - 719468 // 719468: days from 0000-03-01 to 1970-01-01
 }
 
 // digits reads a run of ASCII digits.

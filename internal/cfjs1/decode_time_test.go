@@ -29,6 +29,14 @@ func TestParseUTCTimestampAgreesWithTimeParse(t *testing.T) {
 			rng.IntN(10000), rng.IntN(14), rng.IntN(33), rng.IntN(25), rng.IntN(61), rng.IntN(61),
 			1+rng.IntN(9), rng.IntN(1000000000)))
 	}
+	// And the years that are worked out without time.Date, densely.
+	cases = append(cases, "2261-12-31T23:59:59.999999999Z", "2262-01-01T00:00:00Z", "2100-02-28T12:00:00Z",
+		"2100-03-01T00:00:00Z", "2000-03-01T00:00:00Z", "2000-02-29T23:59:59Z", "1970-03-01T00:00:00Z")
+	for range 50000 {
+		cases = append(cases, fmt.Sprintf("%04d-%02d-%02dT%02d:%02d:%02d.%0*dZ",
+			1960+rng.IntN(310), 1+rng.IntN(12), 1+rng.IntN(31), rng.IntN(24), rng.IntN(60), rng.IntN(60),
+			1+rng.IntN(9), rng.IntN(1000000000)))
+	}
 	for _, s := range cases {
 		tm, err := time.Parse(time.RFC3339Nano, s)
 		got, ok := parseUTCTimestamp([]byte(s))

@@ -115,26 +115,26 @@ func TestShareDeepCopiesMapsSlicesAndBytes(t *testing.T) {
 	}
 }
 
-func TestSlotPutsMatchPlainPuts(t *testing.T) {
+func TestSlotSetsMatchPlainSets(t *testing.T) {
 	var sl Slot
 	got, want := pcommon.NewMap(), pcommon.NewMap()
 	puts := []func(m pcommon.Map, sl *Slot){
-		func(m pcommon.Map, sl *Slot) { sl.PutStr(m, "x", "a") },
-		func(m pcommon.Map, sl *Slot) { sl.PutStr(m, "x", "a") },
-		func(m pcommon.Map, sl *Slot) { sl.PutStr(m, "y", "a") },
-		func(m pcommon.Map, sl *Slot) { sl.PutStr(m, "y", "b") },
-		func(m pcommon.Map, sl *Slot) { sl.PutInt(m, "y", 0) },
-		func(m pcommon.Map, sl *Slot) { sl.PutBool(m, "y", false) },
-		func(m pcommon.Map, sl *Slot) { sl.PutDouble(m, "y", 0) },
-		func(m pcommon.Map, sl *Slot) { sl.PutDouble(m, "y", math.Copysign(0, -1)) },
-		func(m pcommon.Map, sl *Slot) { sl.PutStr(m, "y", "") },
-		func(m pcommon.Map, sl *Slot) { sl.PutInt(m, "z", 7) },
-		func(m pcommon.Map, sl *Slot) { sl.PutInt(m, "z", 7) },
-		func(m pcommon.Map, sl *Slot) { sl.PutBool(m, "z", true) },
+		func(m pcommon.Map, sl *Slot) { sl.SetStr(m.PutEmpty("x"), "a") },
+		func(m pcommon.Map, sl *Slot) { sl.SetStr(m.PutEmpty("x"), "a") },
+		func(m pcommon.Map, sl *Slot) { sl.SetStr(m.PutEmpty("y"), "a") },
+		func(m pcommon.Map, sl *Slot) { sl.SetStr(m.PutEmpty("y"), "b") },
+		func(m pcommon.Map, sl *Slot) { sl.SetInt(m.PutEmpty("y"), 0) },
+		func(m pcommon.Map, sl *Slot) { sl.SetBool(m.PutEmpty("y"), false) },
+		func(m pcommon.Map, sl *Slot) { sl.SetDouble(m.PutEmpty("y"), 0) },
+		func(m pcommon.Map, sl *Slot) { sl.SetDouble(m.PutEmpty("y"), math.Copysign(0, -1)) },
+		func(m pcommon.Map, sl *Slot) { sl.SetStr(m.PutEmpty("y"), "") },
+		func(m pcommon.Map, sl *Slot) { sl.SetInt(m.PutEmpty("z"), 7) },
+		func(m pcommon.Map, sl *Slot) { sl.SetInt(m.PutEmpty("z"), 7) },
+		func(m pcommon.Map, sl *Slot) { sl.SetBool(m.PutEmpty("z"), true) },
 	}
 	for i, put := range puts {
 		put(got, &sl)
-		var plain Slot // a new Slot never shares: its put is the plain one
+		var plain Slot // a new Slot never shares: its set is the plain one
 		put(want, &plain)
 		require.Equal(t, want.AsRaw(), got.AsRaw(), "put %d", i)
 		for k, v := range want.All() {
@@ -147,10 +147,10 @@ func TestSlotPutsMatchPlainPuts(t *testing.T) {
 func TestSlotRepeatAllocatesNothing(t *testing.T) {
 	var sl Slot
 	m := pcommon.NewMap()
-	sl.PutStr(m, "k", "run")
-	assert.Zero(t, testing.AllocsPerRun(100, func() { sl.PutStr(m, "k", "run") }))
-	sl.PutInt(m, "n", 3)
-	assert.Zero(t, testing.AllocsPerRun(100, func() { sl.PutInt(m, "n", 3) }))
+	sl.SetStr(m.PutEmpty("k"), "run")
+	assert.Zero(t, testing.AllocsPerRun(100, func() { sl.SetStr(m.PutEmpty("k"), "run") }))
+	sl.SetInt(m.PutEmpty("n"), 3)
+	assert.Zero(t, testing.AllocsPerRun(100, func() { sl.SetInt(m.PutEmpty("n"), 3) }))
 }
 
 // A value a Slot remembers stays as it was when the record it was made in
@@ -158,11 +158,11 @@ func TestSlotRepeatAllocatesNothing(t *testing.T) {
 func TestSlotValueOutlivesChangesToItsRecord(t *testing.T) {
 	var sl Slot
 	first, second := pcommon.NewMap(), pcommon.NewMap()
-	sl.PutStr(first, "k", "v")
+	sl.SetStr(first.PutEmpty("k"), "v")
 	v, _ := first.Get("k")
 	v.SetStr("changed in the first record")
 	first.PutInt("k", 1)
-	sl.PutStr(second, "k", "v")
+	sl.SetStr(second.PutEmpty("k"), "v")
 	got, _ := second.Get("k")
 	assert.Equal(t, "v", got.Str())
 }

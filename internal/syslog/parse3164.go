@@ -38,13 +38,13 @@ func (p *Parser) parse3164(line string, lr plog.LogRecord) error {
 	}
 	host, tag, pid, msg := splitHostTag(rest)
 	if host != "" {
-		p.recent.host.PutStr(attrs, logattr.SyslogHostname, host)
+		p.recent.host.SetStr(attrs.PutEmpty(logattr.SyslogHostname), host)
 	}
 	if tag != "" {
-		p.recent.app.PutStr(attrs, logattr.SyslogAppName, tag)
+		p.recent.app.SetStr(attrs.PutEmpty(logattr.SyslogAppName), tag)
 	}
 	if pid != "" {
-		p.recent.procID.PutStr(attrs, logattr.SyslogProcID, pid)
+		p.recent.procID.SetStr(attrs.PutEmpty(logattr.SyslogProcID), pid)
 	}
 	lr.Body().SetStr(msg)
 	return nil

@@ -61,7 +61,7 @@ func (p *Parser) parse5424(line string, lr plog.LogRecord) error {
 	}
 	for i, h := range header {
 		if f := fields[i+1]; f != "-" {
-			h.recent.PutStr(attrs, h.key, f)
+			h.recent.SetStr(attrs.PutEmpty(h.key), f)
 		}
 	}
 
