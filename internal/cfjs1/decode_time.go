@@ -59,7 +59,7 @@ func daysSinceEpoch(year, month, day int) int64 {
 		year--
 	}
 	era, yoe := year/400, year%400 // year >= 1969: no negative division
-	mp := (month + 9) % 12        // March is 0
+	mp := (month + 9) % 12         // March is 0
 	doy := (153*mp+2)/5 + day - 1
 	doe := yoe*365 + yoe/4 - yoe/100 + doy
 	return int64(era*146097+doe) - 719468 // 719468: days from 0000-03-01 to 1970-01-01
