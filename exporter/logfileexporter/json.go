@@ -1,9 +1,7 @@
 package logfileexporter
 
 import (
-	"encoding/base64"
 	"encoding/hex"
-	"math"
 	"strconv"
 	"time"
 
@@ -11,6 +9,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/plog"
 
 	"github.com/otelcol-logx/otelcol-logx/internal/jsonstr"
+	"github.com/otelcol-logx/otelcol-logx/internal/jsonvalue"
 )
 
 // jsonFormatter writes one JSON object per line:
@@ -52,14 +51,14 @@ func (jsonFormatter) appendLine(dst []byte, res pcommon.Resource, scope pcommon.
 		dst = strconv.AppendInt(dst, int64(n), 10)
 	}
 	key("body")
-	dst = appendJSONValue(dst, rec.Body())
+	dst = jsonvalue.Append(dst, rec.Body(), jsonvalue.Shortest)
 	if a := rec.Attributes(); a.Len() > 0 {
 		key("attributes")
-		dst = appendJSONMap(dst, a)
+		dst = jsonvalue.AppendMap(dst, a, jsonvalue.Shortest)
 	}
 	if a := res.Attributes(); a.Len() > 0 {
 		key("resource")
-		dst = appendJSONMap(dst, a)
+		dst = jsonvalue.AppendMap(dst, a, jsonvalue.Shortest)
 	}
 	if scope.Name() != "" || scope.Version() != "" {
 		key("scope")
@@ -88,55 +87,4 @@ func appendJSONTime(dst []byte, ts pcommon.Timestamp) []byte {
 	dst = append(dst, '"')
 	dst = ts.AsTime().UTC().AppendFormat(dst, time.RFC3339Nano)
 	return append(dst, '"')
-}
-
-func appendJSONMap(dst []byte, m pcommon.Map) []byte {
-	dst = append(dst, '{')
-	first := true
-	for k, v := range m.All() {
-		if !first {
-			dst = append(dst, ',')
-		}
-		first = false
-		dst = jsonstr.Append(dst, k)
-		dst = append(dst, ':')
-		dst = appendJSONValue(dst, v)
-	}
-	return append(dst, '}')
-}
-
-func appendJSONValue(dst []byte, v pcommon.Value) []byte {
-	switch v.Type() {
-	case pcommon.ValueTypeStr:
-		return jsonstr.Append(dst, v.Str())
-	case pcommon.ValueTypeInt:
-		return strconv.AppendInt(dst, v.Int(), 10)
-	case pcommon.ValueTypeDouble:
-		f := v.Double()
-		if math.IsNaN(f) || math.IsInf(f, 0) {
-			// Not representable as a JSON number: keep it as a string.
-			return jsonstr.Append(dst, strconv.FormatFloat(f, 'g', -1, 64))
-		}
-		return strconv.AppendFloat(dst, f, 'g', -1, 64)
-	case pcommon.ValueTypeBool:
-		return strconv.AppendBool(dst, v.Bool())
-	case pcommon.ValueTypeMap:
-		return appendJSONMap(dst, v.Map())
-	case pcommon.ValueTypeSlice:
-		dst = append(dst, '[')
-		s := v.Slice()
-		for i := 0; i < s.Len(); i++ {
-			if i > 0 {
-				dst = append(dst, ',')
-			}
-			dst = appendJSONValue(dst, s.At(i))
-		}
-		return append(dst, ']')
-	case pcommon.ValueTypeBytes:
-		dst = append(dst, '"')
-		dst = base64.StdEncoding.AppendEncode(dst, v.Bytes().AsRaw())
-		return append(dst, '"')
-	default:
-		return append(dst, "null"...)
-	}
 }

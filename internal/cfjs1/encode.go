@@ -1,18 +1,16 @@
 package cfjs1
 
 import (
-	"encoding/base64"
 	"encoding/hex"
-	"math"
 	"strconv"
 	"time"
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
 
-	"github.com/otelcol-logx/otelcol-logx/internal/logattr"
-
 	"github.com/otelcol-logx/otelcol-logx/internal/jsonstr"
+	"github.com/otelcol-logx/otelcol-logx/internal/jsonvalue"
+	"github.com/otelcol-logx/otelcol-logx/internal/logattr"
 )
 
 // AppendLine appends the cfjs1 line of one record, '\n' included, to dst and
@@ -63,15 +61,15 @@ func AppendLine(dst []byte, format, wrapper string, res pcommon.Resource, scope 
 	}
 	if body := rec.Body(); body.Type() != pcommon.ValueTypeEmpty {
 		field(FieldMessage)
-		dst = appendValue(dst, body)
+		dst = jsonvalue.Append(dst, body, jsonvalue.Marked)
 	}
 	if attrs := rec.Attributes(); attrs.Len() > 0 {
 		field(FieldAttributes)
-		dst = appendMap(dst, attrs, true)
+		dst = jsonvalue.AppendMap(dst, attrs, jsonvalue.Marked, logattr.CFJS1Format, logattr.CFJS1DeadLetterFor)
 	}
 	if attrs := res.Attributes(); attrs.Len() > 0 {
 		field(FieldResource)
-		dst = appendMap(dst, attrs, false)
+		dst = jsonvalue.AppendMap(dst, attrs, jsonvalue.Marked)
 	}
 	if scope.Name() != "" || scope.Version() != "" {
 		field(FieldScope)
@@ -116,76 +114,4 @@ func appendHex(dst, b []byte) []byte {
 	dst = append(dst, '"')
 	dst = hex.AppendEncode(dst, b)
 	return append(dst, '"')
-}
-
-// appendMap writes m as a JSON object; skipMarkers leaves out the
-// attributes that the top-level fields carry.
-func appendMap(dst []byte, m pcommon.Map, skipMarkers bool) []byte {
-	dst = append(dst, '{')
-	first := true
-	for k, v := range m.All() {
-		if skipMarkers && (k == logattr.CFJS1Format || k == logattr.CFJS1DeadLetterFor) {
-			continue
-		}
-		if !first {
-			dst = append(dst, ',')
-		}
-		first = false
-		dst = jsonstr.Append(dst, k)
-		dst = append(dst, ':')
-		dst = appendValue(dst, v)
-	}
-	return append(dst, '}')
-}
-
-func appendValue(dst []byte, v pcommon.Value) []byte {
-	switch v.Type() {
-	case pcommon.ValueTypeStr:
-		return jsonstr.Append(dst, v.Str())
-	case pcommon.ValueTypeInt:
-		return strconv.AppendInt(dst, v.Int(), 10)
-	case pcommon.ValueTypeDouble:
-		return appendFloat(dst, v.Double())
-	case pcommon.ValueTypeBool:
-		return strconv.AppendBool(dst, v.Bool())
-	case pcommon.ValueTypeMap:
-		return appendMap(dst, v.Map(), false)
-	case pcommon.ValueTypeSlice:
-		dst = append(dst, '[')
-		for i, e := range v.Slice().All() {
-			if i > 0 {
-				dst = append(dst, ',')
-			}
-			dst = appendValue(dst, e)
-		}
-		return append(dst, ']')
-	case pcommon.ValueTypeBytes:
-		dst = append(dst, '"')
-		dst = base64.StdEncoding.AppendEncode(dst, v.Bytes().AsRaw())
-		return append(dst, '"')
-	default:
-		return append(dst, "null"...)
-	}
-}
-
-// appendFloat keeps a double recognisable as one ("1.0", not "1") so that
-// the decoder gives it back as a double. JSON has no NaN or infinities:
-// those become the strings "NaN", "+Inf", "-Inf".
-func appendFloat(dst []byte, f float64) []byte {
-	switch {
-	case math.IsNaN(f):
-		return append(dst, `"NaN"`...)
-	case math.IsInf(f, 1):
-		return append(dst, `"+Inf"`...)
-	case math.IsInf(f, -1):
-		return append(dst, `"-Inf"`...)
-	}
-	start := len(dst)
-	dst = strconv.AppendFloat(dst, f, 'g', -1, 64)
-	for _, c := range dst[start:] {
-		if c == '.' || c == 'e' || c == 'E' {
-			return dst
-		}
-	}
-	return append(dst, ".0"...)
 }
