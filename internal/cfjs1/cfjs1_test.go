@@ -166,7 +166,7 @@ func TestDecodeErrors(t *testing.T) {
 		`{"format":"a","a":{"trace_id":"abc"}}`:        "hex digits",
 		`{"format":"a","a":{"message":"\q"}}`:          "invalid escape",
 		`{"format":"a","b":{}}`:                        `expected "a_w"`,
-		`{"format":"a","a":{"message":` + strings.Repeat("[", 100) + `}}`: "nesting deeper",
+		`{"format":"a","a":{"message":` + strings.Repeat("[", 100) + `}}`: "nest deeper",
 	}
 	for line, want := range cases {
 		f := newFixture()

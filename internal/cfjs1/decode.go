@@ -1,18 +1,12 @@
 package cfjs1
 
 import (
-	"errors"
-	"fmt"
 	"sync"
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/pdata/xpdata"
 )
-
-// maxDepth bounds the nesting of JSON values, so a hostile line cannot
-// exhaust the stack.
-const maxDepth = 64
 
 // Target is where Decode writes a line: the record, and the resource and
 // scope it belongs to.
@@ -29,16 +23,6 @@ type Meta struct {
 	DeadLetterFor string
 }
 
-// SyntaxError reports a line that is not a cfjs1 line.
-type SyntaxError struct {
-	Offset int
-	Msg    string
-}
-
-func (e *SyntaxError) Error() string {
-	return fmt.Sprintf("cfjs1: byte %d: %s", e.Offset, e.Msg)
-}
-
 // Decode parses one cfjs1 line (a trailing "\n" or "\r\n" is allowed) into
 // t. The record gets the attributes cfjs1.format and, for a dead-letter copy,
 // cfjs1.dead_letter_for. wrappers, if not nil, is checked: a wrapper field
@@ -53,8 +37,12 @@ func (e *SyntaxError) Error() string {
 // empty, built without pdata's search for each key (mapTarget). So a line
 // costs one allocation for all its text, plus pdata's own; the decoded
 // record keeps that string (about the line's size) alive.
+//
+// The line must be within DefaultLimits (a Decoder sets others). Every
+// error wraps one of the causes in errors.go (see DropReason).
 func Decode(line []byte, wrappers Wrappers, t Target) (Meta, error) {
 	d := decoderPool.Get().(*decoder)
+	d.lim = DefaultLimits()
 	m, err := d.decode(line, wrappers, t)
 	d.release()
 	return m, err
@@ -124,6 +112,7 @@ const (
 // the second pass makes the same pdata calls, in the same order, as a
 // one-pass decoder would.
 type decoder struct {
+	lim Limits // set before each line
 	b   []byte // the line, read only
 	tmp []byte // scratch for repairing invalid UTF-8
 
@@ -158,7 +147,11 @@ type decoder struct {
 }
 
 func (d *decoder) reset(line []byte) {
-	*d = decoder{b: line, tmp: d.tmp[:0], text: append(d.text[:0], line...), base: len(line), nodes: d.nodes[:0], recent: d.recent}
+	lim := d.lim
+	if lim.MaxValues == 0 {
+		lim = DefaultLimits()
+	}
+	*d = decoder{lim: lim, b: line, tmp: d.tmp[:0], text: append(d.text[:0], line...), base: len(line), nodes: d.nodes[:0], recent: d.recent}
 }
 
 func (d *decoder) sub(s span) string { return d.all[s.s:s.e] }
@@ -173,14 +166,14 @@ func (d *decoder) decode(line []byte, wrappers Wrappers, t Target) (Meta, error)
 		return m, err
 	}
 	if m.Format == "" {
-		return m, errors.New(`cfjs1: the line has no "format" field (or it is empty)`)
+		return m, notARecord(`the line has no "format" field (or it is empty)`)
 	}
 	if m.Wrapper == "" {
-		return m, fmt.Errorf("cfjs1: the line has no wrapper object (format %q)", m.Format)
+		return m, notARecord("the line has no wrapper object (format %q)", m.Format)
 	}
 	if wrappers != nil {
 		if want := wrappers.Name(m.Format); want != m.Wrapper {
-			return m, fmt.Errorf("cfjs1: format %q is wrapped in %q, expected %q", m.Format, m.Wrapper, want)
+			return m, notARecord("format %q is wrapped in %q, expected %q", m.Format, m.Wrapper, want)
 		}
 	}
 	d.fill(t, m)

@@ -32,8 +32,6 @@ import (
 // The key's text is in d.text; the reader may drop it (d.drop) before it
 // parses the value.
 
-func (d *decoder) fail(i int, msg string) error { return &SyntaxError{Offset: i, Msg: msg} }
-
 // skipWS returns the position of the first byte at or after i that is not
 // JSON whitespace.
 func skipWS(b []byte, i int) int {
@@ -121,7 +119,10 @@ func (d *decoder) bytesOf(s span) []byte { return d.text[s.s:s.e] }
 // parse is the first pass over the whole line.
 func (d *decoder) parse() error {
 	i, more, err := d.objectOpen(0)
-	for more && err == nil {
+	for n := 1; more && err == nil; n++ {
+		if n > d.lim.MaxMembers {
+			return d.tooManyMembers(i)
+		}
 		var key span
 		if i, key, err = d.memberKey(i); err == nil {
 			if i, err = d.lineMember(i, key); err == nil {
@@ -152,10 +153,10 @@ func (d *decoder) lineMember(i int, key span) (int, error) {
 		return i, err
 	}
 	if i < len(d.b) && d.b[i] != '{' {
-		return i, d.fail(i, fmt.Sprintf("top-level field %q is not an object: only format, dead_letter_for and the wrapper object belong at the top", d.bytesOf(key)))
+		return i, d.failRecord(i, fmt.Sprintf("top-level field %q is not an object: only format, dead_letter_for and the wrapper object belong at the top", d.bytesOf(key)))
 	}
 	if d.wrapper.e > d.wrapper.s { // an empty name is no wrapper (and is refused later)
-		return i, d.fail(i, fmt.Sprintf("a second wrapper object %q (the first was %q)", d.bytesOf(key), d.bytesOf(d.wrapper)))
+		return i, d.failRecord(i, fmt.Sprintf("a second wrapper object %q (the first was %q)", d.bytesOf(key), d.bytesOf(d.wrapper)))
 	}
 	d.wrapper = key
 	return d.wrapped(i)
@@ -163,7 +164,10 @@ func (d *decoder) lineMember(i int, key span) (int, error) {
 
 func (d *decoder) wrapped(i int) (int, error) {
 	i, more, err := d.objectOpen(i)
-	for more && err == nil {
+	for n := 1; more && err == nil; n++ {
+		if n > d.lim.MaxMembers {
+			return i, d.tooManyMembers(i)
+		}
 		var key span
 		if i, key, err = d.memberKey(i); err == nil {
 			if i, err = d.wrappedMember(i, key); err == nil {
@@ -197,7 +201,7 @@ func (d *decoder) wrappedMember(i int, key span) (int, error) {
 		d.drop(key)
 		end, n, ok := d.smallInt(i)
 		if !ok || n > 24 {
-			return i, d.fail(end, "severity_number must be an integer 0..24")
+			return i, d.wrongType(i, end, "severity_number must be an integer 0..24")
 		}
 		d.severityNumber, d.hasSeverityNumber = plog.SeverityNumber(n), true
 		return end, nil
@@ -213,17 +217,17 @@ func (d *decoder) wrappedMember(i int, key span) (int, error) {
 		return i, err
 	case FieldMessage:
 		d.drop(key)
-		return d.value(i, destBody, span{}, 0)
+		return d.value(i, destBody, span{}, 1)
 	case FieldAttributes:
 		d.drop(key)
 		var n int
-		i, n, err = d.mapInto(i, destAttributes, span{}, 1)
+		i, n, err = d.mapInto(i, destAttributes, span{}, 0)
 		d.recordAttrs += n
 		return i, err
 	case FieldResource:
 		d.drop(key)
 		var n int
-		i, n, err = d.mapInto(i, destResource, span{}, 1)
+		i, n, err = d.mapInto(i, destResource, span{}, 0)
 		d.resourceAttrs += n
 		return i, err
 	case FieldScope:
@@ -240,7 +244,10 @@ func (d *decoder) wrappedMember(i int, key span) (int, error) {
 // strings too, and are ignored.
 func (d *decoder) scope(i int) (int, error) {
 	i, more, err := d.objectOpen(i)
-	for more && err == nil {
+	for n := 1; more && err == nil; n++ {
+		if n > d.lim.MaxMembers {
+			return i, d.tooManyMembers(i)
+		}
 		var k, s span
 		if i, k, err = d.memberKey(i); err == nil {
 			i, s, err = d.str(i)
@@ -263,7 +270,7 @@ func (d *decoder) timestamp(i int) (int, pcommon.Timestamp, error) {
 		// Unix nanoseconds as a number.
 		end, n, ok := d.smallInt(i)
 		if !ok {
-			return i, 0, d.fail(end, "a timestamp is an RFC 3339 string or a non-negative integer of Unix nanoseconds")
+			return i, 0, d.wrongType(i, end, "a timestamp is an RFC 3339 string or a non-negative integer of Unix nanoseconds")
 		}
 		return end, pcommon.Timestamp(n), nil
 	}
@@ -278,7 +285,7 @@ func (d *decoder) timestamp(i int) (int, pcommon.Timestamp, error) {
 	}
 	tm, err := time.Parse(time.RFC3339Nano, string(s))
 	if err != nil {
-		return i, 0, d.fail(i, fmt.Sprintf("timestamp %q is not RFC 3339", s))
+		return i, 0, d.failRecord(i, fmt.Sprintf("timestamp %q is not RFC 3339", s))
 	}
 	return i, pcommon.NewTimestampFromTime(tm), nil
 }
@@ -311,10 +318,10 @@ func (d *decoder) hexID(i int, dst []byte) (int, error) {
 	s := d.bytesOf(sp)
 	defer d.drop(sp)
 	if hex.DecodedLen(len(s)) != len(dst) {
-		return i, d.fail(i, fmt.Sprintf("an id of %d bytes needs %d hex digits", len(dst), 2*len(dst)))
+		return i, d.failRecord(i, fmt.Sprintf("an id of %d bytes needs %d hex digits", len(dst), 2*len(dst)))
 	}
 	if _, err := hex.Decode(dst, s); err != nil {
-		return i, d.fail(i, "id is not hex")
+		return i, d.failRecord(i, "id is not hex")
 	}
 	return i, nil
 }
@@ -335,8 +342,8 @@ func (d *decoder) push(kind nodeKind, dest nodeDest, key, val span, n int64) int
 
 // mapInto parses an object into a map node and returns its member count.
 func (d *decoder) mapInto(i int, dest nodeDest, key span, depth int) (int, int, error) {
-	if depth > maxDepth {
-		return i, 0, d.fail(i, "nesting deeper than 64 levels")
+	if err := d.checkContainer(i, depth); err != nil {
+		return i, 0, err
 	}
 	at := d.push(kindMap, dest, key, span{}, 0)
 	n := 0
@@ -344,7 +351,9 @@ func (d *decoder) mapInto(i int, dest nodeDest, key span, depth int) (int, int, 
 	for more && err == nil {
 		var k span
 		if i, k, err = d.memberKey(i); err == nil {
-			n++
+			if n++; n > d.lim.MaxMembers {
+				return i, n, d.tooManyMembers(i)
+			}
 			if i, err = d.value(i, destMember, k, depth+1); err == nil {
 				i, more, err = d.memberEnd(i)
 			}
@@ -357,8 +366,8 @@ func (d *decoder) mapInto(i int, dest nodeDest, key span, depth int) (int, int, 
 // value parses any JSON value at i (whitespace before it skipped) into a
 // node and its members.
 func (d *decoder) value(i int, dest nodeDest, key span, depth int) (int, error) {
-	if depth > maxDepth {
-		return i, d.fail(i, "nesting deeper than 64 levels")
+	if len(d.nodes) >= d.lim.MaxValues {
+		return i, d.tooManyValues(i)
 	}
 	if i >= len(d.b) {
 		return i, d.fail(i, "unexpected end of line, expected a value")
@@ -391,6 +400,9 @@ func (d *decoder) value(i int, dest nodeDest, key span, depth int) (int, error) 
 
 // array parses the array at i into a slice node and its elements.
 func (d *decoder) array(i int, dest nodeDest, key span, depth int) (int, error) {
+	if err := d.checkContainer(i, depth); err != nil {
+		return i, err
+	}
 	at := d.push(kindSlice, dest, key, span{}, 0)
 	i = skipWS(d.b, i+1)
 	if i < len(d.b) && d.b[i] == ']' {
@@ -422,4 +434,35 @@ func (d *decoder) literal(i int, word string) (int, error) {
 		return i, d.fail(i, "invalid literal, expected "+word)
 	}
 	return i + len(word), nil
+}
+
+// checkContainer is the check before a map or array at i, depth levels of
+// maps and arrays deep (counting itself), becomes a node: within MaxDepth
+// and MaxValues.
+func (d *decoder) checkContainer(i, depth int) error {
+	if depth > d.lim.MaxDepth {
+		return d.failLimit(i, ErrTooDeep, fmt.Sprintf("maps and arrays nest deeper than %d levels", d.lim.MaxDepth))
+	}
+	if len(d.nodes) >= d.lim.MaxValues {
+		return d.tooManyValues(i)
+	}
+	return nil
+}
+
+func (d *decoder) tooManyValues(i int) error {
+	return d.failLimit(i, ErrTooManyValues, fmt.Sprintf("more than %d values in the line", d.lim.MaxValues))
+}
+
+func (d *decoder) tooManyMembers(i int) error {
+	return d.failLimit(i, ErrTooManyMembers, fmt.Sprintf("more than %d members in an object", d.lim.MaxMembers))
+}
+
+// wrongType is the error for a field of the spec whose value at i is not
+// what the spec says (the message, at end): a valid JSON value of the wrong
+// type, or not JSON at all.
+func (d *decoder) wrongType(i, end int, msg string) error {
+	if i < len(d.b) && (startsValue(d.b[i]) || d.b[i] == '"') {
+		return d.failRecord(end, msg)
+	}
+	return d.fail(end, msg)
 }

@@ -15,6 +15,9 @@ import (
 // valid UTF-8 to be sent on as OTLP).
 func (d *decoder) str(i int) (int, span, error) {
 	if i >= len(d.b) || d.b[i] != '"' {
+		if i < len(d.b) && startsValue(d.b[i]) {
+			return i, span{}, d.failRecord(i, "expected a string")
+		}
 		return i, span{}, d.fail(i, "expected a string")
 	}
 	start := i + 1
@@ -213,4 +216,14 @@ func appendValidUTF8(dst, s []byte) []byte {
 		s = s[size:]
 	}
 	return dst
+}
+
+// startsValue reports whether c begins a JSON value other than a string:
+// where a string was expected, such a value is valid JSON of the wrong type.
+func startsValue(c byte) bool {
+	switch c {
+	case '{', '[', 't', 'f', 'n', '-', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9':
+		return true
+	}
+	return false
 }
