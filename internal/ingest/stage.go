@@ -4,12 +4,14 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.opentelemetry.io/collector/consumer"
 	"go.opentelemetry.io/collector/consumer/consumererror"
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/receiver/receiverhelper"
+	"go.uber.org/zap"
 )
 
 // Drop reasons, the values of the "reason" attribute of drop counters.
@@ -29,6 +31,18 @@ const (
 	minBackoff = 5 * time.Millisecond
 	maxBackoff = 250 * time.Millisecond
 )
+
+// DrainTimeout bounds how long Shutdown hands what is held to a consumer
+// that refuses or stalls, when the caller's context allows longer: the
+// collector shuts receivers down without a deadline, and a stop must not
+// wait on a dead downstream until the service manager kills the process
+// (and with it every count). What is left then is dropped and counted.
+const DrainTimeout = 5 * time.Second
+
+// inflightGrace is how long Shutdown, past its deadline, still waits for
+// a delivery in progress to return (its context is cancelled), so that
+// its records are counted before Shutdown reports.
+const inflightGrace = 500 * time.Millisecond
 
 // ErrDropped is passed to a Batch's Done when it was dropped.
 var ErrDropped = errors.New("ingest: batch dropped")
@@ -68,6 +82,9 @@ type StageSettings struct {
 	Format    string
 	// OnDrop counts dropped records by reason (may be nil).
 	OnDrop func(reason string, records int)
+	// Logger, if set, gets one line at shutdown with the records dropped
+	// because the consumer did not take them in time.
+	Logger *zap.Logger
 }
 
 // Stage is a bounded buffer with one sender goroutine. Offer never blocks.
@@ -86,17 +103,27 @@ type Stage struct {
 	stopping chan struct{}
 	drainCtx context.Context
 	done     chan struct{}
+
+	// sendCtx is the context of every delivery; cancelled when the
+	// shutdown deadline passes, so that a stalled consumer lets go.
+	sendCtx    context.Context
+	cancelSend context.CancelFunc
+	// shutdownDrops counts the records dropped with ReasonShutdown.
+	shutdownDrops atomic.Int64
 }
 
 // NewStage returns a Stage; Start runs its sender.
 func NewStage(cfg BufferConfig, set StageSettings) *Stage {
+	sendCtx, cancel := context.WithCancel(context.Background())
 	return &Stage{
-		cfg:      cfg,
-		set:      set,
-		wake:     make(chan struct{}, 1),
-		room:     make(chan struct{}, 1),
-		stopping: make(chan struct{}),
-		done:     make(chan struct{}),
+		sendCtx:    sendCtx,
+		cancelSend: cancel,
+		cfg:        cfg,
+		set:        set,
+		wake:       make(chan struct{}, 1),
+		room:       make(chan struct{}, 1),
+		stopping:   make(chan struct{}),
+		done:       make(chan struct{}),
 	}
 }
 
@@ -181,38 +208,68 @@ func reasonFor(stopped bool) string {
 	return ReasonBufferFull
 }
 
-// Shutdown stops taking batches, tries once to deliver what is held until
-// ctx ends, and counts the rest as dropped. Readers should have stopped
-// offering first; what they offer afterwards is counted as dropped.
+// Shutdown stops taking batches and hands what is held to the consumer,
+// retrying what it refuses, until ctx ends or DrainTimeout passes; the
+// rest is dropped and counted with ReasonShutdown, and one log line says
+// how many. Readers should have stopped offering first; what they offer
+// afterwards is counted as dropped too. It returns nil even when the
+// deadline passed: what could not be delivered is counted, not an error.
 func (s *Stage) Shutdown(ctx context.Context) error {
+	dctx, cancel := context.WithTimeout(ctx, DrainTimeout)
+	defer cancel()
 	s.mu.Lock()
 	if s.stopped {
 		s.mu.Unlock()
 		return nil
 	}
 	s.stopped = true
-	s.drainCtx = ctx
+	s.drainCtx = dctx
 	started := s.started
 	s.mu.Unlock()
 	close(s.stopping)
 	if !started {
 		// No sender ever ran: count what was offered before Start.
-		s.mu.Lock()
-		var held []Batch
-		for s.head < len(s.queue) {
-			held = append(held, s.popLocked())
-		}
-		s.held = 0
-		s.mu.Unlock()
-		s.dropAll(held, ReasonShutdown)
+		s.dropHeld()
+		s.logShutdownDrops()
 		return nil
 	}
 	select {
 	case <-s.done:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
+	case <-dctx.Done():
+		s.cancelSend()
+		s.dropHeld()
+		t := time.NewTimer(inflightGrace)
+		select {
+		case <-s.done:
+		case <-t.C:
+		}
+		t.Stop()
 	}
+	s.cancelSend()
+	s.logShutdownDrops()
+	return nil
+}
+
+// dropHeld counts everything still queued as dropped at shutdown.
+func (s *Stage) dropHeld() {
+	s.mu.Lock()
+	var held []Batch
+	for s.head < len(s.queue) {
+		b := s.popLocked()
+		s.held -= b.Size
+		held = append(held, b)
+	}
+	s.mu.Unlock()
+	s.dropAll(held, ReasonShutdown)
+}
+
+func (s *Stage) logShutdownDrops() {
+	n := s.shutdownDrops.Load()
+	if n == 0 || s.set.Logger == nil {
+		return
+	}
+	s.set.Logger.Warn("shutdown: records still held were not taken by the consumer in time and are dropped (counted in dropped_records with reason shutdown)",
+		zap.Int64("records", n), zap.Duration("drain_timeout", DrainTimeout))
 }
 
 func (s *Stage) run() {
@@ -225,7 +282,7 @@ func (s *Stage) run() {
 			return
 		}
 		b.build()
-		err := s.deliver(context.Background(), b)
+		err := s.deliver(s.sendCtx, b)
 		if err == nil || consumererror.IsPermanent(err) {
 			s.release(b, err, ReasonRefused)
 			backoff = 0
@@ -267,6 +324,8 @@ func (s *Stage) next() (Batch, bool) {
 	}
 }
 
+// drain delivers what is held after Shutdown, retrying what the consumer
+// refuses with a retryable error until the drain context ends.
 func (s *Stage) drain() {
 	for {
 		s.mu.Lock()
@@ -277,12 +336,34 @@ func (s *Stage) drain() {
 		b := s.popLocked()
 		ctx := s.drainCtx
 		s.mu.Unlock()
-		err := ctx.Err()
-		if err == nil {
-			b.build()
-			err = s.deliver(ctx, b)
+		err := s.deliverUntil(ctx, b)
+		reason := ReasonShutdown
+		if err != nil && consumererror.IsPermanent(err) {
+			reason = ReasonRefused
 		}
-		s.release(b, err, ReasonShutdown)
+		s.release(b, err, reason)
+	}
+}
+
+func (s *Stage) deliverUntil(ctx context.Context, b Batch) error {
+	backoff := time.Duration(0)
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		b.build()
+		err := s.deliver(ctx, b)
+		if err == nil || consumererror.IsPermanent(err) {
+			return err
+		}
+		backoff = min(max(2*backoff, minBackoff), maxBackoff)
+		t := time.NewTimer(backoff)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return err
+		}
 	}
 }
 
@@ -312,6 +393,9 @@ func (s *Stage) release(b Batch, err error, reason string) {
 }
 
 func (s *Stage) drop(b Batch, reason string) {
+	if reason == ReasonShutdown {
+		s.shutdownDrops.Add(int64(b.Records))
+	}
 	if s.set.OnDrop != nil && b.Records > 0 {
 		s.set.OnDrop(reason, b.Records)
 	}

@@ -1,0 +1,267 @@
+package sdactivation
+
+import (
+	"fmt"
+	"os"
+	"strconv"
+	"sync"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// ParkFor is how long a descriptor that a receiver created itself stays
+// open after that receiver shut down, waiting for the receiver an
+// in-process reload makes for the same path. Long enough for a reload to
+// build the new pipelines; short enough that a FIFO dropped from the
+// configuration does not keep a reader that never reads (writers would
+// block once its pipe is full). Inherited descriptors are never closed.
+var ParkFor = 10 * time.Second
+
+// entry is one descriptor the registry holds.
+type entry struct {
+	fd        int
+	kind      Kind
+	path      string // the path it was created at (own descriptors)
+	name      string // FileDescriptorName= (inherited descriptors)
+	inherited bool
+	inUse     bool
+	file      fileID      // own sockets: the socket file it made
+	writer    int         // a write end held for a read-only inherited FIFO, or -1
+	expire    *time.Timer // running while an own descriptor is parked
+	cleanup   func()      // runs when an own descriptor is closed
+}
+
+var reg struct {
+	once    sync.Once
+	mu      sync.Mutex
+	entries []*entry
+}
+
+// load reads the passed descriptors once per process.
+func load() {
+	reg.once.Do(func() {
+		fds, _ := listenFDs(os.Getenv, os.Getpid())
+		for _, in := range fds {
+			reg.entries = append(reg.entries, &entry{fd: in.fd, kind: kindOf(in.fd), name: in.name, inherited: true, writer: -1})
+		}
+	})
+}
+
+// Inherited describes the descriptors the service manager passed, for a
+// log line (e.g. "fd 3 fifo name=app.fifo").
+func Inherited() []string {
+	load()
+	reg.mu.Lock()
+	defer reg.mu.Unlock()
+	var out []string
+	for _, e := range reg.entries {
+		if e.inherited {
+			out = append(out, fmt.Sprintf("fd %d %s name=%q", e.fd, e.kind, e.name))
+		}
+	}
+	return out
+}
+
+// Handle is a receiver's hold on a descriptor of the registry.
+type Handle struct {
+	e        *entry
+	released bool
+}
+
+// Inherited reports whether the descriptor came from the service manager.
+func (h *Handle) Inherited() bool { return h.e.inherited }
+
+// Describe says where the descriptor came from, for a log line.
+func (h *Handle) Describe() string {
+	if h.e.inherited {
+		return fmt.Sprintf("inherited from the service manager (fd %d, name %q)", h.e.fd, h.e.name)
+	}
+	return "kept open across a reload by this process"
+}
+
+// File returns a new duplicate of the descriptor, close-on-exec and
+// non-blocking so that the Go runtime polls it (Close and deadlines end a
+// pending read). The caller owns it and closes it; the registry's own
+// descriptor stays open.
+func (h *Handle) File() (*os.File, error) {
+	fd, err := unix.FcntlInt(uintptr(h.e.fd), unix.F_DUPFD_CLOEXEC, firstFD)
+	if err != nil {
+		return nil, fmt.Errorf("dup fd %d: %w", h.e.fd, err)
+	}
+	// O_NONBLOCK belongs to the open file, shared with every duplicate:
+	// no one else reads this one.
+	if err := unix.SetNonblock(fd, true); err != nil {
+		_ = unix.Close(fd)
+		return nil, err
+	}
+	return os.NewFile(uintptr(fd), h.e.path), nil
+}
+
+// Release hands the descriptor back: an inherited one waits for the next
+// receiver of its path, an own one for ParkFor, then it is closed.
+func (h *Handle) Release() {
+	reg.mu.Lock()
+	defer reg.mu.Unlock()
+	if h.released {
+		return
+	}
+	h.released = true
+	e := h.e
+	e.inUse = false
+	if e.inherited {
+		return
+	}
+	e.expire = time.AfterFunc(ParkFor, func() { expire(e) })
+}
+
+// expire closes a parked own descriptor nobody took back.
+func expire(e *entry) {
+	reg.mu.Lock()
+	if e.inUse || !removeLocked(e) {
+		reg.mu.Unlock()
+		return
+	}
+	reg.mu.Unlock()
+	closeEntry(e)
+}
+
+func removeLocked(e *entry) bool {
+	for i, x := range reg.entries {
+		if x == e {
+			reg.entries = append(reg.entries[:i], reg.entries[i+1:]...)
+			return true
+		}
+	}
+	return false
+}
+
+func closeEntry(e *entry) {
+	_ = unix.Close(e.fd)
+	if e.writer >= 0 {
+		_ = unix.Close(e.writer)
+	}
+	if e.cleanup != nil {
+		e.cleanup()
+	}
+}
+
+// Acquire returns the descriptor of the kind at path that is held and not
+// in use, or nil: first one the service manager passed (matched as
+// sd_is_fifo / sd_is_socket_unix do), else one this process created
+// earlier and parked. A parked one whose path now names another file is
+// closed: writers opening the path could no longer reach it.
+func Acquire(kind Kind, path string) *Handle {
+	load()
+	reg.mu.Lock()
+	var stale []*entry
+	defer func() {
+		for _, e := range stale {
+			removeLocked(e)
+		}
+		reg.mu.Unlock()
+		for _, e := range stale {
+			closeEntry(e)
+		}
+	}()
+	for _, inheritedPass := range []bool{true, false} {
+		for _, e := range reg.entries {
+			if e.inUse || e.inherited != inheritedPass || e.kind != kind {
+				continue
+			}
+			if !matches(e, kind, path) {
+				if !e.inherited && samePath(e.path, path) {
+					stale = append(stale, e)
+				}
+				continue
+			}
+			if e.expire != nil {
+				e.expire.Stop()
+				e.expire = nil
+			}
+			if kind == FIFO {
+				keepWriter(e)
+			}
+			e.inUse = true
+			return &Handle{e: e}
+		}
+	}
+	return nil
+}
+
+func matches(e *entry, kind Kind, path string) bool {
+	if kind == FIFO {
+		return isFIFOAt(e.fd, path)
+	}
+	if !isUnixSocketAt(e.fd, kind, path) {
+		return false
+	}
+	if e.inherited {
+		return true
+	}
+	id, ok := statID(path)
+	return ok && id == e.file
+}
+
+// keepWriter makes sure the pipe always has a writer: a FIFO opened
+// read-only sees end-of-file each time its last writer closes, and its
+// reader would spin or stop. systemd opens ListenFIFO= read-write, which
+// needs nothing; for a read-only one a write end is opened once and held
+// with it.
+func keepWriter(e *entry) {
+	if e.writer >= 0 {
+		return
+	}
+	fl, err := unix.FcntlInt(uintptr(e.fd), unix.F_GETFL, 0)
+	if err != nil || fl&unix.O_ACCMODE != unix.O_RDONLY {
+		return
+	}
+	// Through /proc the same pipe is opened again, whatever its path now.
+	w, err := unix.Open("/proc/self/fd/"+strconv.Itoa(e.fd), unix.O_WRONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
+	if err == nil {
+		e.writer = w
+	}
+}
+
+// Keep registers a descriptor a receiver created itself at path, so that
+// a later receiver of the same path (after an in-process reload) gets it
+// back from Acquire. The registry takes a duplicate of conn's descriptor;
+// the caller keeps conn and closes it as usual. cleanup, if set, runs
+// when the registry finally closes its duplicate (a socket file to remove).
+func Keep(kind Kind, path string, conn syscall.Conn, cleanup func()) (*Handle, error) {
+	load()
+	raw, err := conn.SyscallConn()
+	if err != nil {
+		return nil, err
+	}
+	fd := -1
+	var dupErr error
+	if err := raw.Control(func(s uintptr) {
+		fd, dupErr = unix.FcntlInt(s, unix.F_DUPFD_CLOEXEC, firstFD)
+	}); err != nil {
+		return nil, err
+	}
+	if dupErr != nil {
+		return nil, dupErr
+	}
+	e := &entry{fd: fd, kind: kind, path: path, inUse: true, writer: -1, cleanup: cleanup}
+	if kind != FIFO {
+		e.file, _ = statID(path)
+	}
+	reg.mu.Lock()
+	reg.entries = append(reg.entries, e)
+	reg.mu.Unlock()
+	return &Handle{e: e}, nil
+}
+
+// SocketFileID returns a function that reports whether path still names
+// the socket file it names now: a socket file is removed only if it is
+// still the one this process made.
+func SocketFileID(path string) func() bool {
+	id, ok := statID(path)
+	return func() bool {
+		now, ok2 := statID(path)
+		return ok && ok2 && now == id
+	}
+}
