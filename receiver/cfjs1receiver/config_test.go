@@ -13,6 +13,7 @@ import (
 	"go.opentelemetry.io/collector/confmap"
 	"go.opentelemetry.io/collector/confmap/confmaptest"
 
+	"github.com/otelcol-logx/otelcol-logx/internal/cfjs1"
 	"github.com/otelcol-logx/otelcol-logx/receiver/cfjs1receiver/internal/metadata"
 )
 
@@ -41,20 +42,26 @@ func TestConfigFull(t *testing.T) {
 	tls.KeyFile = "/etc/logx/tls/server.key"
 	tls.ClientCAFile = "/etc/logx/tls/ca.crt"
 	assert.Equal(t, &Config{
-		Endpoint:       "0.0.0.0:6514",
-		TLS:            configoptional.Some(tls),
-		MaxConnections: 20000,
-		MaxLineSize:    262144,
-		IdleTimeout:    10 * time.Minute,
-		MaxBatchLines:  2000,
-		Wrappers:       map[string]string{"nginx": "nginx_log"},
+		Endpoint:              "0.0.0.0:6514",
+		TLS:                   configoptional.Some(tls),
+		MaxConnections:        20000,
+		MaxConnectionsPerPeer: 64,
+		MaxLineSize:           262144,
+		MaxBufferedBytes:      128 << 20,
+		IdleTimeout:           10 * time.Minute,
+		HandshakeTimeout:      5 * time.Second,
+		LineTimeout:           20 * time.Second,
+		MaxBatchLines:         2000,
+		Wrappers:              map[string]string{"nginx": "nginx_log"},
+		Decode:                cfjs1.Limits{MaxMembers: 500, MaxValues: 5000, MaxDepth: 16},
 	}, cfg)
 }
 
 func TestConfigBad(t *testing.T) {
 	err := confmap.Validate(loadConfig(t, "bad"))
 	require.Error(t, err)
-	for _, want := range []string{"endpoint", "max_connections", "max_line_size", "idle_timeout", "max_batch_lines", "wrappers"} {
+	for _, want := range []string{"endpoint", "max_connections must", "max_connections_per_peer", "max_line_size",
+		"max_buffered_bytes", "idle_timeout", "handshake_timeout", "line_timeout", "max_batch_lines", "wrappers", "decode: max_depth"} {
 		assert.ErrorContains(t, err, want)
 	}
 }

@@ -1,6 +1,7 @@
 package cfjs1receiver
 
 import (
+	"crypto/tls"
 	"errors"
 	"io"
 	"net"
@@ -19,11 +20,22 @@ import (
 // acks is not worth blocking the connection for.
 const ackWriteTimeout = 10 * time.Second
 
-var (
-	reasonDecode  = metric.WithAttributes(attribute.String("reason", "decode_error"))
-	reasonTooLong = metric.WithAttributes(attribute.String("reason", "line_too_long"))
-	reasonRefused = metric.WithAttributes(attribute.String("reason", "refused"))
-)
+// reasonLineTooLong is the drop reason of a line over max_line_size; the
+// decoder's reasons come from cfjs1.DropReason.
+const reasonLineTooLong = "line_too_long"
+
+var reasonRefused = metric.WithAttributes(attribute.String("reason", "refused"))
+
+// dropReasons holds the metric option of every reason a line is dropped
+// for, made once: counting a drop must not allocate.
+var dropReasons = func() map[string]metric.AddOption {
+	m := map[string]metric.AddOption{}
+	for _, r := range []string{reasonLineTooLong, cfjs1.ReasonInvalidJSON, cfjs1.ReasonNotARecord,
+		cfjs1.ReasonTooManyMembers, cfjs1.ReasonTooManyValues, cfjs1.ReasonTooDeep, cfjs1.ReasonDecodeError} {
+		m[r] = metric.WithAttributes(attribute.String("reason", r))
+	}
+	return m
+}()
 
 // connReader reads one connection: lines are batched until the sender
 // pauses (the framing decoder is about to read again) or the batch is full,
@@ -31,6 +43,8 @@ var (
 type connReader struct {
 	r     *cfjs1Receiver
 	conn  net.Conn
+	in    *lineInput
+	dec   *framing.Decoder
 	batch plog.Logs
 	lines int // data lines in batch, decoded or not
 	// scratch takes each decoded line; its record joins the batch's last
@@ -38,35 +52,81 @@ type connReader struct {
 	// connection, one host), else the whole scratch becomes a new resource.
 	scratch plog.ResourceLogs
 
-	acking bool
-	seq    uint64 // data lines read since hello
-	acked  uint64 // last ack written
-	ackBuf []byte
-	err    error // set when the connection must close
+	acking    bool
+	rejecting bool   // the sender said hello with version 2: name the lines dropped
+	seq       uint64 // data lines read since hello
+	acked     uint64 // last ack written
+	ackBuf    []byte // reject lines of the batch, then its ack
+	err       error  // set when the connection must close
 }
 
 func (r *cfjs1Receiver) serve(conn net.Conn) {
-	c := &connReader{r: r, conn: conn, batch: plog.NewLogs(), scratch: newScratch()}
-	dec := framing.NewDecoder(conn, framing.Newline, r.cfg.MaxLineSize)
-	dec.OnRead = func() {
-		c.flush()
-		_ = conn.SetReadDeadline(time.Now().Add(r.cfg.IdleTimeout))
+	if !r.handshake(conn) {
+		return
 	}
-	_ = conn.SetReadDeadline(time.Now().Add(r.cfg.IdleTimeout))
+	c := &connReader{r: r, conn: conn, batch: plog.NewLogs(), scratch: newScratch()}
+	c.in = &lineInput{r: r, conn: conn}
+	defer c.in.close()
+	c.newDecoder()
 	for c.err == nil {
-		f, err := dec.Next()
+		f, err := c.dec.Next()
 		if err != nil {
 			c.flush()
-			var ne net.Error
-			if !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) && !(errors.As(err, &ne) && ne.Timeout()) {
-				r.set.Logger.Debug("cfjs1 connection ended", zap.Error(err))
-			}
+			c.ended(err)
 			return
 		}
 		c.line(f)
+		c.in.frameDone(f.Truncated)
+		if c.in.reserved > 0 && !f.Truncated && c.dec.Buffered() == 0 {
+			// The long line is read and nothing follows it yet: go back to
+			// a base-size buffer, and give the budget back once the batch
+			// holding the line has been handed over (at the next read).
+			c.newDecoder()
+		}
 	}
-	if c.err != nil {
-		r.set.Logger.Debug("closing cfjs1 connection", zap.String("peer", conn.RemoteAddr().String()), zap.Error(c.err))
+	r.set.Logger.Debug("closing cfjs1 connection", zap.String("peer", conn.RemoteAddr().String()), zap.Error(c.err))
+}
+
+// newDecoder starts a decoder with a base-size buffer. It is only called
+// at a line boundary with nothing buffered, so no bytes are lost.
+func (c *connReader) newDecoder() {
+	c.dec = framing.NewDecoder(c.in, framing.Newline, c.r.cfg.MaxLineSize)
+	c.dec.OnRead = c.flush
+	c.in.useDecoder(c.dec)
+}
+
+// handshake completes the TLS handshake within handshake_timeout, so a
+// client that connects and then says nothing (or trickles its hello) is
+// gone after seconds, not after idle_timeout.
+func (r *cfjs1Receiver) handshake(conn net.Conn) bool {
+	tc, ok := conn.(*tls.Conn)
+	if !ok {
+		return true
+	}
+	_ = conn.SetDeadline(time.Now().Add(r.cfg.HandshakeTimeout))
+	err := tc.HandshakeContext(r.ctx)
+	if err == nil {
+		_ = conn.SetDeadline(time.Time{})
+		return true
+	}
+	reason := reasonHandshakeError
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		reason = reasonHandshakeTimeout
+	}
+	r.tel.ConnectionsClosed.Add(r.ctx, 1, reason)
+	r.set.Logger.Debug("cfjs1 TLS handshake failed", zap.String("peer", conn.RemoteAddr().String()), zap.Error(err))
+	return false
+}
+
+// ended counts why the connection stopped reading, when it was a limit.
+func (c *connReader) ended(err error) {
+	var ne net.Error
+	switch {
+	case errors.As(err, &ne) && ne.Timeout():
+		c.r.tel.ConnectionsClosed.Add(c.r.ctx, 1, c.in.timeoutReason())
+	case !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) && !errors.Is(err, errShutdown):
+		c.r.set.Logger.Debug("cfjs1 connection ended", zap.Error(err))
 	}
 }
 
@@ -75,6 +135,7 @@ func (c *connReader) line(f framing.Frame) {
 	case cfjs1.Hello:
 		c.flush()
 		c.acking, c.seq, c.acked = true, 0, 0
+		c.rejecting = cfjs1.HelloVersion(f.Bytes) >= 2
 		c.writeAck(true)
 		return
 	case cfjs1.Ping:
@@ -88,12 +149,12 @@ func (c *connReader) line(f framing.Frame) {
 	c.lines++
 	c.r.tel.Lines.Add(c.r.ctx, 1)
 	if f.Truncated {
-		c.r.tel.Dropped.Add(c.r.ctx, 1, reasonTooLong)
+		c.drop(reasonLineTooLong)
 	} else {
 		sl := c.scratch.ScopeLogs().At(0)
-		_, err := cfjs1.Decode(f.Bytes, c.r.wrappers, cfjs1.Target{Resource: c.scratch.Resource(), Scope: sl.Scope(), Record: sl.LogRecords().At(0)})
+		_, err := c.r.decoder.Decode(f.Bytes, cfjs1.Target{Resource: c.scratch.Resource(), Scope: sl.Scope(), Record: sl.LogRecords().At(0)})
 		if err != nil {
-			c.r.tel.Dropped.Add(c.r.ctx, 1, reasonDecode)
+			c.drop(cfjs1.DropReason(err))
 			c.r.set.Logger.Debug("undecodable cfjs1 line", zap.Error(err))
 			c.scratch = newScratch()
 		} else {
@@ -102,6 +163,20 @@ func (c *connReader) line(f framing.Frame) {
 	}
 	if c.lines >= c.r.cfg.MaxBatchLines {
 		c.flush()
+	}
+}
+
+// drop counts the current line as dropped for reason and, for a version 2
+// sender, queues the reject line that must reach it before the ack that
+// covers the line: a dropped line is never reported as delivered.
+func (c *connReader) drop(reason string) {
+	opt, ok := dropReasons[reason]
+	if !ok {
+		opt = metric.WithAttributes(attribute.String("reason", reason))
+	}
+	c.r.tel.Dropped.Add(c.r.ctx, 1, opt)
+	if c.acking && c.rejecting {
+		c.ackBuf = cfjs1.AppendReject(c.ackBuf, c.seq, reason)
 	}
 }
 
@@ -158,13 +233,16 @@ func (c *connReader) flush() {
 	c.writeAck(false)
 }
 
+// writeAck writes the queued reject lines, then the ack, in one write.
 func (c *connReader) writeAck(always bool) {
 	if !c.acking || c.err != nil || (!always && c.acked == c.seq) {
 		return
 	}
-	c.ackBuf = cfjs1.AppendAck(c.ackBuf[:0], c.seq)
+	c.ackBuf = cfjs1.AppendAck(c.ackBuf, c.seq)
 	_ = c.conn.SetWriteDeadline(time.Now().Add(ackWriteTimeout))
-	if _, err := c.conn.Write(c.ackBuf); err != nil {
+	_, err := c.conn.Write(c.ackBuf)
+	c.ackBuf = c.ackBuf[:0]
+	if err != nil {
 		c.err = err
 		_ = c.conn.Close()
 		return

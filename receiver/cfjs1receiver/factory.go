@@ -8,6 +8,7 @@ import (
 	"go.opentelemetry.io/collector/consumer"
 	"go.opentelemetry.io/collector/receiver"
 
+	"github.com/otelcol-logx/otelcol-logx/internal/cfjs1"
 	"github.com/otelcol-logx/otelcol-logx/receiver/cfjs1receiver/internal/metadata"
 )
 
@@ -19,11 +20,16 @@ func NewFactory() receiver.Factory {
 
 func createDefaultConfig() component.Config {
 	return &Config{
-		Endpoint:       "127.0.0.1:5170",
-		MaxConnections: 1024,
-		MaxLineSize:    1 << 20,
-		IdleTimeout:    5 * time.Minute,
-		MaxBatchLines:  1000,
+		Endpoint:              "127.0.0.1:5170",
+		MaxConnections:        1024,
+		MaxConnectionsPerPeer: 32,
+		MaxLineSize:           1 << 20,
+		MaxBufferedBytes:      256 << 20,
+		IdleTimeout:           5 * time.Minute,
+		HandshakeTimeout:      10 * time.Second,
+		LineTimeout:           30 * time.Second,
+		MaxBatchLines:         1000,
+		Decode:                cfjs1.DefaultLimits(),
 	}
 }
 

@@ -111,12 +111,13 @@ func TestAcksFollowPipelineAcceptance(t *testing.T) {
 	r := startReceiver(t, sink, func(c *Config) { c.MaxLineSize = 256 })
 	c := dial(t, r)
 	br := bufio.NewReader(c)
-	_, err := io.WriteString(c, cfjs1.HelloLine)
+	_, err := io.WriteString(c, cfjs1.HelloLineV1)
 	require.NoError(t, err)
 	assert.EqualValues(t, 0, readAck(t, br, c))
 
 	// Two good lines, one undecodable, one too long: all four are
-	// acknowledged (the bad ones will never be better), two are delivered.
+	// acknowledged to a version 1 sender (it knows no rejects; the bad
+	// lines will never be better), two are delivered.
 	_, err = io.WriteString(c, lineA+"\n"+"garbage\n"+strings.Repeat("x", 300)+"\n"+lineB+"\n")
 	require.NoError(t, err)
 	var acked uint64
