@@ -1,0 +1,53 @@
+package sdnotifyextension
+
+import (
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Config of the sdnotify extension. The service manager's side (the
+// socket, the watchdog interval) comes from the environment systemd sets:
+// $NOTIFY_SOCKET, $WATCHDOG_USEC, $WATCHDOG_PID.
+type Config struct {
+	// Watchdog tunes the liveness check that gates the watchdog pings.
+	Watchdog WatchdogConfig `mapstructure:"watchdog"`
+}
+
+// WatchdogConfig tunes the liveness check.
+type WatchdogConfig struct {
+	// RecoverableErrorGrace is how long a component may stay in a
+	// recoverable error (e.g. the memory limiter refusing data) before
+	// the pings stop, and systemd restarts the collector. A permanent or
+	// fatal error stops them at once.
+	RecoverableErrorGrace time.Duration `mapstructure:"recoverable_error_grace"`
+	// HeartbeatInterval is how often the extension reports its own status
+	// through the collector's status reporter and waits for it to come
+	// back: the round trip proves that the service's event path and the
+	// Go scheduler still run.
+	HeartbeatInterval time.Duration `mapstructure:"heartbeat_interval"`
+	// HeartbeatTimeout is how old the last completed round trip may be
+	// before the pings stop.
+	HeartbeatTimeout time.Duration `mapstructure:"heartbeat_timeout"`
+}
+
+// Validate checks the config.
+func (c *Config) Validate() error {
+	return c.Watchdog.Validate()
+}
+
+// Validate checks the watchdog group.
+func (c *WatchdogConfig) Validate() error {
+	var errs []error
+	if c.RecoverableErrorGrace < 0 || c.RecoverableErrorGrace > 24*time.Hour {
+		errs = append(errs, errors.New("watchdog::recoverable_error_grace must be between 0s (a recoverable error stops the pings at once) and 24h: write e.g. 5m"))
+	}
+	if c.HeartbeatInterval < 10*time.Millisecond || c.HeartbeatInterval > time.Minute {
+		errs = append(errs, errors.New("watchdog::heartbeat_interval must be between 10ms and 1m: write e.g. 2s"))
+	}
+	if c.HeartbeatTimeout < 2*c.HeartbeatInterval {
+		errs = append(errs, fmt.Errorf("watchdog::heartbeat_timeout must be at least twice heartbeat_interval (%s), so that one late round trip does not stop the pings: write e.g. heartbeat_timeout: %s",
+			c.HeartbeatInterval, max(10*time.Second, 5*c.HeartbeatInterval)))
+	}
+	return errors.Join(errs...)
+}
