@@ -47,6 +47,7 @@ type lineInput struct {
 	dec  *framing.Decoder
 
 	base     int   // the decoder's first buffer size; 0 until its first read
+	holding  int   // bytes of an unfinished line, as of the last read
 	reserved int64 // bytes of max_buffered_bytes held for a long line
 	// releasePending: the decoder that needed reserved was replaced; the
 	// bytes go back at the next read, when the batch holding the long
@@ -77,6 +78,7 @@ func (in *lineInput) Read(p []byte) (int, error) {
 		in.base = len(p) // a new decoder reads into its whole buffer first
 	}
 	buffered := in.dec.Buffered() // an unfinished line: complete ones were taken
+	in.hold(buffered)
 	if buffered > 0 && in.lineStart.IsZero() {
 		in.lineStart = in.lastRead
 	}
@@ -86,6 +88,7 @@ func (in *lineInput) Read(p []byte) (int, error) {
 		return n, err
 	}
 	in.lastRead = time.Now()
+	in.hold(buffered + n)
 	if in.reserved == 0 && in.willGrow(p[:n], len(p), buffered) {
 		if in.lineStart.IsZero() {
 			in.lineStart = in.lastRead
@@ -151,8 +154,18 @@ func (in *lineInput) timeoutReason() metric.AddOption {
 	return reasonIdle
 }
 
+// hold records that the connection now holds n bytes of an unfinished line.
+func (in *lineInput) hold(n int) {
+	if d := int64(n - in.holding); d != 0 {
+		in.holding = n
+		in.r.buffered.Add(d)
+		in.r.tel.BufferedBytes.Add(in.r.ctx, d)
+	}
+}
+
 // close gives back whatever the connection held of max_buffered_bytes.
 func (in *lineInput) close() {
+	in.hold(0)
 	in.r.budget.release(in.reserved)
 	in.reserved = 0
 }

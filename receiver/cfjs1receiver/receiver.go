@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net"
 	"sync"
+	"sync/atomic"
 
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/consumer"
@@ -26,6 +27,9 @@ type cfjs1Receiver struct {
 	decoder cfjs1.Decoder
 	budget  *byteBudget
 	peers   *peerCounts
+	// buffered is the bytes of unfinished lines all connections hold
+	// (what otelcol_logx_cfjs1_receiver_buffered_bytes reports).
+	buffered atomic.Int64
 
 	host   component.Host
 	ln     net.Listener
@@ -56,7 +60,7 @@ func newReceiver(set receiver.Settings, cfg *Config, next consumer.Logs) (*cfjs1
 		r.decoder.Wrappers = cfjs1.Wrappers(cfg.Wrappers)
 	}
 	r.ctx, r.cancel = context.WithCancel(context.Background())
-	r.budget = newByteBudget(cfg.MaxBufferedBytes, func(delta int64) { tel.BufferedBytes.Add(r.ctx, delta) })
+	r.budget = newByteBudget(cfg.MaxBufferedBytes, func(delta int64) { tel.BufferReservedBytes.Add(r.ctx, delta) })
 	return r, nil
 }
 

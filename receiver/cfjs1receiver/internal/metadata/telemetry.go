@@ -30,8 +30,12 @@ type Telemetry struct {
 	// econnaborted, enobufs, enomem, other); the listener backs off and
 	// keeps accepting.
 	AcceptErrors metric.Int64Counter
-	// BufferedBytes is the part of max_buffered_bytes connections hold.
+	// BufferedBytes is the bytes of unfinished lines connections hold
+	// (read from the network, not yet a whole line).
 	BufferedBytes metric.Int64UpDownCounter
+	// BufferReservedBytes is the part of max_buffered_bytes connections
+	// reading long lines have reserved.
+	BufferReservedBytes metric.Int64UpDownCounter
 	// BufferWaits counts the times a connection stopped reading until
 	// max_buffered_bytes had room for its line.
 	BufferWaits metric.Int64Counter
@@ -61,6 +65,7 @@ func NewTelemetry(set component.TelemetrySettings) (*Telemetry, error) {
 	t.AcceptErrors = counter("otelcol_logx_cfjs1_receiver_accept_errors", "Failed accepts, by reason.", "{error}")
 	t.BufferWaits = counter("otelcol_logx_cfjs1_receiver_buffer_waits", "Times a connection paused reading for max_buffered_bytes.", "{wait}")
 	t.Connections = upDown("otelcol_logx_cfjs1_receiver_connections", "Open connections.", "{connection}")
-	t.BufferedBytes = upDown("otelcol_logx_cfjs1_receiver_buffered_bytes", "Bytes of max_buffered_bytes held by connections.", "By")
+	t.BufferedBytes = upDown("otelcol_logx_cfjs1_receiver_buffered_bytes", "Bytes of unfinished lines held by connections.", "By")
+	t.BufferReservedBytes = upDown("otelcol_logx_cfjs1_receiver_buffer_reserved_bytes", "Part of max_buffered_bytes reserved by connections reading long lines.", "By")
 	return t, errs
 }

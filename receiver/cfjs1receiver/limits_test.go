@@ -1,0 +1,366 @@
+package cfjs1receiver
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/component/componentstatus"
+	"go.opentelemetry.io/collector/component/componenttest"
+	"go.opentelemetry.io/collector/config/configoptional"
+	"go.opentelemetry.io/collector/config/configtls"
+	"go.opentelemetry.io/collector/consumer/consumertest"
+
+	"github.com/otelcol-logx/otelcol-logx/internal/cfjs1"
+)
+
+// failingListener fails its first Accepts with the errors the kernel
+// gives (as net.OpError around the errno, the way package net reports
+// them), then accepts for real. Exhausting the descriptors of the test
+// process itself would hit every test running beside it; the resilience
+// test tier2_limits_test.go does that to the collector binary.
+type failingListener struct {
+	net.Listener
+	mu   sync.Mutex
+	errs []syscall.Errno
+}
+
+func (l *failingListener) Accept() (net.Conn, error) {
+	l.mu.Lock()
+	if len(l.errs) > 0 {
+		errno := l.errs[0]
+		l.errs = l.errs[1:]
+		l.mu.Unlock()
+		return nil, &net.OpError{Op: "accept", Net: "tcp", Addr: l.Addr(), Err: os.NewSyscallError("accept4", errno)}
+	}
+	l.mu.Unlock()
+	return l.Listener.Accept()
+}
+
+// hello sends a hello of the given line and waits for its ack.
+func hello(t *testing.T, c net.Conn, line string) *bufio.Reader {
+	t.Helper()
+	_, err := io.WriteString(c, line)
+	require.NoError(t, err)
+	br := bufio.NewReader(c)
+	assert.EqualValues(t, 0, readAck(t, br, c))
+	return br
+}
+
+func TestAcceptSurvivesResourceErrors(t *testing.T) {
+	sink := &consumertest.LogsSink{}
+	r := newTelReceiver(t, sink, nil)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	fl := &failingListener{Listener: ln, errs: []syscall.Errno{syscall.EMFILE, syscall.EMFILE, syscall.EMFILE, syscall.ENFILE, syscall.ENOBUFS}}
+	host := &statusHost{Host: componenttest.NewNopHost()}
+	start := time.Now()
+	require.NoError(t, r.serveListener(context.Background(), host, fl))
+	t.Cleanup(func() { require.NoError(t, r.Shutdown(context.Background())) })
+
+	c := dial(t, r.cfjs1Receiver)
+	br := hello(t, c, cfjs1.HelloLine)
+	// Five failures back off 5+10+20+40+80 ms before the accept that works.
+	assert.GreaterOrEqual(t, time.Since(start), 150*time.Millisecond, "failed accepts back off")
+	_, err = io.WriteString(c, lineA+"\n")
+	require.NoError(t, err)
+	assert.EqualValues(t, 1, readAck(t, br, c))
+	assert.Equal(t, 1, sink.LogRecordCount())
+
+	assert.EqualValues(t, 3, r.sum(t, "otelcol_logx_cfjs1_receiver_accept_errors", reason("emfile")))
+	assert.EqualValues(t, 1, r.sum(t, "otelcol_logx_cfjs1_receiver_accept_errors", reason("enfile")))
+	assert.EqualValues(t, 1, r.sum(t, "otelcol_logx_cfjs1_receiver_accept_errors", reason("enobufs")))
+	assert.Equal(t, []componentstatus.Status{componentstatus.StatusRecoverableError, componentstatus.StatusOK}, host.statuses(),
+		"unhealthy once while accepts fail, healthy again at the first accept that works")
+}
+
+func TestSlowSendersAreClosed(t *testing.T) {
+	certFile, keyFile, pool := testCerts(t)
+	sink := &consumertest.LogsSink{}
+	r := startTelReceiver(t, sink, func(c *Config) {
+		tc := configtls.NewDefaultServerConfig()
+		tc.CertFile, tc.KeyFile = certFile, keyFile
+		c.TLS = configoptional.Some(tc)
+		c.HandshakeTimeout = 300 * time.Millisecond
+		c.LineTimeout = 500 * time.Millisecond
+		c.IdleTimeout = time.Minute // what closed a trickling sender before
+	})
+	good := dialTLS(t, r, pool)
+	gbr := hello(t, good, cfjs1.HelloLine)
+
+	const n = 3
+	var wg sync.WaitGroup
+	closedAfter := make(chan time.Duration, 2*n)
+	for range n {
+		// Connects and never says a word of TLS.
+		raw, err := net.Dial("tcp", r.Addr().String())
+		require.NoError(t, err)
+		t.Cleanup(func() { _ = raw.Close() })
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			closedAfter <- waitClosed(t, raw, 10*time.Second)
+		}()
+	}
+	stop := make(chan struct{})
+	for range n {
+		// Completes the handshake, then trickles a line a byte every 50 ms.
+		slow := dialTLS(t, r, pool)
+		wg.Add(2)
+		go func() {
+			defer wg.Done()
+			tick := time.NewTicker(50 * time.Millisecond)
+			defer tick.Stop()
+			for range 200 { // at most 10 s
+				select {
+				case <-stop:
+					return
+				case <-tick.C:
+				}
+				if _, err := slow.Write([]byte("x")); err != nil {
+					return
+				}
+			}
+		}()
+		go func() {
+			defer wg.Done()
+			closedAfter <- waitClosed(t, slow, 10*time.Second)
+		}()
+	}
+	// The well-behaved sender is served meanwhile.
+	for i := range 5 {
+		_, err := io.WriteString(good, lineA+"\n")
+		require.NoError(t, err)
+		assert.EqualValues(t, i+1, readAck(t, gbr, good))
+	}
+	for range 2 * n {
+		assert.Less(t, <-closedAfter, 5*time.Second, "closed at its deadline, long before idle_timeout")
+	}
+	close(stop)
+	wg.Wait()
+	_, err := io.WriteString(good, lineA+"\n")
+	require.NoError(t, err)
+	assert.EqualValues(t, 6, readAck(t, gbr, good))
+	require.Eventually(t, func() bool {
+		return r.sum(t, "otelcol_logx_cfjs1_receiver_connections_closed", reason("slow")) == n &&
+			r.sum(t, "otelcol_logx_cfjs1_receiver_connections_closed", reason("handshake_timeout")) == n
+	}, 5*time.Second, 5*time.Millisecond)
+	require.Eventually(t, func() bool { return r.sum(t, "otelcol_logx_cfjs1_receiver_connections") == 1 },
+		5*time.Second, 5*time.Millisecond, "only the good sender is left")
+}
+
+func TestLineTimeoutSparesSteadySenders(t *testing.T) {
+	// Many short lines, each whole in well under line_timeout, over a
+	// time far longer than it: the deadline is per line, not per
+	// connection.
+	sink := &consumertest.LogsSink{}
+	r := startTelReceiver(t, sink, func(c *Config) { c.LineTimeout = 200 * time.Millisecond })
+	c := dial(t, r.cfjs1Receiver)
+	br := hello(t, c, cfjs1.HelloLine)
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	start := time.Now()
+	for i := 0; time.Since(start) < time.Second; i++ {
+		<-tick.C
+		_, err := io.WriteString(c, lineA+"\n")
+		require.NoError(t, err)
+		assert.EqualValues(t, i+1, readAck(t, br, c))
+	}
+	assert.Zero(t, r.sum(t, "otelcol_logx_cfjs1_receiver_connections_closed"))
+}
+
+func TestMaxConnectionsPerPeer(t *testing.T) {
+	r := startTelReceiver(t, &consumertest.LogsSink{}, func(c *Config) {
+		c.MaxConnections = 10
+		c.MaxConnectionsPerPeer = 2
+	})
+	first := dialFrom(t, r, "127.0.0.1")
+	hello(t, first, cfjs1.HelloLine)
+	second := dialFrom(t, r, "127.0.0.1")
+	hello(t, second, cfjs1.HelloLine)
+
+	third := dialFrom(t, r, "127.0.0.1")
+	_, _ = io.WriteString(third, cfjs1.HelloLine)
+	waitClosed(t, third, 5*time.Second)
+	assert.EqualValues(t, 1, r.sum(t, "otelcol_logx_cfjs1_receiver_connections_rejected", reason("max_connections_per_peer")))
+
+	// Another host is not affected by the first one's share.
+	for range 2 {
+		hello(t, dialFrom(t, r, "127.0.0.2"), cfjs1.HelloLine)
+	}
+	// A slot given back is a slot the host may use again.
+	require.NoError(t, first.Close())
+	require.Eventually(t, func() bool {
+		c := dialFrom(t, r, "127.0.0.1")
+		defer c.Close()
+		if _, err := io.WriteString(c, cfjs1.HelloLine); err != nil {
+			return false
+		}
+		_ = c.SetReadDeadline(time.Now().Add(2 * time.Second))
+		line, err := bufio.NewReader(c).ReadBytes('\n')
+		return err == nil && strings.HasPrefix(string(line), `{"ack":0}`)
+	}, 10*time.Second, 10*time.Millisecond)
+}
+
+func TestBufferedBytesStayWithinBudget(t *testing.T) {
+	const (
+		conns      = 16
+		linesEach  = 2
+		lineSize   = 200 << 10
+		chunk      = 8 << 10
+		maxLine    = 256 << 10
+		budget     = 640 << 10
+		baseBuffer = 64 << 10 // the framing decoder's first buffer
+	)
+	sink := &consumertest.LogsSink{}
+	r := startTelReceiver(t, sink, func(c *Config) {
+		c.MaxLineSize = maxLine
+		c.MaxBufferedBytes = budget
+	})
+	line := []byte(`{"format":"nginx","nginx":{"message":"` + strings.Repeat("m", lineSize) + `"}}` + "\n")
+
+	var peakBuffered, peakReserved int64
+	sampled := make(chan struct{})
+	stopSampling := make(chan struct{})
+	go func() {
+		defer close(sampled)
+		tick := time.NewTicker(time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-stopSampling:
+				return
+			case <-tick.C:
+			}
+			peakBuffered = max(peakBuffered, r.buffered.Load())
+			peakReserved = max(peakReserved, r.budget.heldBytes())
+		}
+	}()
+
+	var wg sync.WaitGroup
+	errs := make(chan error, conns)
+	for range conns {
+		c := dial(t, r.cfjs1Receiver)
+		br := hello(t, c, cfjs1.HelloLine)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs <- sendSlowly(c, br, line, linesEach, chunk)
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		require.NoError(t, err)
+	}
+	close(stopSampling)
+	<-sampled
+
+	assert.Equal(t, conns*linesEach, sink.LogRecordCount(), "every line delivered")
+	t.Logf("peak buffered %d bytes, peak reserved %d bytes, waits %d", peakBuffered, peakReserved,
+		r.sum(t, "otelcol_logx_cfjs1_receiver_buffer_waits"))
+	assert.LessOrEqual(t, peakReserved, int64(budget))
+	// Unbounded, the sixteen connections hold most of a line each (about
+	// 3 MiB at the peak); bounded, at most the budget plus every
+	// connection's base buffer (1.6 MiB).
+	assert.LessOrEqual(t, peakBuffered, int64(budget+conns*baseBuffer))
+	assert.Positive(t, r.sum(t, "otelcol_logx_cfjs1_receiver_buffer_waits"), "some connections paused for the budget")
+	// Given back once the lines are read (just after their acks).
+	require.Eventually(t, func() bool { return r.budget.heldBytes() == 0 && r.buffered.Load() == 0 },
+		5*time.Second, 5*time.Millisecond)
+}
+
+// sendSlowly writes n copies of line in chunks, a chunk every 2 ms, and
+// waits for the ack of the last.
+func sendSlowly(c net.Conn, br *bufio.Reader, line []byte, n, chunk int) error {
+	tick := time.NewTicker(2 * time.Millisecond)
+	defer tick.Stop()
+	_ = c.SetWriteDeadline(time.Now().Add(30 * time.Second))
+	for range n {
+		for off := 0; off < len(line); off += chunk {
+			<-tick.C
+			if _, err := c.Write(line[off:min(off+chunk, len(line))]); err != nil {
+				return err
+			}
+		}
+	}
+	_ = c.SetReadDeadline(time.Now().Add(30 * time.Second))
+	for {
+		l, err := br.ReadBytes('\n')
+		if err != nil {
+			return err
+		}
+		a, err := cfjs1.ParseAck(l)
+		if err != nil {
+			return err
+		}
+		if a == uint64(n) {
+			return nil
+		}
+	}
+}
+
+func TestV2SenderIsToldOfDroppedLines(t *testing.T) {
+	sink := &consumertest.LogsSink{}
+	r := startTelReceiver(t, sink, func(c *Config) {
+		c.MaxLineSize = 256
+		c.Decode.MaxDepth = 2
+	})
+	c := dial(t, r.cfjs1Receiver)
+	br := hello(t, c, cfjs1.HelloLine)
+	lines := []string{
+		lineA,                    // 1
+		"garbage",                // 2
+		strings.Repeat("x", 300), // 3
+		`{"format":"nginx","nginx":{"message":"m","attributes":{"a":{"b":{"c":{"d":1}}}}}}`, // 4
+		`{"nginx":{"message":"no format"}}`,                                                 // 5
+		lineB,                                                                               // 6
+	}
+	_, err := io.WriteString(c, strings.Join(lines, "\n")+"\n")
+	require.NoError(t, err)
+
+	rejected := map[uint64]string{}
+	var acked uint64
+	require.NoError(t, c.SetReadDeadline(time.Now().Add(5*time.Second)))
+	for acked < 6 {
+		l, err := br.ReadBytes('\n')
+		require.NoError(t, err)
+		rep, err := cfjs1.ParseReply(l)
+		require.NoError(t, err)
+		switch rep.Kind {
+		case cfjs1.ReplyAck:
+			acked = rep.N
+		case cfjs1.ReplyReject:
+			require.Less(t, acked, rep.N, "a reject comes before any ack that covers its line")
+			rejected[rep.N] = rep.Reason
+		}
+	}
+	assert.Equal(t, map[uint64]string{2: "invalid_json", 3: "line_too_long", 4: "too_deep", 5: "not_a_record"}, rejected)
+	assert.Equal(t, 2, sink.LogRecordCount())
+	for _, why := range rejected {
+		assert.EqualValues(t, 1, r.sum(t, "otelcol_logx_cfjs1_receiver_dropped", reason(why)), why)
+	}
+}
+
+func TestV1SenderGetsAcksOnly(t *testing.T) {
+	r := startTelReceiver(t, &consumertest.LogsSink{}, nil)
+	c := dial(t, r.cfjs1Receiver)
+	br := hello(t, c, cfjs1.HelloLineV1)
+	_, err := fmt.Fprintf(c, "%s\ngarbage\n%s\n", lineA, lineB)
+	require.NoError(t, err)
+	var acked uint64
+	for acked < 3 {
+		acked = readAck(t, br, c) // a reject line would fail to parse as an ack
+	}
+	assert.EqualValues(t, 1, r.sum(t, "otelcol_logx_cfjs1_receiver_dropped", reason("invalid_json")))
+}
