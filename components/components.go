@@ -12,6 +12,7 @@ import (
 	"github.com/otelcol-logx/otelcol-logx/exporter/kafkatopicsexporter"
 	"github.com/otelcol-logx/otelcol-logx/exporter/logfileexporter"
 	"github.com/otelcol-logx/otelcol-logx/exporter/tenantbufferexporter"
+	"github.com/otelcol-logx/otelcol-logx/extension/sdnotifyextension"
 	"github.com/otelcol-logx/otelcol-logx/processor/externaljsonprocessor"
 	"github.com/otelcol-logx/otelcol-logx/processor/ratelimitprocessor"
 	"github.com/otelcol-logx/otelcol-logx/receiver/cfjs1receiver"
@@ -69,6 +70,7 @@ var extensions = []func() extensionFactory{
 	healthcheckextension.NewFactory,
 	pprofextension.NewFactory,
 	filestorage.NewFactory,
+	sdnotifyextension.NewFactory,
 }
 
 // telemetry provides the collector's own logs and metrics.
