@@ -46,6 +46,11 @@ type Decoder struct {
 
 	buf        []byte
 	start, end int // unread bytes are buf[start:end]
+	// scanned is how many unread bytes (from start) are known to hold no
+	// '\n'. The search for the end of a line resumes there, so a line
+	// arriving in many small reads costs one look per byte, not one search
+	// of the whole line per read.
+	scanned int
 
 	skipLine  bool  // discarding up to the next '\n' (after a truncated line)
 	skipBytes int64 // discarding the rest of a truncated octet-counted frame
@@ -74,7 +79,7 @@ func NewDecoder(r io.Reader, mode Mode, maxFrame int) *Decoder {
 // setting (an Auto decoder decides again).
 func (d *Decoder) Reset(r io.Reader, mode Mode) {
 	d.r, d.mode = r, mode
-	d.start, d.end = 0, 0
+	d.start, d.end, d.scanned = 0, 0, 0
 	d.skipLine, d.skipBytes, d.eof = false, 0, false
 }
 
@@ -112,7 +117,7 @@ func (d *Decoder) Next() (Frame, error) {
 func (d *Decoder) frame() (Frame, bool) {
 	if d.skipBytes > 0 {
 		n := min(d.skipBytes, int64(d.end-d.start))
-		d.start += int(n)
+		d.consume(int(n))
 		d.skipBytes -= n
 		if d.skipBytes > 0 {
 			return Frame{}, false
@@ -121,10 +126,10 @@ func (d *Decoder) frame() (Frame, bool) {
 	if d.skipLine {
 		i := bytes.IndexByte(d.buf[d.start:d.end], '\n')
 		if i < 0 {
-			d.start = d.end
+			d.consume(d.end - d.start)
 			return Frame{}, false
 		}
-		d.start += i + 1
+		d.consume(i + 1)
 		d.skipLine = false
 	}
 	if d.start == d.end {
@@ -143,65 +148,98 @@ func (d *Decoder) frame() (Frame, bool) {
 	return d.lineFrame(false)
 }
 
+// consume drops n bytes from the front of the unread data.
+func (d *Decoder) consume(n int) {
+	d.start += n
+	d.scanned = 0
+}
+
 // lineFrame returns the line at the start of the buffer.
 func (d *Decoder) lineFrame(malformed bool) (Frame, bool) {
 	data := d.buf[d.start:d.end]
-	i := bytes.IndexByte(data, '\n')
+	i := bytes.IndexByte(data[d.scanned:], '\n')
 	if i < 0 {
+		d.scanned = len(data)
 		// No newline yet. Once more than max(+CR) bytes are waiting the
 		// line is too long whatever follows: hand out its beginning and
-		// discard the rest up to the newline.
+		// discard the rest up to the newline (none of the bytes here is
+		// one).
 		if len(data) > d.max+1 {
-			d.start += d.max
+			d.consume(len(data))
 			d.skipLine = true
 			return Frame{Bytes: data[:d.max:d.max], Truncated: true, Malformed: malformed}, true
 		}
 		return Frame{}, false
 	}
-	line := data[:i]
-	d.start += i + 1
+	i += d.scanned
+	d.consume(i + 1)
+	return lineBytes(data[:i], d.max, malformed), true
+}
+
+// lineBytes makes the frame of a line without its '\n': a '\r' before
+// the newline goes too, and a line longer than maxLen is cut to maxLen.
+func lineBytes(line []byte, maxLen int, malformed bool) Frame {
 	if n := len(line); n > 0 && line[n-1] == '\r' {
 		line = line[:n-1]
 	}
-	if len(line) > d.max {
-		return Frame{Bytes: line[:d.max:d.max], Truncated: true, Malformed: malformed}, true
+	if len(line) > maxLen {
+		return Frame{Bytes: line[:maxLen:maxLen], Truncated: true, Malformed: malformed}
 	}
-	return Frame{Bytes: line[:len(line):len(line)], Malformed: malformed}, true
+	return Frame{Bytes: line[:len(line):len(line)], Malformed: malformed}
+}
+
+// headerState says what the start of an octet-counted frame holds.
+type headerState uint8
+
+const (
+	headerIncomplete headerState = iota // only digits so far: wait for more
+	headerValid                         // "LEN SP" with LEN in 1..maxHeader-1 digits, no leading 0
+	headerMalformed                     // anything else: not a frame header
+)
+
+// octetHeader reads the "LEN SP" header at the start of data. For a valid
+// header it returns the frame length and the header size with its space.
+// At most maxHeader bytes are looked at, so reading a header a byte at a
+// time stays cheap.
+func octetHeader(data []byte) (n int64, size int, st headerState) {
+	for h := 0; h < len(data) && h < maxHeader; h++ {
+		c := data[h]
+		if c == ' ' && h > 0 {
+			return n, h + 1, headerValid
+		}
+		if c < '0' || c > '9' || (h == 0 && c == '0') {
+			return 0, 0, headerMalformed
+		}
+		n = n*10 + int64(c-'0')
+	}
+	if len(data) >= maxHeader {
+		return 0, 0, headerMalformed // too many digits
+	}
+	return 0, 0, headerIncomplete
 }
 
 // octetFrame returns the octet-counted frame at the start of the buffer.
 func (d *Decoder) octetFrame() (Frame, bool) {
 	data := d.buf[d.start:d.end]
-	var n int64
-	h := 0
-	for ; h < len(data) && h < maxHeader; h++ {
-		c := data[h]
-		if c == ' ' {
-			break
-		}
-		if c < '0' || c > '9' || (h == 0 && c == '0') {
-			return d.lineFrame(true)
-		}
-		n = n*10 + int64(c-'0')
+	n, h, st := octetHeader(data)
+	switch st {
+	case headerIncomplete:
+		return Frame{}, false
+	case headerMalformed:
+		return d.lineFrame(true)
 	}
-	if h == len(data) {
-		return Frame{}, false // header not complete yet
-	}
-	if h == maxHeader || h == 0 {
-		return d.lineFrame(true) // too many digits, or no digits
-	}
-	body := data[h+1:]
+	body := data[h:]
 	if n <= int64(d.max) {
 		if int64(len(body)) < n {
 			return Frame{}, false
 		}
-		d.start += h + 1 + int(n)
+		d.consume(h + int(n))
 		return Frame{Bytes: body[:n:n]}, true
 	}
 	if len(body) < d.max {
 		return Frame{}, false
 	}
-	d.start += h + 1 + d.max
+	d.consume(h + d.max)
 	d.skipBytes = n - int64(d.max)
 	return Frame{Bytes: body[:d.max:d.max], Truncated: true}, true
 }
@@ -210,25 +248,20 @@ func (d *Decoder) octetFrame() (Frame, bool) {
 // or an octet-counted frame cut short (reported as truncated).
 func (d *Decoder) tail() (Frame, bool) {
 	if d.skipLine || d.skipBytes > 0 || d.start == d.end {
-		d.start = d.end
+		d.consume(d.end - d.start)
 		return Frame{}, false
 	}
 	data := d.buf[d.start:d.end]
-	d.start = d.end
+	d.consume(len(data))
 	if d.mode == OctetCounting {
-		if i := bytes.IndexByte(data, ' '); i > 0 && i < len(data)-1 {
-			body := data[i+1:]
+		_, h, st := octetHeader(data)
+		if st == headerValid && h < len(data) {
+			body := data[h:]
 			return Frame{Bytes: body[:min(len(body), d.max)], Truncated: true}, true
 		}
-		return Frame{Bytes: data[:min(len(data), d.max)], Malformed: true}, true
+		return lineBytes(data, d.max, true), true
 	}
-	if n := len(data); data[n-1] == '\r' {
-		data = data[:n-1]
-	}
-	if len(data) > d.max {
-		return Frame{Bytes: data[:d.max], Truncated: true}, true
-	}
-	return Frame{Bytes: data}, true
+	return lineBytes(data, d.max, false), true
 }
 
 // fill reads more data, first making room: moving unread bytes to the

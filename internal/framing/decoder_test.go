@@ -113,6 +113,16 @@ func TestOctetCountingCutShort(t *testing.T) {
 	assert.Equal(t, []got{{s: "12", malformed: true}}, decodeAll(t, strings.NewReader("12"), OctetCounting, 100))
 }
 
+func TestOctetCountingMalformedTail(t *testing.T) {
+	// A stream ending in text without a valid header gives that text whole,
+	// as malformed, like a malformed line does; only a valid "LEN SP"
+	// header cut short gives its body as truncated.
+	want := []got{{s: "<13>not counted", malformed: true}}
+	assert.Equal(t, want, decodeAll(t, strings.NewReader("<13>not counted"), OctetCounting, 100))
+	want = []got{{s: "abc"}, {s: "07 x", malformed: true}}
+	assert.Equal(t, want, decodeAll(t, strings.NewReader("3 abc07 x"), OctetCounting, 100))
+}
+
 func TestAuto(t *testing.T) {
 	assert.Equal(t, []got{{s: "ab"}, {s: "c"}}, decodeAll(t, strings.NewReader("2 ab1 c"), Auto, 100))
 	assert.Equal(t, []got{{s: "<13>2 ab"}, {s: "1 c"}}, decodeAll(t, strings.NewReader("<13>2 ab\n1 c\n"), Auto, 100))
