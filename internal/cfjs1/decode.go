@@ -6,6 +6,8 @@ import (
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/pdata/xpdata"
+
+	"github.com/otelcol-logx/otelcol-logx/internal/sharedvalue"
 )
 
 // Target is where Decode writes a line: the record, and the resource and
@@ -59,8 +61,10 @@ const (
 )
 
 func (d *decoder) release() {
-	d.b, d.all = nil, ""
-	if cap(d.text) > maxPooledText || cap(d.nodes) > maxPooledNodes || cap(d.tmp) > maxPooledText {
+	d.b, d.all, d.meta, d.last = nil, "", Meta{}, sharedvalue.Slot{}
+	if cap(d.text) > maxPooledText || cap(d.nodes) > maxPooledNodes || cap(d.tmp) > maxPooledText ||
+		cap(d.attrsKeys.order) > maxPooledNodes || cap(d.resKeys.order) > maxPooledNodes || cap(d.nestedKeys.order) > maxPooledNodes ||
+		len(d.builders) > DefaultMaxDepth {
 		return
 	}
 	decoderPool.Put(d)
@@ -77,9 +81,18 @@ type span struct{ s, e int }
 type node struct {
 	kind nodeKind
 	dest nodeDest
+	alt  int32 // for a member of a map: where its value comes from (see findRepeats)
 	key  span  // the member's name, in a map
-	val  span  // a string's text
+	val  span  // a string's text; for a map or slice, val.e is the index after its last node
 	n    int64 // an int, a bool (0 or 1), a double's bits, or the count of members
+}
+
+// next returns the index of the node after node i and its members.
+func (d *decoder) next(i int) int {
+	if k := d.nodes[i].kind; k == kindMap || k == kindSlice {
+		return d.nodes[i].val.e
+	}
+	return i + 1
 }
 
 type nodeKind uint8
@@ -139,6 +152,16 @@ type decoder struct {
 	recordAttrs, resourceAttrs int // members bound for each map, to size them once
 	attrsBuilder, resBuilder   xpdata.MapBuilder
 
+	// The second pass's state: the repeated keys of the record's maps and
+	// of the map being filled (findRepeats), a builder for the maps at each
+	// depth of nesting, and the line's meta for the members it replaces.
+	attrsKeys, resKeys, nestedKeys keySet
+	builders                       []*xpdata.MapBuilder
+	depth                          int
+	meta                           Meta
+	formatSlot, deadLetterSlot     *sharedvalue.Slot
+	last                           sharedvalue.Slot // see slot
+
 	// recent lets consecutive lines share the values of their attributes
 	// (see fill); kept from line to line, made on first use, and used for
 	// lines of up to maxRecentText bytes of text (useRecent).
@@ -151,7 +174,8 @@ func (d *decoder) reset(line []byte) {
 	if lim.MaxValues == 0 {
 		lim = DefaultLimits()
 	}
-	*d = decoder{lim: lim, b: line, tmp: d.tmp[:0], text: append(d.text[:0], line...), base: len(line), nodes: d.nodes[:0], recent: d.recent}
+	*d = decoder{lim: lim, b: line, tmp: d.tmp[:0], text: append(d.text[:0], line...), base: len(line), nodes: d.nodes[:0], recent: d.recent,
+		attrsKeys: d.attrsKeys, resKeys: d.resKeys, nestedKeys: d.nestedKeys, builders: d.builders}
 }
 
 func (d *decoder) sub(s span) string { return d.all[s.s:s.e] }

@@ -4,6 +4,7 @@ import (
 	"math"
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/xpdata"
 
 	"github.com/otelcol-logx/otelcol-logx/internal/logattr"
 	"github.com/otelcol-logx/otelcol-logx/internal/sharedvalue"
@@ -25,10 +26,14 @@ const (
 	maxRecentText  = 4 << 10
 )
 
-// slot returns the Slot for node i, or nil (put without remembering).
+// slot returns the Slot for node i: its own, for the first nodes of a
+// short line, else the one for the line's last scalar. Through the latter,
+// a run of equal values ([1,1,1,...], a key repeated with the same value)
+// shares one rather than allocating each: values that cost a line two
+// bytes each would otherwise cost pdata an allocation each.
 func (d *decoder) slot(i int) *sharedvalue.Slot {
 	if !d.useRecent || i >= maxRecentNodes {
-		return nil
+		return &d.last
 	}
 	return &d.recent.nodes[i]
 }
@@ -67,6 +72,7 @@ func (d *decoder) fill(t Target, m Meta) {
 	}
 
 	attrs, res := rec.Attributes(), t.Resource.Attributes()
+	formatPlaced, deadLetterPlaced := d.findRepeats(m)
 	n := d.recordAttrs + 1 // and cfjs1.format
 	if m.DeadLetterFor != "" {
 		n++
@@ -76,6 +82,11 @@ func (d *decoder) fill(t Target, m Meta) {
 	if d.resourceAttrs > 0 {
 		resTarget = targetFor(res, &d.resBuilder, d.resourceAttrs)
 	}
+	var formatSlot, deadLetterSlot *sharedvalue.Slot
+	if d.useRecent {
+		formatSlot, deadLetterSlot = &d.recent.format, &d.recent.deadLetterFor
+	}
+	d.meta, d.formatSlot, d.deadLetterSlot = m, formatSlot, deadLetterSlot
 	for i := 0; i < len(d.nodes); {
 		switch d.nodes[i].dest {
 		case destBody:
@@ -90,12 +101,10 @@ func (d *decoder) fill(t Target, m Meta) {
 			panic("cfjs1: a member node outside a map or slice") // a bug in the first pass
 		}
 	}
-	var formatSlot, deadLetterSlot *sharedvalue.Slot
-	if d.useRecent {
-		formatSlot, deadLetterSlot = &d.recent.format, &d.recent.deadLetterFor
+	if !formatPlaced {
+		formatSlot.SetStr(attrsTarget.add(logattr.CFJS1Format), m.Format)
 	}
-	formatSlot.SetStr(attrsTarget.add(logattr.CFJS1Format), m.Format)
-	if m.DeadLetterFor != "" {
+	if m.DeadLetterFor != "" && !deadLetterPlaced {
 		deadLetterSlot.SetStr(attrsTarget.add(logattr.CFJS1DeadLetterFor), m.DeadLetterFor)
 	}
 	attrsTarget.done()
@@ -105,18 +114,31 @@ func (d *decoder) fill(t Target, m Meta) {
 // fillMap puts the members of the map node at i into t and returns the
 // index after them.
 func (d *decoder) fillMap(t *mapTarget, i int) int {
-	count := int(d.nodes[i].n)
-	i++
-	for range count {
+	end := d.nodes[i].val.e
+	for i++; i < end; {
 		i = d.put(t, i)
 	}
-	return i
+	return end
 }
 
-// put puts the node at i (and its members) into t under its key and
-// returns the index after it.
+// put puts the member node at i into t under its key, with the value its
+// mark (node.alt) says, and returns the index after it and its members.
 func (d *decoder) put(t *mapTarget, i int) int {
 	n := &d.nodes[i]
+	switch alt := n.alt; {
+	case alt == altSkip:
+		return d.next(i)
+	case alt == altFormat:
+		d.formatSlot.SetStr(t.add(d.sub(n.key)), d.meta.Format)
+		return d.next(i)
+	case alt == altDeadLetter:
+		d.deadLetterSlot.SetStr(t.add(d.sub(n.key)), d.meta.DeadLetterFor)
+		return d.next(i)
+	case alt > 0:
+		// The key comes again later: its last value goes here.
+		d.setValue(t.add(d.sub(n.key)), int(alt))
+		return d.next(i)
+	}
 	v := t.add(d.sub(n.key))
 	switch n.kind {
 	case kindStr:
@@ -149,19 +171,35 @@ func (d *decoder) setValue(v pcommon.Value, i int) int {
 	n := &d.nodes[i]
 	switch n.kind {
 	case kindStr:
-		v.SetStr(d.sub(n.val))
+		d.last.SetStr(v, d.sub(n.val))
 	case kindInt:
-		v.SetInt(n.n)
+		d.last.SetInt(v, n.n)
 	case kindDouble:
-		v.SetDouble(math.Float64frombits(uint64(n.n)))
+		d.last.SetDouble(v, math.Float64frombits(uint64(n.n)))
 	case kindBool:
-		v.SetBool(n.n != 0)
+		d.last.SetBool(v, n.n != 0)
 	case kindMap:
-		sub := v.SetEmptyMap()
-		sub.EnsureCapacity(int(n.n))
-		return d.fillMap(&mapTarget{m: sub}, i)
+		return d.fillNested(v.SetEmptyMap(), i)
 	case kindSlice:
 		return d.fillSlice(v.SetEmptySlice(), i)
 	}
 	return i + 1
+}
+
+// fillNested fills sub, a new map, with the members of the map node at i,
+// built by appending in a builder of its depth, and returns the index
+// after them.
+func (d *decoder) fillNested(sub pcommon.Map, i int) int {
+	d.markRepeats(i)
+	if d.depth == len(d.builders) {
+		d.builders = append(d.builders, new(xpdata.MapBuilder))
+	}
+	mb := d.builders[d.depth]
+	mb.EnsureCapacity(int(d.nodes[i].n))
+	t := mapTarget{m: sub, builder: mb}
+	d.depth++
+	i = d.fillMap(&t, i)
+	d.depth--
+	t.done()
+	return i
 }

@@ -332,11 +332,13 @@ func (d *decoder) hexID(i int, dst []byte) (int, error) {
 func (d *decoder) push(kind nodeKind, dest nodeDest, key, val span, n int64) int {
 	at := len(d.nodes)
 	if at == cap(d.nodes) {
-		d.nodes = slices.Grow(d.nodes, 1)
+		// Double: append's growth for large slices (a quarter) would copy
+		// a line of many values several times over.
+		d.nodes = slices.Grow(d.nodes, max(at, 64))
 	}
 	d.nodes = d.nodes[:at+1]
 	p := &d.nodes[at]
-	p.kind, p.dest, p.key, p.val, p.n = kind, dest, key, val, n
+	p.kind, p.dest, p.alt, p.key, p.val, p.n = kind, dest, 0, key, val, n
 	return at
 }
 
@@ -360,6 +362,7 @@ func (d *decoder) mapInto(i int, dest nodeDest, key span, depth int) (int, int, 
 		}
 	}
 	d.nodes[at].n = int64(n)
+	d.nodes[at].val.e = len(d.nodes)
 	return i, n, err
 }
 
@@ -406,6 +409,7 @@ func (d *decoder) array(i int, dest nodeDest, key span, depth int) (int, error) 
 	at := d.push(kindSlice, dest, key, span{}, 0)
 	i = skipWS(d.b, i+1)
 	if i < len(d.b) && d.b[i] == ']' {
+		d.nodes[at].val.e = len(d.nodes)
 		return i + 1, nil
 	}
 	for {
@@ -422,6 +426,7 @@ func (d *decoder) array(i int, dest nodeDest, key span, depth int) (int, error) 
 		case ',':
 			i++
 		case ']':
+			d.nodes[at].val.e = len(d.nodes)
 			return i + 1, nil
 		default:
 			return i, d.fail(i, fmt.Sprintf("found %q, expected ',' or ']'", d.b[i]))
