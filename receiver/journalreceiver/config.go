@@ -20,8 +20,15 @@ type Config struct {
 	// system journal.
 	Files []string `mapstructure:"files"`
 	// StartAt is where to begin when no cursor is stored: "end" (only new
-	// entries) or "beginning" (everything the journal still holds).
+	// entries), "beginning" (everything the journal still holds) or
+	// "overlap" (entries from Overlap before the first start on).
 	StartAt string `mapstructure:"start_at"`
+	// Overlap is how far before its first start the receiver reads with
+	// start_at: overlap. It covers the gap between the previous log daemon
+	// stopping its own journal reading and this receiver starting: entries
+	// of that gap are read, at the price of reading again, as duplicates,
+	// what the previous daemon forwarded in the same span.
+	Overlap time.Duration `mapstructure:"overlap"`
 
 	// Units keeps entries of these systemd units (journalctl --unit).
 	Units []string `mapstructure:"units"`
@@ -115,8 +122,8 @@ func (c *Config) Validate() error {
 			add("files has an empty entry: write journal file paths, e.g. /var/log/journal/ID/system.journal")
 		}
 	}
-	if c.StartAt != "beginning" && c.StartAt != "end" {
-		add("start_at %q: write \"end\" (only new entries) or \"beginning\" (all the journal holds)", c.StartAt)
+	if err := c.validateStart(); err != nil {
+		errs = append(errs, err)
 	}
 	for _, u := range c.Units {
 		if u == "" || strings.ContainsAny(u, "\n") {
@@ -169,6 +176,31 @@ func (c *Config) Validate() error {
 	}
 	errs = append(errs, c.RetryOnFailure.validate("retry_on_failure"), c.Restart.validate("restart"))
 	return errors.Join(errs...)
+}
+
+// maxOverlap bounds overlap: a first start that reads further back is a
+// backlog, better asked for with start_at: beginning.
+const maxOverlap = 24 * time.Hour
+
+// validateStart checks start_at and overlap together: an overlap that
+// start_at does not use would be a silent no-op, so it is refused.
+func (c *Config) validateStart() error {
+	switch c.StartAt {
+	case "end", "beginning":
+		if c.Overlap != 0 {
+			return fmt.Errorf("overlap %v is used only with start_at: overlap (start_at is %q): write start_at: overlap, or remove overlap", c.Overlap, c.StartAt)
+		}
+	case "overlap":
+		if c.Overlap <= 0 || c.Overlap > maxOverlap {
+			return fmt.Errorf("start_at: overlap needs overlap between 1s and %v (got %v): how long before the first start to read from, e.g. overlap: 5m", maxOverlap, c.Overlap)
+		}
+		if c.Overlap < time.Second {
+			return fmt.Errorf("overlap %v is below 1s: write e.g. overlap: 5m (journal timestamps are compared with the clock, which may be off by more)", c.Overlap)
+		}
+	default:
+		return fmt.Errorf("start_at %q: write \"end\" (only new entries), \"beginning\" (all the journal holds) or \"overlap\" (with overlap: 5m, entries from 5 minutes before the first start)", c.StartAt)
+	}
+	return nil
 }
 
 func (b BackoffConfig) validate(name string) error {

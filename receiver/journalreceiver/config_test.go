@@ -58,14 +58,14 @@ func TestConfigFull(t *testing.T) {
 	}
 	assert.Equal(t, want, cfg)
 
-	args, err := journalctlArgs(cfg, "", false)
+	args, err := journalctlArgs(cfg, position{})
 	require.NoError(t, err)
 	assert.Equal(t, []string{
 		"--output=export", "--follow", "--quiet", "--no-pager", "--directory=/var/log/journal", "--no-tail",
 		"--unit=nginx.service", "--unit=sshd.service", "--identifier=cron", "--priority=warning",
 		"--", "_TRANSPORT=syslog", "+", "_TRANSPORT=journal",
 	}, args)
-	args, err = journalctlArgs(cfg, "s=abc;i=1", false)
+	args, err = journalctlArgs(cfg, position{cursor: "s=abc;i=1"})
 	require.NoError(t, err)
 	assert.Contains(t, args, "--cursor=s=abc;i=1")
 	assert.Contains(t, args, "--no-tail", "journalctl would otherwise show only 10 entries after the cursor")
@@ -76,7 +76,7 @@ func TestConfigInvalidSaysWhatToWrite(t *testing.T) {
 	require.Error(t, err)
 	for _, want := range []string{
 		"directory and files are both set",
-		`start_at "middle": write "end"`,
+		`start_at "middle": write "end" (only new entries), "beginning" (all the journal holds) or "overlap"`,
 		`priority "loud": write 0..7`,
 		`"nomatch" has no '='`,
 		`"lower=x": field names are upper-case`,
@@ -96,12 +96,12 @@ func TestConfigInvalidSaysWhatToWrite(t *testing.T) {
 func TestStartAtEndUsesNoBacklog(t *testing.T) {
 	cfg := createDefaultConfig().(*Config)
 	cfg.Files = []string{"rel/x.journal"}
-	args, err := journalctlArgs(cfg, "", false)
+	args, err := journalctlArgs(cfg, position{})
 	require.NoError(t, err)
 	assert.Contains(t, args, "--lines=0")
 	abs, _ := filepath.Abs("rel/x.journal")
 	assert.Contains(t, args, "--file="+abs, "journalctl cannot follow relative files")
-	args, err = journalctlArgs(cfg, "", true)
+	args, err = journalctlArgs(cfg, position{fromBeginning: true})
 	require.NoError(t, err)
 	assert.Contains(t, args, "--no-tail", "an unusable cursor reads from the oldest entry")
 }

@@ -20,10 +20,19 @@ import (
 	"github.com/otelcol-logx/otelcol-logx/receiver/journalreceiver/internal/metadata"
 )
 
+// position is where journalctl begins: after cursor if set, else at the
+// oldest entry (fromBeginning or start_at: beginning), else at since if
+// set, else at the end.
+type position struct {
+	cursor        string
+	fromBeginning bool
+	since         time.Time
+}
+
 // journalctlArgs builds journalctl's command line. A cursor is passed with
 // --cursor, which includes the cursor's own entry: the first entry read then
 // tells whether the cursor still exists (see journalSource.runOnce).
-func journalctlArgs(cfg *Config, cursor string, fromBeginning bool) ([]string, error) {
+func journalctlArgs(cfg *Config, pos position) ([]string, error) {
 	args := []string{"--output=export", "--follow", "--quiet", "--no-pager"}
 	// journalctl cannot follow a relative --file (it fails to set up
 	// inotify), so paths are made absolute.
@@ -42,10 +51,12 @@ func journalctlArgs(cfg *Config, cursor string, fromBeginning bool) ([]string, e
 		args = append(args, "--file="+abs)
 	}
 	switch {
-	case cursor != "":
-		args = append(args, "--cursor="+cursor, "--no-tail")
-	case fromBeginning || cfg.StartAt == "beginning":
+	case pos.cursor != "":
+		args = append(args, "--cursor="+pos.cursor, "--no-tail")
+	case pos.fromBeginning || cfg.StartAt == "beginning":
 		args = append(args, "--no-tail")
+	case !pos.since.IsZero():
+		args = append(args, "--since="+sinceArg(pos.since), "--no-tail")
 	default:
 		args = append(args, "--lines=0")
 	}
@@ -66,11 +77,18 @@ func journalctlArgs(cfg *Config, cursor string, fromBeginning bool) ([]string, e
 	return args, nil
 }
 
+// sinceArg writes t as journalctl's "@seconds.micros" (seconds since the
+// epoch), which needs no time zone and keeps the journal's resolution.
+func sinceArg(t time.Time) string {
+	us := t.UnixMicro()
+	return fmt.Sprintf("@%d.%06d", us/1_000_000, us%1_000_000)
+}
+
 // tailCursor returns the cursor of the newest entry that passes the
 // filters, "" if there is none. start_at: end begins after it: storing it
 // at once means a restart before the first new entry loses nothing.
 func tailCursor(ctx context.Context, cfg *Config) (string, error) {
-	args, err := journalctlArgs(cfg, "", false)
+	args, err := journalctlArgs(cfg, position{})
 	if err != nil {
 		return "", err
 	}
@@ -116,7 +134,8 @@ type journalSource struct {
 	// cursor is that of the last entry handed on (at start: the stored one);
 	// a restarted journalctl continues after it.
 	cursor        string
-	fromBeginning bool // the stored cursor was unusable: read all there is
+	fromBeginning bool      // the stored cursor was unusable: read all there is
+	since         time.Time // start_at: overlap before the first entry: read from here
 }
 
 var (
@@ -159,7 +178,7 @@ func (s *journalSource) run(ctx context.Context) {
 // ends. It returns the number of entries handed on and why it stopped.
 func (s *journalSource) runOnce(ctx context.Context) (int, error) {
 	fromCursor := s.cursor
-	args, err := journalctlArgs(s.cfg, fromCursor, s.fromBeginning)
+	args, err := journalctlArgs(s.cfg, position{cursor: fromCursor, fromBeginning: s.fromBeginning, since: s.since})
 	if err != nil {
 		return 0, err
 	}
@@ -241,6 +260,7 @@ func (s *journalSource) pump(ctx context.Context, dec *ExportReader, fromCursor 
 		if cur != "" {
 			s.cursor = cur
 			s.fromBeginning = false
+			s.since = time.Time{}
 		}
 	}
 }

@@ -2,6 +2,8 @@ package journalreceiver
 
 import (
 	"context"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -25,6 +27,12 @@ const obsFormat = "journal_export"
 // empty journal: its end was its beginning, and stays so until an entry is
 // delivered.
 const cursorBeginning = "@beginning"
+
+// cursorSincePrefix, followed by microseconds since the epoch, is stored
+// instead of a cursor when start_at: overlap first started: a restart
+// before the first delivery reads from the same point, not from a later
+// one that would skip the oldest entries of the overlap.
+const cursorSincePrefix = "@since="
 
 // entryQueue is how many decoded entries wait between journalctl and the
 // batcher: with max_entry_bytes it bounds the memory in flight.
@@ -73,19 +81,23 @@ func (r *journalReceiver) Start(ctx context.Context, host component.Host) error 
 		return err
 	}
 	r.store = store
-	fromBeginning := false
+	pos := position{cursor: cursor}
 	switch {
 	case cursor == cursorBeginning:
-		cursor, fromBeginning = "", true
+		pos = position{fromBeginning: true}
+	case strings.HasPrefix(cursor, cursorSincePrefix):
+		pos = position{since: r.storedSince(cursor)}
 	case cursor == "" && r.cfg.StartAt == "end":
-		cursor, fromBeginning = r.startAtEnd(ctx)
+		pos.cursor, pos.fromBeginning = r.startAtEnd(ctx)
+	case cursor == "" && r.cfg.StartAt == "overlap":
+		pos = position{since: r.startAtOverlap(ctx)}
 	}
-	r.set.Logger.Info("journal receiver starting", zap.String("cursor", cursor))
+	r.set.Logger.Info("journal receiver starting", zap.String("cursor", pos.cursor), zap.Bool("from_beginning", pos.fromBeginning), zap.Time("since", pos.since))
 
 	runCtx, cancel := context.WithCancel(context.Background())
 	r.cancel = cancel
 	entries := make(chan *Entry, entryQueue)
-	src := &journalSource{cfg: r.cfg, logger: r.set.Logger, tel: r.tel, out: entries, cursor: cursor, fromBeginning: fromBeginning}
+	src := &journalSource{cfg: r.cfg, logger: r.set.Logger, tel: r.tel, out: entries, cursor: pos.cursor, fromBeginning: pos.fromBeginning, since: pos.since}
 	r.wg.Add(2)
 	go func() {
 		defer r.wg.Done()
@@ -120,6 +132,31 @@ func (r *journalReceiver) startAtEnd(ctx context.Context) (cursor string, fromBe
 		return "", true
 	}
 	return cursor, false
+}
+
+// startAtOverlap is the first start with start_at: overlap: it reads from
+// overlap before now, and stores that point until the first delivery
+// replaces it with a cursor.
+func (r *journalReceiver) startAtOverlap(ctx context.Context) time.Time {
+	since := time.Now().Add(-r.cfg.Overlap)
+	if err := r.store.Save(ctx, cursorSincePrefix+strconv.FormatInt(since.UnixMicro(), 10)); err != nil {
+		r.tel.CursorSaveErrors.Add(ctx, 1)
+		r.set.Logger.Error("storing the journal start point failed", zap.Error(err))
+	}
+	return since
+}
+
+// storedSince reads the start point startAtOverlap stored. One that does
+// not parse was not written by this receiver; overlap before now is the
+// nearest thing to what it meant.
+func (r *journalReceiver) storedSince(stored string) time.Time {
+	us, err := strconv.ParseInt(strings.TrimPrefix(stored, cursorSincePrefix), 10, 64)
+	if err != nil || us <= 0 {
+		r.tel.CursorLost.Add(context.Background(), 1, reasonInvalid)
+		r.set.Logger.Error("stored journal start point does not parse; reading from overlap before now", zap.String("stored", stored))
+		return time.Now().Add(-r.cfg.Overlap)
+	}
+	return time.UnixMicro(us)
 }
 
 // Shutdown stops journalctl and the batcher. A batch the pipeline has not
