@@ -1,0 +1,160 @@
+//go:build resilience
+
+package resilience
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// tier2LimitsConfig is a tier-2 receiver feeding the nop exporter, with its
+// metrics on metricsPort. Only options every version of the receiver knows,
+// so the test also runs against a binary from before the accept back-off.
+func tier2LimitsConfig(cfjs1Port, metricsPort int) string {
+	return fmt.Sprintf(`
+receivers:
+  cfjs1:
+    endpoint: 127.0.0.1:%d
+    max_connections: 1024
+exporters:
+  nop:
+service:
+  telemetry:
+    metrics:
+      level: normal
+      readers:
+        - pull:
+            exporter:
+              prometheus:
+                host: 127.0.0.1
+                port: %d
+  pipelines:
+    logs:
+      receivers: [cfjs1]
+      exporters: [nop]
+`, cfjs1Port, metricsPort)
+}
+
+// tier2Hello connects, says hello and waits (bounded) for the ack.
+func tier2Hello(addr string, d time.Duration) (net.Conn, *bufio.Reader, error) {
+	c, err := net.DialTimeout("tcp", addr, d)
+	if err != nil {
+		return nil, nil, err
+	}
+	_ = c.SetDeadline(time.Now().Add(d))
+	br := bufio.NewReader(c)
+	if _, err := io.WriteString(c, `{"cfjs1_ctl":"hello","version":1}`+"\n"); err != nil {
+		c.Close()
+		return nil, nil, err
+	}
+	line, err := br.ReadString('\n')
+	if err != nil || line != `{"ack":0}`+"\n" {
+		c.Close()
+		return nil, nil, fmt.Errorf("hello answered %q, %v", line, err)
+	}
+	return c, br, nil
+}
+
+// openFDs counts the descriptors pid has open.
+func openFDs(t *testing.T, pid int) int {
+	t.Helper()
+	ents, err := os.ReadDir(fmt.Sprintf("/proc/%d/fd", pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(ents)
+}
+
+// TestTier2AcceptSurvivesFDExhaustion runs the tier-2 receiver out of file
+// descriptors (its RLIMIT_NOFILE lowered with prlimit to a few above what
+// it has open, then more connections than that), lets them go, and checks
+// that the receiver accepts again: a new sender is acknowledged and its
+// lines delivered, and the failures were counted. Before the back-off, the
+// first EMFILE ended the accept loop for good.
+func TestTier2AcceptSurvivesFDExhaustion(t *testing.T) {
+	cfjs1Port, metricsPort := freePort(t), freePort(t)
+	addr := fmt.Sprintf("127.0.0.1:%d", cfjs1Port)
+	col := startCollector(t, "tier2", "", tier2LimitsConfig(cfjs1Port, metricsPort))
+	var probe net.Conn
+	waitFor(t, "the receiver to answer a hello", 30*time.Second, func() bool {
+		c, _, err := tier2Hello(addr, time.Second)
+		if err == nil {
+			probe = c
+		}
+		return err == nil
+	})
+	probe.Close()
+
+	// A few descriptors to spare, then a flood of connections: the kernel
+	// completes them all (listen backlog), the collector runs out while
+	// accepting them.
+	const spare, flood = 6, 24
+	limit := uint64(openFDs(t, col.pid()) + spare)
+	if err := unix.Prlimit(col.pid(), unix.RLIMIT_NOFILE, &unix.Rlimit{Cur: limit, Max: limit}, nil); err != nil {
+		t.Fatalf("prlimit: %v", err)
+	}
+	var conns []net.Conn
+	for range flood {
+		c, err := net.DialTimeout("tcp", addr, 5*time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		conns = append(conns, c)
+	}
+	waitFor(t, "accepts to fail with EMFILE", 30*time.Second, func() bool {
+		b, _ := os.ReadFile(col.log)
+		return strings.Contains(string(b), "too many open files")
+	})
+	for _, c := range conns {
+		c.Close()
+	}
+
+	// Accepting again: a new sender is served.
+	var c net.Conn
+	var br *bufio.Reader
+	waitFor(t, "a new connection to be accepted and acknowledged", 30*time.Second, func() bool {
+		var err error
+		c, br, err = tier2Hello(addr, 2*time.Second)
+		return err == nil
+	}, func() string { return fmt.Sprintf("open fds %d of %d", openFDs(t, col.pid()), limit) })
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(10 * time.Second))
+	for i := range 3 {
+		if _, err := c.Write(cfjs1Line(uint64(i), 0)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for {
+		line, err := br.ReadString('\n')
+		if err != nil {
+			t.Fatalf("waiting for the ack of 3 lines: %v", err)
+		}
+		if line == `{"ack":3}`+"\n" {
+			break
+		}
+	}
+	if !col.running() {
+		t.Fatal("collector exited")
+	}
+	m, err := metrics(fmt.Sprintf("http://127.0.0.1:%d/metrics", metricsPort), regexp.MustCompile(`^otelcol_logx_cfjs1_receiver_accept_errors`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var n float64
+	for _, v := range m {
+		n += v
+	}
+	if n == 0 {
+		t.Errorf("no accept error counted: %v", m)
+	}
+	t.Logf("accept errors counted: %v", m)
+}
