@@ -334,7 +334,8 @@ func (d *decoder) push(kind nodeKind, dest nodeDest, key, val span, n int64) int
 	if at == cap(d.nodes) {
 		// Double: append's growth for large slices (a quarter) would copy
 		// a line of many values several times over.
-		d.nodes = slices.Grow(d.nodes, max(at, 64))
+		// Never past the limit: the line is refused there.
+		d.nodes = slices.Grow(d.nodes, max(min(at, d.lim.MaxValues-at), 64))
 	}
 	d.nodes = d.nodes[:at+1]
 	p := &d.nodes[at]

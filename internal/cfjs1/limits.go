@@ -17,9 +17,9 @@ type Limits struct {
 	// map. Default 10000.
 	MaxMembers int `mapstructure:"max_members"`
 	// MaxValues bounds the values of a line that become part of the record:
-	// every member of attributes, resource, message and the wrapper's other
-	// fields, every element of an array and every nested value, at any
-	// depth. Default 100000.
+	// the message, each attributes and resource object and each of their
+	// members, each of the wrapper's other fields, and every member of a
+	// map and element of an array in them, at any depth. Default 100000.
 	MaxValues int `mapstructure:"max_values"`
 	// MaxDepth bounds how many maps and arrays may nest in one another in a
 	// value of the record (the message, an attribute, a resource
