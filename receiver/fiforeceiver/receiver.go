@@ -6,9 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"sync"
-	"syscall"
 
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/consumer"
@@ -21,9 +19,6 @@ import (
 	"github.com/otelcol-logx/otelcol-logx/receiver/fiforeceiver/internal/metadata"
 )
 
-// fSetPipeSz is F_SETPIPE_SZ (linux/fcntl.h), not in package syscall.
-const fSetPipeSz = 1031
-
 type fifoReceiver struct {
 	cfg   *Config
 	set   receiver.Settings
@@ -31,7 +26,8 @@ type fifoReceiver struct {
 	stage *ingest.Stage
 
 	mu      sync.Mutex
-	file    *os.File
+	opened  *openedFIFO
+	pipe    *pipeReader
 	closing bool
 	done    chan struct{}
 }
@@ -55,84 +51,40 @@ func newReceiver(set receiver.Settings, cfg *Config, next consumer.Logs) (*fifoR
 		ObsReport: obs,
 		Format:    cfg.Format.String(),
 		OnDrop:    tel.Dropped,
+		Logger:    set.Logger,
 	})
 	return r, nil
 }
 
-// Start creates the FIFO if missing, opens it and starts reading.
+// Start opens the FIFO (inherited, kept from before a reload, adopted, or
+// created) and starts reading.
 func (r *fifoReceiver) Start(_ context.Context, _ component.Host) error {
 	mode, err := ingest.FileMode(r.cfg.Mode)
 	if err != nil {
 		return err
 	}
-	if err := ensureFIFO(r.cfg.Path, uint32(mode)); err != nil {
-		return err
-	}
-	if err := ingest.ApplyOwnership(r.cfg.Path, mode, r.cfg.Owner, r.cfg.Group); err != nil {
-		return fmt.Errorf("fifo: %s: %w", r.cfg.Path, err)
-	}
-	// Read-write: the receiver is itself a writer, so the pipe never sees
-	// its last writer go (no EOF, no spinning on it when writers come and
-	// go), and opening does not wait for a first writer. os.OpenFile puts
-	// the pipe in non-blocking mode under the runtime poller, so Close
-	// ends a pending Read.
-	f, err := os.OpenFile(r.cfg.Path, os.O_RDWR, 0)
+	o, err := r.openFIFO(mode)
 	if err != nil {
-		return fmt.Errorf("fifo: %w", err)
+		return err
 	}
 	if r.cfg.PipeSize > 0 {
 		// Best effort: a smaller pipe still works, it absorbs less.
-		if err := setPipeSize(f, r.cfg.PipeSize); err != nil {
+		if got, err := setPipeSize(o.file, r.cfg.PipeSize); err != nil {
 			r.set.Logger.Warn(fmt.Sprintf("fifo: pipe_size %d not applied, keeping the kernel's pipe size: %v (unprivileged processes are bounded by /proc/sys/fs/pipe-max-size and pipe-user-pages-soft)", r.cfg.PipeSize, err))
+		} else if got < r.cfg.PipeSize {
+			r.set.Logger.Warn(fmt.Sprintf("fifo: pipe_size %d lowered to %d, the bound /proc/sys/fs/pipe-max-size sets for unprivileged processes", r.cfg.PipeSize, got))
 		}
 	}
+	pr := newPipeReader(o.file, o.readOnly)
 	r.mu.Lock()
-	r.file = f
+	r.opened, r.pipe = o, pr
 	r.mu.Unlock()
 	r.stage.Start()
-	go r.read(f)
+	go r.read(pr)
 	return nil
 }
 
-// ensureFIFO creates the FIFO if missing, and refuses anything else there.
-func ensureFIFO(path string, mode uint32) error {
-	fi, err := os.Lstat(path)
-	if err == nil {
-		if fi.Mode()&os.ModeNamedPipe == 0 {
-			return fmt.Errorf("fifo: %s exists and is not a FIFO; remove it or choose another path", path)
-		}
-		return nil
-	}
-	if !errors.Is(err, os.ErrNotExist) {
-		return fmt.Errorf("fifo: %w", err)
-	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return fmt.Errorf("fifo: %w", err)
-	}
-	if err := syscall.Mkfifo(path, mode); err != nil && !errors.Is(err, os.ErrExist) {
-		return fmt.Errorf("fifo: mkfifo %s: %w", path, err)
-	}
-	return nil
-}
-
-func setPipeSize(f *os.File, size int) error {
-	raw, err := f.SyscallConn()
-	if err != nil {
-		return err
-	}
-	var errno syscall.Errno
-	if err := raw.Control(func(fd uintptr) {
-		_, _, errno = syscall.Syscall(syscall.SYS_FCNTL, fd, fSetPipeSz, uintptr(size))
-	}); err != nil {
-		return err
-	}
-	if errno != 0 {
-		return errno
-	}
-	return nil
-}
-
-func (r *fifoReceiver) read(f *os.File) {
+func (r *fifoReceiver) read(pr *pipeReader) {
 	defer close(r.done)
 	identity := ingest.NewServiceIdentity(r.cfg.Service, "")
 	lines := ingest.NewLines(ingest.LinesSettings{
@@ -143,14 +95,18 @@ func (r *fifoReceiver) read(f *os.File) {
 		ExtraAttributes: 1,
 		OnParseError:    r.tel.Malformed,
 	})
-	err := ingest.ReadFrames(framing.NewDecoder(f, r.cfg.Framing, r.cfg.MaxMessageSize), lines, r.tel)
+	err := ingest.ReadFrames(framing.NewDecoder(pr, r.cfg.Framing, r.cfg.MaxMessageSize), lines, r.tel)
 	if !errors.Is(err, os.ErrClosed) && !errors.Is(err, io.EOF) {
 		r.set.Logger.Error("fifo: read failed, no longer reading: " + err.Error())
 	}
 }
 
-// Shutdown stops reading (the FIFO stays, for writers that hold it open)
-// and hands what is held to the consumer until ctx ends.
+// Shutdown reads what the pipe holds at this moment (so that what writers
+// wrote before the stop is delivered or counted, and no line is cut in two
+// with the next reader), stops reading, hands the read end back to the
+// registry (the pipe keeps a reader across a reload or, when the service
+// manager holds it, a restart; the FIFO file always stays) and hands what
+// is held to the consumer until ctx ends.
 func (r *fifoReceiver) Shutdown(ctx context.Context) error {
 	r.mu.Lock()
 	if r.closing {
@@ -158,12 +114,16 @@ func (r *fifoReceiver) Shutdown(ctx context.Context) error {
 		return nil
 	}
 	r.closing = true
-	f := r.file
+	o, pr := r.opened, r.pipe
 	r.mu.Unlock()
-	if f == nil {
-		return nil
+	if o == nil {
+		return r.stage.Shutdown(ctx)
 	}
-	_ = f.Close()
+	pr.Stop()
 	<-r.done
+	_ = o.file.Close()
+	if o.handle != nil {
+		o.handle.Release()
+	}
 	return r.stage.Shutdown(ctx)
 }

@@ -1,0 +1,196 @@
+package fiforeceiver
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/component/componenttest"
+	"go.opentelemetry.io/collector/receiver/receivertest"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+	"go.uber.org/zap/zaptest/observer"
+	"golang.org/x/sys/unix"
+
+	"github.com/otelcol-logx/otelcol-logx/internal/ingest"
+	"github.com/otelcol-logx/otelcol-logx/receiver/fiforeceiver/internal/metadata"
+)
+
+// startAt starts a receiver on an existing config, with its log observed.
+func startAt(t *testing.T, cfg *Config, sink *refusingSink) (*fifoReceiver, *componenttest.Telemetry, *observer.ObservedLogs) {
+	t.Helper()
+	core, logs := observer.New(zapcore.InfoLevel)
+	tel := componenttest.NewTelemetry()
+	set := receivertest.NewNopSettings(metadata.Type)
+	set.TelemetrySettings = tel.NewTelemetrySettings()
+	set.Logger = zap.New(core)
+	r, err := newReceiver(set, cfg, sink)
+	require.NoError(t, err)
+	require.NoError(t, r.Start(context.Background(), componenttest.NewNopHost()))
+	return r, tel, logs
+}
+
+func shutdown(t *testing.T, r *fifoReceiver) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	require.NoError(t, r.Shutdown(ctx))
+}
+
+func logged(logs *observer.ObservedLogs, substr string) bool {
+	for _, e := range logs.All() {
+		if strings.Contains(e.Message, substr) {
+			return true
+		}
+	}
+	return false
+}
+
+// TestAdoptsFIFOOnReadOnlyFileSystem: an existing FIFO on a file system
+// the collector may not change (ProtectSystem=strict, or another daemon's
+// FIFO) is opened as it is, without chmod, with its mode logged and a
+// warning that it differs from the configured one. Failed with EROFS when
+// the mode was applied at every start.
+func TestAdoptsFIFOOnReadOnlyFileSystem(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "syslog-ng.fifo")
+	require.NoError(t, unix.Mkfifo(path, 0o600))
+	require.NoError(t, os.Chmod(path, 0o600))
+	require.NoError(t, unix.Mount(dir, dir, "", unix.MS_BIND, ""))
+	t.Cleanup(func() { _ = unix.Unmount(dir, unix.MNT_DETACH) })
+	require.NoError(t, unix.Mount(dir, dir, "", unix.MS_BIND|unix.MS_REMOUNT|unix.MS_RDONLY, ""))
+	require.ErrorIs(t, os.Chmod(path, 0o620), syscall.EROFS, "the mount is read-only")
+
+	cfg := createDefaultConfig().(*Config)
+	cfg.Path = path // mode 0620 configured
+	sink := &refusingSink{}
+	r, _, logs := startAt(t, cfg, sink)
+	defer shutdown(t, r)
+	assert.True(t, logged(logs, "adopted the existing FIFO"))
+	assert.True(t, logged(logs, "has mode 0600, not the configured 0620"))
+	fi, err := os.Stat(path)
+	require.NoError(t, err)
+	assert.Equal(t, os.FileMode(0o600), fi.Mode().Perm(), "left as it was")
+
+	w, err := os.OpenFile(path, os.O_WRONLY, 0)
+	require.NoError(t, err)
+	_, err = w.Write([]byte("<13>app: adopted\n"))
+	require.NoError(t, err)
+	require.NoError(t, w.Close())
+	waitUntil(t, "the line", func() bool { return sink.LogRecordCount() == 1 })
+}
+
+// TestRefusesUnreadableFIFO: a FIFO the collector's user cannot read is
+// refused with its owner and mode and what to do. The open runs as user
+// nobody (root reads everything).
+func TestRefusesUnreadableFIFO(t *testing.T) {
+	dir, err := os.MkdirTemp("", "fifo-perm")
+	require.NoError(t, err)
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	require.NoError(t, os.Chmod(dir, 0o755))
+	path := filepath.Join(dir, "root.fifo")
+	require.NoError(t, unix.Mkfifo(path, 0o600))
+	require.NoError(t, os.Chmod(path, 0o600))
+	err = asUser(t, 65534, func() error { _, err := openPath(path); return err })
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "cannot be opened for reading")
+	assert.Contains(t, err.Error(), fmt.Sprintf("owned by uid %d", os.Getuid()))
+	assert.Contains(t, err.Error(), "mode 0600")
+}
+
+// asUser runs fn on an OS thread of its own whose effective uid is uid
+// (a raw setresuid changes only that thread, unlike syscall.Setresuid),
+// and discards the thread afterwards. Without root, fn runs as is.
+func asUser(t *testing.T, uid int, fn func() error) error {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		return fn()
+	}
+	res := make(chan error, 1)
+	go func() {
+		runtime.LockOSThread() // never unlocked: the thread ends with the goroutine
+		if _, _, errno := unix.RawSyscall(unix.SYS_SETRESUID, ^uintptr(0), uintptr(uid), ^uintptr(0)); errno != 0 {
+			res <- fmt.Errorf("setresuid: %w", errno)
+			return
+		}
+		res <- fn()
+	}()
+	return <-res
+}
+
+// TestReloadKeepsTheReadEnd: between the shutdown of a receiver and the
+// start of the next one of the same path (an in-process reload) the pipe
+// keeps its reader: a writer holding the FIFO open never gets EPIPE, and
+// what it writes in between is read by the next receiver.
+func TestReloadKeepsTheReadEnd(t *testing.T) {
+	cfg := createDefaultConfig().(*Config)
+	cfg.Path = filepath.Join(t.TempDir(), "reload.fifo")
+	sink := &refusingSink{}
+	r1, _, _ := startAt(t, cfg, sink)
+	w, err := os.OpenFile(cfg.Path, os.O_WRONLY, 0)
+	require.NoError(t, err)
+	defer w.Close()
+	_, err = w.Write([]byte("<13>app: before\n"))
+	require.NoError(t, err)
+	waitUntil(t, "first line", func() bool { return sink.LogRecordCount() == 1 })
+	shutdown(t, r1)
+
+	_, err = w.Write([]byte("<13>app: between\n"))
+	require.NoError(t, err, "no EPIPE: the pipe kept a reader")
+
+	r2, _, logs := startAt(t, cfg, sink)
+	defer shutdown(t, r2)
+	assert.True(t, logged(logs, "kept open across a reload"))
+	_, err = w.Write([]byte("<13>app: after\n"))
+	require.NoError(t, err)
+	waitUntil(t, "all lines", func() bool { return sink.LogRecordCount() == 3 })
+	var bodies []string
+	for _, lr := range records(sink) {
+		bodies = append(bodies, lr.Body().Str())
+	}
+	assert.Equal(t, []string{"before", "between", "after"}, bodies)
+}
+
+// TestShutdownAccountsForEverything: lines written before the stop, with
+// a downstream refusing everything, are each delivered or counted as
+// dropped: what the pipe still held is read at shutdown, and what the
+// buffer held is counted with reason shutdown and logged once.
+func TestShutdownAccountsForEverything(t *testing.T) {
+	cfg := createDefaultConfig().(*Config)
+	cfg.Path = filepath.Join(t.TempDir(), "acct.fifo")
+	sink := &refusingSink{}
+	sink.SetRefusing(true)
+	r, tel, logs := startAt(t, cfg, sink)
+	w, err := os.OpenFile(cfg.Path, os.O_WRONLY, 0)
+	require.NoError(t, err)
+	const total = 20_000 // about 900 KB: fits the 1 MiB pipe, never blocks
+	var chunk []byte
+	for i := range total {
+		chunk = fmt.Appendf(chunk, "<13>app: line %06d\n", i)
+		if len(chunk) > 4000 || i == total-1 {
+			_, err := w.Write(chunk)
+			require.NoError(t, err)
+			chunk = chunk[:0]
+		}
+	}
+	require.NoError(t, w.Close())
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	require.NoError(t, r.Shutdown(ctx))
+
+	dropped := func(reason string) int64 {
+		h := &harness{t: t, tel: tel}
+		return h.counter("otelcol_logx_fifo_dropped_records", reason)
+	}
+	assert.Equal(t, int64(total), int64(sink.LogRecordCount())+dropped(""))
+	assert.Positive(t, dropped(ingest.ReasonShutdown))
+	assert.True(t, logged(logs, "dropped (counted in dropped_records with reason shutdown)"))
+}
