@@ -8,6 +8,7 @@ import (
 	"github.com/open-telemetry/opentelemetry-collector-contrib/extension/healthcheckextension"
 	"github.com/open-telemetry/opentelemetry-collector-contrib/extension/pprofextension"
 	"github.com/open-telemetry/opentelemetry-collector-contrib/extension/storage/filestorage"
+	"github.com/otelcol-logx/otelcol-logx/confmap/provider/guardedfileprovider"
 	"github.com/otelcol-logx/otelcol-logx/exporter/cfjs1exporter"
 	"github.com/otelcol-logx/otelcol-logx/exporter/kafkatopicsexporter"
 	"github.com/otelcol-logx/otelcol-logx/exporter/logfileexporter"
@@ -19,9 +20,9 @@ import (
 	"github.com/otelcol-logx/otelcol-logx/receiver/fiforeceiver"
 	"github.com/otelcol-logx/otelcol-logx/receiver/journalreceiver"
 	"github.com/otelcol-logx/otelcol-logx/receiver/unixsocketreceiver"
+	"github.com/otelcol-logx/otelcol-logx/service/telemetry/logxtelemetry"
 	"go.opentelemetry.io/collector/confmap"
 	"go.opentelemetry.io/collector/confmap/provider/envprovider"
-	"go.opentelemetry.io/collector/confmap/provider/fileprovider"
 	"go.opentelemetry.io/collector/confmap/provider/httpprovider"
 	"go.opentelemetry.io/collector/confmap/provider/httpsprovider"
 	"go.opentelemetry.io/collector/confmap/provider/yamlprovider"
@@ -33,7 +34,6 @@ import (
 	"go.opentelemetry.io/collector/processor/batchprocessor"
 	"go.opentelemetry.io/collector/processor/memorylimiterprocessor"
 	"go.opentelemetry.io/collector/receiver/otlpreceiver"
-	"go.opentelemetry.io/collector/service/telemetry/otelconftelemetry"
 )
 
 // The lists hold constructors, not factories: the generator derives each
@@ -73,14 +73,25 @@ var extensions = []func() extensionFactory{
 	sdnotifyextension.NewFactory,
 }
 
-// telemetry provides the collector's own logs and metrics.
-var telemetry = otelconftelemetry.NewFactory
+// telemetry provides the collector's own logs and metrics: the upstream
+// otelconftelemetry, plus the configuration guard's metrics.
+var telemetry = logxtelemetry.NewFactory
 
-// providers resolve config URIs: ${env:...}, file:, yaml:, http(s):.
+// providers resolve config URIs: ${env:...}, file:, yaml:, http(s):. The
+// file provider is the upstream one, guarded so that an unreadable or
+// unparsable file on reload is refused instead of stopping the collector.
 var providers = []func() confmap.ProviderFactory{
 	envprovider.NewFactory,
-	fileprovider.NewFactory,
+	guardedfileprovider.NewFactory,
 	httpprovider.NewFactory,
 	httpsprovider.NewFactory,
 	yamlprovider.NewFactory,
+}
+
+// converters run on every resolved configuration. They are listed by import
+// path, not constructor: the last-good converter checks configurations
+// against Factories(), so it imports this package and this package cannot
+// import it. TestConverterImportPaths keeps the path honest.
+var converters = []string{
+	"github.com/otelcol-logx/otelcol-logx/confmap/converter/lastgoodconverter",
 }

@@ -40,11 +40,12 @@ func TestModulesCoverFactories(t *testing.T) {
 	assert.Equal(t, len(f.Exporters), counts[KindExporter])
 	assert.Equal(t, len(f.Extensions), counts[KindExtension])
 	assert.Equal(t, 1, counts[KindTelemetry])
+	assert.Equal(t, len(converters), counts[KindConverter])
 }
 
 func TestImportPath(t *testing.T) {
 	assert.Equal(t, "github.com/otelcol-logx/otelcol-logx/components", importPath(Factories))
-	assert.Equal(t, "go.opentelemetry.io/collector/service/telemetry/otelconftelemetry", importPath(telemetry))
+	assert.Equal(t, "github.com/otelcol-logx/otelcol-logx/service/telemetry/logxtelemetry", importPath(telemetry))
 }
 
 // TestBuilderConfigIsCurrent fails when builder-config.yaml was not

@@ -16,6 +16,7 @@ const (
 	KindExporter  Kind = "exporters"
 	KindExtension Kind = "extensions"
 	KindProvider  Kind = "providers"
+	KindConverter Kind = "converters"
 	KindTelemetry Kind = "telemetry"
 )
 
@@ -34,6 +35,9 @@ func Modules() []Module {
 	out = appendImports(out, KindExporter, exporters)
 	out = appendImports(out, KindExtension, extensions)
 	out = appendImports(out, KindProvider, providers)
+	for _, c := range converters {
+		out = append(out, Module{Kind: KindConverter, Import: c})
+	}
 	return append(out, Module{Kind: KindTelemetry, Import: importPath(telemetry)})
 }
 

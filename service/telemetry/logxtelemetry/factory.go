@@ -54,7 +54,6 @@ func newFactory(guard *configguard.Guard) telemetry.Factory {
 func registerGuardMetrics(meter metric.Meter, guard *configguard.Guard) error {
 	_, err := meter.Int64ObservableCounter("otelcol_logx_config_reload_failures",
 		metric.WithDescription("Configurations refused since the process started (invalid, unreadable, or without pipeline, receiver or exporter); the previous configuration stayed in force"),
-		metric.WithUnit("{configurations}"),
 		metric.WithInt64Callback(func(_ context.Context, o metric.Int64Observer) error {
 			o.Observe(guard.Failures())
 			return nil
