@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -157,4 +159,94 @@ func TestTier2AcceptSurvivesFDExhaustion(t *testing.T) {
 		t.Errorf("no accept error counted: %v", m)
 	}
 	t.Logf("accept errors counted: %v", m)
+}
+
+// TestTier2HealthFollowsAcceptFailures runs the same descriptor exhaustion
+// with the health check watching component status (its feature gate on,
+// recoverable errors counted at once) and asks it, over a keep-alive
+// connection opened before (a new one would need a descriptor too), while
+// accepts fail and after: 500, then 200 again.
+func TestTier2HealthFollowsAcceptFailures(t *testing.T) {
+	real := binary(t)
+	wrapper := filepath.Join(t.TempDir(), "otelcol-logx-gated")
+	script := "#!/bin/sh\nexec " + real + " --feature-gates=+extension.healthcheck.useComponentStatus \"$@\"\n"
+	if err := os.WriteFile(wrapper, []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("LOGX_BIN", wrapper)
+	cfjs1Port, metricsPort, healthPort := freePort(t), freePort(t), freePort(t)
+	addr := fmt.Sprintf("127.0.0.1:%d", cfjs1Port)
+	config := tier2LimitsConfig(cfjs1Port, metricsPort) + fmt.Sprintf(`
+extensions:
+  health_check:
+    http:
+      endpoint: 127.0.0.1:%d
+      status:
+        enabled: true
+        path: /
+    component_health:
+      include_recoverable_errors: true
+      recovery_duration: 1ms
+`, healthPort)
+	config = strings.Replace(config, "service:\n", "service:\n  extensions: [health_check]\n", 1)
+	col := startCollector(t, "tier2-health", "", config)
+
+	// One connection for every health request: the pool keeps it.
+	client := &http.Client{Timeout: 3 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 1, MaxConnsPerHost: 1}}
+	healthURL := fmt.Sprintf("http://127.0.0.1:%d/", healthPort)
+	health := func() int {
+		resp, err := client.Get(healthURL)
+		if err != nil {
+			return 0
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	waitFor(t, "health 200", 30*time.Second, func() bool { return health() == http.StatusOK })
+	probe, _, err := tier2Hello(addr, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	probe.Close()
+
+	const spare, flood = 6, 24
+	limit := uint64(openFDs(t, col.pid()) + spare)
+	if err := unix.Prlimit(col.pid(), unix.RLIMIT_NOFILE, &unix.Rlimit{Cur: limit, Max: limit}, nil); err != nil {
+		t.Fatalf("prlimit: %v", err)
+	}
+	var conns []net.Conn
+	for range flood {
+		c, err := net.DialTimeout("tcp", addr, 5*time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		conns = append(conns, c)
+	}
+	var last int
+	waitFor(t, "health to say the receiver cannot accept", 30*time.Second, func() bool {
+		last = health()
+		return last == http.StatusInternalServerError
+	}, func() string { return fmt.Sprintf("last health answer %d", last) })
+	for _, c := range conns {
+		c.Close()
+	}
+	c, _, err := func() (net.Conn, *bufio.Reader, error) {
+		var c net.Conn
+		var br *bufio.Reader
+		var err error
+		waitFor(t, "a new connection to be served", 30*time.Second, func() bool {
+			c, br, err = tier2Hello(addr, 2*time.Second)
+			return err == nil
+		})
+		return c, br, err
+	}()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Close()
+	waitFor(t, "health 200 again", 30*time.Second, func() bool {
+		last = health()
+		return last == http.StatusOK
+	}, func() string { return fmt.Sprintf("last health answer %d", last) })
 }
