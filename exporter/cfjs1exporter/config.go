@@ -33,6 +33,10 @@ type Config struct {
 	DefaultFormat string `mapstructure:"default_format"`
 	// Wrappers maps a format to its wrapper field (default: the format).
 	Wrappers map[string]string `mapstructure:"wrappers"`
+	// MaxLineSize is the longest line sent, newline excluded: the
+	// receivers' max_line_size. A record whose line (dead-letter mark
+	// included, in mode all) would be longer is dropped and counted.
+	MaxLineSize int `mapstructure:"max_line_size"`
 
 	Connection ConnectionConfig `mapstructure:"connection"`
 	Ack        AckConfig        `mapstructure:"ack"`
@@ -120,6 +124,11 @@ func (c *Config) Validate() error {
 			errs = append(errs, fmt.Errorf("wrappers: %q: %q: write format: wrapper_field, both not empty", f, w))
 		}
 	}
+	if c.MaxLineSize < minLineSize || c.MaxLineSize > maxLineSize {
+		errs = append(errs, fmt.Errorf("max_line_size %d: write a size between %d and %d bytes, equal to the receivers' max_line_size (default %d)", c.MaxLineSize, minLineSize, maxLineSize, defaultMaxLineSize))
+	} else if room := c.deadLetterRoom(); c.MaxLineSize-room < minLineSize {
+		errs = append(errs, fmt.Errorf("max_line_size %d leaves less than %d bytes once a dead-letter mark (%d bytes for the longest endpoint name) is added: raise it or shorten the names", c.MaxLineSize, minLineSize, room))
+	}
 	positive := func(name string, d time.Duration) {
 		if d <= 0 {
 			errs = append(errs, fmt.Errorf("%s must be positive (an unbounded wait is how a half-alive peer hangs the pipeline)", name))
@@ -152,6 +161,14 @@ func (c *Config) Validate() error {
 	}
 	return errors.Join(errs...)
 }
+
+// Bounds of max_line_size: those of the cfjs1 receiver's option, whose
+// default is the exporter's.
+const (
+	minLineSize        = 256
+	maxLineSize        = 64 << 20
+	defaultMaxLineSize = 1 << 20
+)
 
 // ackFor says whether endpoint e uses acks.
 func (c *Config) ackFor(e EndpointConfig) bool {

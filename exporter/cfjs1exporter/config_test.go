@@ -2,6 +2,7 @@ package cfjs1exporter
 
 import (
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -38,6 +39,18 @@ func TestConfigDefaultNeedsEndpoints(t *testing.T) {
 	assert.EqualValues(t, 200_000, q.QueueSize)
 	assert.True(t, cfg.Ack.Enabled)
 	assert.LessOrEqual(t, cfg.Ack.Timeout+cfg.Ack.HeartbeatInterval, 2*time.Second, "a half-alive peer is found within 2s")
+	assert.Equal(t, 1<<20, cfg.MaxLineSize, "the cfjs1 receiver's default max_line_size")
+}
+
+func TestConfigMaxLineSizeLeavesRoomForDeadLetterMark(t *testing.T) {
+	long := strings.Repeat("n", 300)
+	cfg := createDefaultConfig().(*Config)
+	cfg.Endpoints = []EndpointConfig{{Name: long, Endpoint: "127.0.0.1:1"}, {Name: "log-b", Endpoint: "127.0.0.1:2"}}
+	cfg.MaxLineSize = 512
+	require.ErrorContains(t, cfg.Validate(), "max_line_size 512 leaves less than 256 bytes once a dead-letter mark (321 bytes")
+	// In failover mode no copy is marked: nothing to leave room for.
+	cfg.Mode = ModeFailover
+	require.NoError(t, cfg.Validate())
 }
 
 func TestConfigFull(t *testing.T) {
@@ -52,6 +65,7 @@ func TestConfigFull(t *testing.T) {
 	assert.Equal(t, "logx.service", cfg.FormatAttribute)
 	assert.Equal(t, "unknown", cfg.DefaultFormat)
 	assert.Equal(t, map[string]string{"nginx": "nginx_log"}, cfg.Wrappers)
+	assert.Equal(t, 65536, cfg.MaxLineSize)
 	assert.Equal(t, ConnectionConfig{ConnectTimeout: 2 * time.Second, WriteTimeout: 3 * time.Second, KeepAlive: 10 * time.Second, KeepAliveCount: 5, UserTimeout: 4 * time.Second}, cfg.Connection)
 	assert.Equal(t, AckConfig{Enabled: true, Timeout: 1500 * time.Millisecond, Window: 5000, HeartbeatInterval: 250 * time.Millisecond}, cfg.Ack)
 	assert.Equal(t, FailbackConfig{InitialBackoff: time.Second, MaxBackoff: time.Minute, HealthyFor: 30 * time.Second}, cfg.Failback)
@@ -62,7 +76,7 @@ func TestConfigFull(t *testing.T) {
 func TestConfigBad(t *testing.T) {
 	err := confmap.Validate(loadConfig(t, "bad"))
 	require.Error(t, err)
-	for _, want := range []string{"write host:port", "used twice", "write a name", "mode \"some\"", "format_attribute", "connect_timeout", "ack.window", "max_backoff"} {
+	for _, want := range []string{"write host:port", "used twice", "write a name", "mode \"some\"", "format_attribute", "max_line_size 100: write a size between 256 and 67108864", "connect_timeout", "ack.window", "max_backoff"} {
 		assert.ErrorContains(t, err, want)
 	}
 }

@@ -63,14 +63,20 @@ func (e *endpoint) send(ctx context.Context, lines []byte, n int) error {
 		return errDown
 	}
 	e.exp.tel.Sent.Add(context.Background(), int64(n), e.attrs)
-	if err := p.send(ctx, lines, n); err != nil {
+	rejected, err := p.send(ctx, lines, n)
+	if err != nil {
 		if !errors.Is(err, context.Canceled) {
 			e.markDown(p, reasonOf(err), err)
 		}
 		return err
 	}
 	if p.ack {
-		e.exp.tel.Acked.Add(context.Background(), int64(n), e.attrs)
+		taken := int64(n)
+		for _, r := range rejected {
+			e.exp.tel.Rejected.Add(context.Background(), r.n, e.attrs, e.exp.reasons.attr(r.reason))
+			taken -= r.n
+		}
+		e.exp.tel.Acked.Add(context.Background(), taken, e.attrs)
 	}
 	return nil
 }

@@ -19,7 +19,10 @@ import (
 
 	"github.com/otelcol-logx/otelcol-logx/exporter/cfjs1exporter/internal/metadata"
 	"github.com/otelcol-logx/otelcol-logx/internal/cfjs1"
+	"github.com/otelcol-logx/otelcol-logx/internal/jsonstr"
 )
+
+var reasonLineTooLong = metric.WithAttributes(attribute.String("reason", "line_too_long"))
 
 // cfjs1Exporter encodes each batch once and hands it to the endpoints.
 type cfjs1Exporter struct {
@@ -28,6 +31,11 @@ type cfjs1Exporter struct {
 	tel       *metadata.Telemetry
 	wrappers  cfjs1.Wrappers
 	endpoints []*endpoint
+	// lineLimit is the longest line (newline excluded) sent: max_line_size
+	// less the room a dead-letter mark may need, so that the line reaches
+	// either side whole, as itself or as a copy.
+	lineLimit int
+	reasons   reasonAttrs
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -43,7 +51,8 @@ func newExporter(set exporter.Settings, cfg *Config) (*cfjs1Exporter, error) {
 	if err != nil {
 		return nil, err
 	}
-	e := &cfjs1Exporter{cfg: cfg, set: set, tel: tel, wrappers: cfjs1.Wrappers(cfg.Wrappers), stop: make(chan struct{})}
+	e := &cfjs1Exporter{cfg: cfg, set: set, tel: tel, wrappers: cfjs1.Wrappers(cfg.Wrappers), stop: make(chan struct{}),
+		lineLimit: cfg.MaxLineSize - cfg.deadLetterRoom()}
 	e.bufs.New = func() any { b := make([]byte, 0, 64<<10); return &b }
 	for _, ec := range cfg.Endpoints {
 		set := attribute.NewSet(attribute.String("endpoint", ec.Name))
@@ -118,8 +127,9 @@ func (e *cfjs1Exporter) shutdown(context.Context) error {
 	return nil
 }
 
-// encode appends the lines of ld to buf.
-func (e *cfjs1Exporter) encode(buf []byte, ld plog.Logs) []byte {
+// encode appends the lines of ld to buf and returns how many it appended
+// and how many records it left out as longer than the receiver takes.
+func (e *cfjs1Exporter) encode(buf []byte, ld plog.Logs) (out []byte, lines, tooLong int) {
 	attr, def := e.cfg.FormatAttribute, e.cfg.DefaultFormat
 	for _, rl := range ld.ResourceLogs().All() {
 		res := rl.Resource()
@@ -130,11 +140,20 @@ func (e *cfjs1Exporter) encode(buf []byte, ld plog.Logs) []byte {
 				if v, ok := rec.Attributes().Get(attr); ok && v.Type() == pcommon.ValueTypeStr && v.Str() != "" {
 					format = v.Str()
 				}
+				start := len(buf)
 				buf = cfjs1.AppendLine(buf, format, e.wrappers.Name(format), res, scope, rec, "")
+				if len(buf)-start-1 > e.lineLimit {
+					// The receiver would drop it; sending it would only
+					// cost both sides the bytes.
+					buf = buf[:start]
+					tooLong++
+					continue
+				}
+				lines++
 			}
 		}
 	}
-	return buf
+	return buf, lines, tooLong
 }
 
 // deadLetter appends the dead-letter copies, marked for name, of lines.
@@ -156,9 +175,16 @@ func (e *cfjs1Exporter) pushLogs(ctx context.Context, ld plog.Logs) error {
 		return nil
 	}
 	bp := e.bufs.Get().(*[]byte)
-	defer e.bufs.Put(bp)
-	lines := e.encode((*bp)[:0], ld)
+	defer e.putBuf(bp)
+	lines, n, tooLong := e.encode((*bp)[:0], ld)
 	*bp = lines
+	if tooLong > 0 {
+		e.tel.Dropped.Add(context.Background(), int64(tooLong), reasonLineTooLong)
+		e.set.Logger.Debug("cfjs1 records longer than max_line_size dropped", zap.Int("records", tooLong), zap.Int("max_line_size", e.cfg.MaxLineSize))
+	}
+	if n == 0 {
+		return nil
+	}
 	if e.cfg.Mode == ModeFailover {
 		return e.sendFailover(ctx, lines, n)
 	}
@@ -208,7 +234,7 @@ func (e *cfjs1Exporter) sendAll(ctx context.Context, lines []byte, n int) error 
 		}
 		if dlp == nil {
 			dlp = e.bufs.Get().(*[]byte)
-			defer e.bufs.Put(dlp)
+			defer e.putBuf(dlp)
 		}
 		dl := deadLetter((*dlp)[:0], lines, ep.cfg.Name)
 		*dlp = dl
@@ -239,3 +265,29 @@ func (e *cfjs1Exporter) sendDeadLetter(ctx context.Context, meantFor *endpoint, 
 	}
 	return errors.Join(tried...)
 }
+
+// maxPooledBuf is the largest buffer kept for reuse: a batch of a few
+// huge records must not pin its buffer for good.
+const maxPooledBuf = 16 << 20
+
+func (e *cfjs1Exporter) putBuf(bp *[]byte) {
+	if cap(*bp) <= maxPooledBuf {
+		e.bufs.Put(bp)
+	}
+}
+
+// deadLetterRoom is how many bytes a dead-letter mark may add to a line:
+// none unless records can be sent as copies (mode all, several endpoints).
+func (c *Config) deadLetterRoom() int {
+	if c.Mode != ModeAll || len(c.Endpoints) < 2 {
+		return 0
+	}
+	room := 0
+	for _, ep := range c.Endpoints {
+		room = max(room, len(deadLetterField)+len(jsonstr.Append(nil, ep.Name)))
+	}
+	return room
+}
+
+// deadLetterField is what AppendDeadLetter puts before the name.
+const deadLetterField = `,"dead_letter_for":`

@@ -43,6 +43,7 @@ func createDefaultConfig() component.Config {
 		Mode:            ModeAll,
 		FormatAttribute: logattr.CFJS1Format,
 		DefaultFormat:   "syslog",
+		MaxLineSize:     defaultMaxLineSize,
 		Connection: ConnectionConfig{
 			ConnectTimeout: time.Second,
 			WriteTimeout:   time.Second,

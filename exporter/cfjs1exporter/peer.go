@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -22,9 +23,9 @@ var (
 )
 
 // peer is one connection to an endpoint. Writers share it (writes are
-// serialised); a reader goroutine takes the acks; with acks on, a
-// heartbeat pings it so that a peer that stopped handling data is found
-// even when nothing is being sent.
+// serialised); a reader goroutine takes the acks and rejects; with acks
+// on, a heartbeat pings it so that a peer that stopped handling data is
+// found even when nothing is being sent.
 type peer struct {
 	nc     net.Conn
 	ack    bool
@@ -33,13 +34,19 @@ type peer struct {
 
 	wmu  sync.Mutex // serialises writes and sent
 	sent uint64     // data lines written
+	// issued is sent plus the lines being written: set before the write,
+	// since the peer's reply to a line may arrive before the write returns.
+	// No reply may name a line beyond it.
+	issued atomic.Uint64
 
-	mu     sync.Mutex
-	acked  uint64        // highest ack received
-	acks   uint64        // ack lines received
-	notify chan struct{} // closed and replaced on every ack
-	dead   chan struct{} // closed once the connection failed
-	err    error
+	mu         sync.Mutex
+	acked      uint64        // highest ack received
+	acks       uint64        // ack lines received
+	lastReject uint64        // line of the last reject received
+	inflight   []*inflight   // batches waiting for their acks, in line order
+	notify     chan struct{} // closed and replaced on every ack
+	dead       chan struct{} // closed once the connection failed
+	err        error
 
 	done chan struct{} // closed when the reader and heartbeat have ended
 }
@@ -106,7 +113,9 @@ func (p *peer) write(b []byte) error {
 
 // send writes lines (n of them) and, with acks, returns once they are
 // acknowledged. Any error leaves the connection closed.
-func (p *peer) send(ctx context.Context, lines []byte, n int) error {
+// The lines the receiver rejected are returned by reason (protocol
+// version 2): they are settled, not delivered, and not to be sent again.
+func (p *peer) send(ctx context.Context, lines []byte, n int) ([]rejectCount, error) {
 	p.wmu.Lock()
 	if p.ack && n > 0 {
 		// Window: wait until this batch fits in flight.
@@ -116,25 +125,49 @@ func (p *peer) send(ctx context.Context, lines []byte, n int) error {
 			if err := p.waitFor(ctx, p.cfg.Ack.Timeout, func() bool { return p.acked >= need }); err != nil {
 				p.wmu.Unlock()
 				p.close(err)
-				return err
+				return nil, err
 			}
 		}
 	}
+	b := &inflight{first: p.sent + 1, last: p.sent + uint64(n)}
+	if p.ack && n > 0 {
+		p.mu.Lock()
+		p.inflight = append(p.inflight, b)
+		p.mu.Unlock()
+		defer p.settle(b)
+	}
+	p.issued.Store(b.last)
 	if err := p.write(lines); err != nil {
 		p.wmu.Unlock()
-		return err
+		return nil, err
 	}
-	p.sent += uint64(n)
-	target := p.sent
+	p.sent = b.last
 	p.wmu.Unlock()
 	if !p.ack {
-		return nil
+		return nil, nil
 	}
-	err := p.waitFor(ctx, p.cfg.Ack.Timeout, func() bool { return p.acked >= target })
-	if err != nil && !errors.Is(err, context.Canceled) {
-		p.close(err)
+	err := p.waitFor(ctx, p.cfg.Ack.Timeout, func() bool { return p.acked >= b.last })
+	if err != nil {
+		if !errors.Is(err, context.Canceled) {
+			p.close(err)
+		}
+		return nil, err
 	}
-	return err
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return b.rejects, nil
+}
+
+// settle stops collecting rejects for b.
+func (p *peer) settle(b *inflight) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for i, x := range p.inflight {
+		if x == b {
+			p.inflight = append(p.inflight[:i], p.inflight[i+1:]...)
+			return
+		}
+	}
 }
 
 // waitFor waits until cond (checked under p.mu) holds, the connection
@@ -188,20 +221,48 @@ func (p *peer) readLoop(hbStop chan struct{}) {
 		if !p.ack {
 			continue
 		}
-		n, err := cfjs1.ParseAck(line)
+		r, err := cfjs1.ParseReply(line)
+		if err == nil {
+			err = p.take(r)
+		}
 		if err != nil {
 			p.close(err)
 			return
 		}
-		p.mu.Lock()
-		if n > p.acked {
-			p.acked = n
-		}
-		p.acks++
-		close(p.notify)
-		p.notify = make(chan struct{})
-		p.mu.Unlock()
 	}
+}
+
+// take records one reply. The receiver is not trusted: a reply naming a
+// line not yet written, a reject after the ack that settled its line or a
+// reject repeated would make the counts lie, so it ends the connection
+// (what was not acknowledged is then sent again).
+func (p *peer) take(r cfjs1.Reply) error {
+	issued := p.issued.Load()
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if r.N > issued {
+		return fmt.Errorf("peer replied for line %d, only %d written", r.N, issued)
+	}
+	if r.Kind == cfjs1.ReplyReject {
+		if r.N <= p.acked || r.N <= p.lastReject {
+			return fmt.Errorf("peer rejected line %d after settling it (ack %d, last reject %d)", r.N, p.acked, p.lastReject)
+		}
+		p.lastReject = r.N
+		for _, b := range p.inflight {
+			if b.first <= r.N && r.N <= b.last {
+				b.add(r.Reason)
+				break
+			}
+		}
+		return nil
+	}
+	if r.N > p.acked {
+		p.acked = r.N
+	}
+	p.acks++
+	close(p.notify)
+	p.notify = make(chan struct{})
+	return nil
 }
 
 // heartbeat pings every interval and requires the answer within
@@ -257,4 +318,40 @@ func (p *peer) failure() error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return p.err
+}
+
+// inflight is one batch of lines, first to last, waiting for its ack; it
+// collects the rejects that name its lines.
+type inflight struct {
+	first, last uint64
+	rejects     []rejectCount
+}
+
+const (
+	maxBatchReasons = 8
+	reasonOther     = "other"
+)
+
+// rejectCount is how many lines of a batch were rejected for reason.
+type rejectCount struct {
+	reason string
+	n      int64
+}
+
+// add counts one rejected line. A batch sees few distinct reasons, so a
+// slice is searched rather than a map built.
+// Past maxBatchReasons distinct reasons, the rest count as reasonOther:
+// a receiver inventing a reason per line costs neither time nor metric
+// series.
+func (b *inflight) add(reason string) {
+	if len(b.rejects) >= maxBatchReasons {
+		reason = reasonOther
+	}
+	for i := range b.rejects {
+		if b.rejects[i].reason == reason {
+			b.rejects[i].n++
+			return
+		}
+	}
+	b.rejects = append(b.rejects, rejectCount{reason: reason, n: 1})
 }

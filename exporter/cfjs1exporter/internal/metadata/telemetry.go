@@ -9,8 +9,8 @@ import (
 	"go.opentelemetry.io/otel/metric"
 )
 
-// Telemetry is the exporter's own instruments; every one carries the
-// attribute `endpoint` (the endpoint's configured name).
+// Telemetry is the exporter's own instruments; every one but Dropped
+// carries the attribute `endpoint` (the endpoint's configured name).
 type Telemetry struct {
 	// Up is 1 while the endpoint is in use, 0 while it is down or proving
 	// itself healthy again.
@@ -18,8 +18,15 @@ type Telemetry struct {
 	// Sent counts lines written to the endpoint (dead-letter copies it
 	// carries for others included).
 	Sent metric.Int64Counter
-	// Acked counts lines the endpoint acknowledged.
+	// Acked counts lines the endpoint acknowledged as taken (its rejected
+	// lines are not among them).
 	Acked metric.Int64Counter
+	// Rejected counts lines the endpoint reported dropping (cfjs1 protocol
+	// version 2), by `reason`: settled, never sent again.
+	Rejected metric.Int64Counter
+	// Dropped counts records the exporter dropped before sending them to
+	// any endpoint, by `reason` (line_too_long).
+	Dropped metric.Int64Counter
 	// DeadLettered counts records meant for the endpoint that were sent to
 	// another one as dead-letter copies (attribute `via`: the carrier).
 	DeadLettered metric.Int64Counter
@@ -61,7 +68,9 @@ func NewTelemetry(set component.TelemetrySettings) (*Telemetry, error) {
 		return c
 	}
 	t.Sent = counter("otelcol_logx_cfjs1_exporter_sent", "Lines written to the endpoint.", "{line}")
-	t.Acked = counter("otelcol_logx_cfjs1_exporter_acked", "Lines the endpoint acknowledged.", "{line}")
+	t.Acked = counter("otelcol_logx_cfjs1_exporter_acked", "Lines the endpoint acknowledged as taken.", "{line}")
+	t.Rejected = counter("otelcol_logx_cfjs1_exporter_rejected", "Lines the endpoint reported dropping, by reason.", "{line}")
+	t.Dropped = counter("otelcol_logx_cfjs1_exporter_dropped", "Records dropped before sending, by reason.", "{record}")
 	t.DeadLettered = counter("otelcol_logx_cfjs1_exporter_dead_lettered", "Records meant for the endpoint sent elsewhere as dead-letter copies.", "{record}")
 	t.Transitions = counter("otelcol_logx_cfjs1_exporter_transitions", "Endpoint state changes, by reason.", "{transition}")
 	t.Up, err = m.Int64Gauge("otelcol_logx_cfjs1_exporter_up", metric.WithDescription("1 while the endpoint is in use, else 0."))
