@@ -331,3 +331,15 @@ func TestMaxLineSizeLeavesRoomForDeadLetterMark(t *testing.T) {
 	assert.Len(t, got[1], 4096)
 	assert.Contains(t, string(got[1]), `"dead_letter_for":"log-a"`)
 }
+
+// A version 1 receiver looks only at the hello's control word, answers it,
+// and acknowledges every line, the ones it drops included: to this
+// exporter they are all delivered, as before version 2 (it cannot know
+// better), and nothing breaks.
+func TestVersion1ReceiverAcksOnly(t *testing.T) {
+	v1 := newLineSink(t, false) // acks everything, never rejects
+	e, tt := startWithTelemetry(t, testConfig(EndpointConfig{Name: "log-a", Endpoint: v1.addr()}))
+	require.NoError(t, e.pushLogs(context.Background(), makeLogs(10, "app")))
+	assert.EqualValues(t, 10, sumFor(t, tt, "otelcol_logx_cfjs1_exporter_acked", attribute.String("endpoint", "log-a")))
+	assert.EqualValues(t, -1, counterTotal(t, tt, "otelcol_logx_cfjs1_exporter_rejected"))
+}
