@@ -76,7 +76,7 @@ func (r *cfjs1Receiver) serve(conn net.Conn) {
 			return
 		}
 		c.line(f)
-		c.in.frameDone(f.Truncated)
+		c.in.frameDone(f.Truncated, c.dec.Buffered())
 		if c.in.reserved > 0 && !f.Truncated && c.dec.Buffered() == 0 {
 			// The long line is read and nothing follows it yet: go back to
 			// a base-size buffer, and give the budget back once the batch
@@ -213,6 +213,9 @@ func (c *connReader) flush() {
 	if c.err != nil || c.lines == 0 {
 		return
 	}
+	// The time the pipeline and the ack take is not the sender's: a line
+	// already begun in the buffer is not charged for it.
+	defer c.in.excuse(time.Now())
 	n := c.batch.LogRecordCount()
 	if n > 0 {
 		ctx := c.r.obs.StartLogsOp(c.r.ctx)

@@ -20,6 +20,7 @@ import (
 	"go.opentelemetry.io/collector/config/configoptional"
 	"go.opentelemetry.io/collector/config/configtls"
 	"go.opentelemetry.io/collector/consumer/consumertest"
+	"go.opentelemetry.io/collector/pdata/plog"
 
 	"github.com/otelcol-logx/otelcol-logx/internal/cfjs1"
 )
@@ -363,4 +364,34 @@ func TestV1SenderGetsAcksOnly(t *testing.T) {
 		acked = readAck(t, br, c) // a reject line would fail to parse as an ack
 	}
 	assert.EqualValues(t, 1, r.sum(t, "otelcol_logx_cfjs1_receiver_dropped", reason("invalid_json")))
+}
+
+// slowPipeline holds its first batch until release is closed.
+type slowPipeline struct {
+	consumertest.LogsSink
+	once    sync.Once
+	release chan struct{}
+}
+
+func (s *slowPipeline) ConsumeLogs(ctx context.Context, ld plog.Logs) error {
+	s.once.Do(func() { <-s.release })
+	return s.LogsSink.ConsumeLogs(ctx, ld)
+}
+
+func TestSlowPipelineIsNotChargedToTheSender(t *testing.T) {
+	// A line half received while the pipeline takes its time with the
+	// batch before it: the wait is the receiver's, so the line still has
+	// its whole line_timeout once the pipeline is done.
+	sink := &slowPipeline{release: make(chan struct{})}
+	r := startTelReceiver(t, sink, func(c *Config) { c.LineTimeout = 300 * time.Millisecond })
+	c := dial(t, r.cfjs1Receiver)
+	br := hello(t, c, cfjs1.HelloLine)
+	_, err := io.WriteString(c, lineA+"\n"+lineB[:20])
+	require.NoError(t, err)
+	time.AfterFunc(time.Second, func() { close(sink.release) }) // the pipeline's delay, not a synchronisation
+	assert.EqualValues(t, 1, readAck(t, br, c))
+	_, err = io.WriteString(c, lineB[20:]+"\n")
+	require.NoError(t, err)
+	assert.EqualValues(t, 2, readAck(t, br, c))
+	assert.Zero(t, r.sum(t, "otelcol_logx_cfjs1_receiver_connections_closed"))
 }

@@ -79,20 +79,17 @@ func (in *lineInput) Read(p []byte) (int, error) {
 	}
 	buffered := in.dec.Buffered() // an unfinished line: complete ones were taken
 	in.hold(buffered)
-	if buffered > 0 && in.lineStart.IsZero() {
-		in.lineStart = in.lastRead
-	}
 	in.setDeadline()
 	n, err := in.conn.Read(p)
 	if n == 0 {
 		return n, err
 	}
 	in.lastRead = time.Now()
+	if in.lineStart.IsZero() {
+		in.lineStart = in.lastRead // a line has begun (frameDone says when it ends)
+	}
 	in.hold(buffered + n)
 	if in.reserved == 0 && in.willGrow(p[:n], len(p), buffered) {
-		if in.lineStart.IsZero() {
-			in.lineStart = in.lastRead
-		}
 		in.reserveLine()
 	}
 	// Data first, as the decoder expects; a read error comes again.
@@ -123,7 +120,7 @@ func (in *lineInput) reserveLine() {
 	in.reserved = need
 	if waited {
 		in.r.tel.BufferWaits.Add(in.r.ctx, 1)
-		in.lineStart = in.lineStart.Add(time.Since(t0))
+		in.excuse(t0)
 	}
 }
 
@@ -137,11 +134,26 @@ func (in *lineInput) setDeadline() {
 	_ = in.conn.SetReadDeadline(d)
 }
 
-// frameDone is told each frame the decoder returns. A truncated frame is
-// the beginning of an over-long line whose rest is still to be read (and
-// discarded), so the line's clock runs on.
-func (in *lineInput) frameDone(truncated bool) {
-	if !truncated {
+// excuse moves the start of the line being read on by the time since
+// since, spent on the receiver's side (handing a batch over, writing an
+// ack): line_timeout measures the sender.
+func (in *lineInput) excuse(since time.Time) {
+	if !in.lineStart.IsZero() {
+		in.lineStart = in.lineStart.Add(time.Since(since))
+	}
+}
+
+// frameDone is told each frame the decoder returns, and how many bytes it
+// still holds. A truncated frame is the beginning of an over-long line
+// whose rest is still to be read (and discarded), so the line's clock runs
+// on. After a whole line, bytes still held are the next line, which began
+// by the last read at the latest.
+func (in *lineInput) frameDone(truncated bool, buffered int) {
+	switch {
+	case truncated:
+	case buffered > 0:
+		in.lineStart = in.lastRead
+	default:
 		in.lineStart = time.Time{}
 	}
 }
