@@ -3,6 +3,7 @@ package sdactivation
 import (
 	"fmt"
 	"os"
+	"os/signal"
 	"strconv"
 	"sync"
 	"syscall"
@@ -17,7 +18,25 @@ import (
 // build the new pipelines; short enough that a FIFO dropped from the
 // configuration does not keep a reader that never reads (writers would
 // block once its pipe is full). Inherited descriptors are never closed.
-var ParkFor = 10 * time.Second
+const ParkFor = 10 * time.Second
+
+// parkFor is ParkFor, shortened by SetParkFor (under reg.mu).
+var parkFor = ParkFor
+
+// SetParkFor changes how long own descriptors stay parked, and returns a
+// function that restores the previous value: tests use it to watch a
+// parked socket file go without waiting ParkFor.
+func SetParkFor(d time.Duration) (restore func()) {
+	reg.mu.Lock()
+	defer reg.mu.Unlock()
+	old := parkFor
+	parkFor = d
+	return func() {
+		reg.mu.Lock()
+		defer reg.mu.Unlock()
+		parkFor = old
+	}
+}
 
 // entry is one descriptor the registry holds.
 type entry struct {
@@ -37,6 +56,49 @@ var reg struct {
 	once    sync.Once
 	mu      sync.Mutex
 	entries []*entry
+	// exiting is set once the process was told to stop: nothing is
+	// parked any more, no reload will come.
+	exiting   bool
+	watchOnce sync.Once
+}
+
+// watchExit closes the parked own descriptors as soon as the process is
+// told to stop (SIGTERM, SIGINT: the collector then shuts down and exits,
+// SIGHUP reloads), so that a stop removes the socket files it made, as it
+// did before descriptors were parked. Notify adds a listener; the
+// collector's own handling of these signals is unchanged.
+func watchExit() {
+	reg.watchOnce.Do(func() {
+		ch := make(chan os.Signal, 1)
+		signal.Notify(ch, syscall.SIGTERM, syscall.SIGINT)
+		go func() {
+			<-ch
+			closeParked()
+		}()
+	})
+}
+
+// closeParked closes every parked own descriptor now, and every one
+// released from now on.
+func closeParked() {
+	reg.mu.Lock()
+	reg.exiting = true
+	var parked []*entry
+	for _, e := range reg.entries {
+		if !e.inherited && !e.inUse {
+			parked = append(parked, e)
+		}
+	}
+	for _, e := range parked {
+		if e.expire != nil {
+			e.expire.Stop()
+		}
+		removeLocked(e)
+	}
+	reg.mu.Unlock()
+	for _, e := range parked {
+		closeEntry(e)
+	}
 }
 
 // load reads the passed descriptors once per process.
@@ -113,7 +175,12 @@ func (h *Handle) Release() {
 	if e.inherited {
 		return
 	}
-	e.expire = time.AfterFunc(ParkFor, func() { expire(e) })
+	if reg.exiting {
+		removeLocked(e)
+		closeEntry(e)
+		return
+	}
+	e.expire = time.AfterFunc(parkFor, func() { expire(e) })
 }
 
 // expire closes a parked own descriptor nobody took back.
@@ -231,6 +298,7 @@ func keepWriter(e *entry) {
 // when the registry finally closes its duplicate (a socket file to remove).
 func Keep(kind Kind, path string, conn syscall.Conn, cleanup func()) (*Handle, error) {
 	load()
+	watchExit()
 	raw, err := conn.SyscallConn()
 	if err != nil {
 		return nil, err

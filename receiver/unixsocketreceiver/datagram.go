@@ -6,6 +6,8 @@ import (
 	"os"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/otelcol-logx/otelcol-logx/internal/ingest"
 	"github.com/otelcol-logx/otelcol-logx/internal/syslog"
 	"github.com/otelcol-logx/otelcol-logx/receiver/unixsocketreceiver/internal/metadata"
@@ -14,6 +16,16 @@ import (
 // datagramFlushDelay bounds how long a datagram waits in a batch when no
 // more arrive.
 const datagramFlushDelay = 5 * time.Millisecond
+
+// datagramDrainTimeout bounds reading, at shutdown, the datagrams already
+// queued on the socket.
+const datagramDrainTimeout = 100 * time.Millisecond
+
+// stopDatagrams makes readDatagrams read what is queued and return.
+func (r *unixSocketReceiver) stopDatagrams() {
+	r.stopping.Store(true)
+	_ = r.packet.SetReadDeadline(time.Now())
+}
 
 // readDatagrams reads one message per datagram. Credentials are not
 // attached here (they would need SCM_CREDENTIALS on every datagram).
@@ -37,8 +49,16 @@ func (r *unixSocketReceiver) readDatagrams() {
 		if err != nil {
 			if errors.Is(err, os.ErrDeadlineExceeded) {
 				lines.Flush()
+				if r.stopping.Load() {
+					r.drainDatagrams(lines, buf)
+					return
+				}
 				_ = r.packet.SetReadDeadline(time.Time{})
 				deadlineSet = false
+				if r.stopping.Load() { // stopped while the deadline was cleared
+					r.drainDatagrams(lines, buf)
+					return
+				}
 				continue
 			}
 			lines.Flush()
@@ -47,18 +67,45 @@ func (r *unixSocketReceiver) readDatagrams() {
 			}
 			return
 		}
-		msg := buf[:n]
-		if n > r.cfg.MaxMessageSize {
-			msg = msg[:r.cfg.MaxMessageSize]
-			r.tel.Truncated()
-		}
-		for len(msg) > 0 && (msg[len(msg)-1] == '\n' || msg[len(msg)-1] == 0) {
-			msg = msg[:len(msg)-1]
-		}
-		lines.Add(msg)
+		r.addDatagram(lines, buf[:n])
 		if !deadlineSet {
 			_ = r.packet.SetReadDeadline(time.Now().Add(datagramFlushDelay))
 			deadlineSet = true
 		}
+	}
+}
+
+// addDatagram adds one datagram as a message: cut to the maximum (and
+// counted), without its trailing newlines and NULs.
+func (r *unixSocketReceiver) addDatagram(lines *ingest.Lines, msg []byte) {
+	if len(msg) > r.cfg.MaxMessageSize {
+		msg = msg[:r.cfg.MaxMessageSize]
+		r.tel.Truncated()
+	}
+	for len(msg) > 0 && (msg[len(msg)-1] == '\n' || msg[len(msg)-1] == 0) {
+		msg = msg[:len(msg)-1]
+	}
+	lines.Add(msg)
+}
+
+// drainDatagrams reads, without waiting, the datagrams queued on the
+// socket at shutdown, for at most datagramDrainTimeout: without a service
+// manager holding the socket they would die with the process uncounted.
+// RawConn.Control, unlike Read, ignores the expired deadline.
+func (r *unixSocketReceiver) drainDatagrams(lines *ingest.Lines, buf []byte) {
+	defer lines.Flush()
+	raw, err := r.packet.SyscallConn()
+	if err != nil {
+		return
+	}
+	end := time.Now().Add(datagramDrainTimeout)
+	for time.Now().Before(end) {
+		n, rerr := 0, error(nil)
+		if err := raw.Control(func(fd uintptr) {
+			n, _, rerr = unix.Recvfrom(int(fd), buf, unix.MSG_DONTWAIT)
+		}); err != nil || rerr != nil {
+			return // EAGAIN: nothing more queued
+		}
+		r.addDatagram(lines, buf[:n])
 	}
 }

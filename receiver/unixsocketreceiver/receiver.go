@@ -2,12 +2,10 @@ package unixsocketreceiver
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"net"
-	"os"
-	"path/filepath"
 	"sync"
+	"sync/atomic"
+	"time"
 
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/consumer"
@@ -15,6 +13,7 @@ import (
 	"go.opentelemetry.io/collector/receiver/receiverhelper"
 
 	"github.com/otelcol-logx/otelcol-logx/internal/ingest"
+	"github.com/otelcol-logx/otelcol-logx/internal/sdactivation"
 	"github.com/otelcol-logx/otelcol-logx/receiver/unixsocketreceiver/internal/metadata"
 )
 
@@ -27,9 +26,16 @@ type unixSocketReceiver struct {
 	mu       sync.Mutex
 	listener *net.UnixListener
 	packet   *net.UnixConn
-	conns    map[net.Conn]struct{}
+	conns    map[*net.UnixConn]struct{}
 	closing  bool
 	wg       sync.WaitGroup
+	// handle is the registry's hold on the socket, released at shutdown.
+	handle *sdactivation.Handle
+	// removeOnClose removes the socket file at shutdown when the registry
+	// could not keep it.
+	removeOnClose func()
+	// stopping tells the datagram reader to drain and return.
+	stopping atomic.Bool
 }
 
 func newReceiver(set receiver.Settings, cfg *Config, next consumer.Logs) (*unixSocketReceiver, error) {
@@ -49,50 +55,32 @@ func newReceiver(set receiver.Settings, cfg *Config, next consumer.Logs) (*unixS
 	if err != nil {
 		return nil, err
 	}
-	r := &unixSocketReceiver{cfg: cfg, set: set, tel: tel, conns: map[net.Conn]struct{}{}}
+	r := &unixSocketReceiver{cfg: cfg, set: set, tel: tel, conns: map[*net.UnixConn]struct{}{}}
 	r.stage = ingest.NewStage(cfg.Buffer, ingest.StageSettings{
 		Next:      next,
 		ObsReport: obs,
 		Format:    cfg.Format.String(),
 		OnDrop:    tel.Dropped,
+		Logger:    set.Logger,
 	})
 	return r, nil
 }
 
-// Start creates the socket (replacing a stale one) and starts reading.
+// Start listens on the socket the service manager passed or a reload
+// left open, else creates it (replacing a stale one), and starts reading.
 func (r *unixSocketReceiver) Start(_ context.Context, _ component.Host) error {
 	mode, err := ingest.FileMode(r.cfg.Mode)
 	if err != nil {
 		return err
 	}
-	if err := removeStaleSocket(r.cfg.Path); err != nil {
+	inherited, err := r.openInherited()
+	if err != nil {
 		return err
 	}
-	if err := os.MkdirAll(filepath.Dir(r.cfg.Path), 0o755); err != nil {
-		return fmt.Errorf("unixsocket: %w", err)
-	}
-	addr := &net.UnixAddr{Name: r.cfg.Path}
-	if r.cfg.Transport == Datagram {
-		addr.Net = "unixgram"
-		pc, err := net.ListenUnixgram("unixgram", addr)
-		if err != nil {
-			return fmt.Errorf("unixsocket: %w", err)
+	if !inherited {
+		if err := r.createSocket(mode); err != nil {
+			return err
 		}
-		_ = pc.SetReadBuffer(4 << 20) // absorb bursts; best effort
-		r.packet = pc
-	} else {
-		addr.Net = "unix"
-		l, err := net.ListenUnix("unix", addr)
-		if err != nil {
-			return fmt.Errorf("unixsocket: %w", err)
-		}
-		l.SetUnlinkOnClose(true)
-		r.listener = l
-	}
-	if err := ingest.ApplyOwnership(r.cfg.Path, mode, r.cfg.Owner, r.cfg.Group); err != nil {
-		r.closeSocket()
-		r.listener, r.packet = nil, nil
-		return fmt.Errorf("unixsocket: %s: %w", r.cfg.Path, err)
 	}
 	r.stage.Start()
 	r.wg.Add(1)
@@ -104,34 +92,31 @@ func (r *unixSocketReceiver) Start(_ context.Context, _ component.Host) error {
 	return nil
 }
 
-// removeStaleSocket removes a socket file left by a previous run, and
-// refuses to touch anything that is not a socket.
-func removeStaleSocket(path string) error {
-	fi, err := os.Lstat(path)
-	if errors.Is(err, os.ErrNotExist) {
-		return nil
-	}
-	if err != nil {
-		return fmt.Errorf("unixsocket: %w", err)
-	}
-	if fi.Mode()&os.ModeSocket == 0 {
-		return fmt.Errorf("unixsocket: %s exists and is not a socket; remove it or choose another path", path)
-	}
-	return os.Remove(path)
-}
-
+// closeSocket closes this receiver's copy of the socket; the file stays
+// (the registry removes it once no reload took the socket back, and never
+// one the service manager made).
 func (r *unixSocketReceiver) closeSocket() {
 	if r.listener != nil {
 		_ = r.listener.Close()
 	}
 	if r.packet != nil {
 		_ = r.packet.Close()
-		_ = os.Remove(r.cfg.Path)
 	}
 }
 
-// Shutdown stops reading, removes the socket, and hands what is held to
-// the consumer until ctx ends (the rest is counted as dropped).
+// connDrainTimeout bounds how long Shutdown keeps reading connections
+// already accepted, until their writers close them: a writer that
+// connects, writes and closes (logger(1), per-message clients) loses
+// nothing and never sees EPIPE across a restart; one that stays connected
+// is closed after this and reconnects.
+const connDrainTimeout = time.Second
+
+// Shutdown stops accepting (connections not yet accepted wait in the
+// socket's backlog while the registry or the service manager keeps the
+// socket), reads the accepted connections until their writers close them
+// or connDrainTimeout passes, reads the datagrams already queued, hands
+// the socket back to the registry, and hands what is held to the consumer
+// (what it does not take in time is counted as dropped).
 func (r *unixSocketReceiver) Shutdown(ctx context.Context) error {
 	r.mu.Lock()
 	if r.closing {
@@ -140,14 +125,33 @@ func (r *unixSocketReceiver) Shutdown(ctx context.Context) error {
 	}
 	r.closing = true
 	started := r.listener != nil || r.packet != nil
+	conns := make([]*net.UnixConn, 0, len(r.conns))
 	for c := range r.conns {
-		_ = c.Close()
+		conns = append(conns, c)
 	}
 	r.mu.Unlock()
 	if !started {
-		return nil
+		return r.stage.Shutdown(ctx)
 	}
-	r.closeSocket()
+	deadline := time.Now().Add(connDrainTimeout)
+	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
+		deadline = d
+	}
+	if r.listener != nil {
+		_ = r.listener.Close()
+	}
+	for _, c := range conns {
+		_ = c.SetReadDeadline(deadline)
+	}
+	if r.packet != nil {
+		r.stopDatagrams()
+	}
 	r.wg.Wait()
+	r.closeSocket()
+	if r.handle != nil {
+		r.handle.Release()
+	} else if r.removeOnClose != nil {
+		r.removeOnClose()
+	}
 	return r.stage.Shutdown(ctx)
 }

@@ -3,6 +3,7 @@ package unixsocketreceiver
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -22,6 +23,7 @@ import (
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 
 	"github.com/otelcol-logx/otelcol-logx/internal/logattr"
+	"github.com/otelcol-logx/otelcol-logx/internal/sdactivation"
 	"github.com/otelcol-logx/otelcol-logx/receiver/unixsocketreceiver/internal/metadata"
 )
 
@@ -250,9 +252,13 @@ func TestSocketFileLifecycle(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, os.FileMode(0o620), fi.Mode().Perm())
 	assert.NotZero(t, fi.Mode()&os.ModeSocket)
+	restore := sdactivation.SetParkFor(50 * time.Millisecond)
 	h.stop()
-	_, err = os.Stat(path)
-	assert.ErrorIs(t, err, os.ErrNotExist, "socket removed at shutdown")
+	restore()
+	waitUntil(t, "socket removed once no reload took it back", func() bool {
+		_, err := os.Stat(path)
+		return errors.Is(err, os.ErrNotExist)
+	})
 
 	// A regular file there is not replaced.
 	require.NoError(t, os.WriteFile(path, []byte("keep"), 0o600))
