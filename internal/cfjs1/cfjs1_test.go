@@ -161,6 +161,9 @@ func TestDecodeErrors(t *testing.T) {
 		`{"format":"a","a":{"message":01}}`:            "invalid number",
 		`{"format":"a","a":{"x":-.5}}`:                 "invalid number",
 		`{"format":"a","a":{"x":1.5.5}}`:               "invalid number",
+		`{"format":"a","a":{"x":0.}}`:                  "invalid number",
+		`{"format":"a","a":{"x":1.e5}}`:                "invalid number",
+		`{"format":"a","a":{"x":1e}}`:                  "invalid number",
 		`{"format":"a","a":{"timestamp":"yesterday"}}`: "not RFC 3339",
 		`{"format":"a","a":{"severity_number":99}}`:    "0..24",
 		`{"format":"a","a":{"trace_id":"abc"}}`:        "hex digits",
@@ -180,6 +183,12 @@ func TestDecodeErrors(t *testing.T) {
 	}
 }
 
+// FuzzDecode checks every line the decoder accepts against encoding/json
+// (it must be valid JSON: the decoder repairs invalid UTF-8 inside strings,
+// which JSON's grammar, and json.Valid, let through) and against the
+// encoder: the decoded record encodes to valid JSON that decodes to the
+// same record, and encodes again to the same line. The seeds include small
+// versions of the hostile lines.
 func FuzzDecode(f *testing.F) {
 	fx := fullRecord()
 	f.Add(AppendLine(nil, "nginx", "nginx", fx.res, fx.scope, fx.rec, "log-b"))
@@ -192,26 +201,99 @@ func FuzzDecode(f *testing.F) {
 	f.Add([]byte(`{"format":"syslog","syslog":{"message":"caf\u00e9 \ud83d\ude00","x":[1,2.5e3,null,true,{"y":"\ud800"}]}}`))
 	f.Add([]byte(`{"format":"a","a":{"timestamp":1700000000000000000}}`))
 	f.Add([]byte(`{"format":"a"`))
+	f.Add([]byte(`{"format":"a","a":{"attributes":{"k":1,"j":2,"k":3,"cfjs1.format":"x"},"k":4,"resource":{"r":1},"resource":{"r":2}},"dead_letter_for":"b"}`))
+	f.Add([]byte(`{"format":"a","a":{"message":{"m":{"a":1,"a":[1,{"a":2,"a":3}]}},"x":1e999,"y":-0.0,"z":123456789012345678901234567890}}`))
+	for _, line := range hostileLines(512) {
+		f.Add(line)
+	}
+	dc := &Decoder{Limits: Limits{MaxMembers: 64, MaxValues: 256, MaxDepth: 16}}
 	f.Fuzz(func(t *testing.T, line []byte) {
 		g := newFixture()
-		meta, err := Decode(line, nil, g.target())
+		meta, err := dc.Decode(line, g.target())
 		if err != nil {
+			if DropReason(err) == ReasonDecodeError {
+				t.Fatalf("%q: an error without a cause: %v", line, err)
+			}
 			return
 		}
-		// Whatever decoded must encode to valid JSON and decode again to
-		// the same attributes.
+		if !json.Valid(line) {
+			t.Fatalf("accepted a line that is not valid JSON: %q", line)
+		}
 		out := AppendLine(nil, meta.Format, meta.Wrapper, g.res, g.scope, g.rec, meta.DeadLetterFor)
 		if !json.Valid(out) {
 			t.Fatalf("re-encoding %q gave invalid JSON %q", line, out)
 		}
 		h := newFixture()
-		if _, err := Decode(out, nil, h.target()); err != nil {
+		meta2, err := Decode(out, nil, h.target())
+		if err != nil {
 			t.Fatalf("re-encoded line %q does not decode: %v", out, err)
+		}
+		if meta2 != meta {
+			t.Fatalf("%q: meta %+v, after a round trip %+v", line, meta, meta2)
+		}
+		if diff := recordDiff(g, h); diff != "" {
+			t.Fatalf("%q: decoded again from %q: %s", line, out, diff)
 		}
 		if !bytes.Equal(out, AppendLine(nil, meta.Format, meta.Wrapper, h.res, h.scope, h.rec, meta.DeadLetterFor)) {
 			t.Fatalf("encoding is not stable for %q", line)
 		}
 	})
+}
+
+// recordDiff says how record b differs from a, a's non-finite doubles taken
+// as the strings they are written as (see docs/cfjs1.md, Values), and
+// cfjs1.dead_letter_for left out: the encoder writes the line's own marker,
+// from the top-level field, in its place.
+func recordDiff(a, b fixture) string {
+	norm := func(m pcommon.Map) pcommon.Map {
+		c := pcommon.NewMap()
+		m.CopyTo(c)
+		c.Remove(logattr.CFJS1DeadLetterFor)
+		for _, v := range c.All() {
+			nonFiniteAsString(v)
+		}
+		return c
+	}
+	body := pcommon.NewValueEmpty()
+	a.rec.Body().CopyTo(body)
+	nonFiniteAsString(body)
+	switch {
+	case !norm(a.rec.Attributes()).Equal(norm(b.rec.Attributes())):
+		return fmt.Sprintf("attributes %v, then %v", a.rec.Attributes().AsRaw(), b.rec.Attributes().AsRaw())
+	case !norm(a.res.Attributes()).Equal(norm(b.res.Attributes())):
+		return fmt.Sprintf("resource %v, then %v", a.res.Attributes().AsRaw(), b.res.Attributes().AsRaw())
+	case !body.Equal(b.rec.Body()):
+		return fmt.Sprintf("body %v, then %v", a.rec.Body().AsRaw(), b.rec.Body().AsRaw())
+	case a.rec.Timestamp() != b.rec.Timestamp() || a.rec.ObservedTimestamp() != b.rec.ObservedTimestamp():
+		return "timestamps differ"
+	case a.rec.SeverityText() != b.rec.SeverityText() || a.rec.SeverityNumber() != b.rec.SeverityNumber():
+		return "severity differs"
+	case a.rec.TraceID() != b.rec.TraceID() || a.rec.SpanID() != b.rec.SpanID():
+		return "ids differ"
+	case a.scope.Name() != b.scope.Name() || a.scope.Version() != b.scope.Version():
+		return "scope differs"
+	}
+	return ""
+}
+
+func nonFiniteAsString(v pcommon.Value) {
+	switch v.Type() {
+	case pcommon.ValueTypeDouble:
+		switch f := v.Double(); {
+		case math.IsInf(f, 1):
+			v.SetStr("+Inf")
+		case math.IsInf(f, -1):
+			v.SetStr("-Inf")
+		}
+	case pcommon.ValueTypeMap:
+		for _, m := range v.Map().All() {
+			nonFiniteAsString(m)
+		}
+	case pcommon.ValueTypeSlice:
+		for _, e := range v.Slice().All() {
+			nonFiniteAsString(e)
+		}
+	}
 }
 
 func benchRecord() fixture {

@@ -11,23 +11,9 @@ import (
 // when it has a fraction or an exponent or does not fit an int64.
 func (d *decoder) number(i int, dest nodeDest, key span) (int, error) {
 	b, start := d.b, i
-	isFloat := false
-	if b[i] == '-' {
-		i++
-	}
-	digits := i
-scan:
-	for ; i < len(b); i++ {
-		switch c := b[i]; {
-		case c >= '0' && c <= '9':
-		case c == '.' || c == 'e' || c == 'E' || c == '+' || c == '-':
-			isFloat = true
-		default:
-			break scan
-		}
-	}
+	i, isFloat, ok := scanNumber(b, i)
 	text := b[start:i]
-	if i == digits || b[digits] < '0' || b[digits] > '9' || (b[digits] == '0' && i > digits+1 && b[digits+1] >= '0' && b[digits+1] <= '9') {
+	if !ok {
 		return i, d.fail(start, fmt.Sprintf("invalid number %q", text))
 	}
 	if !isFloat {
@@ -39,6 +25,7 @@ scan:
 	f, ok := parseShortDecimal(text)
 	if !ok {
 		// The conversion does not allocate: the string does not escape.
+		// JSON's grammar, checked above, is stricter than ParseFloat's.
 		var err error
 		f, err = strconv.ParseFloat(string(text), 64)
 		if err != nil && !(errors.Is(err, strconv.ErrRange) && !math.IsNaN(f)) {
@@ -47,6 +34,60 @@ scan:
 	}
 	d.push(kindDouble, dest, key, span{}, int64(math.Float64bits(f)))
 	return i, nil
+}
+
+// scanNumber reads JSON's number grammar at i:
+// -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?. It returns where the
+// number ends (where it stopped, if it is not one), whether it has a
+// fraction or an exponent, and whether it is a number.
+func scanNumber(b []byte, i int) (int, bool, bool) {
+	if i < len(b) && b[i] == '-' {
+		i++
+	}
+	switch {
+	case i < len(b) && b[i] == '0':
+		i++
+	case i < len(b) && b[i] >= '1' && b[i] <= '9':
+		i = digitsEnd(b, i+1)
+	default:
+		return i, false, false
+	}
+	isFloat := false
+	if i < len(b) && b[i] == '.' {
+		isFloat = true
+		end := digitsEnd(b, i+1)
+		if end == i+1 {
+			return end, true, false
+		}
+		i = end
+	}
+	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
+		isFloat = true
+		i++
+		if i < len(b) && (b[i] == '+' || b[i] == '-') {
+			i++
+		}
+		end := digitsEnd(b, i)
+		if end == i {
+			return end, true, false
+		}
+		i = end
+	}
+	// A number runs into the next token: "01", "1.5.5" or "1x" must not
+	// be read as a number and then something else.
+	if i < len(b) && (b[i] >= '0' && b[i] <= '9' || b[i] == '.' || b[i] == 'e' || b[i] == 'E' || b[i] == '+' || b[i] == '-') {
+		return i + 1, isFloat, false
+	}
+	return i, isFloat, true
+}
+
+// digitsEnd returns the position of the first byte at or after i that is not
+// a decimal digit.
+func digitsEnd(b []byte, i int) int {
+	for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+		i++
+	}
+	return i
 }
 
 // parseInt64 reads -?[0-9]+ (already checked by number) as an int64; false

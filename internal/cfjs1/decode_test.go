@@ -7,6 +7,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -314,4 +315,22 @@ func TestDecodeMergesIntoExistingAttributes(t *testing.T) {
 	}
 	assert.Equal(t, []string{"x", "keep", "y", "cfjs1.format"}, keys)
 	assert.Equal(t, map[string]any{"host.name": "h", "r": int64(2)}, f.res.Attributes().AsRaw())
+}
+
+// scanNumber takes exactly JSON's numbers: whatever it reads whole as a
+// number, encoding/json finds valid, and the other way round.
+func FuzzScanNumber(f *testing.F) {
+	for _, s := range []string{"0", "-0", "0.", "1.e3", "01", "-", "1e", "1e+", "1E-7", "12.50", "1.5.5", "0x1", "1_0", "+1", ".5", "-01", "9" + strings.Repeat("9", 400), "1e999"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if s == "" || !(s[0] == '-' || s[0] >= '0' && s[0] <= '9') {
+			return // not where the parser asks for a number
+		}
+		end, _, ok := scanNumber([]byte(s), 0)
+		whole := ok && skipWS([]byte(s), end) == len(s) // JSON allows whitespace after a value
+		if whole != json.Valid([]byte(s)) {
+			t.Fatalf("scanNumber(%q) = %d, %v; json.Valid says %v", s, end, ok, json.Valid([]byte(s)))
+		}
+	})
 }
