@@ -395,3 +395,39 @@ func TestSlowPipelineIsNotChargedToTheSender(t *testing.T) {
 	assert.EqualValues(t, 2, readAck(t, br, c))
 	assert.Zero(t, r.sum(t, "otelcol_logx_cfjs1_receiver_connections_closed"))
 }
+
+func TestOverlongLineTrickledIsSlow(t *testing.T) {
+	// Past max_line_size the rest of a line is read and discarded; that
+	// rest is still the line, and still has to end within line_timeout.
+	r := startTelReceiver(t, &consumertest.LogsSink{}, func(c *Config) {
+		c.MaxLineSize = 256
+		c.LineTimeout = 300 * time.Millisecond
+	})
+	c := dial(t, r.cfjs1Receiver)
+	_, err := io.WriteString(c, strings.Repeat("x", 400))
+	require.NoError(t, err)
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		tick := time.NewTicker(20 * time.Millisecond)
+		defer tick.Stop()
+		for range 250 { // at most 5 s
+			select {
+			case <-stop:
+				return
+			case <-tick.C:
+			}
+			if _, err := c.Write([]byte("x")); err != nil {
+				return
+			}
+		}
+	}()
+	assert.Less(t, waitClosed(t, c, 10*time.Second), 3*time.Second)
+	close(stop)
+	<-done
+	require.Eventually(t, func() bool {
+		return r.sum(t, "otelcol_logx_cfjs1_receiver_connections_closed", reason("slow")) == 1
+	}, 5*time.Second, 5*time.Millisecond)
+	assert.EqualValues(t, 1, r.sum(t, "otelcol_logx_cfjs1_receiver_dropped", reason("line_too_long")))
+}
