@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -249,4 +250,69 @@ extensions:
 		last = health()
 		return last == http.StatusOK
 	}, func() string { return fmt.Sprintf("last health answer %d", last) })
+}
+
+// TestTier2OneHostCannotTakeEverySlot: one host (127.0.0.1) opens more
+// connections than the receiver has slots and trickles a byte on each
+// now and then; another host (127.0.0.2, loopback too) must still be
+// served. The config only lowers max_connections, so the per-peer share is
+// the default; before it existed, the first host took every slot.
+func TestTier2OneHostCannotTakeEverySlot(t *testing.T) {
+	cfjs1Port, metricsPort := freePort(t), freePort(t)
+	addr := fmt.Sprintf("127.0.0.1:%d", cfjs1Port)
+	config := strings.Replace(tier2LimitsConfig(cfjs1Port, metricsPort), "max_connections: 1024", "max_connections: 64", 1)
+	startCollector(t, "tier2-peers", "", config)
+	waitFor(t, "the receiver to answer a hello", 30*time.Second, func() bool {
+		c, _, err := tier2Hello(addr, time.Second)
+		if err == nil {
+			c.Close()
+		}
+		return err == nil
+	})
+
+	const hog = 80
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	defer func() { close(stop); wg.Wait() }()
+	for range hog {
+		c, err := net.DialTimeout("tcp", addr, 5*time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer c.Close()
+			tick := time.NewTicker(500 * time.Millisecond)
+			defer tick.Stop()
+			for range 120 { // at most a minute
+				select {
+				case <-stop:
+					return
+				case <-tick.C:
+				}
+				if _, err := c.Write([]byte("x")); err != nil {
+					return
+				}
+			}
+		}()
+	}
+	// The other host: connected from 127.0.0.2, served.
+	d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP("127.0.0.2")}, Timeout: 5 * time.Second}
+	c, err := d.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(10 * time.Second))
+	br := bufio.NewReader(c)
+	if _, err := io.WriteString(c, `{"cfjs1_ctl":"hello","version":1}`+"\n"+string(cfjs1Line(1, 0))); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`{"ack":0}`, `{"ack":1}`} {
+		line, err := br.ReadString('\n')
+		if err != nil || strings.TrimSpace(line) != want {
+			t.Fatalf("the second host got %q, %v; want %s", line, err, want)
+		}
+	}
 }
