@@ -127,10 +127,11 @@ func (g *Guard) convert(ctx context.Context, conf *confmap.Conf, factories func(
 	if g.running == nil {
 		return g.startOnLastGood(ctx, conf, factories, err)
 	}
-	g.failures.Add(1)
-	g.success.Store(0)
+	// Logged before it is counted: whoever sees the count finds the reason.
 	g.logger.Error("Configuration reload refused: the running configuration stays in force. Fix the configuration and reload again (systemctl reload otelcol-logx).",
 		zap.Error(err))
+	g.failures.Add(1)
+	g.success.Store(0)
 	return replace(conf, g.running)
 }
 
@@ -163,10 +164,10 @@ func (g *Guard) startOnLastGood(ctx context.Context, conf *confmap.Conf, factori
 	if err != nil {
 		return fmt.Errorf("%w (and the last good configuration cannot be used either: %w)", invalid, err)
 	}
-	g.failures.Add(1)
-	g.success.Store(0)
 	g.logger.Warn("THE CONFIGURATION IS INVALID: starting on the last good configuration instead. Fix the configuration and reload (systemctl reload otelcol-logx); until then this host runs the old configuration.",
 		zap.String("last_good_config", path), zap.Error(invalid))
+	g.failures.Add(1)
+	g.success.Store(0)
 	if err := replace(conf, lastGood); err != nil {
 		return err
 	}

@@ -193,3 +193,33 @@ func writeLastGood(t *testing.T, dir string) {
 	require.True(t, r.exited(20*time.Second))
 	require.NoError(t, r.result)
 }
+
+// TestUnchangedReloadKeepsPipelines checks what the shipped unit relies on
+// service.partialReload for: a reload of an unchanged, valid configuration
+// (the same path a refused one takes) goes through the upstream partial
+// receiver reload with no changed receiver and starts nothing; without the
+// gate the upstream collector restarts its pipelines.
+func TestUnchangedReloadKeepsPipelines(t *testing.T) {
+	for _, partial := range []bool{true, false} {
+		t.Run(map[bool]string{true: "partial reload", false: "full reload"}[partial], func(t *testing.T) {
+			withPartialReload(t, partial)
+			g := newGuard(t.TempDir(), ModeRun, false)
+			r := startRun(t, g, goodConfig("basic"))
+			r.waitRunning()
+			waitLastGood(t, g, "verbosity: basic")
+			before := receiverStarts.Load()
+			r.reload(goodConfig("basic"))
+			if partial {
+				require.Eventually(t, func() bool { return r.logged("Partial receiver reload: no receiver changes detected") },
+					20*time.Second, 5*time.Millisecond)
+				assert.Equal(t, before, receiverStarts.Load(), "an unchanged reload restarted the pipelines")
+			} else {
+				require.Eventually(t, func() bool { return receiverStarts.Load() > before }, 20*time.Second, 5*time.Millisecond,
+					"without service.partialReload the upstream collector restarts the pipelines on every reload")
+			}
+			r.waitRunning()
+			assert.Zero(t, g.Failures())
+			assert.EqualValues(t, 1, g.LastReloadSucceeded())
+		})
+	}
+}
