@@ -26,6 +26,10 @@ const (
 	// SyslogSDPrefix prefixes RFC 5424 structured data: element "id" with
 	// param "p" becomes attribute "syslog.sd.id.p" (string value).
 	SyslogSDPrefix = "syslog.sd."
+	// SyslogSDTruncated (bool, true when present) marks a record whose
+	// RFC 5424 structured data had more elements or parameters than the
+	// parser turns into attributes: the rest became none.
+	SyslogSDTruncated = "syslog.structured_data.truncated"
 )
 
 // Credentials of the writing peer, from SO_PEERCRED (unix stream sockets),

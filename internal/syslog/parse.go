@@ -86,8 +86,16 @@ type Parser struct {
 	// Now returns the current time, for the year RFC 3164 timestamps lack.
 	// nil means time.Now.
 	Now func() time.Time
+	// MaxSDElements bounds the RFC 5424 structured-data elements of one
+	// message that become attributes (DefaultMaxSDElements if <= 0).
+	MaxSDElements int
+	// MaxSDParams bounds the RFC 5424 structured-data parameters of one
+	// message, over all its elements, that become attributes
+	// (DefaultMaxSDParams if <= 0).
+	MaxSDParams int
 
 	recent headerValues
+	sd     sdScratch
 }
 
 // headerValues let consecutive lines share their header fields' values

@@ -16,7 +16,7 @@ const byteOrderMark = "\xef\xbb\xbf"
 
 // parse5424 reads "<PRI>1 TIMESTAMP HOSTNAME APP-NAME PROCID MSGID SD[ MSG]"
 // ("-" for a nil field). Structured data becomes "syslog.sd.<id>.<param>"
-// string attributes.
+// string attributes (structureddata.go).
 func (p *Parser) parse5424(line string, lr plog.LogRecord) error {
 	pri, n, ok := parsePRI(line)
 	if !ok {
@@ -65,81 +65,11 @@ func (p *Parser) parse5424(line string, lr plog.LogRecord) error {
 		}
 	}
 
-	msg, err := parseSD(rest, attrs)
+	msg, err := p.parseSD(rest, attrs)
 	if err != nil {
 		lr.Body().SetStr(line)
 		return err
 	}
 	lr.Body().SetStr(strings.TrimPrefix(msg, byteOrderMark))
 	return nil
-}
-
-// parseSD reads STRUCTURED-DATA at the start of s into attrs and returns
-// the MSG after it.
-func parseSD(s string, attrs pcommon.Map) (string, error) {
-	if strings.HasPrefix(s, "-") {
-		return skipOneSpace(s[1:]), nil
-	}
-	if !strings.HasPrefix(s, "[") {
-		return "", errBadSD
-	}
-	for strings.HasPrefix(s, "[") {
-		s = s[1:]
-		end := strings.IndexAny(s, " ]")
-		if end <= 0 {
-			return "", errBadSD
-		}
-		id := s[:end]
-		s = s[end:]
-		for strings.HasPrefix(s, " ") {
-			s = s[1:]
-			eq := strings.IndexByte(s, '=')
-			if eq <= 0 || eq+1 >= len(s) || s[eq+1] != '"' {
-				return "", errBadSD
-			}
-			name := s[:eq]
-			value, tail, ok := sdValue(s[eq+2:])
-			if !ok {
-				return "", errBadSD
-			}
-			attrs.PutStr(logattr.SyslogSDPrefix+id+"."+name, value)
-			s = tail
-		}
-		if !strings.HasPrefix(s, "]") {
-			return "", errBadSD
-		}
-		s = s[1:]
-	}
-	return skipOneSpace(s), nil
-}
-
-// sdValue reads a PARAM-VALUE up to its closing quote, undoing the \" \\
-// and \] escapes, and returns what follows the quote.
-func sdValue(s string) (value, tail string, ok bool) {
-	escaped := false
-	for i := 0; i < len(s); i++ {
-		switch s[i] {
-		case '\\':
-			escaped = true
-			i++
-		case '"':
-			if !escaped {
-				return s[:i], s[i+1:], true
-			}
-			return unescapeSD(s[:i]), s[i+1:], true
-		}
-	}
-	return "", "", false
-}
-
-func unescapeSD(s string) string {
-	var b strings.Builder
-	b.Grow(len(s))
-	for i := 0; i < len(s); i++ {
-		if s[i] == '\\' && i+1 < len(s) && (s[i+1] == '"' || s[i+1] == '\\' || s[i+1] == ']') {
-			i++
-		}
-		b.WriteByte(s[i])
-	}
-	return b.String()
 }

@@ -157,6 +157,14 @@ func fuzzSeeds(f *testing.F) {
 		`<165>1 2003-10-11T22:14:15.003Z h app 1 ID [a b="c\"d"][e f="]"] msg`,
 		"<14>1 - - - - - -",
 		"<999>", "<", "", "\xff\xfe<13>",
+		// Crowded structured data: past the limits, repeated names,
+		// escapes, and a bad element after many good ones.
+		sdLine(1, DefaultMaxSDParams+3, 1000),
+		sdLine(DefaultMaxSDElements+2, 2, 2),
+		sdLine(3, 40, 5),
+		sdHeader + `[a@1` + strings.Repeat(` k="\"\]\\"`, 40) + `] m`,
+		sdHeader + `[a@1` + strings.Repeat(` k="v"`, 100) + `][b@1 x] m`,
+		sdHeader + strings.Repeat(`[a@1 k="v"]`, 50) + `[`,
 	} {
 		f.Add(s)
 	}

@@ -1,7 +1,4 @@
-// Package syslog parses RFC 3164 and RFC 5424 messages into the OTel log
-// model and formats log records as RFC 5424, for the receivers and the
-// logfile exporter alike.
-package syslog // import "github.com/otelcol-logx/otelcol-logx/internal/syslog"
+package syslog
 
 import "go.opentelemetry.io/collector/pdata/plog"
 
