@@ -19,9 +19,33 @@ test -x /usr/bin/otelcol-logx || fail "binary not installed"
 getent passwd otelcol-logx >/dev/null || fail "system user not created"
 test -d /var/lib/otelcol-logx || fail "state directory not created"
 
+# Offline: no systemd PID 1 is needed, but every ExecStart= binary must be
+# installed and every unit named in Sockets= must exist.
 echo "package-test: systemd-analyze verify"
-systemd-analyze verify /lib/systemd/system/otelcol-logx.service \
-  /lib/systemd/system/otelcol-logx-cutover.service /lib/systemd/system/otelcol-logx-rollback.service
+units=(otelcol-logx.service otelcol-logx.socket otelcol-logx-fifo.socket
+  otelcol-logx-cutover.service otelcol-logx-rollback.service)
+for u in "${units[@]}"; do test -f "/lib/systemd/system/$u" || fail "$u not installed"; done
+out=$(systemd-analyze verify "${units[@]/#//lib/systemd/system/}" 2>&1) || { echo "$out"; fail "systemd-analyze verify failed"; }
+# verify exits 0 on some problems it only prints (e.g. unknown keys).
+[ -z "$out" ] || { echo "$out"; fail "systemd-analyze verify printed warnings"; }
+test -x /usr/lib/otelcol-logx/cutover || fail "cutover script not installed"
+
+# Installing must not enable anything: an enabled otelcol-logx would start
+# beside syslog-ng at the next boot. Only the cutover enables it.
+if ls /etc/systemd/system/*.wants/otelcol-logx* >/dev/null 2>&1; then
+  fail "the package enabled a unit: $(ls /etc/systemd/system/*.wants/otelcol-logx*)"
+fi
+
+# The socket unit's ExecStartPre: a FIFO left by another daemon (another
+# owner, another mode) is given to root with the unit's mode, the only FIFO
+# systemd's ListenFIFO= opens; the pipe itself stays.
+fifo_dir=$(mktemp -d)
+mkfifo -m 0600 "$fifo_dir/apps.fifo"
+chown nobody "$fifo_dir/apps.fifo"
+ino=$(stat -c %i "$fifo_dir/apps.fifo")
+/usr/lib/otelcol-logx/cutover adopt-fifo "$fifo_dir/apps.fifo" 0620
+[ "$(stat -c '%u:%g %a %i' "$fifo_dir/apps.fifo")" = "0:0 620 $ino" ] || fail "adopt-fifo: $(stat -c '%u:%g %a %i' "$fifo_dir/apps.fifo"), want 0:0 620 $ino"
+rm -rf "$fifo_dir"
 
 # Run the packaged config as the unit would: its user, its environment, its
 # runtime directory.

@@ -1,0 +1,434 @@
+//go:build resilience
+
+package resilience
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"os/user"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// The cutover from syslog-ng to otelcol-logx, and the rollback, on a named
+// pipe written at 10,000 lines/s: the real cutover script
+// (distribution/systemd/cutover), the real syslog-ng, the built collector,
+// and a stand-in for systemd (cutover_systemd_test.go) that follows the
+// unit files. What this does not cover, because there is no systemd here:
+// systemd's own job ordering and Type=notify handling, the enable/disable
+// symlinks, socket activation by systemd itself; the units are checked by
+// `systemd-analyze verify` in distribution/package/test.sh.
+
+const (
+	cutoverRate     = 10_000 // lines/s
+	cutoverMaxBlock = 100 * time.Millisecond
+	cutoverLineLen  = 180
+)
+
+// cutoverLine is line seq: "seq=000000042 xxxx...\n", cutoverLineLen bytes.
+func cutoverLine(seq uint64) []byte {
+	b := fmt.Appendf(nil, "seq=%09d ", seq)
+	b = append(b, bytes.Repeat([]byte{'x'}, cutoverLineLen-1-len(b))...)
+	return append(b, '\n')
+}
+
+var cutoverLineRe = regexp.MustCompile(`^seq=(\d{9}) x+$`)
+
+// fifoWriter writes numbered lines into a FIFO at a fixed rate, one write
+// per line as applications do, and keeps the longest time a write took.
+type fifoWriter struct {
+	written  atomic.Uint64 // lines 1..written were written
+	maxBlock atomic.Int64  // ns
+	err      atomic.Value
+	stop     chan struct{}
+	done     chan struct{}
+}
+
+func startFIFOWriter(t *testing.T, path string, rate int, limit time.Duration) *fifoWriter {
+	t.Helper()
+	f, err := os.OpenFile(path, os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := &fifoWriter{stop: make(chan struct{}), done: make(chan struct{})}
+	go func() {
+		defer close(w.done)
+		defer f.Close()
+		start := time.Now()
+		tick := time.NewTicker(time.Millisecond)
+		defer tick.Stop()
+		var seq uint64
+		for {
+			select {
+			case <-w.stop:
+				return
+			case <-tick.C:
+			}
+			elapsed := time.Since(start)
+			if elapsed > limit {
+				w.err.Store(fmt.Errorf("writer ran into its %s limit", limit))
+				return
+			}
+			for want := uint64(elapsed.Seconds() * float64(rate)); seq < want; {
+				seq++
+				t0 := time.Now()
+				_, err := f.Write(cutoverLine(seq))
+				if d := time.Since(t0).Nanoseconds(); d > w.maxBlock.Load() {
+					w.maxBlock.Store(d)
+				}
+				if err != nil {
+					w.err.Store(fmt.Errorf("write %d: %w", seq, err))
+					return
+				}
+				w.written.Store(seq)
+			}
+		}
+	}()
+	t.Cleanup(w.finish)
+	return w
+}
+
+// finish stops the writer; safe to call twice.
+func (w *fifoWriter) finish() {
+	select {
+	case <-w.stop:
+	default:
+		close(w.stop)
+	}
+	<-w.done
+}
+
+// waitWritten waits until n more lines than now were written.
+func (w *fifoWriter) waitWritten(t *testing.T, n uint64) {
+	t.Helper()
+	target := w.written.Load() + n
+	waitFor(t, fmt.Sprintf("%d lines written", target), 30*time.Second, func() bool {
+		return w.written.Load() >= target || w.err.Load() != nil
+	})
+	if err := w.err.Load(); err != nil {
+		t.Fatalf("writer: %v", err)
+	}
+}
+
+// lineTally is what the two daemons delivered.
+type lineTally struct {
+	seen  map[uint64]int
+	torn  []string
+	lines int
+}
+
+func tallyLines(paths ...string) lineTally {
+	tl := lineTally{seen: map[uint64]int{}}
+	for _, p := range paths {
+		f, err := os.Open(p)
+		if err != nil {
+			continue
+		}
+		sc := bufio.NewScanner(f)
+		sc.Buffer(make([]byte, 0, 64<<10), 1<<20)
+		for sc.Scan() {
+			tl.lines++
+			m := cutoverLineRe.FindSubmatch(sc.Bytes())
+			if m == nil || len(sc.Bytes()) != cutoverLineLen-1 {
+				if len(tl.torn) < 5 {
+					tl.torn = append(tl.torn, string(sc.Bytes()))
+				}
+				continue
+			}
+			n, _ := strconv.ParseUint(string(m[1]), 10, 64)
+			tl.seen[n]++
+		}
+		f.Close()
+	}
+	return tl
+}
+
+// missing lists (up to 5 of) the lines 1..n not delivered, and counts them.
+func (tl lineTally) missing(n uint64) (int, []uint64) {
+	var c int
+	var first []uint64
+	for s := uint64(1); s <= n; s++ {
+		if tl.seen[s] == 0 {
+			c++
+			if len(first) < 5 {
+				first = append(first, s)
+			}
+		}
+	}
+	return c, first
+}
+
+// cutoverEnv is one host: directories, the two daemons' configs and the
+// fake systemd.
+type cutoverEnv struct {
+	dir, fifo, syslogOut, logxOut string
+	sd                            *fakeSystemd
+}
+
+func newCutoverEnv(t *testing.T) *cutoverEnv {
+	t.Helper()
+	needRoot(t, "syslog-ng", "socat")
+	bin := binary(t)
+	// The collector runs as a user of its own, as under the unit; daemon
+	// stands in for otelcol-logx. syslog-ng leaves its FIFO to nobody.
+	svc, err := user.Lookup("daemon")
+	if err != nil {
+		t.Fatal(err)
+	}
+	uid, _ := strconv.Atoi(svc.Uid)
+	gid, _ := strconv.Atoi(svc.Gid)
+	dir, err := os.MkdirTemp("", "cutover")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	e := &cutoverEnv{dir: dir, fifo: filepath.Join(dir, "run", "apps.fifo"),
+		syslogOut: filepath.Join(dir, "syslog-ng", "out"), logxOut: filepath.Join(dir, "state", "logx.out")}
+	for _, d := range []string{"run", "syslog-ng", "state"} {
+		if err := os.MkdirAll(filepath.Join(dir, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chown(filepath.Join(dir, "state"), uid, gid); err != nil {
+		t.Fatal(err)
+	}
+	syslogCfg := filepath.Join(dir, "syslog-ng", "syslog-ng.conf")
+	write(t, syslogCfg, fmt.Sprintf(`@version: 3.38
+options { stats-freq(0); use-dns(no); dns-cache(no); };
+source s_apps { pipe("%s" owner("nobody") group("nogroup") perm(0600) flags(no-parse)); };
+destination d_out { file("%s" template("${MESSAGE}\n")); };
+log { source(s_apps); destination(d_out); };
+`, e.fifo, e.syslogOut))
+	logxCfg := filepath.Join(dir, "logx.yaml")
+	write(t, logxCfg, fmt.Sprintf(`extensions:
+  sdnotify:
+receivers:
+  fifo/apps:
+    path: %s
+    mode: "0620"
+    pipe_size: 1048576
+    format: raw
+
+exporters:
+  logfile:
+    path: %s
+    format: text
+service:
+  extensions: [sdnotify]
+  telemetry:
+    metrics:
+      level: none
+  pipelines:
+    logs:
+      receivers: [fifo/apps]
+      exporters: [logfile]
+`, e.fifo, e.logxOut))
+	e.sd = newFakeSystemd(t, dir, bin, logxCfg, syslogCfg, uid, gid)
+	return e
+}
+
+func write(t *testing.T, path, content string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// script runs the cutover script with the fake systemd's systemctl.
+func (e *cutoverEnv) script(t *testing.T, verb string) (string, error) {
+	t.Helper()
+	cmd := exec.Command("/bin/sh", filepath.Join(cutoverUnitDir, "cutover"), verb)
+	cmd.Env = append(os.Environ(),
+		"SYSTEMCTL="+e.sd.stub,
+		"OTELCOL="+e.sd.logxBin,
+		"OTELCOL_CONFIG="+e.sd.logxCfg,
+		"LOGX_STATE_DIR="+filepath.Join(e.dir, "state"),
+		// The test's config has the FIFO only.
+		"LOGX_SOCKETS=otelcol-logx-fifo.socket")
+	out, err := cmd.CombinedOutput()
+	return string(out), err
+}
+
+// startSyslogNG is the host before the cutover: syslog-ng running and
+// enabled, its FIFO owned by another user with its own mode.
+func (e *cutoverEnv) startSyslogNG(t *testing.T) {
+	t.Helper()
+	for _, call := range [][]string{{"start", "syslog-ng.service"}, {"enable", "syslog-ng.service"}} {
+		if code, out := e.sd.systemctl(call); code != 0 {
+			t.Fatalf("systemctl %v: %s", call, out)
+		}
+	}
+	var st unix.Stat_t
+	if err := unix.Stat(e.fifo, &st); err != nil {
+		t.Fatal(err)
+	}
+	nobody, _ := user.Lookup("nobody")
+	if strconv.Itoa(int(st.Uid)) != nobody.Uid || st.Mode&0o777 != 0o600 {
+		t.Fatalf("syslog-ng's FIFO: uid %d mode %04o, want nobody's with 0600", st.Uid, st.Mode&0o777)
+	}
+}
+
+// checkAllDelivered waits until every written line is in one of the two
+// outputs, then checks none is torn or twice there.
+func (e *cutoverEnv) checkAllDelivered(t *testing.T, w *fifoWriter) lineTally {
+	t.Helper()
+	n := w.written.Load()
+	var tl lineTally
+	waitFor(t, "every line in syslog-ng's output or the collector's", 60*time.Second, func() bool {
+		tl = tallyLines(e.syslogOut, e.logxOut)
+		c, _ := tl.missing(n)
+		return c == 0
+	}, func() string {
+		c, first := tl.missing(n)
+		return fmt.Sprintf("%d of %d lines missing, first %v; torn lines: %q; lines from syslog-ng %d, from the collector %d",
+			c, n, first, tl.torn, len(tallyLines(e.syslogOut).seen), len(tallyLines(e.logxOut).seen))
+	})
+	if len(tl.torn) > 0 {
+		t.Errorf("lines cut in two between the daemons: %q", tl.torn)
+	}
+	dups := 0
+	for _, c := range tl.seen {
+		dups += c - 1
+	}
+	if dups > 0 {
+		t.Errorf("%d lines delivered twice: a pipe's bytes go to one reader", dups)
+	}
+	if max := time.Duration(w.maxBlock.Load()); max > cutoverMaxBlock {
+		t.Errorf("a write blocked for %s (limit %s)", max, cutoverMaxBlock)
+	}
+	t.Logf("%d lines written at %d/s, all delivered; longest write %s", n, cutoverRate, time.Duration(w.maxBlock.Load()))
+	return tl
+}
+
+// eventIndex is where an event is in the fake systemd's log, -1 if absent.
+func eventIndex(events []string, ev string) int {
+	for i, e := range events {
+		if e == ev {
+			return i
+		}
+	}
+	return -1
+}
+
+// requireOrder fails unless each event happened, in this order (each
+// found after the one before it).
+func requireOrder(t *testing.T, events []string, order ...string) {
+	t.Helper()
+	from := 0
+	for _, ev := range order {
+		i := eventIndex(events[from:], ev)
+		if i < 0 {
+			t.Fatalf("want %q in this order: %q; events: %q", ev, order, events)
+		}
+		from += i + 1
+	}
+}
+
+func seqsIn(path string) int {
+	return len(tallyLines(path).seen)
+}
+
+// TestCutoverAndRollback: syslog-ng reads the FIFO; the script starts the
+// collector on the same FIFO (the socket unit adopts syslog-ng's FIFO),
+// waits for READY=1, stops syslog-ng, flips enable/disable; then rolls
+// back. The writer never blocks over 100 ms, and every line is in
+// syslog-ng's output or the collector's, exactly once.
+func TestCutoverAndRollback(t *testing.T) {
+	e := newCutoverEnv(t)
+	e.startSyslogNG(t)
+	w := startFIFOWriter(t, e.fifo, cutoverRate, 3*time.Minute)
+	waitFor(t, "syslog-ng delivering", 30*time.Second, func() bool { return seqsIn(e.syslogOut) >= 2000 })
+
+	out, err := e.script(t, "cutover")
+	if err != nil {
+		t.Fatalf("cutover: %v\n%s", err, out)
+	}
+	requireOrder(t, e.sd.Events(),
+		"start otelcol-logx-fifo.socket", "start otelcol-logx.service", "ready otelcol-logx.service",
+		"stop syslog-ng.service", "enable otelcol-logx.service", "disable syslog-ng.service")
+	if en := e.sd.Enabled(); !en["otelcol-logx.service"] || !en["otelcol-logx-fifo.socket"] || en["syslog-ng.service"] {
+		t.Fatalf("after the cutover a reboot must start otelcol-logx only; enabled: %v", en)
+	}
+	if e.sd.Active("syslog-ng.service") || !e.sd.Active("otelcol-logx.service") {
+		t.Fatal("after the cutover otelcol-logx must run and syslog-ng not")
+	}
+	w.waitWritten(t, cutoverRate) // a second of lines for the collector alone
+	waitFor(t, "the collector delivering", 30*time.Second, func() bool { return seqsIn(e.logxOut) > 0 })
+
+	out, err = e.script(t, "rollback")
+	if err != nil {
+		t.Fatalf("rollback: %v\n%s", err, out)
+	}
+	requireOrder(t, e.sd.Events(), "disable syslog-ng.service",
+		"start syslog-ng.service", "ready syslog-ng.service", "stop otelcol-logx.service",
+		"stop otelcol-logx-fifo.socket", "enable syslog-ng.service", "disable otelcol-logx.service")
+	if en := e.sd.Enabled(); en["otelcol-logx.service"] || en["otelcol-logx-fifo.socket"] || !en["syslog-ng.service"] {
+		t.Fatalf("after the rollback a reboot must start syslog-ng only; enabled: %v", en)
+	}
+	w.waitWritten(t, cutoverRate)
+	w.finish()
+	if err := w.err.Load(); err != nil {
+		t.Fatalf("writer: %v", err)
+	}
+	e.checkAllDelivered(t, w)
+}
+
+// TestCutoverNotReadyKeepsSyslogNG: a collector that validates but cannot
+// start (a receiver's path it may not create) never sends READY=1; the
+// script keeps syslog-ng running and enabled, leaves otelcol-logx stopped
+// and disabled, fails, and no line is lost.
+func TestCutoverNotReadyKeepsSyslogNG(t *testing.T) {
+	e := newCutoverEnv(t)
+	// A receiver the service user cannot create: the collector exits.
+	denied := filepath.Join(e.dir, "denied")
+	if err := os.Mkdir(denied, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := os.ReadFile(e.sd.logxCfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg = bytes.Replace(cfg, []byte("\nexporters:"), fmt.Appendf(nil, "  unixsocket/denied:\n    path: %s/x.sock\n\nexporters:", denied), 1)
+	cfg = bytes.Replace(cfg, []byte("receivers: [fifo/apps]"), []byte("receivers: [fifo/apps, unixsocket/denied]"), 1)
+	write(t, e.sd.logxCfg, string(cfg))
+
+	e.startSyslogNG(t)
+	w := startFIFOWriter(t, e.fifo, cutoverRate, 3*time.Minute)
+	waitFor(t, "syslog-ng delivering", 30*time.Second, func() bool { return seqsIn(e.syslogOut) >= 2000 })
+
+	out, err := e.script(t, "cutover")
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) {
+		t.Fatalf("the cutover must fail when otelcol-logx is not ready; got %v\n%s", err, out)
+	}
+	ev := e.sd.Events()
+	if eventIndex(ev, "ready otelcol-logx.service") >= 0 || eventIndex(ev, "disable syslog-ng.service") >= 0 || eventIndex(ev, "enable otelcol-logx.service") >= 0 {
+		t.Fatalf("nothing may switch when the collector is not ready; events: %q", ev)
+	}
+	requireOrder(t, ev, "failed otelcol-logx.service", "stop syslog-ng.service", "ready syslog-ng.service", "stop otelcol-logx-fifo.socket")
+	if en := e.sd.Enabled(); !en["syslog-ng.service"] || en["otelcol-logx.service"] {
+		t.Fatalf("syslog-ng must stay the enabled one; enabled: %v", en)
+	}
+	if !e.sd.Active("syslog-ng.service") || e.sd.Active("otelcol-logx.service") {
+		t.Fatal("syslog-ng must run and otelcol-logx not")
+	}
+	w.waitWritten(t, cutoverRate/2)
+	w.finish()
+	if err := w.err.Load(); err != nil {
+		t.Fatalf("writer: %v", err)
+	}
+	e.checkAllDelivered(t, w)
+}
