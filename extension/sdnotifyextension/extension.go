@@ -84,8 +84,9 @@ func (e *sdNotify) Start(_ context.Context, host component.Host) error {
 	e.socket, e.watchdog = socket, watchdog
 	e.set.Logger.Info("sdnotify: notifying systemd", zap.String("socket", socket.addr.Name), zap.Duration("watchdog", watchdog))
 
-	now := time.Now()
-	e.beat.start(host, now)
+	e.tel.State(metadata.StateNone)
+	e.tel.Live(true)
+	e.beat.start(host, time.Now())
 	e.mu.Lock()
 	e.setStatusLocked("starting pipelines")
 	e.mu.Unlock()

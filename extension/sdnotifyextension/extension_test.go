@@ -310,3 +310,28 @@ func TestNotifySocketFromEnv(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "@abstract", s.addr.Name)
 }
+
+// A host without a status reporter (an embedding of the extension outside
+// the collector's service) cannot echo the heartbeat: the heartbeat then
+// only proves its own goroutine runs, and the pings must go on.
+func TestHeartbeatWithoutStatusReporter(t *testing.T) {
+	m := listenManager(t, false)
+	t.Setenv("WATCHDOG_USEC", "100000")
+	t.Setenv("WATCHDOG_PID", "")
+	cfg := testConfig()
+	cfg.Watchdog.HeartbeatInterval = 20 * time.Millisecond
+	cfg.Watchdog.HeartbeatTimeout = 100 * time.Millisecond
+	set := extensiontest.NewNopSettings(metadata.Type)
+	ext, err := newExtension(set, cfg, newReloadSignals())
+	require.NoError(t, err)
+	require.NoError(t, ext.Start(context.Background(), componenttest.NewNopHost()))
+	defer func() { require.NoError(t, ext.Shutdown(context.Background())) }()
+	require.NoError(t, ext.Ready())
+	m.until("READY=1")
+	began := time.Now()
+	var got []string
+	for time.Since(began) < 3*cfg.Watchdog.HeartbeatTimeout {
+		got = append(got, m.until("WATCHDOG=1")...)
+	}
+	assert.Zero(t, countLine(got, "STATUS="), "the liveness check failed: %q", got)
+}
