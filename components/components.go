@@ -8,6 +8,7 @@ import (
 	"github.com/open-telemetry/opentelemetry-collector-contrib/extension/healthcheckextension"
 	"github.com/open-telemetry/opentelemetry-collector-contrib/extension/pprofextension"
 	"github.com/open-telemetry/opentelemetry-collector-contrib/extension/storage/filestorage"
+	"github.com/otelcol-logx/otelcol-logx/confmap/provider/guardedenvprovider"
 	"github.com/otelcol-logx/otelcol-logx/confmap/provider/guardedfileprovider"
 	"github.com/otelcol-logx/otelcol-logx/exporter/cfjs1exporter"
 	"github.com/otelcol-logx/otelcol-logx/exporter/kafkatopicsexporter"
@@ -22,7 +23,6 @@ import (
 	"github.com/otelcol-logx/otelcol-logx/receiver/unixsocketreceiver"
 	"github.com/otelcol-logx/otelcol-logx/service/telemetry/logxtelemetry"
 	"go.opentelemetry.io/collector/confmap"
-	"go.opentelemetry.io/collector/confmap/provider/envprovider"
 	"go.opentelemetry.io/collector/confmap/provider/httpprovider"
 	"go.opentelemetry.io/collector/confmap/provider/httpsprovider"
 	"go.opentelemetry.io/collector/confmap/provider/yamlprovider"
@@ -78,10 +78,10 @@ var extensions = []func() extensionFactory{
 var telemetry = logxtelemetry.NewFactory
 
 // providers resolve config URIs: ${env:...}, file:, yaml:, http(s):. The
-// file provider is the upstream one, guarded so that an unreadable or
-// unparsable file on reload is refused instead of stopping the collector.
+// env and file providers are the upstream ones, guarded so that a reference
+// they cannot resolve on reload is refused instead of stopping the collector.
 var providers = []func() confmap.ProviderFactory{
-	envprovider.NewFactory,
+	guardedenvprovider.NewFactory,
 	guardedfileprovider.NewFactory,
 	httpprovider.NewFactory,
 	httpsprovider.NewFactory,

@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/confmap"
+	"go.opentelemetry.io/collector/confmap/provider/envprovider"
 	"go.opentelemetry.io/collector/confmap/provider/fileprovider"
 	"go.opentelemetry.io/collector/consumer"
 	"go.opentelemetry.io/collector/exporter"
@@ -49,6 +50,7 @@ var badConfigs = []struct{ name, content, says string }{
 	{"yaml garbage", "receivers: [unclosed\n\t: : :", "not a YAML map"},
 	{"no pipelines", "receivers: {counting: {}}\nexporters: {debug: {}}\nservice: {pipelines: {}}\n", "service::pipelines is empty"},
 	{"exporter fails validation", "receivers: {counting: {}}\nexporters: {debug: {use_internal_logger: true, output_paths: [x]}}\nservice: {pipelines: {logs: {receivers: [counting], exporters: [debug]}}}\n", "output_paths is not supported"},
+	{"invalid env reference", "receivers: {counting: {}}\nexporters:\n  debug:\n    verbosity: ${env:NOT-A-NAME}\nservice: {pipelines: {logs: {receivers: [counting], exporters: [debug]}}}\n", "invalid name"},
 	{"unknown component", "receivers: {counting: {}}\nexporters: {nosuch: {}}\nservice: {pipelines: {logs: {receivers: [counting], exporters: [nosuch]}}}\n", "nosuch"},
 }
 
@@ -161,8 +163,11 @@ func startRun(t *testing.T, g *Guard, content string) *running {
 		Factories: testFactories(g),
 		ConfigProviderSettings: otelcol.ConfigProviderSettings{ResolverSettings: confmap.ResolverSettings{
 			URIs: []string{file},
-			ProviderFactories: []confmap.ProviderFactory{g.WrapProvider(confmap.NewProviderFactory(
-				func(confmap.ProviderSettings) confmap.Provider { return files }))},
+			ProviderFactories: []confmap.ProviderFactory{
+				g.WrapProvider(confmap.NewProviderFactory(func(confmap.ProviderSettings) confmap.Provider { return files })),
+				g.WrapProvider(envprovider.NewFactory()),
+			},
+			DefaultScheme:      "env",
 			ConverterFactories: []confmap.ConverterFactory{g.ConverterFactory(testFactories(g))},
 		}},
 		LoggingOptions:          []zap.Option{zap.WrapCore(func(c zapcore.Core) zapcore.Core { return zapcore.NewTee(c, core) })},
