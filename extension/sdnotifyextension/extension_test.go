@@ -335,3 +335,28 @@ func TestHeartbeatWithoutStatusReporter(t *testing.T) {
 	}
 	assert.Zero(t, countLine(got, "STATUS="), "the liveness check failed: %q", got)
 }
+
+// systemd enforces the watchdog during a reload, and the pipelines may
+// take a while to drain: the pings go on after NotReady until the
+// extension itself is shut down, and not after.
+func TestPingsGoOnUntilShutdown(t *testing.T) {
+	m := listenManager(t, false)
+	t.Setenv("WATCHDOG_USEC", "100000")
+	t.Setenv("WATCHDOG_PID", "")
+	reloads := newReloadSignals()
+	h := startHarness(t, testConfig(), reloads)
+	require.NoError(t, h.ext.Ready())
+	m.until("READY=1")
+
+	reloads.signal()
+	require.NoError(t, h.ext.NotReady())
+	m.until("RELOADING=1")
+	got := m.until("WATCHDOG=1")
+	got = append(got, m.until("WATCHDOG=1")...)
+	assert.Equal(t, 2, len(got), "only pings after RELOADING=1: %q", got)
+
+	require.NoError(t, h.ext.Shutdown(context.Background()))
+	m.queued() // a ping sent before Shutdown returned
+	_, ok := m.read(300 * time.Millisecond)
+	assert.False(t, ok, "a notification after Shutdown")
+}
