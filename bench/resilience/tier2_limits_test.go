@@ -4,6 +4,7 @@ package resilience
 
 import (
 	"bufio"
+	"bytes"
 	"fmt"
 	"io"
 	"net"
@@ -20,7 +21,8 @@ import (
 )
 
 // tier2LimitsConfig is a tier-2 receiver feeding the nop exporter, with its
-// metrics on metricsPort. Only options every version of the receiver knows,
+// metrics on metricsPort (LOGX_TEST_LOG_LEVEL=debug shows why each
+// connection was closed). Only options every version of the receiver knows,
 // so the test also runs against a binary from before the accept back-off.
 func tier2LimitsConfig(cfjs1Port, metricsPort int) string {
 	return fmt.Sprintf(`
@@ -32,6 +34,8 @@ exporters:
   nop:
 service:
   telemetry:
+    logs:
+      level: ${env:LOGX_TEST_LOG_LEVEL:-info}
     metrics:
       level: normal
       readers:
@@ -315,4 +319,146 @@ func TestTier2OneHostCannotTakeEverySlot(t *testing.T) {
 			t.Fatalf("the second host got %q, %v; want %s", line, err, want)
 		}
 	}
+}
+
+// TestTier2LongLinesStayWithinTheByteBudget: 200 connections from ten
+// hosts each send most of a 1 MiB line, then pause. Without a budget
+// each would hold a buffer of a line (200 MiB); with max_buffered_bytes
+// 32 MiB only that much is held beyond each connection's 64 KiB base
+// buffer, the rest of the senders wait (TCP back-pressure), and once every
+// sender finishes its line, every line is delivered and acknowledged.
+func TestTier2LongLinesStayWithinTheByteBudget(t *testing.T) {
+	const (
+		hosts, perHost = 10, 20
+		conns          = hosts * perHost
+		budget         = 32 << 20
+		base           = 64 << 10
+		head           = 1000 << 10 // sent before the pause
+	)
+	cfjs1Port, metricsPort := freePort(t), freePort(t)
+	addr := fmt.Sprintf("127.0.0.1:%d", cfjs1Port)
+	config := strings.Replace(tier2LimitsConfig(cfjs1Port, metricsPort), "max_connections: 1024",
+		fmt.Sprintf("max_connections: 1024\n    max_line_size: 1048576\n    max_buffered_bytes: %d", budget), 1)
+	col := startCollector(t, "tier2-budget", "", config)
+	waitFor(t, "the receiver to answer a hello", 30*time.Second, func() bool {
+		c, _, err := tier2Hello(addr, time.Second)
+		if err == nil {
+			c.Close()
+		}
+		return err == nil
+	})
+	rssBefore, err := procStatus(col.pid(), "VmRSS")
+	if err != nil {
+		t.Fatal(err)
+	}
+	metricsURL := fmt.Sprintf("http://127.0.0.1:%d/metrics", metricsPort)
+	gauge := func() (buffered, reserved, waits float64) {
+		m, err := metrics(metricsURL, regexp.MustCompile(`^otelcol_logx_cfjs1_receiver_(buffered_bytes|buffer_reserved_bytes|buffer_waits)`))
+		if err != nil {
+			return -1, -1, -1
+		}
+		for name, v := range m {
+			switch {
+			case strings.Contains(name, "buffer_reserved"):
+				reserved = v
+			case strings.Contains(name, "buffered_bytes"):
+				buffered = v
+			case strings.Contains(name, "buffer_waits"):
+				waits = v
+			}
+		}
+		return buffered, reserved, waits
+	}
+
+	prefix := []byte(`{"format":"syslog","syslog":{"message":"`)
+	body := bytes.Repeat([]byte("m"), head-len(prefix))
+	rest := append(bytes.Repeat([]byte("m"), 1000), `"}}`+"\n"...)
+	type sender struct {
+		c  net.Conn
+		br *bufio.Reader
+	}
+	var senders []sender
+	for h := range hosts {
+		d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.IPv4(127, 0, 1, byte(h+1))}, Timeout: 5 * time.Second}
+		for range perHost {
+			c, err := d.Dial("tcp", addr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			_ = c.SetDeadline(time.Now().Add(60 * time.Second))
+			if _, err := io.WriteString(c, `{"cfjs1_ctl":"hello","version":1}`+"\n"); err != nil {
+				t.Fatal(err)
+			}
+			senders = append(senders, sender{c, bufio.NewReader(c)})
+		}
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, conns)
+	for _, s := range senders {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, err := s.c.Write(append(append([]byte(nil), prefix...), body...))
+			errs <- err
+		}()
+	}
+	wg.Wait()
+	for range conns {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Every connection is now mid-line: the budget is full and the rest
+	// wait.
+	var buffered, reserved, waits float64
+	waitFor(t, "the budget to fill", 30*time.Second, func() bool {
+		buffered, reserved, waits = gauge()
+		return reserved > budget-(1<<20) && waits > 0
+	}, func() string { return fmt.Sprintf("buffered %.0f reserved %.0f waits %.0f", buffered, reserved, waits) })
+	rssMid, err := procStatus(col.pid(), "VmRSS")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("mid-line: buffered %.1f MiB, reserved %.1f MiB, waits %.0f, RSS %d -> %d MiB",
+		buffered/(1<<20), reserved/(1<<20), waits, rssBefore>>10, rssMid>>10)
+	if reserved > budget {
+		t.Errorf("reserved %.0f bytes, over the budget %d", reserved, budget)
+	}
+	if limit := float64(budget + conns*base); buffered > limit {
+		t.Errorf("connections hold %.0f bytes of unfinished lines, over budget + base buffers %.0f", buffered, limit)
+	}
+
+	// Each sender finishes its line: every line is delivered.
+	for _, s := range senders {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := s.c.Write(rest); err != nil {
+				errs <- err
+				return
+			}
+			for _, want := range []string{`{"ack":0}`, `{"ack":1}`} {
+				l, err := s.br.ReadString('\n')
+				if err != nil || strings.TrimSpace(l) != want {
+					errs <- fmt.Errorf("got %q, %v; want %s", l, err, want)
+					return
+				}
+			}
+			errs <- nil
+		}()
+	}
+	wg.Wait()
+	for range conns {
+		if err := <-errs; err != nil {
+			m, _ := metrics(metricsURL, regexp.MustCompile(`^otelcol_logx_cfjs1_receiver`))
+			t.Fatalf("%v (receiver: %v)", err, m)
+		}
+	}
+	hwm, _ := procStatus(col.pid(), "VmHWM")
+	t.Logf("all %d lines acknowledged; peak RSS %d MiB", conns, hwm>>10)
+	waitFor(t, "the budget to be given back", 30*time.Second, func() bool {
+		buffered, reserved, _ = gauge()
+		return buffered == 0 && reserved == 0
+	}, func() string { return fmt.Sprintf("buffered %.0f reserved %.0f", buffered, reserved) })
 }

@@ -26,8 +26,9 @@ func newByteBudget(total int64, onHeld func(int64)) *byteBudget {
 }
 
 // acquire takes n bytes, waiting until they are free or ctx is done. It
-// reports whether it had to wait.
-func (b *byteBudget) acquire(ctx context.Context, n int64) (waited bool, err error) {
+// reports whether it had to wait; onWait, if not nil, is called when the
+// wait begins.
+func (b *byteBudget) acquire(ctx context.Context, n int64, onWait func()) (waited bool, err error) {
 	b.mu.Lock()
 	if len(b.waiters) == 0 && b.free >= n {
 		b.take(n)
@@ -37,6 +38,9 @@ func (b *byteBudget) acquire(ctx context.Context, n int64) (waited bool, err err
 	w := &budgetWaiter{n: n, ready: make(chan struct{})}
 	b.waiters = append(b.waiters, w)
 	b.mu.Unlock()
+	if onWait != nil {
+		onWait()
+	}
 	select {
 	case <-w.ready:
 		return true, nil

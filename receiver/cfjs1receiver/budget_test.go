@@ -19,7 +19,7 @@ func newTestBudget(total int64) (*byteBudget, *atomic.Int64) {
 func acquireAsync(ctx context.Context, b *byteBudget, n int64) chan error {
 	done := make(chan error, 1)
 	go func() {
-		_, err := b.acquire(ctx, n)
+		_, err := b.acquire(ctx, n, nil)
 		done <- err
 	}()
 	return done
@@ -34,7 +34,7 @@ func (b *byteBudget) waiting() int {
 
 func TestBudgetServesInArrivalOrder(t *testing.T) {
 	b, gauge := newTestBudget(100)
-	waited, err := b.acquire(context.Background(), 60)
+	waited, err := b.acquire(context.Background(), 60, nil)
 	require.NoError(t, err)
 	assert.False(t, waited)
 
@@ -57,7 +57,7 @@ func TestBudgetServesInArrivalOrder(t *testing.T) {
 
 func TestBudgetWaitEndsWithContext(t *testing.T) {
 	b, gauge := newTestBudget(100)
-	_, err := b.acquire(context.Background(), 100)
+	_, err := b.acquire(context.Background(), 100, nil)
 	require.NoError(t, err)
 	ctx, cancel := context.WithCancel(context.Background())
 	head := acquireAsync(ctx, b, 50)

@@ -124,7 +124,10 @@ func (c *connReader) ended(err error) {
 	var ne net.Error
 	switch {
 	case errors.As(err, &ne) && ne.Timeout():
-		c.r.tel.ConnectionsClosed.Add(c.r.ctx, 1, c.in.timeoutReason())
+		why, opt := c.in.timeoutReason()
+		c.r.tel.ConnectionsClosed.Add(c.r.ctx, 1, opt)
+		c.r.set.Logger.Debug("cfjs1 connection timed out", zap.String("peer", c.conn.RemoteAddr().String()),
+			zap.String("reason", why), zap.Int("buffered", c.dec.Buffered()), zap.Int64("reserved", c.in.reserved))
 	case !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) && !errors.Is(err, errShutdown):
 		c.r.set.Logger.Debug("cfjs1 connection ended", zap.Error(err))
 	}

@@ -112,17 +112,18 @@ func (in *lineInput) willGrow(got []byte, room, buffered int) bool {
 func (in *lineInput) reserveLine() {
 	need := int64(in.r.cfg.MaxLineSize + decoderSlack - in.base)
 	t0 := time.Now()
-	waited, err := in.r.budget.acquire(in.r.ctx, need)
+	waited, err := in.r.budget.acquire(in.r.ctx, need, in.countWait)
 	if err != nil {
 		in.err = errShutdown
 		return
 	}
 	in.reserved = need
 	if waited {
-		in.r.tel.BufferWaits.Add(in.r.ctx, 1)
 		in.excuse(t0)
 	}
 }
+
+func (in *lineInput) countWait() { in.r.tel.BufferWaits.Add(in.r.ctx, 1) }
 
 func (in *lineInput) setDeadline() {
 	d := time.Now().Add(in.r.cfg.IdleTimeout)
@@ -159,11 +160,11 @@ func (in *lineInput) frameDone(truncated bool, buffered int) {
 }
 
 // timeoutReason names the deadline a read ran into.
-func (in *lineInput) timeoutReason() metric.AddOption {
+func (in *lineInput) timeoutReason() (string, metric.AddOption) {
 	if !in.lineStart.IsZero() && !time.Now().Before(in.lineStart.Add(in.r.cfg.LineTimeout)) {
-		return reasonSlow
+		return "slow", reasonSlow
 	}
-	return reasonIdle
+	return "idle", reasonIdle
 }
 
 // hold records that the connection now holds n bytes of an unfinished line.
