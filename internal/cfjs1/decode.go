@@ -61,10 +61,15 @@ const (
 )
 
 func (d *decoder) release() {
-	d.b, d.all, d.meta, d.last = nil, "", Meta{}, sharedvalue.Slot{}
-	if cap(d.text) > maxPooledText || cap(d.nodes) > maxPooledNodes || cap(d.tmp) > maxPooledText ||
-		cap(d.attrsKeys.order) > maxPooledNodes || cap(d.resKeys.order) > maxPooledNodes || cap(d.nestedKeys.order) > maxPooledNodes ||
-		len(d.builders) > DefaultMaxDepth {
+	d.b, d.all = nil, ""
+	if fs := d.fillState; fs != nil {
+		fs.meta, fs.last = Meta{}, sharedvalue.Slot{} // they hold the line's text
+		if cap(fs.attrsKeys.order) > maxPooledNodes || cap(fs.resKeys.order) > maxPooledNodes ||
+			cap(fs.nestedKeys.order) > maxPooledNodes || len(fs.builders) > DefaultMaxDepth {
+			return
+		}
+	}
+	if cap(d.text) > maxPooledText || cap(d.nodes) > maxPooledNodes || cap(d.tmp) > maxPooledText {
 		return
 	}
 	decoderPool.Put(d)
@@ -150,17 +155,18 @@ type decoder struct {
 	hasScopeName, hasScopeVer bool
 
 	recordAttrs, resourceAttrs int // members bound for each map, to size them once
-	attrsBuilder, resBuilder   xpdata.MapBuilder
 
-	// The second pass's state: the repeated keys of the record's maps and
-	// of the map being filled (findRepeats), a builder for the maps at each
-	// depth of nesting, and the line's meta for the members it replaces.
-	attrsKeys, resKeys, nestedKeys keySet
-	builders                       []*xpdata.MapBuilder
-	depth                          int
-	meta                           Meta
-	formatSlot, deadLetterSlot     *sharedvalue.Slot
-	last                           sharedvalue.Slot // see slot
+	// The filters of the keys bound for the record's attributes (with
+	// cfjs1.format and cfjs1.dead_letter_for in from the start: the line's
+	// fields set them) and the resource's, and whether a key may come
+	// twice in either: if not, the second pass need not look (findRepeats).
+	attrsKeyBits, resKeyBits     keyBits
+	attrsMayRepeat, resMayRepeat bool
+	attrsBuilder, resBuilder     xpdata.MapBuilder
+
+	// The second pass's state, kept apart so that reset (each line) does
+	// not copy it; made on first use.
+	*fillState
 
 	// recent lets consecutive lines share the values of their attributes
 	// (see fill); kept from line to line, made on first use, and used for
@@ -174,8 +180,8 @@ func (d *decoder) reset(line []byte) {
 	if lim.MaxValues == 0 {
 		lim = DefaultLimits()
 	}
-	*d = decoder{lim: lim, b: line, tmp: d.tmp[:0], text: append(d.text[:0], line...), base: len(line), nodes: d.nodes[:0], recent: d.recent,
-		attrsKeys: d.attrsKeys, resKeys: d.resKeys, nestedKeys: d.nestedKeys, builders: d.builders}
+	*d = decoder{lim: lim, b: line, tmp: d.tmp[:0], text: append(d.text[:0], line...), base: len(line), nodes: d.nodes[:0], recent: d.recent, fillState: d.fillState,
+		attrsKeyBits: metaKeyBits}
 }
 
 func (d *decoder) sub(s span) string { return d.all[s.s:s.e] }

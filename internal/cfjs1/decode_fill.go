@@ -42,6 +42,9 @@ func (d *decoder) slot(i int) *sharedvalue.Slot {
 // Maps are sized once, exactly; keys and strings are substrings of d.all.
 func (d *decoder) fill(t Target, m Meta) {
 	d.useRecent = len(d.all) <= maxRecentText
+	if d.fillState == nil {
+		d.fillState = new(fillState)
+	}
 	if d.useRecent && d.recent == nil {
 		d.recent = new(recentValues)
 	}
@@ -90,7 +93,7 @@ func (d *decoder) fill(t Target, m Meta) {
 	for i := 0; i < len(d.nodes); {
 		switch d.nodes[i].dest {
 		case destBody:
-			i = d.setValue(rec.Body(), i)
+			i = d.setValue(rec.Body(), i, nil)
 		case destRecordAttr:
 			i = d.put(&attrsTarget, i)
 		case destAttributes:
@@ -136,7 +139,7 @@ func (d *decoder) put(t *mapTarget, i int) int {
 		return d.next(i)
 	case alt > 0:
 		// The key comes again later: its last value goes here.
-		d.setValue(t.add(d.sub(n.key)), int(alt))
+		d.setValue(t.add(d.sub(n.key)), int(alt), &d.last)
 		return d.next(i)
 	}
 	v := t.add(d.sub(n.key))
@@ -150,7 +153,7 @@ func (d *decoder) put(t *mapTarget, i int) int {
 	case kindBool:
 		d.slot(i).SetBool(v, n.n != 0)
 	case kindMap, kindSlice:
-		return d.setValue(v, i)
+		return d.setValue(v, i, nil)
 	}
 	return i + 1 // kindNull: v stays empty
 }
@@ -160,24 +163,25 @@ func (d *decoder) fillSlice(s pcommon.Slice, i int) int {
 	s.EnsureCapacity(count)
 	i++
 	for range count {
-		i = d.setValue(s.AppendEmpty(), i)
+		i = d.setValue(s.AppendEmpty(), i, &d.last)
 	}
 	return i
 }
 
-// setValue sets v to the node at i and returns the index after it. null
-// leaves v as it is (empty, for a new map member or slice element).
-func (d *decoder) setValue(v pcommon.Value, i int) int {
+// setValue sets v to the node at i and returns the index after it and its
+// members. A scalar is put through sl (nil: made anew). null leaves v as it
+// is (empty, for a new map member or slice element).
+func (d *decoder) setValue(v pcommon.Value, i int, sl *sharedvalue.Slot) int {
 	n := &d.nodes[i]
 	switch n.kind {
 	case kindStr:
-		d.last.SetStr(v, d.sub(n.val))
+		sl.SetStr(v, d.sub(n.val))
 	case kindInt:
-		d.last.SetInt(v, n.n)
+		sl.SetInt(v, n.n)
 	case kindDouble:
-		d.last.SetDouble(v, math.Float64frombits(uint64(n.n)))
+		sl.SetDouble(v, math.Float64frombits(uint64(n.n)))
 	case kindBool:
-		d.last.SetBool(v, n.n != 0)
+		sl.SetBool(v, n.n != 0)
 	case kindMap:
 		return d.fillNested(v.SetEmptyMap(), i)
 	case kindSlice:
@@ -202,4 +206,17 @@ func (d *decoder) fillNested(sub pcommon.Map, i int) int {
 	d.depth--
 	t.done()
 	return i
+}
+
+// fillState is the second pass's scratch and the line's values it puts in
+// place of members: the repeated keys of the record's maps and of the map
+// being filled (findRepeats), a builder for the maps at each depth of
+// nesting, the line's meta, and the slots its values are shared through.
+type fillState struct {
+	attrsKeys, resKeys, nestedKeys keySet
+	builders                       []*xpdata.MapBuilder
+	depth                          int
+	meta                           Meta
+	formatSlot, deadLetterSlot     *sharedvalue.Slot
+	last                           sharedvalue.Slot // see slot
 }

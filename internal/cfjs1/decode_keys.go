@@ -112,10 +112,31 @@ func (ks *keySet) makeIndex(d *decoder) {
 	}
 }
 
+// keyBits is a filter of 256 bits, one set for each key seen (keyBit): a
+// key whose bit is not set is new. The first pass keeps one for each map,
+// so that the second looks for repeated keys only in a map where a key's
+// bit was set already (for a log line's dozen keys, about one line in four).
+type keyBits [4]uint64
+
+// seen sets key's bit and reports whether it was set already.
+func (kb *keyBits) seen(key []byte) bool {
+	w, bit := keyBit(key)
+	was := kb[w]&bit != 0
+	kb[w] |= bit
+	return was
+}
+
+// metaKeyBits has the bits of the attributes the line's own fields set.
+var metaKeyBits = func() (kb keyBits) {
+	kb.seen([]byte(logattr.CFJS1Format))
+	kb.seen([]byte(logattr.CFJS1DeadLetterFor))
+	return kb
+}()
+
 // keyBit hashes a key's length and three of its bytes to one of 256 bits
 // (a word of four, and a bit in it): enough to tell apart the keys of a
 // log line without reading them whole.
-func keyBit(key string) (int, uint64) {
+func keyBit[S string | []byte](key S) (int, uint64) {
 	h := uint64(len(key))
 	if n := len(key); n > 0 {
 		h |= uint64(key[0])<<16 | uint64(key[n/2])<<24 | uint64(key[n-1])<<32
@@ -135,8 +156,12 @@ func (d *decoder) member(ks *keySet, member int) {
 	d.nodes[member].alt = altSkip
 }
 
-// markRepeats marks the repeated keys of the map node at i.
+// markRepeats marks the repeated keys of the map node at i, if the first
+// pass saw that it may have some.
 func (d *decoder) markRepeats(i int) {
+	if d.nodes[i].val.s == 0 {
+		return
+	}
 	ks := &d.nestedKeys
 	ks.reset()
 	end := d.nodes[i].val.e
@@ -153,22 +178,30 @@ func (d *decoder) markRepeats(i int) {
 // returns whether the format and the dead-letter marker have their place
 // among the line's keys.
 func (d *decoder) findRepeats(m Meta) (formatPlaced, deadLetterPlaced bool) {
+	if !d.attrsMayRepeat && !d.resMayRepeat {
+		return false, false
+	}
 	attrs, res := &d.attrsKeys, &d.resKeys
 	attrs.reset()
 	res.reset()
 	for i := 0; i < len(d.nodes); i = d.next(i) {
 		switch d.nodes[i].dest {
 		case destRecordAttr:
-			d.member(attrs, i)
+			if d.attrsMayRepeat {
+				d.member(attrs, i)
+			}
 		case destAttributes:
-			for j, end := i+1, d.nodes[i].val.e; j < end; j = d.next(j) {
+			for j, end := i+1, d.nodes[i].val.e; d.attrsMayRepeat && j < end; j = d.next(j) {
 				d.member(attrs, j)
 			}
 		case destResource:
-			for j, end := i+1, d.nodes[i].val.e; j < end; j = d.next(j) {
+			for j, end := i+1, d.nodes[i].val.e; d.resMayRepeat && j < end; j = d.next(j) {
 				d.member(res, j)
 			}
 		}
+	}
+	if !d.attrsMayRepeat {
+		return false, false // a key cfjs1.format would have set a bit twice
 	}
 	if at, ok := attrs.find(d, logattr.CFJS1Format); ok {
 		d.nodes[at].alt, formatPlaced = altFormat, true

@@ -237,6 +237,9 @@ func (d *decoder) wrappedMember(i int, key span) (int, error) {
 	// Any other field (a template written for syslog-ng, say) is kept
 	// as a record attribute.
 	d.recordAttrs++
+	if d.attrsKeyBits.seen(d.bytesOf(key)) {
+		d.attrsMayRepeat = true
+	}
 	return d.value(i, destRecordAttr, key, 1)
 }
 
@@ -349,6 +352,16 @@ func (d *decoder) mapInto(i int, dest nodeDest, key span, depth int) (int, int, 
 		return i, 0, err
 	}
 	at := d.push(kindMap, dest, key, span{}, 0)
+	// The filter of the map's keys: the record's attributes and resource
+	// are filled from several objects, a nested map from itself.
+	var own keyBits
+	bits, mayRepeat := &own, false
+	switch dest {
+	case destAttributes:
+		bits = &d.attrsKeyBits
+	case destResource:
+		bits = &d.resKeyBits
+	}
 	n := 0
 	i, more, err := d.objectOpen(i)
 	for more && err == nil {
@@ -357,9 +370,22 @@ func (d *decoder) mapInto(i int, dest nodeDest, key span, depth int) (int, int, 
 			if n++; n > d.lim.MaxMembers {
 				return i, n, d.tooManyMembers(i)
 			}
+			if bits.seen(d.bytesOf(k)) {
+				mayRepeat = true
+			}
 			if i, err = d.value(i, destMember, k, depth+1); err == nil {
 				i, more, err = d.memberEnd(i)
 			}
+		}
+	}
+	switch dest {
+	case destAttributes:
+		d.attrsMayRepeat = d.attrsMayRepeat || mayRepeat
+	case destResource:
+		d.resMayRepeat = d.resMayRepeat || mayRepeat
+	default:
+		if mayRepeat {
+			d.nodes[at].val.s = 1 // markRepeats must look
 		}
 	}
 	d.nodes[at].n = int64(n)
