@@ -36,14 +36,17 @@ func (r *unixSocketReceiver) accept() {
 		}
 		backoff = 0
 		r.mu.Lock()
-		if r.closing || len(r.conns) >= r.cfg.MaxConnections {
-			closing := r.closing
+		if !r.closing && len(r.conns) >= r.cfg.MaxConnections {
 			r.mu.Unlock()
 			_ = c.Close()
-			if !closing {
-				r.tel.RejectedConnections.Add(context.Background(), 1)
-			}
+			r.tel.RejectedConnections.Add(context.Background(), 1)
 			continue
+		}
+		if r.closing {
+			// Accepted as Shutdown began: taken off the socket's backlog,
+			// this connection is no one else's to read, so it is read
+			// within the same bound as the others.
+			_ = c.SetReadDeadline(time.Now().Add(connDrainTimeout))
 		}
 		r.conns[c] = struct{}{}
 		r.wg.Add(1)
