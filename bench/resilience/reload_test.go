@@ -115,7 +115,10 @@ func (r *reloadRig) healthy() bool {
 	return resp.StatusCode == http.StatusOK
 }
 
-var guardMetricRe = regexp.MustCompile(`^otelcol_logx_config_`)
+var (
+	guardMetricRe   = regexp.MustCompile(`^otelcol_logx_config_`)
+	reloadFailureRe = regexp.MustCompile(`^otelcol_logx_config_reload_failures(_total)?$`)
+)
 
 // guardMetrics reads the two guard figures (a missing one reads -1).
 func (r *reloadRig) guardMetrics() (failures, success float64) {
@@ -126,7 +129,7 @@ func (r *reloadRig) guardMetrics() (failures, success float64) {
 	failures, success = -1, -1
 	for name, v := range m {
 		switch {
-		case regexp.MustCompile(`^otelcol_logx_config_reload_failures(_total)?$`).MatchString(name):
+		case reloadFailureRe.MatchString(name):
 			failures = v
 		case name == "otelcol_logx_config_last_reload_success":
 			success = v

@@ -1,6 +1,7 @@
 package configguard
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -198,7 +199,7 @@ func (g *Guard) Started() {
 		return
 	}
 	data, err := encode(conf)
-	if err == nil && !bytesEqual(data, g.saved) {
+	if err == nil && !bytes.Equal(data, g.saved) {
 		err = writeAtomic(g.LastGoodPath(), data)
 	}
 	if err != nil {
@@ -208,5 +209,3 @@ func (g *Guard) Started() {
 	}
 	g.saved = data
 }
-
-func bytesEqual(a, b []byte) bool { return string(a) == string(b) }

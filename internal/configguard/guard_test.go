@@ -3,6 +3,7 @@ package configguard
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -24,7 +25,7 @@ func waitLastGood(t *testing.T, g *Guard, want string) {
 	t.Helper()
 	require.Eventually(t, func() bool {
 		b, err := os.ReadFile(g.LastGoodPath())
-		return err == nil && contains(string(b), want)
+		return err == nil && strings.Contains(string(b), want)
 	}, 20*time.Second, 5*time.Millisecond, "last good file never held %q", want)
 }
 
