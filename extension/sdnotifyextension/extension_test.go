@@ -217,6 +217,36 @@ func TestReloadIsNotAStop(t *testing.T) {
 	assert.Equal(t, []string{"STOPPING=1\nSTATUS=stopping"}, m.queued())
 }
 
+// A SIGHUP that shut nothing down (a partial reload, or a refused config
+// under it) must not turn the stop that follows into a "reload".
+func TestStopAfterASIGHUPThatShutNothingDown(t *testing.T) {
+	t.Run("termination signal", func(t *testing.T) {
+		r := newReloadSignals()
+		r.signal()
+		r.terminate()
+		assert.False(t, r.takeReload(time.Millisecond))
+	})
+	t.Run("stale SIGHUP", func(t *testing.T) {
+		r := newReloadSignals()
+		clock := time.Now()
+		r.now = func() time.Time { return clock }
+		r.signal()
+		clock = clock.Add(reloadSignalTTL + time.Second)
+		assert.False(t, r.takeReload(time.Millisecond))
+	})
+	t.Run("bounded", func(t *testing.T) {
+		r := newReloadSignals()
+		for range 3 * maxPendingReloads {
+			r.signal()
+		}
+		n := 0
+		for r.takeReload(0) {
+			n++
+		}
+		assert.Equal(t, maxPendingReloads, n)
+	})
+}
+
 func TestReloadSignalIsTheProcessSIGHUP(t *testing.T) {
 	r := processReloadSignals()
 	assert.False(t, r.takeReload(time.Millisecond))

@@ -18,15 +18,30 @@ const reloadSignalWait = 20 * time.Millisecond
 // one, which calls NotReady and Shutdown exactly as a stop does. Telling
 // systemd STOPPING=1 then would be harmful: systemd takes it as the
 // service stopping by itself and kills it after TimeoutStopSec. So the
-// extension counts SIGHUPs, process-wide (the instance that sees the
-// signal is shut down by it), and each NotReady that finds a SIGHUP not
-// yet answered is a reload (RELOADING=1), every other one a stop.
+// extension keeps the SIGHUPs not yet answered, process-wide (the instance
+// that sees the signal is shut down by it), and each NotReady that finds
+// one is a reload (RELOADING=1), every other one a stop.
+//
+// Not every SIGHUP shuts the service down: with partial reloads, a refused,
+// unchanged or receivers-only config leaves it running. Such a SIGHUP must
+// not turn a later stop into a "reload", so a termination signal (SIGTERM,
+// SIGINT) answers every pending SIGHUP, and a SIGHUP no shutdown followed
+// within reloadSignalTTL is forgotten.
 type reloadSignals struct {
-	mu       sync.Mutex
-	received uint64
-	answered uint64
-	arrived  chan struct{} // closed and replaced on every signal
+	mu      sync.Mutex
+	pending []time.Time   // arrival of each SIGHUP not yet answered, oldest first
+	arrived chan struct{} // closed and replaced on every signal
+	now     func() time.Time
 }
+
+// reloadSignalTTL is how long a SIGHUP waits for the shutdown it causes.
+// The collector starts that shutdown as soon as it reads the signal; a
+// minute covers a slow drain of the previous reload.
+const reloadSignalTTL = time.Minute
+
+// maxPendingReloads bounds the SIGHUPs remembered (a loop sending SIGHUP
+// must not grow memory).
+const maxPendingReloads = 16
 
 var (
 	processReloads     *reloadSignals
@@ -34,16 +49,21 @@ var (
 )
 
 // processReloadSignals returns the process's SIGHUP counter, watching
-// SIGHUP from the first call on. The collector itself always handles
-// SIGHUP, so watching it too changes nothing about what the signal does.
+// SIGHUP (and the termination signals) from the first call on. Every
+// channel registered for a signal gets its own copy, so watching them too
+// changes nothing about what the collector does with them.
 func processReloadSignals() *reloadSignals {
 	processReloadsOnce.Do(func() {
 		processReloads = newReloadSignals()
 		ch := make(chan os.Signal, 8)
-		signal.Notify(ch, syscall.SIGHUP)
+		signal.Notify(ch, syscall.SIGHUP, syscall.SIGTERM, os.Interrupt)
 		go func() {
-			for range ch {
-				processReloads.signal()
+			for sig := range ch {
+				if sig == syscall.SIGHUP {
+					processReloads.signal()
+				} else {
+					processReloads.terminate()
+				}
 			}
 		}()
 	})
@@ -51,13 +71,16 @@ func processReloadSignals() *reloadSignals {
 }
 
 func newReloadSignals() *reloadSignals {
-	return &reloadSignals{arrived: make(chan struct{})}
+	return &reloadSignals{arrived: make(chan struct{}), now: time.Now}
 }
 
 // signal records one reload request.
 func (r *reloadSignals) signal() {
 	r.mu.Lock()
-	r.received++
+	if len(r.pending) == maxPendingReloads {
+		r.pending = r.pending[1:]
+	}
+	r.pending = append(r.pending, r.now())
 	close(r.arrived)
 	r.arrived = make(chan struct{})
 	r.mu.Unlock()
@@ -85,12 +108,24 @@ func (r *reloadSignals) takeReload(wait time.Duration) bool {
 	}
 }
 
+// terminate records a termination signal: the shutdown that follows is a
+// stop, whatever SIGHUPs came before it.
+func (r *reloadSignals) terminate() {
+	r.mu.Lock()
+	r.pending = r.pending[:0]
+	r.mu.Unlock()
+}
+
 func (r *reloadSignals) take() bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.received > r.answered {
-		r.answered++
-		return true
+	cutoff := r.now().Add(-reloadSignalTTL)
+	for len(r.pending) > 0 && r.pending[0].Before(cutoff) {
+		r.pending = r.pending[1:]
 	}
-	return false
+	if len(r.pending) == 0 {
+		return false
+	}
+	r.pending = r.pending[1:]
+	return true
 }
