@@ -111,21 +111,6 @@ func load() {
 	})
 }
 
-// Inherited describes the descriptors the service manager passed, for a
-// log line (e.g. "fd 3 fifo name=app.fifo").
-func Inherited() []string {
-	load()
-	reg.mu.Lock()
-	defer reg.mu.Unlock()
-	var out []string
-	for _, e := range reg.entries {
-		if e.inherited {
-			out = append(out, fmt.Sprintf("fd %d %s name=%q", e.fd, e.kind, e.name))
-		}
-	}
-	return out
-}
-
 // Handle is a receiver's hold on a descriptor of the registry.
 type Handle struct {
 	e        *entry

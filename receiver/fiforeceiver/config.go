@@ -10,11 +10,14 @@ import (
 
 // Config of the fifo receiver.
 type Config struct {
-	// Path of the named pipe; created if missing. Anything there that is
-	// not a FIFO is an error.
+	// Path of the named pipe: an inherited one (socket activation) that is
+	// this file, else the FIFO there, adopted as it is, else one created.
+	// Anything there that is not a FIFO is an error.
 	Path string `mapstructure:"path"`
-	// Mode, Owner and Group of the FIFO ("0620"; owner/group names or
-	// numeric ids, empty keeps the collector's). Applied at every start.
+	// Mode, Owner and Group of a FIFO the receiver creates ("0620";
+	// owner/group names or numeric ids, empty keeps the collector's). An
+	// existing FIFO is left as it is (its owner may be another daemon, its
+	// file system read-only to us).
 	Mode  string `mapstructure:"mode"`
 	Owner string `mapstructure:"owner"`
 	Group string `mapstructure:"group"`

@@ -33,7 +33,7 @@ func (r *fifoReceiver) openFIFO(mode os.FileMode) (*openedFIFO, error) {
 			return nil, fmt.Errorf("fifo: %s: %w", path, err)
 		}
 		r.set.Logger.Info("fifo: reading the FIFO "+h.Describe(), zap.String("path", path))
-		return &openedFIFO{file: f, handle: h}, nil
+		return &openedFIFO{file: f, handle: h, readOnly: isReadOnly(f)}, nil
 	}
 	created, err := ensureFIFO(path, uint32(mode))
 	if err != nil {
@@ -135,4 +135,19 @@ func ensureFIFO(path string, mode uint32) (bool, error) {
 		return false, fmt.Errorf("fifo: mkfifo %s: %w", path, err)
 	}
 	return true, nil
+}
+
+// isReadOnly reports whether f was opened read-only: then the pipe may
+// lose its last writer, and end-of-file only means that none is there now.
+func isReadOnly(f *os.File) bool {
+	raw, err := f.SyscallConn()
+	if err != nil {
+		return false
+	}
+	ro := false
+	_ = raw.Control(func(fd uintptr) {
+		fl, err := unix.FcntlInt(fd, unix.F_GETFL, 0)
+		ro = err == nil && fl&unix.O_ACCMODE == unix.O_RDONLY
+	})
+	return ro
 }

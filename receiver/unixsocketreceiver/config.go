@@ -19,12 +19,14 @@ const (
 
 // Config of the unixsocket receiver.
 type Config struct {
-	// Path of the socket file. A stale socket there is replaced; anything
-	// else there is an error. Removed at shutdown.
+	// Path of the socket file. An inherited socket (socket activation)
+	// bound to it is used as it is and never removed. Else a stale socket
+	// there is replaced, a live one or anything else is an error, and the
+	// socket made is kept across an in-process reload, then removed.
 	Path      string    `mapstructure:"path"`
 	Transport Transport `mapstructure:"transport"`
-	// Mode, Owner and Group of the socket file ("0666"; owner/group names
-	// or numeric ids, empty keeps the collector's).
+	// Mode, Owner and Group of a socket file the receiver creates ("0666";
+	// owner/group names or numeric ids, empty keeps the collector's).
 	Mode  string `mapstructure:"mode"`
 	Owner string `mapstructure:"owner"`
 	Group string `mapstructure:"group"`
