@@ -89,9 +89,21 @@ type TopicsConfig struct {
 	// carry cfjs1.dead_letter_for.
 	DeadLetter string `mapstructure:"dead_letter"`
 	// Fallback is the topic of records for which Data has a missing
-	// placeholder or renders an invalid topic name. Empty: use what Data
-	// renders with its fallbacks.
+	// placeholder or renders an invalid topic name, and of records whose
+	// topic is not allowed or does not exist. Empty: use what Data renders
+	// with its fallbacks, and drop (counted) records whose topic is not
+	// allowed or does not exist.
 	Fallback string `mapstructure:"fallback"`
+	// Allowed, when not empty, lists the topics records may go to: exact
+	// names, or prefixes ending in '*' ("logs-*"). Topic names come from
+	// record data; this bounds them to what the cluster is meant to hold.
+	Allowed []string `mapstructure:"allowed"`
+	// RefreshInterval is how often the names of the topics that exist are
+	// read from the brokers (once at start, then in the background). A
+	// record whose topic is not among them is not produced to it.
+	RefreshInterval time.Duration `mapstructure:"refresh_interval"`
+	// MaxKnown bounds how many existing topic names are kept.
+	MaxKnown int `mapstructure:"max_known"`
 }
 
 // PartitionConfig chooses the key and the partition.
@@ -138,6 +150,7 @@ const (
 	maxBatchBytesLimit   = 64 << 20
 	maxBufferedLimit     = 10_000_000
 	defaultMaxMessageLen = 1_000_000
+	maxKnownLimit        = 1_000_000
 )
 
 // brokerList returns the brokers, each entry split at commas, so that one
@@ -264,7 +277,31 @@ func (t *TopicsConfig) validate() []error {
 			errs = append(errs, fmt.Errorf("topics.fallback: %w", err))
 		}
 	}
+	for _, a := range t.Allowed {
+		if err := checkAllowedEntry(a); err != nil {
+			errs = append(errs, fmt.Errorf("topics.allowed: %w", err))
+		}
+	}
+	if t.RefreshInterval < time.Second || t.RefreshInterval > time.Hour {
+		errs = append(errs, fmt.Errorf("topics.refresh_interval %s: write a duration between 1s and 1h, e.g. 1m (how soon a new topic is used)", t.RefreshInterval))
+	}
+	if t.MaxKnown < 1 || t.MaxKnown > maxKnownLimit {
+		errs = append(errs, fmt.Errorf("topics.max_known %d: write a count between 1 and %d (default 10000; at least the topics of the cluster this exporter writes to)", t.MaxKnown, maxKnownLimit))
+	}
 	return errs
+}
+
+// checkAllowedEntry checks one topics.allowed entry: a topic name, or a
+// prefix of one followed by a single '*'.
+func checkAllowedEntry(a string) error {
+	prefix, wildcard := strings.CutSuffix(a, "*")
+	if wildcard && prefix == "" {
+		return nil // "*": every topic (existence is still checked)
+	}
+	if err := checkTopicName(prefix); err != nil {
+		return fmt.Errorf("%q: write a topic name or a prefix ending in '*', e.g. logs-*: %w", a, err)
+	}
+	return nil
 }
 
 // parseTemplate parses a topic or key template; the empty key template is

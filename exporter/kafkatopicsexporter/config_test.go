@@ -50,6 +50,9 @@ func TestConfigFull(t *testing.T) {
 	assert.Equal(t, 2000000, cfg.Producer.MaxBatchBytes)
 	assert.Equal(t, 20*time.Second, cfg.Producer.DeliveryTimeout)
 	assert.Equal(t, "dlq-{cfjs1.dead_letter_for}", cfg.Topics.DeadLetter)
+	assert.Equal(t, []string{"logs-other", "logs-*", "dlq-*"}, cfg.Topics.Allowed)
+	assert.Equal(t, 30*time.Second, cfg.Topics.RefreshInterval)
+	assert.Equal(t, 500, cfg.Topics.MaxKnown)
 	assert.Equal(t, PartitionBalance, cfg.Partition.Mode)
 	assert.Equal(t, EncodingOTLPProto, cfg.Encoding)
 	assert.Equal(t, "nginx_log", cfg.CFJS1.Wrappers["nginx"])
@@ -67,6 +70,9 @@ func TestConfigInvalid(t *testing.T) {
 		"bad_sizes":       "max_message_bytes 20000",
 		"bad_compression": "write zstd, lz4, snappy, gzip or none",
 		"no_brokers":      "list at least one broker",
+		"bad_allowed":     `"logs/*": write a topic name or a prefix ending in '*'`,
+		"bad_refresh":     "topics.refresh_interval 0s: write a duration between 1s and 1h",
+		"bad_max_known":   "topics.max_known 0: write a count between 1 and",
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, err := loadConfig(t, name)

@@ -29,10 +29,15 @@ type kafkaExporter struct {
 
 	client  *kgo.Client
 	batches sync.Pool // *batch, so that buffers are reused across calls
+	known   knownTopics
+
+	stopWatch context.CancelFunc // ends watchTopics
+	watchDone chan struct{}      // closed when watchTopics has returned
 
 	// Attribute sets, made once: recording a metric must not allocate.
-	produced [numClasses]metric.AddOption
-	dropped  [numReasons]metric.AddOption
+	produced   [numClasses]metric.AddOption
+	dropped    [numReasons]metric.AddOption
+	redirected [numRedirectReasons]metric.AddOption
 }
 
 func newKafkaExporter(cfg *Config, set exporter.Settings) (*kafkaExporter, error) {
@@ -45,11 +50,18 @@ func newKafkaExporter(cfg *Config, set exporter.Settings) (*kafkaExporter, error
 		return nil, fmt.Errorf("kafkatopics: telemetry: %w", err)
 	}
 	e := &kafkaExporter{cfg: cfg, logger: set.Logger, tel: tel, router: r, enc: newValueEncoder(cfg)}
+	e.known.max = cfg.Topics.MaxKnown
+	// With auto-creation a topic comes to exist when produced to: only the
+	// allow-list bounds the topics then.
+	e.known.disabled = cfg.Producer.AllowAutoTopicCreation
 	for c := range numClasses {
 		e.produced[c] = metric.WithAttributeSet(attribute.NewSet(attribute.String("class", topicClass(c).String())))
 	}
 	for d := range numReasons {
 		e.dropped[d] = metric.WithAttributeSet(attribute.NewSet(attribute.String("reason", dropReason(d).String())))
+	}
+	for r := range numRedirectReasons {
+		e.redirected[r] = metric.WithAttributeSet(attribute.NewSet(attribute.String("reason", redirectReason(r).String())))
 	}
 	e.batches.New = func() any { return newBatch() }
 	return e, nil
@@ -65,12 +77,25 @@ func (e *kafkaExporter) start(ctx context.Context, _ component.Host) error {
 		return fmt.Errorf("kafkatopics: client: %w", err)
 	}
 	e.client = cl
+	if !e.known.disabled {
+		// Read the topics once before the first export (bounded: brokers
+		// down at start must not hold the collector up), then keep them
+		// fresh in the background.
+		e.refreshTopics(context.Background(), startFetchTimeout)
+		watchCtx, cancel := context.WithCancel(context.Background())
+		e.stopWatch, e.watchDone = cancel, make(chan struct{})
+		go e.watchTopics(watchCtx, e.watchDone)
+	}
 	return nil
 }
 
 // shutdown runs after exporterhelper has drained its queue, so nothing is
 // being produced any more; Close fails whatever a timed-out call left.
 func (e *kafkaExporter) shutdown(context.Context) error {
+	if e.stopWatch != nil {
+		e.stopWatch()
+		<-e.watchDone
+	}
 	if e.client != nil {
 		e.client.Close()
 	}

@@ -41,6 +41,10 @@ func createDefaultConfig() component.Config {
 			Data:       "logs-{cfjs1.format}",
 			DeadLetter: "logs-dead-letter",
 			Fallback:   "logs-unrouted",
+			// Topics are read from the brokers at start and every minute:
+			// a topic created on the cluster is used within a minute.
+			RefreshInterval: time.Minute,
+			MaxKnown:        defaultMaxKnown,
 		},
 		Partition: PartitionConfig{
 			Key:  "{host.name}/{logx.service}",

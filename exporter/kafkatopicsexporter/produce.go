@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"sync/atomic"
 
@@ -28,6 +29,12 @@ const (
 	reasonRejectedInvalid
 	// reasonEncode: the record could not be encoded.
 	reasonEncode
+	// reasonNotAllowed: the topic is not in topics.allowed and there is no
+	// fallback topic.
+	reasonNotAllowed
+	// reasonUnknownTopic: the topic does not exist and there is no
+	// fallback topic.
+	reasonUnknownTopic
 	numReasons
 )
 
@@ -39,6 +46,10 @@ func (r dropReason) String() string {
 		return "rejected_too_large"
 	case reasonRejectedInvalid:
 		return "rejected_invalid"
+	case reasonNotAllowed:
+		return "not_allowed"
+	case reasonUnknownTopic:
+		return "unknown_topic"
 	default:
 		return "encode_error"
 	}
@@ -68,7 +79,8 @@ type recMeta struct {
 	dropped          bool
 	reason           dropReason
 	retry            bool
-	redirect         bool // sent again, to the fallback topic
+	redirect         bool           // sent again, to the fallback topic
+	why              redirectReason // why it is in the fallback topic
 }
 
 // batch holds the buffers of one pushLogs call; pooled, so that a steady
@@ -186,21 +198,28 @@ func (e *kafkaExporter) pushLogs(ctx context.Context, ld plog.Logs) error {
 	// A topic that does not exist (and is not auto-created) would fail the
 	// same records forever; send them to the fallback topic instead, as
 	// records that matched nothing.
-	if fb := e.router.fallback; fb != "" {
-		redirect := 0
-		for i := range b.meta {
-			m := &b.meta[i]
-			if err, ok := b.answered[&b.recs[i]]; ok && errors.Is(err, kerr.UnknownTopicOrPartition) && m.topic != fb {
-				m.topic, m.class, m.redirect = fb, classFallback, true
+	// The topic was deleted since the topics were last read (or they were
+	// never read): forget it, so that later records go straight to the
+	// fallback topic and the client stops asking for it.
+	fb := e.router.fallback
+	var missing []string
+	redirect := 0
+	for i := range b.meta {
+		m := &b.meta[i]
+		if err, ok := b.answered[&b.recs[i]]; ok && isUnknownTopic(err) && m.topic != fb {
+			if !slices.Contains(missing, m.topic) {
+				missing = append(missing, m.topic)
+			}
+			if fb != "" {
+				m.topic, m.class, m.redirect, m.why = fb, classFallback, true, redirectUnknownTopic
 				delete(b.answered, &b.recs[i])
 				redirect++
 			}
 		}
-		if redirect > 0 {
-			e.logger.Warn("kafkatopics: topic does not exist; records sent to the fallback topic",
-				zap.Int("records", redirect), zap.String("fallback", fb))
-			e.produceAndWait(ctx, b, func(m *recMeta) bool { return m.redirect })
-		}
+	}
+	e.forgetMissing(missing)
+	if redirect > 0 {
+		e.produceAndWait(ctx, b, func(m *recMeta) bool { return m.redirect })
 	}
 	return e.finish(ctx, b, ld, n, firstEncodeErr)
 }
@@ -225,7 +244,7 @@ func (e *kafkaExporter) render(b *batch, ld plog.Logs) error {
 				dl := deadLetterFor(attrs)
 				var m recMeta
 				b.scratch, m.class = e.router.topic(b.scratch, attrs, resAttrs, dl != "")
-				m.topic = b.intern(b.scratch)
+				e.checkTopic(b, &m)
 				if e.router.key != nil {
 					m.hasKey = true
 					m.keyStart = len(b.arena)
@@ -250,6 +269,31 @@ func (e *kafkaExporter) render(b *batch, ld plog.Logs) error {
 		}
 	}
 	return firstEncodeErr
+}
+
+// checkTopic makes the rendered topic (in b.scratch) the record's, unless
+// it may not be produced to: then the record goes to the fallback topic,
+// or is dropped if there is none. The topic of a record that goes
+// elsewhere never reaches the client.
+func (e *kafkaExporter) checkTopic(b *batch, m *recMeta) {
+	if m.class == classFallback {
+		m.why = redirectUnroutable
+		m.topic = e.router.fallback
+		return
+	}
+	why := e.router.check(b.scratch, &e.known)
+	switch {
+	case why == redirectNone:
+		m.topic = b.intern(b.scratch)
+	case e.router.fallback != "":
+		m.topic, m.class, m.why = e.router.fallback, classFallback, why
+	default:
+		m.topic = b.intern(b.scratch)
+		m.dropped, m.reason = true, reasonNotAllowed
+		if why == redirectUnknownTopic {
+			m.reason = reasonUnknownTopic
+		}
+	}
 }
 
 // produceAndWait produces the records pick chooses and waits for their
@@ -293,6 +337,7 @@ func (e *kafkaExporter) finish(ctx context.Context, b *batch, ld plog.Logs, n in
 
 	// Pass 3: outcomes.
 	var produced [numClasses]int64
+	var redirected [numRedirectReasons]int64
 	var dropped [numReasons]int64
 	var retry, unanswered int
 	var firstRetryErr, firstRejectErr error
@@ -330,10 +375,18 @@ func (e *kafkaExporter) finish(ctx context.Context, b *batch, ld plog.Logs, n in
 			continue
 		}
 		produced[m.class]++
+		if m.class == classFallback {
+			redirected[m.why]++
+		}
 	}
 	for c, v := range produced {
 		if v > 0 {
 			e.tel.RecordsProduced.Add(ctx, v, e.produced[c])
+		}
+	}
+	for r, v := range redirected {
+		if v > 0 && redirectReason(r) != redirectNone {
+			e.tel.RecordsRedirected.Add(ctx, v, e.redirected[r])
 		}
 	}
 	var totalDropped int64

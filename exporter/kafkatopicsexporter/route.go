@@ -31,12 +31,43 @@ func (c topicClass) String() string {
 	}
 }
 
+// redirectReason says why a record went to the fallback topic (the reason
+// attribute of records_redirected), or, with no fallback topic, why it was
+// dropped.
+type redirectReason uint8
+
+const (
+	redirectNone redirectReason = iota
+	// redirectUnroutable: the data template had a missing placeholder or
+	// rendered no valid topic name.
+	redirectUnroutable
+	// redirectNotAllowed: the topic is not in topics.allowed.
+	redirectNotAllowed
+	// redirectUnknownTopic: the topic does not exist on the cluster.
+	redirectUnknownTopic
+	numRedirectReasons
+)
+
+func (r redirectReason) String() string {
+	switch r {
+	case redirectUnroutable:
+		return "unroutable"
+	case redirectNotAllowed:
+		return "not_allowed"
+	case redirectUnknownTopic:
+		return "unknown_topic"
+	default:
+		return "none"
+	}
+}
+
 // router holds the templates, parsed once at creation.
 type router struct {
 	data       *attrtemplate.Template
 	deadLetter *attrtemplate.Template
 	fallback   string
 	key        *attrtemplate.Template // nil: records have no key
+	allowed    allowList
 }
 
 func newRouter(cfg *Config) (router, error) {
@@ -52,6 +83,7 @@ func newRouter(cfg *Config) (router, error) {
 		return r, fmt.Errorf("kafkatopics: partition.key: %w", err)
 	}
 	r.fallback = cfg.Topics.Fallback
+	r.allowed = newAllowList(cfg.Topics.Allowed)
 	return r, nil
 }
 
@@ -83,4 +115,16 @@ func (r *router) topic(dst []byte, attrs, res pcommon.Map, isDeadLetter bool) ([
 		return append(dst[:0], r.fallback...), classFallback
 	}
 	return dst, classData
+}
+
+// check says whether a rendered data or dead-letter topic may be produced
+// to: it must be allowed and, as far as the exporter knows, exist.
+func (r *router) check(topic []byte, known *knownTopics) redirectReason {
+	if !r.allowed.permits(topic) {
+		return redirectNotAllowed
+	}
+	if !known.has(topic) {
+		return redirectUnknownTopic
+	}
+	return redirectNone
 }

@@ -13,7 +13,7 @@ import (
 func testRouter(t testing.TB, data, deadLetter, fallback string) router {
 	t.Helper()
 	cfg := createDefaultConfig().(*Config)
-	cfg.Topics = TopicsConfig{Data: data, DeadLetter: deadLetter, Fallback: fallback}
+	cfg.Topics.Data, cfg.Topics.DeadLetter, cfg.Topics.Fallback = data, deadLetter, fallback
 	require.NoError(t, cfg.Validate())
 	r, err := newRouter(cfg)
 	require.NoError(t, err)
