@@ -133,7 +133,8 @@ func buildActWriter(t *testing.T) string {
 	}
 	bin := filepath.Join(dir, "writer")
 	cmd := exec.Command("go", "build", "-o", bin, src)
-	cmd.Env = append(os.Environ(), "GO111MODULE=off", "CGO_ENABLED=0")
+	cmd.Dir = dir // outside the module: a program of the standard library only
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOFLAGS=")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("building the writer: %v\n%s", err, out)
 	}

@@ -7,8 +7,11 @@
 // reason. A single sender goroutine drains the Stage into the consumer. A
 // batch the consumer refuses with a retryable error stays held (within the
 // bound) and is retried with backoff; one refused with a permanent error is
-// dropped and counted. So every record a reader offered is either delivered
-// or counted as dropped, exactly once.
+// dropped and counted. At shutdown what is held is offered to the consumer
+// until the caller's deadline or DrainTimeout, whichever comes first (a
+// delivery still in progress then is cancelled), and the rest is counted
+// with reason shutdown and logged once. So every record a reader offered is
+// either delivered or counted as dropped, exactly once, a stop included.
 //
 // Lines builds those batches from received lines: the reader only copies
 // them into one arena and offers it; the Stage's sender parses the whole
