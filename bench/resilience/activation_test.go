@@ -15,6 +15,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // The activation tests play systemd's socket activation: the test process
@@ -333,6 +335,18 @@ func TestActivationRestartsLoseNothing(t *testing.T) {
 
 	c := r.start()
 	r.ready(c)
+	// pipe_size (1 MiB by default) applies to the inherited FIFO too:
+	// what is written while the collector restarts waits in the pipe.
+	// (Through Control: Fd would make the pipe, shared with the collector,
+	// blocking.)
+	raw, err := r.fifoFile.SyscallConn()
+	if err != nil {
+		t.Fatal(err)
+	}
+	size, serr := 0, error(nil)
+	if err := raw.Control(func(fd uintptr) { size, serr = unix.FcntlInt(fd, unix.F_GETPIPE_SZ, 0) }); err != nil || serr != nil || size < 1<<20 {
+		t.Fatalf("inherited FIFO's pipe: %d bytes (%v %v), want at least 1 MiB", size, err, serr)
+	}
 	var wout bytes.Buffer
 	w := exec.Command(writer, r.fifo, r.sock, strconv.Itoa(rate), run.String())
 	w.Stdout, w.Stderr = &wout, &wout
