@@ -197,3 +197,38 @@ func TestParkedOwnDescriptor(t *testing.T) {
 	}
 	assert.Nil(t, Acquire(FIFO, path))
 }
+
+// TestStopClosesParked: once the process is told to stop, parked own
+// descriptors are closed at once (a stop removes the socket files it
+// made), and so is one released afterwards.
+func TestStopClosesParked(t *testing.T) {
+	defer SetParkFor(time.Hour)()
+	defer func() { reg.mu.Lock(); reg.exiting = false; reg.mu.Unlock() }()
+	dir := t.TempDir()
+	var cleaned [2]chan struct{}
+	var handles [2]*Handle
+	for i := range 2 {
+		path := filepath.Join(dir, fmt.Sprintf("p%d.fifo", i))
+		require.NoError(t, unix.Mkfifo(path, 0o600))
+		f, err := os.OpenFile(path, os.O_RDWR, 0)
+		require.NoError(t, err)
+		defer f.Close()
+		cleaned[i] = make(chan struct{})
+		c := cleaned[i]
+		handles[i], err = Keep(FIFO, path, f, func() { close(c) })
+		require.NoError(t, err)
+	}
+	handles[0].Release() // parked for an hour
+	closeParked()        // what SIGTERM triggers
+	select {
+	case <-cleaned[0]:
+	case <-time.After(10 * time.Second):
+		t.Fatal("a parked descriptor outlived the stop")
+	}
+	handles[1].Release()
+	select {
+	case <-cleaned[1]:
+	default:
+		t.Fatal("a descriptor released after the stop was parked")
+	}
+}
