@@ -47,6 +47,7 @@ func (r *unixSocketReceiver) openInherited() (bool, error) {
 			return false, fmt.Errorf("unixsocket: %s: %w", r.cfg.Path, err)
 		}
 		r.packet = pc.(*net.UnixConn)
+		_ = r.packet.SetReadBuffer(4 << 20) // as for a socket made here; best effort
 	} else {
 		l, err := net.FileListener(f)
 		if err != nil {
