@@ -13,7 +13,6 @@ type byteBudget struct {
 	free    int64
 	held    int64
 	waiters []*budgetWaiter
-	onHeld  func(delta int64) // reports changes of held (the gauge)
 }
 
 type budgetWaiter struct {
@@ -21,8 +20,8 @@ type budgetWaiter struct {
 	ready chan struct{} // closed once the bytes are granted
 }
 
-func newByteBudget(total int64, onHeld func(int64)) *byteBudget {
-	return &byteBudget{free: total, onHeld: onHeld}
+func newByteBudget(total int64) *byteBudget {
+	return &byteBudget{free: total}
 }
 
 // acquire takes n bytes, waiting until they are free or ctx is done. It
@@ -83,13 +82,11 @@ func (b *byteBudget) heldBytes() int64 {
 func (b *byteBudget) take(n int64) {
 	b.free -= n
 	b.held += n
-	b.onHeld(n)
 }
 
 func (b *byteBudget) put(n int64) {
 	b.free += n
 	b.held -= n
-	b.onHeld(-n)
 	b.grant()
 }
 

@@ -431,3 +431,24 @@ func TestOverlongLineTrickledIsSlow(t *testing.T) {
 	}, 5*time.Second, 5*time.Millisecond)
 	assert.EqualValues(t, 1, r.sum(t, "otelcol_logx_cfjs1_receiver_dropped", reason("line_too_long")))
 }
+
+func TestByteAtATimeSenderCostsFewReads(t *testing.T) {
+	// Each read costs a wakeup and a system call whatever it brings; a
+	// sender writing a line a byte at a time must not cost one per byte.
+	sink := &consumertest.LogsSink{}
+	r := startTelReceiver(t, sink, nil)
+	c := dial(t, r.cfjs1Receiver)
+	br := hello(t, c, cfjs1.HelloLine)
+	line := `{"format":"nginx","nginx":{"message":"` + strings.Repeat("m", 20000) + `"}}` + "\n"
+	before := r.reads.Load()
+	start := time.Now()
+	for i := range len(line) {
+		_, err := c.Write([]byte{line[i]})
+		require.NoError(t, err)
+	}
+	assert.EqualValues(t, 1, readAck(t, br, c))
+	reads := r.reads.Load() - before
+	t.Logf("%d one-byte writes in %s: %d reads", len(line), time.Since(start), reads)
+	assert.Less(t, reads, int64(len(line)/20), "bytes written one at a time are read many at a time")
+	assert.Equal(t, 1, sink.LogRecordCount())
+}

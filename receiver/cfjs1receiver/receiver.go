@@ -12,6 +12,7 @@ import (
 	"go.opentelemetry.io/collector/consumer"
 	"go.opentelemetry.io/collector/receiver"
 	"go.opentelemetry.io/collector/receiver/receiverhelper"
+	"go.opentelemetry.io/otel/metric"
 
 	"github.com/otelcol-logx/otelcol-logx/internal/cfjs1"
 	"github.com/otelcol-logx/otelcol-logx/receiver/cfjs1receiver/internal/metadata"
@@ -30,6 +31,10 @@ type cfjs1Receiver struct {
 	// buffered is the bytes of unfinished lines all connections hold
 	// (what otelcol_logx_cfjs1_receiver_buffered_bytes reports).
 	buffered atomic.Int64
+	gauges   metric.Registration
+	// reads counts reads from connections (what a sender's write pattern
+	// costs in system calls; tests look at it).
+	reads atomic.Int64
 
 	host   component.Host
 	ln     net.Listener
@@ -60,7 +65,11 @@ func newReceiver(set receiver.Settings, cfg *Config, next consumer.Logs) (*cfjs1
 		r.decoder.Wrappers = cfjs1.Wrappers(cfg.Wrappers)
 	}
 	r.ctx, r.cancel = context.WithCancel(context.Background())
-	r.budget = newByteBudget(cfg.MaxBufferedBytes, func(delta int64) { tel.BufferReservedBytes.Add(r.ctx, delta) })
+	r.budget = newByteBudget(cfg.MaxBufferedBytes)
+	r.gauges, err = tel.ObserveBuffers(r.buffered.Load, r.budget.heldBytes)
+	if err != nil {
+		return nil, err
+	}
 	return r, nil
 }
 
@@ -95,6 +104,7 @@ func (r *cfjs1Receiver) Addr() net.Addr { return r.ln.Addr() }
 // Shutdown closes the listener and every connection, and waits for the
 // readers to finish (a batch being handed over completes first).
 func (r *cfjs1Receiver) Shutdown(context.Context) error {
+	defer func() { _ = r.gauges.Unregister() }()
 	if r.ln == nil {
 		r.cancel()
 		return nil

@@ -1,6 +1,7 @@
 package metadata
 
 import (
+	"context"
 	"errors"
 
 	"go.opentelemetry.io/collector/component"
@@ -31,11 +32,15 @@ type Telemetry struct {
 	// keeps accepting.
 	AcceptErrors metric.Int64Counter
 	// BufferedBytes is the bytes of unfinished lines connections hold
-	// (read from the network, not yet a whole line).
-	BufferedBytes metric.Int64UpDownCounter
+	// (read from the network, not yet a whole line). Observed when
+	// metrics are collected, not updated on every read: a sender writing
+	// a byte at a time must not cost a metric update per byte.
+	BufferedBytes metric.Int64ObservableGauge
 	// BufferReservedBytes is the part of max_buffered_bytes connections
 	// reading long lines have reserved.
-	BufferReservedBytes metric.Int64UpDownCounter
+	BufferReservedBytes metric.Int64ObservableGauge
+
+	meter metric.Meter
 	// BufferWaits counts the times a connection stopped reading until
 	// max_buffered_bytes had room for its line.
 	BufferWaits metric.Int64Counter
@@ -45,18 +50,18 @@ type Telemetry struct {
 func NewTelemetry(set component.TelemetrySettings) (*Telemetry, error) {
 	m := set.MeterProvider.Meter(ScopeName)
 	var errs, err error
-	t := &Telemetry{}
+	t := &Telemetry{meter: m}
 	counter := func(name, desc, unit string) metric.Int64Counter {
 		var c metric.Int64Counter
 		c, err = m.Int64Counter(name, metric.WithDescription(desc), metric.WithUnit(unit))
 		errs = errors.Join(errs, err)
 		return c
 	}
-	upDown := func(name, desc, unit string) metric.Int64UpDownCounter {
-		var c metric.Int64UpDownCounter
-		c, err = m.Int64UpDownCounter(name, metric.WithDescription(desc), metric.WithUnit(unit))
+	gauge := func(name, desc, unit string) metric.Int64ObservableGauge {
+		var g metric.Int64ObservableGauge
+		g, err = m.Int64ObservableGauge(name, metric.WithDescription(desc), metric.WithUnit(unit))
 		errs = errors.Join(errs, err)
-		return c
+		return g
 	}
 	t.Lines = counter("otelcol_logx_cfjs1_receiver_lines", "cfjs1 data lines read.", "{line}")
 	t.Dropped = counter("otelcol_logx_cfjs1_receiver_dropped", "cfjs1 lines dropped, by reason.", "{line}")
@@ -64,8 +69,19 @@ func NewTelemetry(set component.TelemetrySettings) (*Telemetry, error) {
 	t.ConnectionsClosed = counter("otelcol_logx_cfjs1_receiver_connections_closed", "Connections closed on a time limit, by reason.", "{connection}")
 	t.AcceptErrors = counter("otelcol_logx_cfjs1_receiver_accept_errors", "Failed accepts, by reason.", "{error}")
 	t.BufferWaits = counter("otelcol_logx_cfjs1_receiver_buffer_waits", "Times a connection paused reading for max_buffered_bytes.", "{wait}")
-	t.Connections = upDown("otelcol_logx_cfjs1_receiver_connections", "Open connections.", "{connection}")
-	t.BufferedBytes = upDown("otelcol_logx_cfjs1_receiver_buffered_bytes", "Bytes of unfinished lines held by connections.", "By")
-	t.BufferReservedBytes = upDown("otelcol_logx_cfjs1_receiver_buffer_reserved_bytes", "Part of max_buffered_bytes reserved by connections reading long lines.", "By")
+	t.Connections, err = m.Int64UpDownCounter("otelcol_logx_cfjs1_receiver_connections", metric.WithDescription("Open connections."), metric.WithUnit("{connection}"))
+	errs = errors.Join(errs, err)
+	t.BufferedBytes = gauge("otelcol_logx_cfjs1_receiver_buffered_bytes", "Bytes of unfinished lines held by connections.", "By")
+	t.BufferReservedBytes = gauge("otelcol_logx_cfjs1_receiver_buffer_reserved_bytes", "Part of max_buffered_bytes reserved by connections reading long lines.", "By")
 	return t, errs
+}
+
+// ObserveBuffers makes the buffer gauges report what buffered and reserved
+// return; the registration ends with the receiver (Unregister).
+func (t *Telemetry) ObserveBuffers(buffered, reserved func() int64) (metric.Registration, error) {
+	return t.meter.RegisterCallback(func(_ context.Context, o metric.Observer) error {
+		o.ObserveInt64(t.BufferedBytes, buffered())
+		o.ObserveInt64(t.BufferReservedBytes, reserved())
+		return nil
+	}, t.BufferedBytes, t.BufferReservedBytes)
 }
