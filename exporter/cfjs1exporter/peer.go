@@ -112,9 +112,9 @@ func (p *peer) write(b []byte) error {
 }
 
 // send writes lines (n of them) and, with acks, returns once they are
-// acknowledged. Any error leaves the connection closed.
-// The lines the receiver rejected are returned by reason (protocol
-// version 2): they are settled, not delivered, and not to be sent again.
+// acknowledged, with the counts by reason of those the receiver rejected
+// (protocol version 2): settled, not delivered, and not to be sent again.
+// Any error leaves the connection closed.
 func (p *peer) send(ctx context.Context, lines []byte, n int) ([]rejectCount, error) {
 	p.wmu.Lock()
 	if p.ack && n > 0 {

@@ -161,3 +161,21 @@ func FuzzParseReply(f *testing.F) {
 		assert.Equal(t, string(back[:len(back)-1]), string(trimmed))
 	})
 }
+
+// FuzzHelloVersion: any line gives a version this package speaks, and
+// only a line that is exactly a hello of version 2 or more gives 2.
+func FuzzHelloVersion(f *testing.F) {
+	for _, s := range []string{HelloLine, HelloLineV1, `{"cfjs1_ctl":"hello"}`, `{"cfjs1_ctl":"hello","version":`,
+		`{"cfjs1_ctl":"hello","version":18446744073709551616}`, `{"cfjs1_ctl":"hello","version":02}`, `{"ack":2}`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, line []byte) {
+		v := HelloVersion(line)
+		require.Contains(t, []int{1, 2}, v)
+		if v == 2 {
+			trimmed := bytes.TrimRight(line, "\r\n")
+			require.True(t, bytes.HasPrefix(trimmed, []byte(`{"cfjs1_ctl":"hello","version":`)), "%q", line)
+			require.Equal(t, Hello, ParseControl(trimmed))
+		}
+	})
+}
