@@ -137,27 +137,29 @@ func memoryOf(t *testing.T, dc *Decoder, line []byte) (allocated, kept uint64, e
 // let through, padded back to the full size with a long string.
 func TestDecodeMemoryBoundedPerLine(t *testing.T) {
 	var dc Decoder
+	check := func(shape string, line []byte) error {
+		allocated, kept, err := memoryOf(t, &dc, line)
+		t.Logf("%-50s %8d bytes: allocated %5.1f MiB (%4.1f× max line), kept %5.1f MiB (%4.1f×), %s",
+			shape, len(line), float64(allocated)/(1<<20), float64(allocated)/maxLine, float64(kept)/(1<<20), float64(kept)/maxLine, reasonOrOK(err))
+		assert.LessOrEqual(t, allocated, uint64(maxAllocated), shape)
+		assert.LessOrEqual(t, kept, uint64(maxKept), shape)
+		return err
+	}
 	for name, line := range hostileLines(maxLine - 1<<10) {
-		shapes := map[string][]byte{name + " (full size)": line}
-		// The largest line of this shape the limits let through.
-		for size := maxLine; size > 256; size = size * 3 / 4 {
-			l := hostileLines(size)[name]
+		err := check(name+" (full size)", line)
+		// Then the largest line of this shape the limits let through: the
+		// refusal says at which byte the line went over a limit.
+		for tries := 0; err != nil && tries < 8; tries++ {
+			var se *SyntaxError
+			require.ErrorAs(t, err, &se)
+			l := hostileLines(min(len(line)*3/4, se.Offset*19/20))[name]
 			f := newFixture()
-			if _, err := dc.Decode(l, f.target()); err == nil {
-				shapes[name+" (largest accepted)"] = padTo(l, maxLine)
-				break
+			if _, err = dc.Decode(l, f.target()); err == nil {
+				check(name+" (largest accepted)", padTo(l, maxLine))
 			}
+			line = l
 		}
-		for shape, l := range shapes {
-			if len(l) == 0 || len(l) > maxLine {
-				continue
-			}
-			allocated, kept, err := memoryOf(t, &dc, l)
-			t.Logf("%-50s %8d bytes: allocated %5.1f MiB (%4.1f× max line), kept %5.1f MiB (%4.1f×), %s",
-				shape, len(l), float64(allocated)/(1<<20), float64(allocated)/maxLine, float64(kept)/(1<<20), float64(kept)/maxLine, reasonOrOK(err))
-			assert.LessOrEqual(t, allocated, uint64(maxAllocated), shape)
-			assert.LessOrEqual(t, kept, uint64(maxKept), shape)
-		}
+		require.NoError(t, err, name)
 	}
 }
 
