@@ -129,29 +129,34 @@ func (p *peer) send(ctx context.Context, lines []byte, n int) ([]rejectCount, er
 			}
 		}
 	}
-	b := &inflight{first: p.sent + 1, last: p.sent + uint64(n)}
+	last := p.sent + uint64(n)
+	var b *inflight
 	if p.ack && n > 0 {
+		b = &inflight{first: p.sent + 1, last: last}
 		p.mu.Lock()
 		p.inflight = append(p.inflight, b)
 		p.mu.Unlock()
 		defer p.settle(b)
 	}
-	p.issued.Store(b.last)
+	p.issued.Store(last)
 	if err := p.write(lines); err != nil {
 		p.wmu.Unlock()
 		return nil, err
 	}
-	p.sent = b.last
+	p.sent = last
 	p.wmu.Unlock()
 	if !p.ack {
 		return nil, nil
 	}
-	err := p.waitFor(ctx, p.cfg.Ack.Timeout, func() bool { return p.acked >= b.last })
+	err := p.waitFor(ctx, p.cfg.Ack.Timeout, func() bool { return p.acked >= last })
 	if err != nil {
 		if !errors.Is(err, context.Canceled) {
 			p.close(err)
 		}
 		return nil, err
+	}
+	if b == nil {
+		return nil, nil
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
