@@ -41,7 +41,8 @@ import (
 //   - syslog-ng.service: syslog-ng as root (as Debian runs it). Outside
 //     systemd it does not notify, so `start` returns once it holds the
 //     FIFO open (read from /proc).
-//   - enable/disable are recorded; is-active, stop and restart as systemd.
+//   - enable/disable are recorded; is-active, stop and restart as systemd;
+//     show -p Listen --value from the unit file.
 
 // cutoverUnitDir is where the units and the script live in the repository.
 const cutoverUnitDir = "../../distribution/systemd"
@@ -106,7 +107,11 @@ func newFakeSystemd(t *testing.T, dir, logxBin, logxCfg, syslogCfg string, uid, 
 	f.stub = filepath.Join(dir, "systemctl")
 	stub := fmt.Sprintf(`#!/bin/sh
 resp=$(printf '%%s\n' "$@" | socat -t 300 -T 300 - UNIX-CONNECT:%s) || exit 1
-printf '%%s\n' "$resp" | tail -n +2 >&2
+if [ "$1" = show ]; then
+	printf '%%s\n' "$resp" | tail -n +2
+else
+	printf '%%s\n' "$resp" | tail -n +2 >&2
+fi
 exit "$(printf '%%s\n' "$resp" | head -n 1)"
 `, ctlPath)
 	if err := os.WriteFile(f.stub, []byte(stub), 0o755); err != nil {
@@ -217,6 +222,28 @@ func (f *fakeSystemd) systemctl(args []string) (int, string) {
 			}
 		}
 		return 0, "active"
+	case "show":
+		// Only what the script asks: show -p Listen --value UNIT.
+		if len(names) != 4 || names[0] != "-p" || names[1] != "Listen" || names[2] != "--value" {
+			return 1, fmt.Sprintf("fake systemd: show %q not supported", names)
+		}
+		st, err := f.unitSettings(names[3])
+		if err != nil {
+			return 1, err.Error()
+		}
+		var lines []string
+		for _, p := range st["ListenFIFO"] {
+			lines = append(lines, p+" (FIFO)")
+		}
+		for _, p := range st["ListenStream"] {
+			lines = append(lines, p+" (Stream)")
+		}
+		for _, p := range st["ListenDatagram"] {
+			lines = append(lines, p+" (Datagram)")
+		}
+		// Printed on stdout; the stub's answer after the code goes to the
+		// script's stdout for this verb.
+		return 0, strings.Join(lines, "\n")
 	case "enable", "disable":
 		for _, n := range names {
 			f.enabled[n] = verb == "enable"
