@@ -1,6 +1,7 @@
 package cfjs1receiver
 
 import (
+	"crypto/tls"
 	"errors"
 	"net"
 	"syscall"
@@ -87,12 +88,12 @@ func acceptErrorReason(err error) string {
 	return "other"
 }
 
-// admit serves c if a slot and its peer's share are free, else closes it.
-func (r *cfjs1Receiver) admit(c net.Conn) {
-	peer := peerOf(c)
+// admit serves raw if a slot and its peer's share are free, else closes it.
+func (r *cfjs1Receiver) admit(raw net.Conn) {
+	peer := peerOf(raw)
 	if !r.peers.add(peer) {
 		r.tel.ConnectionsRejected.Add(r.ctx, 1, reasonMaxPerPeer)
-		_ = c.Close()
+		_ = raw.Close()
 		return
 	}
 	select {
@@ -100,8 +101,12 @@ func (r *cfjs1Receiver) admit(c net.Conn) {
 	default:
 		r.peers.remove(peer)
 		r.tel.ConnectionsRejected.Add(r.ctx, 1, reasonMaxConnections)
-		_ = c.Close()
+		_ = raw.Close()
 		return
+	}
+	var c net.Conn = newPacedConn(r.ctx, raw, &r.reads, r.tls != nil)
+	if r.tls != nil {
+		c = tls.Server(c, r.tls)
 	}
 	release := func() {
 		<-r.slots

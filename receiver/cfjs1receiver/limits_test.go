@@ -452,3 +452,44 @@ func TestByteAtATimeSenderCostsFewReads(t *testing.T) {
 	assert.Less(t, reads, int64(len(line)/20), "bytes written one at a time are read many at a time")
 	assert.Equal(t, 1, sink.LogRecordCount())
 }
+
+func TestTLSSmallRecordsAreNotThrottled(t *testing.T) {
+	// Over TLS every write of the sender is a record, and a TLS connection
+	// hands out one record per read: the pause for tiny reads is taken at
+	// the socket, beneath TLS, where the records a pause lets gather are
+	// read at once. Paced above TLS, this sender would get 200 lines a
+	// second.
+	certFile, keyFile, pool := testCerts(t)
+	sink := &consumertest.LogsSink{}
+	r := startTelReceiver(t, sink, func(c *Config) {
+		tc := configtls.NewDefaultServerConfig()
+		tc.CertFile, tc.KeyFile = certFile, keyFile
+		c.TLS = configoptional.Some(tc)
+	})
+	c := dialTLS(t, r, pool)
+	br := hello(t, c, cfjs1.HelloLine)
+	const lines = 5000
+	readsBefore := r.reads.Load()
+	start := time.Now()
+	done := make(chan error, 1)
+	go func() {
+		for range lines {
+			if _, err := io.WriteString(c, lineA+"\n"); err != nil {
+				done <- err
+				return
+			}
+		}
+		done <- nil
+	}()
+	require.NoError(t, c.SetReadDeadline(time.Now().Add(20*time.Second)))
+	var acked uint64
+	for acked < lines {
+		acked = readAck(t, br, c)
+	}
+	require.NoError(t, <-done)
+	reads := r.reads.Load() - readsBefore
+	t.Logf("%d lines in %d TLS records: %s, %d socket reads", lines, lines, time.Since(start), reads)
+	assert.Less(t, time.Since(start), 10*time.Second)
+	assert.Less(t, reads, int64(lines/4), "records are read from the socket many at a time")
+	assert.Equal(t, lines, sink.LogRecordCount())
+}

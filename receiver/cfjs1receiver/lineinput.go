@@ -16,20 +16,6 @@ import (
 // line (room for the delimiter or a length header): a few bytes, rounded up.
 const decoderSlack = 16
 
-// A run of tiny reads is a sender writing a few bytes at a time (careless
-// or hostile). Each read costs a wakeup and a system call whatever it
-// brings, so after such a run the connection waits a moment before each
-// read, letting the bytes gather in the socket buffer: the next read takes
-// them all. A busy sender's reads are large and never wait; a quiet one
-// (a line now and then) waits a few milliseconds more for its next line;
-// one that writes a byte at a time loses no throughput, and costs tier 2 at
-// most one wakeup per tinyReadPause instead of one per byte.
-const (
-	tinyRead        = 4096
-	tinyReadsInARow = 8
-	tinyReadPause   = 5 * time.Millisecond
-)
-
 // errShutdown ends a read that was waiting for max_buffered_bytes when the
 // receiver shuts down.
 var errShutdown = errors.New("cfjs1 receiver shutting down")
@@ -68,12 +54,10 @@ type lineInput struct {
 	// line has been handed to the pipeline.
 	releasePending bool
 
-	lineStart time.Time   // when the line being read began; zero between lines
-	lastRead  time.Time   // when the last read returned data
-	deadline  time.Time   // the read deadline set last
-	tinyReads int         // reads in a row that brought little and no line end
-	pause     *time.Timer // waits tinyReadPause
-	err       error       // a budget wait ended by shutdown: every read fails
+	lineStart time.Time // when the line being read began; zero between lines
+	lastRead  time.Time // when the last read returned data
+	deadline  time.Time // the read deadline set last
+	err       error     // a budget wait ended by shutdown: every read fails
 }
 
 // useDecoder makes dec the decoder reading from in (a new one starts with
@@ -96,19 +80,10 @@ func (in *lineInput) Read(p []byte) (int, error) {
 	}
 	buffered := in.dec.Buffered() // an unfinished line: complete ones were taken
 	in.hold(buffered)
-	if in.tinyReads >= tinyReadsInARow && !in.waitTinyReadPause() {
-		return 0, errShutdown
-	}
 	in.setDeadline()
 	n, err := in.conn.Read(p)
-	in.r.reads.Add(1)
 	if n == 0 {
 		return n, err
-	}
-	if n < tinyRead {
-		in.tinyReads++
-	} else {
-		in.tinyReads = 0
 	}
 	in.lastRead = time.Now()
 	if in.lineStart.IsZero() {
@@ -146,22 +121,6 @@ func (in *lineInput) reserveLine() {
 	in.reserved = need
 	if waited {
 		in.excuse(t0)
-	}
-}
-
-// waitTinyReadPause waits tinyReadPause; false if the receiver shuts down.
-func (in *lineInput) waitTinyReadPause() bool {
-	if in.pause == nil {
-		in.pause = time.NewTimer(tinyReadPause)
-	} else {
-		in.pause.Reset(tinyReadPause)
-	}
-	select {
-	case <-in.pause.C:
-		return true
-	case <-in.r.ctx.Done():
-		in.pause.Stop()
-		return false
 	}
 }
 

@@ -32,12 +32,13 @@ type cfjs1Receiver struct {
 	// (what otelcol_logx_cfjs1_receiver_buffered_bytes reports).
 	buffered atomic.Int64
 	gauges   metric.Registration
-	// reads counts reads from connections (what a sender's write pattern
-	// costs in system calls; tests look at it).
+	// reads counts reads from connection sockets (what a sender's write
+	// pattern costs in system calls; tests look at it).
 	reads atomic.Int64
 
 	host   component.Host
 	ln     net.Listener
+	tls    *tls.Config   // nil: plain TCP
 	slots  chan struct{} // one token per allowed connection
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -82,7 +83,8 @@ func (r *cfjs1Receiver) Start(ctx context.Context, host component.Host) error {
 	return r.serveListener(ctx, host, ln)
 }
 
-// serveListener accepts on ln (made TLS when configured) in the background.
+// serveListener accepts on ln in the background (each connection made TLS
+// when configured).
 func (r *cfjs1Receiver) serveListener(ctx context.Context, host component.Host, ln net.Listener) error {
 	if r.cfg.TLS.HasValue() {
 		tcfg, err := r.cfg.TLS.Get().LoadTLSConfig(ctx)
@@ -90,7 +92,7 @@ func (r *cfjs1Receiver) serveListener(ctx context.Context, host component.Host, 
 			_ = ln.Close()
 			return err
 		}
-		ln = tls.NewListener(ln, tcfg)
+		r.tls = tcfg
 	}
 	r.host, r.ln = host, ln
 	r.wg.Add(1)

@@ -1,0 +1,87 @@
+package cfjs1receiver
+
+import (
+	"bufio"
+	"context"
+	"io"
+	"net"
+	"sync/atomic"
+	"time"
+)
+
+// A run of tiny reads is a sender writing a few bytes at a time (careless
+// or hostile). Each read costs a wakeup and a system call whatever it
+// brings, so after such a run the connection waits a moment before each
+// read, letting the bytes gather in the socket buffer: the next read takes
+// them all. A busy sender's reads are large and never wait; a quiet one
+// (a line now and then) waits a few milliseconds more for its next line;
+// one that writes a byte at a time loses no throughput, and costs tier 2 at
+// most one wakeup per tinyReadPause instead of one per byte.
+const (
+	tinyRead        = 4096
+	tinyReadsInARow = 8
+	tinyReadPause   = 5 * time.Millisecond
+	// tlsReadAhead is what a TLS connection reads from its socket at once.
+	// TLS asks its socket for about one record at a time, so without it
+	// every record would be a read of its own, and a pause per record
+	// would throttle a sender that writes small records.
+	tlsReadAhead = 16 << 10
+)
+
+// pacedConn is a connection's socket as the receiver reads it, beneath
+// TLS when there is TLS: only at the socket do the bytes a pause lets
+// gather come in one read.
+type pacedConn struct {
+	net.Conn
+	rd io.Reader // the socket, paced; for TLS with a read-ahead buffer
+}
+
+func newPacedConn(ctx context.Context, raw net.Conn, reads *atomic.Int64, forTLS bool) *pacedConn {
+	var rd io.Reader = &socketPacer{conn: raw, ctx: ctx, reads: reads}
+	if forTLS {
+		rd = bufio.NewReaderSize(rd, tlsReadAhead)
+	}
+	return &pacedConn{Conn: raw, rd: rd}
+}
+
+func (c *pacedConn) Read(p []byte) (int, error) { return c.rd.Read(p) }
+
+// socketPacer reads the socket, waiting before each read after a run of
+// tiny ones.
+type socketPacer struct {
+	conn  net.Conn
+	ctx   context.Context // the receiver's: a pause ends at shutdown
+	reads *atomic.Int64   // the receiver's count of socket reads
+	tiny  int             // reads in a row that brought less than tinyRead
+	pause *time.Timer
+}
+
+func (s *socketPacer) Read(p []byte) (int, error) {
+	if s.tiny >= tinyReadsInARow && !s.wait() {
+		return 0, errShutdown
+	}
+	n, err := s.conn.Read(p)
+	s.reads.Add(1)
+	if n < tinyRead {
+		s.tiny++
+	} else {
+		s.tiny = 0
+	}
+	return n, err
+}
+
+// wait waits tinyReadPause; false if the receiver shuts down meanwhile.
+func (s *socketPacer) wait() bool {
+	if s.pause == nil {
+		s.pause = time.NewTimer(tinyReadPause)
+	} else {
+		s.pause.Reset(tinyReadPause)
+	}
+	select {
+	case <-s.pause.C:
+		return true
+	case <-s.ctx.Done():
+		s.pause.Stop()
+		return false
+	}
+}
