@@ -32,8 +32,9 @@ import (
 
 const (
 	// hostileInputBytes is the size of each input (and of the ordinary
-	// reference): large enough that the collector's CPU time, read in
-	// clock ticks of 10 ms, is measured to a few per cent.
+	// reference, sent before and after the others): large enough that the
+	// collector's CPU time, read in clock ticks of 10 ms, is measured to
+	// within some 5 per cent.
 	hostileInputBytes = 16 << 20
 	// hostileMaxCostRatio bounds an input's CPU time per byte over the
 	// ordinary lines'.
@@ -433,7 +434,10 @@ func hostileInputs() []hostileInput {
 			return [][]byte{hostileLine(id, "over_limit", bytes.Repeat([]byte("x"), hostileInputBytes), nil)}, []uint64{id}
 		}},
 		{name: "1MiB_line_in_1_byte_writes", chunk: 1, lines: func(nextID func() uint64) ([][]byte, []uint64) {
-			// Just under max_line_size: taken, and delivered.
+			// Just under max_line_size: taken, and delivered. One line
+			// only, as each write costs the test some microseconds; its
+			// cost per byte is set against the ordinary lines' all the
+			// same.
 			id := nextID()
 			return [][]byte{hostileLine(id, "one_byte_writes", bytes.Repeat([]byte("y"), 1_000_000), nil)}, []uint64{id}
 		}},
