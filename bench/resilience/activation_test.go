@@ -255,8 +255,8 @@ func (r *actRig) start() *collector {
 	return c
 }
 
-// ready waits until c runs its pipelines; with held descriptors, until
-// both receivers logged that they took the inherited ones.
+// ready waits until c runs its pipelines; with held descriptors, both
+// receivers must have said that they took the inherited ones.
 func (r *actRig) ready(c *collector) {
 	r.t.Helper()
 	waitFor(r.t, "the collector ready", 30*time.Second, func() bool {
@@ -264,11 +264,14 @@ func (r *actRig) ready(c *collector) {
 			r.t.Fatalf("collector exited: %v", c.err)
 		}
 		b, _ := os.ReadFile(c.log)
-		if r.fifoFile != nil && bytes.Count(b, []byte("inherited from the service manager")) < 2 {
-			return false
-		}
 		return bytes.Contains(b, []byte("Everything is ready"))
 	})
+	if r.fifoFile != nil {
+		b, _ := os.ReadFile(c.log)
+		if n := bytes.Count(b, []byte("inherited from the service manager")); n != 2 {
+			r.t.Errorf("%d receivers took an inherited descriptor, want 2", n)
+		}
+	}
 }
 
 // outSize is the size of the logfile output.
@@ -519,5 +522,92 @@ func TestActivationRestartGap(t *testing.T) {
 				t.Errorf("without activation a restart must show a gap (the probe did not see one): is the probe working?")
 			}
 		})
+	}
+}
+
+// TestReloadKeepsPipeAndSocket: without socket activation, an in-process
+// reload (SIGHUP) makes new receivers, which take over the FIFO's read end
+// and the listening socket from the old ones instead of closing and
+// making them again: a writer at 10,000 lines/s into each gets no error
+// across two reloads, and every line is delivered once.
+func TestReloadKeepsPipeAndSocket(t *testing.T) {
+	writer := buildActWriter(t)
+	r := newActRig(t)
+	c := r.start()
+	r.ready(c)
+	const rate = 10_000
+	run := 6 * time.Second
+	var wout bytes.Buffer
+	w := exec.Command(writer, r.fifo, r.sock, strconv.Itoa(rate), run.String())
+	w.Stdout, w.Stderr = &wout, &wout
+	if err := w.Start(); err != nil {
+		t.Fatal(err)
+	}
+	wdone := make(chan error, 1)
+	go func() { wdone <- w.Wait() }()
+	t.Cleanup(func() {
+		if w.ProcessState == nil {
+			_ = w.Process.Kill()
+		}
+	})
+	kept := func() int {
+		b, _ := os.ReadFile(c.log)
+		return bytes.Count(b, []byte("kept open across a reload by this process"))
+	}
+	for i := range 2 {
+		before := r.outSize()
+		waitFor(t, fmt.Sprintf("deliveries before reload %d", i+1), 20*time.Second, func() bool {
+			return r.outSize() > before+int64(rate)*60
+		})
+		if err := c.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, fmt.Sprintf("reload %d done", i+1), 30*time.Second, func() bool {
+			b, _ := os.ReadFile(c.log)
+			return bytes.Count(b, []byte("Everything is ready")) >= i+2
+		})
+	}
+	if n := kept(); n != 4 {
+		t.Errorf("the receivers took the FIFO and the socket over %d times in two reloads, want 4", n)
+	}
+	select {
+	case err := <-wdone:
+		if err != nil {
+			t.Fatalf("writer: %v\n%s", err, wout.String())
+		}
+	case <-time.After(run + 30*time.Second):
+		t.Fatal("the writer did not finish")
+	}
+	var s actWriterSummary
+	if err := json.Unmarshal(wout.Bytes(), &s); err != nil {
+		t.Fatalf("writer output: %v\n%s", err, wout.String())
+	}
+	t.Logf("writer: errors %v, longest write %v", s.Errors, time.Duration(s.MaxWriteNS))
+	if len(s.Errors) != 0 {
+		t.Errorf("the writer got errors across reloads: %v", s.Errors)
+	}
+	var want []uint64
+	for id := s.FIFOFirst; id <= s.FIFOLast; id++ {
+		want = append(want, id)
+	}
+	for id := s.SockFirst; id <= s.SockLast; id++ {
+		want = append(want, id)
+	}
+	var missing int
+	var got idSet
+	waitFor(t, "every line delivered", 30*time.Second, func() bool {
+		got = r.deliveredIDs()
+		missing, _ = got.missing(want)
+		return missing == 0
+	}, func() string { return fmt.Sprintf("%d missing", missing) })
+	c.stop()
+	missing, first := got.missing(want)
+	counted := shutdownDropsOf([]string{c.log})
+	t.Logf("sent %d, missing %d (first %x), duplicates %d", len(want), missing, first, got.duplicates())
+	if missing != 0 || counted != 0 {
+		t.Errorf("%d lines missing (%d counted at shutdown): a live downstream takes everything", missing, counted)
+	}
+	if d := got.duplicates(); d != 0 {
+		t.Errorf("%d lines delivered twice", d)
 	}
 }
