@@ -83,6 +83,8 @@ func (e *endpoint) send(ctx context.Context, lines []byte, n int) error {
 
 func reasonOf(err error) string {
 	switch {
+	case errors.Is(err, errProtocol):
+		return "protocol_error"
 	case errors.Is(err, errAckTimeout), errors.Is(err, context.DeadlineExceeded):
 		return "ack_timeout"
 	case errors.Is(err, errClosed):
@@ -96,7 +98,11 @@ func reasonOf(err error) string {
 func (e *endpoint) watch(p *peer) {
 	select {
 	case <-p.dead:
-		e.markDown(p, "connection_lost", p.failure())
+		reason, err := "connection_lost", p.failure()
+		if errors.Is(err, errProtocol) {
+			reason = "protocol_error"
+		}
+		e.markDown(p, reason, err)
 	case <-e.exp.stop:
 	}
 }

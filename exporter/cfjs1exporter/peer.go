@@ -20,6 +20,8 @@ import (
 var (
 	errAckTimeout = errors.New("no acknowledgement within ack.timeout")
 	errClosed     = errors.New("connection closed")
+	// errProtocol: the peer wrote something the protocol does not allow.
+	errProtocol = errors.New("protocol error")
 )
 
 // peer is one connection to an endpoint. Writers share it (writes are
@@ -217,7 +219,7 @@ func (p *peer) readLoop(hbStop chan struct{}) {
 		line, err := br.ReadSlice('\n')
 		if err != nil {
 			if errors.Is(err, bufio.ErrBufferFull) {
-				p.close(errors.New("peer sent an over-long line"))
+				p.close(fmt.Errorf("%w: peer sent an over-long line", errProtocol))
 				return
 			}
 			p.close(fmt.Errorf("connection lost: %w", err))
@@ -231,7 +233,7 @@ func (p *peer) readLoop(hbStop chan struct{}) {
 			err = p.take(r)
 		}
 		if err != nil {
-			p.close(err)
+			p.close(fmt.Errorf("%w: %w", errProtocol, err))
 			return
 		}
 	}

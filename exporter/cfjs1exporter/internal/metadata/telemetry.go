@@ -31,7 +31,8 @@ type Telemetry struct {
 	// another one as dead-letter copies (attribute `via`: the carrier).
 	DeadLettered metric.Int64Counter
 	// Transitions counts state changes, by `reason` (connect_failed,
-	// write_failed, ack_timeout, connection_lost, recovered).
+	// write_failed, ack_timeout, connection_lost, protocol_error,
+	// recovered).
 	Transitions metric.Int64Counter
 	// DegradedSeconds is the time the endpoint has spent down so far, the
 	// current outage included (observed: see RegisterDegraded).
