@@ -369,30 +369,7 @@ const formatDigitPairs = "00010203040506070809" + "10111213141516171819" + "2021
 // formatStructuredData writes the SD elements, or "-" when there are none.
 func formatStructuredData(dst []byte, attrs, resource pcommon.Map, o *RFC5424Options) []byte {
 	start := len(dst)
-	// Group syslog.sd.<id>.<param> by id without a map: for each attribute
-	// that opens a not yet written id, write the element with every later
-	// attribute of that id. Records carry few attributes; this is
-	// quadratic in the number of SD attributes only.
-	i := 0
-	for k, v := range attrs.All() {
-		id, param, ok := formatSplitSDKey(k)
-		if ok && !formatSDIDSeen(attrs, id, i) {
-			dst = append(dst, '[')
-			dst = formatSDName(dst, id)
-			dst = formatSDParam(dst, param, v)
-			j := 0
-			for k2, v2 := range attrs.All() {
-				if j > i {
-					if id2, param2, ok2 := formatSplitSDKey(k2); ok2 && id2 == id {
-						dst = formatSDParam(dst, param2, v2)
-					}
-				}
-				j++
-			}
-			dst = append(dst, ']')
-		}
-		i++
-	}
+	dst = formatRecordSD(dst, attrs)
 	if o.SDID != "" {
 		n := len(dst)
 		dst = append(dst, '[')

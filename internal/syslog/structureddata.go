@@ -69,10 +69,6 @@ func (p *Parser) parseSD(s string, attrs pcommon.Map) (string, error) {
 		return "", errBadSD
 	}
 	params := p.sd.params[:0]
-	defer func() {
-		clear(params) // hold no text of this line until the next
-		p.sd.params = params[:0]
-	}()
 	maxElements, maxParams := p.maxSDElements(), p.maxSDParams()
 	elements, truncated := 0, false
 	var err error
@@ -116,6 +112,8 @@ func (p *Parser) parseSD(s string, attrs pcommon.Map) (string, error) {
 		}
 	}
 	p.putSDParams(attrs, params)
+	clear(params) // hold no text of this line until the next
+	p.sd.params = params[:0]
 	if truncated {
 		attrs.PutBool(logattr.SyslogSDTruncated, true)
 	}

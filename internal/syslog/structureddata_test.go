@@ -264,3 +264,20 @@ func FuzzSDParamsAsPutOneByOne(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkParseRFC5424 parses an ordinary RFC 5424 line with three SD
+// parameters; ns/op is per line.
+func BenchmarkParseRFC5424(b *testing.B) {
+	line := sdHeader + `[exampleSDID@32473 iut="3" eventSource="Application" eventID="1011"] An application event log entry`
+	p := newTestParser(FormatRFC5424)
+	sl := plog.NewLogRecordSlice()
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		if i%1000 == 0 {
+			sl = plog.NewLogRecordSlice()
+		}
+		if err := p.Parse(line, sl.AppendEmpty()); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
