@@ -24,7 +24,11 @@ const ackWriteTimeout = 10 * time.Second
 // decoder's reasons come from cfjs1.DropReason.
 const reasonLineTooLong = "line_too_long"
 
-var reasonRefused = metric.WithAttributes(attribute.String("reason", "refused"))
+var (
+	reasonRefused          = metric.WithAttributes(attribute.String("reason", "refused"))
+	reasonHandshakeTimeout = metric.WithAttributes(attribute.String("reason", "handshake_timeout"))
+	reasonHandshakeError   = metric.WithAttributes(attribute.String("reason", "handshake_error"))
+)
 
 // dropReasons holds the metric option of every reason a line is dropped
 // for, made once: counting a drop must not allocate.

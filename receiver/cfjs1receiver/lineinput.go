@@ -16,15 +16,13 @@ import (
 // line (room for the delimiter or a length header): a few bytes, rounded up.
 const decoderSlack = 16
 
-// errShutdown ends a read that was waiting for max_buffered_bytes when the
-// receiver shuts down.
+// errShutdown ends a read that was waiting (for max_buffered_bytes, or in
+// a pause after tiny reads) when the receiver shuts down.
 var errShutdown = errors.New("cfjs1 receiver shutting down")
 
 var (
-	reasonIdle             = metric.WithAttributes(attribute.String("reason", "idle"))
-	reasonSlow             = metric.WithAttributes(attribute.String("reason", "slow"))
-	reasonHandshakeTimeout = metric.WithAttributes(attribute.String("reason", "handshake_timeout"))
-	reasonHandshakeError   = metric.WithAttributes(attribute.String("reason", "handshake_error"))
+	reasonIdle = metric.WithAttributes(attribute.String("reason", "idle"))
+	reasonSlow = metric.WithAttributes(attribute.String("reason", "slow"))
 )
 
 // lineInput is what a connection's framing decoder reads from. It bounds
