@@ -326,8 +326,8 @@ func (r *actRig) deliveredIDs() idSet {
 // TestActivationRestartsLoseNothing: with the FIFO and the socket held by
 // a stand-in for systemd, a writer at 10,000 lines/s into each never gets
 // an error nor waits 100 ms while the collector is stopped (SIGTERM) and
-// started three times, and every line is delivered exactly once or
-// counted as dropped.
+// started three times (and reloaded once), and every line is delivered
+// exactly once or counted as dropped.
 func TestActivationRestartsLoseNothing(t *testing.T) {
 	writer := buildActWriter(t)
 	r := newActRig(t)
@@ -363,6 +363,23 @@ func TestActivationRestartsLoseNothing(t *testing.T) {
 			_ = w.Process.Kill()
 		}
 	})
+
+	// An in-process reload (systemctl reload: SIGHUP) first: the new
+	// receivers get the inherited descriptors back from the old ones.
+	before := r.outSize()
+	waitFor(t, "deliveries before the reload", 20*time.Second, func() bool {
+		return r.outSize() > before+int64(rate)*60
+	})
+	if err := c.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the reload done", 30*time.Second, func() bool {
+		b, _ := os.ReadFile(c.log)
+		return bytes.Count(b, []byte("Everything is ready")) >= 2
+	})
+	if b, _ := os.ReadFile(c.log); bytes.Count(b, []byte("inherited from the service manager")) != 4 {
+		t.Errorf("after the reload the receivers did not take the inherited descriptors again")
+	}
 
 	var dropped float64
 	var logs []string
