@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -195,21 +196,21 @@ func (e *kafkaExporter) pushLogs(ctx context.Context, ld plog.Logs) error {
 	if !e.produceAndWait(ctx, b, func(m *recMeta) bool { return !m.dropped }) {
 		return e.finish(ctx, b, ld, n, firstEncodeErr)
 	}
-	// A topic that does not exist (and is not auto-created) would fail the
-	// same records forever; send them to the fallback topic instead, as
-	// records that matched nothing.
-	// The topic was deleted since the topics were last read (or they were
-	// never read): forget it, so that later records go straight to the
-	// fallback topic and the client stops asking for it.
+	// A topic the broker says does not exist (deleted since the topics were
+	// last read, or they were never read) would fail the same records
+	// forever: send them to the fallback topic instead, as records that
+	// matched nothing, and forget the topic, so that later records go there
+	// straight and the client stops asking about it.
 	fb := e.router.fallback
-	var missing []string
+	var missing map[string]struct{}
 	redirect := 0
 	for i := range b.meta {
 		m := &b.meta[i]
 		if err, ok := b.answered[&b.recs[i]]; ok && isUnknownTopic(err) && m.topic != fb {
-			if !slices.Contains(missing, m.topic) {
-				missing = append(missing, m.topic)
+			if missing == nil {
+				missing = make(map[string]struct{})
 			}
+			missing[m.topic] = struct{}{}
 			if fb != "" {
 				m.topic, m.class, m.redirect, m.why = fb, classFallback, true, redirectUnknownTopic
 				delete(b.answered, &b.recs[i])
@@ -217,7 +218,7 @@ func (e *kafkaExporter) pushLogs(ctx context.Context, ld plog.Logs) error {
 			}
 		}
 	}
-	e.forgetMissing(missing)
+	e.forgetMissing(slices.Collect(maps.Keys(missing)))
 	if redirect > 0 {
 		e.produceAndWait(ctx, b, func(m *recMeta) bool { return m.redirect })
 	}
