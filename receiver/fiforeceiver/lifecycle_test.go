@@ -1,6 +1,7 @@
 package fiforeceiver
 
 import (
+	"bufio"
 	"context"
 	"fmt"
 	"os"
@@ -193,4 +194,58 @@ func TestShutdownAccountsForEverything(t *testing.T) {
 	assert.Equal(t, int64(total), int64(sink.LogRecordCount())+dropped(""))
 	assert.Positive(t, dropped(ingest.ReasonShutdown))
 	assert.True(t, logged(logs, "dropped (counted in dropped_records with reason shutdown)"))
+}
+
+// TestReadOnlyFIFOOutlivesItsWriters: a FIFO the collector may read but
+// not write is opened read-only; each time its last writer goes the read
+// sees end-of-file, which must not end the receiver's stream: the lines
+// of the next writer still arrive. Stop then ends it.
+func TestReadOnlyFIFOOutlivesItsWriters(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Fatal("this test needs root, to open the FIFO as another user")
+	}
+	dir, err := os.MkdirTemp("", "fifo-ro")
+	require.NoError(t, err)
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	require.NoError(t, os.Chmod(dir, 0o755))
+	path := filepath.Join(dir, "ro.fifo")
+	require.NoError(t, unix.Mkfifo(path, 0o644))
+	require.NoError(t, os.Chmod(path, 0o644)) // only its owner may write
+	var o *openedFIFO
+	require.NoError(t, asUser(t, 65534, func() error { var err error; o, err = openPath(path); return err }))
+	require.True(t, o.readOnly)
+	pr := newPipeReader(o.file, o.readOnly)
+	defer o.file.Close()
+	got := make(chan string, 2)
+	go func() {
+		br := bufio.NewReader(pr)
+		for {
+			line, err := br.ReadString('\n')
+			if err != nil {
+				close(got)
+				return
+			}
+			got <- line
+		}
+	}()
+	for _, line := range []string{"first writer\n", "second writer\n"} {
+		w, err := os.OpenFile(path, os.O_WRONLY, 0)
+		require.NoError(t, err)
+		_, err = w.Write([]byte(line))
+		require.NoError(t, err)
+		require.NoError(t, w.Close()) // no writer left: EOF for a read-only reader
+		select {
+		case l := <-got:
+			assert.Equal(t, line, l)
+		case <-time.After(10 * time.Second):
+			t.Fatalf("%q did not arrive", line)
+		}
+	}
+	pr.Stop()
+	select {
+	case _, open := <-got:
+		assert.False(t, open, "the stream ends after Stop")
+	case <-time.After(10 * time.Second):
+		t.Fatal("Stop did not end the stream")
+	}
 }
