@@ -75,7 +75,7 @@ func TestFedEqualsDeliveredRejectedDroppedWithRealReceiver(t *testing.T) {
 	})
 	cfg := testConfig(EndpointConfig{Name: "log-a", Endpoint: addr})
 	cfg.MaxLineSize = 16 << 10
-	e, tt := startWithTelemetry(t, cfg)
+	e, tt := startWithTelemetry(t, patient(cfg))
 
 	const (
 		ordinary   = 300

@@ -123,6 +123,14 @@ func rejectEvery(k uint64, reason string) func(uint64, []byte) []byte {
 	}
 }
 
+// patient gives cfg an ack timeout that a loaded test machine does not
+// run into: the tests that count lines exactly must not see a batch sent
+// again because an ack was late.
+func patient(cfg *Config) *Config {
+	cfg.Ack.Timeout = 5 * time.Second
+	return cfg
+}
+
 func startWithTelemetry(t *testing.T, cfg *Config) (*cfjs1Exporter, *componenttest.Telemetry) {
 	t.Helper()
 	tt := componenttest.NewTelemetry()
@@ -153,7 +161,7 @@ func TestRejectedLinesAreSettledNotResentNorDeadLettered(t *testing.T) {
 	const n = 400
 	a := newV2Peer(t, rejectEvery(4, "invalid_json"))
 	b := newV2Peer(t, nil)
-	e, tt := startWithTelemetry(t, testConfig(EndpointConfig{Name: "log-a", Endpoint: a.addr()}, EndpointConfig{Name: "log-b", Endpoint: b.addr()}))
+	e, tt := startWithTelemetry(t, patient(testConfig(EndpointConfig{Name: "log-a", Endpoint: a.addr()}, EndpointConfig{Name: "log-b", Endpoint: b.addr()})))
 	for range 4 {
 		require.NoError(t, e.pushLogs(context.Background(), makeLogs(n/4, "app")))
 	}
@@ -175,7 +183,7 @@ func TestRejectedInFailoverModeNotSentToNext(t *testing.T) {
 	b := newV2Peer(t, nil)
 	cfg := testConfig(EndpointConfig{Name: "log-a", Endpoint: a.addr()}, EndpointConfig{Name: "log-b", Endpoint: b.addr()})
 	cfg.Mode = ModeFailover
-	e, tt := startWithTelemetry(t, cfg)
+	e, tt := startWithTelemetry(t, patient(cfg))
 	require.NoError(t, e.pushLogs(context.Background(), makeLogs(10, "app")))
 	assert.EqualValues(t, 0, b.lines.Load())
 	assert.EqualValues(t, 10, sumFor(t, tt, "otelcol_logx_cfjs1_exporter_rejected", attribute.String("endpoint", "log-a"), attribute.String("reason", "too_many_members")))
@@ -216,8 +224,7 @@ func TestRejectProtocolViolationsEndTheConnection(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			p := newV2Peer(t, tc.decide)
 			cfg := testConfig(EndpointConfig{Name: "log-a", Endpoint: p.addr()})
-			cfg.Ack.Timeout = 2 * time.Second
-			e, tt := startWithTelemetry(t, cfg)
+			e, tt := startWithTelemetry(t, patient(cfg))
 			require.True(t, e.endpoints[0].isUp())
 			err := e.pushLogs(context.Background(), makeLogs(1, "app"))
 			// The endpoint is taken down (the transition is counted just
@@ -242,7 +249,7 @@ func TestRejectReasonsBounded(t *testing.T) {
 	p := newV2Peer(t, func(seq uint64, _ []byte) []byte {
 		return cfjs1.AppendReject(nil, seq, fmt.Sprintf("r%d", seq))
 	})
-	e, tt := startWithTelemetry(t, testConfig(EndpointConfig{Name: "log-a", Endpoint: p.addr()}))
+	e, tt := startWithTelemetry(t, patient(testConfig(EndpointConfig{Name: "log-a", Endpoint: p.addr()})))
 	for range 10 {
 		require.NoError(t, e.pushLogs(context.Background(), makeLogs(n/10, "app")))
 	}
@@ -282,7 +289,7 @@ func TestLineOverMaxLineSizeDroppedNotSent(t *testing.T) {
 	p := newV2Peer(t, nil)
 	cfg := testConfig(EndpointConfig{Name: "log-a", Endpoint: p.addr()})
 	cfg.MaxLineSize = 4096
-	e, tt := startWithTelemetry(t, cfg)
+	e, tt := startWithTelemetry(t, patient(cfg))
 
 	require.NoError(t, e.pushLogs(context.Background(), withBodyLen(t, e, 4096)))
 	require.NoError(t, e.pushLogs(context.Background(), withBodyLen(t, e, 4097)))
@@ -315,7 +322,7 @@ func TestMaxLineSizeLeavesRoomForDeadLetterMark(t *testing.T) {
 	a, b := newV2Peer(t, nil), newV2Peer(t, nil)
 	cfg := testConfig(EndpointConfig{Name: "log-a", Endpoint: a.addr()}, EndpointConfig{Name: "log-b", Endpoint: b.addr()})
 	cfg.MaxLineSize = 4096
-	e, tt := startWithTelemetry(t, cfg)
+	e, tt := startWithTelemetry(t, patient(cfg))
 	room := len(`,"dead_letter_for":"log-a"`)
 	require.Equal(t, room, cfg.deadLetterRoom())
 
@@ -342,7 +349,7 @@ func TestMaxLineSizeLeavesRoomForDeadLetterMark(t *testing.T) {
 // better), and nothing breaks.
 func TestVersion1ReceiverAcksOnly(t *testing.T) {
 	v1 := newLineSink(t, false) // acks everything, never rejects
-	e, tt := startWithTelemetry(t, testConfig(EndpointConfig{Name: "log-a", Endpoint: v1.addr()}))
+	e, tt := startWithTelemetry(t, patient(testConfig(EndpointConfig{Name: "log-a", Endpoint: v1.addr()})))
 	require.NoError(t, e.pushLogs(context.Background(), makeLogs(10, "app")))
 	assert.EqualValues(t, 10, sumFor(t, tt, "otelcol_logx_cfjs1_exporter_acked", attribute.String("endpoint", "log-a")))
 	assert.EqualValues(t, -1, counterTotal(t, tt, "otelcol_logx_cfjs1_exporter_rejected"))
