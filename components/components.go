@@ -15,6 +15,7 @@ import (
 	"github.com/otelcol-logx/otelcol-logx/exporter/logfileexporter"
 	"github.com/otelcol-logx/otelcol-logx/exporter/tenantbufferexporter"
 	"github.com/otelcol-logx/otelcol-logx/extension/sdnotifyextension"
+	_ "github.com/otelcol-logx/otelcol-logx/internal/healthcheckgate" // health_check answers from component status by default
 	"github.com/otelcol-logx/otelcol-logx/processor/externaljsonprocessor"
 	"github.com/otelcol-logx/otelcol-logx/processor/ratelimitprocessor"
 	"github.com/otelcol-logx/otelcol-logx/receiver/cfjs1receiver"

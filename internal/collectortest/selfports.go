@@ -57,10 +57,17 @@ func freeSelfPorts(t testing.TB, yamlConfig string) selfPorts {
 	overExts := map[string]any{}
 	for _, id := range ids {
 		addr := testutil.FreeTCPAddr(t)
+		ext := mapAt(exts, id)
+		path, where := "/", ext
 		overExts[id] = map[string]any{"endpoint": addr}
+		if _, v2 := ext["http"]; v2 {
+			// The component-status form: server under http:, path under
+			// http::status (upstream default /status).
+			path, where = "/status", mapAt(mapAt(ext, "http"), "status")
+			overExts[id] = map[string]any{"http": map[string]any{"endpoint": addr}}
+		}
 		if out.healthURL == "" {
-			path := "/"
-			if p, ok := mapAt(exts, id)["path"].(string); ok && p != "" && !strings.Contains(p, "${") {
+			if p, ok := where["path"].(string); ok && p != "" && !strings.Contains(p, "${") {
 				path = p
 			}
 			out.healthURL = "http://" + addr + path
