@@ -32,7 +32,7 @@ import (
 
 const (
 	// hostileInputBytes is the size of each input (and of the ordinary
-	// reference, sent before and after the others): large enough that the
+	// references sent before and after each): large enough that the
 	// collector's CPU time, read in clock ticks of 10 ms, is measured to
 	// within some 5 per cent.
 	hostileInputBytes = 16 << 20
