@@ -10,13 +10,13 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"go.yaml.in/yaml/v3"
 	"golang.org/x/sys/unix"
 )
 
@@ -166,49 +166,70 @@ func TestTier2AcceptSurvivesFDExhaustion(t *testing.T) {
 	t.Logf("accept errors counted: %v", m)
 }
 
-// TestTier2HealthFollowsAcceptFailures runs the same descriptor exhaustion
-// with the health check watching component status (its feature gate on,
-// recoverable errors counted at once) and asks it, over a keep-alive
-// connection opened before (a new one would need a descriptor too), while
-// accepts fail and after: 500, then 200 again.
-func TestTier2HealthFollowsAcceptFailures(t *testing.T) {
-	real := binary(t)
-	wrapper := filepath.Join(t.TempDir(), "otelcol-logx-gated")
-	script := "#!/bin/sh\nexec " + real + " --feature-gates=+extension.healthcheck.useComponentStatus \"$@\"\n"
-	if err := os.WriteFile(wrapper, []byte(script), 0o755); err != nil {
+// shippedTier2HealthCheck is the health_check block of
+// configs/tier2-log-a.yaml, as shipped, as a config of its own, and the
+// recovery_duration it sets.
+func shippedTier2HealthCheck(t *testing.T) (string, time.Duration) {
+	t.Helper()
+	b, err := os.ReadFile("../../configs/tier2-log-a.yaml")
+	if err != nil {
 		t.Fatal(err)
 	}
-	t.Setenv("LOGX_BIN", wrapper)
+	var cfg struct {
+		Extensions struct {
+			HealthCheck map[string]any `yaml:"health_check"`
+		} `yaml:"extensions"`
+	}
+	if err := yaml.Unmarshal(b, &cfg); err != nil {
+		t.Fatal(err)
+	}
+	hc := cfg.Extensions.HealthCheck
+	ch, _ := hc["component_health"].(map[string]any)
+	recovery, err := time.ParseDuration(fmt.Sprint(ch["recovery_duration"]))
+	if err != nil {
+		t.Fatalf("the shipped tier-2 health_check has no component_health::recovery_duration: %v", err)
+	}
+	out, err := yaml.Marshal(map[string]any{"extensions": map[string]any{"health_check": hc}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(out), recovery
+}
+
+// TestTier2HealthFollowsAcceptFailures runs the same descriptor exhaustion
+// with the shipped binary's defaults (no feature gate on the command line)
+// and the shipped tier-2 health_check block, its endpoint moved by
+// LOGX_HEALTH_ENDPOINT as an operator would. It asks the health check over
+// a keep-alive connection opened before (a new one would need a descriptor
+// too): while accepts fail it answers 200 naming the recoverable error for
+// recovery_duration, then 500; once the receiver accepts again, 200.
+func TestTier2HealthFollowsAcceptFailures(t *testing.T) {
+	healthCheck, recovery := shippedTier2HealthCheck(t)
 	cfjs1Port, metricsPort, healthPort := freePort(t), freePort(t), freePort(t)
 	addr := fmt.Sprintf("127.0.0.1:%d", cfjs1Port)
-	config := tier2LimitsConfig(cfjs1Port, metricsPort) + fmt.Sprintf(`
-extensions:
-  health_check:
-    http:
-      endpoint: 127.0.0.1:%d
-      status:
-        enabled: true
-        path: /
-    component_health:
-      include_recoverable_errors: true
-      recovery_duration: 1ms
-`, healthPort)
+	config := tier2LimitsConfig(cfjs1Port, metricsPort) + healthCheck
 	config = strings.Replace(config, "service:\n", "service:\n  extensions: [health_check]\n", 1)
-	col := startCollector(t, "tier2-health", "", config)
+	col := startCollector(t, "tier2-health", "", config, fmt.Sprintf("LOGX_HEALTH_ENDPOINT=127.0.0.1:%d", healthPort))
 
 	// One connection for every health request: the pool keeps it.
 	client := &http.Client{Timeout: 3 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 1, MaxConnsPerHost: 1}}
 	healthURL := fmt.Sprintf("http://127.0.0.1:%d/", healthPort)
+	var last int
+	var lastBody string
 	health := func() int {
+		last, lastBody = 0, ""
 		resp, err := client.Get(healthURL)
 		if err != nil {
+			lastBody = err.Error()
 			return 0
 		}
-		_, _ = io.Copy(io.Discard, resp.Body)
+		b, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
-		return resp.StatusCode
+		last, lastBody = resp.StatusCode, string(b)
+		return last
 	}
-	waitFor(t, "health 200", 30*time.Second, func() bool { return health() == http.StatusOK })
+	state := func() string { return fmt.Sprintf("last health answer %d %.300s", last, lastBody) }
+	waitFor(t, "health 200", 30*time.Second, func() bool { return health() == http.StatusOK }, state)
 	probe, _, err := tier2Hello(addr, 5*time.Second)
 	if err != nil {
 		t.Fatal(err)
@@ -220,6 +241,7 @@ extensions:
 	if err := unix.Prlimit(col.pid(), unix.RLIMIT_NOFILE, &unix.Rlimit{Cur: limit, Max: limit}, nil); err != nil {
 		t.Fatalf("prlimit: %v", err)
 	}
+	failingSince := time.Now() // the receiver's error is no older than this
 	var conns []net.Conn
 	for range flood {
 		c, err := net.DialTimeout("tcp", addr, 5*time.Second)
@@ -228,32 +250,42 @@ extensions:
 		}
 		conns = append(conns, c)
 	}
-	var last int
-	waitFor(t, "health to say the receiver cannot accept", 30*time.Second, func() bool {
-		last = health()
-		return last == http.StatusInternalServerError
-	}, func() string { return fmt.Sprintf("last health answer %d", last) })
+	defer func() {
+		for _, c := range conns {
+			c.Close()
+		}
+	}()
+	// Within recovery_duration a passing failure does not turn health red,
+	// but the answer already says what is wrong.
+	waitFor(t, "health 200 naming the recoverable error", recovery, func() bool {
+		return health() == http.StatusOK && strings.Contains(lastBody, `"status":"StatusRecoverableError"`) &&
+			strings.Contains(lastBody, "too many open files")
+	}, state)
+	waitFor(t, "health to say the receiver cannot accept", recovery+30*time.Second, func() bool {
+		return health() == http.StatusInternalServerError
+	}, state)
+	waited := time.Since(failingSince)
+	if waited < recovery {
+		t.Fatalf("health 500 after %v, before recovery_duration (%v)", waited, recovery)
+	}
+	t.Logf("health 500 %v after the descriptors ran out (recovery_duration %v)", waited.Round(time.Millisecond), recovery)
+	if !strings.Contains(lastBody, `"healthy":false`) {
+		t.Errorf("a 500 whose body does not say unhealthy: %.300s", lastBody)
+	}
 	for _, c := range conns {
 		c.Close()
 	}
-	c, _, err := func() (net.Conn, *bufio.Reader, error) {
-		var c net.Conn
-		var br *bufio.Reader
-		var err error
-		waitFor(t, "a new connection to be served", 30*time.Second, func() bool {
-			c, br, err = tier2Hello(addr, 2*time.Second)
-			return err == nil
-		})
-		return c, br, err
-	}()
-	if err != nil {
-		t.Fatal(err)
-	}
-	c.Close()
+	conns = nil
+	waitFor(t, "a new connection to be served", 30*time.Second, func() bool {
+		c, _, err := tier2Hello(addr, 2*time.Second)
+		if err == nil {
+			c.Close()
+		}
+		return err == nil
+	})
 	waitFor(t, "health 200 again", 30*time.Second, func() bool {
-		last = health()
-		return last == http.StatusOK
-	}, func() string { return fmt.Sprintf("last health answer %d", last) })
+		return health() == http.StatusOK && strings.Contains(lastBody, `"status":"StatusOK"`)
+	}, state)
 }
 
 // TestTier2OneHostCannotTakeEverySlot: one host (127.0.0.1) opens more
