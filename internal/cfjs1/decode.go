@@ -63,7 +63,14 @@ const (
 func (d *decoder) release() {
 	d.b, d.all = nil, ""
 	if fs := d.fillState; fs != nil {
-		fs.meta, fs.last = Meta{}, sharedvalue.Slot{} // they hold the line's text
+		// They hold the line's text. (Cleared only when set: a write of
+		// pointers costs a write barrier while the GC runs.)
+		if fs.meta != (Meta{}) {
+			fs.meta = Meta{}
+		}
+		if d.lastUsed {
+			fs.last = sharedvalue.Slot{}
+		}
 		if cap(fs.attrsKeys.order) > maxPooledNodes || cap(fs.resKeys.order) > maxPooledNodes ||
 			cap(fs.nestedKeys.order) > maxPooledNodes || len(fs.builders) > DefaultMaxDepth {
 			return
@@ -173,6 +180,7 @@ type decoder struct {
 	// lines of up to maxRecentText bytes of text (useRecent).
 	recent    *recentValues
 	useRecent bool
+	lastUsed  bool // fillState.last was used for this line
 }
 
 func (d *decoder) reset(line []byte) {

@@ -33,6 +33,7 @@ const (
 // bytes each would otherwise cost pdata an allocation each.
 func (d *decoder) slot(i int) *sharedvalue.Slot {
 	if !d.useRecent || i >= maxRecentNodes {
+		d.lastUsed = true
 		return &d.last
 	}
 	return &d.recent.nodes[i]
@@ -85,11 +86,9 @@ func (d *decoder) fill(t Target, m Meta) {
 	if d.resourceAttrs > 0 {
 		resTarget = targetFor(res, &d.resBuilder, d.resourceAttrs)
 	}
-	var formatSlot, deadLetterSlot *sharedvalue.Slot
-	if d.useRecent {
-		formatSlot, deadLetterSlot = &d.recent.format, &d.recent.deadLetterFor
+	if formatPlaced || deadLetterPlaced {
+		d.meta = m // for put
 	}
-	d.meta, d.formatSlot, d.deadLetterSlot = m, formatSlot, deadLetterSlot
 	for i := 0; i < len(d.nodes); {
 		switch d.nodes[i].dest {
 		case destBody:
@@ -105,10 +104,10 @@ func (d *decoder) fill(t Target, m Meta) {
 		}
 	}
 	if !formatPlaced {
-		formatSlot.SetStr(attrsTarget.add(logattr.CFJS1Format), m.Format)
+		d.formatSlot().SetStr(attrsTarget.add(logattr.CFJS1Format), m.Format)
 	}
 	if m.DeadLetterFor != "" && !deadLetterPlaced {
-		deadLetterSlot.SetStr(attrsTarget.add(logattr.CFJS1DeadLetterFor), m.DeadLetterFor)
+		d.deadLetterSlot().SetStr(attrsTarget.add(logattr.CFJS1DeadLetterFor), m.DeadLetterFor)
 	}
 	attrsTarget.done()
 	resTarget.done()
@@ -132,13 +131,14 @@ func (d *decoder) put(t *mapTarget, i int) int {
 	case alt == altSkip:
 		return d.next(i)
 	case alt == altFormat:
-		d.formatSlot.SetStr(t.add(d.sub(n.key)), d.meta.Format)
+		d.formatSlot().SetStr(t.add(d.sub(n.key)), d.meta.Format)
 		return d.next(i)
 	case alt == altDeadLetter:
-		d.deadLetterSlot.SetStr(t.add(d.sub(n.key)), d.meta.DeadLetterFor)
+		d.deadLetterSlot().SetStr(t.add(d.sub(n.key)), d.meta.DeadLetterFor)
 		return d.next(i)
 	case alt > 0:
 		// The key comes again later: its last value goes here.
+		d.lastUsed = true
 		d.setValue(t.add(d.sub(n.key)), int(alt), &d.last)
 		return d.next(i)
 	}
@@ -161,6 +161,7 @@ func (d *decoder) put(t *mapTarget, i int) int {
 func (d *decoder) fillSlice(s pcommon.Slice, i int) int {
 	count := int(d.nodes[i].n)
 	s.EnsureCapacity(count)
+	d.lastUsed = true
 	i++
 	for range count {
 		i = d.setValue(s.AppendEmpty(), i, &d.last)
@@ -216,7 +217,22 @@ type fillState struct {
 	attrsKeys, resKeys, nestedKeys keySet
 	builders                       []*xpdata.MapBuilder
 	depth                          int
-	meta                           Meta
-	formatSlot, deadLetterSlot     *sharedvalue.Slot
+	meta                           Meta             // set when the line has a member cfjs1.format or cfjs1.dead_letter_for
 	last                           sharedvalue.Slot // see slot
+}
+
+// formatSlot and deadLetterSlot are the slots the line's format and
+// dead-letter marker are put through.
+func (d *decoder) formatSlot() *sharedvalue.Slot {
+	if !d.useRecent {
+		return nil
+	}
+	return &d.recent.format
+}
+
+func (d *decoder) deadLetterSlot() *sharedvalue.Slot {
+	if !d.useRecent {
+		return nil
+	}
+	return &d.recent.deadLetterFor
 }

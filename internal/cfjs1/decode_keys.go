@@ -119,11 +119,22 @@ func (ks *keySet) makeIndex(d *decoder) {
 type keyBits [4]uint64
 
 // seen sets key's bit and reports whether it was set already.
-func (kb *keyBits) seen(key []byte) bool {
-	w, bit := keyBit(key)
-	was := kb[w]&bit != 0
-	kb[w] |= bit
+func (kb *keyBits) seen(key []byte) bool { return kb.set(keyBitOf(key)) }
+
+// set sets bit in word w and reports whether it was set already.
+func (kb *keyBits) set(w int, bit uint64) bool {
+	was := kb[w&3]&bit != 0
+	kb[w&3] |= bit
 	return was
+}
+
+// keyBitOf is keyBit of a key's bytes.
+func keyBitOf(key []byte) (int, uint64) {
+	h := uint64(len(key))
+	if n := len(key); n > 0 {
+		h |= uint64(key[0])<<16 | uint64(key[n/2])<<24 | uint64(key[n-1])<<32
+	}
+	return hashBit(h)
 }
 
 // metaKeyBits has the bits of the attributes the line's own fields set.
@@ -136,11 +147,17 @@ var metaKeyBits = func() (kb keyBits) {
 // keyBit hashes a key's length and three of its bytes to one of 256 bits
 // (a word of four, and a bit in it): enough to tell apart the keys of a
 // log line without reading them whole.
-func keyBit[S string | []byte](key S) (int, uint64) {
+func keyBit(key string) (int, uint64) {
 	h := uint64(len(key))
 	if n := len(key); n > 0 {
 		h |= uint64(key[0])<<16 | uint64(key[n/2])<<24 | uint64(key[n-1])<<32
 	}
+	return hashBit(h)
+}
+
+// hashBit spreads the length and bytes keyBit packed into h to a word and
+// a bit.
+func hashBit(h uint64) (int, uint64) {
 	h *= 0x9e3779b97f4a7c15
 	return int(h >> 62), 1 << (h >> 56 & 63)
 }

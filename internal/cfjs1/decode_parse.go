@@ -237,7 +237,7 @@ func (d *decoder) wrappedMember(i int, key span) (int, error) {
 	// Any other field (a template written for syslog-ng, say) is kept
 	// as a record attribute.
 	d.recordAttrs++
-	if d.attrsKeyBits.seen(d.bytesOf(key)) {
+	if d.attrsKeyBits.set(keyBitOf(d.bytesOf(key))) {
 		d.attrsMayRepeat = true
 	}
 	return d.value(i, destRecordAttr, key, 1)
@@ -370,7 +370,7 @@ func (d *decoder) mapInto(i int, dest nodeDest, key span, depth int) (int, int, 
 			if n++; n > d.lim.MaxMembers {
 				return i, n, d.tooManyMembers(i)
 			}
-			if bits.seen(d.bytesOf(k)) {
+			if bits.set(keyBitOf(d.bytesOf(k))) {
 				mayRepeat = true
 			}
 			if i, err = d.value(i, destMember, k, depth+1); err == nil {
