@@ -93,16 +93,26 @@ func reasonOf(err error) string {
 	return "write_failed"
 }
 
+// deathReason names why a connection died on its own: an unanswered
+// heartbeat is an ack timeout, as it would be for a batch (whichever of
+// the two notices first, the reason is the same).
+func deathReason(err error) string {
+	switch {
+	case errors.Is(err, errProtocol):
+		return "protocol_error"
+	case errors.Is(err, errAckTimeout):
+		return "ack_timeout"
+	}
+	return "connection_lost"
+}
+
 // watch takes the endpoint down when the connection dies on its own (the
 // reader saw it close, or the heartbeat went unanswered).
 func (e *endpoint) watch(p *peer) {
 	select {
 	case <-p.dead:
-		reason, err := "connection_lost", p.failure()
-		if errors.Is(err, errProtocol) {
-			reason = "protocol_error"
-		}
-		e.markDown(p, reason, err)
+		err := p.failure()
+		e.markDown(p, deathReason(err), err)
 	case <-e.exp.stop:
 	}
 }
