@@ -16,7 +16,6 @@ import (
 	"testing"
 	"time"
 
-	"go.yaml.in/yaml/v3"
 	"golang.org/x/sys/unix"
 )
 
@@ -166,36 +165,6 @@ func TestTier2AcceptSurvivesFDExhaustion(t *testing.T) {
 	t.Logf("accept errors counted: %v", m)
 }
 
-// shippedTier2HealthCheck is the health_check block of
-// configs/tier2-log-a.yaml, as shipped, as a config of its own, and the
-// recovery_duration it sets.
-func shippedTier2HealthCheck(t *testing.T) (string, time.Duration) {
-	t.Helper()
-	b, err := os.ReadFile("../../configs/tier2-log-a.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var cfg struct {
-		Extensions struct {
-			HealthCheck map[string]any `yaml:"health_check"`
-		} `yaml:"extensions"`
-	}
-	if err := yaml.Unmarshal(b, &cfg); err != nil {
-		t.Fatal(err)
-	}
-	hc := cfg.Extensions.HealthCheck
-	ch, _ := hc["component_health"].(map[string]any)
-	recovery, err := time.ParseDuration(fmt.Sprint(ch["recovery_duration"]))
-	if err != nil {
-		t.Fatalf("the shipped tier-2 health_check has no component_health::recovery_duration: %v", err)
-	}
-	out, err := yaml.Marshal(map[string]any{"extensions": map[string]any{"health_check": hc}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(out), recovery
-}
-
 // TestTier2HealthFollowsAcceptFailures runs the same descriptor exhaustion
 // with the shipped binary's defaults (no feature gate on the command line)
 // and the shipped tier-2 health_check block, its endpoint moved by
@@ -204,7 +173,7 @@ func shippedTier2HealthCheck(t *testing.T) (string, time.Duration) {
 // too): while accepts fail it answers 200 naming the recoverable error for
 // recovery_duration, then 500; once the receiver accepts again, 200.
 func TestTier2HealthFollowsAcceptFailures(t *testing.T) {
-	healthCheck, recovery := shippedTier2HealthCheck(t)
+	healthCheck, recovery := shippedHealthCheck(t, "tier2-log-a")
 	cfjs1Port, metricsPort, healthPort := freePort(t), freePort(t), freePort(t)
 	addr := fmt.Sprintf("127.0.0.1:%d", cfjs1Port)
 	config := tier2LimitsConfig(cfjs1Port, metricsPort) + healthCheck
