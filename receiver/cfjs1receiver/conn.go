@@ -54,7 +54,8 @@ type connReader struct {
 	// scratch takes each decoded line; its record joins the batch's last
 	// resource when resource and scope are the same (the usual case: one
 	// connection, one host), else the whole scratch becomes a new resource.
-	scratch plog.ResourceLogs
+	scratch   plog.ResourceLogs
+	resources resourceMatcher // compares scratch's resource with the batch's last
 
 	acking    bool
 	rejecting bool   // the sender said hello with version 2: name the lines dropped
@@ -199,7 +200,7 @@ func (c *connReader) addScratch() {
 	if n := rls.Len(); n > 0 {
 		last := rls.At(n - 1)
 		lastScope, scope := last.ScopeLogs().At(0).Scope(), c.scratch.ScopeLogs().At(0).Scope()
-		if last.Resource().Attributes().Equal(c.scratch.Resource().Attributes()) &&
+		if c.resources.same(last.Resource().Attributes(), c.scratch.Resource().Attributes()) &&
 			lastScope.Name() == scope.Name() && lastScope.Version() == scope.Version() {
 			rec := c.scratch.ScopeLogs().At(0).LogRecords().At(0)
 			rec.MoveTo(last.ScopeLogs().At(0).LogRecords().AppendEmpty())
