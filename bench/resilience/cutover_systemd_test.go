@@ -27,13 +27,14 @@ import (
 // unix socket (socat) to fakeSystemd, which does for each unit what systemd
 // does for it, as far as the cutover depends on it:
 //
-//   - otelcol-logx-fifo.socket: read from the real unit file
+//   - otelcol-logx-fifo.socket and otelcol-logx.socket: read from the real unit files
 //     (distribution/systemd), with /run/otelcol-logx and the script's path
 //     mapped into the test directory. Its ExecStartPre= runs (the script's
 //     adopt-fifo), then the FIFO is made or opened exactly as systemd's
 //     ListenFIFO= does: refused unless owned by root with exactly
 //     SocketMode=; then PipeSize=, and SocketUser=/SocketGroup= (mapped to
-//     the test's service user).
+//     the test's service user). The stream socket's path is unlinked and
+//     bound anew, as systemd does when something (syslog-ng) is there.
 //   - otelcol-logx.service: the built collector as the service user, given
 //     the socket units' descriptors (LISTEN_FDS, LISTEN_PID, LISTEN_FDNAMES)
 //     and a NOTIFY_SOCKET; `start` returns once READY=1 arrives, fails if the
@@ -51,7 +52,7 @@ const cutoverUnitDir = "../../distribution/systemd"
 type sdUnit struct {
 	proc    *exec.Cmd
 	done    chan struct{}
-	fifo    *os.File      // socket units: the held descriptor
+	fifo    *os.File      // socket units: the held FIFO or listening socket
 	notify  *net.UnixConn // the service's NOTIFY_SOCKET, open while it runs
 	stopped bool
 }
@@ -273,7 +274,7 @@ func (f *fakeSystemd) startLocked(name string) error {
 	var err error
 	switch {
 	case strings.HasSuffix(name, ".socket"):
-		u, err = f.startFIFOSocket(name)
+		u, err = f.startSocketUnit(name)
 	case name == "otelcol-logx.service":
 		u, err = f.startCollector(name)
 	case name == "syslog-ng.service":
@@ -338,14 +339,18 @@ func (f *fakeSystemd) unitSettings(name string) (map[string][]string, error) {
 	return out, nil
 }
 
-// startFIFOSocket does what systemd does for a ListenFIFO= unit.
-func (f *fakeSystemd) startFIFOSocket(name string) (*sdUnit, error) {
+// startSocketUnit does what systemd does for a unit with one ListenFIFO=
+// or one ListenStream= (a path).
+func (f *fakeSystemd) startSocketUnit(name string) (*sdUnit, error) {
 	s, err := f.unitSettings(name)
 	if err != nil {
 		return nil, err
 	}
+	if len(s["ListenStream"]) == 1 && len(s["ListenFIFO"]) == 0 {
+		return f.startStreamSocket(name, s)
+	}
 	if len(s["ListenFIFO"]) != 1 || len(s["SocketMode"]) != 1 {
-		return nil, fmt.Errorf("%s: want one ListenFIFO= and SocketMode=, got %q", name, s)
+		return nil, fmt.Errorf("%s: want one ListenFIFO= or ListenStream=, and SocketMode=, got %q", name, s)
 	}
 	for _, pre := range s["ExecStartPre"] {
 		out, err := exec.Command("/bin/sh", "-c", pre).CombinedOutput()
@@ -399,6 +404,40 @@ func (f *fakeSystemd) startFIFOSocket(name string) (*sdUnit, error) {
 		}
 	}
 	return &sdUnit{fifo: os.NewFile(uintptr(fd), path)}, nil
+}
+
+// startStreamSocket binds a unix stream socket as systemd does: a file
+// already at the path (syslog-ng's socket) is unlinked and the path bound
+// anew, with SocketMode= as the umask allows; RemoveOnStop=no leaves it.
+func (f *fakeSystemd) startStreamSocket(name string, s map[string][]string) (*sdUnit, error) {
+	path := s["ListenStream"][0]
+	mode, err := strconv.ParseUint(strings.Join(s["SocketMode"], ""), 8, 32)
+	if err != nil {
+		return nil, fmt.Errorf("%s: SocketMode=%v: %v", name, s["SocketMode"], err)
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return nil, err
+	}
+	_ = os.Remove(path)
+	old := unix.Umask(int(^mode & 0o777))
+	l, err := net.ListenUnix("unix", &net.UnixAddr{Name: path, Net: "unix"})
+	unix.Umask(old)
+	if err != nil {
+		return nil, err
+	}
+	l.SetUnlinkOnClose(false)
+	file, err := l.File() // a duplicate: it stays open when l closes
+	l.Close()
+	if err != nil {
+		return nil, err
+	}
+	if len(s["SocketUser"]) > 0 || len(s["SocketGroup"]) > 0 {
+		if err := os.Chown(path, f.svcUID, f.svcGID); err != nil {
+			file.Close()
+			return nil, err
+		}
+	}
+	return &sdUnit{fifo: file}, nil
 }
 
 // startCollector starts the collector as Type=notify with the socket
