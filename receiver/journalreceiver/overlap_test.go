@@ -153,3 +153,21 @@ func TestConfigOverlapSaysWhatToWrite(t *testing.T) {
 	}
 	require.NoError(t, confmap.Validate(overlapConfig("", t.TempDir(), 5*time.Minute)))
 }
+
+// TestStartAtOverlapBadStoredPoint: a stored start point that does not
+// parse is counted as an invalid cursor and replaced by overlap before now.
+func TestStartAtOverlapBadStoredPoint(t *testing.T) {
+	dir, cursorDir := t.TempDir(), t.TempDir()
+	j := newTestJournal(t, dir, "system.journal")
+	now := time.Now()
+	j.appendAt(now.Add(-time.Hour), "old", 2)
+	j.appendAt(now.Add(-time.Minute), "recent", 2)
+	require.NoError(t, os.WriteFile(filepath.Join(cursorDir, "journal.cursor"), []byte(cursorSincePrefix+"garbage\n"), 0o600))
+
+	c := &recordingConsumer{}
+	r := startReceiver(t, overlapConfig(dir, cursorDir, 5*time.Minute), c, nil)
+	c.waitCount(t, 2)
+	assert.Equal(t, int64(1), r.counter("otelcol_logx_journal_cursor_lost", "invalid"))
+	r.stop()
+	assert.Equal(t, messages("recent", 0, 2), c.bodies())
+}
