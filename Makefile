@@ -114,7 +114,7 @@ resilience-test: build
 
 ## resilience-test-short: the same at reduced scale, without the soak (make test)
 resilience-test-short: build
-	LOGX_BIN=$(OTELCOL) $(GO) test -tags resilience -race -count=1 -timeout 10m -v ./bench/resilience/
+	LOGX_BIN=$(OTELCOL) $(GO) test -tags resilience -race -count=1 -timeout 30m -v ./bench/resilience/
 
 ## lint: gofmt, go vet, staticcheck
 lint: $(STATICCHECK)
