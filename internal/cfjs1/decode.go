@@ -162,6 +162,8 @@ type decoder struct {
 	hasScopeName, hasScopeVer bool
 
 	recordAttrs, resourceAttrs int // members bound for each map, to size them once
+	containers                 int // maps and arrays in the record's values so far
+	containerBudget            int // containerBudget of the line
 
 	// The filters of the keys bound for the record's attributes (with
 	// cfjs1.format and cfjs1.dead_letter_for in from the start: the line's
@@ -188,7 +190,7 @@ func (d *decoder) reset(line []byte) {
 	if lim.MaxValues == 0 {
 		lim = DefaultLimits()
 	}
-	*d = decoder{lim: lim, b: line, tmp: d.tmp[:0], text: append(d.text[:0], line...), base: len(line), nodes: d.nodes[:0], recent: d.recent, fillState: d.fillState,
+	*d = decoder{lim: lim, containerBudget: containerBudget(len(line)), b: line, tmp: d.tmp[:0], text: append(d.text[:0], line...), base: len(line), nodes: d.nodes[:0], recent: d.recent, fillState: d.fillState,
 		attrsKeyBits: metaKeyBits}
 }
 

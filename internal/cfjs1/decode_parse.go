@@ -469,8 +469,8 @@ func (d *decoder) literal(i int, word string) (int, error) {
 }
 
 // checkContainer is the check before a map or array at i, depth levels of
-// maps and arrays deep (counting itself), becomes a node: within MaxDepth
-// and MaxValues.
+// maps and arrays deep (counting itself), becomes a node: within MaxDepth,
+// MaxValues and the line's budget of maps and arrays (containerBudget).
 func (d *decoder) checkContainer(i, depth int) error {
 	if depth > d.lim.MaxDepth {
 		return d.failLimit(i, ErrTooDeep, fmt.Sprintf("maps and arrays nest deeper than %d levels", d.lim.MaxDepth))
@@ -478,11 +478,19 @@ func (d *decoder) checkContainer(i, depth int) error {
 	if len(d.nodes) >= d.lim.MaxValues {
 		return d.tooManyValues(i)
 	}
+	if d.containers++; d.containers > d.containerBudget {
+		return d.tooDense(i)
+	}
 	return nil
 }
 
 func (d *decoder) tooManyValues(i int) error {
 	return d.failLimit(i, ErrTooManyValues, fmt.Sprintf("more than %d values in the line", d.lim.MaxValues))
+}
+
+func (d *decoder) tooDense(i int) error {
+	return d.failLimit(i, ErrTooManyValues, fmt.Sprintf("more maps and arrays than a line of %d bytes may hold (%d: %d, and one per %d bytes)",
+		len(d.b), d.containerBudget, freeContainers, bytesPerContainer))
 }
 
 func (d *decoder) tooManyMembers(i int) error {

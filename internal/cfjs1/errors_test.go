@@ -13,7 +13,8 @@ import (
 // Every refused line is counted by its cause: DropReason names it from the
 // error alone.
 func TestDropReason(t *testing.T) {
-	deep := `{"format":"a","a":{"message":` + strings.Repeat("[", DefaultMaxDepth+1) + strings.Repeat("]", DefaultMaxDepth+1) + `}}`
+	// Padded, so that its length allows its arrays (containerBudget).
+	deep := string(padTo([]byte(`{"format":"a","a":{"message":`+strings.Repeat("[", DefaultMaxDepth+1)+strings.Repeat("]", DefaultMaxDepth+1)+`}}`), 2000))
 	manyMembers := func(where string) string {
 		var b strings.Builder
 		for i := range DefaultMaxMembers + 1 {

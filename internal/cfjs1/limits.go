@@ -40,6 +40,23 @@ const (
 	limitMaxDepth = 1000
 )
 
+// A map or array costs pdata two or three allocations however short its
+// JSON (`[]` is two bytes): a line that is mostly maps and arrays costs
+// over ten times an ordinary line's CPU per byte, from the decoder to the
+// exporter of the next hop. So besides MaxValues and MaxDepth, a line may
+// hold freeContainers maps and arrays in its record's values, and one
+// more per bytesPerContainer bytes of its length: their cost grows with
+// the line's length, whatever its shape. An ordinary record has two (its
+// attributes and resource); structured values spend far more than 16
+// bytes of keys and scalars on each map or array.
+const (
+	freeContainers    = 16
+	bytesPerContainer = 16
+)
+
+// containerBudget is how many maps and arrays a line of n bytes may hold.
+func containerBudget(n int) int { return freeContainers + n/bytesPerContainer }
+
 // DefaultLimits returns the limits a decoder uses unless told otherwise.
 func DefaultLimits() Limits {
 	return Limits{MaxMembers: DefaultMaxMembers, MaxValues: DefaultMaxValues, MaxDepth: DefaultMaxDepth}

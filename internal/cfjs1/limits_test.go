@@ -1,7 +1,6 @@
 package cfjs1
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"runtime"
@@ -77,7 +76,8 @@ func TestLimitsDefaultsAndValidate(t *testing.T) {
 	}
 
 	var dc Decoder
-	deep := `{"format":"a","a":{"message":` + strings.Repeat("[", DefaultMaxDepth+1) + strings.Repeat("]", DefaultMaxDepth+1) + `}}`
+	// Padded, so that its length allows its maps and arrays (weightBudget).
+	deep := string(padTo([]byte(`{"format":"a","a":{"message":`+strings.Repeat("[", DefaultMaxDepth+1)+strings.Repeat("]", DefaultMaxDepth+1)+`}}`), 2000))
 	f := newFixture()
 	_, err = dc.Decode([]byte(deep), f.target())
 	require.ErrorIs(t, err, ErrTooDeep)
@@ -159,7 +159,12 @@ func TestDecodeMemoryBoundedPerLine(t *testing.T) {
 			}
 			line = l
 		}
-		require.NoError(t, err, name)
+		if err != nil {
+			// A shape of maps or arrays of a few bytes each is refused at
+			// any length past the smallest (containerBudget).
+			require.ErrorIs(t, err, ErrTooManyValues, name)
+			require.Less(t, len(line), 4<<10, name)
+		}
 	}
 }
 
@@ -179,5 +184,34 @@ func TestRefusedLineBuildsNothing(t *testing.T) {
 	require.True(t, errors.Is(err, ErrTooManyValues), "%v", err)
 	assert.Equal(t, 0, f.rec.Attributes().Len())
 	assert.Equal(t, "Empty", f.rec.Body().Type().String())
-	assert.True(t, bytes.Contains([]byte(err.Error()), []byte(fmt.Sprint(DefaultMaxValues))), err.Error())
+	assert.Contains(t, err.Error(), "more maps and arrays than a line of", "a line of 3-byte arrays is refused for its density first")
+}
+
+// A line's maps and arrays are bounded by its length too: a line of
+// arrays of two bytes each, within every limit of Limits, is refused; the
+// same arrays with enough other text beside them are taken. (Such a line
+// costs pdata over ten times an ordinary line's CPU per byte.)
+func TestDenseContainersRefused(t *testing.T) {
+	var nested strings.Builder
+	for k := range 200 {
+		fmt.Fprintf(&nested, `"d%d":%s1%s,`, k, strings.Repeat("[", 20), strings.Repeat("]", 20))
+	}
+	attrs := strings.TrimSuffix(nested.String(), ",")
+	line := []byte(`{"format":"a","a":{"attributes":{` + attrs + `}}}`)
+	f := newFixture()
+	_, err := Decode(line, nil, f.target())
+	require.ErrorIs(t, err, ErrTooManyValues)
+	assert.Equal(t, ReasonTooManyValues, DropReason(err))
+	assert.Equal(t, 0, f.rec.Attributes().Len())
+	// With text enough beside them (bytesPerContainer for each), the same
+	// arrays are taken.
+	_, err = Decode(padTo(line, bytesPerContainer*200*20+len(line)), nil, f.target())
+	require.NoError(t, err)
+	assert.Equal(t, 202, f.rec.Attributes().Len()) // and pad, cfjs1.format
+	// An ordinary line uses a small part of its budget.
+	rf := benchRecord()
+	var d decoder
+	d.reset(AppendLine(nil, "nginx", "nginx", rf.res, rf.scope, rf.rec, ""))
+	require.NoError(t, d.parse())
+	assert.Less(t, 4*d.containers, d.containerBudget)
 }
