@@ -4,10 +4,15 @@
 // Readers hand batches to a Stage, which holds them up to a bound in bytes
 // and never makes the reader wait: beyond the bound it drops, the newest or
 // the oldest batch as configured, and counts every dropped record with a
-// reason. A single sender goroutine drains the Stage into the consumer. A
-// batch the consumer refuses with a retryable error stays held (within the
-// bound) and is retried with backoff; one refused with a permanent error is
-// dropped and counted. At shutdown what is held is offered to the consumer
+// reason. A single sender goroutine drains the Stage into the consumer,
+// merging the batches already waiting into one request (up to
+// MaxMergeRecords / MaxMergeBytes, each batch's resource logs kept as they
+// are): a consumer that pays per request, such as a persistent queue that
+// syncs the disk, gets bigger requests as it falls behind instead of the
+// buffer overflowing, and at low load nothing waits for company. A request
+// the consumer refuses with a retryable error stays held (within the
+// bound, evictable whole under drop_oldest) and is retried as it is with
+// backoff; one refused with a permanent error is dropped and counted. At shutdown what is held is offered to the consumer
 // until the caller's deadline or DrainTimeout, whichever comes first (a
 // delivery still in progress then is cancelled), and the rest is counted
 // with reason shutdown and logged once. So every record a reader offered is

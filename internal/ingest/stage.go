@@ -52,7 +52,8 @@ type Batch struct {
 	// Logs is the batch, or, if Build is set, made by Build in the sender
 	// goroutine just before the first delivery attempt: a reader hands
 	// over raw lines and never spends time parsing (nor parses what is
-	// then dropped).
+	// then dropped). The stage owns it from then on: its resource logs may
+	// be moved into another batch's request (see coalesce.go).
 	Logs  plog.Logs
 	Build func() plog.Logs
 	// Size is what the batch counts against the bound, in bytes.
@@ -63,6 +64,12 @@ type Batch struct {
 	// the consumer accepted it, else with the error that dropped it.
 	// A journal reader advances its cursor there.
 	Done func(error)
+
+	// dones are the Done of the batches merged into this one, in order.
+	dones []func(error)
+	// retry is set once the consumer refused the batch retryably: it is
+	// then retried as it is, never merged with what came after it.
+	retry bool
 }
 
 // build makes Logs from Build once.
@@ -88,6 +95,7 @@ type StageSettings struct {
 }
 
 // Stage is a bounded buffer with one sender goroutine. Offer never blocks.
+// The sender merges what is waiting into one request (coalesce.go).
 type Stage struct {
 	cfg BufferConfig
 	set StageSettings
@@ -110,6 +118,8 @@ type Stage struct {
 	cancelSend context.CancelFunc
 	// shutdownDrops counts the records dropped with ReasonShutdown.
 	shutdownDrops atomic.Int64
+	// group is the sender's reused slice of the batches it merges.
+	group []Batch
 }
 
 // NewStage returns a Stage; Start runs its sender.
@@ -281,7 +291,6 @@ func (s *Stage) run() {
 			s.drain()
 			return
 		}
-		b.build()
 		err := s.deliver(s.sendCtx, b)
 		if err == nil || consumererror.IsPermanent(err) {
 			s.release(b, err, ReasonRefused)
@@ -289,7 +298,9 @@ func (s *Stage) run() {
 			continue
 		}
 		// Retryable: hold it again at the front, within the bound (with
-		// drop_oldest it can now be evicted), and retry after a pause.
+		// drop_oldest it can now be evicted), and retry it as it is, merged
+		// batches whole, after a pause.
+		b.retry = true
 		s.mu.Lock()
 		s.pushFrontLocked(b)
 		s.mu.Unlock()
@@ -303,7 +314,8 @@ func (s *Stage) run() {
 	}
 }
 
-// next waits for a batch; ok is false once the stage is stopping.
+// next waits for a batch and merges what waits behind it; ok is false
+// once the stage is stopping.
 func (s *Stage) next() (Batch, bool) {
 	for {
 		s.mu.Lock()
@@ -312,9 +324,9 @@ func (s *Stage) next() (Batch, bool) {
 			return Batch{}, false
 		}
 		if s.head < len(s.queue) {
-			b := s.popLocked() // still counted in held while delivered
+			group := s.popGroupLocked() // still counted in held while delivered
 			s.mu.Unlock()
-			return b, true
+			return merge(group), true
 		}
 		s.mu.Unlock()
 		select {
@@ -333,9 +345,10 @@ func (s *Stage) drain() {
 			s.mu.Unlock()
 			return
 		}
-		b := s.popLocked()
+		group := s.popGroupLocked()
 		ctx := s.drainCtx
 		s.mu.Unlock()
+		b := merge(group)
 		err := s.deliverUntil(ctx, b)
 		reason := ReasonShutdown
 		if err != nil && consumererror.IsPermanent(err) {
@@ -351,7 +364,6 @@ func (s *Stage) deliverUntil(ctx context.Context, b Batch) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		b.build()
 		err := s.deliver(ctx, b)
 		if err == nil || consumererror.IsPermanent(err) {
 			return err
@@ -387,9 +399,7 @@ func (s *Stage) release(b Batch, err error, reason string) {
 		s.drop(b, reason)
 		return
 	}
-	if b.Done != nil {
-		b.Done(nil)
-	}
+	b.finish(nil)
 }
 
 func (s *Stage) drop(b Batch, reason string) {
@@ -399,9 +409,7 @@ func (s *Stage) drop(b Batch, reason string) {
 	if s.set.OnDrop != nil && b.Records > 0 {
 		s.set.OnDrop(reason, b.Records)
 	}
-	if b.Done != nil {
-		b.Done(ErrDropped)
-	}
+	b.finish(ErrDropped)
 }
 
 func (s *Stage) dropAll(bs []Batch, reason string) {

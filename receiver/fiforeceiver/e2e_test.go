@@ -42,10 +42,12 @@ func TestExampleConfigWithEcho(t *testing.T) {
 	require.Eventually(t, func() bool { return sink.LogRecordCount() == 2 }, 30*time.Second, 5*time.Millisecond)
 	lrs := sink.AllLogs()
 	var bodies []string
-	for _, ld := range lrs {
-		rs := ld.ResourceLogs().At(0).ScopeLogs().At(0).LogRecords()
-		for i := 0; i < rs.Len(); i++ {
-			bodies = append(bodies, rs.At(i).Body().Str())
+	for _, ld := range lrs { // a request may hold several merged batches
+		for j := 0; j < ld.ResourceLogs().Len(); j++ {
+			rs := ld.ResourceLogs().At(j).ScopeLogs().At(0).LogRecords()
+			for i := 0; i < rs.Len(); i++ {
+				bodies = append(bodies, rs.At(i).Body().Str())
+			}
 		}
 	}
 	assert.Equal(t, []string{"hello from a pipe", "a raw line"}, bodies)

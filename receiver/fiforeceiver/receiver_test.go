@@ -95,10 +95,14 @@ func waitUntil(t testing.TB, what string, cond func() bool) {
 
 func records(sink *refusingSink) []plog.LogRecord {
 	var out []plog.LogRecord
+	// One request may hold several batches (the stage merges what waits),
+	// each under its own resource.
 	for _, ld := range sink.AllLogs() {
-		lrs := ld.ResourceLogs().At(0).ScopeLogs().At(0).LogRecords()
-		for k := 0; k < lrs.Len(); k++ {
-			out = append(out, lrs.At(k))
+		for i := 0; i < ld.ResourceLogs().Len(); i++ {
+			lrs := ld.ResourceLogs().At(i).ScopeLogs().At(0).LogRecords()
+			for k := 0; k < lrs.Len(); k++ {
+				out = append(out, lrs.At(k))
+			}
 		}
 	}
 	return out
