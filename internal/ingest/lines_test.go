@@ -42,9 +42,10 @@ func TestLinesBatchesParsesAndDecorates(t *testing.T) {
 	assert.Zero(t, l.Len())
 	require.NoError(t, s.Shutdown(context.Background()))
 
-	require.Len(t, sink.AllLogs(), 2)
-	assert.Equal(t, MaxBatchRecords, sink.AllLogs()[0].LogRecordCount())
-	first := sink.AllLogs()[0].ResourceLogs().At(0).ScopeLogs().At(0)
+	batches := resourceLogs(sink)
+	require.Len(t, batches, 2)
+	first := batches[0].ScopeLogs().At(0)
+	assert.Equal(t, MaxBatchRecords, first.LogRecords().Len())
 	assert.Equal(t, "test", first.Scope().Name())
 	lr0, lr1 := first.LogRecords().At(0), first.LogRecords().At(1)
 	assert.Equal(t, "no header \uFFFD here", lr0.Body().Str())
@@ -70,7 +71,19 @@ func TestLinesByteLimit(t *testing.T) {
 	l.Flush()
 	require.NoError(t, s.Shutdown(context.Background()))
 	assert.Equal(t, 3, sink.LogRecordCount())
-	assert.Len(t, sink.AllLogs(), 2)
+	assert.Len(t, resourceLogs(sink), 2)
+}
+
+// resourceLogs returns the batches a sink got: each batch is one
+// ResourceLogs, and the Stage may have merged several into one request.
+func resourceLogs(sink *consumertest.LogsSink) []plog.ResourceLogs {
+	var out []plog.ResourceLogs
+	for _, ld := range sink.AllLogs() {
+		for i := range ld.ResourceLogs().Len() {
+			out = append(out, ld.ResourceLogs().At(i))
+		}
+	}
+	return out
 }
 
 func TestServiceIdentity(t *testing.T) {
