@@ -211,6 +211,9 @@ func newCutoverEnv(t *testing.T) *cutoverEnv {
 	if err := os.Chown(filepath.Join(dir, "state"), uid, gid); err != nil {
 		t.Fatal(err)
 	}
+	// The service user must be able to run the binary: LOGX_BIN may sit
+	// in a directory only root can enter (OCB makes _build 0750).
+	bin = installBinary(t, bin, filepath.Join(dir, "otelcol-logx"))
 	// log-fetch-limit(1000): the runbook's preparation of syslog-ng. With
 	// the default (10) syslog-ng handles ten lines per wake-up and drops
 	// what it had read but not handled when it stops: 3 and 4 lines lost
@@ -535,4 +538,17 @@ func TestCutoverNotReadyKeepsSyslogNG(t *testing.T) {
 		t.Fatalf("writer: %v", err)
 	}
 	e.checkDeliveredAcrossSyslogNGRestart(t, w)
+}
+
+// installBinary copies the collector to dst, executable by every user.
+func installBinary(t *testing.T, src, dst string) string {
+	t.Helper()
+	data, err := os.ReadFile(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(dst, data, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return dst
 }
