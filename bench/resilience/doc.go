@@ -1,8 +1,20 @@
-// Package resilience holds the fault tests of issue 12, run against the built
-// collector binary (LOGX_BIN) with root: a network partition made of network
-// namespaces, veth pairs and nftables packet loss; kill -9 of an edge
-// collector with a persistent queue; a disk that fills up under the
-// persistent queue and the tenant buffers; and a soak at a fixed rate.
+// Package resilience holds the fault tests, run against the built collector
+// binary (LOGX_BIN) with root:
+//   - the network: a partition made of network namespaces, veth pairs and
+//     nftables packet loss;
+//   - crashes and disks: kill -9 of an edge collector with a persistent
+//     queue; a disk that fills up under the persistent queue and the tenant
+//     buffers; a soak at a fixed rate;
+//   - transitions: bad reloads and a start on the last good config
+//     (reload_test.go), socket activation across restarts and reloads
+//     (activation_test.go), readiness and the watchdog (readiness_test.go),
+//     health after a reload, and the cutover from a real syslog-ng and back
+//     (cutover_test.go, against a stand-in for systemd in
+//     cutover_systemd_test.go);
+//   - tier 2 under hostile senders: CPU per byte of adversarial lines
+//     against ordinary ones, with a well-behaved sender acknowledged
+//     throughout (tier2_hostile_test.go); descriptor exhaustion, slow and
+//     greedy connections, the byte budget (tier2_limits_test.go).
 //
 // The tests carry the build tag "resilience" so that `go test ./...` (which
 // has neither the binary nor, on a developer machine, root) leaves them out.
