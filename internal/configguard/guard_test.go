@@ -29,19 +29,6 @@ func waitLastGood(t *testing.T, g *Guard, want string) {
 	}, 20*time.Second, 5*time.Millisecond, "last good file never held %q", want)
 }
 
-func contains(s, sub string) bool {
-	return len(sub) == 0 || (len(s) >= len(sub) && indexOf(s, sub) >= 0)
-}
-
-func indexOf(s, sub string) int {
-	for i := 0; i+len(sub) <= len(s); i++ {
-		if s[i:i+len(sub)] == sub {
-			return i
-		}
-	}
-	return -1
-}
-
 func TestGoodConfigIsKeptOnceStarted(t *testing.T) {
 	dir := t.TempDir()
 	g := newGuard(dir, ModeRun, false)
