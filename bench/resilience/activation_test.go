@@ -220,39 +220,15 @@ func (r *actRig) start() *collector {
 	t.Helper()
 	r.starts++
 	name := fmt.Sprintf("start%d", r.starts)
-	c := &collector{t: t, log: filepath.Join(r.dir, name+".log"), done: make(chan struct{})}
-	logf, err := os.Create(c.log)
-	if err != nil {
-		t.Fatal(err)
-	}
+	var cmd *exec.Cmd
 	if r.fifoFile != nil {
-		c.cmd = exec.Command("/bin/sh", "-c", `LISTEN_PID=$$ exec "$0" "$@"`, binary(t), "--config="+r.cfg)
-		c.cmd.ExtraFiles = []*os.File{r.fifoFile, r.sockFile}
-		c.cmd.Env = append(os.Environ(), "LISTEN_FDS=2", "LISTEN_FDNAMES=apps.fifo:syslog.sock")
+		cmd = exec.Command("/bin/sh", "-c", `LISTEN_PID=$$ exec "$0" "$@"`, binary(t), "--config="+r.cfg)
+		cmd.ExtraFiles = []*os.File{r.fifoFile, r.sockFile}
+		cmd.Env = append(os.Environ(), "LISTEN_FDS=2", "LISTEN_FDNAMES=apps.fifo:syslog.sock")
 	} else {
-		c.cmd = exec.Command(binary(t), "--config="+r.cfg)
-		c.cmd.Env = os.Environ()
+		cmd = exec.Command(binary(t), "--config="+r.cfg)
 	}
-	c.cmd.Stdout, c.cmd.Stderr = logf, logf
-	if err := c.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() {
-		c.err = c.cmd.Wait()
-		logf.Close()
-		close(c.done)
-	}()
-	t.Cleanup(func() {
-		if c.running() {
-			_ = c.cmd.Process.Kill()
-			<-c.done
-		}
-		if t.Failed() {
-			b, _ := os.ReadFile(c.log)
-			t.Logf("log of %s (last 3000 bytes):\n%s", name, tail(b, 3000))
-		}
-	})
-	return c
+	return runCollector(t, r.dir, name, cmd)
 }
 
 // ready waits until c runs its pipelines; with held descriptors, both

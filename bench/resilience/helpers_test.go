@@ -121,13 +121,20 @@ func startCollector(t *testing.T, name, ns, config string, env ...string) *colle
 	if ns != "" {
 		args = append([]string{"ip", "netns", "exec", ns}, args...)
 	}
-	c := &collector{t: t, log: filepath.Join(dir, name+".log"), done: make(chan struct{})}
+	cmd := exec.Command(args[0], args[1:]...)
+	cmd.Env = append(os.Environ(), env...)
+	return runCollector(t, dir, name, cmd)
+}
+
+// runCollector starts cmd (a collector, its output to dir/name.log) and
+// kills it at cleanup, showing the end of its log if the test failed.
+func runCollector(t *testing.T, dir, name string, cmd *exec.Cmd) *collector {
+	t.Helper()
+	c := &collector{t: t, cmd: cmd, log: filepath.Join(dir, name+".log"), done: make(chan struct{})}
 	logf, err := os.Create(c.log)
 	if err != nil {
 		t.Fatal(err)
 	}
-	c.cmd = exec.Command(args[0], args[1:]...)
-	c.cmd.Env = append(os.Environ(), env...)
 	c.cmd.Stdout, c.cmd.Stderr = logf, logf
 	if err := c.cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -147,7 +154,7 @@ func startCollector(t *testing.T, name, ns, config string, env ...string) *colle
 			if keep := os.Getenv("LOGX_RESILIENCE_LOGS"); keep != "" {
 				_ = os.WriteFile(filepath.Join(keep, t.Name()+"-"+name+".log"), b, 0o644)
 			}
-			t.Logf("log of %s (last 3000 bytes):\n%s", name, tail(b, 3000))
+			t.Logf("log of %s (last 4000 bytes):\n%s", name, tail(b, 4000))
 		}
 	})
 	return c

@@ -77,33 +77,9 @@ func (r *reloadRig) write(content string) {
 func (r *reloadRig) start(name string, flags ...string) *collector {
 	t := r.t
 	t.Helper()
-	c := &collector{t: t, log: filepath.Join(r.dir, name+".log"), done: make(chan struct{})}
-	logf, err := os.Create(c.log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c.cmd = exec.Command(binary(t), append([]string{"--config=" + r.cfg}, flags...)...)
-	c.cmd.Env = append(os.Environ(), "LOGX_STATE_DIR="+r.state)
-	c.cmd.Stdout, c.cmd.Stderr = logf, logf
-	if err := c.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() {
-		c.err = c.cmd.Wait()
-		logf.Close()
-		close(c.done)
-	}()
-	t.Cleanup(func() {
-		if c.running() {
-			_ = c.cmd.Process.Kill()
-			<-c.done
-		}
-		if t.Failed() {
-			b, _ := os.ReadFile(c.log)
-			t.Logf("log of %s (last 4000 bytes):\n%s", name, tail(b, 4000))
-		}
-	})
-	return c
+	cmd := exec.Command(binary(t), append([]string{"--config=" + r.cfg}, flags...)...)
+	cmd.Env = append(os.Environ(), "LOGX_STATE_DIR="+r.state)
+	return runCollector(t, r.dir, name, cmd)
 }
 
 func (r *reloadRig) healthy() bool {
