@@ -60,8 +60,8 @@ func merge(group []Batch) Batch {
 		group[0] = Batch{}
 		return m
 	}
-	dones := make([]func(error), 0, len(group))
-	dones = m.appendDones(dones)
+	// Receivers set no Done: then nothing is allocated for them.
+	dones := m.appendDones(nil)
 	m.Done, m.dones = nil, nil
 	dst := m.Logs.ResourceLogs()
 	for i := 1; i < len(group); i++ {
