@@ -155,9 +155,10 @@ func flatten(calls [][]int64) []int64 {
 
 // TestStageCoalescesForSlowConsumer: a consumer that takes 5 ms per call
 // (as a persistent queue syncing the disk per request does) gets 20,000
-// one-line batches offered at 50,000 a second, from 7 sources, into the
-// smallest buffer a config allows. One batch per call would deliver 200 a
-// second and drop most of them; merged, every record is delivered, in
+// one-line batches offered at 20,000 a second, from 7 sources, into the
+// smallest buffer a config allows (about 4,000 of them: the sender may
+// stall for 200 ms without a drop). One batch per call would deliver 200
+// a second and drop most of them; merged, every record is delivered, in
 // order, in far fewer calls within the merge bound, no resource mixes
 // sources, and every batch's Done is called once with nil.
 func TestStageCoalescesForSlowConsumer(t *testing.T) {
@@ -173,7 +174,7 @@ func TestStageCoalescesForSlowConsumer(t *testing.T) {
 	for i := 0; i < batches; {
 		<-tick.C
 		require.True(t, time.Now().Before(deadline), "offering took over a minute")
-		for range 50 {
+		for range 20 {
 			s.Offer(seqBatch(i%7, i, 1, &dones))
 			i++
 		}
