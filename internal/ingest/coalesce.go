@@ -7,8 +7,8 @@ package ingest
 // the further it falls behind, instead of the buffer overflowing; at low
 // load nothing waits, since the sender only takes what is already there.
 //
-// The bounds of one merged request, on top of the first batch (always
-// taken whole):
+// The bounds of one merged request (its first batch is taken whole even
+// if it alone passes them):
 //   - MaxMergeRecords: eight full reader batches (MaxBatchRecords). At a
 //     disk sync of 5-10 ms that carries 800k-1.6M records/s, far beyond
 //     what the pipeline behind the receiver handles, so a bigger request
