@@ -101,7 +101,7 @@ alerts-test:
 	cd distribution/prometheus && $(BIN)/promtool test rules alerts_test.yaml
 
 ## bench: Go benchmarks (ns/op and allocs/op), then the scenarios against
-## syslog-ng (bench/run.sh; LOGX_BENCH_LINES=2000000 for the issue's scale)
+## syslog-ng (bench/run.sh; LOGX_BENCH_LINES=2000000 for the full scale)
 bench: build
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 	LOGX_BIN=$(OTELCOL) bash bench/run.sh

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# bench/run.sh: the side-by-side scenarios of issue 12, otelcol-logx against
+# bench/run.sh: the side-by-side scenarios, otelcol-logx against
 # syslog-ng on the same input, the same loopback sink and the same machine.
 #
 #   S1  unix stream socket -> rate limit per service -> 3 fields added ->
@@ -13,7 +13,7 @@
 # Results go to bench/out/ and are appended, with the machine and the
 # commit, to docs/performance.md. Scale and choice by environment:
 #
-#   LOGX_BENCH_LINES      input lines (default 200000; the issue's figure is 2000000)
+#   LOGX_BENCH_LINES      input lines (default 200000; full scale is 2000000)
 #   LOGX_BENCH_SCENARIOS  which to run (default "s1 s2 s3")
 #   LOGX_BENCH_RATES      S2 rates in lines/s, "max" = unthrottled (default "10000 50000 max")
 #   LOGX_BENCH_S3_RATE    S3 feed rate, lines/s (default 20000)

@@ -64,7 +64,7 @@ func (w *socketWriter) ids() []int {
 	return ids
 }
 
-// The edge: apps write lines to a unix socket; the edge ships them
+// The edge of the data flow: apps write lines to a unix socket; the edge ships them
 // with cfjs1 to log-a and log-b. log-b is killed, then log-a too, then both
 // come back: the writer never blocks and every line is delivered for both.
 func TestUnixSocketEdgeLogBKilledThenBothDown(t *testing.T) {

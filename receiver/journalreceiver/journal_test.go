@@ -31,7 +31,7 @@ func messages(prefix string, from, to int) []string {
 	return out
 }
 
-// TestRestartReadsExactlyTheNewEntries is the journal test: read N,
+// TestRestartReadsExactlyTheNewEntries is the journal receiver's restart test: read N,
 // restart with the same cursor store, append M, get exactly the M.
 func TestRestartReadsExactlyTheNewEntries(t *testing.T) {
 	for _, store := range []string{"cursor_file", "storage_extension"} {

@@ -91,7 +91,7 @@ type document struct {
 
 // Table maps tenants to jobs: exact names by map, prefixes by one map per
 // distinct prefix length, so a lookup costs a few map probes whatever the
-// number of jobs (lesson 5).
+// number of jobs (docs/design.md, principle 5).
 type Table struct {
 	jobs     []Job
 	exact    map[string]*Job

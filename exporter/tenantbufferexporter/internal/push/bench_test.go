@@ -44,7 +44,7 @@ func cpuTime() time.Duration {
 // The job has the shipped batch defaults (max_records 10000, max_bytes
 // 8 MiB, max_interval 30s). With 10,000 tenants no tenant fills a batch by
 // records or bytes: what closes a batch is max_interval, so a batch holds
-// what its tenant received in 30 s. At the 100 MB/s the issue asks for,
+// what its tenant received in 30 s. At the 100 MB/s a push job is built for,
 // spread over 10,000 tenants, that is ~300 KB; the batch=256KiB cases
 // (256 records per tenant) are that steady state. The pusher's clock runs
 // a minute ahead so that every tenant's interval is due at once rather
