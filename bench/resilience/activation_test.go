@@ -125,6 +125,18 @@ type actWriterSummary struct {
 	WritesOver100ms                          int
 }
 
+// sentIDs lists the ids of every line the writer sent, FIFO then socket.
+func (s actWriterSummary) sentIDs() []uint64 {
+	var ids []uint64
+	for id := s.FIFOFirst; id <= s.FIFOLast; id++ {
+		ids = append(ids, id)
+	}
+	for id := s.SockFirst; id <= s.SockLast; id++ {
+		ids = append(ids, id)
+	}
+	return ids
+}
+
 // buildActWriter compiles the writer program (standard library only).
 func buildActWriter(t *testing.T) string {
 	t.Helper()
@@ -397,13 +409,7 @@ func TestActivationRestartsLoseNothing(t *testing.T) {
 	}
 
 	// Every line delivered once, or counted as dropped.
-	var want []uint64
-	for id := s.FIFOFirst; id <= s.FIFOLast; id++ {
-		want = append(want, id)
-	}
-	for id := s.SockFirst; id <= s.SockLast; id++ {
-		want = append(want, id)
-	}
+	want := s.sentIDs()
 	var missing int
 	var got idSet
 	waitFor(t, "every line delivered or counted", 30*time.Second, func() bool {
@@ -579,13 +585,7 @@ func TestReloadKeepsPipeAndSocket(t *testing.T) {
 	if len(s.Errors) != 0 {
 		t.Errorf("the writer got errors across reloads: %v", s.Errors)
 	}
-	var want []uint64
-	for id := s.FIFOFirst; id <= s.FIFOLast; id++ {
-		want = append(want, id)
-	}
-	for id := s.SockFirst; id <= s.SockLast; id++ {
-		want = append(want, id)
-	}
+	want := s.sentIDs()
 	var missing int
 	var got idSet
 	waitFor(t, "every line delivered", 30*time.Second, func() bool {
