@@ -104,7 +104,8 @@ func (r *cfjs1Receiver) admit(raw net.Conn) {
 		_ = raw.Close()
 		return
 	}
-	var c net.Conn = newPacedConn(r.ctx, raw, &r.reads, r.tls != nil)
+	paced := newPacedConn(r.ctx, raw, &r.reads, r.tls != nil)
+	var c net.Conn = paced
 	if r.tls != nil {
 		c = tls.Server(c, r.tls)
 	}
@@ -125,7 +126,7 @@ func (r *cfjs1Receiver) admit(raw net.Conn) {
 	r.wg.Add(1)
 	go func() {
 		defer r.wg.Done()
-		r.serve(c)
+		r.serve(c, paced.pacer)
 		r.mu.Lock()
 		delete(r.conns, c)
 		r.mu.Unlock()

@@ -20,6 +20,18 @@ import (
 // acks is not worth blocking the connection for.
 const ackWriteTimeout = 10 * time.Second
 
+// pacedBatchMaxAge bounds how long a paced connection's lines (see
+// pacedconn.go) wait in its batch while more of its bytes keep coming. A
+// batch costs a pipeline call, an export and an ack (goroutine hand-offs,
+// system calls) whatever it holds, so a connection hands its batch over
+// before it waits for input, not after every read; but a paced connection
+// never waits (bytes gather during each pause), and handing over after
+// every paced read would cost a batch per pause, some 200 a second, for a
+// sender trickling a few lines. Its batch goes when it is full, when the
+// socket has nothing waiting after a pause (the sender stopped: its lines
+// must not wait for its next ones), or when it is this old.
+const pacedBatchMaxAge = 50 * time.Millisecond
+
 // reasonLineTooLong is the drop reason of a line over max_line_size; the
 // decoder's reasons come from cfjs1.DropReason.
 const reasonLineTooLong = "line_too_long"
@@ -42,15 +54,18 @@ var dropReasons = func() map[string]metric.AddOption {
 }()
 
 // connReader reads one connection: lines are batched until the sender
-// pauses (the framing decoder is about to read again) or the batch is full,
-// then handed to the pipeline; acks follow the pipeline's acceptance.
+// pauses (the framing decoder is about to read again, or for a paced
+// connection see pacedBatchMaxAge) or the batch is full, then handed to the
+// pipeline; acks follow the pipeline's acceptance.
 type connReader struct {
 	r     *cfjs1Receiver
 	conn  net.Conn
 	in    *lineInput
 	dec   *framing.Decoder
+	pacer *socketPacer
 	batch plog.Logs
-	lines int // data lines in batch, decoded or not
+	lines int       // data lines in batch, decoded or not
+	begun time.Time // when the batch's first line was read
 	// scratch takes each decoded line; its record joins the batch's last
 	// resource when resource and scope are the same (the usual case: one
 	// connection, one host), else the whole scratch becomes a new resource.
@@ -65,12 +80,13 @@ type connReader struct {
 	err       error  // set when the connection must close
 }
 
-func (r *cfjs1Receiver) serve(conn net.Conn) {
+func (r *cfjs1Receiver) serve(conn net.Conn, pacer *socketPacer) {
 	if !r.handshake(conn) {
 		return
 	}
-	c := &connReader{r: r, conn: conn, batch: plog.NewLogs(), scratch: newScratch()}
+	c := &connReader{r: r, conn: conn, pacer: pacer, batch: plog.NewLogs(), scratch: newScratch()}
 	c.in = &lineInput{r: r, conn: conn}
+	pacer.senderPaused = c.flushBeforeWait
 	defer c.in.close()
 	c.newDecoder()
 	for c.err == nil {
@@ -96,8 +112,30 @@ func (r *cfjs1Receiver) serve(conn net.Conn) {
 // at a line boundary with nothing buffered, so no bytes are lost.
 func (c *connReader) newDecoder() {
 	c.dec = framing.NewDecoder(c.in, framing.Newline, c.r.cfg.MaxLineSize)
-	c.dec.OnRead = c.flush
+	c.dec.OnRead = c.beforeRead
 	c.in.useDecoder(c.dec)
+}
+
+// beforeRead is called by the decoder before it reads for more bytes: the
+// sender may be pausing, and its lines must not wait for its next ones. A
+// paced connection keeps a young batch (its pacer says when the sender
+// stopped); a batch holding a long line goes at once, so that the budget
+// the line took is given back.
+func (c *connReader) beforeRead() {
+	if !c.pacer.paced() || c.in.releasePending || time.Since(c.begun) >= pacedBatchMaxAge {
+		c.flush()
+	}
+}
+
+// flushBeforeWait hands the batch over when a paced read is about to wait
+// for the sender. The read's deadline was set before the batch went, so it
+// is set again: the time the pipeline took is not the sender's.
+func (c *connReader) flushBeforeWait() {
+	if c.lines == 0 {
+		return
+	}
+	c.flush()
+	c.in.setDeadline()
 }
 
 // handshake completes the TLS handshake within handshake_timeout, so a
@@ -154,6 +192,9 @@ func (c *connReader) line(f framing.Frame) {
 		return // a later protocol version's control line: not a log
 	}
 	c.seq++
+	if c.lines == 0 {
+		c.begun = time.Now()
+	}
 	c.lines++
 	c.r.tel.Lines.Add(c.r.ctx, 1)
 	if f.Truncated {

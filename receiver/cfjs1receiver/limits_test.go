@@ -493,3 +493,33 @@ func TestTLSSmallRecordsAreNotThrottled(t *testing.T) {
 	assert.Less(t, reads, int64(lines/4), "records are read from the socket many at a time")
 	assert.Equal(t, lines, sink.LogRecordCount())
 }
+
+func TestTricklingSenderCostsFewBatches(t *testing.T) {
+	// Short lines written a byte at a time: the connection is paced, and
+	// each read brings a few lines. A batch costs a pipeline call, an
+	// export and an ack whatever it holds, so such a connection's batches
+	// go by age (pacedBatchMaxAge), not one per read; and the last lines
+	// go as soon as the sender stops, not with its next line.
+	sink := &consumertest.LogsSink{}
+	r := startTelReceiver(t, sink, nil)
+	c := dial(t, r.cfjs1Receiver)
+	br := hello(t, c, cfjs1.HelloLine)
+	const lines = 400
+	data := []byte(strings.Repeat(lineA+"\n", lines))
+	readsBefore := r.reads.Load()
+	start := time.Now()
+	for i := range data {
+		_, err := c.Write(data[i : i+1])
+		require.NoError(t, err)
+	}
+	elapsed := time.Since(start)
+	var acked uint64
+	for acked < lines {
+		acked = readAck(t, br, c)
+	}
+	reads, batches := r.reads.Load()-readsBefore, len(sink.AllLogs())
+	t.Logf("%d lines in %d one-byte writes over %s: %d reads, %d batches", lines, len(data), elapsed, reads, batches)
+	require.Equal(t, lines, sink.LogRecordCount())
+	assert.LessOrEqual(t, batches, int(elapsed/pacedBatchMaxAge)+3, "a paced connection's batches go by age")
+	assert.Greater(t, reads, int64(3*batches), "several reads make a batch")
+}

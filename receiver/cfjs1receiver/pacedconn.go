@@ -16,7 +16,11 @@ import (
 // them all. A busy sender's reads are large and never wait; a quiet one
 // (a line now and then) waits a few milliseconds more for its next line;
 // one that writes a byte at a time loses no throughput, and costs tier 2 at
-// most one wakeup per tinyReadPause instead of one per byte.
+// most one wakeup per tinyReadPause instead of one per byte. A paced read
+// brings what gathered during its pause, often more than tinyRead: the
+// connection stays paced until a read fills the buffer it was given (the
+// sender writes faster than pausing can keep up with), or it would fall
+// back to tiny reads straight away.
 const (
 	tinyRead        = 4096
 	tinyReadsInARow = 8
@@ -33,15 +37,17 @@ const (
 // gather come in one read.
 type pacedConn struct {
 	net.Conn
-	rd io.Reader // the socket, paced; for TLS with a read-ahead buffer
+	rd    io.Reader // the socket, paced; for TLS with a read-ahead buffer
+	pacer *socketPacer
 }
 
 func newPacedConn(ctx context.Context, raw net.Conn, reads *atomic.Int64, forTLS bool) *pacedConn {
-	var rd io.Reader = &socketPacer{conn: raw, ctx: ctx, reads: reads}
+	s := &socketPacer{conn: raw, ctx: ctx, reads: reads, waiting: socketBytesWaiting(raw)}
+	var rd io.Reader = s
 	if forTLS {
 		rd = bufio.NewReaderSize(rd, tlsReadAhead)
 	}
-	return &pacedConn{Conn: raw, rd: rd}
+	return &pacedConn{Conn: raw, rd: rd, pacer: s}
 }
 
 func (c *pacedConn) Read(p []byte) (int, error) { return c.rd.Read(p) }
@@ -54,17 +60,37 @@ type socketPacer struct {
 	reads *atomic.Int64   // the receiver's count of socket reads
 	tiny  int             // reads in a row that brought less than tinyRead
 	pause *time.Timer
+	// waiting says how many bytes the socket holds unread (-1: unknown).
+	waiting func() int
+	// senderPaused, when set, is called when a paced read finds nothing
+	// waiting after its pause: the read is going to wait for the sender.
+	senderPaused func()
 }
 
+// paced says the connection is in a run of tiny reads: each read waits
+// tinyReadPause first.
+func (s *socketPacer) paced() bool { return s.tiny >= tinyReadsInARow }
+
 func (s *socketPacer) Read(p []byte) (int, error) {
-	if s.tiny >= tinyReadsInARow && !s.wait() {
-		return 0, errShutdown
+	paced := s.paced()
+	if paced {
+		if !s.wait() {
+			return 0, errShutdown
+		}
+		if s.senderPaused != nil && s.waiting() <= 0 { // unknown counts as nothing
+			s.senderPaused()
+		}
 	}
 	n, err := s.conn.Read(p)
 	s.reads.Add(1)
-	if n < tinyRead {
+	switch {
+	case paced:
+		if n == len(p) && n >= tinyRead {
+			s.tiny = 0
+		}
+	case n < tinyRead:
 		s.tiny++
-	} else {
+	default:
 		s.tiny = 0
 	}
 	return n, err
