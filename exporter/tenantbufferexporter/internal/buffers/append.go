@@ -20,6 +20,12 @@ type AppendResult struct {
 	Accepted   int
 	Overflowed int // accepted into the overflow buffer
 	Refused    [numReasons]int
+	// Failure is the first error behind records refused as tenant_dir or
+	// write_error, for the log (nil when there were none). It is not
+	// returned as Append's error: those records are refused and counted
+	// alone, so that the caller does not retry the batch and write every
+	// other tenant's records twice.
+	Failure error
 }
 
 // RefusedTotal sums the refused records over every reason.
@@ -47,7 +53,10 @@ var scratchPool = sync.Pool{New: func() any { return new(scratch) }}
 // Append writes each tenant's records to its buffer. When it returns nil,
 // every accepted record is on disk and (with Options.Sync) synced: that is
 // the durability point. Refused records are counted in the result and in
-// the store's counters; an I/O error is returned after the rest was tried.
+// the store's counters, those a tenant's directory or segment could not
+// take (tenant_dir, write_error) too: one tenant's failure never fails the
+// others. The error is for what concerns the whole call: a closed store,
+// or a sync that failed, so that accepted records may not be durable.
 func (s *Store) Append(batch []TenantRecords) (AppendResult, error) {
 	var res AppendResult
 	s.closeMu.RLock()
@@ -62,37 +71,36 @@ func (s *Store) Append(batch []TenantRecords) (AppendResult, error) {
 		scratchPool.Put(sc)
 	}()
 	now := s.opts.Now().UnixNano()
-	var errs []error
+	ext := s.externalBytes()
 	for _, tr := range batch {
 		if len(tr.Payloads) == 0 {
 			continue
 		}
-		t, err := s.appendTenant(tr, now, &res, sc)
-		if err != nil {
-			errs = append(errs, err)
-		}
-		if t != nil {
+		if t := s.appendTenant(tr, now, ext, &res, sc); t != nil {
 			sc.synced = append(sc.synced, t)
 		}
 	}
+	var err error
 	if s.opts.Sync && len(sc.synced) > 0 {
-		errs = append(errs, s.syncTenants(sc.synced))
+		err = s.syncTenants(sc.synced)
 	}
 	s.closeEvicted(sc.vict)
-	if limit := s.budget.Load(); s.total.Load() > limit/100*reclaimStartPct {
+	if limit := s.budget.Load(); s.total.Load()+ext > limit/100*reclaimStartPct {
 		s.kickSweeper()
 	}
-	return res, errors.Join(errs...)
+	return res, err
 }
 
-// appendTenant appends one tenant's records under that tenant's lock only.
-func (s *Store) appendTenant(tr TenantRecords, now int64, res *AppendResult, sc *scratch) (*tenant, error) {
+// appendTenant appends one tenant's records under that tenant's lock only,
+// and returns the tenant when it wrote something (to be synced). ext is
+// the bytes held outside the buffers, counted against the budget.
+func (s *Store) appendTenant(tr TenantRecords, now, ext int64, res *AppendResult, sc *scratch) *tenant {
 	for {
 		t, overflow, ok := s.admit(tr.Tenant)
 		if !ok {
 			res.Refused[ReasonMaxBuffers] += len(tr.Payloads)
 			s.refused[ReasonMaxBuffers].Add(int64(len(tr.Payloads)))
-			return nil, nil
+			return nil
 		}
 		t.mu.Lock()
 		if t.deleted { // lost a race with deletion or idle removal: look again
@@ -102,7 +110,7 @@ func (s *Store) appendTenant(tr TenantRecords, now int64, res *AppendResult, sc 
 		sc.frames, sc.sizes = sc.frames[:0], sc.sizes[:0]
 		var refused [numReasons]int
 		tenantBytes := t.bytes.Load()
-		total := s.total.Load()
+		total := s.total.Load() + ext
 		budget := s.budget.Load()
 		for _, p := range tr.Payloads {
 			sz := segment.FrameSize(len(p))
@@ -126,11 +134,26 @@ func (s *Store) appendTenant(tr TenantRecords, now int64, res *AppendResult, sc 
 			sc.frames = segment.AppendFrame(sc.frames, now, p)
 			sc.sizes = append(sc.sizes, sz)
 		}
-		var err error
+		written := 0
 		if len(sc.sizes) > 0 {
+			recEnd := t.recEnd
+			var err error
 			sc.vict, err = s.writeLocked(t, sc.frames, sc.sizes, now, sc.vict)
+			written = int(t.recEnd - recEnd)
 			t.lastUse.Store(now)
+			if err != nil {
+				reason := ReasonWriteError
+				if de := (*dirError)(nil); errors.As(err, &de) {
+					reason = ReasonTenantDir
+				}
+				refused[reason] += len(sc.sizes) - written
+				if res.Failure == nil {
+					res.Failure = err
+				}
+			}
 		}
+		// A tenant that got nothing on disk holds no slot under the cap.
+		s.dropEmptyLocked(t)
 		t.mu.Unlock()
 		for r, n := range refused {
 			if n > 0 {
@@ -138,18 +161,15 @@ func (s *Store) appendTenant(tr TenantRecords, now int64, res *AppendResult, sc 
 				s.refused[r].Add(int64(n))
 			}
 		}
-		if err != nil {
-			return t, err
-		}
-		res.Accepted += len(sc.sizes)
+		res.Accepted += written
 		if overflow {
-			res.Overflowed += len(sc.sizes)
-			s.overflowed.Add(int64(len(sc.sizes)))
+			res.Overflowed += written
+			s.overflowed.Add(int64(written))
 		}
-		if len(sc.sizes) == 0 {
-			return nil, nil
+		if written == 0 {
+			return nil
 		}
-		return t, nil
+		return t
 	}
 }
 
@@ -183,6 +203,13 @@ func (s *Store) syncTenants(ts []*tenant) error {
 				errs = append(errs, err)
 			} else {
 				t.dirty = false
+			}
+		}
+		if t.nameNew {
+			if err := syncNameFile(s.tenantDir(t)); err != nil {
+				errs = append(errs, err)
+			} else {
+				t.nameNew = false
 			}
 		}
 		if t.dirDirty {

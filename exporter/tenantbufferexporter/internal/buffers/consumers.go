@@ -282,12 +282,15 @@ func posFile(consumer string) string { return "pos-" + consumer }
 // the consumer's position file (see posfile.go) is overwritten with pwrite,
 // then fdatasync'd. Only creating the file costs a directory sync, once.
 func (s *Store) writePosition(t *tenant, ci int, consumer string, pos, rec uint64) error {
+	if err := s.makeDirLocked(t); err != nil {
+		return err
+	}
 	dir := s.tenantDir(t)
-	if !t.hasDir {
-		if err := os.MkdirAll(dir, 0o750); err != nil {
+	if t.nameNew && s.opts.Sync {
+		if err := syncNameFile(dir); err != nil {
 			return err
 		}
-		t.hasDir = true
+		t.nameNew = false
 	}
 	if t.posSeq == nil {
 		t.posSeq = make([]uint64, len(s.opts.Consumers))

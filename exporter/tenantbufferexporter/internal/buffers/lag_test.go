@@ -161,7 +161,7 @@ func testLagRecordsFromLegacyFiles(t *testing.T, interrupted bool) {
 	}
 	s.Close()
 	// Back to the old layout: "<base>.seg" names, a TBP2 position file.
-	tdir := filepath.Join(dir, "t", dirName("acme"))
+	tdir := filepath.Join(dir, "t", DirName("acme"))
 	entries, _ := os.ReadDir(tdir)
 	segs, newest := 0, ""
 	for _, e := range entries {

@@ -30,10 +30,16 @@ const (
 	ReasonTotalBytes
 	ReasonMinFreeDisk
 	ReasonRecordTooLarge
+	// ReasonTenantDir: the tenant's directory could not be created (the
+	// file system refused it, or the name hashes to another tenant's).
+	ReasonTenantDir
+	// ReasonWriteError: the tenant's segment could not be opened or
+	// written (e.g. the disk is full or failing).
+	ReasonWriteError
 	numReasons
 )
 
-var reasonNames = [numReasons]string{"max_buffers", "tenant_bytes", "total_bytes", "min_free_disk", "record_too_large"}
+var reasonNames = [numReasons]string{"max_buffers", "tenant_bytes", "total_bytes", "min_free_disk", "record_too_large", "tenant_dir", "write_error"}
 
 func (r Reason) String() string { return reasonNames[r] }
 
@@ -68,6 +74,16 @@ type Options struct {
 	Sync             bool // fsync before Append returns (the durability point)
 	TopN             int
 	Now              func() time.Time
+	// ExternalBytes, when set, returns the bytes the store's owner keeps
+	// on the same file system outside the tenant buffers (the push jobs'
+	// dead-letter area). They count toward MaxTotalBytes and the free-disk
+	// watermark like the buffers' own bytes: a record is refused once
+	// buffers + external bytes would pass the budget, reclaim trims the
+	// buffers (never the external bytes) down to what is left of it, and
+	// Stats.BudgetBytes is what is left for the buffers. It is called once
+	// per Append and per sweep, from any goroutine: it must be cheap (an
+	// atomic load) and safe for concurrent use. A negative value counts as 0.
+	ExternalBytes func() int64
 }
 
 func (o *Options) check() error {

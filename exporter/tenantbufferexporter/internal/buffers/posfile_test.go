@@ -126,7 +126,7 @@ func TestStoreTornPositionWriteFallsBackOneCommit(t *testing.T) {
 		commits = append(commits, recs[9].Next)
 	}
 	s.Close()
-	path := filepath.Join(dir, "t", dirName("acme"), posFile("b"))
+	path := filepath.Join(dir, "t", DirName("acme"), posFile("b"))
 	b, err := os.ReadFile(path)
 	if err != nil || len(b) != posFileSize {
 		t.Fatalf("position file: %d bytes, %v", len(b), err)

@@ -41,18 +41,64 @@ func (s *Store) recover() error {
 		if !e.IsDir() {
 			continue
 		}
-		name, ok := tenantFromDir(e.Name())
+		name, ok := s.tenantOfDir(e.Name())
 		if !ok {
 			continue
 		}
+		if _, dup := s.lookup(name); dup {
+			// The same tenant in both directory forms (written by this
+			// version and by the previous one in turn): the first, of the
+			// current form, is the buffer; the other is left alone, counted.
+			s.unreadableDirs.Add(1)
+			continue
+		}
 		t := s.newTenant(name)
-		t.hasDir = true
+		t.dir, t.hasDir = e.Name(), true
 		if err := s.recoverTenant(t); err != nil {
 			return err
 		}
 		s.insert(name, t)
 	}
 	return syncDir(s.opts.Dir)
+}
+
+// tenantOfDir returns the tenant a directory under the root belongs to. A
+// directory of the current form whose name file is missing or does not
+// match was being created when the process stopped: its segments were
+// never acknowledged durable (the name file is synced before they are), so
+// one without records is removed; one with records is left alone and
+// counted, never guessed at.
+func (s *Store) tenantOfDir(d string) (string, bool) {
+	if !isHashedDir(d) {
+		return legacyTenantFromDir(d)
+	}
+	dir := filepath.Join(s.root, d)
+	if name, ok := readNameFile(dir); ok {
+		return name, true
+	}
+	if holdsRecords(dir) {
+		s.unreadableDirs.Add(1)
+	} else {
+		_ = os.RemoveAll(dir)
+	}
+	return "", false
+}
+
+// holdsRecords reports whether dir has a segment file that is not empty.
+func holdsRecords(dir string) bool {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return true // cannot tell: keep it
+	}
+	for _, e := range entries {
+		if _, _, _, ok := segment.ParseFileName(e.Name()); !ok {
+			continue
+		}
+		if info, err := e.Info(); err != nil || info.Size() > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 func (s *Store) recoverTenant(t *tenant) error {

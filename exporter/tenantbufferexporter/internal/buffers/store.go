@@ -38,12 +38,14 @@ type Store struct {
 	handles   *handleCache
 	group     groupCommit
 
-	buffers   atomic.Int64
-	total     atomic.Int64
-	budget    atomic.Int64 // effective bytes budget (max total, lowered by the free-disk watermark)
-	diskBound atomic.Bool  // budget is set by the free-disk watermark
-	fairLevel atomic.Int64 // last max-min fair share computed by reclaim
-	rootDirty atomic.Bool  // a tenant directory was created since the last sync
+	buffers    atomic.Int64
+	total      atomic.Int64
+	budget     atomic.Int64 // effective budget of buffers and external bytes together (max total, lowered by the free-disk watermark)
+	diskBudget atomic.Int64 // what the free-disk watermark alone allows them (math.MaxInt64: no watermark)
+	diskBound  atomic.Bool  // budget is set by the free-disk watermark
+	largest    atomic.Int64 // bytes of the largest buffer, as of the last sweep
+	fairLevel  atomic.Int64 // last max-min fair share computed by reclaim
+	rootDirty  atomic.Bool  // a tenant directory was created since the last sync
 
 	refused     [numReasons]atomic.Int64
 	overflowed  atomic.Int64
@@ -55,6 +57,10 @@ type Store struct {
 	tornSegs    atomic.Int64
 	skipped     atomic.Int64 // bytes consumers never read (reclaimed, expired or corrupt)
 	badPosFiles atomic.Int64
+	// directories found at start-up that no buffer could be made of (a
+	// name file lost with records behind it, or a second directory of
+	// one tenant): left on disk untouched
+	unreadableDirs atomic.Int64
 
 	statsMu sync.Mutex
 	top     []TenantStat
@@ -100,6 +106,7 @@ func Open(opts Options) (*Store, error) {
 		return nil, err
 	}
 	s.budget.Store(s.maxTotal())
+	s.diskBudget.Store(math.MaxInt64)
 	s.fairLevel.Store(math.MaxInt64)
 	if opts.OverflowTenant != "" {
 		if _, ok := s.lookup(opts.OverflowTenant); !ok {
@@ -117,6 +124,15 @@ func (s *Store) maxTotal() int64 {
 		return math.MaxInt64
 	}
 	return s.opts.MaxTotalBytes
+}
+
+// externalBytes is what Options.ExternalBytes reports, within [0, 2^62]
+// so that sums with it cannot overflow.
+func (s *Store) externalBytes() int64 {
+	if s.opts.ExternalBytes == nil {
+		return 0
+	}
+	return min(max(s.opts.ExternalBytes(), 0), 1<<62)
 }
 
 func (s *Store) shardOf(name string) *shard {

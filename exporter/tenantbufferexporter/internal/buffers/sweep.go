@@ -50,15 +50,17 @@ func (s *Store) Sweep() {
 	now := s.opts.Now()
 	idleBefore := now.Add(-s.opts.IdleTimeout).UnixNano()
 	sizes := topHeap{}
+	var largest int64
 	s.forEach(func(t *tenant) {
 		s.expire(t, now)
 		s.closeIdle(t, idleBefore)
-		if s.opts.TopN > 0 {
-			if b := t.bytes.Load(); b > 0 {
-				sizes.offer(TenantStat{Tenant: t.name, Bytes: b}, s.opts.TopN)
-			}
+		b := t.bytes.Load()
+		largest = max(largest, b)
+		if s.opts.TopN > 0 && b > 0 {
+			sizes.offer(TenantStat{Tenant: t.name, Bytes: b}, s.opts.TopN)
 		}
 	})
+	s.largest.Store(largest)
 	s.reclaimIfNeeded()
 	top := make([]TenantStat, len(sizes))
 	copy(top, sizes)
@@ -69,20 +71,26 @@ func (s *Store) Sweep() {
 }
 
 // updateBudget lowers the byte budget below MaxTotalBytes when the file
-// system's free space would otherwise fall under the watermark.
+// system's free space would otherwise fall under the watermark. The bytes
+// held outside the buffers are on the same file system: what is used
+// (buffers and external bytes) plus what is free is what the store could
+// fill, less the watermark.
 func (s *Store) updateBudget() {
 	budget := s.maxTotal()
+	diskBudget := int64(math.MaxInt64)
 	diskBound := false
 	if s.opts.MinFreeDiskBytes > 0 {
 		var st unix.Statfs_t
 		if err := unix.Statfs(s.root, &st); err == nil {
 			free := int64(st.Bavail) * int64(st.Bsize)
-			if b := s.total.Load() + free - s.opts.MinFreeDiskBytes; b < budget {
-				budget, diskBound = max(b, 0), true
+			diskBudget = max(s.total.Load()+s.externalBytes()+free-s.opts.MinFreeDiskBytes, 0)
+			if diskBudget < budget {
+				budget, diskBound = diskBudget, true
 			}
 		}
 	}
 	s.budget.Store(budget)
+	s.diskBudget.Store(diskBudget)
 	s.diskBound.Store(diskBound)
 }
 
@@ -144,12 +152,16 @@ func (s *Store) closeIdle(t *tenant, idleBefore int64) {
 	}
 }
 
+// reclaimIfNeeded trims the buffers when they and the bytes held outside
+// them pass reclaimStartPct of the budget. Only the buffers are trimmed:
+// should the external bytes alone pass the target, the buffers are emptied.
 func (s *Store) reclaimIfNeeded() {
 	budget := s.budget.Load()
-	if budget == math.MaxInt64 || s.total.Load() <= budget/100*reclaimStartPct {
+	ext := s.externalBytes()
+	if budget == math.MaxInt64 || s.total.Load()+ext <= budget/100*reclaimStartPct {
 		return
 	}
-	s.ReclaimTo(budget / 100 * reclaimTargetPct)
+	s.ReclaimTo(max(budget/100*reclaimTargetPct-ext, 0))
 }
 
 // FairShare returns the max-min fair level for sizes under target: tenants
@@ -226,42 +238,57 @@ type TenantStat struct {
 
 // Stats is a snapshot of the store's figures.
 type Stats struct {
-	Buffers        int64
-	Bytes          int64
-	BudgetBytes    int64 // effective budget (math.MaxInt64: unlimited)
-	FairLevelBytes int64 // last max-min fair share used by reclaim (math.MaxInt64: none)
-	OpenFiles      int
-	Refused        map[string]int64
-	Overflowed     int64
-	ReclaimedBytes int64
-	ExpiredBytes   int64
-	ConsumedBytes  int64
-	DeletedBytes   int64
-	TornBytes      int64
-	TornSegments   int64
-	SkippedBytes   int64
-	BadPositions   int64
-	Top            []TenantStat // the largest TopN tenants, as of the last sweep
+	Buffers int64
+	Bytes   int64 // held by the buffers
+	// BudgetBytes is what the buffers may hold: MaxTotalBytes, lowered by
+	// the free-disk watermark, less ExternalBytes (math.MaxInt64: no
+	// budget, both guards off).
+	BudgetBytes   int64
+	ExternalBytes int64 // held outside the buffers (Options.ExternalBytes)
+	// DiskBudgetBytes is what buffers and external bytes together may hold
+	// before free space falls to the watermark, as of the last sweep
+	// (math.MaxInt64: no watermark).
+	DiskBudgetBytes    int64
+	LargestTenantBytes int64 // the largest buffer, as of the last sweep
+	UnreadableDirs     int64 // directories found at start-up and left alone (see recover)
+	FairLevelBytes     int64 // last max-min fair share used by reclaim (math.MaxInt64: none)
+	OpenFiles          int
+	Refused            map[string]int64
+	Overflowed         int64
+	ReclaimedBytes     int64
+	ExpiredBytes       int64
+	ConsumedBytes      int64
+	DeletedBytes       int64
+	TornBytes          int64
+	TornSegments       int64
+	SkippedBytes       int64
+	BadPositions       int64
+	Top                []TenantStat // the largest TopN tenants, as of the last sweep
 }
 
 // Stats returns the current figures; cost independent of the tenant count.
 func (s *Store) Stats() Stats {
+	u := s.Usage()
 	st := Stats{
-		Buffers:        s.buffers.Load(),
-		Bytes:          s.total.Load(),
-		BudgetBytes:    s.budget.Load(),
-		FairLevelBytes: s.fairLevel.Load(),
-		OpenFiles:      s.handles.len(),
-		Refused:        make(map[string]int64, numReasons),
-		Overflowed:     s.overflowed.Load(),
-		ReclaimedBytes: s.reclaimed.Load(),
-		ExpiredBytes:   s.expired.Load(),
-		ConsumedBytes:  s.consumed.Load(),
-		DeletedBytes:   s.deleted.Load(),
-		TornBytes:      s.tornBytes.Load(),
-		TornSegments:   s.tornSegs.Load(),
-		SkippedBytes:   s.skipped.Load(),
-		BadPositions:   s.badPosFiles.Load(),
+		Buffers:            u.Buffers,
+		Bytes:              u.Bytes,
+		BudgetBytes:        u.BudgetBytes,
+		ExternalBytes:      u.ExternalBytes,
+		DiskBudgetBytes:    u.DiskBudgetBytes,
+		LargestTenantBytes: u.LargestTenantBytes,
+		UnreadableDirs:     s.unreadableDirs.Load(),
+		FairLevelBytes:     s.fairLevel.Load(),
+		OpenFiles:          s.handles.len(),
+		Refused:            make(map[string]int64, numReasons),
+		Overflowed:         s.overflowed.Load(),
+		ReclaimedBytes:     s.reclaimed.Load(),
+		ExpiredBytes:       s.expired.Load(),
+		ConsumedBytes:      s.consumed.Load(),
+		DeletedBytes:       s.deleted.Load(),
+		TornBytes:          s.tornBytes.Load(),
+		TornSegments:       s.tornSegs.Load(),
+		SkippedBytes:       s.skipped.Load(),
+		BadPositions:       s.badPosFiles.Load(),
 	}
 	for r := range numReasons {
 		st.Refused[r.String()] = s.refused[r].Load()
@@ -270,6 +297,36 @@ func (s *Store) Stats() Stats {
 	st.Top = slices.Clone(s.top)
 	s.statsMu.Unlock()
 	return st
+}
+
+// Usage is what the store holds against its caps; every field is an
+// atomic load, cheap enough for a metrics callback.
+type Usage struct {
+	Buffers            int64
+	Bytes              int64 // held by the buffers
+	ExternalBytes      int64
+	BudgetBytes        int64 // what the buffers may hold (see Stats)
+	DiskBudgetBytes    int64 // see Stats
+	LargestTenantBytes int64 // as of the last sweep
+	OpenFiles          int64
+}
+
+// Usage returns what the store holds against its caps, without the
+// allocations of Stats.
+func (s *Store) Usage() Usage {
+	u := Usage{
+		Buffers:            s.buffers.Load(),
+		Bytes:              s.total.Load(),
+		ExternalBytes:      s.externalBytes(),
+		BudgetBytes:        s.budget.Load(),
+		DiskBudgetBytes:    s.diskBudget.Load(),
+		LargestTenantBytes: s.largest.Load(),
+		OpenFiles:          int64(s.handles.len()),
+	}
+	if u.BudgetBytes != math.MaxInt64 {
+		u.BudgetBytes = max(u.BudgetBytes-u.ExternalBytes, 0)
+	}
+	return u
 }
 
 // TenantBytes returns the bytes a tenant's buffer holds.

@@ -27,6 +27,7 @@ type segInfo struct {
 // data it holds (segment list, positions); an idle tenant keeps no file open.
 type tenant struct {
 	name    string
+	dir     string // its directory under the store's root (DirName, or the older form it was found in)
 	mu      sync.Mutex
 	segs    []segInfo
 	end     uint64   // logical end of the stream
@@ -45,6 +46,7 @@ type tenant struct {
 	dirty    bool     // written since the last sync
 	dirDirty bool     // a segment file was created since the last sync
 	hasDir   bool
+	nameNew  bool // the directory's name file was written since the last sync
 	syncErr  error
 	deleted  bool
 }
@@ -58,7 +60,7 @@ type recHint struct {
 }
 
 func (s *Store) newTenant(name string) *tenant {
-	t := &tenant{name: name}
+	t := &tenant{name: name, dir: DirName(name)}
 	if n := len(s.opts.Consumers); n > 0 {
 		t.pos = make([]uint64, n)
 		t.posRec = make([]uint64, n)
@@ -70,7 +72,21 @@ func (s *Store) newTenant(name string) *tenant {
 
 func (sg *segInfo) fileName() string { return segment.FileName(sg.base, sg.firstRec) }
 
-func (s *Store) tenantDir(t *tenant) string { return filepath.Join(s.root, dirName(t.name)) }
+func (s *Store) tenantDir(t *tenant) string { return filepath.Join(s.root, t.dir) }
+
+// makeDirLocked creates t's directory if it has none yet. A failure is a
+// *dirError: the tenant's records are refused, the others' go on.
+func (s *Store) makeDirLocked(t *tenant) error {
+	if t.hasDir {
+		return nil
+	}
+	if err := makeTenantDir(s.tenantDir(t), t.name); err != nil {
+		return &dirError{tenant: t.name, err: err}
+	}
+	t.hasDir, t.nameNew, t.dirDirty = true, true, true
+	s.rootDirty.Store(true)
+	return nil
+}
 
 // ensureWriterLocked opens the active segment for appending, creating the
 // tenant directory and a new segment when needed. It returns handles the
@@ -79,14 +95,10 @@ func (s *Store) ensureWriterLocked(t *tenant, victims []evicted) ([]evicted, err
 	if t.w != nil {
 		return victims, nil
 	}
-	dir := s.tenantDir(t)
-	if !t.hasDir {
-		if err := os.MkdirAll(dir, 0o750); err != nil {
-			return victims, err
-		}
-		t.hasDir = true
-		s.rootDirty.Store(true)
+	if err := s.makeDirLocked(t); err != nil {
+		return victims, err
 	}
+	dir := s.tenantDir(t)
 	if n := len(t.segs); n == 0 || t.segs[n-1].sealed {
 		t.segs = append(t.segs, segInfo{base: t.end, firstRec: t.recEnd})
 	}
@@ -203,7 +215,10 @@ func (s *Store) removeOldestLocked(t *tenant) (int64, error) {
 	return seg.size, nil
 }
 
-// deleteLocked removes all of t's data from disk and memory.
+// deleteLocked removes all of t's data from disk and memory. The directory
+// goes before the tenant leaves the table: until then a new buffer of the
+// same name cannot be made (its writer waits on t.mu, then finds t
+// deleted), so it never creates its directory while this one is removed.
 func (s *Store) deleteLocked(t *tenant) (int64, error) {
 	if t.w != nil {
 		t.dirty = false // about to be removed: no point syncing it
@@ -211,9 +226,26 @@ func (s *Store) deleteLocked(t *tenant) (int64, error) {
 		s.handles.remove(t)
 	}
 	t.deleted = true
+	var err error
+	if t.hasDir {
+		err = os.RemoveAll(s.tenantDir(t))
+		t.hasDir = false
+	}
 	s.remove(t)
 	n := t.bytes.Swap(0)
 	s.total.Add(-n)
 	t.segs = nil
-	return n, os.RemoveAll(s.tenantDir(t))
+	return n, err
+}
+
+// dropEmptyLocked takes a tenant that has nothing on disk (every record of
+// its first append was refused, or its directory could not be made) out of
+// the table, so that it holds no slot under the buffer cap. The overflow
+// buffer stays: the cap relies on it.
+func (s *Store) dropEmptyLocked(t *tenant) {
+	if t.hasDir || len(t.segs) > 0 || t.deleted || t.name == s.opts.OverflowTenant {
+		return
+	}
+	t.deleted = true
+	s.remove(t)
 }
