@@ -2,9 +2,12 @@ package tenantbufferexporter
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"sync"
+	"time"
 
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
@@ -13,25 +16,123 @@ import (
 	"github.com/otelcol-logx/otelcol-logx/exporter/tenantbufferexporter/internal/buffers"
 	"github.com/otelcol-logx/otelcol-logx/exporter/tenantbufferexporter/internal/jobs"
 	"github.com/otelcol-logx/otelcol-logx/exporter/tenantbufferexporter/internal/push"
+	"github.com/otelcol-logx/otelcol-logx/internal/guard"
 )
 
 // lastGoodFile keeps the last accepted job document, so that a restart
 // while the source is down (or serving garbage) still has the jobs.
 const lastGoodFile = "jobs-last-good.yaml"
 
-// pushRunner runs the job reloads and the pusher beside the store.
-type pushRunner struct {
-	holder *jobs.Holder
-	pusher *push.Pusher
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
-	reg    metric.Registration
+// deadLetterDir is the dead-letter area, under the exporter's directory.
+const deadLetterDir = "deadletter"
+
+// DeadLetterConfig bounds push's dead-letter area (push.dead_letter), where
+// batches a destination refused for good are parked. Reaching a cap
+// removes the oldest letters first; every removal is counted.
+type DeadLetterConfig struct {
+	// MaxBytes: all tenants' dead letters together.
+	MaxBytes Bytes `mapstructure:"max_bytes"`
+	// MaxBytesPerTenant: one tenant's; reaching it removes that tenant's
+	// oldest letters only.
+	MaxBytesPerTenant Bytes `mapstructure:"max_bytes_per_tenant"`
+	// MaxAge: older letters are removed.
+	MaxAge Age `mapstructure:"max_age"`
 }
 
+func defaultDeadLetterConfig() DeadLetterConfig {
+	return DeadLetterConfig{MaxBytes: 1 << 30, MaxBytesPerTenant: 64 << 20, MaxAge: Age(7 * 24 * time.Hour)}
+}
+
+// Validate checks the caps.
+func (c *DeadLetterConfig) Validate() error {
+	var errs []error
+	errs = append(errs,
+		checkBytes("push.dead_letter.max_bytes", c.MaxBytes, false),
+		checkBytes("push.dead_letter.max_bytes_per_tenant", c.MaxBytesPerTenant, false))
+	if c.MaxAge == 0 {
+		errs = append(errs, fmt.Errorf("push.dead_letter.max_age: 0 would remove every letter at once; write a duration (e.g. 168h) or %q", unlimitedWord))
+	}
+	return errors.Join(errs...)
+}
+
+func (c *DeadLetterConfig) options(dir string, sync bool) push.DeadLetterOptions {
+	return push.DeadLetterOptions{Dir: filepath.Join(dir, deadLetterDir),
+		MaxBytes: max(int64(c.MaxBytes), 0), MaxTenantBytes: max(int64(c.MaxBytesPerTenant), 0),
+		MaxAge: max(time.Duration(c.MaxAge), 0), NoSync: !sync}
+}
+
+// DestinationsConfig is what a job document may ask for
+// (push.destinations). Job documents may come from a remote source; these
+// options are the exporter's, so a document cannot widen them.
+type DestinationsConfig struct {
+	// FileRoot: file destinations must lie under this directory; empty
+	// refuses every file destination.
+	FileRoot string `mapstructure:"file_root"`
+	// AllowInsecureJobs names the jobs that may push to an http:// url or
+	// with tls.insecure_skip_verify; every other job must use https with a
+	// verified certificate.
+	AllowInsecureJobs []string `mapstructure:"allow_insecure_jobs"`
+}
+
+// Validate checks the root.
+func (c *DestinationsConfig) Validate() error {
+	if c.FileRoot != "" && !filepath.IsAbs(c.FileRoot) {
+		return fmt.Errorf("push.destinations.file_root: %q; write an absolute directory, e.g. /var/lib/otelcol-logx/logpush", c.FileRoot)
+	}
+	return nil
+}
+
+// rules are the destinations options as the job parser applies them; the
+// exporter's own directory is always out of bounds.
+func (c *DestinationsConfig) rules(ownDir string) jobs.Rules {
+	return jobs.Rules{FileRoot: c.FileRoot, Reserved: []string{ownDir}, AllowInsecure: c.AllowInsecureJobs}
+}
+
+// pushSafety is push's dead-letter and destinations configuration.
+//
+// These groups are not yet fields of PushConfig (config.go); until they
+// are, the defaults apply, except that file destinations may lie anywhere
+// outside the exporter's directory (file_root "/", reported as a guard
+// switched off), so that job documents that worked before keep working.
+// Once wired this returns c.Push.DeadLetter and c.Push.Destinations.
+func (c *Config) pushSafety() (DeadLetterConfig, DestinationsConfig) {
+	return defaultDeadLetterConfig(), DestinationsConfig{FileRoot: "/"}
+}
+
+// pushRunner runs the job reloads and the pusher beside the store.
+type pushRunner struct {
+	holder      *jobs.Holder
+	pusher      *push.Pusher
+	deadLetters *push.DeadLetters
+	cancel      context.CancelFunc
+	wg          sync.WaitGroup
+	reg         metric.Registration
+	guards      *guard.Registration
+}
+
+// openDeadLetters opens push's dead-letter area. Its Bytes method is the
+// figure the store adds to its total.
+func (c *Config) openDeadLetters() (*push.DeadLetters, error) {
+	dlc, _ := c.pushSafety()
+	return push.OpenDeadLetters(dlc.options(c.Directory, c.Durability.Fsync))
+}
+
+// startPush opens the dead-letter area and starts push beside the store.
 func (e *tenantBufferExporter) startPush(st *buffers.Store) (*pushRunner, error) {
+	dl, err := e.cfg.openDeadLetters()
+	if err != nil {
+		return nil, err
+	}
+	return e.startPushWith(st, dl)
+}
+
+// startPushWith starts push with a dead-letter area already open (the
+// exporter opens it before the store, whose total counts its bytes).
+func (e *tenantBufferExporter) startPushWith(st *buffers.Store, dl *push.DeadLetters) (*pushRunner, error) {
 	pc := e.cfg.Push
-	r := &pushRunner{}
-	r.holder = jobs.NewHolder(&jobs.Source{File: pc.JobsFile, URL: pc.JobsURL}, pc.MaxRemovedFraction)
+	dlc, dests := e.cfg.pushSafety()
+	r := &pushRunner{deadLetters: dl}
+	r.holder = jobs.NewHolder(&jobs.Source{File: pc.JobsFile, URL: pc.JobsURL}, pc.MaxRemovedFraction, dests.rules(e.cfg.Directory))
 	lastGood := filepath.Join(e.cfg.Directory, lastGoodFile)
 	r.holder.OnRefused = func(err error) {
 		reason := jobs.Reason(err)
@@ -48,24 +149,20 @@ func (e *tenantBufferExporter) startPush(st *buffers.Store) (*pushRunner, error)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	r.cancel = cancel
-	if err := r.holder.Reload(ctx); err != nil {
-		if doc, rerr := os.ReadFile(lastGood); rerr == nil {
-			if t, perr := jobs.Parse(doc); perr == nil {
-				r.holder.Install(t)
-				e.logger.Warn("push jobs from the last good config kept on disk", zap.Int("jobs", t.Len()))
-			}
-		}
-		if r.holder.Table() == nil {
-			e.logger.Warn("no push job config yet: records of every tenant are treated as without a job",
-				zap.String("unmatched", e.cfg.Push.Unmatched))
-		}
+	// The last good table is in force before the first reload, so that a
+	// document fetched at start meets the same guard as one fetched later
+	// (against no table, any valid document would pass).
+	e.installLastGood(r.holder, lastGood)
+	if err := r.holder.Reload(ctx); err != nil && r.holder.Table() == nil {
+		e.logger.Warn("no push job config yet: records of every tenant are treated as without a job",
+			zap.String("unmatched", e.cfg.Push.Unmatched))
 	}
 	r.pusher = push.New(push.Options{
 		Store: st, Consumer: pushConsumer, Jobs: r.holder.Table,
 		Workers: pc.Workers, QuantumBytes: int(pc.QuantumBytes),
 		BackoffInitial: pc.BackoffInitial, BackoffMax: pc.BackoffMax,
 		BreakerFailures: pc.BreakerFailures, BreakerOpen: pc.BreakerOpen,
-		DeadLetterDir: filepath.Join(e.cfg.Directory, "deadletter"),
+		DeadLetters: dl,
 	})
 	r.pusher.Start(st.Tenants())
 	r.wg.Add(1)
@@ -79,10 +176,53 @@ func (e *tenantBufferExporter) startPush(st *buffers.Store) (*pushRunner, error)
 		return nil, err
 	}
 	r.reg = reg
+	if r.guards, err = guard.Register(e.tel.Settings, e.tel.ID, pushGuards(&pc, dlc, dests, dl)...); err != nil {
+		r.stop()
+		return nil, err
+	}
 	return r, nil
 }
 
+// installLastGood puts the last accepted document kept on disk in force.
+// One that the current rules refuse (they were tightened since) is not
+// installed: it would deliver where the configuration no longer allows.
+func (e *tenantBufferExporter) installLastGood(h *jobs.Holder, path string) {
+	doc, err := os.ReadFile(path)
+	if err != nil {
+		if !errors.Is(err, os.ErrNotExist) {
+			e.logger.Warn("last good push job config unreadable", zap.Error(err))
+		}
+		return
+	}
+	t, err := h.Parse(doc)
+	if err != nil {
+		e.logger.Warn("last good push job config no longer valid: not installed", zap.Error(err))
+		return
+	}
+	h.Install(t)
+	e.logger.Info("push jobs from the last good config kept on disk", zap.Int("jobs", t.Len()))
+}
+
+// pushGuards are push's safeguards as internal/guard reports them.
+func pushGuards(pc *PushConfig, dlc DeadLetterConfig, dests DestinationsConfig, dl *push.DeadLetters) []guard.Guard {
+	return []guard.Guard{
+		{Name: "push.max_removed_fraction", Disabled: pc.MaxRemovedFraction >= 1},
+		{Name: "push.dead_letter.max_bytes", Disabled: dlc.MaxBytes.Unlimited(), Limit: int64(dlc.MaxBytes), Use: dl.Bytes},
+		{Name: "push.dead_letter.max_bytes_per_tenant", Disabled: dlc.MaxBytesPerTenant.Unlimited(), Limit: int64(dlc.MaxBytesPerTenant),
+			Use: func() int64 { return dl.Stats().LargestTenantBytes }},
+		{Name: "push.dead_letter.max_age", Disabled: dlc.MaxAge.Unlimited(), Limit: int64(time.Duration(dlc.MaxAge) / time.Second),
+			Use: func() int64 { return int64(dl.Stats().OldestAge / time.Second) }},
+		{Name: "push.destinations.file_root", Disabled: dests.FileRoot == "/"},
+		{Name: "push.destinations.allow_insecure_jobs", Disabled: len(dests.AllowInsecureJobs) > 0},
+	}
+}
+
+// deadLetterBytes is what push's dead-letter area holds: the figure for
+// the store's total (buffers.Options.ExternalBytes).
+func (r *pushRunner) deadLetterBytes() int64 { return r.deadLetters.Bytes() }
+
 func (r *pushRunner) stop() {
+	_ = r.guards.Unregister()
 	if r.reg != nil {
 		_ = r.reg.Unregister()
 	}
@@ -104,6 +244,22 @@ func (e *tenantBufferExporter) registerPushGauges(r *pushRunner, st *buffers.Sto
 		for reason, n := range p.Failures() {
 			o.ObserveInt64(t.PushFailures, n, metric.WithAttributeSet(attribute.NewSet(attribute.String("reason", reason))))
 		}
+		counts, worst := p.States(e.cfg.Telemetry.TopTenants)
+		for state, n := range counts {
+			o.ObserveInt64(t.PushTenants, int64(n), metric.WithAttributeSet(attribute.NewSet(attribute.String("state", state))))
+		}
+		for _, w := range worst {
+			o.ObserveInt64(t.PushTenantState, 1, metric.WithAttributeSet(attribute.NewSet(
+				attribute.String("tenant", w.Tenant), attribute.String("state", w.State))))
+		}
+		dls := r.deadLetters.Stats()
+		o.ObserveInt64(t.PushDeadLetterBytes, dls.Bytes)
+		for reason, n := range dls.RemovedBytes {
+			o.ObserveInt64(t.PushDeadLetterRemovedBytes, n, metric.WithAttributeSet(attribute.NewSet(attribute.String("reason", reason))))
+		}
+		for reason, n := range dls.RemovedRecords {
+			o.ObserveInt64(t.PushDeadLetterRemovedRecords, n, metric.WithAttributeSet(attribute.NewSet(attribute.String("reason", reason))))
+		}
 		// Lag for the largest tenants only (their buffers, as of the last
 		// sweep): counters of the store, and one frame header read each
 		// for the age, never a scan of the data.
@@ -118,5 +274,6 @@ func (e *tenantBufferExporter) registerPushGauges(r *pushRunner, st *buffers.Sto
 			o.ObserveFloat64(t.LagAge, l.OldestAge.Seconds(), attrs)
 		}
 		return nil
-	}, t.PushBatches, t.PushRecords, t.PushBytes, t.PushParked, t.BreakerOpens, t.Jobs, t.PushFailures, t.LagBytes, t.LagRecords, t.LagAge)
+	}, t.PushBatches, t.PushRecords, t.PushBytes, t.PushParked, t.BreakerOpens, t.Jobs, t.PushFailures, t.LagBytes, t.LagRecords, t.LagAge,
+		t.PushTenants, t.PushTenantState, t.PushDeadLetterBytes, t.PushDeadLetterRemovedBytes, t.PushDeadLetterRemovedRecords)
 }

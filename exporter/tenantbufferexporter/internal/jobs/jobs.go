@@ -1,8 +1,10 @@
 // Package jobs is the tenant job configuration of the push side: which
 // tenant (or tenant prefix) is pushed where, in what batches. A new
-// document is checked before use: blank, unparsable, invalid, or removing
-// more than a set fraction of the current jobs, it is refused and the last
-// good table stays in force.
+// document is checked before use: blank, unparsable, invalid (including
+// what the exporter's Rules forbid: plain http, unverified TLS, files
+// outside the allowed root), or taking away more than a set fraction of
+// the coverage in force (tenants and where they go), it is refused and the
+// last good table stays in force.
 package jobs // import "github.com/otelcol-logx/otelcol-logx/exporter/tenantbufferexporter/internal/jobs"
 
 import (
@@ -10,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"path/filepath"
 	"sort"
 	"strings"
 	"time"
@@ -134,6 +137,8 @@ var (
 	ErrParse   = errors.New("jobs: document does not parse")
 	ErrInvalid = errors.New("jobs: invalid job")
 	ErrShrink  = errors.New("jobs: document removes too many jobs")
+	// ErrRedirect: the tenants stay but too many would go elsewhere.
+	ErrRedirect = errors.New("jobs: document sends too many tenants elsewhere")
 )
 
 // Reason names the refusal for a metric attribute.
@@ -147,12 +152,15 @@ func Reason(err error) string {
 		return "invalid"
 	case errors.Is(err, ErrShrink):
 		return "removes_too_many"
+	case errors.Is(err, ErrRedirect):
+		return "redirects_too_many"
 	}
 	return "fetch"
 }
 
-// Parse builds a table from a YAML (or JSON) document.
-func Parse(data []byte) (*Table, error) {
+// Parse builds a table from a YAML (or JSON) document; every job must keep
+// to the rules.
+func Parse(data []byte, rules Rules) (*Table, error) {
 	if len(bytes.TrimSpace(data)) == 0 {
 		return nil, ErrBlank
 	}
@@ -171,7 +179,7 @@ func Parse(data []byte) (*Table, error) {
 	names := map[string]bool{}
 	for i := range t.jobs {
 		j := &t.jobs[i]
-		if err := j.check(); err != nil {
+		if err := j.check(&rules); err != nil {
 			return nil, fmt.Errorf("%w: job %d (%q): %v", ErrInvalid, i, j.Name, err)
 		}
 		if names[j.Name] {
@@ -200,18 +208,22 @@ func Parse(data []byte) (*Table, error) {
 	return t, nil
 }
 
-func (j *Job) check() error {
+func (j *Job) check(rules *Rules) error {
 	if j.Name == "" {
 		return errors.New("name is empty")
+	}
+	if strings.ContainsAny(j.Name, "/\\\x00") {
+		return errors.New("name must not contain / or \\")
 	}
 	if (j.Tenant == "") == (j.Prefix == "") {
 		return errors.New("set exactly one of tenant and prefix")
 	}
 	switch j.Destination.Type {
 	case DestFile:
-		if j.Destination.Path == "" {
-			return errors.New("file destination needs a path")
+		if err := rules.checkPath(j.Destination.Path); err != nil {
+			return err
 		}
+		j.Destination.Path = filepath.Clean(j.Destination.Path)
 		switch j.Destination.Compression {
 		case "", "none", "gzip", "zstd":
 		default:
@@ -220,10 +232,16 @@ func (j *Job) check() error {
 	case DestHTTP:
 		u, err := url.Parse(j.Destination.URL)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return fmt.Errorf("http destination needs an http(s) url, got %q", j.Destination.URL)
+			return fmt.Errorf("http destination needs an https url, got %q", j.Destination.URL)
 		}
-		if j.Destination.Timeout == 0 {
+		if err := rules.checkTransport(j.Name, u.Scheme, j.Destination.TLS.InsecureSkipVerify); err != nil {
+			return err
+		}
+		switch {
+		case j.Destination.Timeout == 0:
 			j.Destination.Timeout = 10 * time.Second
+		case j.Destination.Timeout < 0:
+			return fmt.Errorf("timeout %v: write a positive duration, e.g. 10s (a push with no timeout could hold a worker for ever)", j.Destination.Timeout)
 		}
 	default:
 		return fmt.Errorf("destination type %q: write file or http", j.Destination.Type)
@@ -242,41 +260,90 @@ func (j *Job) check() error {
 	default:
 		return fmt.Errorf("fsync_mode %q: write group or file", j.Destination.FsyncMode)
 	}
-	if j.Batch.MaxRecords <= 0 {
-		j.Batch.MaxRecords = 10000
+	return j.Batch.check()
+}
+
+// check fills in the defaults of a batch; a negative bound is refused
+// rather than read as "use the default".
+func (b *Batch) check() error {
+	switch {
+	case b.MaxRecords < 0:
+		return fmt.Errorf("batch.max_records %d: write a positive number, e.g. 10000", b.MaxRecords)
+	case b.MaxBytes < 0:
+		return fmt.Errorf("batch.max_bytes %d: write a positive number, e.g. 8388608", b.MaxBytes)
+	case b.MaxInterval < 0:
+		return fmt.Errorf("batch.max_interval %v: write a positive duration, e.g. 30s", b.MaxInterval)
 	}
-	if j.Batch.MaxBytes <= 0 {
-		j.Batch.MaxBytes = 8 << 20
+	if b.MaxRecords == 0 {
+		b.MaxRecords = 10000
 	}
-	if j.Batch.MaxInterval <= 0 {
-		j.Batch.MaxInterval = 30 * time.Second
+	if b.MaxBytes == 0 {
+		b.MaxBytes = 8 << 20
 	}
-	if strings.ContainsAny(j.Name, "/\\\x00") {
-		return errors.New("name must not contain / or \\")
+	if b.MaxInterval == 0 {
+		b.MaxInterval = 30 * time.Second
 	}
 	return nil
 }
 
-// Accept checks a freshly parsed table against the one in force: it is
-// refused when it would remove more than maxRemoved (a fraction, e.g. 0.1)
-// of the current jobs. A job counts as kept when a job of the same name
-// exists in the new table.
+// Accept checks a freshly parsed table against the one in force by what
+// they cover, not by job names: each tenant or prefix a job selects, and
+// where it sends it. The new table is refused when more than maxRemoved (a
+// fraction, e.g. 0.1) of the current coverage would be lost: selectors no
+// longer there (ErrShrink), or still there but sent to another destination
+// (ErrRedirect). Growth is always accepted; so is anything when no table
+// is in force yet.
 func Accept(current, next *Table, maxRemoved float64) error {
 	if current.Len() == 0 {
 		return nil
 	}
-	kept := map[string]bool{}
-	for _, j := range next.jobs {
-		kept[j.Name] = true
-	}
-	removed := 0
-	for _, j := range current.jobs {
-		if !kept[j.Name] {
+	now, then := current.coverage(), next.coverage()
+	removed, redirected := 0, 0
+	for sel, dest := range now {
+		switch d, ok := then[sel]; {
+		case !ok:
 			removed++
+		case d != dest:
+			redirected++
 		}
 	}
-	if float64(removed) > maxRemoved*float64(current.Len()) {
-		return fmt.Errorf("%w: %d of %d jobs would go (at most %.0f%% may)", ErrShrink, removed, current.Len(), maxRemoved*100)
+	allowed := maxRemoved * float64(len(now))
+	switch {
+	case float64(removed) > allowed:
+		return fmt.Errorf("%w: %d of %d tenants and prefixes in force would have no job (at most %.0f%% may)",
+			ErrShrink, removed, len(now), maxRemoved*100)
+	case float64(removed+redirected) > allowed:
+		return fmt.Errorf("%w: %d of %d tenants and prefixes in force would lose their job and %d would go to another destination (at most %.0f%% may change at once)",
+			ErrRedirect, removed, len(now), redirected, maxRemoved*100)
 	}
 	return nil
+}
+
+// coverage maps each selector ("tenant:x", "prefix:y") to the identity of
+// its destination.
+func (t *Table) coverage() map[string]string {
+	out := make(map[string]string, len(t.jobs))
+	for i := range t.jobs {
+		j := &t.jobs[i]
+		sel := "tenant:" + j.Tenant
+		if j.Tenant == "" {
+			sel = "prefix:" + j.Prefix
+		}
+		out[sel] = j.Destination.identity()
+	}
+	return out
+}
+
+// identity is where a destination delivers: its type and path or URL
+// (scheme, host, path). Headers, timeouts and batch sizes may change
+// freely: rotating a credential is no move.
+func (d *Destination) identity() string {
+	if d.Type == DestFile {
+		return "file " + filepath.Clean(d.Path)
+	}
+	u, err := url.Parse(d.URL)
+	if err != nil {
+		return "http " + d.URL
+	}
+	return "http " + strings.ToLower(u.Scheme+"://"+u.Host) + u.EscapedPath()
 }

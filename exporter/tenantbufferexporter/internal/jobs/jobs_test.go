@@ -11,6 +11,10 @@ import (
 	"testing"
 )
 
+// testRules allow the documents of these tests: files under /tmp, and
+// plain http for the job named shops.
+var testRules = Rules{FileRoot: "/tmp", AllowInsecure: []string{"shops"}}
+
 const twoJobs = `
 jobs:
   - name: acme
@@ -23,7 +27,7 @@ jobs:
 `
 
 func TestParseAndLookup(t *testing.T) {
-	tb, err := Parse([]byte(twoJobs))
+	tb, err := Parse([]byte(twoJobs), testRules)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -43,9 +47,9 @@ func TestParseAndLookup(t *testing.T) {
 
 func TestDestinationDefaultsAndTLS(t *testing.T) {
 	tb, err := Parse([]byte(`jobs:
-- {name: f, tenant: f, destination: {type: file, path: /x}}
+- {name: f, tenant: f, destination: {type: file, path: /tmp/x}}
 - {name: h, tenant: h, destination: {type: http, url: "https://h.test/in", format: cfjs1, tls: {ca_file: /ca.pem, server_name_override: h.test, min_version: "1.3"}}}
-`))
+`), testRules)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,12 +74,12 @@ func TestParseRefusals(t *testing.T) {
 		"jobz: []":          ErrParse,
 		"jobs: [{name: a}]": ErrInvalid,
 		"jobs: [{name: a, tenant: x, destination: {type: ftp}}]":                               ErrInvalid,
-		"jobs: [{name: a, tenant: x, prefix: y, destination: {type: file, path: /x}}]":         ErrInvalid,
-		"jobs: [{name: a, tenant: x, destination: {type: file, path: /x, compression: lz4}}]":  ErrInvalid,
-		"jobs: [{name: a, tenant: x, destination: {type: file, path: /x, format: xml}}]":       ErrInvalid,
-		"jobs: [{name: a, tenant: x, destination: {type: file, path: /x, fsync_mode: never}}]": ErrInvalid,
+		"jobs: [{name: a, tenant: x, prefix: y, destination: {type: file, path: /tmp/x}}]":         ErrInvalid,
+		"jobs: [{name: a, tenant: x, destination: {type: file, path: /tmp/x, compression: lz4}}]":  ErrInvalid,
+		"jobs: [{name: a, tenant: x, destination: {type: file, path: /tmp/x, format: xml}}]":       ErrInvalid,
+		"jobs: [{name: a, tenant: x, destination: {type: file, path: /tmp/x, fsync_mode: never}}]": ErrInvalid,
 	} {
-		if _, err := Parse([]byte(doc)); !errors.Is(err, want) {
+		if _, err := Parse([]byte(doc), testRules); !errors.Is(err, want) {
 			t.Errorf("%q: %v, want %v", doc, err, want)
 		}
 	}
@@ -97,7 +101,7 @@ func TestHolderGuard(t *testing.T) {
 		fmt.Fprint(w, doc.Load().(string))
 	}))
 	defer srv.Close()
-	h := NewHolder(&Source{URL: srv.URL}, 0.1)
+	h := NewHolder(&Source{URL: srv.URL}, 0.1, testRules)
 	var refused []string
 	h.OnRefused = func(err error) { refused = append(refused, Reason(err)) }
 	ctx := context.Background()
@@ -132,9 +136,9 @@ func TestHolderGuard(t *testing.T) {
 
 func FuzzParse(f *testing.F) {
 	f.Add([]byte(twoJobs))
-	f.Add([]byte("jobs: [{name: a, prefix: p, destination: {type: file, path: /x}}]"))
+	f.Add([]byte("jobs: [{name: a, prefix: p, destination: {type: file, path: /tmp/x}}]"))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		tb, err := Parse(b)
+		tb, err := Parse(b, testRules)
 		if err == nil && tb.Len() == 0 {
 			t.Fatal("empty table accepted")
 		}

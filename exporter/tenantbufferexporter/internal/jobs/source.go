@@ -66,6 +66,7 @@ func readCapped(r io.Reader, max int64) ([]byte, error) {
 type Holder struct {
 	src        *Source
 	maxRemoved float64
+	rules      Rules
 	table      atomic.Pointer[Table]
 	// OnRefused is called with each refused reload (for logs and metrics).
 	OnRefused func(err error)
@@ -73,10 +74,14 @@ type Holder struct {
 	OnLoaded func(t *Table, doc []byte)
 }
 
-// NewHolder returns a holder with no table yet.
-func NewHolder(src *Source, maxRemoved float64) *Holder {
-	return &Holder{src: src, maxRemoved: maxRemoved}
+// NewHolder returns a holder with no table yet. Every document it loads
+// must keep to rules.
+func NewHolder(src *Source, maxRemoved float64, rules Rules) *Holder {
+	return &Holder{src: src, maxRemoved: maxRemoved, rules: rules}
 }
+
+// Parse parses a document under the holder's rules (no shrink check).
+func (h *Holder) Parse(data []byte) (*Table, error) { return Parse(data, h.rules) }
 
 // Table returns the table in force (nil before the first good load).
 func (h *Holder) Table() *Table { return h.table.Load() }
@@ -96,7 +101,7 @@ func (h *Holder) reload(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("jobs: fetching: %w", err)
 	}
-	next, err := Parse(data)
+	next, err := Parse(data, h.rules)
 	if err != nil {
 		return err
 	}
@@ -110,8 +115,9 @@ func (h *Holder) reload(ctx context.Context) error {
 	return nil
 }
 
-// Install puts a table in force without the shrink check: for the last
-// good document kept on disk, when the source cannot be reached at start.
+// Install puts a table in force without the shrink check: the last good
+// document kept on disk, installed at start before the first reload so
+// that the reload is checked against it.
 func (h *Holder) Install(t *Table) { h.table.Store(t) }
 
 // Run reloads every interval until ctx ends.

@@ -11,7 +11,12 @@ import (
 // bytes, per-tenant bytes of the largest tenants, ...) are observed in a
 // callback registered by the exporter with RegisterCallback.
 type Telemetry struct {
-	Meter            metric.Meter
+	Meter metric.Meter
+	// Settings and ID are what internal/guard registers the exporter's
+	// guards under. ID is the bare type until the exporter sets its
+	// configured ID (e.g. tenantbuffer/a).
+	Settings         component.TelemetrySettings
+	ID               component.ID
 	RecordsAccepted  metric.Int64Counter
 	RecordsRefused   metric.Int64Counter // attribute reason
 	Buffers          metric.Int64ObservableGauge
@@ -36,12 +41,19 @@ type Telemetry struct {
 	LagBytes          metric.Int64ObservableGauge   // attribute tenant; largest N
 	LagRecords        metric.Int64ObservableGauge   // attribute tenant; largest N
 	LagAge            metric.Float64ObservableGauge // attribute tenant; largest N
+
+	// Push destinations' state and the dead-letter area.
+	PushTenants                  metric.Int64ObservableGauge   // attribute state: ok, retrying, breaker_open
+	PushTenantState              metric.Int64ObservableGauge   // attributes tenant, state; tenants in trouble, at most top_tenants
+	PushDeadLetterBytes          metric.Int64ObservableGauge   // bytes held
+	PushDeadLetterRemovedBytes   metric.Int64ObservableCounter // attribute reason: total_bytes, tenant_bytes, expired, too_large
+	PushDeadLetterRemovedRecords metric.Int64ObservableCounter // attribute reason, as above
 }
 
 // NewTelemetry creates the instruments.
 func NewTelemetry(set component.TelemetrySettings) (*Telemetry, error) {
 	m := set.MeterProvider.Meter(ScopeName)
-	t := &Telemetry{Meter: m}
+	t := &Telemetry{Meter: m, Settings: set, ID: component.NewID(Type)}
 	var errs, err error
 	t.RecordsAccepted, err = m.Int64Counter("otelcol_logx_tenantbuffer_records_accepted",
 		metric.WithDescription("Log records written to a tenant buffer (durable when the call returned)."), metric.WithUnit("{records}"))
@@ -108,6 +120,21 @@ func NewTelemetry(set component.TelemetrySettings) (*Telemetry, error) {
 	errs = errors.Join(errs, err)
 	t.LagAge, err = m.Float64ObservableGauge("otelcol_logx_tenantbuffer_push_lag_age",
 		metric.WithDescription("Age of the oldest unpushed record, for the largest telemetry.top_tenants tenants."), metric.WithUnit("s"))
+	errs = errors.Join(errs, err)
+	t.PushTenants, err = m.Int64ObservableGauge("otelcol_logx_tenantbuffer_push_tenants",
+		metric.WithDescription("Tenants with a push job, by the state of their destination: ok, retrying, breaker_open."), metric.WithUnit("{tenants}"))
+	errs = errors.Join(errs, err)
+	t.PushTenantState, err = m.Int64ObservableGauge("otelcol_logx_tenantbuffer_push_tenant_state",
+		metric.WithDescription("1 for each tenant whose destination is retrying or has its breaker open (open breakers first, then the longest failing; at most telemetry.top_tenants)."), metric.WithUnit("1"))
+	errs = errors.Join(errs, err)
+	t.PushDeadLetterBytes, err = m.Int64ObservableGauge("otelcol_logx_tenantbuffer_push_dead_letter_bytes",
+		metric.WithDescription("Bytes held in the dead-letter area (bounded by push.dead_letter.max_bytes)."), metric.WithUnit("By"))
+	errs = errors.Join(errs, err)
+	t.PushDeadLetterRemovedBytes, err = m.Int64ObservableCounter("otelcol_logx_tenantbuffer_push_dead_letter_removed_bytes",
+		metric.WithDescription("Bytes of dead letters removed, by reason (total_bytes, tenant_bytes, expired, too_large)."), metric.WithUnit("By"))
+	errs = errors.Join(errs, err)
+	t.PushDeadLetterRemovedRecords, err = m.Int64ObservableCounter("otelcol_logx_tenantbuffer_push_dead_letter_removed_records",
+		metric.WithDescription("Records of dead letters removed, by reason (total_bytes, tenant_bytes, expired, too_large)."), metric.WithUnit("{records}"))
 	errs = errors.Join(errs, err)
 	return t, errs
 }

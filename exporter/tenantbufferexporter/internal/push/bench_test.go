@@ -116,7 +116,7 @@ func BenchmarkPushFile(b *testing.B) {
 				jt := table(b, fmt.Sprintf(`jobs: [{name: all, prefix: t-, destination: {type: file, path: %s, %s}}]`, out, c.dest))
 				p := New(Options{Store: st, Consumer: "push", Jobs: jt, Workers: 8, QuantumBytes: 1 << 20,
 					BackoffInitial: time.Second, BackoffMax: time.Second, BreakerFailures: 5, BreakerOpen: time.Second,
-					DeadLetterDir: b.TempDir(), Now: func() time.Time { return time.Now().Add(time.Minute) }})
+					DeadLetters: openDeadLetters(b, b.TempDir()), Now: func() time.Time { return time.Now().Add(time.Minute) }})
 				var want int64
 				if !c.cold {
 					fill(1)

@@ -50,11 +50,23 @@ type Destination interface {
 }
 
 // PermanentError marks a batch the destination will never accept (e.g. an
-// HTTP 400): it is parked in the tenant's dead-letter area, not retried.
+// HTTP 400 or 413): it is parked in the tenant's dead-letter area, not
+// retried.
 type PermanentError struct{ Err error }
 
 func (e *PermanentError) Error() string { return e.Err.Error() }
 func (e *PermanentError) Unwrap() error { return e.Err }
+
+// SenderRefusedError marks a destination that refuses the sender rather
+// than the batch (HTTP 401, 403, 404): expired credentials, a revoked
+// permission, a moved endpoint. Someone fixes these; until then every batch
+// would be refused alike, so none is parked: the tenant's breaker opens at
+// once and the batch is tried again every breaker_open, its data kept in
+// the buffer.
+type SenderRefusedError struct{ Err error }
+
+func (e *SenderRefusedError) Error() string { return e.Err.Error() }
+func (e *SenderRefusedError) Unwrap() error { return e.Err }
 
 // safeName makes a tenant name usable as a directory name.
 func safeName(tenant string) string {
@@ -315,8 +327,9 @@ func (d *FileDestination) write(fd int, b *Batch) error {
 }
 
 // HTTPDestination POSTs each batch as NDJSON (or cfjs1 lines). 2xx:
-// accepted; 429 and 5xx: retried with backoff; any other status: permanent
-// (parked).
+// accepted; 408, 429 and 5xx: retried with backoff; 401, 403, 404: retried
+// behind the tenant's breaker (SenderRefusedError); any other status
+// (400, 413, ...): permanent, parked.
 type HTTPDestination struct {
 	URL     string
 	Headers map[string]string
@@ -346,13 +359,20 @@ func (d *HTTPDestination) Push(ctx context.Context, b *Batch) error {
 	}
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 	resp.Body.Close()
+	status := fmt.Errorf("http %d", resp.StatusCode)
+	switch resp.StatusCode {
+	case http.StatusRequestTimeout, http.StatusTooManyRequests:
+		return status
+	case http.StatusUnauthorized, http.StatusForbidden, http.StatusNotFound:
+		return &SenderRefusedError{status}
+	}
 	switch {
 	case resp.StatusCode >= 200 && resp.StatusCode < 300:
 		return nil
-	case resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500:
-		return fmt.Errorf("http %d", resp.StatusCode)
+	case resp.StatusCode >= 500:
+		return status
 	}
-	return &PermanentError{fmt.Errorf("http %d", resp.StatusCode)}
+	return &PermanentError{status}
 }
 
 // NewDestination builds the destination of a job. A job whose TLS

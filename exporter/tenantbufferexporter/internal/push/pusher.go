@@ -4,9 +4,6 @@ import (
 	"container/heap"
 	"context"
 	"errors"
-	"fmt"
-	"os"
-	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -26,7 +23,11 @@ type Options struct {
 	BackoffMax      time.Duration
 	BreakerFailures int           // consecutive failures that open the breaker
 	BreakerOpen     time.Duration // how long an open breaker stays open
-	DeadLetterDir   string        // permanent failures are parked here, per tenant
+	// DeadLetters is where batches refused for good are parked (bounded).
+	DeadLetters *DeadLetters
+	// DeadLetterSweep: how often dead letters past their age are removed
+	// (1m if zero).
+	DeadLetterSweep time.Duration
 	// NewDestination builds a job's destination (NewDestination if nil).
 	NewDestination func(*jobs.Job) Destination
 	Now            func() time.Time
@@ -42,6 +43,7 @@ type tenantState struct {
 	deficit  int
 	failures int
 	retryAt  time.Time // set and read under Pusher.mu
+	since    time.Time // first failure of the current run of failures
 	notified int       // records buffered and not yet read into a push: left by the last read, plus notified since
 }
 
@@ -51,13 +53,16 @@ type Pusher struct {
 	mu      sync.Mutex
 	cond    *sync.Cond
 	tenants map[string]*tenantState
-	ready   []*tenantState // FIFO: the DRR round
-	timers  timerHeap
-	wake    chan struct{}
-	stopped bool
-	wg      sync.WaitGroup
-	ctx     context.Context
-	cancel  context.CancelFunc
+	// troubled holds the tenants whose last push failed: the state metric
+	// walks these, never every tenant.
+	troubled map[string]*tenantState
+	ready    []*tenantState // FIFO: the DRR round
+	timers   timerHeap
+	wake     chan struct{}
+	stopped  bool
+	wg       sync.WaitGroup
+	ctx      context.Context
+	cancel   context.CancelFunc
 
 	destMu    sync.Mutex
 	dests     map[*jobs.Job]Destination
@@ -80,7 +85,10 @@ func New(o Options) *Pusher {
 	if o.NewDestination == nil {
 		o.NewDestination = NewDestination
 	}
-	p := &Pusher{o: o, tenants: map[string]*tenantState{}, wake: make(chan struct{}, 1),
+	if o.DeadLetterSweep <= 0 {
+		o.DeadLetterSweep = time.Minute
+	}
+	p := &Pusher{o: o, tenants: map[string]*tenantState{}, troubled: map[string]*tenantState{}, wake: make(chan struct{}, 1),
 		dests: map[*jobs.Job]Destination{}, failures: map[string]int64{}}
 	p.cond = sync.NewCond(&p.mu)
 	return p
@@ -93,8 +101,9 @@ func (p *Pusher) Start(tenants []string) {
 	for _, t := range tenants {
 		p.Notify(t, 1)
 	}
-	p.wg.Add(1 + p.o.Workers)
+	p.wg.Add(2 + p.o.Workers)
 	go p.timerLoop()
+	go p.sweepDeadLetters()
 	for range p.o.Workers {
 		go p.worker()
 	}
@@ -188,6 +197,21 @@ func (p *Pusher) timerLoop() {
 	}
 }
 
+// sweepDeadLetters removes the dead letters past their retention.
+func (p *Pusher) sweepDeadLetters() {
+	defer p.wg.Done()
+	t := time.NewTicker(p.o.DeadLetterSweep)
+	defer t.Stop()
+	for {
+		select {
+		case <-p.ctx.Done():
+			return
+		case <-t.C:
+			p.o.DeadLetters.Sweep()
+		}
+	}
+}
+
 func (p *Pusher) worker() {
 	defer p.wg.Done()
 	for {
@@ -221,17 +245,16 @@ func (p *Pusher) worker() {
 		failures := st.failures
 		p.mu.Unlock()
 
-		next, sent, pending, failed := p.runTenant(st)
+		next, sent, pending, res := p.runTenant(st)
+		failed := res != pushed
 
 		p.mu.Lock()
 		if failed {
-			next = p.backoffLocked(st, failures)
+			next = p.backoffLocked(st, failures, res == refusedSender)
 		} else {
-			st.failures, st.retryAt = 0, time.Time{}
+			st.failures, st.retryAt, st.since = 0, time.Time{}, time.Time{}
+			delete(p.troubled, st.name)
 		}
-		p.mu.Unlock()
-
-		p.mu.Lock()
 		st.running = false
 		st.deficit -= sent
 		switch {
@@ -247,6 +270,7 @@ func (p *Pusher) worker() {
 			// the buffer was deleted or released: drop the tenant's state
 			if p.tenants[st.name] == st && !st.queued && st.heapIdx < 0 {
 				delete(p.tenants, st.name)
+				delete(p.troubled, st.name)
 			}
 		default:
 			// Waiting for its interval with pending records: Notify
@@ -269,22 +293,31 @@ var (
 	gone = time.Unix(0, 2)
 )
 
+// Results of one turn of a tenant.
+type result int
+
+const (
+	pushed        result = iota // the batch went (or nothing was due)
+	failedPush                  // retried with backoff
+	refusedSender               // the destination refuses this sender: the breaker opens at once
+)
+
 // runTenant pushes at most one batch of st. It returns when to look again
 // (zero: at its next turn; idle: on the next Notify), the bytes sent, the
 // records read but left for later (a partial batch before its interval),
 // and whether the push failed (the caller backs off).
-func (p *Pusher) runTenant(st *tenantState) (next time.Time, sent, pending int, failed bool) {
+func (p *Pusher) runTenant(st *tenantState) (next time.Time, sent, pending int, res result) {
 	now := p.o.Now()
 	job, ok := p.o.Jobs().Lookup(st.name)
 	if !ok {
-		return idle, 0, 0, false // its job is gone: data stays buffered (retention applies)
+		return idle, 0, 0, pushed // its job is gone: data stays buffered (retention applies)
 	}
 	recs, err := p.o.Store.Read(st.name, p.o.Consumer, job.Batch.MaxRecords, job.Batch.MaxBytes)
 	if errors.Is(err, buffers.ErrUnknownTenant) {
-		return gone, 0, 0, false
+		return gone, 0, 0, pushed
 	}
 	if err != nil || len(recs) == 0 {
-		return idle, 0, 0, false
+		return idle, 0, 0, pushed
 	}
 	b := &Batch{Tenant: st.name, Records: recs}
 	for _, r := range recs {
@@ -293,26 +326,30 @@ func (p *Pusher) runTenant(st *tenantState) (next time.Time, sent, pending int, 
 	full := len(recs) >= job.Batch.MaxRecords || b.Bytes >= job.Batch.MaxBytes
 	oldest := time.Unix(0, recs[0].Timestamp)
 	if due := oldest.Add(job.Batch.MaxInterval); !full && now.Before(due) {
-		return due, 0, len(recs), false
+		return due, 0, len(recs), pushed
 	}
 	err = p.pushOne(job, b)
 	var perm *PermanentError
+	var refused *SenderRefusedError
 	switch {
 	case err == nil:
 	case errors.As(err, &perm):
-		if perr := p.park(b, err); perr != nil {
+		if perr := p.o.DeadLetters.Park(b, err); perr != nil {
 			p.fail("dead_letter_write")
-			return time.Time{}, 0, 0, true
+			return time.Time{}, 0, 0, failedPush
 		}
 		p.Parked.Add(int64(len(recs)))
 		p.fail("rejected")
+	case errors.As(err, &refused):
+		p.fail(failReason(err))
+		return time.Time{}, 0, 0, refusedSender
 	default:
 		p.fail(failReason(err))
-		return time.Time{}, 0, 0, true
+		return time.Time{}, 0, 0, failedPush
 	}
 	if err := p.o.Store.Commit(st.name, p.o.Consumer, b.Next()); err != nil {
 		p.fail("commit")
-		return time.Time{}, 0, 0, true
+		return time.Time{}, 0, 0, failedPush
 	}
 	if err == nil {
 		p.Batches.Add(1)
@@ -322,9 +359,9 @@ func (p *Pusher) runTenant(st *tenantState) (next time.Time, sent, pending int, 
 	if !full {
 		// The read reached the end of the buffer: nothing more until the
 		// next Notify (the worker re-queues if one came meanwhile).
-		return idle, b.Bytes, 0, false
+		return idle, b.Bytes, 0, pushed
 	}
-	return time.Time{}, b.Bytes, 0, false
+	return time.Time{}, b.Bytes, 0, pushed
 }
 
 func (p *Pusher) pushOne(job *jobs.Job, b *Batch) error {
@@ -351,9 +388,18 @@ func (p *Pusher) pushOne(job *jobs.Job, b *Batch) error {
 }
 
 // backoffLocked doubles the tenant's delay per consecutive failure, and
-// opens its breaker (a longer pause) after BreakerFailures of them.
-func (p *Pusher) backoffLocked(st *tenantState, before int) time.Time {
+// opens its breaker (a longer pause) after BreakerFailures of them, or at
+// once when the destination refuses the sender (credentials, permissions,
+// a wrong address: fixed by a person, not by retrying sooner).
+func (p *Pusher) backoffLocked(st *tenantState, before int, openNow bool) time.Time {
 	st.failures = before + 1
+	if openNow && st.failures < p.o.BreakerFailures {
+		st.failures = p.o.BreakerFailures
+	}
+	if st.since.IsZero() {
+		st.since = p.o.Now()
+	}
+	p.troubled[st.name] = st
 	d := p.o.BackoffInitial << min(st.failures-1, 20)
 	d = min(d, p.o.BackoffMax)
 	if st.failures >= p.o.BreakerFailures {
@@ -394,17 +440,6 @@ func (p *Pusher) Failures() map[string]int64 {
 		out[k] = v
 	}
 	return out
-}
-
-// park writes a batch no destination will take to the tenant's dead-letter
-// area, so that the position can move on without losing it.
-func (p *Pusher) park(b *Batch, cause error) error {
-	d := &FileDestination{Dir: p.o.DeadLetterDir}
-	if err := d.Push(context.Background(), b); err != nil {
-		return err
-	}
-	note := filepath.Join(p.o.DeadLetterDir, safeName(b.Tenant), fmt.Sprintf("%020d-%020d.reason", b.First(), b.Next()))
-	return os.WriteFile(note, []byte(cause.Error()+"\n"), 0o640)
 }
 
 // Lag is one tenant's backlog.

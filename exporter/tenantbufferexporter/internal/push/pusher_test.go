@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 	"sync"
@@ -37,19 +38,47 @@ func openStore(t testing.TB, dir string) *buffers.Store {
 	return s
 }
 
+// testRules lets these tests' documents write files anywhere and push
+// over plain http to their loopback servers: every job named in the
+// document is allowed insecure.
+func testRules(doc string) jobs.Rules {
+	r := jobs.Rules{FileRoot: "/"}
+	for _, m := range jobNames.FindAllStringSubmatch(doc, -1) {
+		r.AllowInsecure = append(r.AllowInsecure, m[1])
+	}
+	return r
+}
+
+var jobNames = regexp.MustCompile(`name: ([^,}\s]+)`)
+
 func table(t testing.TB, doc string) func() *jobs.Table {
 	t.Helper()
-	tb, err := jobs.Parse([]byte(doc))
+	tb, err := jobs.Parse([]byte(doc), testRules(doc))
 	if err != nil {
 		t.Fatal(err)
 	}
 	return func() *jobs.Table { return tb }
 }
 
-func newPusher(st *buffers.Store, jt func() *jobs.Table, dead string) *Pusher {
-	return New(Options{Store: st, Consumer: "push", Jobs: jt, Workers: 4, QuantumBytes: 64 << 10,
+// openDeadLetters opens an area with no caps (the tests of the caps set
+// their own).
+func openDeadLetters(t testing.TB, dir string) *DeadLetters {
+	t.Helper()
+	dl, err := OpenDeadLetters(DeadLetterOptions{Dir: dir, NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dl
+}
+
+func pusherOptions(t testing.TB, st *buffers.Store, jt func() *jobs.Table, dead string) Options {
+	return Options{Store: st, Consumer: "push", Jobs: jt, Workers: 4, QuantumBytes: 64 << 10,
 		BackoffInitial: 20 * time.Millisecond, BackoffMax: 200 * time.Millisecond,
-		BreakerFailures: 3, BreakerOpen: 300 * time.Millisecond, DeadLetterDir: dead})
+		BreakerFailures: 3, BreakerOpen: 300 * time.Millisecond, DeadLetters: openDeadLetters(t, dead)}
+}
+
+func newPusher(t testing.TB, st *buffers.Store, jt func() *jobs.Table, dead string) *Pusher {
+	return New(pusherOptions(t, st, jt, dead))
 }
 
 var enc = recordcodec.NewEncoder()
@@ -151,7 +180,7 @@ jobs:
   - {name: gz, tenant: gz, destination: {type: file, path: %[1]s, compression: gzip}, batch: {max_records: 7, max_interval: 100ms}}
   - {name: zs, prefix: zs-, destination: {type: file, path: %[1]s, compression: zstd}, batch: {max_records: 1000, max_bytes: 200, max_interval: 100ms}}
 `, out))
-	p := newPusher(st, jt, t.TempDir())
+	p := newPusher(t, st, jt, t.TempDir())
 	p.Start(nil)
 	defer p.Stop()
 	appendRecords(t, st, p, "plain", 0, 25)
@@ -193,7 +222,7 @@ func TestIntervalRespected(t *testing.T) {
 	st := openStore(t, t.TempDir())
 	defer st.Close()
 	jt := table(t, fmt.Sprintf(`jobs: [{name: a, tenant: a, destination: {type: file, path: %s}, batch: {max_records: 1000, max_interval: 300ms}}]`, out))
-	p := newPusher(st, jt, t.TempDir())
+	p := newPusher(t, st, jt, t.TempDir())
 	p.Start(nil)
 	defer p.Stop()
 	start := time.Now()
@@ -242,7 +271,7 @@ func TestStalledTenantDoesNotBlockOthers(t *testing.T) {
 	st := openStore(t, t.TempDir())
 	defer st.Close()
 	dead := t.TempDir()
-	p := newPusher(st, table(t, doc.String()), dead)
+	p := newPusher(t, st, table(t, doc.String()), dead)
 	p.Start(nil)
 	defer p.Stop()
 	for _, bad := range []string{"stall", "flaky", "bad"} {
@@ -283,7 +312,7 @@ func TestRestartResumesWithoutLoss(t *testing.T) {
 	out, dir := t.TempDir(), t.TempDir()
 	doc := fmt.Sprintf(`jobs: [{name: a, tenant: a, destination: {type: file, path: %s}, batch: {max_records: 7, max_interval: 50ms}}]`, out)
 	st := openStore(t, dir)
-	p := newPusher(st, table(t, doc), t.TempDir())
+	p := newPusher(t, st, table(t, doc), t.TempDir())
 	p.Start(nil)
 	appendRecords(t, st, p, "a", 0, 30)
 	waitFor(t, "a first push", 5*time.Second, func() bool { return p.Records.Load() >= 7 })
@@ -293,7 +322,7 @@ func TestRestartResumesWithoutLoss(t *testing.T) {
 
 	st2 := openStore(t, dir)
 	defer st2.Close()
-	p2 := newPusher(st2, table(t, doc), t.TempDir())
+	p2 := newPusher(t, st2, table(t, doc), t.TempDir())
 	p2.Start([]string{"a"}) // the tenants the store holds
 	defer p2.Stop()
 	waitFor(t, "everything pushed", 10*time.Second, func() bool { b, _ := readDir(t, filepath.Join(out, "a")); return len(b) >= 50 })
@@ -322,7 +351,7 @@ func TestPartialBatchGoesWhenFilled(t *testing.T) {
 	st := openStore(t, t.TempDir())
 	defer st.Close()
 	jt := table(t, fmt.Sprintf(`jobs: [{name: a, tenant: a, destination: {type: file, path: %s}, batch: {max_records: 10, max_interval: 1h}}]`, out))
-	p := newPusher(st, jt, t.TempDir())
+	p := newPusher(t, st, jt, t.TempDir())
 	p.Start(nil)
 	defer p.Stop()
 	appendRecords(t, st, p, "a", 0, 6)

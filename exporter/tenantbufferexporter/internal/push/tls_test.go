@@ -93,7 +93,7 @@ func TestHTTPDestinationTLSAndCFJS1(t *testing.T) {
 - {name: good, tenant: good, destination: {type: http, url: %q, format: cfjs1, tls: {ca_file: %q}}, batch: {max_records: 5, max_interval: 50ms}}
 - {name: untrusted, tenant: untrusted, destination: {type: http, url: %q}, batch: {max_records: 5, max_interval: 50ms}}
 `, srv.URL, caFile, srv.URL))
-	p := newPusher(st, jt, t.TempDir())
+	p := newPusher(t, st, jt, t.TempDir())
 	p.Start(nil)
 	defer p.Stop()
 	appendRecords(t, st, p, "good", 0, 10)
@@ -130,4 +130,4 @@ func TestHTTPDestinationBadTLSFails(t *testing.T) {
 	}
 }
 
-func jobsParse(doc string) (*jobs.Table, error) { return jobs.Parse([]byte(doc)) }
+func jobsParse(doc string) (*jobs.Table, error) { return jobs.Parse([]byte(doc), testRules(doc)) }
