@@ -17,6 +17,7 @@ import (
 	"github.com/otelcol-logx/otelcol-logx/exporter/tenantbufferexporter/internal/jobs"
 	"github.com/otelcol-logx/otelcol-logx/exporter/tenantbufferexporter/internal/metadata"
 	"github.com/otelcol-logx/otelcol-logx/exporter/tenantbufferexporter/internal/recordcodec"
+	"github.com/otelcol-logx/otelcol-logx/internal/guard"
 )
 
 // Reasons the exporter itself refuses a record, before the store's guards.
@@ -31,11 +32,14 @@ type tenantBufferExporter struct {
 	cfg    *Config
 	logger *zap.Logger
 	tel    *metadata.Telemetry
+	id     component.ID // as configured, e.g. tenantbuffer/a: the guards' component
+	telSet component.TelemetrySettings
 
-	mu    sync.RWMutex // guards store against start/shutdown only
-	store *buffers.Store
-	reg   metric.Registration
-	push  *pushRunner // nil unless push jobs are configured
+	mu     sync.RWMutex // guards store against start/shutdown only
+	store  *buffers.Store
+	reg    metric.Registration
+	guards *guard.Registration
+	push   *pushRunner // nil unless push jobs are configured
 
 	reasonAttrs map[string]metric.MeasurementOption
 	batchers    sync.Pool
@@ -55,7 +59,8 @@ func newTenantBufferExporter(cfg *Config, set exporter.Settings) (*tenantBufferE
 	if err != nil {
 		return nil, err
 	}
-	e := &tenantBufferExporter{cfg: cfg, logger: set.Logger, tel: tel, reasonAttrs: map[string]metric.MeasurementOption{}}
+	e := &tenantBufferExporter{cfg: cfg, logger: set.Logger, tel: tel, id: set.ID, telSet: set.TelemetrySettings,
+		reasonAttrs: map[string]metric.MeasurementOption{}}
 	for _, r := range buffers.Reasons() {
 		e.reasonAttrs[r.String()] = reasonAttr(r.String())
 	}
@@ -82,6 +87,10 @@ func (e *tenantBufferExporter) start(_ context.Context, _ component.Host) error 
 		e.logger.Warn("cut torn or corrupt tails off tenant buffers at start-up",
 			zap.Int64("segments", stats.TornSegments), zap.Int64("bytes", stats.TornBytes))
 	}
+	if stats.UnreadableDirs > 0 {
+		e.logger.Warn("left alone directories of the buffer area that are no tenant's buffer: a second directory of one tenant, or one whose name file was lost with records in it",
+			zap.String("directory", e.cfg.Directory), zap.Int64("directories", stats.UnreadableDirs))
+	}
 	e.logger.Info("tenant buffers open", zap.String("directory", e.cfg.Directory),
 		zap.Int64("buffers", stats.Buffers), zap.Int64("bytes", stats.Bytes))
 	reg, err := e.registerGauges(st)
@@ -89,24 +98,31 @@ func (e *tenantBufferExporter) start(_ context.Context, _ component.Host) error 
 		_ = st.Close()
 		return err
 	}
+	guards, err := guard.Register(e.telSet, e.id, storeGuards(e.cfg, st)...)
+	if err != nil {
+		_ = reg.Unregister()
+		_ = st.Close()
+		return err
+	}
 	var pr *pushRunner
 	if e.cfg.Push.Enabled() {
 		if pr, err = e.startPush(st); err != nil {
+			_ = guards.Unregister()
 			_ = reg.Unregister()
 			_ = st.Close()
 			return err
 		}
 	}
 	e.mu.Lock()
-	e.store, e.reg, e.push = st, reg, pr
+	e.store, e.reg, e.guards, e.push = st, reg, guards, pr
 	e.mu.Unlock()
 	return nil
 }
 
 func (e *tenantBufferExporter) shutdown(context.Context) error {
 	e.mu.Lock()
-	st, reg, pr := e.store, e.reg, e.push
-	e.store, e.reg, e.push = nil, nil, nil
+	st, reg, guards, pr := e.store, e.reg, e.guards, e.push
+	e.store, e.reg, e.guards, e.push = nil, nil, nil, nil
 	e.mu.Unlock()
 	if pr != nil {
 		pr.stop()
@@ -115,6 +131,7 @@ func (e *tenantBufferExporter) shutdown(context.Context) error {
 	if reg != nil {
 		errs = append(errs, reg.Unregister())
 	}
+	errs = append(errs, guards.Unregister())
 	if st != nil {
 		errs = append(errs, st.Close())
 	}
@@ -214,6 +231,13 @@ func (e *tenantBufferExporter) consumeLogs(ctx context.Context, ld plog.Logs) er
 		}
 	}
 	res, err := e.store.Append(b.batch)
+	if res.Failure != nil {
+		// Counted as refused, and not returned: the call succeeds for the
+		// other tenants, so that upstream does not send them again.
+		e.logger.Warn("records refused: a tenant's buffer could not be written; the other tenants' records are stored",
+			zap.Int("tenant_dir", res.Refused[buffers.ReasonTenantDir]),
+			zap.Int("write_error", res.Refused[buffers.ReasonWriteError]), zap.Error(res.Failure))
+	}
 	if e.push != nil {
 		for _, tr := range b.batch {
 			// Only tenants that have a buffer: a refused tenant must not
@@ -289,3 +313,62 @@ func (e *tenantBufferExporter) registerGauges(st *buffers.Store) (metric.Registr
 }
 
 const maxInt64 = 1<<63 - 1
+
+// storeGuards are the store's caps as internal/guard reports them: which
+// are switched off, and how full each of the others is. The figures are
+// atomic loads of the store (Usage), never a pass over the tenants.
+func storeGuards(cfg *Config, st *buffers.Store) []guard.Guard {
+	lim := cfg.Limits
+	gs := []guard.Guard{
+		{
+			Name: "limits.max_buffers", Disabled: lim.MaxBuffers < 0, Limit: int64(lim.MaxBuffers),
+			Use: func() int64 { return st.Usage().Buffers },
+		},
+		{
+			// Bytes held outside the buffers count toward the cap too.
+			Name: "limits.max_total_bytes", Disabled: lim.MaxTotalBytes.Unlimited(), Limit: int64(lim.MaxTotalBytes),
+			Use: func() int64 { u := st.Usage(); return u.Bytes + u.ExternalBytes },
+		},
+		{
+			// The largest buffer, as of the last sweep.
+			Name: "limits.max_bytes_per_tenant", Disabled: lim.MaxBytesPerTenant.Unlimited(), Limit: int64(lim.MaxBytesPerTenant),
+			Use: func() int64 { return st.Usage().LargestTenantBytes },
+		},
+		{
+			// How much of the room above the watermark is used: 1 when
+			// free space is down to min_free_disk_bytes.
+			Name: "limits.min_free_disk_bytes", Disabled: lim.MinFreeDiskBytes.Unlimited(), Limit: int64(lim.MinFreeDiskBytes),
+			Use: ratioOf(int64(lim.MinFreeDiskBytes), func() (int64, int64) {
+				u := st.Usage()
+				return u.Bytes + u.ExternalBytes, u.DiskBudgetBytes
+			}),
+		},
+		{
+			Name: "limits.max_open_files", Limit: int64(lim.MaxOpenFiles),
+			Use: func() int64 { return st.Usage().OpenFiles },
+		},
+		{Name: "retention.max_age", Disabled: cfg.Retention.MaxAge.Unlimited()},
+	}
+	for tenant, age := range cfg.Retention.PerTenant {
+		if age.Unlimited() {
+			gs = append(gs, guard.Guard{Name: "retention.per_tenant." + tenant, Disabled: true})
+		}
+	}
+	return gs
+}
+
+// ratioOf turns a ratio whose denominator moves (used / room) into the
+// Use of a guard whose Limit is fixed: the guard reports Use/Limit, so Use
+// is the ratio times the limit.
+func ratioOf(limit int64, parts func() (used, room int64)) func() int64 {
+	return func() int64 {
+		used, room := parts()
+		switch {
+		case room == maxInt64:
+			return 0 // no figure yet (the file system could not be asked)
+		case room <= 0:
+			return limit // no room at all: full
+		}
+		return int64(float64(used) / float64(room) * float64(limit))
+	}
+}

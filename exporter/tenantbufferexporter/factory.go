@@ -70,8 +70,11 @@ func createLogs(ctx context.Context, set exporter.Settings, cfg component.Config
 		exporterhelper.WithStart(e.start),
 		exporterhelper.WithShutdown(e.shutdown),
 		exporterhelper.WithCapabilities(consumer.Capabilities{MutatesData: false}),
-		// No retry sender: a record refused by a guard is counted and would
-		// not fit better a moment later; an I/O error goes back upstream.
+		// No retry sender: a record refused by a guard, or by a failure of
+		// its own tenant's directory or segment, is counted and would not
+		// fit better a moment later, and the call succeeds for the other
+		// tenants. Only what concerns the whole call (a failed sync: the
+		// records may not be durable) goes back upstream.
 		exporterhelper.WithQueue(c.QueueConfig),
 	)
 }
