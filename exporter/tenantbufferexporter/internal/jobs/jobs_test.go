@@ -73,7 +73,7 @@ func TestParseRefusals(t *testing.T) {
 		"jobs: [":           ErrParse,
 		"jobz: []":          ErrParse,
 		"jobs: [{name: a}]": ErrInvalid,
-		"jobs: [{name: a, tenant: x, destination: {type: ftp}}]":                               ErrInvalid,
+		"jobs: [{name: a, tenant: x, destination: {type: ftp}}]":                                   ErrInvalid,
 		"jobs: [{name: a, tenant: x, prefix: y, destination: {type: file, path: /tmp/x}}]":         ErrInvalid,
 		"jobs: [{name: a, tenant: x, destination: {type: file, path: /tmp/x, compression: lz4}}]":  ErrInvalid,
 		"jobs: [{name: a, tenant: x, destination: {type: file, path: /tmp/x, format: xml}}]":       ErrInvalid,
