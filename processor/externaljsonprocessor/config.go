@@ -19,6 +19,10 @@ const (
 	defaultMaxFields      = 64
 	defaultStaleAttribute = "externaljson.stale"
 	defaultStartupWait    = 5 * time.Second
+	// defaultMaxFieldLoss refuses a response that lost more than half of
+	// the last good fields: an error object answered with HTTP 200
+	// ({"error":"x"}) is not taken for the new values.
+	defaultMaxFieldLoss = 0.5
 
 	// Hard ceilings, so that a typo cannot make a source unbounded.
 	maxMaxSize   = 16 << 20
@@ -69,6 +73,23 @@ type SourceConfig struct {
 	StaleAttribute string `mapstructure:"stale_attribute"`
 	// Mapping chooses fields from the object and where they go.
 	Mapping MappingConfig `mapstructure:"mapping"`
+	// Guard refuses a response that does not look like the last good one.
+	Guard GuardConfig `mapstructure:"guard"`
+
+	// prevent unkeyed literal initialization
+	_ struct{}
+}
+
+// GuardConfig checks a response against the last good one before it
+// replaces it. A refused response is counted and logged like a failed
+// fetch: the last good values stay (and may go stale).
+type GuardConfig struct {
+	// MaxFieldLoss is the largest fraction (0 to 1) of the last good
+	// response's attributes a new response may lose; left out: 0.5. 1
+	// switches the shrink check off.
+	MaxFieldLoss *float64 `mapstructure:"max_field_loss"`
+	// RequiredPaths must each be present (and not null) in every response.
+	RequiredPaths []string `mapstructure:"required_paths"`
 
 	// prevent unkeyed literal initialization
 	_ struct{}
@@ -107,6 +128,10 @@ type MappingConfig struct {
 	Fields []FieldConfig `mapstructure:"fields"`
 	// MaxFields caps the number of attributes one response may yield.
 	MaxFields int `mapstructure:"max_fields"`
+	// AllowReserved names reserved attributes (logx.*, cfjs1.*, ...: see
+	// reserved.go) this source may write, e.g. [logx.tenant] for a source
+	// that assigns tenants.
+	AllowReserved []string `mapstructure:"allow_reserved"`
 
 	// prevent unkeyed literal initialization
 	_ struct{}
@@ -136,7 +161,11 @@ const (
 
 var sourceNameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$`)
 
-// Validate checks the configuration; messages say what to write instead.
+// Validate checks what concerns the processor as a whole. Each nested group
+// (a source, its command, mapping, fields and guard) has its own Validate,
+// which the collector calls on its own and whose messages it prefixes with
+// the group's path (e.g. "sources::0::mapping: ..."). Messages say what to
+// write instead.
 func (c *Config) Validate() error {
 	var errs []error
 	if len(c.Sources) == 0 {
@@ -150,19 +179,18 @@ func (c *Config) Validate() error {
 	}
 	seen := map[string]bool{}
 	for i := range c.Sources {
-		s := &c.Sources[i]
-		if err := s.validate(); err != nil {
-			errs = append(errs, fmt.Errorf("sources[%d] (%q): %w", i, s.Name, err))
+		name := c.Sources[i].Name
+		if seen[name] {
+			errs = append(errs, fmt.Errorf("sources[%d]: name %q is used twice; give every source its own name", i, name))
 		}
-		if seen[s.Name] {
-			errs = append(errs, fmt.Errorf("sources[%d]: name %q is used twice; give every source its own name", i, s.Name))
-		}
-		seen[s.Name] = true
+		seen[name] = true
 	}
 	return errors.Join(errs...)
 }
 
-func (s *SourceConfig) validate() error {
+// Validate checks one source. Its http client settings validate themselves
+// (confighttp); the checks here need more than one group of the source.
+func (s *SourceConfig) Validate() error {
 	var errs []error
 	add := func(format string, a ...any) { errs = append(errs, fmt.Errorf(format, a...)) }
 	if !sourceNameRE.MatchString(s.Name) {
@@ -179,21 +207,6 @@ func (s *SourceConfig) validate() error {
 		}
 		if s.HTTP.Timeout < 0 {
 			add("http.timeout: must not be negative; leave it out for %s", defaultTimeout)
-		}
-		if err := s.HTTP.Validate(); err != nil {
-			add("http: %w", err)
-		}
-	case s.Command != nil:
-		if len(s.Command.Argv) == 0 || s.Command.Argv[0] == "" {
-			add("command.argv: give the program and its arguments as a list, e.g. [systemctl, show, --property=ActiveState, --value, nginx]")
-		}
-		if s.Command.Timeout < 0 {
-			add("command.timeout: must not be negative; leave it out for %s", defaultTimeout)
-		}
-		for k := range s.Command.Environment {
-			if k == "" || strings.ContainsAny(k, "=\x00") {
-				add("command.environment: %q is not a valid variable name", k)
-			}
 		}
 	}
 	if s.MaxSize < 0 || s.MaxSize > maxMaxSize {
@@ -216,8 +229,46 @@ func (s *SourceConfig) validate() error {
 	if s.MaxAge > 0 && s.Interval > 0 && s.MaxAge < s.Interval {
 		add("max_age (%s) is shorter than interval (%s): values would go stale between two good fetches; make max_age a few intervals long", s.MaxAge, s.Interval)
 	}
-	if err := s.Mapping.validate(); err != nil {
-		add("mapping: %w", err)
+	errs = append(errs, s.validateReservedNames()...)
+	if s.Command != nil && s.Command.TextKey != "" && len(s.Guard.RequiredPaths) > 0 {
+		add("guard.required_paths: the output of a command with text_key is text, not an object; remove required_paths")
+	}
+	return errors.Join(errs...)
+}
+
+// validateReservedNames refuses the names outside the mapping's fields that
+// this source always writes (the stale mark, the text_key field) when they
+// are reserved and not allowed.
+func (s *SourceConfig) validateReservedNames() []error {
+	var errs []error
+	allowed := newReservedFilter(s.Mapping.AllowReserved)
+	if s.StalePolicy == "" || s.StalePolicy == staleMark {
+		if name := s.StaleAttribute; allowed.refuses(name) {
+			errs = append(errs, fmt.Errorf("stale_attribute: %q is reserved (other components key on it); write another name, e.g. %q", name, defaultStaleAttribute))
+		}
+	}
+	if s.Command != nil && s.Command.TextKey != "" {
+		if name := s.Mapping.Prefix + s.Command.TextKey; allowed.refuses(name) {
+			errs = append(errs, fmt.Errorf("command.text_key: attribute %q is reserved (other components key on it); %s", name, insteadOfReserved(s.Mapping.Prefix, name)))
+		}
+	}
+	return errs
+}
+
+// Validate checks the command's own options.
+func (c *CommandConfig) Validate() error {
+	var errs []error
+	add := func(format string, a ...any) { errs = append(errs, fmt.Errorf(format, a...)) }
+	if len(c.Argv) == 0 || c.Argv[0] == "" {
+		add("argv: give the program and its arguments as a list, e.g. [systemctl, show, --property=ActiveState, --value, nginx]")
+	}
+	if c.Timeout < 0 {
+		add("timeout: must not be negative; leave it out for %s", defaultTimeout)
+	}
+	for k := range c.Environment {
+		if k == "" || strings.ContainsAny(k, "=\x00") {
+			add("environment: %q is not a valid variable name", k)
+		}
 	}
 	return errors.Join(errs...)
 }
@@ -227,7 +278,15 @@ func validPolicy(p string) bool {
 	return ok
 }
 
-func (m *MappingConfig) validate() error {
+// validPath reports whether p is keys joined by '.'.
+func validPath(p string) bool {
+	return p != "" && !strings.HasPrefix(p, ".") && !strings.HasSuffix(p, ".") && !strings.Contains(p, "..")
+}
+
+// Validate checks the mapping, including the attribute names it would
+// always write: a reserved one must be named in allow_reserved. (Names
+// that come from the response itself are checked when it arrives.)
+func (m *MappingConfig) Validate() error {
 	var errs []error
 	add := func(format string, a ...any) { errs = append(errs, fmt.Errorf(format, a...)) }
 	switch m.Target {
@@ -244,14 +303,12 @@ func (m *MappingConfig) validate() error {
 	if len(m.Fields) > maxMaxFields {
 		add("fields: %d fields, at most %d are allowed", len(m.Fields), maxMaxFields)
 	}
+	allowed := newReservedFilter(m.AllowReserved)
+	if ns := inReservedNamespace(m.Prefix); ns != "" && len(m.Fields) == 0 {
+		add("prefix: %q puts every attribute in the reserved namespace %s*; write a prefix of your own (e.g. \"dc.\"), or choose the fields and list each reserved one in allow_reserved", m.Prefix, ns)
+	}
 	keys := map[string]bool{}
 	for i, f := range m.Fields {
-		if f.Path == "" || strings.HasPrefix(f.Path, ".") || strings.HasSuffix(f.Path, ".") || strings.Contains(f.Path, "..") {
-			add("fields[%d].path: %q is not a path; write keys joined by '.', e.g. dc.status", i, f.Path)
-		}
-		if !validPolicy(f.OnConflict) {
-			add("fields[%d].on_conflict: %q is not known; write insert, update or upsert", i, f.OnConflict)
-		}
 		key := f.Key
 		if key == "" {
 			key = f.Path
@@ -260,6 +317,59 @@ func (m *MappingConfig) validate() error {
 			add("fields[%d]: attribute %q is produced twice; give one of them another key", i, m.Prefix+key)
 		}
 		keys[key] = true
+		if name := m.Prefix + key; allowed.refuses(name) {
+			add("fields[%d]: attribute %q is reserved (other components key on it); %s", i, name, insteadOfReserved(m.Prefix, name))
+		}
+	}
+	for _, name := range m.AllowReserved {
+		if !isReserved(name) {
+			add("allow_reserved: %q is not a reserved name; remove it (reserved: %s)", name, reservedSummary())
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// insteadOfReserved says what to write instead of a reserved attribute name
+// that prefix (+ a key) would produce.
+func insteadOfReserved(prefix, name string) string {
+	if inReservedNamespace(prefix) != "" {
+		return fmt.Sprintf("write a prefix of your own (e.g. \"dc.\"), or, if this source is meant to set it, allow_reserved: [%q]", name)
+	}
+	return fmt.Sprintf("write another key (e.g. %q), or, if this source is meant to set it, allow_reserved: [%q]", suggestedKey(name), name)
+}
+
+// Validate checks one chosen path.
+func (f *FieldConfig) Validate() error {
+	var errs []error
+	if !validPath(f.Path) {
+		errs = append(errs, fmt.Errorf("path: %q is not a path; write keys joined by '.', e.g. dc.status", f.Path))
+	}
+	if !validPolicy(f.OnConflict) {
+		errs = append(errs, fmt.Errorf("on_conflict: %q is not known; write insert, update or upsert", f.OnConflict))
+	}
+	return errors.Join(errs...)
+}
+
+// Validate checks the guard's options.
+func (g *GuardConfig) Validate() error {
+	var errs []error
+	add := func(format string, a ...any) { errs = append(errs, fmt.Errorf(format, a...)) }
+	// Written so that NaN fails too.
+	if l := g.MaxFieldLoss; l != nil && !(*l >= 0 && *l <= 1) {
+		add("max_field_loss: %v is out of range; write a fraction from 0 (refuse any lost field) to 1 (shrink check off), or leave it out for %v", *l, defaultMaxFieldLoss)
+	}
+	if len(g.RequiredPaths) > maxMaxFields {
+		add("required_paths: %d paths, at most %d are allowed", len(g.RequiredPaths), maxMaxFields)
+	}
+	seen := map[string]bool{}
+	for i, p := range g.RequiredPaths {
+		if !validPath(p) {
+			add("required_paths[%d]: %q is not a path; write keys joined by '.', e.g. dc.status", i, p)
+		}
+		if seen[p] {
+			add("required_paths[%d]: %q is listed twice; remove one", i, p)
+		}
+		seen[p] = true
 	}
 	return errors.Join(errs...)
 }
@@ -286,6 +396,10 @@ func (s SourceConfig) resolved() SourceConfig {
 	}
 	if s.Mapping.MaxFields == 0 {
 		s.Mapping.MaxFields = defaultMaxFields
+	}
+	if s.Guard.MaxFieldLoss == nil {
+		loss := defaultMaxFieldLoss
+		s.Guard.MaxFieldLoss = &loss
 	}
 	if s.HTTP != nil {
 		h := *s.HTTP

@@ -92,18 +92,26 @@ func TestValidateSaysWhatToWrite(t *testing.T) {
 	for _, want := range []string{
 		"startup_wait: must not be negative",
 		`name: "bad name" is not valid`,
-		"command.argv: give the program and its arguments",
+		"argv: give the program and its arguments",
 		"max_size: -1 is out of range",
 		`stale_policy: "forget" is not known; write keep, remove or mark`,
 		"max_age (10s) is shorter than interval (1m0s)",
 		`target: "scope" is not known; write record or resource`,
 		`on_conflict: "replace" is not known`,
-		`fields[0].path: "a..b" is not a path`,
-		`attribute "k" is produced twice`,
+		`path: "a..b" is not a path`,
+		`fields[2]: attribute "k" is produced twice`,
 		`http.endpoint: "ftp://x" is not an http:// or https:// URL`,
-		`name "dup" is used twice`,
+		`sources[2]: name "dup" is used twice`,
 	} {
 		assert.ErrorContains(t, err, want)
+	}
+	// Each nested group validates itself; the collector puts the group's
+	// path in front of its messages.
+	for _, path := range []string{
+		"sources::0: ", "sources::0::command: ", "sources::0::mapping: ",
+		"sources::0::mapping::fields::0: ", "sources::1: ",
+	} {
+		assert.ErrorContains(t, err, path)
 	}
 }
 
@@ -112,4 +120,21 @@ func headerValue(t *testing.T, s SourceConfig, name string) string {
 	v, ok := s.HTTP.Headers.Get(name)
 	require.True(t, ok, "header %s", name)
 	return string(v)
+}
+
+// A configuration that would always write a name other components key on
+// is refused, with what to write instead.
+func TestValidateRefusesReservedNames(t *testing.T) {
+	err := confmap.Validate(loadConfig(t, "reserved"))
+	require.Error(t, err)
+	for _, want := range []string{
+		`sources::0::mapping: prefix: "logx." puts every attribute in the reserved namespace logx.*; write a prefix of your own (e.g. "dc.")`,
+		`sources::1::mapping: fields[0]: attribute "logx.tenant" is reserved`,
+		`write another key (e.g. "ext.tenant"), or, if this source is meant to set it, allow_reserved: ["logx.tenant"]`,
+		`sources::1: stale_attribute: "cfjs1.stale" is reserved`,
+		`sources::2: command.text_key: attribute "logx.service" is reserved`,
+	} {
+		assert.ErrorContains(t, err, want)
+	}
+	assert.NotContains(t, err.Error(), `"site"`, "a name of its own is fine")
 }

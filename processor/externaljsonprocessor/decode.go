@@ -25,6 +25,16 @@ const (
 	reasonTooManyFields = "too_many_fields" // more attributes than mapping.max_fields
 	reasonNoFields      = "no_fields"       // blank object, or none of the chosen paths present
 	reasonInvalidText   = "invalid_text"    // text_key output empty or not UTF-8
+	// Refusals of the guard (GuardConfig): the response is well formed but
+	// does not look like the last good one.
+	reasonShrunk          = "shrunk"           // lost more than guard.max_field_loss of the last good fields
+	reasonMissingRequired = "missing_required" // a guard.required_paths path is absent or null
+)
+
+// Reasons a single field of an accepted response is skipped, the `reason`
+// attribute of the skipped fields counter.
+const (
+	skipReserved = "reserved" // a reserved name not in mapping.allow_reserved
 )
 
 // fetchError is a failed or refused fetch, with the reason it is counted under.
@@ -55,10 +65,14 @@ type mapping struct {
 	specs     []fieldSpec // empty: whole object
 	maxFields int
 	textKey   string // non-empty: the output is plain text, not JSON
+	reserved  reservedFilter
+	// required are guard.required_paths, split; requiredNames as written.
+	required      [][]string
+	requiredNames []string
 }
 
 func newMapping(m MappingConfig, textKey string) *mapping {
-	mp := &mapping{prefix: m.Prefix, maxFields: m.MaxFields, textKey: textKey}
+	mp := &mapping{prefix: m.Prefix, maxFields: m.MaxFields, textKey: textKey, reserved: newReservedFilter(m.AllowReserved)}
 	mp.policy, _ = parsePolicy(m.OnConflict)
 	for _, f := range m.Fields {
 		key := f.Key
@@ -74,25 +88,45 @@ func newMapping(m MappingConfig, textKey string) *mapping {
 	return mp
 }
 
+// requiring makes decode refuse an object that lacks one of paths.
+func (m *mapping) requiring(paths []string) *mapping {
+	for _, p := range paths {
+		m.required = append(m.required, strings.Split(p, "."))
+		m.requiredNames = append(m.requiredNames, p)
+	}
+	return m
+}
+
 // decode checks a response and prepares its fields. Everything from the
 // source is untrusted: it must be one JSON object (or, with text_key, one
-// line of UTF-8 text) and must yield between 1 and max_fields attributes.
-func (m *mapping) decode(body []byte) ([]field, *fetchError) {
+// line of UTF-8 text) holding every required path, and must yield between
+// 1 and max_fields attributes. Reserved names are left out (skipped lists
+// them, sorted); they count toward neither limit.
+func (m *mapping) decode(body []byte) (fields []field, skipped []string, ferr *fetchError) {
 	if m.textKey != "" {
 		text := strings.TrimSpace(string(body))
 		if text == "" || !utf8.ValidString(text) {
-			return nil, refuse(reasonInvalidText, "output is empty or not UTF-8 text (text_key %q)", m.textKey)
+			return nil, nil, refuse(reasonInvalidText, "output is empty or not UTF-8 text (text_key %q)", m.textKey)
 		}
-		return []field{newField(m.prefix+m.textKey, pcommon.NewValueStr(text), m.policy)}, nil
+		key := m.prefix + m.textKey
+		if m.reserved.refuses(key) { // Validate refuses this configuration
+			return nil, nil, refuse(reasonNoFields, "text_key attribute %q is reserved", key)
+		}
+		return []field{newField(key, pcommon.NewValueStr(text), m.policy)}, nil, nil
 	}
 	obj, ferr := parseObject(body)
 	if ferr != nil {
-		return nil, ferr
+		return nil, nil, ferr
 	}
-	var out []field
+	for i, path := range m.required {
+		if v, ok := lookup(obj, path); !ok || v == nil {
+			return nil, nil, refuse(reasonMissingRequired, "required path %q (guard.required_paths) is missing or null in the response (first bytes: %q)", m.requiredNames[i], head(body))
+		}
+	}
+	d := decoder{m: m}
 	if len(m.specs) == 0 {
-		if err := flatten(m.prefix, obj, m.policy, m.maxFields, &out); err != nil {
-			return nil, err
+		if err := d.flatten(m.prefix, obj, m.policy); err != nil {
+			return nil, nil, err
 		}
 	} else {
 		for _, spec := range m.specs {
@@ -100,15 +134,16 @@ func (m *mapping) decode(body []byte) ([]field, *fetchError) {
 			if !ok {
 				continue
 			}
-			if err := flattenValue(spec.key, v, spec.policy, m.maxFields, &out); err != nil {
-				return nil, err
+			if err := d.flattenValue(spec.key, v, spec.policy); err != nil {
+				return nil, nil, err
 			}
 		}
 	}
-	if len(out) == 0 {
-		return nil, refuse(reasonNoFields, "the object yields no fields (it is empty, or none of the configured paths is present); a blank answer is not taken as the new truth")
+	slices.Sort(d.skipped)
+	if len(d.out) == 0 {
+		return nil, d.skipped, refuse(reasonNoFields, "the object yields no fields (it is empty, or none of the configured paths is present, or all its names are reserved); a blank answer is not taken as the new truth")
 	}
-	return out, nil
+	return d.out, d.skipped, nil
 }
 
 // parseObject parses exactly one JSON object, with numbers kept exact.
@@ -167,37 +202,48 @@ func lookup(obj map[string]any, path []string) (any, bool) {
 	return cur, true
 }
 
+// decoder collects the fields of one response.
+type decoder struct {
+	m       *mapping
+	out     []field
+	skipped []string // reserved names left out
+}
+
 // flatten adds every member of obj under prefix, in key order so that the
 // field set (and so the attribute order) is the same on every refresh.
-func flatten(prefix string, obj map[string]any, p conflictPolicy, maxFields int, out *[]field) *fetchError {
+func (d *decoder) flatten(prefix string, obj map[string]any, p conflictPolicy) *fetchError {
 	keys := make([]string, 0, len(obj))
 	for k := range obj {
 		keys = append(keys, k)
 	}
 	slices.Sort(keys)
 	for _, k := range keys {
-		if err := flattenValue(prefix+k, obj[k], p, maxFields, out); err != nil {
+		if err := d.flattenValue(prefix+k, obj[k], p); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func flattenValue(key string, v any, p conflictPolicy, maxFields int, out *[]field) *fetchError {
+func (d *decoder) flattenValue(key string, v any, p conflictPolicy) *fetchError {
 	if obj, ok := v.(map[string]any); ok {
-		return flatten(key+".", obj, p, maxFields, out)
+		return d.flatten(key+".", obj, p)
 	}
 	if v == nil {
 		return nil // null: nothing to add
 	}
-	if len(*out) >= maxFields {
-		return refuse(reasonTooManyFields, "the object yields more than max_fields (%d) attributes", maxFields)
+	if d.m.reserved.refuses(key) {
+		d.skipped = append(d.skipped, key)
+		return nil
+	}
+	if len(d.out) >= d.m.maxFields {
+		return refuse(reasonTooManyFields, "the object yields more than max_fields (%d) attributes", d.m.maxFields)
 	}
 	val := pcommon.NewValueEmpty()
 	if err := val.FromRaw(toRaw(v)); err != nil {
 		return refuse(reasonInvalidJSON, "value of %q: %v", key, err)
 	}
-	*out = append(*out, newField(key, val, p))
+	d.out = append(d.out, newField(key, val, p))
 	return nil
 }
 

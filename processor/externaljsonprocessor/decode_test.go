@@ -19,7 +19,7 @@ func decodedRaw(t *testing.T, fields []field) map[string]any {
 
 func TestDecodeWholeObjectFlattened(t *testing.T) {
 	m := newMapping(MappingConfig{Prefix: "x.", MaxFields: 10}, "")
-	fields, ferr := m.decode([]byte(`{"b":{"c":1,"d":[1,"two",2.5,{"e":null}]},"a":"s","n":null,"f":1.5,"big":12345678901234567890,"t":false}`))
+	fields, _, ferr := m.decode([]byte(`{"b":{"c":1,"d":[1,"two",2.5,{"e":null}]},"a":"s","n":null,"f":1.5,"big":12345678901234567890,"t":false}`))
 	require.Nil(t, ferr)
 	assert.Equal(t, map[string]any{
 		"x.a":   "s",
@@ -44,7 +44,7 @@ func TestDecodeChosenPaths(t *testing.T) {
 		{Path: "absent.path"},
 		{Path: "name.sub"}, // name is a string: no such path
 	}}, "")
-	fields, ferr := m.decode([]byte(`{"status":{"traffic":"on","other":1},"name":"ams","meta":{"a":1,"b":{"c":"d"}},"ignored":true}`))
+	fields, _, ferr := m.decode([]byte(`{"status":{"traffic":"on","other":1},"name":"ams","meta":{"a":1,"b":{"c":"d"}},"ignored":true}`))
 	require.Nil(t, ferr)
 	assert.Equal(t, map[string]any{"dc.traffic": "on", "dc.name": "ams", "dc.meta.a": int64(1), "dc.meta.b.c": "d"}, decodedRaw(t, fields))
 	for _, f := range fields {
@@ -72,23 +72,23 @@ func TestDecodeRefusals(t *testing.T) {
 		{`{"a":1,"b":2,"c":3,"d":4}`, reasonTooManyFields, "more than max_fields (3)"},
 		{`{"a":{"b":{"c":1,"d":2}},"e":{"f":3,"g":4}}`, reasonTooManyFields, "more than max_fields (3)"},
 	} {
-		_, ferr := m.decode([]byte(tc.in))
+		_, _, ferr := m.decode([]byte(tc.in))
 		require.NotNil(t, ferr, tc.in)
 		assert.Equal(t, tc.reason, ferr.reason, tc.in)
 		assert.Contains(t, ferr.Error(), tc.msg, tc.in)
 	}
-	_, ferr := newMapping(MappingConfig{MaxFields: 3, Fields: []FieldConfig{{Path: "x"}}}, "").decode([]byte(`{"y":1}`))
+	_, _, ferr := newMapping(MappingConfig{MaxFields: 3, Fields: []FieldConfig{{Path: "x"}}}, "").decode([]byte(`{"y":1}`))
 	require.NotNil(t, ferr)
 	assert.Equal(t, reasonNoFields, ferr.reason, "none of the chosen paths present")
 }
 
 func TestDecodeTextKey(t *testing.T) {
 	m := newMapping(MappingConfig{Prefix: "u.", MaxFields: 1}, "state")
-	fields, ferr := m.decode([]byte("  active\n"))
+	fields, _, ferr := m.decode([]byte("  active\n"))
 	require.Nil(t, ferr)
 	assert.Equal(t, map[string]any{"u.state": "active"}, decodedRaw(t, fields))
 	for _, in := range []string{"", " \n\t", "\xff\xfe"} {
-		_, ferr = m.decode([]byte(in))
+		_, _, ferr = m.decode([]byte(in))
 		require.NotNil(t, ferr, "%q", in)
 		assert.Equal(t, reasonInvalidText, ferr.reason)
 	}
@@ -112,7 +112,7 @@ func FuzzDecode(f *testing.F) {
 			textKey = "v"
 		}
 		m := newMapping(MappingConfig{Prefix: "p.", MaxFields: 8}, textKey)
-		fields, ferr := m.decode(data)
+		fields, _, ferr := m.decode(data)
 		if ferr != nil {
 			if !known[ferr.reason] {
 				t.Fatalf("unknown reason %q", ferr.reason)

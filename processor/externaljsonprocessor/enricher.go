@@ -2,6 +2,7 @@ package externaljsonprocessor
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"sync/atomic"
@@ -13,6 +14,7 @@ import (
 	"go.opentelemetry.io/otel/metric"
 	"go.uber.org/zap"
 
+	"github.com/otelcol-logx/otelcol-logx/internal/guard"
 	"github.com/otelcol-logx/otelcol-logx/processor/externaljsonprocessor/internal/metadata"
 )
 
@@ -27,6 +29,7 @@ type enricher struct {
 	telSettings component.TelemetrySettings
 	tel         *metadata.Telemetry
 	telReg      metric.Registration
+	guardReg    *guard.Registration
 	now         func() time.Time // injectable clock for stale tests
 
 	sources     []*source
@@ -83,6 +86,11 @@ func (p *enricher) observeAges(observe func(source string, seconds float64)) {
 // goroutine per source and waits (bounded by startup_wait) for their first
 // fetch.
 func (p *enricher) start(ctx context.Context, host component.Host) error {
+	reg, err := guard.Register(p.telSettings, p.id, p.guards()...)
+	if err != nil {
+		return fmt.Errorf("externaljson: guard telemetry: %w", err)
+	}
+	p.guardReg = reg
 	for _, s := range p.sources {
 		if s.cfg.HTTP == nil {
 			continue
@@ -104,7 +112,7 @@ func (p *enricher) start(ctx context.Context, host component.Host) error {
 			if !ok {
 				continue
 			}
-			if ferr := s.restore(st); ferr != nil {
+			if ferr := s.restore(ctx, st); ferr != nil {
 				p.logger.Warn("externaljson: ignoring persisted values that fail the checks", zap.String("source", s.cfg.Name), zap.Error(ferr))
 				continue
 			}
@@ -149,9 +157,9 @@ func (p *enricher) shutdown(context.Context) error {
 		p.cancel()
 	}
 	p.wg.Wait()
-	var err error
+	err := p.guardReg.Unregister()
 	if p.telReg != nil {
-		err = p.telReg.Unregister()
+		err = errors.Join(err, p.telReg.Unregister())
 	}
 	return err
 }

@@ -80,6 +80,7 @@ func TestHTTPRefreshAndFailureKeepsLastGood(t *testing.T) {
 	srv := newStatusServer(t, `{"status":"up","traffic":true,"weight":3,"dc":{"name":"ams","ratio":0.5}}`)
 	src := httpSource("dc", srv.URL)
 	src.Mapping.Prefix = "dc."
+	src.Guard.MaxFieldLoss = ptr(1.0) // the source shrinks on purpose below; the shrink guard has its own tests
 	h := newHarness(t, &Config{Sources: []SourceConfig{src}, StartupWait: 5 * time.Second})
 	h.start(t)
 

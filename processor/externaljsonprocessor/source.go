@@ -2,8 +2,10 @@ package externaljsonprocessor
 
 import (
 	"context"
+	"fmt"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -36,6 +38,9 @@ type source struct {
 	// its first failure (or a change of reason) is logged at error level.
 	failReason string
 	failures   int
+	// skippedKeys are the reserved names the last accepted response held
+	// (joined): a warning is logged only when they change.
+	skippedKeys string
 }
 
 func newSource(p *enricher, cfg SourceConfig) *source {
@@ -47,7 +52,7 @@ func newSource(p *enricher, cfg SourceConfig) *source {
 	return &source{
 		cfg:        cfg,
 		p:          p,
-		mapping:    newMapping(cfg.Mapping, textKey),
+		mapping:    newMapping(cfg.Mapping, textKey).requiring(cfg.Guard.RequiredPaths),
 		staleField: newField(cfg.StaleAttribute, pcommon.NewValueBool(true), policyUpsert),
 		attrs:      metric.WithAttributes(metadata.SourceAttr(cfg.Name)),
 	}
@@ -57,14 +62,15 @@ func (s *source) logger() *zap.Logger { return s.p.logger.With(zap.String("sourc
 
 // restore installs persisted values at start-up, after the same checks as a
 // fresh response. Their age is their original fetch time.
-func (s *source) restore(st persistedState) *fetchError {
-	fields, ferr := s.mapping.decode(st.Body)
+func (s *source) restore(ctx context.Context, st persistedState) *fetchError {
+	fields, skipped, ferr := s.mapping.decode(st.Body)
 	if ferr != nil {
 		return ferr
 	}
 	s.mu.Lock()
 	s.hasGood, s.good, s.goodRaw, s.goodAt, s.etag, s.stale = true, fields, st.Body, st.FetchedAt, st.ETag, false
 	s.mu.Unlock()
+	s.reportSkipped(ctx, skipped)
 	return nil
 }
 
@@ -77,8 +83,12 @@ func (s *source) refresh(ctx context.Context) {
 
 	res, ferr := s.fetcher.fetch(ctx, etag)
 	var fields []field
+	var skipped []string
 	if ferr == nil && !res.notModified {
-		fields, ferr = s.mapping.decode(res.body)
+		fields, skipped, ferr = s.mapping.decode(res.body)
+	}
+	if ferr == nil && !res.notModified {
+		ferr = s.checkShrink(fields)
 	}
 	now := s.p.now()
 	if ferr != nil {
@@ -111,6 +121,9 @@ func (s *source) refresh(ctx context.Context) {
 	s.mu.Unlock()
 
 	s.p.tel.FetchSuccesses.Add(ctx, 1, s.attrs)
+	if !res.notModified {
+		s.reportSkipped(ctx, skipped)
+	}
 	if failures > 0 {
 		s.logger().Info("externaljson: fetch succeeded again", zap.Int("failures_before", failures), zap.Bool("was_stale", wasStale))
 	}
@@ -118,6 +131,78 @@ func (s *source) refresh(ctx context.Context) {
 		s.p.rebuild()
 	}
 	s.p.persist(s.cfg.Name, st)
+}
+
+// checkShrink refuses fields that lost more than guard.max_field_loss of the
+// last good response's attributes. Loss is by name, so a response whose
+// attributes were all renamed has lost them all. Without last good values
+// there is nothing to compare with.
+func (s *source) checkShrink(fields []field) *fetchError {
+	maxLoss := *s.cfg.Guard.MaxFieldLoss
+	if maxLoss >= 1 {
+		return nil // switched off
+	}
+	s.mu.Lock()
+	good := s.good // replaced on success, never mutated: safe to read unlocked
+	s.mu.Unlock()
+	return shrinkRefusal(good, fields, maxLoss)
+}
+
+// shrinkRefusal compares a response's fields with the last good ones.
+func shrinkRefusal(good, fields []field, maxLoss float64) *fetchError {
+	if len(good) == 0 {
+		return nil
+	}
+	have := make(map[string]bool, len(fields))
+	for i := range fields {
+		have[fields[i].key] = true
+	}
+	had := make(map[string]bool, len(good))
+	var lost []string
+	for i := range good {
+		k := good[i].key
+		if had[k] {
+			continue
+		}
+		had[k] = true
+		if !have[k] {
+			lost = append(lost, k)
+		}
+	}
+	allowed := int(maxLoss * float64(len(had)))
+	if len(lost) <= allowed {
+		return nil
+	}
+	kept := len(had) - len(lost)
+	return refuse(reasonShrunk, "the response keeps %d of the last good %d fields and has %d others (lost: %s); guard.max_field_loss %v allows losing at most %d. If the source changed its shape on purpose, set guard.max_field_loss: 1 until the new shape is taken",
+		kept, len(had), len(fields)-kept, listSome(lost, 8), maxLoss, allowed)
+}
+
+// listSome joins up to n names, saying how many more there are.
+func listSome(names []string, n int) string {
+	if len(names) <= n {
+		return strings.Join(names, ", ")
+	}
+	return strings.Join(names[:n], ", ") + fmt.Sprintf(" and %d more", len(names)-n)
+}
+
+// reportSkipped counts the reserved names an accepted response held and
+// warns when they differ from the previous response's (the counter has
+// every repeat).
+func (s *source) reportSkipped(ctx context.Context, skipped []string) {
+	joined := strings.Join(skipped, ",")
+	s.mu.Lock()
+	changed := joined != s.skippedKeys
+	s.skippedKeys = joined
+	s.mu.Unlock()
+	if len(skipped) == 0 {
+		return
+	}
+	s.p.tel.FieldsSkipped.Add(ctx, int64(len(skipped)), metric.WithAttributes(metadata.SourceAttr(s.cfg.Name), metadata.ReasonAttr(skipReserved)))
+	if changed {
+		s.logger().Warn("externaljson: the response holds reserved attribute names, which other components key on; they are skipped. To let this source set one, list it in mapping.allow_reserved",
+			zap.Strings("skipped", skipped))
+	}
 }
 
 // logFailure logs the first failure of a run, and any change of reason, at
@@ -190,6 +275,20 @@ func (s *source) age(now time.Time) (time.Duration, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return now.Sub(s.goodAt), s.hasGood
+}
+
+// goodFieldCount and goodSize are what the last good response used of
+// mapping.max_fields and max_size (the guard utilization).
+func (s *source) goodFieldCount() int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return int64(len(s.good))
+}
+
+func (s *source) goodSize() int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return int64(len(s.goodRaw))
 }
 
 // run fetches at once, signals firstDone, then every interval (+ jitter),

@@ -15,6 +15,9 @@ type Telemetry struct {
 	// FetchFailures counts fetches that were refused or failed, by source and
 	// reason; the last good values stay in use.
 	FetchFailures metric.Int64Counter
+	// FieldsSkipped counts attributes of accepted responses that were left
+	// out, by source and reason (reserved: a name other components key on).
+	FieldsSkipped metric.Int64Counter
 	// ValuesAge is the age in seconds of each source's current values.
 	ValuesAge metric.Float64ObservableGauge
 }
@@ -33,6 +36,11 @@ func NewTelemetry(set component.TelemetrySettings, ageCallback func(observe func
 	if t.FetchFailures, err = meter.Int64Counter("otelcol_logx_externaljson_fetch_failures",
 		metric.WithDescription("Fetches that failed or whose response was refused, by source and reason; the last good values stay in use."),
 		metric.WithUnit("{fetch}")); err != nil {
+		return nil, nil, err
+	}
+	if t.FieldsSkipped, err = meter.Int64Counter("otelcol_logx_externaljson_fields_skipped",
+		metric.WithDescription("Attributes of accepted responses that were left out, by source and reason (reserved: a name other components key on, not in mapping.allow_reserved)."),
+		metric.WithUnit("{field}")); err != nil {
 		return nil, nil, err
 	}
 	if t.ValuesAge, err = meter.Float64ObservableGauge("otelcol_logx_externaljson_values_age",
