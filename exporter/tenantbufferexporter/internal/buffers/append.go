@@ -85,7 +85,7 @@ func (s *Store) Append(batch []TenantRecords) (AppendResult, error) {
 		err = s.syncTenants(sc.synced)
 	}
 	s.closeEvicted(sc.vict)
-	if limit := s.budget.Load(); s.total.Load()+ext > limit/100*reclaimStartPct {
+	if share := s.bufferBudget(ext); s.total.Load() > share/100*reclaimStartPct {
 		s.kickSweeper()
 	}
 	return res, err

@@ -77,10 +77,12 @@ type Options struct {
 	// ExternalBytes, when set, returns the bytes the store's owner keeps
 	// on the same file system outside the tenant buffers (the push jobs'
 	// dead-letter area). They count toward MaxTotalBytes and the free-disk
-	// watermark like the buffers' own bytes: a record is refused once
-	// buffers + external bytes would pass the budget, reclaim trims the
-	// buffers (never the external bytes) down to what is left of it, and
-	// Stats.BudgetBytes is what is left for the buffers. It is called once
+	// watermark like the buffers' own bytes: the buffers' share of the
+	// budget is what they leave (Stats.BudgetBytes); a record is refused
+	// once the buffers would pass it, and reclaim trims the buffers (never
+	// the external bytes) from 95% of it down to 85%. Bytes on the same file
+	// system are already out of its free space, so under the watermark they
+	// leave the buffers' share as it was. It is called once
 	// per Append and per sweep, from any goroutine: it must be cheap (an
 	// atomic load) and safe for concurrent use. A negative value counts as 0.
 	ExternalBytes func() int64

@@ -152,16 +152,25 @@ func (s *Store) closeIdle(t *tenant, idleBefore int64) {
 	}
 }
 
-// reclaimIfNeeded trims the buffers when they and the bytes held outside
-// them pass reclaimStartPct of the budget. Only the buffers are trimmed:
-// should the external bytes alone pass the target, the buffers are emptied.
+// reclaimIfNeeded trims the buffers when they pass reclaimStartPct of
+// their share of the budget (what the bytes held outside them leave), down
+// to reclaimTargetPct of it. Only the buffers are trimmed.
 func (s *Store) reclaimIfNeeded() {
-	budget := s.budget.Load()
-	ext := s.externalBytes()
-	if budget == math.MaxInt64 || s.total.Load()+ext <= budget/100*reclaimStartPct {
+	share := s.bufferBudget(s.externalBytes())
+	if share == math.MaxInt64 || s.total.Load() <= share/100*reclaimStartPct {
 		return
 	}
-	s.ReclaimTo(max(budget/100*reclaimTargetPct-ext, 0))
+	s.ReclaimTo(share / 100 * reclaimTargetPct)
+}
+
+// bufferBudget is what the buffers may hold: the budget less the bytes
+// held outside them (math.MaxInt64 when there is no budget).
+func (s *Store) bufferBudget(ext int64) int64 {
+	b := s.budget.Load()
+	if b == math.MaxInt64 {
+		return b
+	}
+	return max(b-ext, 0)
 }
 
 // FairShare returns the max-min fair level for sizes under target: tenants
@@ -278,7 +287,7 @@ func (s *Store) Stats() Stats {
 		LargestTenantBytes: u.LargestTenantBytes,
 		UnreadableDirs:     s.unreadableDirs.Load(),
 		FairLevelBytes:     s.fairLevel.Load(),
-		OpenFiles:          s.handles.len(),
+		OpenFiles:          int(u.OpenFiles),
 		Refused:            make(map[string]int64, numReasons),
 		Overflowed:         s.overflowed.Load(),
 		ReclaimedBytes:     s.reclaimed.Load(),
@@ -318,14 +327,11 @@ func (s *Store) Usage() Usage {
 		Buffers:            s.buffers.Load(),
 		Bytes:              s.total.Load(),
 		ExternalBytes:      s.externalBytes(),
-		BudgetBytes:        s.budget.Load(),
 		DiskBudgetBytes:    s.diskBudget.Load(),
 		LargestTenantBytes: s.largest.Load(),
 		OpenFiles:          int64(s.handles.len()),
 	}
-	if u.BudgetBytes != math.MaxInt64 {
-		u.BudgetBytes = max(u.BudgetBytes-u.ExternalBytes, 0)
-	}
+	u.BudgetBytes = s.bufferBudget(u.ExternalBytes)
 	return u
 }
 
