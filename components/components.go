@@ -10,6 +10,7 @@ import (
 	"github.com/open-telemetry/opentelemetry-collector-contrib/extension/storage/filestorage"
 	"github.com/otelcol-logx/otelcol-logx/confmap/provider/guardedenvprovider"
 	"github.com/otelcol-logx/otelcol-logx/confmap/provider/guardedfileprovider"
+	"github.com/otelcol-logx/otelcol-logx/connector/fanoutconnector"
 	"github.com/otelcol-logx/otelcol-logx/exporter/cfjs1exporter"
 	"github.com/otelcol-logx/otelcol-logx/exporter/kafkatopicsexporter"
 	"github.com/otelcol-logx/otelcol-logx/exporter/logfileexporter"
@@ -64,6 +65,10 @@ var exporters = []func() exporterFactory{
 	logfileexporter.NewFactory,
 	tenantbufferexporter.NewFactory,
 	kafkatopicsexporter.NewFactory,
+}
+
+var connectors = []func() connectorFactory{
+	fanoutconnector.NewFactory,
 }
 
 var extensions = []func() extensionFactory{

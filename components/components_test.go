@@ -25,6 +25,9 @@ func TestFactoriesAreValid(t *testing.T) {
 	for typ, e := range f.Extensions {
 		assert.NoError(t, componenttest.CheckConfigStruct(e.CreateDefaultConfig()), "extension %s", typ)
 	}
+	for typ, c := range f.Connectors {
+		assert.NoError(t, componenttest.CheckConfigStruct(c.CreateDefaultConfig()), "connector %s", typ)
+	}
 }
 
 func TestModulesCoverFactories(t *testing.T) {
@@ -39,6 +42,7 @@ func TestModulesCoverFactories(t *testing.T) {
 	assert.Equal(t, len(f.Processors), counts[KindProcessor])
 	assert.Equal(t, len(f.Exporters), counts[KindExporter])
 	assert.Equal(t, len(f.Extensions), counts[KindExtension])
+	assert.Equal(t, len(f.Connectors), counts[KindConnector])
 	assert.Equal(t, 1, counts[KindTelemetry])
 	assert.Equal(t, len(converters), counts[KindConverter])
 }

@@ -47,6 +47,9 @@ func TestBinaryListsEveryComponent(t *testing.T) {
 	for typ := range f.Extensions {
 		want["extensions"] = append(want["extensions"], typ.String())
 	}
+	for typ := range f.Connectors {
+		want["connectors"] = append(want["connectors"], typ.String())
+	}
 	for section, types := range want {
 		require.ElementsMatch(t, types, names(section), "%s listed by %s components", section, bin)
 	}

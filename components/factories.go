@@ -5,6 +5,7 @@ import (
 
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/confmap"
+	"go.opentelemetry.io/collector/connector"
 	"go.opentelemetry.io/collector/exporter"
 	"go.opentelemetry.io/collector/extension"
 	"go.opentelemetry.io/collector/otelcol"
@@ -17,6 +18,7 @@ type (
 	processorFactory = processor.Factory
 	exporterFactory  = exporter.Factory
 	extensionFactory = extension.Factory
+	connectorFactory = connector.Factory
 )
 
 // Factories returns every component of the distribution, keyed by type. It
@@ -34,6 +36,9 @@ func Factories() (otelcol.Factories, error) {
 		return otelcol.Factories{}, err
 	}
 	if f.Extensions, err = byType(extensions); err != nil {
+		return otelcol.Factories{}, err
+	}
+	if f.Connectors, err = byType(connectors); err != nil {
 		return otelcol.Factories{}, err
 	}
 	return f, nil

@@ -15,6 +15,7 @@ const (
 	KindProcessor Kind = "processors"
 	KindExporter  Kind = "exporters"
 	KindExtension Kind = "extensions"
+	KindConnector Kind = "connectors"
 	KindProvider  Kind = "providers"
 	KindConverter Kind = "converters"
 	KindTelemetry Kind = "telemetry"
@@ -34,6 +35,7 @@ func Modules() []Module {
 	out = appendImports(out, KindProcessor, processors)
 	out = appendImports(out, KindExporter, exporters)
 	out = appendImports(out, KindExtension, extensions)
+	out = appendImports(out, KindConnector, connectors)
 	out = appendImports(out, KindProvider, providers)
 	for _, c := range converters {
 		out = append(out, Module{Kind: KindConverter, Import: c})
