@@ -20,17 +20,15 @@ import (
 // acks is not worth blocking the connection for.
 const ackWriteTimeout = 10 * time.Second
 
-// pacedBatchMaxAge bounds how long a paced connection's lines (see
-// pacedconn.go) wait in its batch while more of its bytes keep coming. A
-// batch costs a pipeline call, an export and an ack (goroutine hand-offs,
-// system calls) whatever it holds, so a connection hands its batch over
-// before it waits for input, not after every read; but a paced connection
-// never waits (bytes gather during each pause), and handing over after
-// every paced read would cost a batch per pause, some 200 a second, for a
-// sender trickling a few lines. Its batch goes when it is full, when the
-// socket has nothing waiting after a pause (the sender stopped: its lines
-// must not wait for its next ones), or when it is this old.
-const pacedBatchMaxAge = 50 * time.Millisecond
+// batchMaxAge bounds how long a connection's lines wait in its batch while
+// more of its bytes keep coming. A batch costs a pipeline call, an export
+// and an ack (goroutine hand-offs, system calls: most of a millisecond of
+// CPU) whatever it holds, so it is not handed over after every read, which
+// for a sender writing a line at a time, or trickling bytes, would be a
+// batch per line. It goes when the socket has nothing waiting before a
+// read (the sender paused: its lines must not wait for its next ones),
+// when it is full (max_batch_lines), or when it is this old.
+const batchMaxAge = 50 * time.Millisecond
 
 // reasonLineTooLong is the drop reason of a line over max_line_size; the
 // decoder's reasons come from cfjs1.DropReason.
@@ -54,8 +52,7 @@ var dropReasons = func() map[string]metric.AddOption {
 }()
 
 // connReader reads one connection: lines are batched until the sender
-// pauses (the framing decoder is about to read again, or for a paced
-// connection see pacedBatchMaxAge) or the batch is full, then handed to the
+// pauses, the batch is full or it is batchMaxAge old, then handed to the
 // pipeline; acks follow the pipeline's acceptance.
 type connReader struct {
 	r     *cfjs1Receiver
@@ -86,7 +83,7 @@ func (r *cfjs1Receiver) serve(conn net.Conn, pacer *socketPacer) {
 	}
 	c := &connReader{r: r, conn: conn, pacer: pacer, batch: plog.NewLogs(), scratch: newScratch()}
 	c.in = &lineInput{r: r, conn: conn}
-	pacer.senderPaused = c.flushBeforeWait
+	pacer.beforeRead = c.beforeSocketRead
 	defer c.in.close()
 	c.newDecoder()
 	for c.err == nil {
@@ -116,22 +113,22 @@ func (c *connReader) newDecoder() {
 	c.in.useDecoder(c.dec)
 }
 
-// beforeRead is called by the decoder before it reads for more bytes: the
-// sender may be pausing, and its lines must not wait for its next ones. A
-// paced connection keeps a young batch (its pacer says when the sender
-// stopped); a batch holding a long line goes at once, so that the budget
-// the line took is given back.
+// beforeRead is called by the decoder before it reads for more bytes: an
+// old batch goes now, and so does one holding a long line, so that the
+// budget the line took is given back. Whether the sender paused is known
+// only at the socket (beneath TLS): see beforeSocketRead.
 func (c *connReader) beforeRead() {
-	if !c.pacer.paced() || c.in.releasePending || time.Since(c.begun) >= pacedBatchMaxAge {
+	if c.in.releasePending || time.Since(c.begun) >= batchMaxAge {
 		c.flush()
 	}
 }
 
-// flushBeforeWait hands the batch over when a paced read is about to wait
-// for the sender. The read's deadline was set before the batch went, so it
+// beforeSocketRead is called before each read of the socket: when nothing
+// is waiting in it, the read waits for the sender, and the batch must not
+// wait with it. The read's deadline was set before the batch went, so it
 // is set again: the time the pipeline took is not the sender's.
-func (c *connReader) flushBeforeWait() {
-	if c.lines == 0 {
+func (c *connReader) beforeSocketRead() {
+	if c.lines == 0 || c.pacer.queue.waiting() > 0 {
 		return
 	}
 	c.flush()

@@ -497,9 +497,9 @@ func TestTLSSmallRecordsAreNotThrottled(t *testing.T) {
 func TestTricklingSenderCostsFewBatches(t *testing.T) {
 	// Short lines written a byte at a time: the connection is paced, and
 	// each read brings a few lines. A batch costs a pipeline call, an
-	// export and an ack whatever it holds, so such a connection's batches
-	// go by age (pacedBatchMaxAge), not one per read; and the last lines
-	// go as soon as the sender stops, not with its next line.
+	// export and an ack whatever it holds, so while bytes keep coming a
+	// connection's batches go by age (batchMaxAge), not one per read; and
+	// the last lines go as soon as the sender stops, not with its next.
 	sink := &consumertest.LogsSink{}
 	r := startTelReceiver(t, sink, nil)
 	c := dial(t, r.cfjs1Receiver)
@@ -520,6 +520,6 @@ func TestTricklingSenderCostsFewBatches(t *testing.T) {
 	reads, batches := r.reads.Load()-readsBefore, len(sink.AllLogs())
 	t.Logf("%d lines in %d one-byte writes over %s: %d reads, %d batches", lines, len(data), elapsed, reads, batches)
 	require.Equal(t, lines, sink.LogRecordCount())
-	assert.LessOrEqual(t, batches, int(elapsed/pacedBatchMaxAge)+3, "a paced connection's batches go by age")
+	assert.LessOrEqual(t, batches, int(elapsed/batchMaxAge)+3, "while bytes keep coming, batches go by age")
 	assert.Greater(t, reads, int64(3*batches), "several reads make a batch")
 }

@@ -30,6 +30,14 @@ const (
 	// every record would be a read of its own, and a pause per record
 	// would throttle a sender that writes small records.
 	tlsReadAhead = 16 << 10
+	// pausedLowWater is the socket's low-water mark while the connection
+	// is paced. Each segment that reaches a socket wakes the process's
+	// poller, whether or not a read is waiting, so during a pause a sender
+	// writing a byte at a time would still cost a wakeup per byte; with
+	// the mark raised the kernel wakes the poller once this much is queued.
+	// The pause ends on its timer, and a read that finds nothing queued
+	// lowers the mark to one byte before it waits.
+	pausedLowWater = 64 << 10
 )
 
 // pacedConn is a connection's socket as the receiver reads it, beneath
@@ -42,7 +50,7 @@ type pacedConn struct {
 }
 
 func newPacedConn(ctx context.Context, raw net.Conn, reads *atomic.Int64, forTLS bool) *pacedConn {
-	s := &socketPacer{conn: raw, ctx: ctx, reads: reads, waiting: socketBytesWaiting(raw)}
+	s := &socketPacer{conn: raw, ctx: ctx, reads: reads, queue: newSocketQueue(raw)}
 	var rd io.Reader = s
 	if forTLS {
 		rd = bufio.NewReaderSize(rd, tlsReadAhead)
@@ -60,11 +68,13 @@ type socketPacer struct {
 	reads *atomic.Int64   // the receiver's count of socket reads
 	tiny  int             // reads in a row that brought less than tinyRead
 	pause *time.Timer
-	// waiting says how many bytes the socket holds unread (-1: unknown).
-	waiting func() int
-	// senderPaused, when set, is called when a paced read finds nothing
-	// waiting after its pause: the read is going to wait for the sender.
-	senderPaused func()
+	queue socketQueue
+	// lowWater: the socket's low-water mark is pausedLowWater.
+	lowWater bool
+	// beforeRead, when set, is called before each read of the socket,
+	// after its pause if it is paced: the last moment to act before a
+	// read that may wait for the sender.
+	beforeRead func()
 }
 
 // paced says the connection is in a run of tiny reads: each read waits
@@ -74,12 +84,16 @@ func (s *socketPacer) paced() bool { return s.tiny >= tinyReadsInARow }
 func (s *socketPacer) Read(p []byte) (int, error) {
 	paced := s.paced()
 	if paced {
+		s.setLowWater(true)
 		if !s.wait() {
 			return 0, errShutdown
 		}
-		if s.senderPaused != nil && s.waiting() <= 0 { // unknown counts as nothing
-			s.senderPaused()
-		}
+	}
+	if s.beforeRead != nil {
+		s.beforeRead()
+	}
+	if s.lowWater && s.queue.waiting() <= 0 {
+		s.setLowWater(false) // this read waits: the sender's next byte must wake it
 	}
 	n, err := s.conn.Read(p)
 	s.reads.Add(1)
@@ -87,6 +101,7 @@ func (s *socketPacer) Read(p []byte) (int, error) {
 	case paced:
 		if n == len(p) && n >= tinyRead {
 			s.tiny = 0
+			s.setLowWater(false)
 		}
 	case n < tinyRead:
 		s.tiny++
@@ -94,6 +109,20 @@ func (s *socketPacer) Read(p []byte) (int, error) {
 		s.tiny = 0
 	}
 	return n, err
+}
+
+// setLowWater raises the socket's low-water mark to pausedLowWater, or
+// lowers it to one byte.
+func (s *socketPacer) setLowWater(raise bool) {
+	if raise == s.lowWater {
+		return
+	}
+	s.lowWater = raise
+	if raise {
+		s.queue.setLowWater(pausedLowWater)
+	} else {
+		s.queue.setLowWater(1)
+	}
 }
 
 // wait waits tinyReadPause; false if the receiver shuts down meanwhile.
