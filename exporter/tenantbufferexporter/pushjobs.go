@@ -85,6 +85,9 @@ func (c *DestinationsConfig) Validate() error {
 // rules are the destinations options as the job parser applies them; the
 // exporter's own directory is always out of bounds.
 func (c *DestinationsConfig) rules(ownDir string) jobs.Rules {
+	if abs, err := filepath.Abs(ownDir); err == nil {
+		ownDir = abs // destinations are absolute; so must the directory be to compare
+	}
 	return jobs.Rules{FileRoot: c.FileRoot, Reserved: []string{ownDir}, AllowInsecure: c.AllowInsecureJobs}
 }
 
@@ -176,7 +179,7 @@ func (e *tenantBufferExporter) startPushWith(st *buffers.Store, dl *push.DeadLet
 		return nil, err
 	}
 	r.reg = reg
-	if r.guards, err = guard.Register(e.tel.Settings, e.tel.ID, pushGuards(&pc, dlc, dests, dl)...); err != nil {
+	if r.guards, err = guard.Register(e.telSet, e.id, pushGuards(&pc, dlc, dests, dl)...); err != nil {
 		r.stop()
 		return nil, err
 	}

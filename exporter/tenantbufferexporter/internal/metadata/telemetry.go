@@ -11,12 +11,7 @@ import (
 // bytes, per-tenant bytes of the largest tenants, ...) are observed in a
 // callback registered by the exporter with RegisterCallback.
 type Telemetry struct {
-	Meter metric.Meter
-	// Settings and ID are what internal/guard registers the exporter's
-	// guards under. ID is the bare type until the exporter sets its
-	// configured ID (e.g. tenantbuffer/a).
-	Settings         component.TelemetrySettings
-	ID               component.ID
+	Meter            metric.Meter
 	RecordsAccepted  metric.Int64Counter
 	RecordsRefused   metric.Int64Counter // attribute reason
 	Buffers          metric.Int64ObservableGauge
@@ -53,7 +48,7 @@ type Telemetry struct {
 // NewTelemetry creates the instruments.
 func NewTelemetry(set component.TelemetrySettings) (*Telemetry, error) {
 	m := set.MeterProvider.Meter(ScopeName)
-	t := &Telemetry{Meter: m, Settings: set, ID: component.NewID(Type)}
+	t := &Telemetry{Meter: m}
 	var errs, err error
 	t.RecordsAccepted, err = m.Int64Counter("otelcol_logx_tenantbuffer_records_accepted",
 		metric.WithDescription("Log records written to a tenant buffer (durable when the call returned)."), metric.WithUnit("{records}"))

@@ -3,6 +3,7 @@ package push
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -171,6 +172,9 @@ func noteRecords(path string) int64 {
 // larger than a cap by itself is not kept: it is removed at once and
 // counted as too_large, so that the tenant's position can still move on.
 func (d *DeadLetters) Park(b *Batch, cause error) error {
+	if d == nil {
+		return errNoArea
+	}
 	if err := d.dest.Push(context.Background(), b); err != nil {
 		return err
 	}
@@ -231,6 +235,10 @@ func (d *DeadLetters) forgetRewrittenLocked(l *letter) {
 		delete(d.tenants, l.dir)
 	}
 }
+
+// errNoArea: a pusher built without a dead-letter area cannot park (the
+// push is counted as a dead_letter_write failure and retried).
+var errNoArea = errors.New("push: no dead-letter area")
 
 func tooLarge(n, limit int64) bool { return limit > 0 && n > limit }
 
@@ -305,7 +313,7 @@ func (d *DeadLetters) count(reason string, l *letter) {
 
 // Sweep removes the letters older than the retention.
 func (d *DeadLetters) Sweep() {
-	if d.o.MaxAge <= 0 {
+	if d == nil || d.o.MaxAge <= 0 {
 		return
 	}
 	cutoff := d.o.Now().Add(-d.o.MaxAge)
@@ -355,6 +363,9 @@ type DeadLetterStats struct {
 
 // Stats returns the area's state (walks the tenants that hold letters).
 func (d *DeadLetters) Stats() DeadLetterStats {
+	if d == nil {
+		return DeadLetterStats{}
+	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	s := DeadLetterStats{Bytes: d.bytes.Load(), Tenants: len(d.tenants),
