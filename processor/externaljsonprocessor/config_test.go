@@ -1,6 +1,7 @@
 package externaljsonprocessor
 
 import (
+	"math"
 	"path/filepath"
 	"testing"
 	"time"
@@ -137,4 +138,40 @@ func TestValidateRefusesReservedNames(t *testing.T) {
 		assert.ErrorContains(t, err, want)
 	}
 	assert.NotContains(t, err.Error(), `"site"`, "a name of its own is fine")
+}
+
+func TestLoadConfigGuard(t *testing.T) {
+	cfg := loadConfig(t, "guard")
+	require.NoError(t, confmap.Validate(cfg))
+	g := cfg.Sources[0].resolved().Guard
+	assert.InDelta(t, 0.25, *g.MaxFieldLoss, 0)
+	assert.Equal(t, []string{"dc.status", "dc.name"}, g.RequiredPaths)
+
+	def := loadConfig(t, "").Sources[0].resolved().Guard
+	require.NotNil(t, def.MaxFieldLoss, "the shrink guard is on by default")
+	assert.InDelta(t, defaultMaxFieldLoss, *def.MaxFieldLoss, 0)
+
+	err := confmap.Validate(loadConfig(t, "guard_bad"))
+	require.Error(t, err)
+	for _, want := range []string{
+		"sources::0::guard: max_field_loss: 1.5 is out of range; write a fraction from 0 (refuse any lost field) to 1 (shrink check off), or leave it out for 0.5",
+		`required_paths[1]: "dc..x" is not a path`,
+		`required_paths[2]: "dc.status" is listed twice; remove one`,
+		"sources::1::guard: max_field_loss: -0.1 is out of range",
+		"sources::1: guard.required_paths: the output of a command with text_key is text, not an object; remove required_paths",
+	} {
+		assert.ErrorContains(t, err, want)
+	}
+}
+
+// Each nested group's Validate stands on its own (the collector calls them
+// one by one while walking the configuration).
+func TestNestedGroupsValidateThemselves(t *testing.T) {
+	require.ErrorContains(t, (&CommandConfig{}).Validate(), "argv: give the program")
+	require.ErrorContains(t, (&MappingConfig{Target: "scope"}).Validate(), `target: "scope" is not known`)
+	require.ErrorContains(t, (&FieldConfig{Path: ".x"}).Validate(), `path: ".x" is not a path`)
+	require.ErrorContains(t, (&GuardConfig{MaxFieldLoss: ptr(math.NaN())}).Validate(), "max_field_loss: NaN is out of range")
+	require.ErrorContains(t, (&SourceConfig{Name: "x"}).Validate(), "neither http nor command is set")
+	require.NoError(t, (&GuardConfig{}).Validate())
+	require.NoError(t, (&MappingConfig{}).Validate())
 }

@@ -160,3 +160,31 @@ func newValue(v any) pcommon.Value {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// guardGauge returns an internal/guard gauge of this processor by guard name.
+func (h *harness) guardGauge(t *testing.T, name string) map[string]float64 {
+	t.Helper()
+	out := map[string]float64{}
+	m, err := h.tel.GetMetric(name)
+	if err != nil {
+		return out
+	}
+	add := func(attrs attribute.Set, v float64) {
+		if c, _ := attrs.Value("component"); c.AsString() != h.e.id.String() {
+			return
+		}
+		g, _ := attrs.Value("guard")
+		out[g.AsString()] = v
+	}
+	switch d := m.Data.(type) {
+	case metricdata.Gauge[int64]:
+		for _, p := range d.DataPoints {
+			add(p.Attributes, float64(p.Value))
+		}
+	case metricdata.Gauge[float64]:
+		for _, p := range d.DataPoints {
+			add(p.Attributes, p.Value)
+		}
+	}
+	return out
+}

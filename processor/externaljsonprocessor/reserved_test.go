@@ -7,6 +7,10 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/confmap"
+
+	"github.com/otelcol-logx/otelcol-logx/internal/guard"
+	"github.com/otelcol-logx/otelcol-logx/internal/logattr"
 )
 
 // With an empty prefix a source could overwrite the identity other
@@ -31,4 +35,74 @@ func TestReservedKeysInResponseSkipped(t *testing.T) {
 	h.src("dc").refresh(context.Background())
 	assert.EqualValues(t, 8, h.counter(t, "otelcol_logx_externaljson_fields_skipped", map[string]string{"source": "dc", "reason": "reserved"}))
 	assert.Len(t, h.logs.FilterMessageSnippet("reserved").All(), 1)
+}
+
+// A source meant to set a reserved name (a tenant directory) may, when the
+// configuration names it; the guard metrics show the relaxation.
+func TestAllowReservedWritesNamedOnly(t *testing.T) {
+	srv := newStatusServer(t, `{"tenant":"blue","service":"evil","site":"ams"}`)
+	src := httpSource("tenants", srv.URL)
+	src.Mapping.Fields = []FieldConfig{{Path: "tenant", Key: "logx.tenant"}, {Path: "site"}}
+	src.Mapping.AllowReserved = []string{"logx.tenant"}
+	h := newHarness(t, &Config{Sources: []SourceConfig{src}, StartupWait: 5 * time.Second})
+	h.start(t)
+	rec, _ := h.enrich(t, map[string]any{"logx.service": "nginx"})
+	assert.Equal(t, map[string]any{"logx.service": "nginx", "logx.tenant": "blue", "site": "ams"}, rec)
+	assert.Equal(t, 1.0, h.guardGauge(t, guard.MetricDisabled)["sources[tenants].mapping.allow_reserved"])
+
+	// Allowing one name allows no other.
+	whole := httpSource("whole", srv.URL)
+	whole.Mapping.AllowReserved = []string{"logx.tenant"}
+	srv.set(func(s *statusServer) { s.body = `{"logx":{"tenant":"blue","service":"evil"},"site":"ams"}` })
+	h2 := newHarness(t, &Config{Sources: []SourceConfig{whole}, StartupWait: 5 * time.Second})
+	h2.start(t)
+	rec, _ = h2.enrich(t, nil)
+	assert.Equal(t, map[string]any{"logx.tenant": "blue", "site": "ams"}, rec)
+	assert.EqualValues(t, 1, h2.counter(t, "otelcol_logx_externaljson_fields_skipped", map[string]string{"reason": "reserved"}))
+}
+
+// A response with nothing but reserved names yields no fields: refused,
+// the last good values stay.
+func TestResponseOfOnlyReservedNamesRefused(t *testing.T) {
+	srv := newStatusServer(t, `{"site":"ams"}`)
+	h := newHarness(t, &Config{Sources: []SourceConfig{httpSource("dc", srv.URL)}, StartupWait: 5 * time.Second})
+	h.start(t)
+	srv.set(func(s *statusServer) { s.body = `{"logx.service":"evil"}` })
+	h.src("dc").refresh(context.Background())
+	rec, _ := h.enrich(t, nil)
+	assert.Equal(t, map[string]any{"site": "ams"}, rec)
+	assert.EqualValues(t, 1, h.counter(t, "otelcol_logx_externaljson_fetch_failures", map[string]string{"reason": reasonNoFields}))
+	assert.EqualValues(t, 0, h.counter(t, "otelcol_logx_externaljson_fields_skipped", nil), "a refused response drops as a whole: counted once, as a failure")
+}
+
+// Every attribute the distribution's components agree on is reserved, and
+// the namespaces are owned whole.
+func TestReservedSetCoversSharedAttributes(t *testing.T) {
+	for _, name := range []string{
+		logattr.Service, logattr.Tenant, logattr.CFJS1Format, logattr.CFJS1DeadLetterFor,
+		logattr.HostName, logattr.SyslogFacility, logattr.SyslogHostname, logattr.SyslogAppName,
+		logattr.SyslogProcID, logattr.SyslogMsgID, logattr.SyslogVersion, logattr.SyslogSDPrefix + "origin.ip",
+		logattr.SyslogSDTruncated, logattr.PeerPID, logattr.PeerUID, logattr.PeerGID, logattr.SystemdUnit,
+		"logx.anything.new", "cfjs1.x",
+	} {
+		assert.True(t, isReserved(name), name)
+	}
+	for _, name := range []string{"logx", "logxservice", "site.logx.service", "host", "host.id", "peer.address", "externaljson.stale", "dc.status"} {
+		assert.False(t, isReserved(name), name)
+	}
+}
+
+func TestValidateAllowReserved(t *testing.T) {
+	require.NoError(t, confmap.Validate(loadConfig(t, "reserved_allowed")))
+
+	m := MappingConfig{AllowReserved: []string{"site", "logx.tenant"}}
+	err := m.Validate()
+	require.ErrorContains(t, err, `allow_reserved: "site" is not a reserved name; remove it (reserved: logx.*, cfjs1.*, syslog.*, host.name, peer.pid, peer.uid, peer.gid, systemd.unit)`)
+	assert.NotContains(t, err.Error(), `"logx.tenant" is not`)
+
+	// A reserved prefix with chosen fields: each one needs allowing.
+	m = MappingConfig{Prefix: "logx.", Fields: []FieldConfig{{Path: "tenant"}, {Path: "zone"}}, AllowReserved: []string{"logx.tenant"}}
+	err = m.Validate()
+	require.ErrorContains(t, err, `fields[1]: attribute "logx.zone" is reserved (other components key on it); write a prefix of your own (e.g. "dc."), or, if this source is meant to set it, allow_reserved: ["logx.zone"]`)
+	assert.NotContains(t, err.Error(), "logx.tenant")
 }
