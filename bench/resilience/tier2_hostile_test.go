@@ -417,6 +417,19 @@ func hostileInputs() []hostileInput {
 				return nil, append(a, ']')
 			}
 		})},
+		{name: "small_distinct_numbers", lines: line("small_distinct_numbers", func(int) ([]byte, []byte) {
+			// Just under max_values (100 000): the most values a line may
+			// hold, each a distinct short number, each a value of its own
+			// in the record (no two alike to share).
+			a := []byte(`"n":[`)
+			for k := range 99_000 {
+				if k > 0 {
+					a = append(a, ',')
+				}
+				a = strconv.AppendInt(a, int64(10_000+k), 10)
+			}
+			return nil, append(a, ']')
+		})},
 		{name: "escapes", lines: line("escapes", func(i int) ([]byte, []byte) {
 			// 600 kB: on the way out \b and \f take 6 bytes each
 			// (\u0008), and the line must stay under the next hop's limit.
