@@ -9,6 +9,7 @@ import (
 
 	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zstd"
+	"golang.org/x/sys/unix"
 )
 
 // compressQueueLen bounds rotated files waiting for compression; beyond
@@ -68,35 +69,56 @@ func (c *compressor) run() {
 		c.e.mu.Lock()
 		c.inProgress = job.src
 		c.e.mu.Unlock()
-		err := c.compressFile(job.src, job.src+c.ext)
+		dst := job.src + c.ext
+		size, err := c.compressFile(job.src, dst)
 		c.e.mu.Lock()
 		c.inProgress = ""
-		if err != nil && !errors.Is(err, os.ErrNotExist) {
+		switch {
+		case err == nil:
+			c.e.compressed(job, dst, c.ext, size)
+		case !errors.Is(err, os.ErrNotExist): // not removed by retention meanwhile
 			c.e.tel.CompressionErrors.Add(context.Background(), 1)
 			c.e.warn(c.e.now(), "compression failed; rotated file kept as is", job.src, err)
 		}
-		// Recount the path's rotated bytes and apply retention, which
-		// now sees the compressed file.
-		c.e.applyRetention(job.path, c.e.now())
 		c.e.mu.Unlock()
 	}
 }
 
-func (c *compressor) compressFile(src, dst string) (err error) {
-	in, err := os.Open(src)
+// compressed records that job's rotation is now dst, of size bytes, and
+// applies retention, which counts it now. If retention removed the
+// rotation meanwhile (or the path was forgotten), dst goes too.
+func (e *logfileExporter) compressed(job compressJob, dst, ext string, size int64) {
+	if a := e.accts[job.path]; a != nil {
+		for i, f := range a.rotated {
+			if f.name == job.src || f.name == dst {
+				files := append([]rotatedFile(nil), a.rotated...)
+				files[i].name, files[i].ext, files[i].size, files[i].gen = dst, ext, size, e.nextGen()
+				e.setRotated(a, files)
+				e.applyRetention(a, e.now())
+				return
+			}
+		}
+	}
+	_ = os.Remove(dst)
+}
+
+// compressFile writes src compressed to dst and removes src; it returns
+// dst's size.
+func (c *compressor) compressFile(src, dst string) (size int64, err error) {
+	in, err := openRotated(src)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	defer in.Close()
 	st, err := in.Stat()
 	if err != nil {
-		return err
+		return 0, err
 	}
 	tmp := dst + ".tmp"
 	_ = os.Remove(tmp) // debris of an earlier crash
 	out, err := c.e.perms.createFile(tmp)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	defer func() {
 		if err != nil {
@@ -111,30 +133,36 @@ func (c *compressor) compressFile(src, dst string) (err error) {
 		w, err = zstd.NewWriter(out, zstd.WithEncoderConcurrency(1), zstd.WithLowerEncoderMem(true))
 	}
 	if err != nil {
-		return err
+		return 0, err
 	}
 	if _, err = io.Copy(w, in); err != nil {
-		return err
+		return 0, err
 	}
 	if err = w.Close(); err != nil {
-		return err
+		return 0, err
 	}
 	if err = out.Sync(); err != nil {
-		return err
+		return 0, err
+	}
+	if st2, serr := out.Stat(); serr == nil {
+		size = st2.Size()
 	}
 	if err = out.Close(); err != nil {
-		return err
+		return 0, err
 	}
-	// Keep the data's age: retention by max_age reads the mtime.
-	_ = os.Chtimes(tmp, st.ModTime(), st.ModTime())
+	// Keep the data's age: retention by max_age reads the mtime. The
+	// name is ours (created with O_EXCL); a link is not followed anyway.
+	ts := []unix.Timespec{unix.NsecToTimespec(st.ModTime().UnixNano()), unix.NsecToTimespec(st.ModTime().UnixNano())}
+	_ = unix.UtimesNanoAt(unix.AT_FDCWD, tmp, ts, unix.AT_SYMLINK_NOFOLLOW)
 	if err = os.Rename(tmp, dst); err != nil {
-		return err
+		return 0, err
 	}
-	return os.Remove(src)
+	_ = os.Remove(src) // if this fails, the next sweep counts the compressed file only
+	return size, nil
 }
 
 // shutdown lets queued compressions finish, until ctx ends; files left
-// are compressed at the next start (adoptRotated).
+// are compressed at the next start (adopt).
 func (c *compressor) shutdown(ctx context.Context) error {
 	c.once.Do(func() { close(c.queue) })
 	done := make(chan struct{})

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os/user"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -38,6 +39,13 @@ type Config struct {
 	// MaxOpenFiles bounds the open files; the least recently written is
 	// closed first.
 	MaxOpenFiles int `mapstructure:"max_open_files"`
+	// MaxPaths bounds the distinct paths this exporter keeps files at
+	// (0: no limit). A record whose path would be one more goes to
+	// OverflowPath instead, counted.
+	MaxPaths int `mapstructure:"max_paths"`
+	// OverflowPath is a plain path (not a template); empty means
+	// "overflow.log" in the directory of the path template's fixed part.
+	OverflowPath string `mapstructure:"overflow_path"`
 
 	Permissions PermissionsConfig `mapstructure:"permissions"`
 	Rotation    RotationConfig    `mapstructure:"rotation"`
@@ -181,6 +189,14 @@ func (c *Config) Validate() error {
 	if c.MaxOpenFiles <= 0 {
 		add("max_open_files must be > 0 (default 64)")
 	}
+	if c.MaxPaths < 0 {
+		add("max_paths must not be negative (0 turns the limit off; default 1000)")
+	}
+	if o := c.OverflowPath; strings.ContainsAny(o, "{}") {
+		add("overflow_path %q is a plain path, not a template; write e.g. /var/log/logx/overflow.log", o)
+	} else if strings.HasSuffix(o, "/") {
+		add("overflow_path %q names a directory; end it with a file name, e.g. %soverflow.log", o, o)
+	}
 	if _, err := parseMode(c.Permissions.FileMode); err != nil {
 		add("permissions.file_mode: %v", err)
 	}
@@ -232,6 +248,36 @@ func (c *Config) Validate() error {
 
 func (c *Config) pathTemplate() (*attrtemplate.Template, error) {
 	return attrtemplate.Parse(c.Path, attrtemplate.Options{Missing: c.Missing, Escape: attrtemplate.EscapePath})
+}
+
+// fixedDir is the directory of the path template's fixed part: the
+// directories an operator wrote before the first placeholder. Attribute
+// values can never lead out of it (see attrtemplate.EscapePath).
+func (c *Config) fixedDir() string {
+	var lit strings.Builder
+	for i := 0; i < len(c.Path); i++ {
+		ch := c.Path[i]
+		if (ch == '{' || ch == '}') && i+1 < len(c.Path) && c.Path[i+1] == ch {
+			lit.WriteByte(ch) // "{{" or "}}": a literal brace
+			i++
+			continue
+		}
+		if ch == '{' {
+			break
+		}
+		lit.WriteByte(ch)
+	}
+	// "x" stands for what follows, so that "/var/log/logx/" and
+	// "/var/log/logx/svc-" both give "/var/log/logx".
+	return filepath.Dir(lit.String() + "x")
+}
+
+// overflowPath is where records go once max_paths paths are known.
+func (c *Config) overflowPath() string {
+	if c.OverflowPath != "" {
+		return filepath.Clean(c.OverflowPath)
+	}
+	return filepath.Join(c.fixedDir(), "overflow.log")
 }
 
 func (c *Config) syslogOptions() *syslog.RFC5424Options {

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"sync"
 	"syscall"
 	"time"
@@ -21,6 +20,7 @@ import (
 
 	"github.com/otelcol-logx/otelcol-logx/exporter/logfileexporter/internal/metadata"
 	"github.com/otelcol-logx/otelcol-logx/internal/attrtemplate"
+	"github.com/otelcol-logx/otelcol-logx/internal/guard"
 )
 
 // drop reasons, indexed for per-batch counting without allocation.
@@ -30,6 +30,7 @@ const (
 	dropOpen
 	dropWrite
 	dropTooLong
+	dropSymlink
 	numDropReasons
 )
 
@@ -39,7 +40,10 @@ var dropReasonAttrs = [numDropReasons]metric.MeasurementOption{
 	dropOpen:         metric.WithAttributeSet(attribute.NewSet(attribute.String("reason", metadata.ReasonOpen))),
 	dropWrite:        metric.WithAttributeSet(attribute.NewSet(attribute.String("reason", metadata.ReasonWrite))),
 	dropTooLong:      metric.WithAttributeSet(attribute.NewSet(attribute.String("reason", metadata.ReasonTooLong))),
+	dropSymlink:      metric.WithAttributeSet(attribute.NewSet(attribute.String("reason", metadata.ReasonSymlink))),
 }
+
+var overflowMaxPaths = metric.WithAttributeSet(attribute.NewSet(attribute.String("reason", metadata.ReasonMaxPaths)))
 
 var (
 	reopenMoved  = metric.WithAttributeSet(attribute.NewSet(attribute.String("reason", "moved")))
@@ -49,48 +53,58 @@ var (
 // errDiskFull is returned (retryable) with disk_guard.on_full: retry.
 var errDiskFull = errors.New("logfile: disk guard reached")
 
-// retentionSweepEvery bounds how often max_age is applied to files that
-// are not rotating.
+// retentionSweepEvery is how often directories are read to reconcile the
+// accounting with other tools' changes and to apply max_age to files
+// that are not rotating.
 const retentionSweepEvery = time.Minute
 
 // logfileExporter writes records to files. One mutex guards all file
 // state: a batch is written under it, so records of a batch stay in order
-// and the background maintenance never sees a half-written line.
+// and the background maintenance never sees a half-written line. No
+// directory is read under it (see scan.go).
 type logfileExporter struct {
-	cfg    *Config
-	tpl    *attrtemplate.Template
-	format lineFormatter
-	perms  perms
-	tel    *metadata.Telemetry
-	logger *zap.Logger
-	now    func() time.Time // injectable clock (tests)
-	statfs func(dir string) (free int64, err error)
+	cfg *Config
+	set exporter.Settings
+	tpl *attrtemplate.Template
+	// root is the directory of the template's fixed part: below it no
+	// symbolic link is followed. overflow is the overflow file's path.
+	root     string
+	overflow string
+	format   lineFormatter
+	perms    perms
+	tel      *metadata.Telemetry
+	logger   *zap.Logger
+	now      func() time.Time // injectable clock (tests)
+	statfs   func(dir string) (free int64, err error)
 
-	mu       sync.Mutex
-	files    map[string]*logFile // open files by path
-	lruHead  *logFile            // most recently written
-	lruTail  *logFile
-	accts    map[string]*pathAcct // every path written since start
-	dirs     map[string]*dirState
-	total    int64 // bytes of this exporter's files: active and rotated
-	line     []byte
-	pathBuf  []byte
-	lastWarn time.Time
-	lastSwep time.Time
-	lastChk  time.Time
-	closed   bool
+	mu      sync.Mutex
+	files   map[string]*logFile // open files by path
+	lruHead *logFile            // most recently written
+	lruTail *logFile
+	accts   map[string]*pathAcct // known paths (see pathAcct)
+	dirs    map[string]*dirState
+	total   int64 // bytes of this exporter's files: active and rotated
+	gen     uint64
+	// pendingAdopt are new paths whose earlier rotated files are still
+	// to be looked for; adoptReq wakes the loop for them.
+	pendingAdopt []string
+	adoptReq     chan struct{}
+	line         []byte
+	pathBuf      []byte
+	lastWarn     time.Time
+	lastSwep     time.Time
+	lastChk      time.Time
+	closed       bool
 
+	// scanMu serializes directory reads; listings is their cache.
+	scanMu   sync.Mutex
+	listings map[string]dirListing
+
+	guards   *guard.Registration
 	compress *compressor
 	stop     chan struct{}
 	done     chan struct{}
 	hup      chan os.Signal
-}
-
-// pathAcct is what the disk guard knows of one path: bytes of the live
-// file and of its rotated siblings.
-type pathAcct struct {
-	active  int64
-	rotated int64
 }
 
 func newLogfileExporter(c *Config, set exporter.Settings) (*logfileExporter, error) {
@@ -109,17 +123,23 @@ func newLogfileExporter(c *Config, set exporter.Settings) (*logfileExporter, err
 	fileMode, _ := parseMode(c.Permissions.FileMode)
 	dirMode, _ := parseMode(c.Permissions.DirMode)
 	e := &logfileExporter{
-		cfg:    c,
-		tpl:    tpl,
-		format: format,
-		perms:  perms{fileMode: os.FileMode(fileMode), dirMode: os.FileMode(dirMode), uid: -1, gid: -1},
-		tel:    tel,
-		logger: set.Logger,
-		now:    time.Now,
-		statfs: statfsFree,
-		files:  map[string]*logFile{},
-		accts:  map[string]*pathAcct{},
-		dirs:   map[string]*dirState{},
+		cfg:      c,
+		set:      set,
+		tpl:      tpl,
+		root:     c.fixedDir(),
+		overflow: c.overflowPath(),
+		format:   format,
+		perms:    perms{fileMode: os.FileMode(fileMode), dirMode: os.FileMode(dirMode), uid: -1, gid: -1},
+		tel:      tel,
+		logger:   set.Logger,
+		now:      time.Now,
+		statfs:   statfsFree,
+		files:    map[string]*logFile{},
+		accts:    map[string]*pathAcct{},
+		dirs:     map[string]*dirState{},
+
+		adoptReq: make(chan struct{}, 1),
+		listings: map[string]dirListing{},
 	}
 	return e, nil
 }
@@ -131,6 +151,9 @@ func (e *logfileExporter) start(_ context.Context, _ component.Host) error {
 	}
 	if e.perms.gid, err = resolveID(e.cfg.Permissions.Group, true); err != nil {
 		return fmt.Errorf("permissions.group: %w", err)
+	}
+	if e.guards, err = e.registerGuards(); err != nil {
+		return err
 	}
 	e.compress = newCompressor(e)
 	e.stop = make(chan struct{})
@@ -152,8 +175,8 @@ func (e *logfileExporter) shutdown(ctx context.Context) error {
 	}
 	close(e.stop)
 	<-e.done
+	errs := []error{e.guards.Unregister()}
 	e.mu.Lock()
-	var errs []error
 	for _, f := range e.files {
 		errs = append(errs, e.closeFile(f, e.now()))
 	}
@@ -177,6 +200,8 @@ func (e *logfileExporter) loop() {
 			e.maintain(e.now())
 		case <-e.hup:
 			e.reopenAll()
+		case <-e.adoptReq:
+			e.adoptPending()
 		}
 	}
 }
@@ -195,6 +220,12 @@ func (e *logfileExporter) tickEvery() time.Duration {
 // maintain does what is due at now. Tests call it directly with a fake
 // clock.
 func (e *logfileExporter) maintain(now time.Time) {
+	e.maintainFiles(now)
+	e.sweep(now)
+}
+
+// maintainFiles does what is due for open files.
+func (e *logfileExporter) maintainFiles(now time.Time) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if e.closed {
@@ -212,14 +243,12 @@ func (e *logfileExporter) maintain(now time.Time) {
 			if f.movedAway() {
 				e.tel.Reopens.Add(context.Background(), 1, reopenMoved)
 				e.warn(now, "file moved or removed; reopening", f.path, nil)
+				// What was moved is the mover's now (logrotate's).
+				e.setActive(f.acct, 0)
 				_ = e.closeFile(f, now) // the next record reopens the path
 			}
 			f = next
 		}
-	}
-	if e.cfg.Rotation.MaxAge > 0 && now.Sub(e.lastSwep) >= retentionSweepEvery {
-		e.lastSwep = now
-		e.sweepRetention(now)
 	}
 }
 
@@ -258,6 +287,7 @@ func (e *logfileExporter) reopenAll() {
 // batchCounts adds up a batch's outcome, reported once per batch.
 type batchCounts struct {
 	written, bytes int64
+	overflowed     int64 // written to the overflow file (max_paths)
 	dropped        [numDropReasons]int64
 }
 
@@ -270,6 +300,9 @@ func (e *logfileExporter) pushLogs(ctx context.Context, ld plog.Logs) error {
 	if c.written > 0 {
 		e.tel.RecordsWritten.Add(ctx, c.written)
 		e.tel.BytesWritten.Add(ctx, c.bytes)
+	}
+	if c.overflowed > 0 {
+		e.tel.RecordsOverflowed.Add(ctx, c.overflowed, overflowMaxPaths)
 	}
 	for r, n := range c.dropped {
 		if n > 0 {
@@ -301,9 +334,13 @@ func (e *logfileExporter) writeLogs(ld plog.Logs, c *batchCounts) error {
 					continue
 				}
 				e.pathBuf, _ = e.tpl.Append(e.pathBuf[:0], rec.Attributes(), res.Attributes())
-				f, err := e.fileFor(e.pathBuf, now)
+				f, overflowed, err := e.fileFor(e.pathBuf, now)
 				if err != nil {
-					c.dropped[dropOpen]++
+					if errors.Is(err, errSymlink) {
+						c.dropped[dropSymlink]++
+					} else {
+						c.dropped[dropOpen]++
+					}
 					e.warn(now, "cannot open file; dropping record", string(e.pathBuf), err)
 					continue
 				}
@@ -321,6 +358,9 @@ func (e *logfileExporter) writeLogs(ld plog.Logs, c *batchCounts) error {
 				}
 				c.written++
 				c.bytes += int64(len(e.line))
+				if overflowed {
+					c.overflowed++
+				}
 			}
 		}
 	}
@@ -378,24 +418,31 @@ func (e *logfileExporter) dropBuffered(f *logFile, now time.Time, err error) {
 	e.warn(now, "write failed", f.path, err)
 }
 
-// fileFor returns the open file for path, opening it (and closing the
-// least recently written one beyond max_open_files) when needed.
-func (e *logfileExporter) fileFor(path []byte, now time.Time) (*logFile, error) {
+// fileFor returns the open file for path (or for the overflow file when
+// path would pass max_paths: overflowed), opening it, and closing the
+// least recently written one beyond max_open_files, when needed.
+func (e *logfileExporter) fileFor(path []byte, now time.Time) (f *logFile, overflowed bool, err error) {
 	if f := e.lruHead; f != nil && f.path == string(path) {
-		return f, nil // the common case: same file as the previous record
+		return f, false, nil // the common case: same file as the previous record
 	}
 	if f, ok := e.files[string(path)]; ok {
 		e.lruMoveFront(f)
-		return f, nil
+		return f, false, nil
+	}
+	p, overflowed := e.route(path)
+	if f, ok := e.files[p]; ok {
+		e.lruMoveFront(f)
+		return f, overflowed, nil
 	}
 	for len(e.files) >= e.cfg.MaxOpenFiles && e.lruTail != nil {
 		_ = e.closeFile(e.lruTail, now)
 	}
-	return e.openFile(string(path), now)
+	f, err = e.openFile(p, now)
+	return f, overflowed, err
 }
 
 func (e *logfileExporter) openFile(path string, now time.Time) (*logFile, error) {
-	fd, err := e.perms.openFile(path)
+	fd, err := e.perms.openFile(e.rootOf(path), path)
 	if err != nil {
 		return nil, err
 	}
@@ -409,30 +456,21 @@ func (e *logfileExporter) openFile(path string, now time.Time) (*logFile, error)
 	if e.cfg.Rotation.Interval > 0 {
 		f.nextRotate = e.nextBoundary(now)
 	}
-	dir := filepath.Dir(path)
+	dir := dirOf(path)
 	if f.dir = e.dirs[dir]; f.dir == nil {
 		f.dir = &dirState{}
 		e.dirs[dir] = f.dir
 	}
-	acct, seen := e.accts[path]
-	if !seen {
-		acct = &pathAcct{}
-		e.accts[path] = acct
-	}
-	f.acct = acct
-	e.total += size - acct.active
-	acct.active = size
-	if !seen {
-		// First sight of this path: count (and finish compressing) what
-		// earlier runs rotated, and apply retention.
-		e.adoptRotated(path, now)
-	}
+	a := e.acctFor(path)
+	f.acct, a.file, a.touched = a, f, e.nextGen()
+	e.setActive(a, size)
 	e.files[path] = f
 	e.lruPushFront(f)
 	return f, nil
 }
 
-// closeFile flushes, optionally fsyncs, and closes f, and forgets it.
+// closeFile flushes, optionally fsyncs, and closes f, and forgets it (and
+// its path, when nothing of it is left on disk).
 func (e *logfileExporter) closeFile(f *logFile, now time.Time) error {
 	e.flushFile(f, now)
 	var err error
@@ -445,6 +483,10 @@ func (e *logfileExporter) closeFile(f *logFile, now time.Time) error {
 	}
 	delete(e.files, f.path)
 	e.lruRemove(f)
+	if a := f.acct; a.file == f {
+		a.file, a.touched = nil, e.nextGen()
+		e.maybeForget(a)
+	}
 	return err
 }
 

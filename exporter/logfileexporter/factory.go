@@ -22,8 +22,16 @@ func NewFactory() exporter.Factory {
 }
 
 // createDefaultConfig is bounded everywhere: files rotate at 100 MiB and
-// ten are kept, at most 64 files are open, and the exporter stops writing
-// at 10 GiB in total or when less than 1 GiB is free.
+// ten are kept, at most 64 files are open, at most 1000 distinct paths
+// hold files (the rest share the overflow file), and the exporter stops
+// writing at 10 GiB in total or when less than 1 GiB is free.
+//
+// max_paths 1000: with ten backups a path is up to eleven files, so the
+// directory stays near 11,000 files, which ls, logrotate and this
+// exporter's minute sweep list in milliseconds; and the 10 GiB total
+// still leaves 10 MiB per path. A host rarely runs more than a few
+// hundred services; a template over an unbounded attribute (a request
+// id) fills the cap quickly and visibly instead of the disk.
 func createDefaultConfig() component.Config {
 	return &Config{
 		Missing:        "unknown",
@@ -33,6 +41,7 @@ func createDefaultConfig() component.Config {
 		Syslog:         SyslogConfig{Facility: 1, Timezone: "UTC"},
 		CFJS1:          CFJS1Config{FormatAttribute: logattr.CFJS1Format, DefaultFormat: "unknown"},
 		MaxOpenFiles:   64,
+		MaxPaths:       1000,
 		Permissions:    PermissionsConfig{FileMode: "0640", DirMode: "0750"},
 		Rotation: RotationConfig{
 			MaxBytes:    100 << 20,

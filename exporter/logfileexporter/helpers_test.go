@@ -134,3 +134,9 @@ func eventually(t *testing.T, cond func() bool, msg string) {
 		time.Sleep(5 * time.Millisecond) // polling interval, not synchronisation
 	}
 }
+
+// listRotated reads path's directory and returns its rotated siblings
+// (unfinished compressions included), oldest first.
+func listRotated(path string) []rotatedFile {
+	return listDir(dirOf(path)).filesOf(path)
+}

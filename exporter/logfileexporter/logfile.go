@@ -22,7 +22,7 @@ type logFile struct {
 	nextRotate time.Time
 	lastFlush  time.Time
 	lastSync   time.Time
-	acct       *pathAcct
+	acct       *pathAcct // never nil while the file is open
 	dir        *dirState
 	// LRU list of open files, most recently written first.
 	prev, next *logFile
@@ -77,10 +77,11 @@ func (f *logFile) sync(now time.Time) error {
 	return f.f.Sync()
 }
 
-// movedAway reports whether the path no longer names the file we hold.
+// movedAway reports whether the path no longer names the file we hold
+// (a link put in its place included: it is not followed).
 func (f *logFile) movedAway() bool {
 	var st syscall.Stat_t
-	if err := syscall.Stat(f.path, &st); err != nil {
+	if err := syscall.Lstat(f.path, &st); err != nil {
 		return true
 	}
 	return uint64(st.Dev) != f.dev || st.Ino != f.ino

@@ -2,6 +2,8 @@ package logfileexporter
 
 import (
 	"context"
+	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
@@ -51,19 +53,21 @@ func (e *logfileExporter) rotate(f *logFile, now time.Time) {
 	if e.cfg.Rotation.Interval > 0 {
 		f.nextRotate = e.nextBoundary(now)
 	}
-	rotated := e.rotatedName(f.path, now)
-	if err := os.Rename(f.path, rotated); err != nil {
+	r := e.rotatedName(f.path, now)
+	if err := os.Rename(f.path, r.name); err != nil {
 		e.warn(now, "rotation failed; writing on", f.path, err)
 		return
 	}
 	e.tel.Rotations.Add(context.Background(), 1)
 	_ = f.f.Close()
 	f.f = nil
-	f.acct.rotated += f.acct.active
-	f.acct.active = 0
+	a := f.acct
+	r.size, r.mtime, r.gen = a.active, now, e.nextGen()
+	e.setRotated(a, insertRotation(a.rotated, r))
+	e.setActive(a, 0)
 	f.size = 0
 	f.unsynced = 0
-	fd, err := e.perms.openFile(f.path)
+	fd, err := e.perms.openFile(a.root, f.path)
 	if err == nil {
 		var size int64
 		f.dev, f.ino, size, err = fileID(fd)
@@ -72,33 +76,41 @@ func (e *logfileExporter) rotate(f *logFile, now time.Time) {
 		} else {
 			f.f = fd
 			f.size = size
-			f.acct.active = size
-			e.total += size
+			e.setActive(a, size)
 		}
 	}
 	if err != nil {
 		e.warn(now, "reopen after rotation failed", f.path, err)
 		_ = e.closeFile(f, now)
 	}
-	e.compress.enqueue(rotated, f.path)
-	e.applyRetention(f.path, now)
+	e.compress.enqueue(r.name, f.path)
+	e.applyRetention(a, now)
+}
+
+// insertRotation adds r to files in rotation order (a clock set back may
+// make it older than the newest).
+func insertRotation(files []rotatedFile, r rotatedFile) []rotatedFile {
+	i := sort.Search(len(files), func(i int) bool { return r.before(files[i]) })
+	out := make([]rotatedFile, 0, len(files)+1)
+	out = append(out, files[:i]...)
+	out = append(out, r)
+	return append(out, files[i:]...)
 }
 
 // rotatedName returns a name for the file rotated at now that no file
-// (compressed or not) has yet.
-func (e *logfileExporter) rotatedName(path string, now time.Time) string {
+// (compressed or not) has yet, with its stamp and sequence number.
+func (e *logfileExporter) rotatedName(path string, now time.Time) rotatedFile {
 	t := now.UTC()
 	if e.cfg.Rotation.LocalTime {
 		t = now.Local()
 	}
-	base := path + "." + t.Format(stampLayout)
-	name := base
-	for n := 1; ; n++ {
-		if !exists(name) && !exists(name+".gz") && !exists(name+".zst") {
-			return name
-		}
-		name = base + "-" + strconv.Itoa(n)
+	r := rotatedFile{stamp: t.Format(stampLayout)}
+	base := path + "." + r.stamp
+	r.name = base
+	for n := 1; exists(r.name) || exists(r.name+".gz") || exists(r.name+".zst"); n++ {
+		r.name, r.seq = base+"-"+strconv.Itoa(n), n
 	}
+	return r
 }
 
 func exists(p string) bool {
@@ -115,44 +127,23 @@ type rotatedFile struct {
 	tmp   bool   // an unfinished compression
 	size  int64
 	mtime time.Time
+	// gen is when the exporter itself added or changed the entry (see
+	// sweep); 0 for what a directory listing found.
+	gen uint64
 }
 
-// listRotated returns path's rotated siblings, oldest first.
-func listRotated(path string) []rotatedFile {
-	entries, err := os.ReadDir(dirOf(path))
-	if err != nil {
-		return nil
+// before orders rotations: by stamp, then sequence number.
+func (r rotatedFile) before(o rotatedFile) bool {
+	if r.stamp != o.stamp {
+		return r.stamp < o.stamp
 	}
-	return rotatedIn(path, entries)
+	return r.seq < o.seq
 }
 
-// rotatedIn picks path's rotated siblings out of its directory's entries.
-func rotatedIn(path string, entries []os.DirEntry) []rotatedFile {
-	dir, base := filepath.Split(path)
-	var out []rotatedFile
-	for _, ent := range entries {
-		rest, ok := strings.CutPrefix(ent.Name(), base+".")
-		if !ok || !ent.Type().IsRegular() {
-			continue
-		}
-		r, ok := parseRotated(rest)
-		if !ok {
-			continue
-		}
-		info, err := ent.Info()
-		if err != nil {
-			continue
-		}
-		r.name, r.size, r.mtime = filepath.Join(dir, ent.Name()), info.Size(), info.ModTime()
-		out = append(out, r)
-	}
-	sort.Slice(out, func(i, j int) bool {
-		if out[i].stamp != out[j].stamp {
-			return out[i].stamp < out[j].stamp
-		}
-		return out[i].seq < out[j].seq
-	})
-	return out
+// sameRotation is true for one rotation's files: "x.<stamp>" and its
+// "x.<stamp>.gz" during or after compression.
+func (r rotatedFile) sameRotation(o rotatedFile) bool {
+	return r.stamp == o.stamp && r.seq == o.seq
 }
 
 // parseRotated reads "<stamp>[-<n>][.gz|.zst][.tmp]".
@@ -185,86 +176,34 @@ func parseRotated(s string) (rotatedFile, bool) {
 	return r, true
 }
 
-// adoptRotated runs the first time a path is opened: it counts rotated
-// files from earlier runs, removes unfinished compressions, schedules
-// the uncompressed ones, and applies retention.
-func (e *logfileExporter) adoptRotated(path string, now time.Time) {
-	for _, r := range listRotated(path) {
-		switch {
-		case r.tmp:
-			if e.compress.inProgress == "" || !strings.HasPrefix(r.name, e.compress.inProgress) {
-				_ = os.Remove(r.name)
-			}
-		case r.ext == "" && e.compress.ext != "":
-			e.compress.enqueue(r.name, path)
-		}
-	}
-	e.applyRetention(path, now)
-}
-
 // applyRetention removes rotated files beyond rotation.max_backups and
-// older than rotation.max_age, and recounts the path's rotated bytes.
-func (e *logfileExporter) applyRetention(path string, now time.Time) {
-	e.applyRetentionTo(path, listRotated(path), now)
-}
-
-// sweepRetention applies retention to every path written since start,
-// reading each directory once (many paths usually share one).
-func (e *logfileExporter) sweepRetention(now time.Time) {
-	byDir := map[string][]os.DirEntry{}
-	for path := range e.accts {
-		dir := dirOf(path)
-		entries, ok := byDir[dir]
-		if !ok {
-			entries, _ = os.ReadDir(dir)
-			byDir[dir] = entries
-		}
-		e.applyRetentionTo(path, rotatedIn(path, entries), now)
-	}
-}
-
-func (e *logfileExporter) applyRetentionTo(path string, files []rotatedFile, now time.Time) {
-	acct := e.accts[path]
-	if acct == nil {
-		return
-	}
+// older than rotation.max_age (by modification time), from the path's
+// list: no directory is read here.
+func (e *logfileExporter) applyRetention(a *pathAcct, now time.Time) {
 	r := e.cfg.Rotation
-	// Count rotations, not files: "x.<stamp>" and its "x.<stamp>.gz"
-	// during compression are one backup. files is sorted by rotation.
-	rotations := 0
-	for i, f := range files {
-		if i == 0 || f.stamp != files[i-1].stamp || f.seq != files[i-1].seq {
-			rotations++
-		}
-	}
 	excess := 0
-	if r.MaxBackups > 0 && rotations > r.MaxBackups {
-		excess = rotations - r.MaxBackups
+	if r.MaxBackups > 0 && len(a.rotated) > r.MaxBackups {
+		excess = len(a.rotated) - r.MaxBackups
 	}
-	var kept int64
-	ordinal := -1
-	for i, f := range files {
-		if i == 0 || f.stamp != files[i-1].stamp || f.seq != files[i-1].seq {
-			ordinal++
-		}
-		if f.tmp {
-			kept += f.size // being written by the compressor
-			continue
-		}
-		switch {
-		case ordinal < excess:
-			if os.Remove(f.name) == nil {
-				e.tel.RemovedFiles.Add(context.Background(), 1, removedMaxBackups)
+	kept := make([]rotatedFile, 0, len(a.rotated)-excess)
+	for i, f := range a.rotated {
+		reason := removedMaxBackups
+		if i >= excess {
+			if r.MaxAge == 0 || now.Sub(f.mtime) <= r.MaxAge {
+				kept = append(kept, f)
 				continue
 			}
-		case r.MaxAge > 0 && now.Sub(f.mtime) > r.MaxAge:
-			if os.Remove(f.name) == nil {
-				e.tel.RemovedFiles.Add(context.Background(), 1, removedMaxAge)
-				continue
-			}
+			reason = removedMaxAge
 		}
-		kept += f.size
+		switch err := os.Remove(f.name); {
+		case err == nil:
+			e.tel.RemovedFiles.Add(context.Background(), 1, reason)
+		case errors.Is(err, fs.ErrNotExist):
+			// Already gone (another tool): forget it.
+		default:
+			kept = append(kept, f) // counted until it can be removed
+		}
 	}
-	e.total += kept - acct.rotated
-	acct.rotated = kept
+	e.setRotated(a, kept)
+	e.maybeForget(a)
 }

@@ -14,13 +14,19 @@ const (
 	ReasonOpen         = "open_error"      // the file (or its directory) could not be created or opened
 	ReasonWrite        = "write_error"     // the write to the file failed
 	ReasonTooLong      = "record_too_long" // one formatted record above max_record_bytes
+	ReasonSymlink      = "symlink"         // a symbolic link where a log file or a directory below the template's fixed part should be
 )
+
+// ReasonMaxPaths is why a record went to the overflow file (attribute
+// "reason" of RecordsOverflowed): its path would have passed max_paths.
+const ReasonMaxPaths = "max_paths"
 
 // Telemetry is the exporter's own instruments.
 type Telemetry struct {
 	RecordsWritten    metric.Int64Counter
 	BytesWritten      metric.Int64Counter
 	RecordsDropped    metric.Int64Counter // attribute reason
+	RecordsOverflowed metric.Int64Counter // attribute reason: max_paths
 	Rotations         metric.Int64Counter
 	CompressionErrors metric.Int64Counter
 	Reopens           metric.Int64Counter // attribute reason: moved, sighup
@@ -40,6 +46,9 @@ func NewTelemetry(set component.TelemetrySettings) (*Telemetry, error) {
 	errs = errors.Join(errs, err)
 	t.RecordsDropped, err = m.Int64Counter("otelcol_logx_logfile_records_dropped",
 		metric.WithDescription("Log records not written, by reason."), metric.WithUnit("{records}"))
+	errs = errors.Join(errs, err)
+	t.RecordsOverflowed, err = m.Int64Counter("otelcol_logx_logfile_records_overflowed",
+		metric.WithDescription("Log records written to the overflow file instead of their own path, by reason (also counted as written)."), metric.WithUnit("{records}"))
 	errs = errors.Join(errs, err)
 	t.Rotations, err = m.Int64Counter("otelcol_logx_logfile_rotations",
 		metric.WithDescription("Files rotated (by size or time)."), metric.WithUnit("{files}"))
