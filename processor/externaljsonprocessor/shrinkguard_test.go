@@ -2,6 +2,7 @@ package externaljsonprocessor
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -158,6 +159,8 @@ func TestShrinkRefusalArithmetic(t *testing.T) {
 		{"one of one lost", mk("a"), mk("b"), 0.5, true},
 		{"any loss refused at 0", mk("a", "b", "c"), mk("a", "b"), 0, true},
 		{"a key twice counts once", mk("a", "a", "b"), mk("a"), 0.5, false},
+		{"0.29 of 100 allows 29", mk(numbered(100)...), mk(numbered(71)...), 0.29, false},
+		{"0.29 of 100 refuses 30", mk(numbered(100)...), mk(numbered(70)...), 0.29, true},
 	} {
 		ferr := shrinkRefusal(tc.good, tc.got, tc.maxLoss)
 		if tc.refused {
@@ -167,4 +170,13 @@ func TestShrinkRefusalArithmetic(t *testing.T) {
 			assert.Nil(t, ferr, tc.name)
 		}
 	}
+}
+
+// numbered returns the keys k0 .. k(n-1).
+func numbered(n int) []string {
+	out := make([]string, n)
+	for i := range out {
+		out[i] = fmt.Sprintf("k%d", i)
+	}
+	return out
 }

@@ -3,6 +3,7 @@ package externaljsonprocessor
 import (
 	"context"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"slices"
 	"strings"
@@ -169,7 +170,8 @@ func shrinkRefusal(good, fields []field, maxLoss float64) *fetchError {
 			lost = append(lost, k)
 		}
 	}
-	allowed := int(maxLoss * float64(len(had)))
+	// The epsilon keeps e.g. 0.29 of 100 at 29 despite binary fractions.
+	allowed := int(math.Floor(maxLoss*float64(len(had)) + 1e-9))
 	if len(lost) <= allowed {
 		return nil
 	}
