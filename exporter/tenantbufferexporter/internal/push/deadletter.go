@@ -175,14 +175,15 @@ func (d *DeadLetters) Park(b *Batch, cause error) error {
 	if d == nil {
 		return errNoArea
 	}
-	if err := d.dest.Push(context.Background(), b); err != nil {
+	// The note first: the batch file's sync (and its directory's) then
+	// covers it too.
+	stem := string(batchName(nil, b.First(), b.Next(), ""))
+	dir, err := d.writeNote(b, stem, cause)
+	if err != nil {
 		return err
 	}
-	name := safeName(b.Tenant)
-	dir := filepath.Join(d.o.Dir, name)
-	stem := string(batchName(nil, b.First(), b.Next(), ""))
-	note := fmt.Sprintf("%s\nrecords: %d\n", cause.Error(), len(b.Records))
-	if err := os.WriteFile(filepath.Join(dir, stem+noteSuffix), []byte(note), 0o640); err != nil {
+	name := filepath.Base(dir)
+	if err := d.dest.Push(context.Background(), b); err != nil {
 		return err
 	}
 	l := &letter{dir: name, stem: stem, records: int64(len(b.Records)), at: d.o.Now()}
@@ -233,6 +234,23 @@ func (d *DeadLetters) forgetRewrittenLocked(l *letter) {
 	d.bytes.Add(-last.bytes)
 	if t.head == len(t.letters) {
 		delete(d.tenants, l.dir)
+	}
+}
+
+// writeNote writes the letter's note in the tenant's directory, making
+// the directory again if it was removed with the tenant's last letter.
+func (d *DeadLetters) writeNote(b *Batch, stem string, cause error) (string, error) {
+	note := fmt.Sprintf("%s\nrecords: %d\n", cause.Error(), len(b.Records))
+	for attempt := 0; ; attempt++ {
+		dir, err := d.dest.tenantDir(b.Tenant)
+		if err != nil {
+			return "", err
+		}
+		err = os.WriteFile(filepath.Join(dir, stem+noteSuffix), []byte(note), 0o640)
+		if !errors.Is(err, os.ErrNotExist) || attempt == 1 {
+			return dir, err
+		}
+		d.dest.known.Delete(b.Tenant)
 	}
 }
 

@@ -260,3 +260,31 @@ func TestHTTPStatusClasses(t *testing.T) {
 		require.Equal(t, want, got, "http %d", code)
 	}
 }
+
+// A tenant whose letters were all removed (its directory with them) parks
+// again: the directory is made anew.
+func TestDeadLetterTenantDirectoryMadeAgain(t *testing.T) {
+	dir := t.TempDir()
+	st := openStore(t, t.TempDir())
+	defer st.Close()
+	appendRecords(t, st, nil, "a", 0, 10)
+	appendRecords(t, st, nil, "b", 0, 10)
+	a, err := st.Read("a", "push", 5, 1<<20)
+	require.NoError(t, err)
+	b, err := st.Read("b", "push", 10, 1<<20)
+	require.NoError(t, err)
+	probe, err := OpenDeadLetters(DeadLetterOptions{Dir: t.TempDir(), NoSync: true})
+	require.NoError(t, err)
+	require.NoError(t, probe.Park(&Batch{Tenant: "b", Records: b}, &PermanentError{fmt.Errorf("http 400")}))
+	// Room for b's letter alone: parking it pushes a's out.
+	dl, err := OpenDeadLetters(DeadLetterOptions{Dir: dir, MaxBytes: probe.Bytes(), NoSync: true})
+	require.NoError(t, err)
+	require.NoError(t, dl.Park(&Batch{Tenant: "a", Records: a}, &PermanentError{fmt.Errorf("http 400")}))
+	require.NoError(t, dl.Park(&Batch{Tenant: "b", Records: b}, &PermanentError{fmt.Errorf("http 400")}))
+	_, err = os.Stat(filepath.Join(dir, "a"))
+	require.True(t, os.IsNotExist(err), "a's directory goes with its last letter")
+	require.NoError(t, dl.Park(&Batch{Tenant: "a", Records: a}, &PermanentError{fmt.Errorf("http 400")}))
+	onDisk, records := diskBytes(t, dir)
+	require.Equal(t, onDisk, dl.Bytes())
+	require.Equal(t, int64(5), records, "a's letter is back; b's went to make room")
+}
