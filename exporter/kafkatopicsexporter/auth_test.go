@@ -43,7 +43,7 @@ func TestSASLMechanisms(t *testing.T) {
 			var err error
 			err = hb.exp.ConsumeLogs(context.Background(), makeLogs(rec{host: "h", service: "s", format: "app", seq: 2}))
 			require.Error(t, err)
-			opts, err := clientOptions(context.Background(), cfg, zap.NewNop())
+			opts, err := clientOptions(context.Background(), cfg, zap.NewNop(), nil)
 			require.NoError(t, err)
 			assert.Equal(t, int64(1), topicEnd(t, c, "logs-app", 1, opts...), "only the authenticated record is in")
 		})
@@ -91,7 +91,7 @@ func TestTLS(t *testing.T) {
 	cfg.TLS = configoptional.Some(tc)
 	h := startExporter(t, cfg)
 	require.NoError(t, h.exp.ConsumeLogs(context.Background(), makeLogs(rec{host: "h", service: "s", format: "app", seq: 1})))
-	opts, err := clientOptions(context.Background(), cfg, zap.NewNop())
+	opts, err := clientOptions(context.Background(), cfg, zap.NewNop(), nil)
 	require.NoError(t, err)
 	assert.Equal(t, int64(1), topicEnd(t, c, "logs-app", 1, opts...))
 }

@@ -98,7 +98,7 @@ func BenchmarkRender(b *testing.B) {
 	e, err := newKafkaExporter(cfg, exportertest.NewNopSettings(metadata.Type))
 	require.NoError(b, err)
 	ld := benchLogs(0)
-	bt := newBatch()
+	bt := newBatch(nil)
 	b.ReportAllocs()
 	b.ResetTimer()
 	for b.Loop() {
@@ -116,7 +116,7 @@ func TestRenderDoesNotAllocatePerRecord(t *testing.T) {
 	e, err := newKafkaExporter(cfg, exportertest.NewNopSettings(metadata.Type))
 	require.NoError(t, err)
 	ld := benchLogs(0)
-	bt := newBatch()
+	bt := newBatch(nil)
 	bt.reset(benchBatch)
 	require.NoError(t, e.render(bt, ld)) // grow the buffers
 	allocs := testing.AllocsPerRun(20, func() {

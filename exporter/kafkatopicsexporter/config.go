@@ -32,6 +32,9 @@ type Config struct {
 	Topics TopicsConfig `mapstructure:"topics"`
 	// Partition chooses each record's key and partition.
 	Partition PartitionConfig `mapstructure:"partition"`
+	// PartitionBacklog keeps a partition that fails from holding up the
+	// others: its records wait in a bounded backlog of their own.
+	PartitionBacklog PartitionBacklogConfig `mapstructure:"partition_backlog"`
 	// Encoding is how a record becomes a Kafka message value: cfjs1,
 	// otlp_json or otlp_proto.
 	Encoding Encoding `mapstructure:"encoding"`
@@ -115,6 +118,65 @@ type PartitionConfig struct {
 	Mode PartitionMode `mapstructure:"mode"`
 }
 
+// PartitionBacklogConfig bounds the per-partition backlogs (backlog.go).
+type PartitionBacklogConfig struct {
+	// Enabled turns the backlogs on. Off, an export call waits for every
+	// record, and one partition that does not answer holds every call.
+	Enabled bool `mapstructure:"enabled"`
+	// FailingAfter is how long an export call waits while no
+	// acknowledgement comes: then the partitions of its unanswered records
+	// are failing, and those records are left to their backlogs.
+	FailingAfter time.Duration `mapstructure:"failing_after"`
+	// Policy says where new records of a failing partition go: wait (in
+	// its backlog, in order) or redirect (to another partition of the
+	// topic, counted; records of one key are then out of order).
+	Policy BacklogPolicy `mapstructure:"policy"`
+	// MaxRecords and MaxBytes bound one partition's backlog (key + value
+	// bytes); MaxTotalBytes all of them; MaxPartitions how many partitions
+	// may hold a backlog at once (and so the metrics' cardinality).
+	MaxRecords    int   `mapstructure:"max_records"`
+	MaxBytes      int64 `mapstructure:"max_bytes"`
+	MaxTotalBytes int64 `mapstructure:"max_total_bytes"`
+	MaxPartitions int   `mapstructure:"max_partitions"`
+}
+
+// BacklogPolicy is where the new records of a failing partition go.
+type BacklogPolicy string
+
+// The backlog policies.
+const (
+	BacklogWait     BacklogPolicy = "wait"
+	BacklogRedirect BacklogPolicy = "redirect"
+)
+
+func (b *PartitionBacklogConfig) validate() []error {
+	if !b.Enabled {
+		return nil
+	}
+	var errs []error
+	if b.FailingAfter < 10*time.Millisecond || b.FailingAfter > time.Minute {
+		errs = append(errs, fmt.Errorf("partition_backlog.failing_after %s: write a duration between 10ms and 1m, e.g. 250ms (longer than the brokers' slowest healthy answer)", b.FailingAfter))
+	}
+	switch b.Policy {
+	case BacklogWait, BacklogRedirect:
+	default:
+		errs = append(errs, fmt.Errorf("partition_backlog.policy %q: write wait (in order, behind the backlog) or redirect (to another partition, out of order)", b.Policy))
+	}
+	if b.MaxRecords < 1 || b.MaxRecords > maxBacklogRecordsLimit {
+		errs = append(errs, fmt.Errorf("partition_backlog.max_records %d: write a count between 1 and %d (default 200000)", b.MaxRecords, maxBacklogRecordsLimit))
+	}
+	if b.MaxBytes < 1024 {
+		errs = append(errs, fmt.Errorf("partition_backlog.max_bytes %d: write at least 1024 (default 67108864, 64 MiB)", b.MaxBytes))
+	}
+	if b.MaxTotalBytes < b.MaxBytes {
+		errs = append(errs, fmt.Errorf("partition_backlog.max_total_bytes %d: write at least max_bytes (%d) (default 268435456, 256 MiB)", b.MaxTotalBytes, b.MaxBytes))
+	}
+	if b.MaxPartitions < 1 || b.MaxPartitions > maxBacklogPartitionsLimit {
+		errs = append(errs, fmt.Errorf("partition_backlog.max_partitions %d: write a count between 1 and %d (default 64)", b.MaxPartitions, maxBacklogPartitionsLimit))
+	}
+	return errs
+}
+
 // CFJS1Config configures the cfjs1 value encoding.
 type CFJS1Config struct {
 	// Wrappers maps a format to its wrapper field name.
@@ -151,6 +213,9 @@ const (
 	maxBufferedLimit     = 10_000_000
 	defaultMaxMessageLen = 1_000_000
 	maxKnownLimit        = 1_000_000
+
+	maxBacklogRecordsLimit    = 10_000_000
+	maxBacklogPartitionsLimit = 10_000
 )
 
 // brokerList returns the brokers, each entry split at commas, so that one
@@ -193,6 +258,7 @@ func (c *Config) Validate() error {
 	}
 	errs = append(errs, c.Producer.validate()...)
 	errs = append(errs, c.Topics.validate()...)
+	errs = append(errs, c.PartitionBacklog.validate()...)
 	if _, err := parseTemplate(c.Partition.Key, attrtemplate.EscapeNone); err != nil {
 		errs = append(errs, fmt.Errorf("partition.key: %w", err))
 	}

@@ -16,6 +16,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/otelcol-logx/otelcol-logx/exporter/kafkatopicsexporter/internal/metadata"
+	"github.com/otelcol-logx/otelcol-logx/internal/guard"
 )
 
 // kafkaExporter owns one franz-go client; pushLogs may run concurrently
@@ -30,6 +31,13 @@ type kafkaExporter struct {
 	client  *kgo.Client
 	batches sync.Pool // *batch, so that buffers are reused across calls
 	known   knownTopics
+	parts   *partitioner // the client's partitioner; nil without backlogs
+	backlog *backlogs    // nil when partition_backlog is off
+
+	id          component.ID
+	telSettings component.TelemetrySettings
+	guards      *guard.Registration
+	gauges      metric.Registration
 
 	stopWatch context.CancelFunc // ends watchTopics
 	watchDone chan struct{}      // closed when watchTopics has returned
@@ -49,7 +57,8 @@ func newKafkaExporter(cfg *Config, set exporter.Settings) (*kafkaExporter, error
 	if err != nil {
 		return nil, fmt.Errorf("kafkatopics: telemetry: %w", err)
 	}
-	e := &kafkaExporter{cfg: cfg, logger: set.Logger, tel: tel, router: r, enc: newValueEncoder(cfg)}
+	e := &kafkaExporter{cfg: cfg, logger: set.Logger, tel: tel, router: r, enc: newValueEncoder(cfg),
+		id: set.ID, telSettings: set.TelemetrySettings}
 	e.known.max = cfg.Topics.MaxKnown
 	// With auto-creation a topic comes to exist when produced to: only the
 	// allow-list bounds the topics then.
@@ -63,12 +72,20 @@ func newKafkaExporter(cfg *Config, set exporter.Settings) (*kafkaExporter, error
 	for r := range numRedirectReasons {
 		e.redirected[r] = metric.WithAttributeSet(attribute.NewSet(attribute.String("reason", redirectReason(r).String())))
 	}
-	e.batches.New = func() any { return newBatch() }
+	if cfg.PartitionBacklog.Enabled {
+		e.parts = newPartitioner(cfg.Partition.Mode)
+		e.backlog = newBacklogs(cfg.PartitionBacklog, e)
+	}
+	e.batches.New = func() any { return newBatch(e.backlog) }
 	return e, nil
 }
 
 func (e *kafkaExporter) start(ctx context.Context, _ component.Host) error {
-	opts, err := clientOptions(ctx, e.cfg, e.logger)
+	var parts kgo.Partitioner // a nil *partitioner would not be a nil interface
+	if e.parts != nil {
+		parts = e.parts
+	}
+	opts, err := clientOptions(ctx, e.cfg, e.logger, parts)
 	if err != nil {
 		return err
 	}
@@ -77,6 +94,10 @@ func (e *kafkaExporter) start(ctx context.Context, _ component.Host) error {
 		return fmt.Errorf("kafkatopics: client: %w", err)
 	}
 	e.client = cl
+	if err := e.startBacklogs(); err != nil {
+		cl.Close()
+		return err
+	}
 	if !e.known.disabled {
 		// Read the topics once before the first export (bounded: brokers
 		// down at start must not hold the collector up), then keep them
@@ -89,13 +110,59 @@ func (e *kafkaExporter) start(ctx context.Context, _ component.Host) error {
 	return nil
 }
 
+// startBacklogs starts the drainer and reports the backlogs' guards and
+// gauges.
+func (e *kafkaExporter) startBacklogs() error {
+	b := e.cfg.PartitionBacklog
+	var guards []guard.Guard
+	if e.backlog == nil {
+		for _, name := range []string{"partition_backlog.max_records", "partition_backlog.max_bytes",
+			"partition_backlog.max_total_bytes", "partition_backlog.max_partitions"} {
+			guards = append(guards, guard.Guard{Name: name, Disabled: true})
+		}
+	} else {
+		guards = []guard.Guard{
+			{Name: "partition_backlog.max_records", Limit: int64(b.MaxRecords), Use: e.backlog.largestRecords},
+			{Name: "partition_backlog.max_bytes", Limit: b.MaxBytes, Use: e.backlog.largestBytes},
+			{Name: "partition_backlog.max_total_bytes", Limit: b.MaxTotalBytes, Use: e.backlog.totalBytesUsed},
+			{Name: "partition_backlog.max_partitions", Limit: int64(b.MaxPartitions), Use: e.backlog.partitionsUsed},
+		}
+	}
+	reg, err := guard.Register(e.telSettings, e.id, guards...)
+	if err != nil {
+		return fmt.Errorf("kafkatopics: guards: %w", err)
+	}
+	e.guards = reg
+	if e.backlog == nil {
+		return nil
+	}
+	e.gauges, err = e.tel.RegisterBacklogCallback(func(o metric.Observer) {
+		e.backlog.observe(o, e.tel.BacklogRecords, e.tel.BacklogBytes)
+	})
+	if err != nil {
+		return fmt.Errorf("kafkatopics: backlog gauges: %w", err)
+	}
+	e.backlog.start(e.client)
+	return nil
+}
+
 // shutdown runs after exporterhelper has drained its queue, so nothing is
-// being produced any more; Close fails whatever a timed-out call left.
-func (e *kafkaExporter) shutdown(context.Context) error {
+// being produced any more but the partition backlogs: they get until ctx
+// ends, at most timeout. Close then fails whatever a timed-out call left.
+func (e *kafkaExporter) shutdown(ctx context.Context) error {
 	if e.stopWatch != nil {
 		e.stopWatch()
 		<-e.watchDone
 	}
+	if e.backlog != nil {
+		drainCtx, cancel := context.WithTimeout(ctx, e.cfg.Timeout)
+		e.backlog.close(drainCtx)
+		cancel()
+	}
+	if e.gauges != nil {
+		_ = e.gauges.Unregister()
+	}
+	_ = e.guards.Unregister()
 	if e.client != nil {
 		e.client.Close()
 	}
@@ -103,7 +170,7 @@ func (e *kafkaExporter) shutdown(context.Context) error {
 }
 
 // clientOptions turns the configuration into franz-go options.
-func clientOptions(ctx context.Context, cfg *Config, logger *zap.Logger) ([]kgo.Opt, error) {
+func clientOptions(ctx context.Context, cfg *Config, logger *zap.Logger, parts kgo.Partitioner) ([]kgo.Opt, error) {
 	p := cfg.Producer
 	opts := []kgo.Opt{
 		kgo.SeedBrokers(cfg.brokerList()...),
@@ -129,8 +196,12 @@ func clientOptions(ctx context.Context, cfg *Config, logger *zap.Logger) ([]kgo.
 	if p.AllowAutoTopicCreation {
 		opts = append(opts, kgo.AllowAutoTopicCreation())
 	}
-	switch cfg.Partition.Mode {
-	case PartitionBalance:
+	switch {
+	case parts != nil:
+		// The exporter chooses each record's partition (partitioner.go),
+		// in key mode as Kafka's murmur2 does.
+		opts = append(opts, kgo.RecordPartitioner(parts))
+	case cfg.Partition.Mode == PartitionBalance:
 		// keys=false: the key still travels with the record, but does
 		// not pick the partition. Adaptive: slow partitions get less.
 		opts = append(opts, kgo.RecordPartitioner(kgo.UniformBytesPartitioner(64<<10, true, false, nil)))

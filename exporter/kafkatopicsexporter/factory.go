@@ -50,6 +50,19 @@ func createDefaultConfig() component.Config {
 			Key:  "{host.name}/{logx.service}",
 			Mode: PartitionByKey,
 		},
+		// A call that has had no acknowledgement for 250 ms (healthy
+		// brokers answer in milliseconds) takes the partitions it still
+		// waits for as failing; their records wait, in order, in backlogs
+		// of a minute or more of a busy partition, bounded in all (README).
+		PartitionBacklog: PartitionBacklogConfig{
+			Enabled:       true,
+			FailingAfter:  250 * time.Millisecond,
+			Policy:        BacklogWait,
+			MaxRecords:    200_000,
+			MaxBytes:      64 << 20,
+			MaxTotalBytes: 256 << 20,
+			MaxPartitions: 64,
+		},
 		Encoding:    EncodingCFJS1,
 		CFJS1:       CFJS1Config{DefaultFormat: "unknown"},
 		Timeout:     30 * time.Second,

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -36,6 +37,9 @@ const (
 	// reasonUnknownTopic: the topic does not exist and there is no
 	// fallback topic.
 	reasonUnknownTopic
+	// reasonShutdown: still in a partition backlog when the exporter shut
+	// down (the partition did not recover in time).
+	reasonShutdown
 	numReasons
 )
 
@@ -51,6 +55,8 @@ func (r dropReason) String() string {
 		return "not_allowed"
 	case reasonUnknownTopic:
 		return "unknown_topic"
+	case reasonShutdown:
+		return "shutdown"
 	default:
 		return "encode_error"
 	}
@@ -82,6 +88,9 @@ type recMeta struct {
 	retry            bool
 	redirect         bool           // sent again, to the fallback topic
 	why              redirectReason // why it is in the fallback topic
+	partition        int32          // chosen before producing; -1: by the client
+	parked           bool           // left to its partition's backlog
+	refused          bool           // its partition's backlog was full
 }
 
 // batch holds the buffers of one pushLogs call; pooled, so that a steady
@@ -95,9 +104,17 @@ type batch struct {
 
 	pending  atomic.Int64  // promises still to run, +1 while producing
 	allDone  chan struct{} // receives once pending reaches 0
+	progress chan struct{} // receives (at most one waiting) on each answer
 	mu       sync.Mutex
 	answered map[*kgo.Record]error    // records whose promise ran, and its error
 	promise  func(*kgo.Record, error) // made once: a method value allocates
+
+	// Records the call stopped waiting for, now their backlog's: their
+	// answers go there. A batch that handed records off is never reused
+	// (the backlog may produce them again from its buffers).
+	bl        *backlogs
+	handedOff map[*kgo.Record]*parked
+	abandoned bool
 }
 
 // Bounds on what a pooled batch keeps between calls.
@@ -106,11 +123,14 @@ const (
 	maxTopicsCache = 1024
 )
 
-func newBatch() *batch {
+func newBatch(bl *backlogs) *batch {
 	b := &batch{
-		topics:   make(map[string]string),
-		answered: make(map[*kgo.Record]error),
-		allDone:  make(chan struct{}, 1),
+		topics:    make(map[string]string),
+		answered:  make(map[*kgo.Record]error),
+		allDone:   make(chan struct{}, 1),
+		progress:  make(chan struct{}, 1),
+		bl:        bl,
+		handedOff: make(map[*kgo.Record]*parked),
 	}
 	b.promise = b.done
 	return b
@@ -120,6 +140,13 @@ func newBatch() *batch {
 // at a time, so the lock is uncontended.
 func (b *batch) done(r *kgo.Record, err error) {
 	b.mu.Lock()
+	if p, ok := b.handedOff[r]; ok {
+		delete(b.handedOff, r)
+		b.mu.Unlock()
+		b.bl.answer(p, err)
+		b.release()
+		return
+	}
 	b.answered[r] = err
 	b.mu.Unlock()
 	b.release()
@@ -128,6 +155,11 @@ func (b *batch) done(r *kgo.Record, err error) {
 func (b *batch) release() {
 	if b.pending.Add(-1) == 0 {
 		b.allDone <- struct{}{}
+		return
+	}
+	select {
+	case b.progress <- struct{}{}:
+	default:
 	}
 }
 
@@ -156,7 +188,7 @@ func (b *batch) intern(topic []byte) string {
 }
 
 func (e *kafkaExporter) putBatch(b *batch) {
-	if b.pending.Load() != 0 {
+	if b.abandoned || b.pending.Load() != 0 {
 		// Abandoned at the deadline: kgo still holds its records, which
 		// point into the arena. Leave it to the garbage collector.
 		return
@@ -193,7 +225,8 @@ func (e *kafkaExporter) pushLogs(ctx context.Context, ld plog.Logs) error {
 
 	// Pass 2: produce. The arena no longer grows, so slices of it are
 	// stable until every promise has run.
-	if !e.produceAndWait(ctx, b, func(m *recMeta) bool { return !m.dropped }) {
+	outcome := e.produceAndWait(ctx, b, func(m *recMeta) bool { return !m.dropped })
+	if outcome == waitExpired {
 		return e.finish(ctx, b, ld, n, firstEncodeErr)
 	}
 	// A topic the broker says does not exist (deleted since the topics were
@@ -201,12 +234,20 @@ func (e *kafkaExporter) pushLogs(ctx context.Context, ld plog.Logs) error {
 	// forever: send them to the fallback topic instead, as records that
 	// matched nothing, and forget the topic, so that later records go there
 	// straight and the client stops asking about it.
+	//
+	// When the call stopped waiting for some records (a failing partition),
+	// late answers may still come in: the topics are forgotten, but the
+	// records go back for retry (and then to the fallback topic).
 	fb := e.router.fallback
+	if outcome == waitStalled {
+		fb = ""
+	}
 	var missing map[string]struct{}
 	redirect := 0
+	b.mu.Lock()
 	for i := range b.meta {
 		m := &b.meta[i]
-		if err, ok := b.answered[&b.recs[i]]; ok && isUnknownTopic(err) && m.topic != fb {
+		if err, ok := b.answered[&b.recs[i]]; ok && isUnknownTopic(err) && m.topic != e.router.fallback {
 			if missing == nil {
 				missing = make(map[string]struct{})
 			}
@@ -218,6 +259,7 @@ func (e *kafkaExporter) pushLogs(ctx context.Context, ld plog.Logs) error {
 			}
 		}
 	}
+	b.mu.Unlock()
 	e.forgetMissing(slices.Collect(maps.Keys(missing)))
 	if redirect > 0 {
 		e.produceAndWait(ctx, b, func(m *recMeta) bool { return m.redirect })
@@ -298,33 +340,120 @@ func (e *kafkaExporter) checkTopic(b *batch, m *recMeta) {
 }
 
 // produceAndWait produces the records pick chooses and waits for their
-// answers, or for ctx. It reports whether every answer came.
+// answers, or for ctx, and says how the wait ended.
 //
 // With the idempotent producer, kgo cannot fail a record whose request was
 // sent but never answered (the broker may have it), so a broker that
 // vanished mid-request would hold us forever: stop at the deadline and let
 // finish hand the unanswered records back for retry.
-func (e *kafkaExporter) produceAndWait(ctx context.Context, b *batch, pick func(*recMeta) bool) bool {
+//
+// With partition backlogs, a record whose partition has a backlog is
+// queued behind it instead of produced, and the call waits at most
+// failing_after: the records still unanswered then are left to their
+// partitions' backlogs, so that one failing partition does not hold the
+// others' records (backlog.go).
+func (e *kafkaExporter) produceAndWait(ctx context.Context, b *batch, pick func(*recMeta) bool) waitOutcome {
 	b.pending.Store(1)
+	var parked, redirected int64
 	for i := range b.meta {
 		m := &b.meta[i]
 		if !pick(m) {
 			continue
 		}
 		r := &b.recs[i]
-		*r = kgo.Record{Topic: m.topic, Value: b.arena[m.valStart:m.valEnd:m.valEnd]}
+		*r = kgo.Record{Topic: m.topic, Value: b.arena[m.valStart:m.valEnd:m.valEnd], Partition: -1}
 		if m.hasKey {
 			r.Key = b.arena[m.keyStart:m.keyEnd:m.keyEnd]
+		}
+		if e.backlog != nil {
+			tp := e.parts.topic(m.topic)
+			r.Partition = tp.pick(r)
+			v, moved := e.backlog.route(tp, m.topic, r, m)
+			m.partition = r.Partition
+			if moved {
+				redirected++
+			}
+			switch v {
+			case routeParked:
+				m.parked = true
+				parked++
+				continue
+			case routeFull:
+				m.refused = true
+				continue
+			}
 		}
 		b.pending.Add(1)
 		e.client.Produce(ctx, r, b.promise)
 	}
+	if parked > 0 {
+		e.backlog.wakeUp()
+	}
+	if redirected > 0 {
+		e.tel.RecordsRedirected.Add(ctx, redirected, e.redirected[redirectPartitionFailing])
+	}
 	b.release()
-	select {
-	case <-b.allDone:
-		return true
-	case <-ctx.Done():
-		return false
+	if e.backlog == nil {
+		select {
+		case <-b.allDone:
+			return waitAll
+		case <-ctx.Done():
+			return waitExpired
+		}
+	}
+	// Answers keep coming while the partitions are healthy; once none has
+	// come for failing_after, the partitions still unanswered are failing.
+	quiet := e.cfg.PartitionBacklog.FailingAfter
+	idle := time.NewTimer(quiet)
+	defer idle.Stop()
+	select { // a stale signal from the pooled batch's last call
+	case <-b.progress:
+	default:
+	}
+	for {
+		select {
+		case <-b.allDone:
+			return waitAll
+		case <-b.progress:
+			idle.Reset(quiet)
+		case <-idle.C:
+			e.handOff(b, pick)
+			return waitStalled
+		case <-ctx.Done():
+			return waitExpired
+		}
+	}
+}
+
+// waitOutcome is how produceAndWait ended.
+type waitOutcome uint8
+
+const (
+	waitAll     waitOutcome = iota // every record answered
+	waitStalled                    // failing_after passed; the rest handed off
+	waitExpired                    // ctx ended first
+)
+
+// handOff leaves the records still unanswered to their partitions'
+// backlogs; those that find no room stay unanswered (finish hands them
+// back for retry).
+func (e *kafkaExporter) handOff(b *batch, pick func(*recMeta) bool) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.abandoned = true
+	for i := range b.meta {
+		m := &b.meta[i]
+		if !pick(m) || m.parked || m.refused || m.dropped {
+			continue
+		}
+		r := &b.recs[i]
+		if _, answered := b.answered[r]; answered {
+			continue
+		}
+		if p := e.backlog.handOff(tpKey{m.topic, m.partition}, r, m); p != nil {
+			b.handedOff[r] = p
+			m.parked = true
+		}
 	}
 }
 
@@ -340,11 +469,22 @@ func (e *kafkaExporter) finish(ctx context.Context, b *batch, ld plog.Logs, n in
 	var produced [numClasses]int64
 	var redirected [numRedirectReasons]int64
 	var dropped [numReasons]int64
-	var retry, unanswered int
+	var retry, unanswered, refused int
+	var backlogged int64
 	var firstRetryErr, firstRejectErr error
 	for i := range b.meta {
 		m := &b.meta[i]
 		if !m.dropped {
+			if m.parked {
+				backlogged++
+				continue
+			}
+			if m.refused {
+				m.retry = true
+				retry++
+				refused++
+				continue
+			}
 			err, answered := b.answered[&b.recs[i]]
 			if !answered {
 				m.retry = true
@@ -359,6 +499,10 @@ func (e *kafkaExporter) finish(ctx context.Context, b *batch, ld plog.Logs, n in
 						firstRejectErr = err
 					}
 				} else {
+					if e.parkFailed(&b.recs[i], m, err) {
+						backlogged++
+						continue
+					}
 					m.retry = true
 					retry++
 					if firstRetryErr == nil {
@@ -380,22 +524,10 @@ func (e *kafkaExporter) finish(ctx context.Context, b *batch, ld plog.Logs, n in
 			redirected[m.why]++
 		}
 	}
-	for c, v := range produced {
-		if v > 0 {
-			e.tel.RecordsProduced.Add(ctx, v, e.produced[c])
-		}
-	}
-	for r, v := range redirected {
-		if v > 0 && redirectReason(r) != redirectNone {
-			e.tel.RecordsRedirected.Add(ctx, v, e.redirected[r])
-		}
-	}
-	var totalDropped int64
-	for r, v := range dropped {
-		if v > 0 {
-			e.tel.RecordsDropped.Add(ctx, v, e.dropped[r])
-			totalDropped += v
-		}
+	totalDropped := e.count(ctx, produced, redirected, dropped)
+	if backlogged > 0 {
+		e.tel.RecordsBacklogged.Add(ctx, backlogged)
+		e.backlog.wakeUp()
 	}
 	if firstDrop != nil {
 		e.logger.Warn("kafkatopics: dropping log records that Kafka cannot take; they are not retried",
@@ -411,7 +543,15 @@ func (e *kafkaExporter) finish(ctx context.Context, b *batch, ld plog.Logs, n in
 
 	if retry > 0 {
 		e.tel.RecordsRetried.Add(ctx, int64(retry))
-		if firstRetryErr == nil {
+		switch {
+		case firstRetryErr != nil:
+		case refused > 0:
+			firstRetryErr = fmt.Errorf("%d records found their partition's backlog full (partition_backlog bounds)", refused)
+			e.logger.Warn("kafkatopics: partition backlog full; handing records back to the queue",
+				zap.Int("records", refused), zap.Int64("backlog_bytes", e.backlog.totalBytesUsed()))
+		case ctx.Err() == nil:
+			firstRetryErr = fmt.Errorf("%d records unanswered by Kafka and their partition's backlog full", unanswered)
+		default:
 			firstRetryErr = fmt.Errorf("%d records unanswered by Kafka when the export timed out (broker unreachable?): %w", unanswered, ctx.Err())
 		}
 		err := fmt.Errorf("kafkatopics: %d of %d records not produced: %w", retry, n, firstRetryErr)
@@ -423,6 +563,44 @@ func (e *kafkaExporter) finish(ctx context.Context, b *batch, ld plog.Logs, n in
 		return consumererror.NewPermanent(fmt.Errorf("kafkatopics: all %d records dropped (%s)", n, firstDrop.reason))
 	}
 	return nil
+}
+
+// count records the outcomes of records, produced and redirected per
+// class and reason, dropped per reason; it returns the records dropped.
+func (e *kafkaExporter) count(ctx context.Context, produced [numClasses]int64, redirected [numRedirectReasons]int64, dropped [numReasons]int64) int64 {
+	for c, v := range produced {
+		if v > 0 {
+			e.tel.RecordsProduced.Add(ctx, v, e.produced[c])
+		}
+	}
+	for r, v := range redirected {
+		if v > 0 && redirectReason(r) != redirectNone {
+			e.tel.RecordsRedirected.Add(ctx, v, e.redirected[r])
+		}
+	}
+	var total int64
+	for r, v := range dropped {
+		if v > 0 {
+			e.tel.RecordsDropped.Add(ctx, v, e.dropped[r])
+			total += v
+		}
+	}
+	return total
+}
+
+// parkFailed leaves a record Kafka failed with a retriable error to its
+// partition's backlog, behind what is there: the call need not wait for
+// the partition, and the record keeps its place. A topic Kafka does not
+// know goes back to the caller (and from there to the fallback topic).
+func (e *kafkaExporter) parkFailed(r *kgo.Record, m *recMeta, err error) bool {
+	if e.backlog == nil || isUnknownTopic(err) {
+		return false
+	}
+	if e.backlog.parkFailed(tpKey{m.topic, r.Partition}, r, m) {
+		m.parked = true
+		return true
+	}
+	return false
 }
 
 // remaining copies the records marked for retry into new logs, keeping

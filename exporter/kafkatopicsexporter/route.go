@@ -45,6 +45,9 @@ const (
 	redirectNotAllowed
 	// redirectUnknownTopic: the topic does not exist on the cluster.
 	redirectUnknownTopic
+	// redirectPartitionFailing: produced to another partition of its topic
+	// because its own has a backlog (partition_backlog.policy: redirect).
+	redirectPartitionFailing
 	numRedirectReasons
 )
 
@@ -56,6 +59,8 @@ func (r redirectReason) String() string {
 		return "not_allowed"
 	case redirectUnknownTopic:
 		return "unknown_topic"
+	case redirectPartitionFailing:
+		return "partition_failing"
 	default:
 		return "none"
 	}
