@@ -219,3 +219,32 @@ func TestPushStateMetricsAndGuards(t *testing.T) {
 		}
 	}
 }
+
+// Through the exporter, a job document that asks for what the exporter's
+// rules forbid is refused at start (counted as invalid) and no job runs:
+// plain http, unverified TLS, a negative timeout, a file destination in
+// the exporter's own directory.
+func TestPushJobsForbiddenDocumentsRefused(t *testing.T) {
+	for name, job := range map[string]string{
+		"http":            `{type: http, url: "http://127.0.0.1:1/in"}`,
+		"skip verify":     `{type: http, url: "https://127.0.0.1:1/in", tls: {insecure_skip_verify: true}}`,
+		"no timeout":      `{type: http, url: "https://127.0.0.1:1/in", timeout: -1s}`,
+		"own directory":   `{type: file, path: DIR/x}`,
+		"own directory 2": `{type: file, path: DIR/deadletter}`,
+	} {
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			jobsFile := filepath.Join(t.TempDir(), "jobs.yaml")
+			doc := "jobs: [{name: a, tenant: a, destination: " + strings.ReplaceAll(job, "DIR", dir) + "}]"
+			require.NoError(t, os.WriteFile(jobsFile, []byte(doc), 0o600))
+			cfg := testConfig(dir)
+			cfg.Consumers = nil
+			cfg.Push.JobsFile = jobsFile
+			tel := componenttest.NewTelemetry()
+			t.Cleanup(func() { _ = tel.Shutdown(context.Background()) })
+			_, e := startExporter(t, cfg, tel)
+			require.Nil(t, e.push.holder.Table())
+			require.Equal(t, int64(1), sumCounter(t, tel, "otelcol_logx_tenantbuffer_job_reloads_refused", "invalid"))
+		})
+	}
+}
