@@ -37,7 +37,8 @@ type DeadLetterOptions struct {
 
 // DeadLetters is the area where batches a destination refused for good are
 // parked, one directory per tenant, each batch a file and a note saying
-// why. It is bounded like the buffers themselves, so that one tenant whose
+// why (with the record count and the tenant's name, which a long name's
+// directory does not show). It is bounded like the buffers themselves, so that one tenant whose
 // destination rejects everything fills this area, not the disk: a cap in
 // bytes for all tenants and one per tenant, and a retention. Reaching a cap
 // removes the oldest letters first (the tenant's own for the tenant cap).
@@ -240,7 +241,7 @@ func (d *DeadLetters) forgetRewrittenLocked(l *letter) {
 // writeNote writes the letter's note in the tenant's directory, making
 // the directory again if it was removed with the tenant's last letter.
 func (d *DeadLetters) writeNote(b *Batch, stem string, cause error) (string, error) {
-	note := fmt.Sprintf("%s\nrecords: %d\n", cause.Error(), len(b.Records))
+	note := fmt.Sprintf("%s\nrecords: %d\ntenant: %q\n", cause.Error(), len(b.Records), b.Tenant)
 	for attempt := 0; ; attempt++ {
 		dir, err := d.dest.tenantDir(b.Tenant)
 		if err != nil {

@@ -10,6 +10,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"crypto/sha256"
 	"crypto/tls"
 	"errors"
 	"fmt"
@@ -68,17 +69,24 @@ type SenderRefusedError struct{ Err error }
 func (e *SenderRefusedError) Error() string { return e.Err.Error() }
 func (e *SenderRefusedError) Unwrap() error { return e.Err }
 
-// safeName makes a tenant name usable as a directory name.
+// safeName makes a tenant name usable as a directory name: the name
+// itself when it is short and plain, else "x-" and its bytes in hex, else
+// (a name too long for that to fit a file name: tenants may have 256 bytes
+// and more) "h-" and 32 hex digits of its SHA-256.
 func safeName(tenant string) string {
 	ok := tenant != "" && len(tenant) <= 100 && tenant[0] != '.'
 	for i := 0; ok && i < len(tenant); i++ {
 		c := tenant[i]
 		ok = c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-' || c == '.'
 	}
-	if ok {
+	switch {
+	case ok:
 		return tenant
+	case len(tenant) <= 100:
+		return fmt.Sprintf("x-%x", tenant)
 	}
-	return fmt.Sprintf("x-%x", tenant)
+	sum := sha256.Sum256([]byte(tenant))
+	return fmt.Sprintf("h-%x", sum[:16])
 }
 
 // FileDestination writes one file per batch in a per-tenant directory:

@@ -2,6 +2,7 @@ package push
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -85,5 +86,37 @@ func TestFileDestinationCompressionReuse(t *testing.T) {
 				t.Fatalf("%s %s: %v", c, tenant, bodies)
 			}
 		}
+	}
+}
+
+// Tenant names as long as the exporter admits (256 bytes by default, more
+// if configured) get a directory name that fits a file name, in the file
+// destination and in the dead-letter area (whose note keeps the name).
+func TestLongTenantNamesFitAFileName(t *testing.T) {
+	for _, n := range []int{100, 101, 255, 256, 1000} {
+		tenant := strings.Repeat("t", n-1) + "/"
+		out := t.TempDir()
+		d := &FileDestination{Dir: out, NoSync: true}
+		b := batchOf(t, tenant, 2)
+		if err := d.Push(context.Background(), b); err != nil {
+			t.Fatalf("%d bytes: %v", n, err)
+		}
+		if len(safeName(tenant)) > 202 {
+			t.Fatalf("%d bytes: directory name of %d", n, len(safeName(tenant)))
+		}
+		dl, err := OpenDeadLetters(DeadLetterOptions{Dir: t.TempDir(), NoSync: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := dl.Park(b, &PermanentError{errors.New("http 400")}); err != nil {
+			t.Fatalf("%d bytes: park: %v", n, err)
+		}
+		note, err := os.ReadFile(filepath.Join(dl.o.Dir, safeName(tenant), fmt.Sprintf("%020d-%020d.reason", b.First(), b.Next())))
+		if err != nil || !strings.Contains(string(note), fmt.Sprintf("tenant: %q", tenant)) {
+			t.Fatalf("%d bytes: note %q %v", n, note, err)
+		}
+	}
+	if safeName(strings.Repeat("a", 300)) == safeName(strings.Repeat("a", 301)) {
+		t.Fatal("two long names share a directory")
 	}
 }
