@@ -54,6 +54,8 @@ func TestConfigFull(t *testing.T) {
 	assert.Equal(t, 30*time.Second, cfg.Topics.RefreshInterval)
 	assert.Equal(t, 500, cfg.Topics.MaxKnown)
 	assert.Equal(t, PartitionBalance, cfg.Partition.Mode)
+	assert.Equal(t, PartitionBacklogConfig{Enabled: true, FailingAfter: 500 * time.Millisecond, Policy: BacklogRedirect,
+		MaxRecords: 1000, MaxBytes: 1 << 20, MaxTotalBytes: 4 << 20, MaxPartitions: 8}, cfg.PartitionBacklog)
 	assert.Equal(t, EncodingOTLPProto, cfg.Encoding)
 	assert.Equal(t, "nginx_log", cfg.CFJS1.Wrappers["nginx"])
 	require.NotNil(t, cfg.QueueConfig.Get().StorageID)
@@ -73,6 +75,7 @@ func TestConfigInvalid(t *testing.T) {
 		"bad_allowed":     `"logs/*": write a topic name or a prefix ending in '*'`,
 		"bad_refresh":     "topics.refresh_interval 0s: write a duration between 1s and 1h",
 		"bad_max_known":   "topics.max_known 0: write a count between 1 and",
+		"bad_backlog":     "partition_backlog.failing_after 0s: write a duration between 10ms and 1m",
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, err := loadConfig(t, name)
@@ -80,4 +83,18 @@ func TestConfigInvalid(t *testing.T) {
 			assert.Contains(t, err.Error(), want)
 		})
 	}
+}
+
+// Every wrong partition_backlog option is named, with what to write; off,
+// its options are not checked.
+func TestConfigPartitionBacklog(t *testing.T) {
+	_, err := loadConfig(t, "bad_backlog")
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "partition_backlog.failing_after 0s: write a duration between 10ms and 1m")
+	assert.Contains(t, err.Error(), `partition_backlog.policy "drop": write wait`)
+	assert.Contains(t, err.Error(), "partition_backlog.max_total_bytes 1024: write at least max_bytes")
+
+	cfg, err := loadConfig(t, "backlog_off")
+	require.NoError(t, err)
+	assert.False(t, cfg.PartitionBacklog.Enabled)
 }
