@@ -26,8 +26,10 @@ import (
 //   - while a partition has a backlog, new records for it are queued
 //     behind it (policy wait: order per key holds) or produced to another
 //     partition (policy redirect, counted);
-//   - one goroutine produces each backlog in order, one window at a time,
-//     smaller after a failure, larger after success, and ends the backlog
+//   - one goroutine produces each backlog in order, one window at a time
+//     (100 records after a failure, doubling after each acknowledged one up
+//     to 10,000; all windows together at most half the client's
+//     max_buffered_records), and ends the backlog
 //     once everything in it is acknowledged: then records go straight to
 //     the partition again;
 //   - a record that finds its backlog full is handed back to the caller
@@ -101,10 +103,13 @@ type backlogs struct {
 	parts      map[tpKey]*partitionBacklog
 	totalBytes int64
 	inflight   map[*kgo.Record]*parked // records the drainer produced
-	closed     bool
-	missing    []string      // topics Kafka said do not exist, to forget
-	changed    chan struct{} // closed and replaced when parts change
-	promise    func(*kgo.Record, error)
+	// maxInflight bounds them: half the client's buffer, so that export
+	// calls always find room there.
+	maxInflight int
+	closed      bool
+	missing     []string      // topics Kafka said do not exist, to forget
+	changed     chan struct{} // closed and replaced when parts change
+	promise     func(*kgo.Record, error)
 
 	wake chan struct{}
 	stop context.CancelFunc
@@ -119,6 +124,8 @@ func newBacklogs(cfg PartitionBacklogConfig, e *kafkaExporter) *backlogs {
 		inflight: make(map[*kgo.Record]*parked),
 		changed:  make(chan struct{}),
 		wake:     make(chan struct{}, 1),
+
+		maxInflight: max(1, e.cfg.Producer.MaxBufferedRecords/2),
 	}
 	bl.promise = bl.answerDrained
 	return bl
@@ -355,7 +362,10 @@ func (bl *backlogs) step(ctx context.Context, now time.Time) (time.Duration, []*
 					redirected[p.why]++
 				}
 				if !pb.failed {
-					pb.backoff = retryMinBackoff // the partition answers again
+					// The partition answers again: back to short
+					// backoffs, and a larger window next.
+					pb.backoff = retryMinBackoff
+					pb.window = min(2*pb.window, drainMaxWindow)
 				}
 			case parkDropped:
 				dropped[p.reason]++
@@ -385,7 +395,8 @@ func (bl *backlogs) step(ctx context.Context, now time.Time) (time.Duration, []*
 		}
 		var bytes int64
 		for _, p := range pb.queue {
-			if pb.inflight >= pb.window || (pb.inflight > 0 && bytes+p.size > drainWindowBytes) {
+			if pb.inflight >= pb.window || len(bl.inflight) >= bl.maxInflight ||
+				(pb.inflight > 0 && bytes+p.size > drainWindowBytes) {
 				break
 			}
 			if p.tries > 0 {
@@ -402,7 +413,6 @@ func (bl *backlogs) step(ctx context.Context, now time.Time) (time.Duration, []*
 			bl.inflight[r] = p
 			batch = append(batch, r)
 		}
-		pb.window = min(2*pb.window, drainMaxWindow)
 	}
 	return next, batch
 }
