@@ -100,11 +100,12 @@ type logfileExporter struct {
 	scanMu   sync.Mutex
 	listings map[string]dirListing
 
-	guards   *guard.Registration
-	compress *compressor
-	stop     chan struct{}
-	done     chan struct{}
-	hup      chan os.Signal
+	guards       *guard.Registration
+	shutdownOnce sync.Once
+	compress     *compressor
+	stop         chan struct{}
+	done         chan struct{}
+	hup          chan os.Signal
 }
 
 func newLogfileExporter(c *Config, set exporter.Settings) (*logfileExporter, error) {
@@ -166,7 +167,14 @@ func (e *logfileExporter) start(_ context.Context, _ component.Host) error {
 	return nil
 }
 
+// shutdown stops the exporter; calls after the first return nil.
 func (e *logfileExporter) shutdown(ctx context.Context) error {
+	var err error
+	e.shutdownOnce.Do(func() { err = e.stopAll(ctx) })
+	return err
+}
+
+func (e *logfileExporter) stopAll(ctx context.Context) error {
 	if e.stop == nil {
 		return nil // never started
 	}
