@@ -5,6 +5,7 @@ package resilience
 import (
 	"bufio"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"path/filepath"
@@ -126,9 +127,10 @@ func TestEdgeIsolation(t *testing.T) {
 		t.Errorf("a socket write waited %s: the collector blocked its writer (bound: 100ms)", slowest)
 	}
 
+	local := newFileIDs(file)
 	var inFile idSet
 	waitFor(t, "every line in the local file", 60*time.Second, func() bool {
-		inFile = readIDs(t, file)
+		inFile = local.read(t)
 		n, _ := inFile.missing(fed)
 		return n == 0
 	}, func() string {
@@ -189,12 +191,12 @@ func TestEdgeIsolation(t *testing.T) {
 	}
 
 	waitFor(t, "the lines of phase 2 in the local file", 60*time.Second, func() bool {
-		inFile = readIDs(t, file)
+		inFile = local.read(t)
 		n, _ := inFile.missing(all)
 		return n == 0
 	})
 	edge.stop()
-	inFile = readIDs(t, file)
+	inFile = local.read(t)
 	if dup := inFile.duplicates(); dup > 0 {
 		t.Fatalf("the local file holds %d repeated lines after tier 2 returned", dup)
 	}
@@ -240,29 +242,45 @@ func feedUnixTimed(t *testing.T, path string, next *uint64, phase, rate int, d t
 	return ids, slowest
 }
 
-// readIDs counts the ids of the lines in the file (missing file: none).
-func readIDs(t *testing.T, path string) idSet {
+// fileIDs counts the ids of the lines of a growing file, reading only
+// what was appended since the last call.
+type fileIDs struct {
+	path string
+	off  int64
+	ids  idSet
+}
+
+func newFileIDs(path string) *fileIDs { return &fileIDs{path: path, ids: idSet{}} }
+
+// read takes in the complete lines appended since the last read (a missing
+// file has none) and returns every id seen so far.
+func (f *fileIDs) read(t *testing.T) idSet {
 	t.Helper()
-	out := idSet{}
-	f, err := os.Open(path)
+	file, err := os.Open(f.path)
 	if os.IsNotExist(err) {
-		return out
+		return f.ids
 	}
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	for sc.Scan() {
-		if id, ok := lineID(sc.Bytes()); ok {
-			out[id]++
-		}
-	}
-	if err := sc.Err(); err != nil {
+	defer file.Close()
+	if _, err := file.Seek(f.off, io.SeekStart); err != nil {
 		t.Fatal(err)
 	}
-	return out
+	r := bufio.NewReaderSize(file, 1<<20)
+	for {
+		line, err := r.ReadSlice('\n')
+		if err == bufio.ErrBufferFull {
+			t.Fatalf("%s: a line longer than 1 MiB", f.path)
+		}
+		if err != nil {
+			return f.ids // the rest is a partial line (or nothing): next time
+		}
+		f.off += int64(len(line))
+		if id, ok := lineID(line); ok {
+			f.ids[id]++
+		}
+	}
 }
 
 // checkOrder fails the test unless the file's ids rise line by line: one
