@@ -40,6 +40,8 @@ func TestLoadConfig(t *testing.T) {
 	require.NoError(t, confmap.Validate(cfg))
 	assert.Equal(t, "text", cfg.Format)
 	assert.Equal(t, int64(10<<30), cfg.DiskGuard.MaxTotalBytes)
+	assert.Equal(t, 1000, cfg.MaxPaths)
+	assert.Equal(t, "/tmp/logx/overflow.log", cfg.overflowPath())
 
 	full := loadConfig(t, "full")
 	require.NoError(t, confmap.Validate(full))
@@ -53,6 +55,8 @@ func TestLoadConfig(t *testing.T) {
 	assert.False(t, full.Reopen.OnSIGHUP)
 	assert.Equal(t, "retry", full.DiskGuard.OnFull)
 	assert.Equal(t, 10*time.Second, full.Timeout)
+	assert.Equal(t, 200, full.MaxPaths)
+	assert.Equal(t, "/var/log/logx/rest.log", full.overflowPath())
 }
 
 func TestValidateMessages(t *testing.T) {
@@ -66,6 +70,8 @@ func TestValidateMessages(t *testing.T) {
 		"rotated files would be kept forever",
 		`compression "lz4"`,
 		`on_full "block"`,
+		"max_paths must not be negative",
+		`overflow_path "/tmp/{logx.service}.log" is a plain path, not a template`,
 	} {
 		assert.Contains(t, err.Error(), want)
 	}

@@ -275,7 +275,9 @@ func (e *logfileExporter) maintainFile(f *logFile, now time.Time) {
 		if f.size > 0 {
 			e.rotate(f, now)
 		} else {
-			f.nextRotate = e.nextBoundary(now)
+			// Idle a whole interval: free the descriptor, and let the
+			// path be forgotten once retention removed its rotated files.
+			_ = e.closeFile(f, now)
 		}
 	}
 }

@@ -145,7 +145,8 @@ func TestForgottenPathsFreeTheirSlot(t *testing.T) {
 }
 
 // TestRotatedAwayPathIsForgotten: with time rotation and max_age, an idle
-// path's rotated files age out and the path frees its slot.
+// path is rotated, closed after an empty interval, its rotated files age
+// out, and it frees its slot.
 func TestRotatedAwayPathIsForgotten(t *testing.T) {
 	env := newTestEnv(t, func(c *Config) {
 		c.Path = "{logx.service}.log"
@@ -160,10 +161,10 @@ func TestRotatedAwayPathIsForgotten(t *testing.T) {
 	env.clock.mu.Unlock()
 	env.push(lines("a", "a1"))
 	env.e.maintain(env.clock.Advance(time.Hour)) // rotated at the boundary
+	env.e.maintain(env.clock.Advance(time.Hour)) // empty for an interval: closed
 	env.e.mu.Lock()
-	require.NoError(t, env.e.closeFile(env.e.files[filepath.Join(env.dir, "a.log")], env.clock.Now()))
+	assert.Empty(t, env.e.files)
 	env.e.mu.Unlock()
-	require.NoError(t, os.Remove(filepath.Join(env.dir, "a.log"))) // the empty live file
 	env.push(lines("b", "b1"))
 	assert.Equal(t, "b1\n", readFile(t, filepath.Join(env.dir, "overflow.log")), "a still holds the only slot")
 
