@@ -55,10 +55,10 @@ func (c *DeadLetterConfig) Validate() error {
 	return errors.Join(errs...)
 }
 
-func (c *DeadLetterConfig) options(dir string, sync bool) push.DeadLetterOptions {
+func (c *DeadLetterConfig) options(dir string, fsync bool) push.DeadLetterOptions {
 	return push.DeadLetterOptions{Dir: filepath.Join(dir, deadLetterDir),
 		MaxBytes: max(int64(c.MaxBytes), 0), MaxTenantBytes: max(int64(c.MaxBytesPerTenant), 0),
-		MaxAge: max(time.Duration(c.MaxAge), 0), NoSync: !sync}
+		MaxAge: max(time.Duration(c.MaxAge), 0), NoSync: !fsync}
 }
 
 // DestinationsConfig is what a job document may ask for
@@ -256,7 +256,7 @@ func (e *tenantBufferExporter) registerPushGauges(r *pushRunner, st *buffers.Sto
 				attribute.String("tenant", w.Tenant), attribute.String("state", w.State))))
 		}
 		dls := r.deadLetters.Stats()
-		o.ObserveInt64(t.PushDeadLetterBytes, dls.Bytes)
+		o.ObserveInt64(t.PushDeadLetterBytes, r.deadLetterBytes())
 		for reason, n := range dls.RemovedBytes {
 			o.ObserveInt64(t.PushDeadLetterRemovedBytes, n, metric.WithAttributeSet(attribute.NewSet(attribute.String("reason", reason))))
 		}

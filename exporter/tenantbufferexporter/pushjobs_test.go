@@ -122,7 +122,7 @@ func gaugePoints(t *testing.T, tel *componenttest.Telemetry, name string) map[st
 	for _, dp := range m.Data.(metricdata.Gauge[int64]).DataPoints {
 		var kv []string
 		for _, a := range dp.Attributes.ToSlice() {
-			kv = append(kv, string(a.Key)+"="+a.Value.Emit())
+			kv = append(kv, string(a.Key)+"="+a.Value.String())
 		}
 		out[strings.Join(kv, ",")] = dp.Value
 	}
