@@ -31,3 +31,12 @@ func MeasureThreadCPU(fn func()) time.Duration {
 	fn()
 	return ThreadCPU() - from
 }
+
+// ProcessCPU returns the CPU time (user + system) of the whole process so
+// far: every goroutine, the garbage collector and, in a benchmark with an
+// in-process server, the server too.
+func ProcessCPU() time.Duration {
+	var ts unix.Timespec
+	_ = unix.ClockGettime(unix.CLOCK_PROCESS_CPUTIME_ID, &ts)
+	return time.Duration(ts.Nano())
+}

@@ -7,7 +7,6 @@ import (
 	"net"
 	"time"
 
-	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
 	"go.uber.org/zap"
@@ -60,14 +59,9 @@ type connReader struct {
 	in    *lineInput
 	dec   *framing.Decoder
 	pacer *socketPacer
-	batch plog.Logs
+	batch *cfjs1.Batch
 	lines int       // data lines in batch, decoded or not
 	begun time.Time // when the batch's first line was read
-	// scratch takes each decoded line; its record joins the batch's last
-	// resource when resource and scope are the same (the usual case: one
-	// connection, one host), else the whole scratch becomes a new resource.
-	scratch   plog.ResourceLogs
-	resources resourceMatcher // compares scratch's resource with the batch's last
 
 	acking    bool
 	rejecting bool   // the sender said hello with version 2: name the lines dropped
@@ -81,7 +75,7 @@ func (r *cfjs1Receiver) serve(conn net.Conn, pacer *socketPacer) {
 	if !r.handshake(conn) {
 		return
 	}
-	c := &connReader{r: r, conn: conn, pacer: pacer, batch: plog.NewLogs(), scratch: newScratch()}
+	c := &connReader{r: r, conn: conn, pacer: pacer, batch: cfjs1.NewBatch()}
 	c.in = &lineInput{r: r, conn: conn}
 	pacer.beforeRead = c.beforeSocketRead
 	defer c.in.close()
@@ -197,14 +191,9 @@ func (c *connReader) line(f framing.Frame) {
 	if f.Truncated {
 		c.drop(reasonLineTooLong)
 	} else {
-		sl := c.scratch.ScopeLogs().At(0)
-		_, err := c.r.decoder.Decode(f.Bytes, cfjs1.Target{Resource: c.scratch.Resource(), Scope: sl.Scope(), Record: sl.LogRecords().At(0)})
-		if err != nil {
+		if _, err := c.batch.Add(&c.r.decoder, f.Bytes); err != nil {
 			c.drop(cfjs1.DropReason(err))
 			c.r.set.Logger.Debug("undecodable cfjs1 line", zap.Error(err))
-			c.scratch = newScratch()
-		} else {
-			c.addScratch()
 		}
 	}
 	if c.lines >= c.r.cfg.MaxBatchLines {
@@ -226,34 +215,6 @@ func (c *connReader) drop(reason string) {
 	}
 }
 
-func newScratch() plog.ResourceLogs {
-	rl := plog.NewResourceLogs()
-	rl.ScopeLogs().AppendEmpty().LogRecords().AppendEmpty()
-	return rl
-}
-
-// addScratch moves the decoded line into the batch.
-func (c *connReader) addScratch() {
-	rls := c.batch.ResourceLogs()
-	if n := rls.Len(); n > 0 {
-		last := rls.At(n - 1)
-		lastScope, scope := last.ScopeLogs().At(0).Scope(), c.scratch.ScopeLogs().At(0).Scope()
-		if c.resources.same(last.Resource().Attributes(), c.scratch.Resource().Attributes()) &&
-			lastScope.Name() == scope.Name() && lastScope.Version() == scope.Version() {
-			rec := c.scratch.ScopeLogs().At(0).LogRecords().At(0)
-			rec.MoveTo(last.ScopeLogs().At(0).LogRecords().AppendEmpty())
-			// The scratch keeps its resource for the next comparison's
-			// sake only; clear it so the next line starts empty.
-			c.scratch.Resource().Attributes().Clear()
-			scope.SetName("")
-			scope.SetVersion("")
-			return
-		}
-	}
-	c.scratch.MoveTo(rls.AppendEmpty())
-	c.scratch = newScratch()
-}
-
 // flush hands the batch to the pipeline and acknowledges it when accepted.
 func (c *connReader) flush() {
 	if c.err != nil || c.lines == 0 {
@@ -262,12 +223,10 @@ func (c *connReader) flush() {
 	// The time the pipeline and the ack take is not the sender's: a line
 	// already begun in the buffer is not charged for it.
 	defer c.in.excuse(time.Now())
-	n := c.batch.LogRecordCount()
-	if n > 0 {
+	if n := c.batch.Records(); n > 0 {
 		ctx := c.r.obs.StartLogsOp(c.r.ctx)
-		err := c.r.next.ConsumeLogs(ctx, c.batch)
+		err := c.r.next.ConsumeLogs(ctx, c.batch.Take())
 		c.r.obs.EndLogsOp(ctx, "cfjs1", n, err)
-		c.batch = plog.NewLogs()
 		if err != nil {
 			if c.acking {
 				// Not acknowledged: the sender sends these again.

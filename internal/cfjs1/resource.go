@@ -1,4 +1,4 @@
-package cfjs1receiver
+package cfjs1
 
 import (
 	"go.opentelemetry.io/collector/pdata/pcommon"

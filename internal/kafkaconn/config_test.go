@@ -1,0 +1,31 @@
+package kafkaconn
+
+import (
+	"context"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/config/configoptional"
+	"go.uber.org/zap"
+)
+
+func TestBrokerListSplitsEntries(t *testing.T) {
+	c := Config{Brokers: []string{"k1:9092, k2:9092", " ", "k3:9092"}}
+	assert.Equal(t, []string{"k1:9092", "k2:9092", "k3:9092"}, c.BrokerList())
+}
+
+func TestValidateSaysWhatToWrite(t *testing.T) {
+	c := Config{Brokers: []string{"nohostport"}, SASL: configoptional.Some(SASLConfig{Mechanism: "GSSAPI"})}
+	err := c.Validate()
+	require.Error(t, err)
+	for _, want := range []string{`write host:port`, "client_id: must not be empty", "write PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512", "username and password are both required"} {
+		assert.Contains(t, err.Error(), want)
+	}
+	ok := Config{Brokers: []string{"127.0.0.1:9092"}, ClientID: "x",
+		SASL: configoptional.Some(SASLConfig{Mechanism: "SCRAM-SHA-512", Username: "u", Password: "p"})}
+	require.NoError(t, ok.Validate())
+	opts, err := ok.ClientOptions(context.Background(), zap.NewNop())
+	require.NoError(t, err)
+	assert.Len(t, opts, 4, "seeds, client id, logger, SASL")
+}

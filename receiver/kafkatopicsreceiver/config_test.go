@@ -1,0 +1,63 @@
+package kafkatopicsreceiver
+
+import (
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/confmap"
+	"go.opentelemetry.io/collector/confmap/confmaptest"
+
+	"github.com/otelcol-logx/otelcol-logx/receiver/kafkatopicsreceiver/internal/metadata"
+)
+
+func loadConfig(t *testing.T, name string) *Config {
+	t.Helper()
+	cm, err := confmaptest.LoadConf(filepath.Join("testdata", "config.yaml"))
+	require.NoError(t, err)
+	cfg := NewFactory().CreateDefaultConfig()
+	sub, err := cm.Sub(component.NewIDWithName(metadata.Type, name).String())
+	require.NoError(t, err)
+	require.NoError(t, sub.Unmarshal(cfg))
+	return cfg.(*Config)
+}
+
+func TestConfigDefaultNeedsBrokersTopicsAndGroup(t *testing.T) {
+	cfg := loadConfig(t, "")
+	assert.Equal(t, createDefaultConfig(), cfg)
+	err := confmap.Validate(cfg)
+	require.Error(t, err)
+	for _, want := range []string{"brokers: list at least one broker", "topics: list at least one topic", "group.id: name the consumer group"} {
+		assert.Contains(t, err.Error(), want)
+	}
+}
+
+func TestConfigFull(t *testing.T) {
+	cfg := loadConfig(t, "full")
+	require.NoError(t, confmap.Validate(cfg))
+	assert.Equal(t, []string{"kafka-1:9092", "kafka-2:9092", "kafka-3:9092"}, cfg.BrokerList())
+	assert.True(t, cfg.TLS.HasValue())
+	assert.Equal(t, "SCRAM-SHA-512", cfg.SASL.Get().Mechanism)
+	assert.Equal(t, GroupConfig{ID: "otelcol-logx-tenants", SessionTimeout: 30 * time.Second, RebalanceTimeout: 45 * time.Second,
+		HeartbeatInterval: 2 * time.Second, InitialOffset: OffsetLatest}, cfg.Group)
+	assert.Equal(t, FetchConfig{MaxPollRecords: 2000, MaxBytes: 8 << 20, MaxPartitionBytes: 512 << 10}, cfg.Fetch)
+	assert.Equal(t, RetryConfig{InitialBackoff: 50 * time.Millisecond, MaxBackoff: 2 * time.Second}, cfg.Retry)
+	assert.Equal(t, EncodingOTLPProto, cfg.Encoding)
+	assert.True(t, cfg.TopicsRegex)
+}
+
+func TestConfigBadSaysWhatToWrite(t *testing.T) {
+	err := confmap.Validate(loadConfig(t, "bad"))
+	require.Error(t, err)
+	for _, want := range []string{
+		"write host:port", "client_id: must not be empty", "is not a regular expression",
+		"group.id: name the consumer group", "at least 1s", "write earliest or latest",
+		"fetch.max_poll_records", "max_partition_bytes not above max_bytes", "retry.initial_backoff",
+		"write cfjs1, otlp_json or otlp_proto",
+	} {
+		assert.Contains(t, err.Error(), want)
+	}
+}

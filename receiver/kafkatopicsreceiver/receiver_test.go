@@ -1,0 +1,101 @@
+package kafkatopicsreceiver
+
+import (
+	"errors"
+	"strconv"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"github.com/twmb/franz-go/pkg/kgo"
+	"go.opentelemetry.io/otel/attribute"
+)
+
+func TestConsumesInOrderAndCommits(t *testing.T) {
+	c := newCluster(t, 6)
+	produce(t, c, 0, 1200, 40)
+	var s seen
+	h := startReceiver(t, testConfig(c, "g"), sink(&s, nil))
+	require.Eventually(t, func() bool { return s.count() >= 1200 }, 30*time.Second, 10*time.Millisecond)
+	require.NoError(t, h.r.Shutdown(t.Context()))
+
+	recs := s.snapshot()
+	distinct, repeats := distinctSeqs(recs)
+	assert.Len(t, distinct, 1200)
+	assert.Zero(t, repeats)
+	// Each partition's records came in offset order, each key on one
+	// partition, and the Kafka record's partition, offset and key are on
+	// every log record.
+	lastOffset, keyPartition := map[string]int64{}, map[string]string{}
+	for _, r := range recs {
+		if prev, ok := lastOffset[r.partition]; ok {
+			assert.Greater(t, r.offset, prev, "partition %s out of order", r.partition)
+		}
+		lastOffset[r.partition] = r.offset
+		assert.Equal(t, "k"+strconv.Itoa(int(r.seq%40)), r.key)
+		if p, ok := keyPartition[r.key]; ok {
+			assert.Equal(t, p, r.partition)
+		}
+		keyPartition[r.key] = r.partition
+	}
+	assert.Len(t, lastOffset, 6)
+	assert.EqualValues(t, 1200, h.sum(t, "otelcol_logx_kafkatopics_receiver_records"))
+
+	// The group committed what the pipeline took: a new member of the
+	// same group gets only what was produced since.
+	produce(t, c, 1200, 100, 40)
+	var s2 seen
+	startReceiver(t, testConfig(c, "g"), sink(&s2, nil))
+	require.Eventually(t, func() bool { return s2.count() >= 100 }, 30*time.Second, 10*time.Millisecond)
+	for _, r := range s2.snapshot() {
+		assert.GreaterOrEqual(t, r.seq, int64(1200), "committed records came again")
+	}
+}
+
+func TestRefusedBatchIsOfferedAgainNeverSkipped(t *testing.T) {
+	c := newCluster(t, 1)
+	produce(t, c, 0, 300, 1)
+	var refusals atomic.Int64
+	refuse := func() error {
+		if refusals.Add(1) <= 5 {
+			return errors.New("pipeline full")
+		}
+		return nil
+	}
+	var s seen
+	h := startReceiver(t, testConfig(c, "g"), sink(&s, refuse))
+	require.Eventually(t, func() bool { return s.count() >= 300 }, 30*time.Second, 10*time.Millisecond)
+	recs := s.snapshot()
+	require.Len(t, recs, 300)
+	for i, r := range recs {
+		assert.EqualValues(t, i, r.seq, "records in the partition's order, none skipped")
+	}
+	assert.EqualValues(t, 5, h.sum(t, "otelcol_logx_kafkatopics_receiver_refusals"))
+}
+
+func TestUndecodableRecordsAreDroppedAndCounted(t *testing.T) {
+	c := newCluster(t, 1)
+	cl, err := kgo.NewClient(kgo.SeedBrokers(c.ListenAddrs()...), kgo.DefaultProduceTopic(testTopic))
+	require.NoError(t, err)
+	defer cl.Close()
+	require.NoError(t, cl.ProduceSync(t.Context(),
+		&kgo.Record{Value: cfjs1Value(0)},
+		&kgo.Record{Value: []byte(`{"format":"app","app":{"message":`)},
+		&kgo.Record{Value: nil},
+		&kgo.Record{Value: []byte(`{"x":1}`)},
+		&kgo.Record{Value: cfjs1Value(1)},
+	).FirstErr())
+	var s seen
+	h := startReceiver(t, testConfig(c, "g"), sink(&s, nil))
+	require.Eventually(t, func() bool { return s.count() >= 2 }, 30*time.Second, 10*time.Millisecond)
+	// fed = delivered + counted drops
+	require.Eventually(t, func() bool {
+		return h.sum(t, "otelcol_logx_kafkatopics_receiver_dropped") == 3
+	}, 10*time.Second, 10*time.Millisecond)
+	assert.EqualValues(t, 1, h.sum(t, "otelcol_logx_kafkatopics_receiver_dropped", attribute.String("reason", "invalid_json")))
+	assert.EqualValues(t, 1, h.sum(t, "otelcol_logx_kafkatopics_receiver_dropped", attribute.String("reason", "empty")))
+	assert.EqualValues(t, 1, h.sum(t, "otelcol_logx_kafkatopics_receiver_dropped", attribute.String("reason", "not_a_record")))
+	assert.EqualValues(t, 5, h.sum(t, "otelcol_logx_kafkatopics_receiver_records"))
+}
