@@ -22,6 +22,7 @@ import (
 	"github.com/otelcol-logx/otelcol-logx/receiver/cfjs1receiver"
 	"github.com/otelcol-logx/otelcol-logx/receiver/fiforeceiver"
 	"github.com/otelcol-logx/otelcol-logx/receiver/journalreceiver"
+	"github.com/otelcol-logx/otelcol-logx/receiver/kafkatopicsreceiver"
 	"github.com/otelcol-logx/otelcol-logx/receiver/unixsocketreceiver"
 	"github.com/otelcol-logx/otelcol-logx/service/telemetry/logxtelemetry"
 	"go.opentelemetry.io/collector/confmap"
@@ -45,6 +46,7 @@ var receivers = []func() receiverFactory{
 	otlpreceiver.NewFactory,
 	cfjs1receiver.NewFactory,
 	journalreceiver.NewFactory,
+	kafkatopicsreceiver.NewFactory,
 	unixsocketreceiver.NewFactory,
 	fiforeceiver.NewFactory,
 }
