@@ -15,10 +15,9 @@ package ingest
 //     would not deliver faster; it would only make one queue entry (one
 //     storage transaction), one refusal or one drop_oldest eviction
 //     bigger.
-//   - MaxMergeBytes: 8 MiB of what counts against the buffer bound
-//     (message bytes plus RecordOverhead per record), about the parsed
-//     memory of one request and of the serialised queue entry made from
-//     it; 8192 records of ~500-byte lines reach both bounds together.
+//   - MaxMergeBytes: 8 MiB of what counts against the buffer bound, the
+//     parsed form included (recordcost.go), and never more than half
+//     the buffer (maxMergeBytes).
 const (
 	MaxMergeRecords = 8 * MaxBatchRecords
 	MaxMergeBytes   = 8 << 20
@@ -34,18 +33,29 @@ func (s *Stage) popGroupLocked() []Batch {
 		s.group = group
 		return group
 	}
-	records, size := first.Records, first.Size
-	for s.head < len(s.queue) {
-		b := &s.queue[s.head]
-		if b.retry || records+b.Records > MaxMergeRecords || size+b.Size > MaxMergeBytes {
+	records, size := first.Records, first.Size+first.ParsedSize
+	maxBytes := s.maxMergeBytes()
+	for s.first != nil {
+		b := &s.first.b
+		if b.retry || records+b.Records > MaxMergeRecords || size+b.Size+b.ParsedSize > maxBytes {
 			break
 		}
 		records += b.Records
-		size += b.Size
+		size += b.Size + b.ParsedSize
 		group = append(group, s.popLocked())
 	}
 	s.group = group
 	return group
+}
+
+// maxMergeBytes bounds a merged request to MaxMergeBytes and to half the
+// buffer, parsed form included: the request being delivered (or retried)
+// is no service's to evict, so were it to take the whole bound, a quiet
+// service arriving meanwhile would find nothing it may evict and lose its
+// line. With at most half taken, either half is free or what is queued
+// beside the request is at least the rest, mostly the largest holder's.
+func (s *Stage) maxMergeBytes() int64 {
+	return min(MaxMergeBytes, s.cfg.MaxBytes/2)
 }
 
 // merge builds every batch of a group (outside the lock: parsing is the
@@ -60,21 +70,52 @@ func merge(group []Batch) Batch {
 		group[0] = Batch{}
 		return m
 	}
-	// Receivers set no Done: then nothing is allocated for them.
+	// Receivers set no Done: then nothing is allocated for them; nor
+	// parts while the group is of one service.
 	dones := m.appendDones(nil)
 	m.Done, m.dones = nil, nil
+	parts := m.parts
 	dst := m.Logs.ResourceLogs()
 	for i := 1; i < len(group); i++ {
 		b := &group[i]
 		b.build()
 		b.Logs.ResourceLogs().MoveAndAppendTo(dst)
+		if parts == nil && b.Key != m.Key {
+			parts = append(make([]part, 0, 4), part{m.Key, m.Records})
+		}
+		if parts != nil {
+			parts = b.appendParts(parts)
+		}
 		m.Size += b.Size
+		m.ParsedSize += b.ParsedSize
 		m.Records += b.Records
 		dones = b.appendDones(dones)
 	}
 	clear(group)
-	m.dones = dones
+	m.dones, m.parts = dones, parts
 	return m
+}
+
+// part is the service and record count of batches merged into another.
+type part struct {
+	key     string
+	records int
+}
+
+// appendParts appends the batch's services, merging a run of one service.
+func (b *Batch) appendParts(parts []part) []part {
+	own := b.parts
+	if own == nil {
+		own = []part{{b.Key, b.Records}}
+	}
+	for _, p := range own {
+		if n := len(parts); n > 0 && parts[n-1].key == p.key {
+			parts[n-1].records += p.records
+			continue
+		}
+		parts = append(parts, p)
+	}
+	return parts
 }
 
 // appendDones appends what must be told when the batch leaves the stage.

@@ -44,20 +44,55 @@ func (p *Policy) UnmarshalText(text []byte) error {
 // DefaultMaxBytes is the default bound of a Stage.
 const DefaultMaxBytes = 64 << 20
 
-// RecordOverhead is what each held record counts for in addition to the
-// length of its message: an estimate of the memory of its parsed form.
-const RecordOverhead = 512
+// DefaultMaxServices is the default bound of the fair share's table of
+// services.
+const DefaultMaxServices = 1024
 
 // BufferConfig is the "buffer" option group of a receiver.
 type BufferConfig struct {
-	// MaxBytes bounds what is held while the consumer is slow or refusing:
-	// message bytes plus RecordOverhead per record.
+	// MaxBytes bounds the memory of what is held while the consumer is
+	// slow or refusing, as measured in recordcost.go.
 	MaxBytes int64 `mapstructure:"max_bytes"`
 	// Policy is what goes once MaxBytes is reached.
 	Policy Policy `mapstructure:"policy"`
+	// FairShare shares MaxBytes between services (fairshare.go).
+	FairShare FairShareConfig `mapstructure:"fair_share"`
 }
 
-// DefaultBufferConfig returns a 64 MiB drop_newest buffer.
+// FairShareConfig is the "buffer.fair_share" option group.
+type FairShareConfig struct {
+	// Enabled (unset: true) makes a full buffer drop from the service
+	// holding the most, never from one holding less. Off, all services
+	// share one queue and the policy alone decides, whoever the batch is
+	// from.
+	Enabled *bool `mapstructure:"enabled"`
+	// MaxServices bounds the services tracked at once (only those with
+	// something held count); beyond it, new ones share the holder
+	// OverflowKey. 0 means DefaultMaxServices.
+	MaxServices int `mapstructure:"max_services"`
+}
+
+// IsEnabled reports whether fair share is on (it is unless switched off).
+func (c FairShareConfig) IsEnabled() bool { return c.Enabled == nil || *c.Enabled }
+
+func (c FairShareConfig) maxServices() int {
+	if c.MaxServices <= 0 {
+		return DefaultMaxServices
+	}
+	return c.MaxServices
+}
+
+// Validate checks the table's bound.
+func (c FairShareConfig) Validate() error {
+	if c.MaxServices < 0 || c.MaxServices > 1<<20 {
+		return errors.New("buffer.fair_share.max_services must be between 1 and 1048576 (0 for the default 1024); write e.g. 1024")
+	}
+	return nil
+}
+
+// DefaultBufferConfig returns a 64 MiB drop_newest buffer shared fairly
+// between services (the zero FairShareConfig is on, with
+// DefaultMaxServices).
 func DefaultBufferConfig() BufferConfig {
 	return BufferConfig{MaxBytes: DefaultMaxBytes, Policy: DropNewest}
 }
@@ -70,5 +105,5 @@ func (c BufferConfig) Validate() error {
 	if c.Policy > DropOldest {
 		return errors.New(`buffer.policy: write "drop_newest" or "drop_oldest"`)
 	}
-	return nil
+	return c.FairShare.Validate()
 }

@@ -51,6 +51,12 @@ type LinesSettings struct {
 	// OnParseError counts lines that were not valid for the format (kept,
 	// with the whole line as body).
 	OnParseError func(reason string)
+	// Identity, if set, is the service identity Decorate writes: each
+	// batch is then of one service (a change of service flushes it) and
+	// carries it as Batch.Key, so that the Stage shares its bound fairly
+	// between services and counts drops by service (servicekey.go).
+	// Unset, batches have no Key, as before fair share.
+	Identity *ServiceIdentity
 }
 
 // Lines collects one source's lines into batches and offers them to the
@@ -60,6 +66,8 @@ type Lines struct {
 	set   LinesSettings
 	arena []byte
 	ends  []int
+	// key is the service of the lines in the current batch.
+	key string
 }
 
 // NewLines returns an empty Lines.
@@ -73,12 +81,33 @@ func (l *Lines) Add(line []byte) {
 	if len(l.ends) >= MaxBatchRecords || len(l.arena)+len(line) > MaxBatchBytes {
 		l.Flush()
 	}
+	if id := l.set.Identity; id != nil && !id.hasTrusted {
+		l.keyLine(id, line)
+	}
 	if utf8.Valid(line) {
 		l.arena = append(l.arena, line...)
 	} else {
 		l.arena = appendValidUTF8(l.arena, line)
 	}
 	l.ends = append(l.ends, len(l.arena))
+}
+
+// keyLine makes line's service the current batch's, flushing the lines of
+// another service first. The comparison does not allocate; a new key is
+// copied once per run of one service.
+func (l *Lines) keyLine(id *ServiceIdentity, line []byte) {
+	app := appName(line, l.set.Parser.Format)
+	if len(app) == 0 {
+		if l.key != id.fallbackKey {
+			l.Flush()
+			l.key = id.fallbackKey
+		}
+		return
+	}
+	if string(app) != l.key {
+		l.Flush()
+		l.key = string(app)
+	}
 }
 
 // Len returns the number of lines waiting in the current batch.
@@ -94,14 +123,20 @@ func (l *Lines) Flush() {
 	// The batch gets an exact copy (one allocation), so that what it holds
 	// is what it counts against the bound; the reader reuses its arena.
 	arena, ends := bytes.Clone(l.arena), slices.Clone(l.ends)
-	size := int64(len(arena)) + int64(n)*RecordOverhead
+	size := LinesBatchSize(len(arena), n)
 	l.arena, l.ends = l.arena[:0], l.ends[:0]
 	set := &l.set
 	observed := pcommon.NewTimestampFromTime(time.Now())
+	key := l.key
+	if id := l.set.Identity; id != nil && id.hasTrusted {
+		key = id.trustedKey
+	}
 	l.set.Stage.Offer(Batch{
-		Size:    size,
-		Records: n,
-		Build:   func() plog.Logs { return set.build(arena, ends, observed) },
+		Key:        key,
+		Size:       size,
+		ParsedSize: int64(n) * parsedRecordBytes(l.set.ExtraAttributes),
+		Records:    n,
+		Build:      func() plog.Logs { return set.build(arena, ends, observed) },
 	})
 }
 
@@ -172,9 +207,10 @@ func appendValidUTF8(dst, src []byte) []byte {
 // if all are empty. Its values are made once and shared by every record
 // (internal/sharedvalue), so writing it allocates nothing.
 type ServiceIdentity struct {
-	trusted, fallback sharedvalue.Value
-	hasTrusted        bool
-	hasFallback       bool
+	trusted, fallback       sharedvalue.Value
+	hasTrusted              bool
+	hasFallback             bool
+	trustedKey, fallbackKey string
 }
 
 // NewServiceIdentity returns the identity for one source. Call it at run
@@ -185,6 +221,8 @@ func NewServiceIdentity(trusted, fallback string) ServiceIdentity {
 		fallback:    sharedvalue.Of(pcommon.NewValueStr(fallback)),
 		hasTrusted:  trusted != "",
 		hasFallback: fallback != "",
+		trustedKey:  trusted,
+		fallbackKey: fallback,
 	}
 }
 

@@ -12,13 +12,20 @@ import (
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/receiver/receiverhelper"
 	"go.uber.org/zap"
+
+	"github.com/otelcol-logx/otelcol-logx/internal/guard"
 )
 
 // Drop reasons, the values of the "reason" attribute of drop counters.
 const (
-	// ReasonBufferFull: the buffer held max_bytes when the batch came (or,
-	// with drop_oldest, the batch was evicted to make room).
+	// ReasonBufferFull: the buffer held max_bytes when the batch came and
+	// its service held the most (or, with drop_oldest, the batch was
+	// evicted to make room for a newer one of the same service).
 	ReasonBufferFull = "buffer_full"
+	// ReasonFairShare: the batch's service held the most when the buffer
+	// was full, and the batch was evicted to make room for a service
+	// holding less (fairshare.go).
+	ReasonFairShare = "fair_share"
 	// ReasonRefused: the consumer refused the batch with a permanent error.
 	ReasonRefused = "refused"
 	// ReasonShutdown: still held when the receiver was shut down and the
@@ -44,8 +51,34 @@ const DrainTimeout = 5 * time.Second
 // its records are counted before Shutdown reports.
 const inflightGrace = 500 * time.Millisecond
 
-// ErrDropped is passed to a Batch's Done when it was dropped.
+// ErrDropped is passed to a Batch's Done when it was dropped; the error
+// passed is a *DropError that says why (errors.Is(err, ErrDropped) holds).
 var ErrDropped = errors.New("ingest: batch dropped")
+
+// DropError is what a dropped Batch's Done gets: Reason is one of the
+// Reason constants. A journal reader, for one, moves its cursor past a
+// batch refused for good but not past one dropped at shutdown.
+type DropError struct{ Reason string }
+
+func (e *DropError) Error() string { return "ingest: batch dropped (" + e.Reason + ")" }
+
+// Is makes errors.Is(err, ErrDropped) true.
+func (e *DropError) Is(target error) bool { return target == ErrDropped }
+
+// dropErrors are the DropError of each reason, made once.
+var dropErrors = map[string]*DropError{
+	ReasonBufferFull: {ReasonBufferFull},
+	ReasonFairShare:  {ReasonFairShare},
+	ReasonRefused:    {ReasonRefused},
+	ReasonShutdown:   {ReasonShutdown},
+}
+
+func dropError(reason string) error {
+	if e, ok := dropErrors[reason]; ok {
+		return e
+	}
+	return &DropError{reason}
+}
 
 // Batch is what a reader hands to a Stage.
 type Batch struct {
@@ -56,10 +89,20 @@ type Batch struct {
 	// be moved into another batch's request (see coalesce.go).
 	Logs  plog.Logs
 	Build func() plog.Logs
-	// Size is what the batch counts against the bound, in bytes.
+	// Size is what the batch counts against the bound, in bytes, while it
+	// is held (recordcost.go).
 	Size int64
+	// ParsedSize is what Build's Logs cost beyond Size: counted too while
+	// the batch is being delivered, from the moment it is built.
+	ParsedSize int64
 	// Records is Logs.LogRecordCount(), given by the caller who knows it.
 	Records int
+	// Key is the service the batch's records belong to (the value of
+	// logattr.Service they get), for the fair share of the bound and for
+	// drop counts by service; "" for a receiver that does not say (all of
+	// its batches then share one holder, as without fair share). Lines
+	// sets it when LinesSettings.Identity is set.
+	Key string
 	// Done, if set, is called once the batch left the stage: with nil when
 	// the consumer accepted it, else with the error that dropped it.
 	// A journal reader advances its cursor there.
@@ -67,6 +110,10 @@ type Batch struct {
 
 	// dones are the Done of the batches merged into this one, in order.
 	dones []func(error)
+	// parts are the services and record counts of the batches merged into
+	// this one when they are not all Key's, so that its drop is counted
+	// under each.
+	parts []part
 	// retry is set once the consumer refused the batch retryably: it is
 	// then retried as it is, never merged with what came after it.
 	retry bool
@@ -89,6 +136,13 @@ type StageSettings struct {
 	Format    string
 	// OnDrop counts dropped records by reason (may be nil).
 	OnDrop func(reason string, records int)
+	// OnServiceDrop, if set, is called instead of OnDrop, with the service
+	// (Batch.Key) the records belonged to as well: ReaderTelemetry's
+	// DroppedByService bounds the label's values.
+	OnServiceDrop func(service, reason string, records int)
+	// MinBackoff and MaxBackoff bound the pause between retries of a
+	// request the consumer refused retryably (defaults 5 ms and 250 ms).
+	MinBackoff, MaxBackoff time.Duration
 	// Logger, if set, gets one line at shutdown with the records dropped
 	// because the consumer did not take them in time.
 	Logger *zap.Logger
@@ -100,17 +154,25 @@ type Stage struct {
 	cfg BufferConfig
 	set StageSettings
 
-	mu       sync.Mutex
-	queue    []Batch
-	head     int   // queue[head:] is held, oldest first
-	held     int64 // bytes of queue[head:] plus the batch being delivered
-	started  bool
-	stopped  bool
-	wake     chan struct{} // something to send, capacity 1
-	room     chan struct{} // bytes were released, capacity 1
-	stopping chan struct{}
-	drainCtx context.Context
-	done     chan struct{}
+	mu sync.Mutex
+	// first..last are the held batches in delivery order (fairshare.go);
+	// queued is how many.
+	first, last *node
+	queued      int
+	held        int64 // bytes of the queued batches plus the one being delivered
+	// holders are the services with queued batches, heap the same ranked
+	// by bytes held; free lists let them and the nodes be reused.
+	holders     map[string]*holder
+	heap        []*holder
+	freeHolders []*holder
+	freeNodes   []*node
+	started     bool
+	stopped     bool
+	wake        chan struct{} // something to send, capacity 1
+	room        chan struct{} // bytes were released, capacity 1
+	stopping    chan struct{}
+	drainCtx    context.Context
+	done        chan struct{}
 
 	// sendCtx is the context of every delivery; cancelled when the
 	// shutdown deadline passes, so that a stalled consumer lets go.
@@ -130,6 +192,7 @@ func NewStage(cfg BufferConfig, set StageSettings) *Stage {
 		cancelSend: cancel,
 		cfg:        cfg,
 		set:        set,
+		holders:    map[string]*holder{},
 		wake:       make(chan struct{}, 1),
 		room:       make(chan struct{}, 1),
 		stopping:   make(chan struct{}),
@@ -148,6 +211,29 @@ func (s *Stage) Start() {
 	go s.run()
 }
 
+// Guards are the stage's safeguards, for the receiver to register with
+// internal/guard: the buffer's bound (use: bytes held) and the fair
+// share (switched off when buffer.fair_share.enabled is false; use: the
+// services with something queued, against max_services).
+func (s *Stage) Guards() []guard.Guard {
+	return []guard.Guard{
+		{Name: "buffer.max_bytes", Limit: s.cfg.MaxBytes, Use: s.Held},
+		{
+			Name:     "buffer.fair_share.max_services",
+			Disabled: !s.cfg.FairShare.IsEnabled(),
+			Limit:    int64(s.cfg.FairShare.maxServices()),
+			Use:      s.services,
+		},
+	}
+}
+
+// services is how many services have batches queued.
+func (s *Stage) services() int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return int64(len(s.holders))
+}
+
 // Held returns the bytes currently held.
 func (s *Stage) Held() int64 {
 	s.mu.Lock()
@@ -156,33 +242,58 @@ func (s *Stage) Held() int64 {
 }
 
 // Offer hands a batch to the stage without ever waiting. It reports whether
-// the batch was taken; when it was not (or when, with drop_oldest, older
-// batches were evicted for it) the dropped records have been counted.
+// the batch was taken; when it was not (or when batches were evicted for
+// it: of a service holding more, or with drop_oldest its own older ones)
+// the dropped records have been counted.
 func (s *Stage) Offer(b Batch) bool {
-	var evicted []Batch
 	s.mu.Lock()
 	if s.stopped || b.Size > s.cfg.MaxBytes {
+		stopped := s.stopped
 		s.mu.Unlock()
-		s.drop(b, reasonFor(s.stopped))
+		s.drop(b, reasonFor(stopped))
 		return false
 	}
-	for s.held+b.Size > s.cfg.MaxBytes {
-		if s.cfg.Policy != DropOldest || s.head == len(s.queue) {
-			s.mu.Unlock()
-			s.dropAll(evicted, ReasonBufferFull)
-			s.drop(b, ReasonBufferFull)
-			return false
+	var evicted []evictedBatch
+	if s.held+b.Size > s.cfg.MaxBytes {
+		h := s.holderLocked(b.Key)
+		for s.held+b.Size > s.cfg.MaxBytes {
+			v := s.victimLocked(h, b.Size)
+			if v == nil {
+				s.forgetIfEmptyLocked(h)
+				s.mu.Unlock()
+				s.dropEvicted(evicted)
+				s.drop(b, ReasonBufferFull)
+				return false
+			}
+			reason := ReasonFairShare
+			if v.h == h {
+				reason = ReasonBufferFull
+			}
+			old := s.unlinkLocked(v)
+			s.held -= old.Size
+			evicted = append(evicted, evictedBatch{old, reason})
 		}
-		old := s.popLocked()
-		s.held -= old.Size
-		evicted = append(evicted, old)
 	}
-	s.queue = append(s.queue, b)
-	s.held += b.Size
+	s.pushBackLocked(b)
 	s.mu.Unlock()
-	s.dropAll(evicted, ReasonBufferFull)
+	s.dropEvicted(evicted)
+	if len(evicted) > 0 {
+		signal(s.room)
+	}
 	signal(s.wake)
 	return true
+}
+
+// evictedBatch is a batch evicted by Offer and why.
+type evictedBatch struct {
+	b      Batch
+	reason string
+}
+
+func (s *Stage) dropEvicted(evicted []evictedBatch) {
+	for _, e := range evicted {
+		s.drop(e.b, e.reason)
+	}
 }
 
 // Put hands a batch to the stage, waiting for room instead of dropping:
@@ -196,8 +307,7 @@ func (s *Stage) Put(ctx context.Context, b Batch) error {
 			return ErrDropped
 		}
 		if s.held+b.Size <= s.cfg.MaxBytes || s.held == 0 {
-			s.queue = append(s.queue, b)
-			s.held += b.Size
+			s.pushBackLocked(b)
 			s.mu.Unlock()
 			signal(s.wake)
 			return nil
@@ -264,7 +374,7 @@ func (s *Stage) Shutdown(ctx context.Context) error {
 func (s *Stage) dropHeld() {
 	s.mu.Lock()
 	var held []Batch
-	for s.head < len(s.queue) {
+	for s.first != nil {
 		b := s.popLocked()
 		s.held -= b.Size
 		held = append(held, b)
@@ -285,6 +395,7 @@ func (s *Stage) logShutdownDrops() {
 func (s *Stage) run() {
 	defer close(s.done)
 	backoff := time.Duration(0)
+	minB, maxB := s.backoffBounds()
 	for {
 		b, ok := s.next()
 		if !ok {
@@ -304,7 +415,7 @@ func (s *Stage) run() {
 		s.mu.Lock()
 		s.pushFrontLocked(b)
 		s.mu.Unlock()
-		backoff = min(max(2*backoff, minBackoff), maxBackoff)
+		backoff = min(max(2*backoff, minB), maxB)
 		t := time.NewTimer(backoff)
 		select {
 		case <-t.C:
@@ -323,10 +434,10 @@ func (s *Stage) next() (Batch, bool) {
 			s.mu.Unlock()
 			return Batch{}, false
 		}
-		if s.head < len(s.queue) {
+		if s.first != nil {
 			group := s.popGroupLocked() // still counted in held while delivered
 			s.mu.Unlock()
-			return merge(group), true
+			return s.built(merge(group)), true
 		}
 		s.mu.Unlock()
 		select {
@@ -341,14 +452,14 @@ func (s *Stage) next() (Batch, bool) {
 func (s *Stage) drain() {
 	for {
 		s.mu.Lock()
-		if s.head == len(s.queue) {
+		if s.first == nil {
 			s.mu.Unlock()
 			return
 		}
 		group := s.popGroupLocked()
 		ctx := s.drainCtx
 		s.mu.Unlock()
-		b := merge(group)
+		b := s.built(merge(group))
 		err := s.deliverUntil(ctx, b)
 		reason := ReasonShutdown
 		if err != nil && consumererror.IsPermanent(err) {
@@ -358,8 +469,23 @@ func (s *Stage) drain() {
 	}
 }
 
+// built counts a request's parsed form against the bound from now on, as
+// part of its Size: it is held so until released, retries included.
+func (s *Stage) built(b Batch) Batch {
+	if b.ParsedSize == 0 {
+		return b
+	}
+	s.mu.Lock()
+	s.held += b.ParsedSize
+	s.mu.Unlock()
+	b.Size += b.ParsedSize
+	b.ParsedSize = 0
+	return b
+}
+
 func (s *Stage) deliverUntil(ctx context.Context, b Batch) error {
 	backoff := time.Duration(0)
+	minB, maxB := s.backoffBounds()
 	for {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -368,7 +494,7 @@ func (s *Stage) deliverUntil(ctx context.Context, b Batch) error {
 		if err == nil || consumererror.IsPermanent(err) {
 			return err
 		}
-		backoff = min(max(2*backoff, minBackoff), maxBackoff)
+		backoff = min(max(2*backoff, minB), maxB)
 		t := time.NewTimer(backoff)
 		select {
 		case <-t.C:
@@ -406,41 +532,36 @@ func (s *Stage) drop(b Batch, reason string) {
 	if reason == ReasonShutdown {
 		s.shutdownDrops.Add(int64(b.Records))
 	}
-	if s.set.OnDrop != nil && b.Records > 0 {
+	switch {
+	case b.Records == 0:
+	case s.set.OnServiceDrop != nil && len(b.parts) > 0:
+		for _, p := range b.parts {
+			s.set.OnServiceDrop(p.key, reason, p.records)
+		}
+	case s.set.OnServiceDrop != nil:
+		s.set.OnServiceDrop(b.Key, reason, b.Records)
+	case s.set.OnDrop != nil:
 		s.set.OnDrop(reason, b.Records)
 	}
-	b.finish(ErrDropped)
+	b.finish(dropError(reason))
+}
+
+// backoffBounds are the settings' retry pauses, or the defaults.
+func (s *Stage) backoffBounds() (lo, hi time.Duration) {
+	lo, hi = minBackoff, maxBackoff
+	if s.set.MinBackoff > 0 {
+		lo = s.set.MinBackoff
+	}
+	if s.set.MaxBackoff > 0 {
+		hi = max(s.set.MaxBackoff, lo)
+	}
+	return lo, hi
 }
 
 func (s *Stage) dropAll(bs []Batch, reason string) {
 	for _, b := range bs {
 		s.drop(b, reason)
 	}
-}
-
-func (s *Stage) popLocked() Batch {
-	b := s.queue[s.head]
-	s.queue[s.head] = Batch{}
-	s.head++
-	if s.head == len(s.queue) {
-		s.queue, s.head = s.queue[:0], 0
-	} else if s.head > 64 && s.head > len(s.queue)/2 {
-		n := copy(s.queue, s.queue[s.head:])
-		clear(s.queue[n:])
-		s.queue, s.head = s.queue[:n], 0
-	}
-	return b
-}
-
-func (s *Stage) pushFrontLocked(b Batch) {
-	if s.head > 0 {
-		s.head--
-		s.queue[s.head] = b
-		return
-	}
-	s.queue = append(s.queue, Batch{})
-	copy(s.queue[1:], s.queue)
-	s.queue[0] = b
 }
 
 func signal(c chan struct{}) {

@@ -60,7 +60,7 @@ func BenchmarkStageFsyncConsumer(b *testing.B) {
 	b.ResetTimer()
 	for range b.N {
 		err := s.Put(context.Background(), Batch{
-			Size:    int64(len(line)) + RecordOverhead,
+			Size:    int64(len(line)) + testRecordOverhead,
 			Records: 1,
 			Build: func() plog.Logs {
 				ld := plog.NewLogs()

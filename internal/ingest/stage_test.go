@@ -162,3 +162,7 @@ func TestStageShutdownWithoutStart(t *testing.T) {
 	s.Start() // after Shutdown: no sender
 	assert.False(t, s.Offer(batchOf(1)))
 }
+
+// testRecordOverhead is what the tests' batches count per record beyond
+// their text: a round number, not a measurement (see recordcost.go).
+const testRecordOverhead = 512

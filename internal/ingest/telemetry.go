@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"context"
+	"sync"
 
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
@@ -15,7 +16,52 @@ type ReaderTelemetry struct {
 	dropped   metric.Int64Counter
 	truncated metric.Int64Counter
 	malformed metric.Int64Counter
+
+	services ServiceLabels
 }
+
+// ServiceLabels gives out the values of a "service" metric label, bounded:
+// the first MaxServiceLabels services to be counted get their own, the
+// rest share OtherServicesLabel. Safe for concurrent use.
+type ServiceLabels struct {
+	mu   sync.Mutex
+	seen map[string]struct{}
+}
+
+// Label returns the label value for service.
+func (l *ServiceLabels) Label(service string) string {
+	if service == "" {
+		return NoServiceLabel
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if _, ok := l.seen[service]; ok {
+		return service
+	}
+	if len(l.seen) >= MaxServiceLabels {
+		return OtherServicesLabel
+	}
+	if l.seen == nil {
+		l.seen = map[string]struct{}{}
+	}
+	l.seen[service] = struct{}{}
+	return service
+}
+
+// MaxServiceLabels bounds the values of the dropped_records "service"
+// label: the first services to have records dropped get their own, the
+// rest share OtherServicesLabel. A flood is what drops first, so it is
+// among the first; the bound keeps the series finite for ever:
+// (MaxServiceLabels + 2) × reasons.
+const MaxServiceLabels = 64
+
+// Service label values beside the services' own.
+const (
+	// OtherServicesLabel: services beyond MaxServiceLabels.
+	OtherServicesLabel = "_other"
+	// NoServiceLabel: records without a service identity.
+	NoServiceLabel = "_none"
+)
 
 // NewReaderTelemetry makes the instruments on the receiver's meter.
 func NewReaderTelemetry(meter metric.Meter, component string) (*ReaderTelemetry, error) {
@@ -23,7 +69,7 @@ func NewReaderTelemetry(meter metric.Meter, component string) (*ReaderTelemetry,
 	var t ReaderTelemetry
 	var err error
 	if t.dropped, err = meter.Int64Counter(prefix+"dropped_records",
-		metric.WithDescription("Log records dropped, by reason (buffer_full, refused, shutdown)."),
+		metric.WithDescription("Log records dropped, by reason (buffer_full, fair_share, refused, shutdown) and, for a receiver that shares its buffer fairly, service."),
 		metric.WithUnit("{record}")); err != nil {
 		return nil, err
 	}
@@ -43,6 +89,14 @@ func NewReaderTelemetry(meter metric.Meter, component string) (*ReaderTelemetry,
 // Dropped counts dropped records (the Stage's OnDrop).
 func (t *ReaderTelemetry) Dropped(reason string, n int) {
 	t.dropped.Add(context.Background(), int64(n), metric.WithAttributes(attribute.String("reason", reason)))
+}
+
+// DroppedByService counts dropped records by service and reason (the
+// Stage's OnServiceDrop); the service label is bounded (MaxServiceLabels).
+func (t *ReaderTelemetry) DroppedByService(service, reason string, n int) {
+	t.dropped.Add(context.Background(), int64(n), metric.WithAttributes(
+		attribute.String("reason", reason),
+		attribute.String("service", t.services.Label(service))))
 }
 
 // Truncated counts a message cut to the maximum size.
