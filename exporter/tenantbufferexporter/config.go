@@ -120,6 +120,10 @@ type PushConfig struct {
 	// BreakerFailures consecutive failures open the tenant's breaker for BreakerOpen.
 	BreakerFailures int           `mapstructure:"breaker_failures"`
 	BreakerOpen     time.Duration `mapstructure:"breaker_open"`
+	// DeadLetter bounds the area where refused batches are parked.
+	DeadLetter DeadLetterConfig `mapstructure:"dead_letter"`
+	// Destinations is what a job document may ask for.
+	Destinations DestinationsConfig `mapstructure:"destinations"`
 }
 
 // Enabled reports whether push jobs run.
@@ -136,8 +140,8 @@ func (p *PushConfig) validate() []error {
 	if p.ReloadInterval <= 0 {
 		errs = append(errs, errors.New("push.reload_interval: must be > 0, e.g. 1m"))
 	}
-	if p.MaxRemovedFraction < 0 || p.MaxRemovedFraction >= 1 {
-		errs = append(errs, errors.New("push.max_removed_fraction: must be in [0, 1), e.g. 0.1"))
+	if p.MaxRemovedFraction < 0 || p.MaxRemovedFraction > 1 {
+		errs = append(errs, errors.New("push.max_removed_fraction: must be in [0, 1], e.g. 0.1 (1 switches the guard off)"))
 	}
 	if p.Unmatched != "drop" && p.Unmatched != "buffer" {
 		errs = append(errs, fmt.Errorf("push.unmatched: %q; write drop or buffer", p.Unmatched))

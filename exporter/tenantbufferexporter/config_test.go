@@ -76,10 +76,12 @@ func TestConfigUnlimitedOnlyWhenWritten(t *testing.T) {
 
 func TestConfigRefusals(t *testing.T) {
 	for name, want := range map[string]string{
-		"zero_cap":     "write a positive number",
-		"no_directory": "directory: required",
-		"bad_size":     "not a byte size",
-		"push_bad":     "push.unmatched: \"send_everything\"; write drop or buffer",
+		"zero_cap":             "write a positive number",
+		"no_directory":         "directory: required",
+		"bad_size":             "not a byte size",
+		"push_bad":             "push.unmatched: \"send_everything\"; write drop or buffer",
+		"push_bad_dead_letter": "push.dead_letter.max_bytes: 0 would refuse everything",
+		"push_bad_root":        "push.destinations.file_root: \"srv/logpush\"; write an absolute directory",
 	} {
 		_, err := loadConfig(t, name)
 		if err == nil || !strings.Contains(err.Error(), want) {
@@ -124,7 +126,14 @@ func TestConfigPush(t *testing.T) {
 	if got := cfg.storeOptions().Consumers; len(got) != 2 || got[1] != "push" {
 		t.Fatalf("consumers %v", got)
 	}
+	if p.DeadLetter.MaxBytes != 2<<30 || p.DeadLetter.MaxBytesPerTenant != 100<<20 || !p.DeadLetter.MaxAge.Unlimited() ||
+		p.Destinations.FileRoot != "/srv/logpush" || len(p.Destinations.AllowInsecureJobs) != 1 {
+		t.Fatalf("push dead_letter / destinations %+v %+v", p.DeadLetter, p.Destinations)
+	}
 	def, _ := loadConfig(t, "")
+	if def.Push.DeadLetter != defaultDeadLetterConfig() || def.Push.Destinations.FileRoot != "" {
+		t.Fatalf("push dead_letter / destinations defaults %+v %+v", def.Push.DeadLetter, def.Push.Destinations)
+	}
 	if def.Push.Enabled() || def.Push.Unmatched != "drop" || def.Push.MaxRemovedFraction != 0.1 {
 		t.Fatalf("push defaults %+v", def.Push)
 	}

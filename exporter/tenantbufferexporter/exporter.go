@@ -16,6 +16,7 @@ import (
 	"github.com/otelcol-logx/otelcol-logx/exporter/tenantbufferexporter/internal/buffers"
 	"github.com/otelcol-logx/otelcol-logx/exporter/tenantbufferexporter/internal/jobs"
 	"github.com/otelcol-logx/otelcol-logx/exporter/tenantbufferexporter/internal/metadata"
+	"github.com/otelcol-logx/otelcol-logx/exporter/tenantbufferexporter/internal/push"
 	"github.com/otelcol-logx/otelcol-logx/exporter/tenantbufferexporter/internal/recordcodec"
 	"github.com/otelcol-logx/otelcol-logx/internal/guard"
 )
@@ -78,7 +79,17 @@ func reasonAttr(r string) metric.MeasurementOption {
 }
 
 func (e *tenantBufferExporter) start(_ context.Context, _ component.Host) error {
-	st, err := buffers.Open(e.cfg.storeOptions())
+	opts := e.cfg.storeOptions()
+	var deadLetters *push.DeadLetters
+	if e.cfg.Push.Enabled() {
+		// Opened before the store, whose total counts its bytes.
+		dl, err := e.cfg.openDeadLetters()
+		if err != nil {
+			return err
+		}
+		deadLetters, opts.ExternalBytes = dl, dl.Bytes
+	}
+	st, err := buffers.Open(opts)
 	if err != nil {
 		return err
 	}
@@ -106,7 +117,7 @@ func (e *tenantBufferExporter) start(_ context.Context, _ component.Host) error 
 	}
 	var pr *pushRunner
 	if e.cfg.Push.Enabled() {
-		if pr, err = e.startPush(st); err != nil {
+		if pr, err = e.startPush(st, deadLetters); err != nil {
 			_ = guards.Unregister()
 			_ = reg.Unregister()
 			_ = st.Close()

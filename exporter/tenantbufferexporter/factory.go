@@ -56,6 +56,7 @@ func createDefaultConfig() component.Config {
 			BackoffMax:         5 * time.Minute,
 			BreakerFailures:    5,
 			BreakerOpen:        time.Minute,
+			DeadLetter:         defaultDeadLetterConfig(),
 		},
 	}
 }

@@ -61,6 +61,7 @@ func TestIncidentBlankJobConfig(t *testing.T) {
 	cfg := testConfig(t.TempDir())
 	cfg.Consumers = nil
 	cfg.Push.JobsURL = srv.URL
+	cfg.Push.Destinations.FileRoot = out
 	cfg.Push.ReloadInterval = 20 * time.Millisecond
 	cfg.Push.BackoffInitial = 10 * time.Millisecond
 	_, e := startExporter(t, cfg, tel)

@@ -92,14 +92,8 @@ func (c *DestinationsConfig) rules(ownDir string) jobs.Rules {
 }
 
 // pushSafety is push's dead-letter and destinations configuration.
-//
-// These groups are not yet fields of PushConfig (config.go); until they
-// are, the defaults apply, except that file destinations may lie anywhere
-// outside the exporter's directory (file_root "/", reported as a guard
-// switched off), so that job documents that worked before keep working.
-// Once wired this returns c.Push.DeadLetter and c.Push.Destinations.
 func (c *Config) pushSafety() (DeadLetterConfig, DestinationsConfig) {
-	return defaultDeadLetterConfig(), DestinationsConfig{FileRoot: "/"}
+	return c.Push.DeadLetter, c.Push.Destinations
 }
 
 // pushRunner runs the job reloads and the pusher beside the store.
@@ -120,18 +114,9 @@ func (c *Config) openDeadLetters() (*push.DeadLetters, error) {
 	return push.OpenDeadLetters(dlc.options(c.Directory, c.Durability.Fsync))
 }
 
-// startPush opens the dead-letter area and starts push beside the store.
-func (e *tenantBufferExporter) startPush(st *buffers.Store) (*pushRunner, error) {
-	dl, err := e.cfg.openDeadLetters()
-	if err != nil {
-		return nil, err
-	}
-	return e.startPushWith(st, dl)
-}
-
-// startPushWith starts push with a dead-letter area already open (the
-// exporter opens it before the store, whose total counts its bytes).
-func (e *tenantBufferExporter) startPushWith(st *buffers.Store, dl *push.DeadLetters) (*pushRunner, error) {
+// startPush starts push beside the store, with the dead-letter area the
+// exporter opened before the store (whose total counts its bytes).
+func (e *tenantBufferExporter) startPush(st *buffers.Store, dl *push.DeadLetters) (*pushRunner, error) {
 	pc := e.cfg.Push
 	dlc, dests := e.cfg.pushSafety()
 	r := &pushRunner{deadLetters: dl}

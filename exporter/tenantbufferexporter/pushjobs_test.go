@@ -248,3 +248,59 @@ func TestPushJobsForbiddenDocumentsRefused(t *testing.T) {
 		})
 	}
 }
+
+// The dead-letter area counts in the store's total: what it holds is the
+// store's ExternalBytes (so the budget and the free-disk watermark see
+// it), and it stays under its cap however much a rejecting destination
+// sends there, while a healthy tenant beside it delivers everything.
+func TestDeadLettersCountInStoreTotal(t *testing.T) {
+	var delivered atomic.Int64
+	srv, ca := tlsServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/rejected" {
+			w.WriteHeader(http.StatusBadRequest)
+			return
+		}
+		buf := make([]byte, 32<<10)
+		for {
+			n, err := r.Body.Read(buf)
+			delivered.Add(int64(strings.Count(string(buf[:n]), "\n")))
+			if err != nil {
+				break
+			}
+		}
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	jobsFile := filepath.Join(t.TempDir(), "jobs.yaml")
+	doc := fmt.Sprintf(`jobs:
+- {name: healthy, tenant: healthy, destination: {type: http, url: %q, tls: {ca_file: %q}}, batch: {max_records: 10, max_interval: 20ms}}
+- {name: rejected, tenant: rejected, destination: {type: http, url: %q, tls: {ca_file: %q}}, batch: {max_records: 10, max_interval: 20ms}}
+`, srv.URL+"/healthy", ca, srv.URL+"/rejected", ca)
+	require.NoError(t, os.WriteFile(jobsFile, []byte(doc), 0o600))
+	dir := t.TempDir()
+	cfg := testConfig(dir)
+	cfg.Consumers = nil
+	cfg.Push.JobsFile = jobsFile
+	const deadCap = 8 << 10
+	cfg.Push.DeadLetter.MaxBytes, cfg.Push.DeadLetter.MaxBytesPerTenant = deadCap, deadCap
+	_, e := startExporter(t, cfg, nil)
+
+	require.NoError(t, e.consumeLogs(context.Background(), makeLogs([]string{"rejected"}, 300)))
+	require.NoError(t, e.consumeLogs(context.Background(), makeLogs([]string{"healthy"}, 50)))
+	require.Eventually(t, func() bool {
+		return delivered.Load() == 50 && e.push.pusher.Parked.Load() == 300
+	}, 15*time.Second, 10*time.Millisecond)
+
+	var onDisk int64
+	require.NoError(t, filepath.Walk(filepath.Join(dir, deadLetterDir), func(_ string, info os.FileInfo, err error) error {
+		if err == nil && !info.IsDir() {
+			onDisk += info.Size()
+		}
+		return err
+	}))
+	st := e.Store()
+	st.Sweep()
+	require.Positive(t, onDisk)
+	require.LessOrEqual(t, onDisk, int64(deadCap))
+	require.Equal(t, onDisk, e.push.deadLetterBytes())
+	require.Equal(t, onDisk, st.Stats().ExternalBytes, "the store's total counts the dead letters")
+}

@@ -42,6 +42,7 @@ func TestPushLagRecordsMetric(t *testing.T) {
 	cfg := testConfig(dir)
 	cfg.Consumers = nil
 	cfg.Push.JobsFile = jobsFile
+	cfg.Push.Destinations.FileRoot = out
 	cfg.Telemetry.TopTenants = 2
 	start := func() (*tenantBufferExporter, *componenttest.Telemetry) {
 		tel := componenttest.NewTelemetry()
