@@ -1,10 +1,13 @@
 package ingest
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"os/user"
 	"strconv"
+
+	"golang.org/x/sys/unix"
 )
 
 // FileMode parses an octal permission string such as "0660".
@@ -16,18 +19,87 @@ func FileMode(s string) (os.FileMode, error) {
 	return os.FileMode(m), nil
 }
 
-// ApplyOwnership sets a socket's or FIFO's mode, and its owner and group
-// when given (names or numeric ids; empty keeps the current one).
-func ApplyOwnership(path string, mode os.FileMode, owner, group string) error {
-	if err := os.Chmod(path, mode); err != nil {
+// OpenNoFollow opens path itself, never what a symbolic link there points
+// to, as an O_PATH descriptor (opening it has no effect on the file, even a
+// device), and checks that it is of the wanted type (unix.S_IFSOCK,
+// unix.S_IFIFO). A symbolic link is refused with an error saying so. The
+// caller closes the descriptor.
+//
+// Permissions applied through the descriptor then reach exactly the file
+// that was checked: a file swapped in at the path meanwhile is not touched.
+func OpenNoFollow(path string, wantType uint32) (int, error) {
+	fd, err := unix.Open(path, unix.O_PATH|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return -1, &os.PathError{Op: "open", Path: path, Err: err}
+	}
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		_ = unix.Close(fd)
+		return -1, &os.PathError{Op: "fstat", Path: path, Err: err}
+	}
+	if got := st.Mode & unix.S_IFMT; got != wantType {
+		_ = unix.Close(fd)
+		if got == unix.S_IFLNK {
+			return -1, fmt.Errorf("%s is a symbolic link: refused, it is never followed; configure the real path, or remove the link", path)
+		}
+		return -1, fmt.Errorf("%s is not a %s; remove it or choose another path", path, typeName(wantType))
+	}
+	return fd, nil
+}
+
+func typeName(t uint32) string {
+	switch t {
+	case unix.S_IFSOCK:
+		return "socket"
+	case unix.S_IFIFO:
+		return "FIFO"
+	}
+	return "file of the expected type"
+}
+
+// ApplyOwnershipFd sets the mode of the file fd refers to, and its owner
+// and group when given (names or numeric ids; empty keeps the current
+// one). fd may be an O_PATH descriptor from OpenNoFollow: nothing here
+// resolves a path, so a symbolic link or a file swapped in at the path is
+// never changed.
+func ApplyOwnershipFd(fd int, mode os.FileMode, owner, group string) error {
+	uid, gid, err := lookupOwner(owner, group)
+	if err != nil {
 		return err
 	}
-	if owner == "" && group == "" {
+	// Ownership first: chown clears set-id bits, and a mode applied before
+	// a chown to the wanted group would briefly grant the old group.
+	if uid >= 0 || gid >= 0 {
+		if err := unix.Fchownat(fd, "", uid, gid, unix.AT_EMPTY_PATH); err != nil {
+			return fmt.Errorf("chown: %w", err)
+		}
+	}
+	return fchmodFd(fd, uint32(mode.Perm()))
+}
+
+// fchmodFd changes the mode through the descriptor: fchmodat2 with
+// AT_EMPTY_PATH (Linux 6.6+) works on O_PATH descriptors; else the
+// descriptor's /proc/self/fd link, which names the very file opened, not
+// a path looked up again.
+func fchmodFd(fd int, mode uint32) error {
+	err := unix.Fchmodat(fd, "", mode, unix.AT_EMPTY_PATH)
+	if err == nil {
 		return nil
 	}
-	uid, gid := -1, -1
+	if !errors.Is(err, unix.EOPNOTSUPP) && !errors.Is(err, unix.ENOSYS) && !errors.Is(err, unix.EINVAL) {
+		return fmt.Errorf("chmod: %w", err)
+	}
+	if err := unix.Chmod("/proc/self/fd/"+strconv.Itoa(fd), mode); err != nil {
+		return fmt.Errorf("chmod: %w", err)
+	}
+	return nil
+}
+
+// lookupOwner turns owner and group names or ids into ids; -1 for empty.
+func lookupOwner(owner, group string) (uid, gid int, err error) {
+	uid, gid = -1, -1
 	if owner != "" {
-		id, err := lookupID(owner, func(n string) (string, error) {
+		uid, err = lookupID(owner, func(n string) (string, error) {
 			u, err := user.Lookup(n)
 			if err != nil {
 				return "", err
@@ -35,12 +107,11 @@ func ApplyOwnership(path string, mode os.FileMode, owner, group string) error {
 			return u.Uid, nil
 		})
 		if err != nil {
-			return fmt.Errorf("owner %q: %w", owner, err)
+			return 0, 0, fmt.Errorf("owner %q: %w", owner, err)
 		}
-		uid = id
 	}
 	if group != "" {
-		id, err := lookupID(group, func(n string) (string, error) {
+		gid, err = lookupID(group, func(n string) (string, error) {
 			g, err := user.LookupGroup(n)
 			if err != nil {
 				return "", err
@@ -48,11 +119,10 @@ func ApplyOwnership(path string, mode os.FileMode, owner, group string) error {
 			return g.Gid, nil
 		})
 		if err != nil {
-			return fmt.Errorf("group %q: %w", group, err)
+			return 0, 0, fmt.Errorf("group %q: %w", group, err)
 		}
-		gid = id
 	}
-	return os.Chown(path, uid, gid)
+	return uid, gid, nil
 }
 
 func lookupID(name string, lookup func(string) (string, error)) (int, error) {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"syscall"
 
 	"go.uber.org/zap"
@@ -40,14 +41,28 @@ func (r *fifoReceiver) openFIFO(mode os.FileMode) (*openedFIFO, error) {
 		return nil, err
 	}
 	if created {
-		if err := ingest.ApplyOwnership(path, mode, r.cfg.Owner, r.cfg.Group); err != nil {
+		afterMkfifo(path)
+	}
+	// From here on the FIFO is reached through one descriptor of the file
+	// that was checked: a symbolic link or another file put at the path
+	// after the check is neither followed nor changed.
+	pathFD, err := ingest.OpenNoFollow(path, unix.S_IFIFO)
+	if err != nil {
+		return nil, fmt.Errorf("fifo: %w", err)
+	}
+	defer unix.Close(pathFD)
+	if created {
+		if err := ingest.ApplyOwnershipFd(pathFD, mode, r.cfg.Owner, r.cfg.Group); err != nil {
 			return nil, fmt.Errorf("fifo: %s: %w", path, err)
+		}
+		if !stillAt(pathFD, path) {
+			return nil, fmt.Errorf("fifo: %s was replaced while its permissions were set; refused: make its directory writable only by the collector", path)
 		}
 		r.set.Logger.Info("fifo: created the FIFO", zap.String("path", path), zap.String("mode", fmt.Sprintf("%04o", mode)))
 	} else {
-		r.logAdopted(path, mode)
+		r.logAdopted(pathFD, path, mode)
 	}
-	o, err := openPath(path)
+	o, err := openFD(pathFD, path)
 	if err != nil {
 		return nil, err
 	}
@@ -64,25 +79,53 @@ func (r *fifoReceiver) openFIFO(mode os.FileMode) (*openedFIFO, error) {
 	return o, nil
 }
 
-// openPath opens the FIFO read-write: the receiver is itself a writer, so
-// the pipe never sees its last writer go (no EOF, no spinning on it when
-// writers come and go), and opening does not wait for a first writer.
-// os.OpenFile puts the pipe in non-blocking mode under the runtime poller,
-// so a deadline or Close ends a pending read. A FIFO the collector may
-// read but not write is opened read-only, non-blocking (no wait for a
-// writer); one it cannot read is refused.
+// afterMkfifo runs between making the FIFO and applying its permissions;
+// tests put a file in its place there.
+var afterMkfifo = func(string) {}
+
+// stillAt reports whether path, not following a link, names the file fd
+// refers to.
+func stillAt(fd int, path string) bool {
+	var byFD, byName unix.Stat_t
+	if unix.Fstat(fd, &byFD) != nil || unix.Fstatat(unix.AT_FDCWD, path, &byName, unix.AT_SYMLINK_NOFOLLOW) != nil {
+		return false
+	}
+	return byFD.Dev == byName.Dev && byFD.Ino == byName.Ino
+}
+
+// openPath opens the FIFO at path, refusing a symbolic link or anything
+// else that is not a FIFO, as openFD does.
 func openPath(path string) (*openedFIFO, error) {
-	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	pathFD, err := ingest.OpenNoFollow(path, unix.S_IFIFO)
+	if err != nil {
+		return nil, fmt.Errorf("fifo: %w", err)
+	}
+	defer unix.Close(pathFD)
+	return openFD(pathFD, path)
+}
+
+// openFD opens the FIFO that pathFD (an O_PATH descriptor) refers to
+// read-write: the receiver is itself a writer, so the pipe never sees its
+// last writer go (no EOF, no spinning on it when writers come and go), and
+// opening does not wait for a first writer. It is reopened through
+// /proc/self/fd, which reaches that very file, not whatever the path
+// names by now. os.OpenFile puts the pipe in non-blocking mode under the
+// runtime poller, so a deadline or Close ends a pending read. A FIFO the
+// collector may read but not write is opened read-only, non-blocking (no
+// wait for a writer); one it cannot read is refused.
+func openFD(pathFD int, path string) (*openedFIFO, error) {
+	self := "/proc/self/fd/" + strconv.Itoa(pathFD)
+	f, err := os.OpenFile(self, os.O_RDWR, 0)
 	if err == nil {
 		return &openedFIFO{file: f}, nil
 	}
 	if !errors.Is(err, os.ErrPermission) {
-		return nil, fmt.Errorf("fifo: %w", err)
+		return nil, fmt.Errorf("fifo: %s: %w", path, err)
 	}
-	f, rerr := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	f, rerr := os.OpenFile(self, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 	if rerr != nil {
 		return nil, fmt.Errorf("fifo: %s cannot be opened for reading by the collector (uid %d): %w; %s",
-			path, os.Geteuid(), rerr, describeOwner(path))
+			path, os.Geteuid(), rerr, describeOwner(pathFD))
 	}
 	return &openedFIFO{file: f, readOnly: true}, nil
 }
@@ -90,9 +133,9 @@ func openPath(path string) (*openedFIFO, error) {
 // logAdopted says that an existing FIFO is used as it is: its mode, owner
 // and group are left alone (another daemon may own it, or the file system
 // be read-only to us), with a warning when they differ from the config.
-func (r *fifoReceiver) logAdopted(path string, mode os.FileMode) {
+func (r *fifoReceiver) logAdopted(pathFD int, path string, mode os.FileMode) {
 	var st unix.Stat_t
-	if err := unix.Stat(path, &st); err != nil {
+	if err := unix.Fstat(pathFD, &st); err != nil {
 		return
 	}
 	have := os.FileMode(st.Mode & 0o777)
@@ -104,9 +147,9 @@ func (r *fifoReceiver) logAdopted(path string, mode os.FileMode) {
 	}
 }
 
-func describeOwner(path string) string {
+func describeOwner(pathFD int) string {
 	var st unix.Stat_t
-	if err := unix.Stat(path, &st); err != nil {
+	if err := unix.Fstat(pathFD, &st); err != nil {
 		return "check its permissions"
 	}
 	return fmt.Sprintf("it is owned by uid %d gid %d with mode %04o: give the collector's user read access (e.g. a group with mode 0660) or configure another path", st.Uid, st.Gid, st.Mode&0o777)
@@ -117,6 +160,9 @@ func describeOwner(path string) string {
 func ensureFIFO(path string, mode uint32) (bool, error) {
 	fi, err := os.Lstat(path)
 	if err == nil {
+		if fi.Mode()&os.ModeSymlink != 0 {
+			return false, fmt.Errorf("fifo: %s is a symbolic link: refused, it is never followed; configure the real path, or remove the link", path)
+		}
 		if fi.Mode()&os.ModeNamedPipe == 0 {
 			return false, fmt.Errorf("fifo: %s exists and is not a FIFO; remove it or choose another path", path)
 		}

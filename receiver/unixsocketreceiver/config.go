@@ -3,6 +3,7 @@ package unixsocketreceiver
 import (
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/otelcol-logx/otelcol-logx/internal/framing"
 	"github.com/otelcol-logx/otelcol-logx/internal/ingest"
@@ -40,6 +41,12 @@ type Config struct {
 	// MaxConnections bounds concurrent stream connections; more are closed
 	// at once and counted.
 	MaxConnections int `mapstructure:"max_connections"`
+	// MaxConnectionsPerUID bounds the stream connections of one user (by
+	// SO_PEERCRED), so that one user cannot hold every slot; 0: no bound.
+	MaxConnectionsPerUID int `mapstructure:"max_connections_per_uid"`
+	// IdleTimeout closes a stream connection that sent nothing for this
+	// long, freeing its slot; 0: never.
+	IdleTimeout time.Duration `mapstructure:"idle_timeout"`
 
 	Peer PeerConfig `mapstructure:"peer"`
 	// DefaultService is the service identity for records with neither a
@@ -49,13 +56,44 @@ type Config struct {
 	Buffer ingest.BufferConfig `mapstructure:"buffer"`
 }
 
-// PeerConfig says what is learnt about the writer of a stream connection.
+// UntrustedService says what logx.service is when the writer's unit is
+// unknown.
+type UntrustedService string
+
+const (
+	// UntrustedUID: "uid-<uid>" of the writer, which the kernel vouches
+	// for (else default_service); the app name goes to
+	// logx.service.claimed.
+	UntrustedUID UntrustedService = "uid"
+	// UntrustedAppName: the syslog app name, which any writer may claim
+	// (else default_service), e.g. on a host or container without systemd
+	// where no writer has a unit.
+	UntrustedAppName UntrustedService = "app_name"
+)
+
+// PeerConfig says what is learnt about the writer from the kernel.
 type PeerConfig struct {
-	// Credentials attaches peer.pid, peer.uid and peer.gid (SO_PEERCRED).
+	// Credentials attaches peer.pid, peer.uid and peer.gid (SO_PEERCRED on
+	// streams, SCM_CREDENTIALS on datagrams).
 	Credentials bool `mapstructure:"credentials"`
-	// SystemdUnit resolves the writer's systemd unit from
-	// /proc/<pid>/cgroup into systemd.unit, and uses it as the service.
+	// SystemdUnit resolves the writer's systemd unit from its cgroup into
+	// systemd.unit (and systemd.user_unit), and uses it as the service.
 	SystemdUnit bool `mapstructure:"systemd_unit"`
+	// UntrustedService is logx.service when the unit is unknown: uid or
+	// app_name.
+	UntrustedService UntrustedService `mapstructure:"untrusted_service"`
+}
+
+// Validate checks the peer group.
+func (c *PeerConfig) Validate() error {
+	var errs []error
+	if c.SystemdUnit && !c.Credentials {
+		errs = append(errs, errors.New("peer.systemd_unit needs the writer's pid: also write peer.credentials: true"))
+	}
+	if c.UntrustedService != UntrustedUID && c.UntrustedService != UntrustedAppName {
+		errs = append(errs, fmt.Errorf("peer.untrusted_service %q: write \"uid\" (the writer's user, from the kernel) or \"app_name\" (the syslog app name the writer claims)", c.UntrustedService))
+	}
+	return errors.Join(errs...)
 }
 
 // Validate checks the config.
@@ -76,8 +114,14 @@ func (c *Config) Validate() error {
 	if c.MaxConnections < 1 {
 		errs = append(errs, errors.New("max_connections must be at least 1: write e.g. 256"))
 	}
-	if c.Peer.SystemdUnit && !c.Peer.Credentials {
-		errs = append(errs, errors.New("peer.systemd_unit needs the writer's pid: also write peer.credentials: true"))
+	if c.MaxConnectionsPerUID < 0 || c.MaxConnectionsPerUID > c.MaxConnections {
+		errs = append(errs, fmt.Errorf("max_connections_per_uid must be between 0 (no bound per user) and max_connections (%d): write e.g. %d", c.MaxConnections, max(1, c.MaxConnections/8)))
+	}
+	if c.IdleTimeout < 0 {
+		errs = append(errs, errors.New("idle_timeout must not be negative: write e.g. 5m, or 0 to never close an idle connection"))
+	}
+	if err := c.Peer.Validate(); err != nil {
+		errs = append(errs, err)
 	}
 	if err := c.Buffer.Validate(); err != nil {
 		errs = append(errs, err)

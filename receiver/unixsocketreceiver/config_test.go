@@ -3,6 +3,7 @@ package unixsocketreceiver
 import (
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -46,19 +47,24 @@ func TestConfigFull(t *testing.T) {
 	cfg, err := loadConfig(t, "full")
 	require.NoError(t, err)
 	require.NoError(t, confmap.Validate(cfg))
+	// The buffer's other options are internal/ingest's to test.
+	buffer := cfg.Buffer
+	buffer.MaxBytes, buffer.Policy = 8<<20, ingest.DropOldest
 	assert.Equal(t, &Config{
-		Path:           "/run/logx/dgram.sock",
-		Transport:      Datagram,
-		Mode:           "0660",
-		Owner:          "0",
-		Group:          "0",
-		Framing:        framing.OctetCounting,
-		MaxMessageSize: 8192,
-		Format:         syslog.FormatRFC5424,
-		MaxConnections: 16,
-		Peer:           PeerConfig{Credentials: true},
-		DefaultService: "unknown-app",
-		Buffer:         ingest.BufferConfig{MaxBytes: 8 << 20, Policy: ingest.DropOldest},
+		Path:                 "/run/logx/dgram.sock",
+		Transport:            Datagram,
+		Mode:                 "0660",
+		Owner:                "0",
+		Group:                "0",
+		Framing:              framing.OctetCounting,
+		MaxMessageSize:       8192,
+		Format:               syslog.FormatRFC5424,
+		MaxConnections:       16,
+		MaxConnectionsPerUID: 4,
+		IdleTimeout:          30 * time.Second,
+		Peer:                 PeerConfig{Credentials: true, UntrustedService: UntrustedAppName},
+		DefaultService:       "unknown-app",
+		Buffer:               ingest.BufferConfig{MaxBytes: 8 << 20, Policy: ingest.DropOldest},
 	}, cfg)
 }
 
@@ -68,6 +74,9 @@ func TestConfigInvalid(t *testing.T) {
 		"bad_mode":                 "not an octal permission",
 		"unit_without_credentials": "also write peer.credentials: true",
 		"small_buffer":             "buffer.max_bytes must be at least",
+		"per_uid_over_max":         "max_connections_per_uid must be between 0 (no bound per user) and max_connections (16): write e.g. 2",
+		"negative_idle_timeout":    "or 0 to never close an idle connection",
+		"bad_untrusted_service":    `write "uid" (the writer's user, from the kernel) or "app_name"`,
 	} {
 		cfg, err := loadConfig(t, name)
 		require.NoError(t, err, name)

@@ -27,47 +27,138 @@ func (r *unixSocketReceiver) stopDatagrams() {
 	_ = r.packet.SetReadDeadline(time.Now())
 }
 
-// readDatagrams reads one message per datagram. Credentials are not
-// attached here (they would need SCM_CREDENTIALS on every datagram).
-func (r *unixSocketReceiver) readDatagrams() {
-	defer r.wg.Done()
-	identity := ingest.NewServiceIdentity("", r.cfg.DefaultService)
-	lines := ingest.NewLines(ingest.LinesSettings{
+// maxDatagramSources bounds the writers whose datagrams are batched apart
+// at once; past it every batch is handed over and batching starts again.
+const maxDatagramSources = 64
+
+// datagramSources batches datagrams per writer: each batch's records get
+// their own writer's attributes.
+type datagramSources struct {
+	r       *unixSocketReceiver
+	byPeer  map[peer]*ingest.Lines
+	unknown *ingest.Lines // datagrams without credentials
+}
+
+func (r *unixSocketReceiver) newDatagramSources() *datagramSources {
+	return &datagramSources{r: r, byPeer: map[peer]*ingest.Lines{}}
+}
+
+// linesOf returns the batch of a writer's datagrams.
+func (s *datagramSources) linesOf(p peer, known bool) *ingest.Lines {
+	if !known {
+		if s.unknown == nil {
+			s.unknown = s.r.newLines(s.r.newPeerInfo(peer{}))
+		}
+		return s.unknown
+	}
+	if l, ok := s.byPeer[p]; ok {
+		return l
+	}
+	if len(s.byPeer) >= maxDatagramSources {
+		s.flush()
+		clear(s.byPeer)
+	}
+	l := s.r.newLines(s.r.newPeerInfo(p))
+	s.byPeer[p] = l
+	return l
+}
+
+func (s *datagramSources) flush() {
+	for _, l := range s.byPeer {
+		l.Flush()
+	}
+	if s.unknown != nil {
+		s.unknown.Flush()
+	}
+}
+
+// newLines returns a batch whose records get pi's attributes.
+func (r *unixSocketReceiver) newLines(pi *peerInfo) *ingest.Lines {
+	return ingest.NewLines(ingest.LinesSettings{
 		Stage:           r.stage,
 		Parser:          syslog.Parser{Format: r.cfg.Format},
 		Scope:           metadata.ScopeName,
-		Decorate:        identity.Set,
-		ExtraAttributes: 1,
+		Decorate:        pi.decorate,
+		ExtraAttributes: peerAttributes,
 		OnParseError:    r.tel.Malformed,
 	})
+}
+
+// passCredentials makes the kernel attach the sender's credentials to
+// every datagram (SO_PASSCRED): SCM_CREDENTIALS, which a sender cannot
+// forge without privilege; and, where the kernel has it (Linux 6.5+), a
+// pidfd of the sender (SO_PASSPIDFD), best effort.
+func passCredentials(c *net.UnixConn) error {
+	raw, err := c.SyscallConn()
+	if err != nil {
+		return err
+	}
+	var serr error
+	if err := raw.Control(func(fd uintptr) {
+		serr = unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_PASSCRED, 1)
+		if serr == nil {
+			_ = unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_PASSPIDFD, 1)
+		}
+	}); err != nil {
+		return err
+	}
+	return serr
+}
+
+// askCredentials asks the kernel for the credentials of the datagrams
+// sent from now on, when peer.credentials is on, and reports whether it
+// will give them. Datagrams queued before (e.g. while the collector
+// restarted) have none.
+func (r *unixSocketReceiver) askCredentials() bool {
+	if !r.cfg.Peer.Credentials {
+		return false
+	}
+	if err := passCredentials(r.packet); err != nil {
+		r.set.Logger.Warn("unixsocket: SO_PASSCRED failed, datagrams get no credentials: " + err.Error())
+		return false
+	}
+	return true
+}
+
+// oobSize holds the SCM_CREDENTIALS and SCM_PIDFD messages, and room for
+// descriptors a sender may pass besides (they are closed; those past the
+// room are closed by the kernel).
+var oobSize = unix.CmsgSpace(unix.SizeofUcred) + unix.CmsgSpace(4) + unix.CmsgSpace(4*16)
+
+// readDatagrams reads one message per datagram, with the sender's
+// credentials when peer.credentials is on.
+func (r *unixSocketReceiver) readDatagrams(withCred bool) {
+	defer r.wg.Done()
+	sources := r.newDatagramSources()
 	// One byte more than the maximum tells a longer datagram (which the
 	// kernel truncates to the buffer) from one of exactly the maximum.
 	buf := make([]byte, r.cfg.MaxMessageSize+1)
+	oob := make([]byte, oobSize)
 	deadlineSet := false
 	for {
-		n, err := r.packet.Read(buf)
+		n, oobn, _, _, err := r.packet.ReadMsgUnix(buf, oob)
 		if err != nil {
 			if errors.Is(err, os.ErrDeadlineExceeded) {
-				lines.Flush()
+				sources.flush()
 				if r.stopping.Load() {
-					r.drainDatagrams(lines, buf)
+					r.drainDatagrams(sources, buf, oob, withCred)
 					return
 				}
 				_ = r.packet.SetReadDeadline(time.Time{})
 				deadlineSet = false
 				if r.stopping.Load() { // stopped while the deadline was cleared
-					r.drainDatagrams(lines, buf)
+					r.drainDatagrams(sources, buf, oob, withCred)
 					return
 				}
 				continue
 			}
-			lines.Flush()
+			sources.flush()
 			if !errors.Is(err, net.ErrClosed) {
 				r.set.Logger.Error("unixsocket: datagram socket failed, no longer reading: " + err.Error())
 			}
 			return
 		}
-		r.addDatagram(lines, buf[:n])
+		r.addDatagram(sources, buf[:n], oob[:oobn], withCred)
 		if !deadlineSet {
 			_ = r.packet.SetReadDeadline(time.Now().Add(datagramFlushDelay))
 			deadlineSet = true
@@ -75,9 +166,16 @@ func (r *unixSocketReceiver) readDatagrams() {
 	}
 }
 
-// addDatagram adds one datagram as a message: cut to the maximum (and
-// counted), without its trailing newlines and NULs.
-func (r *unixSocketReceiver) addDatagram(lines *ingest.Lines, msg []byte) {
+// addDatagram adds one datagram as a message of its sender: cut to the
+// maximum (and counted), without its trailing newlines and NULs.
+func (r *unixSocketReceiver) addDatagram(sources *datagramSources, msg, oob []byte, withCred bool) {
+	known := false
+	var p peer
+	if withCred {
+		var err error
+		p, err = identifyDatagram(oob, r.cfg.Peer.SystemdUnit)
+		known = err == nil
+	}
 	if len(msg) > r.cfg.MaxMessageSize {
 		msg = msg[:r.cfg.MaxMessageSize]
 		r.tel.Truncated()
@@ -85,27 +183,27 @@ func (r *unixSocketReceiver) addDatagram(lines *ingest.Lines, msg []byte) {
 	for len(msg) > 0 && (msg[len(msg)-1] == '\n' || msg[len(msg)-1] == 0) {
 		msg = msg[:len(msg)-1]
 	}
-	lines.Add(msg)
+	sources.linesOf(p, known).Add(msg)
 }
 
 // drainDatagrams reads, without waiting, the datagrams queued on the
 // socket at shutdown, for at most datagramDrainTimeout: without a service
 // manager holding the socket they would die with the process uncounted.
 // RawConn.Control, unlike Read, ignores the expired deadline.
-func (r *unixSocketReceiver) drainDatagrams(lines *ingest.Lines, buf []byte) {
-	defer lines.Flush()
+func (r *unixSocketReceiver) drainDatagrams(sources *datagramSources, buf, oob []byte, withCred bool) {
+	defer sources.flush()
 	raw, err := r.packet.SyscallConn()
 	if err != nil {
 		return
 	}
 	end := time.Now().Add(datagramDrainTimeout)
 	for time.Now().Before(end) {
-		n, rerr := 0, error(nil)
+		n, oobn, rerr := 0, 0, error(nil)
 		if err := raw.Control(func(fd uintptr) {
-			n, _, rerr = unix.Recvfrom(int(fd), buf, unix.MSG_DONTWAIT)
+			n, oobn, _, _, rerr = unix.Recvmsg(int(fd), buf, oob, unix.MSG_DONTWAIT|unix.MSG_CMSG_CLOEXEC)
 		}); err != nil || rerr != nil {
 			return // EAGAIN: nothing more queued
 		}
-		r.addDatagram(lines, buf[:n])
+		r.addDatagram(sources, buf[:n], oob[:oobn], withCred)
 	}
 }

@@ -2,6 +2,7 @@ package unixsocketreceiver_test
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -15,6 +16,7 @@ import (
 	"github.com/otelcol-logx/otelcol-logx/internal/collectortest"
 	"github.com/otelcol-logx/otelcol-logx/internal/logattr"
 	"github.com/otelcol-logx/otelcol-logx/internal/sdactivation"
+	"github.com/otelcol-logx/otelcol-logx/receiver/unixsocketreceiver"
 )
 
 // TestExampleConfigWithLogger runs configs/example-unixsocket.yaml (its
@@ -41,20 +43,26 @@ func TestExampleConfigWithLogger(t *testing.T) {
 	require.NoError(t, err, string(out))
 	require.Eventually(t, func() bool { return sink.LogRecordCount() == 2 }, 30*time.Second, 5*time.Millisecond)
 
-	bodies := map[string]string{}
+	type identity struct{ service, claimed string }
+	bodies := map[string]identity{}
 	for _, ld := range sink.AllLogs() {
 		lrs := ld.ResourceLogs().At(0).ScopeLogs().At(0).LogRecords()
 		for i := 0; i < lrs.Len(); i++ {
 			svc, _ := lrs.At(i).Attributes().Get(logattr.Service)
-			bodies[lrs.At(i).Body().Str()] = svc.Str()
+			claimed, _ := lrs.At(i).Attributes().Get(unixsocketreceiver.AttrServiceClaimed)
+			bodies[lrs.At(i).Body().Str()] = identity{svc.Str(), claimed.Str()}
 		}
 	}
 	require.Len(t, bodies, 2)
-	assert.Equal(t, "dgapp", bodies["hello in a datagram"])
-	// On a stream the writer's systemd unit wins over the tag, when the
-	// test runs inside one.
-	if svc := bodies["hello over a stream"]; svc != "myapp" {
-		assert.Regexp(t, `\.(service|scope)$`, svc)
+	// logger(1) runs in the test's cgroup: under a systemd unit its
+	// records carry it; else its user, the tag being only a claim.
+	for body, tag := range map[string]string{"hello in a datagram": "dgapp", "hello over a stream": "myapp"} {
+		got := bodies[body]
+		if got.claimed == "" {
+			assert.Regexp(t, `\.(service|scope)$`, got.service, body)
+		} else {
+			assert.Equal(t, identity{fmt.Sprintf("uid-%d", os.Getuid()), tag}, got, body)
+		}
 	}
 	// The sockets stay open for a moment after shutdown, for the
 	// receivers an in-process reload would make, then go with their files.

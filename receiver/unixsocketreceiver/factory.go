@@ -2,6 +2,7 @@ package unixsocketreceiver
 
 import (
 	"context"
+	"time"
 
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/consumer"
@@ -21,14 +22,16 @@ func NewFactory() receiver.Factory {
 
 func createDefaultConfig() component.Config {
 	return &Config{
-		Transport:      Stream,
-		Mode:           "0666",
-		Framing:        framing.Auto,
-		MaxMessageSize: 64 * 1024,
-		Format:         syslog.FormatAuto,
-		MaxConnections: 256,
-		Peer:           PeerConfig{Credentials: true, SystemdUnit: true},
-		Buffer:         ingest.DefaultBufferConfig(),
+		Transport:            Stream,
+		Mode:                 "0666",
+		Framing:              framing.Auto,
+		MaxMessageSize:       64 * 1024,
+		Format:               syslog.FormatAuto,
+		MaxConnections:       256,
+		MaxConnectionsPerUID: 32,
+		IdleTimeout:          5 * time.Minute,
+		Peer:                 PeerConfig{Credentials: true, SystemdUnit: true, UntrustedService: UntrustedUID},
+		Buffer:               ingest.DefaultBufferConfig(),
 	}
 }
 

@@ -12,6 +12,7 @@ import (
 	"go.opentelemetry.io/collector/receiver"
 	"go.opentelemetry.io/collector/receiver/receiverhelper"
 
+	"github.com/otelcol-logx/otelcol-logx/internal/guard"
 	"github.com/otelcol-logx/otelcol-logx/internal/ingest"
 	"github.com/otelcol-logx/otelcol-logx/internal/sdactivation"
 	"github.com/otelcol-logx/otelcol-logx/receiver/unixsocketreceiver/internal/metadata"
@@ -26,9 +27,15 @@ type unixSocketReceiver struct {
 	mu       sync.Mutex
 	listener *net.UnixListener
 	packet   *net.UnixConn
-	conns    map[*net.UnixConn]struct{}
-	closing  bool
-	wg       sync.WaitGroup
+	conns    map[*net.UnixConn]openConn
+	// connsPerUID counts the open connections of each writer's user.
+	connsPerUID map[uint32]int
+	closing     bool
+	// drainUntil is the deadline, in Unix nanoseconds, until which
+	// Shutdown reads the open connections; 0 before Shutdown.
+	drainUntil atomic.Int64
+	guards     *guard.Registration
+	wg         sync.WaitGroup
 	// handle is the registry's hold on the socket, released at shutdown.
 	handle *sdactivation.Handle
 	// removeOnClose removes the socket file at shutdown when the registry
@@ -55,7 +62,7 @@ func newReceiver(set receiver.Settings, cfg *Config, next consumer.Logs) (*unixS
 	if err != nil {
 		return nil, err
 	}
-	r := &unixSocketReceiver{cfg: cfg, set: set, tel: tel, conns: map[*net.UnixConn]struct{}{}}
+	r := &unixSocketReceiver{cfg: cfg, set: set, tel: tel, conns: map[*net.UnixConn]openConn{}, connsPerUID: map[uint32]int{}}
 	r.stage = ingest.NewStage(cfg.Buffer, ingest.StageSettings{
 		Next:      next,
 		ObsReport: obs,
@@ -82,10 +89,16 @@ func (r *unixSocketReceiver) Start(_ context.Context, _ component.Host) error {
 			return err
 		}
 	}
+	if r.listener != nil {
+		if r.guards, err = r.registerGuards(); err != nil {
+			r.closeSocket()
+			return err
+		}
+	}
 	r.stage.Start()
 	r.wg.Add(1)
 	if r.packet != nil {
-		go r.readDatagrams()
+		go r.readDatagrams(r.askCredentials())
 	} else {
 		go r.accept()
 	}
@@ -111,6 +124,42 @@ func (r *unixSocketReceiver) closeSocket() {
 // is closed after this and reconnects.
 const connDrainTimeout = time.Second
 
+// drainDeadline is the deadline of reading at shutdown, zero before it.
+func (r *unixSocketReceiver) drainDeadline() time.Time {
+	if ns := r.drainUntil.Load(); ns != 0 {
+		return time.Unix(0, ns)
+	}
+	return time.Time{}
+}
+
+// registerGuards reports the connection guards of a stream socket:
+// max_connections (how full: open connections), max_connections_per_uid
+// (how full: the user with the most), idle_timeout (on or off).
+func (r *unixSocketReceiver) registerGuards() (*guard.Registration, error) {
+	count := func(f func() int) func() int64 {
+		return func() int64 {
+			r.mu.Lock()
+			defer r.mu.Unlock()
+			return int64(f())
+		}
+	}
+	return guard.Register(r.set.TelemetrySettings, r.set.ID,
+		guard.Guard{Name: "max_connections", Limit: int64(r.cfg.MaxConnections),
+			Use: count(func() int { return len(r.conns) })},
+		guard.Guard{Name: "max_connections_per_uid", Disabled: r.cfg.MaxConnectionsPerUID == 0,
+			Limit: int64(r.cfg.MaxConnectionsPerUID), Use: count(r.busiestUID)},
+		guard.Guard{Name: "idle_timeout", Disabled: r.cfg.IdleTimeout == 0})
+}
+
+// busiestUID is the most connections one user holds; r.mu is held.
+func (r *unixSocketReceiver) busiestUID() int {
+	most := 0
+	for _, n := range r.connsPerUID {
+		most = max(most, n)
+	}
+	return most
+}
+
 // Shutdown stops accepting (connections not yet accepted wait in the
 // socket's backlog while the registry or the service manager keeps the
 // socket), reads the accepted connections until their writers close them
@@ -125,17 +174,20 @@ func (r *unixSocketReceiver) Shutdown(ctx context.Context) error {
 	}
 	r.closing = true
 	started := r.listener != nil || r.packet != nil
+	deadline := time.Now().Add(connDrainTimeout)
+	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
+		deadline = d
+	}
+	// Stored before the connections' deadlines are set (see idleReader).
+	r.drainUntil.Store(deadline.UnixNano())
 	conns := make([]*net.UnixConn, 0, len(r.conns))
 	for c := range r.conns {
 		conns = append(conns, c)
 	}
 	r.mu.Unlock()
+	_ = r.guards.Unregister()
 	if !started {
 		return r.stage.Shutdown(ctx)
-	}
-	deadline := time.Now().Add(connDrainTimeout)
-	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
-		deadline = d
 	}
 	if r.listener != nil {
 		_ = r.listener.Close()

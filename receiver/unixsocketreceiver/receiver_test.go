@@ -148,11 +148,14 @@ func TestStreamManyConcurrentWriters(t *testing.T) {
 		assert.Equal(t, int64(os.Getuid()), a[logattr.PeerUID])
 		assert.Equal(t, int64(os.Getgid()), a[logattr.PeerGID])
 		// The test process is usually not in a systemd service; the
-		// service is then the app name.
+		// service is then its user, and the app name only a claim.
 		if unit, ok := a[logattr.SystemdUnit]; ok {
 			assert.Equal(t, unit, a[logattr.Service])
+			assert.Equal(t, true, a[AttrServiceTrusted])
 		} else {
-			assert.Equal(t, app, a[logattr.Service])
+			assert.Equal(t, uidService(uint32(os.Getuid())), a[logattr.Service])
+			assert.Equal(t, app, a[AttrServiceClaimed])
+			assert.Equal(t, false, a[AttrServiceTrusted])
 		}
 		assert.Equal(t, plog.SeverityNumberInfo, lr.SeverityNumber())
 	}
@@ -213,7 +216,6 @@ func TestDatagram(t *testing.T) {
 	h := newHarness(t, func(c *Config) {
 		c.Transport = Datagram
 		c.MaxMessageSize = 100
-		c.DefaultService = "fallback"
 	})
 	c := h.dial()
 	defer c.Close()
@@ -227,12 +229,12 @@ func TestDatagram(t *testing.T) {
 	waitUntil(t, "all datagrams", func() bool { return h.sink.LogRecordCount() == n+1 })
 	recs := records(h.sink)
 	assert.Equal(t, "datagram 0", recs[0].Body().Str())
-	svc, _ := recs[0].Attributes().Get(logattr.Service)
-	assert.Equal(t, "dg", svc.Str())
+	assert.Equal(t, "dg", attr(recs[0], AttrServiceClaimed))
+	assert.Equal(t, int64(os.Getpid()), attr(recs[0], logattr.PeerPID))
 	last := recs[n]
 	assert.Len(t, last.Body().Str(), 100)
-	svc, _ = last.Attributes().Get(logattr.Service)
-	assert.Equal(t, "fallback", svc.Str())
+	assert.Nil(t, attr(last, AttrServiceClaimed))
+	assert.Equal(t, int64(os.Getuid()), attr(last, logattr.PeerUID))
 	assert.Equal(t, int64(1), h.counter("otelcol_logx_unixsocket_truncated_messages", ""))
 }
 
@@ -278,7 +280,7 @@ func (consumerNop) Capabilities() consumer.Capabilities          { return consum
 func (consumerNop) ConsumeLogs(context.Context, plog.Logs) error { return nil }
 
 func TestMaxConnections(t *testing.T) {
-	h := newHarness(t, func(c *Config) { c.MaxConnections = 2 })
+	h := newHarness(t, func(c *Config) { c.MaxConnections = 2; c.MaxConnectionsPerUID = 0 })
 	c1, c2 := h.dial(), h.dial()
 	defer c1.Close()
 	defer c2.Close()
@@ -292,18 +294,8 @@ func TestMaxConnections(t *testing.T) {
 	_, err := c3.Read(make([]byte, 1))
 	assert.Error(t, err, "third connection is closed by the receiver")
 	waitUntil(t, "rejection counted", func() bool {
-		return h.counter("otelcol_logx_unixsocket_rejected_connections", "") == 1
+		return h.counter("otelcol_logx_unixsocket_rejected_connections", reasonMaxConnections) == 1
 	})
-}
-
-func TestUnitOfCgroup(t *testing.T) {
-	assert.Equal(t, "nginx.service", unitOfCgroup("/system.slice/nginx.service"))
-	assert.Equal(t, "app.service", unitOfCgroup("/user.slice/user-1000.slice/user@1000.service/app.slice/app.service"))
-	assert.Equal(t, "session-3.scope", unitOfCgroup("/user.slice/user-1000.slice/session-3.scope"))
-	assert.Equal(t, "", unitOfCgroup("/"))
-	p := filepath.Join(t.TempDir(), "cgroup")
-	require.NoError(t, os.WriteFile(p, []byte("12:cpu:/x\n1:name=systemd:/system.slice/old.service\n0::/system.slice/cron.service\n"), 0o600))
-	assert.Equal(t, "cron.service", systemdUnit(p))
 }
 
 func TestUnknownOwnerFailsStartCleanly(t *testing.T) {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"go.uber.org/zap"
+	"golang.org/x/sys/unix"
 
 	"github.com/otelcol-logx/otelcol-logx/internal/ingest"
 	"github.com/otelcol-logx/otelcol-logx/internal/sdactivation"
@@ -66,11 +67,14 @@ func (r *unixSocketReceiver) openInherited() (bool, error) {
 // applies mode and ownership, and registers it so that an in-process
 // reload finds it open.
 func (r *unixSocketReceiver) createSocket(mode os.FileMode) error {
-	if err := removeStaleSocket(r.cfg.Path); err != nil {
-		return err
-	}
 	if err := os.MkdirAll(filepath.Dir(r.cfg.Path), 0o755); err != nil {
 		return fmt.Errorf("unixsocket: %w", err)
+	}
+	if err := checkSocketDir(filepath.Dir(r.cfg.Path)); err != nil {
+		return err
+	}
+	if err := removeStaleSocket(r.cfg.Path); err != nil {
+		return err
 	}
 	addr := &net.UnixAddr{Name: r.cfg.Path}
 	var conn syscall.Conn
@@ -99,7 +103,8 @@ func (r *unixSocketReceiver) createSocket(mode os.FileMode) error {
 			_ = os.Remove(r.cfg.Path)
 		}
 	}
-	if err := ingest.ApplyOwnership(r.cfg.Path, mode, r.cfg.Owner, r.cfg.Group); err != nil {
+	afterBind(r.cfg.Path)
+	if err := applySocketPermissions(r.cfg.Path, mode, r.cfg.Owner, r.cfg.Group); err != nil {
 		r.closeSocket()
 		remove()
 		r.listener, r.packet = nil, nil
@@ -116,6 +121,58 @@ func (r *unixSocketReceiver) createSocket(mode os.FileMode) error {
 	return nil
 }
 
+// afterBind runs between binding the socket and applying its permissions;
+// tests put a file in its place there.
+var afterBind = func(string) {}
+
+// applySocketPermissions sets the socket file's mode and ownership through
+// a descriptor of the file itself (O_PATH, O_NOFOLLOW), never by path: a
+// symbolic link put at the path is refused, not followed, and nothing but
+// a socket is changed. (fchmod on the socket's own descriptor would change
+// the socket, not its file.) The result is checked again by name, without
+// following links.
+func applySocketPermissions(path string, mode os.FileMode, owner, group string) error {
+	fd, err := ingest.OpenNoFollow(path, unix.S_IFSOCK)
+	if err != nil {
+		return err
+	}
+	defer unix.Close(fd)
+	if err := ingest.ApplyOwnershipFd(fd, mode, owner, group); err != nil {
+		return err
+	}
+	var byFD, byName unix.Stat_t
+	if err := unix.Fstat(fd, &byFD); err != nil {
+		return err
+	}
+	if err := unix.Fstatat(unix.AT_FDCWD, path, &byName, unix.AT_SYMLINK_NOFOLLOW); err != nil {
+		return err
+	}
+	if byName.Dev != byFD.Dev || byName.Ino != byFD.Ino {
+		return errors.New("the socket file was replaced while its permissions were set; refused: make its directory writable only by the collector")
+	}
+	return nil
+}
+
+// checkSocketDir refuses a directory others may write to without the
+// sticky bit: they could replace the socket file between its creation and
+// its permissions, or afterwards, and have writers connect to theirs.
+func checkSocketDir(dir string) error {
+	var st unix.Stat_t
+	if err := unix.Stat(dir, &st); err != nil {
+		return fmt.Errorf("unixsocket: %w", err)
+	}
+	if st.Mode&unix.S_ISVTX != 0 {
+		return nil // others may not rename or remove our file
+	}
+	othersWrite := st.Mode&0o002 != 0 ||
+		st.Mode&0o020 != 0 && st.Gid != uint32(os.Getegid()) && st.Gid != 0 ||
+		st.Uid != uint32(os.Geteuid()) && st.Uid != 0 && st.Mode&0o200 != 0
+	if othersWrite {
+		return fmt.Errorf("unixsocket: the directory %s may be written by other users (owner uid %d, group gid %d, mode %04o), who could replace the socket; choose a directory only the collector or root may write (e.g. /run/logx), or set its sticky bit", dir, st.Uid, st.Gid, st.Mode&0o7777)
+	}
+	return nil
+}
+
 // removeStaleSocket removes a socket file nobody listens on (left by a
 // previous run), refuses one somebody does (another daemon, or a second
 // receiver of the same path), and refuses to touch anything that is not a
@@ -127,6 +184,9 @@ func removeStaleSocket(path string) error {
 	}
 	if err != nil {
 		return fmt.Errorf("unixsocket: %w", err)
+	}
+	if fi.Mode()&os.ModeSymlink != 0 {
+		return fmt.Errorf("unixsocket: %s is a symbolic link: refused, it is never followed; configure the real path, or remove the link", path)
 	}
 	if fi.Mode()&os.ModeSocket == 0 {
 		return fmt.Errorf("unixsocket: %s exists and is not a socket; remove it or choose another path", path)

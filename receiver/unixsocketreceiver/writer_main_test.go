@@ -1,20 +1,188 @@
 package unixsocketreceiver
 
 import (
+	"bufio"
+	"fmt"
 	"io"
 	"net"
 	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
 	"testing"
+
+	"github.com/stretchr/testify/require"
 
 	"github.com/otelcol-logx/otelcol-logx/internal/testutil"
 )
 
-// TestMain doubles as a separate writer process for the refusing-consumer
-// test (see testutil.RunWriterProcess): a program that writes to the unix
-// stream socket ~8 KiB at a time.
+// TestMain doubles as a separate writer process: for the refusing-consumer
+// test (see testutil.RunWriterProcess), a program that writes to the unix
+// stream socket ~8 KiB at a time; and, with childEnv set, one of the small
+// writers of runChild.
 func TestMain(m *testing.M) {
+	if spec := os.Getenv(childEnv); spec != "" {
+		os.Exit(runChild(spec))
+	}
 	testutil.RunWriterProcess(func(path string) (io.WriteCloser, error) {
 		return net.Dial("unix", path)
 	}, 8192)
 	os.Exit(m.Run())
+}
+
+// childEnv tells the test binary to be a writer: "<mode>\x1f<path>\x1f<message>".
+const childEnv = "LOGX_UNIXSOCKET_TEST_CHILD"
+
+// Writer modes of the child process.
+const (
+	// childWrite connects to a stream socket, writes the message and exits.
+	childWrite = "write"
+	// childHold makes <message> connections to a stream socket, says
+	// "connected" on stdout, then, until its stdin closes, says "closed <i>"
+	// when the receiver closes connection i (counting from 0).
+	childHold = "hold"
+	// childDatagram sends the message as one datagram, says "sent" on
+	// stdout and exits when its stdin closes.
+	childDatagram = "datagram"
+	// childDatagramExit sends the message as one datagram and exits.
+	childDatagramExit = "datagram-exit"
+)
+
+func runChild(spec string) int {
+	parts := strings.SplitN(spec, "\x1f", 3)
+	if len(parts) != 3 {
+		fmt.Fprintln(os.Stderr, "bad child spec")
+		return 2
+	}
+	mode, path, msg := parts[0], parts[1], parts[2]
+	network := "unix"
+	if mode == childDatagram || mode == childDatagramExit {
+		network = "unixgram"
+	}
+	if mode == childHold {
+		return holdConnections(path, msg)
+	}
+	c, err := net.Dial(network, path)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	if _, err := c.Write([]byte(msg)); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	if mode == childDatagram {
+		fmt.Println("sent")
+		_, _ = io.Copy(io.Discard, os.Stdin)
+	}
+	return 0
+}
+
+func holdConnections(path, count string) int {
+	n, err := strconv.Atoi(count)
+	if err != nil {
+		return 2
+	}
+	var mu sync.Mutex
+	for i := range n {
+		c, err := net.Dial("unix", path)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
+		go func() {
+			_, err := c.Read(make([]byte, 1))
+			if err == io.EOF {
+				mu.Lock()
+				fmt.Printf("closed %d\n", i)
+				mu.Unlock()
+			}
+		}()
+	}
+	mu.Lock()
+	fmt.Println("connected")
+	mu.Unlock()
+	_, _ = io.Copy(io.Discard, os.Stdin)
+	return 0
+}
+
+// child is a writer process started from the test binary.
+type child struct {
+	cmd    *exec.Cmd
+	stdin  io.WriteCloser
+	stdout *bufio.Reader
+}
+
+// childOptions place the child: as another user, in a cgroup.
+type childOptions struct {
+	uid      *uint32
+	cgroupFD int // a cgroup v2 directory to start in, or -1
+}
+
+// startChild starts the test binary as a writer.
+func startChild(t *testing.T, opts childOptions, mode, path, msg string) *child {
+	t.Helper()
+	bin := os.Args[0]
+	if opts.uid != nil {
+		bin = executableBy(t, *opts.uid)
+	}
+	cmd := exec.Command(bin)
+	cmd.Env = append(os.Environ(), childEnv+"="+mode+"\x1f"+path+"\x1f"+msg)
+	cmd.Stderr = os.Stderr
+	cmd.SysProcAttr = &syscall.SysProcAttr{}
+	if opts.uid != nil {
+		cmd.SysProcAttr.Credential = &syscall.Credential{Uid: *opts.uid, Gid: *opts.uid}
+	}
+	if opts.cgroupFD >= 0 {
+		cmd.SysProcAttr.UseCgroupFD = true
+		cmd.SysProcAttr.CgroupFD = opts.cgroupFD
+	}
+	stdin, err := cmd.StdinPipe()
+	require.NoError(t, err)
+	stdout, err := cmd.StdoutPipe()
+	require.NoError(t, err)
+	require.NoError(t, cmd.Start())
+	c := &child{cmd: cmd, stdin: stdin, stdout: bufio.NewReader(stdout)}
+	t.Cleanup(func() {
+		_ = c.stdin.Close()
+		_ = c.cmd.Wait()
+	})
+	return c
+}
+
+// line reads the child's next line on stdout (blocking: the child either
+// says it or exits, which ends the read).
+func (c *child) line(t *testing.T) string {
+	t.Helper()
+	s, err := c.stdout.ReadString('\n')
+	require.NoError(t, err, "the child ended without saying it")
+	return strings.TrimSuffix(s, "\n")
+}
+
+// wait waits for the child to exit (and be reaped), successfully.
+func (c *child) wait(t *testing.T) {
+	t.Helper()
+	_ = c.stdin.Close()
+	require.NoError(t, c.cmd.Wait())
+}
+
+// executableBy copies the test binary where uid may run it (the build
+// directory is private to its owner).
+func executableBy(t *testing.T, uid uint32) string {
+	t.Helper()
+	dir := shortDir(t)
+	require.NoError(t, os.Chmod(dir, 0o755))
+	dst := filepath.Join(dir, "writer")
+	src, err := os.Open(os.Args[0])
+	require.NoError(t, err)
+	defer src.Close()
+	out, err := os.OpenFile(dst, os.O_CREATE|os.O_WRONLY, 0o755)
+	require.NoError(t, err)
+	_, err = io.Copy(out, src)
+	require.NoError(t, err)
+	require.NoError(t, out.Close())
+	return dst
 }

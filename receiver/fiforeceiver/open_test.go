@@ -1,0 +1,91 @@
+package fiforeceiver
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/component/componenttest"
+	"go.opentelemetry.io/collector/receiver/receivertest"
+	"golang.org/x/sys/unix"
+
+	"github.com/otelcol-logx/otelcol-logx/receiver/fiforeceiver/internal/metadata"
+)
+
+// startErr starts a receiver on cfg and returns the error of Start (the
+// receiver is shut down).
+func startErr(t *testing.T, cfg *Config) error {
+	t.Helper()
+	r, err := newReceiver(receivertest.NewNopSettings(metadata.Type), cfg, &refusingSink{})
+	require.NoError(t, err)
+	err = r.Start(context.Background(), componenttest.NewNopHost())
+	require.NoError(t, r.Shutdown(context.Background()))
+	return err
+}
+
+// victim is a file a symbolic link points to; its mode must not change.
+func victim(t *testing.T) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "shadow")
+	require.NoError(t, os.WriteFile(p, []byte("secret"), 0o600))
+	return p
+}
+
+func assertMode(t *testing.T, path string, want os.FileMode) {
+	t.Helper()
+	fi, err := os.Stat(path)
+	require.NoError(t, err)
+	assert.Equal(t, want, fi.Mode().Perm())
+}
+
+// TestSymlinkSwappedInAfterMkfifoIsNotFollowed: a symbolic link put in the
+// FIFO's place between its creation and its permissions (by someone who
+// may write the directory) is not followed: the start fails saying why,
+// and the link's target keeps its mode.
+func TestSymlinkSwappedInAfterMkfifoIsNotFollowed(t *testing.T) {
+	target := victim(t)
+	prev := afterMkfifo
+	t.Cleanup(func() { afterMkfifo = prev })
+	afterMkfifo = func(path string) {
+		require.NoError(t, os.Remove(path))
+		require.NoError(t, os.Symlink(target, path))
+	}
+	cfg := createDefaultConfig().(*Config)
+	cfg.Path = filepath.Join(t.TempDir(), "app.fifo")
+	cfg.Mode = "0666"
+	err := startErr(t, cfg)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "is a symbolic link: refused")
+	assertMode(t, target, 0o600)
+}
+
+// TestSymlinkToFIFOIsRefused: a symbolic link at the path is refused with
+// an error saying so, even to a FIFO, and the FIFO it points to is left
+// alone.
+func TestSymlinkToFIFOIsRefused(t *testing.T) {
+	dir := t.TempDir()
+	real := filepath.Join(dir, "real.fifo")
+	require.NoError(t, unix.Mkfifo(real, 0o600))
+	require.NoError(t, os.Chmod(real, 0o600))
+	cfg := createDefaultConfig().(*Config)
+	cfg.Path = filepath.Join(dir, "app.fifo")
+	require.NoError(t, os.Symlink(real, cfg.Path))
+	err := startErr(t, cfg)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "is a symbolic link: refused")
+	assertMode(t, real, 0o600)
+}
+
+// TestCreatedFIFOGetsItsModeWhateverTheUmask: the configured mode is
+// applied on the FIFO's descriptor, not narrowed by the umask.
+func TestCreatedFIFOGetsItsModeWhateverTheUmask(t *testing.T) {
+	cfg := createDefaultConfig().(*Config)
+	cfg.Path = filepath.Join(t.TempDir(), "app.fifo")
+	cfg.Mode = "0666"
+	r, _, _ := startAt(t, cfg, &refusingSink{})
+	defer shutdown(t, r)
+	assertMode(t, cfg.Path, 0o666)
+}

@@ -1,0 +1,108 @@
+package unixsocketreceiver
+
+import (
+	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/plog"
+
+	"github.com/otelcol-logx/otelcol-logx/internal/logattr"
+	"github.com/otelcol-logx/otelcol-logx/internal/sharedvalue"
+)
+
+// Record attributes of this receiver besides those of internal/logattr
+// (see the README's trust model).
+const (
+	// AttrUserUnit is the unit of the user's own service manager that
+	// wrote the record, e.g. "app.service" when systemd.unit is
+	// "user@1000.service", like the journal's _SYSTEMD_USER_UNIT. Its name
+	// is the user's choice: it tells, it does not prove.
+	AttrUserUnit = "systemd.user_unit"
+	// AttrServiceTrusted (bool) is true when logx.service is the writer's
+	// systemd unit as the kernel tells it, false when it is not.
+	AttrServiceTrusted = "logx.service.trusted"
+	// AttrServiceClaimed is the syslog app name of a record whose unit is
+	// unknown: the service the writer says it is, unchecked.
+	AttrServiceClaimed = "logx.service.claimed"
+)
+
+// peerAttributes is the most attributes peerInfo.decorate adds to a record.
+const peerAttributes = 8
+
+// peerInfo is what a record gets from its writer, as values made once per
+// writer and shared by all of its records (internal/sharedvalue).
+type peerInfo struct {
+	attrs   []peerAttr // pid, uid, gid, units, trust
+	trusted bool
+	// service is logx.service unless it is the app name (trusted: the
+	// unit; else the writer's uid, or default_service).
+	service    sharedvalue.Value
+	hasService bool
+	// appNameFirst: untrusted, and untrusted_service is app_name, so the
+	// app name goes before service.
+	appNameFirst bool
+}
+
+type peerAttr struct {
+	key   string
+	value sharedvalue.Value
+}
+
+func strValue(s string) sharedvalue.Value { return sharedvalue.Of(pcommon.NewValueStr(s)) }
+
+func intValue(i int64) sharedvalue.Value { return sharedvalue.Of(pcommon.NewValueInt(i)) }
+
+// newPeerInfo decides what records from p say about their writer. The
+// service identity is the system unit when the kernel told it; else it is
+// not the app name the writer claims (any process can write "sshd"), but
+// the writer's uid (uid-1000), and the app name goes to
+// logx.service.claimed; untrusted_service: app_name takes the app name
+// instead, knowingly.
+func (r *unixSocketReceiver) newPeerInfo(p peer) *peerInfo {
+	pi := &peerInfo{}
+	if p.hasCred && r.cfg.Peer.Credentials {
+		pi.attrs = append(pi.attrs,
+			peerAttr{logattr.PeerPID, intValue(int64(p.pid))},
+			peerAttr{logattr.PeerUID, intValue(int64(p.uid))},
+			peerAttr{logattr.PeerGID, intValue(int64(p.gid))})
+	}
+	if r.cfg.Peer.SystemdUnit && p.unitChecked && p.units.system != "" {
+		pi.trusted = true
+		pi.attrs = append(pi.attrs, peerAttr{logattr.SystemdUnit, strValue(p.units.system)})
+		if p.units.user != "" {
+			pi.attrs = append(pi.attrs, peerAttr{AttrUserUnit, strValue(p.units.user)})
+		}
+		pi.service, pi.hasService = strValue(p.units.system), true
+	} else {
+		pi.appNameFirst = r.cfg.Peer.UntrustedService == UntrustedAppName
+		switch {
+		case !pi.appNameFirst && p.hasCred && r.cfg.Peer.Credentials:
+			pi.service, pi.hasService = strValue(uidService(p.uid)), true
+		case r.cfg.DefaultService != "":
+			pi.service, pi.hasService = strValue(r.cfg.DefaultService), true
+		}
+	}
+	pi.attrs = append(pi.attrs, peerAttr{AttrServiceTrusted, sharedvalue.Of(pcommon.NewValueBool(pi.trusted))})
+	return pi
+}
+
+func (pi *peerInfo) decorate(lr plog.LogRecord) {
+	attrs := lr.Attributes()
+	for i := range pi.attrs {
+		pi.attrs[i].value.CopyTo(attrs.PutEmpty(pi.attrs[i].key))
+	}
+	if pi.trusted {
+		pi.service.CopyTo(attrs.PutEmpty(logattr.Service))
+		return
+	}
+	if app, ok := attrs.Get(logattr.SyslogAppName); ok && app.Str() != "" {
+		// Taken before PutEmpty, which may move the attributes.
+		shared := sharedvalue.Of(app)
+		shared.CopyTo(attrs.PutEmpty(AttrServiceClaimed))
+		if pi.appNameFirst {
+			shared.CopyTo(attrs.PutEmpty(logattr.Service))
+			return
+		}
+	}
+	if pi.hasService {
+		pi.service.CopyTo(attrs.PutEmpty(logattr.Service))
+	}
+}
