@@ -100,33 +100,33 @@ func (m *mapping) requiring(paths []string) *mapping {
 // decode checks a response and prepares its fields. Everything from the
 // source is untrusted: it must be one JSON object (or, with text_key, one
 // line of UTF-8 text) holding every required path, and must yield between
-// 1 and max_fields attributes. Reserved names are left out (skipped lists
-// them, sorted); they count toward neither limit.
-func (m *mapping) decode(body []byte) (fields []field, skipped []string, ferr *fetchError) {
+// 1 and max_fields attributes. Reserved names are left out (skipped says
+// which); they count toward neither limit.
+func (m *mapping) decode(body []byte) (fields []field, skipped skippedNames, ferr *fetchError) {
 	if m.textKey != "" {
 		text := strings.TrimSpace(string(body))
 		if text == "" || !utf8.ValidString(text) {
-			return nil, nil, refuse(reasonInvalidText, "output is empty or not UTF-8 text (text_key %q)", m.textKey)
+			return nil, skippedNames{}, refuse(reasonInvalidText, "output is empty or not UTF-8 text (text_key %q)", m.textKey)
 		}
 		key := m.prefix + m.textKey
 		if m.reserved.refuses(key) { // Validate refuses this configuration
-			return nil, nil, refuse(reasonNoFields, "text_key attribute %q is reserved", key)
+			return nil, skippedNames{}, refuse(reasonNoFields, "text_key attribute %q is reserved", key)
 		}
-		return []field{newField(key, pcommon.NewValueStr(text), m.policy)}, nil, nil
+		return []field{newField(key, pcommon.NewValueStr(text), m.policy)}, skippedNames{}, nil
 	}
 	obj, ferr := parseObject(body)
 	if ferr != nil {
-		return nil, nil, ferr
+		return nil, skippedNames{}, ferr
 	}
 	for i, path := range m.required {
 		if v, ok := lookup(obj, path); !ok || v == nil {
-			return nil, nil, refuse(reasonMissingRequired, "required path %q (guard.required_paths) is missing or null in the response (first bytes: %q)", m.requiredNames[i], head(body))
+			return nil, skippedNames{}, refuse(reasonMissingRequired, "required path %q (guard.required_paths) is missing or null in the response (first bytes: %q)", m.requiredNames[i], head(body))
 		}
 	}
 	d := decoder{m: m}
 	if len(m.specs) == 0 {
 		if err := d.flatten(m.prefix, obj, m.policy); err != nil {
-			return nil, nil, err
+			return nil, skippedNames{}, err
 		}
 	} else {
 		for _, spec := range m.specs {
@@ -135,11 +135,11 @@ func (m *mapping) decode(body []byte) (fields []field, skipped []string, ferr *f
 				continue
 			}
 			if err := d.flattenValue(spec.key, v, spec.policy); err != nil {
-				return nil, nil, err
+				return nil, skippedNames{}, err
 			}
 		}
 	}
-	slices.Sort(d.skipped)
+	slices.Sort(d.skipped.names)
 	if len(d.out) == 0 {
 		return nil, d.skipped, refuse(reasonNoFields, "the object yields no fields (it is empty, or none of the configured paths is present, or all its names are reserved); a blank answer is not taken as the new truth")
 	}
@@ -206,7 +206,25 @@ func lookup(obj map[string]any, path []string) (any, bool) {
 type decoder struct {
 	m       *mapping
 	out     []field
-	skipped []string // reserved names left out
+	skipped skippedNames
+}
+
+// maxSkippedNamed bounds the names kept of the skipped ones (for the log):
+// a response within max_size can still hold many thousand names.
+const maxSkippedNamed = 16
+
+// skippedNames are the reserved names a response held: how many, and the
+// first maxSkippedNamed of them, sorted.
+type skippedNames struct {
+	count int
+	names []string
+}
+
+func (s *skippedNames) add(name string) {
+	s.count++
+	if len(s.names) < maxSkippedNamed {
+		s.names = append(s.names, name)
+	}
 }
 
 // flatten adds every member of obj under prefix, in key order so that the
@@ -233,7 +251,7 @@ func (d *decoder) flattenValue(key string, v any, p conflictPolicy) *fetchError 
 		return nil // null: nothing to add
 	}
 	if d.m.reserved.refuses(key) {
-		d.skipped = append(d.skipped, key)
+		d.skipped.add(key)
 		return nil
 	}
 	if len(d.out) >= d.m.maxFields {

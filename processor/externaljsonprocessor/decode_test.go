@@ -100,7 +100,7 @@ func FuzzDecode(f *testing.F) {
 	for _, seed := range []string{
 		`{"status":"up"}`, `{"a":{"b":{"c":[1,2,{"d":null}]}}}`, `{"n":1e400}`, `{"n":-0.0}`,
 		`[]`, `"x"`, `{`, `{"a":1}{`, `{"\u0000":"\ud800"}`, strings.Repeat(`{"a":`, 50), "",
-		`{"big":123456789012345678901234567890}`, `{"a":"` + strings.Repeat("x", 100) + `"}`,
+		`{"big":123456789012345678901234567890}`, `{"logx":{"service":"x"},"cfjs1.format":"y","a":1}`, `{"a":"` + strings.Repeat("x", 100) + `"}`,
 	} {
 		f.Add([]byte(seed), false)
 	}
@@ -125,6 +125,13 @@ func FuzzDecode(f *testing.F) {
 		for _, fl := range fields {
 			if !strings.HasPrefix(fl.key, "p.") {
 				t.Fatalf("key %q without prefix", fl.key)
+			}
+		}
+		// Without a prefix the object names the attributes: never a reserved one.
+		bare, _, _ := newMapping(MappingConfig{MaxFields: 8}, "").decode(data)
+		for _, fl := range bare {
+			if isReserved(fl.key) {
+				t.Fatalf("reserved key %q written", fl.key)
 			}
 		}
 	})

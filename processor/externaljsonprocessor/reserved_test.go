@@ -2,6 +2,8 @@ package externaljsonprocessor
 
 import (
 	"context"
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -105,4 +107,27 @@ func TestValidateAllowReserved(t *testing.T) {
 	err = m.Validate()
 	require.ErrorContains(t, err, `fields[1]: attribute "logx.zone" is reserved (other components key on it); write a prefix of your own (e.g. "dc."), or, if this source is meant to set it, allow_reserved: ["logx.zone"]`)
 	assert.NotContains(t, err.Error(), "logx.tenant")
+}
+
+// Many reserved names are all counted; the log names the first few only.
+func TestManyReservedNamesCountedLogBounded(t *testing.T) {
+	var b strings.Builder
+	b.WriteString(`{"site":"ams","logx":{`)
+	for i := range 100 {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		fmt.Fprintf(&b, `"k%03d":1`, i)
+	}
+	b.WriteString(`}}`)
+	srv := newStatusServer(t, b.String())
+	h := newHarness(t, &Config{Sources: []SourceConfig{httpSource("dc", srv.URL)}, StartupWait: 5 * time.Second})
+	h.start(t)
+	rec, _ := h.enrich(t, nil)
+	assert.Equal(t, map[string]any{"site": "ams"}, rec, "100 skipped names do not count toward max_fields (64)")
+	assert.EqualValues(t, 100, h.counter(t, "otelcol_logx_externaljson_fields_skipped", map[string]string{"reason": "reserved"}))
+	warns := h.logs.FilterMessageSnippet("reserved").All()
+	require.Len(t, warns, 1)
+	assert.Len(t, warns[0].ContextMap()["skipped"], maxSkippedNamed)
+	assert.EqualValues(t, 100, warns[0].ContextMap()["skipped_count"])
 }

@@ -84,7 +84,7 @@ func (s *source) refresh(ctx context.Context) {
 
 	res, ferr := s.fetcher.fetch(ctx, etag)
 	var fields []field
-	var skipped []string
+	var skipped skippedNames
 	if ferr == nil && !res.notModified {
 		fields, skipped, ferr = s.mapping.decode(res.body)
 	}
@@ -191,19 +191,19 @@ func listSome(names []string, n int) string {
 // reportSkipped counts the reserved names an accepted response held and
 // warns when they differ from the previous response's (the counter has
 // every repeat).
-func (s *source) reportSkipped(ctx context.Context, skipped []string) {
-	joined := strings.Join(skipped, ",")
+func (s *source) reportSkipped(ctx context.Context, skipped skippedNames) {
+	joined := strings.Join(skipped.names, ",")
 	s.mu.Lock()
 	changed := joined != s.skippedKeys
 	s.skippedKeys = joined
 	s.mu.Unlock()
-	if len(skipped) == 0 {
+	if skipped.count == 0 {
 		return
 	}
-	s.p.tel.FieldsSkipped.Add(ctx, int64(len(skipped)), metric.WithAttributes(metadata.SourceAttr(s.cfg.Name), metadata.ReasonAttr(skipReserved)))
+	s.p.tel.FieldsSkipped.Add(ctx, int64(skipped.count), metric.WithAttributes(metadata.SourceAttr(s.cfg.Name), metadata.ReasonAttr(skipReserved)))
 	if changed {
 		s.logger().Warn("externaljson: the response holds reserved attribute names, which other components key on; they are skipped. To let this source set one, list it in mapping.allow_reserved",
-			zap.Strings("skipped", skipped))
+			zap.Strings("skipped", skipped.names), zap.Int("skipped_count", skipped.count))
 	}
 }
 
