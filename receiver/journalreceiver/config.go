@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"go.opentelemetry.io/collector/component"
+
+	"github.com/otelcol-logx/otelcol-logx/internal/ingest"
 )
 
 // Config is the journal receiver's configuration.
@@ -62,6 +64,11 @@ type Config struct {
 	MaxEntryBytes int `mapstructure:"max_entry_bytes"`
 	// Batch bounds what is sent to the pipeline at once.
 	Batch BatchConfig `mapstructure:"batch"`
+	// Buffer bounds what is read but not yet accepted by the pipeline,
+	// shared fairly between services; the batcher waits while it is full
+	// (the journal keeps what is not read yet), so nothing is dropped for
+	// room. Its policy only matters for a request held for retry.
+	Buffer ingest.BufferConfig `mapstructure:"buffer"`
 	// RetryOnFailure paces retries while the pipeline refuses a batch.
 	RetryOnFailure BackoffConfig `mapstructure:"retry_on_failure"`
 	// Restart paces journalctl restarts when it exits.
@@ -174,7 +181,7 @@ func (c *Config) Validate() error {
 	if c.Batch.FlushInterval <= 0 {
 		add("batch.flush_interval must be positive, e.g. 200ms")
 	}
-	errs = append(errs, c.RetryOnFailure.validate("retry_on_failure"), c.Restart.validate("restart"))
+	errs = append(errs, c.Buffer.Validate(), c.RetryOnFailure.validate("retry_on_failure"), c.Restart.validate("restart"))
 	return errors.Join(errs...)
 }
 

@@ -11,6 +11,7 @@ import (
 	"go.opentelemetry.io/collector/confmap"
 	"go.opentelemetry.io/collector/confmap/confmaptest"
 
+	"github.com/otelcol-logx/otelcol-logx/internal/ingest"
 	"github.com/otelcol-logx/otelcol-logx/receiver/journalreceiver/internal/metadata"
 )
 
@@ -39,6 +40,7 @@ func TestConfigFull(t *testing.T) {
 	cfg := loadConfig(t, "full")
 	require.NoError(t, confmap.Validate(cfg))
 	storageID := component.MustNewIDWithName("file_storage", "journal")
+	fairShare := true
 	want := &Config{
 		JournalctlPath: "/usr/bin/journalctl",
 		Directory:      "/var/log/journal",
@@ -53,6 +55,11 @@ func TestConfigFull(t *testing.T) {
 		Storage:        &storageID,
 		MaxEntryBytes:  65536,
 		Batch:          BatchConfig{MaxEntries: 500, MaxBytes: 1 << 20, FlushInterval: time.Second},
+		Buffer: ingest.BufferConfig{
+			MaxBytes:  8 << 20,
+			Policy:    ingest.DropOldest,
+			FairShare: ingest.FairShareConfig{Enabled: &fairShare, MaxServices: 256},
+		},
 		RetryOnFailure: BackoffConfig{InitialInterval: 50 * time.Millisecond, MaxInterval: 2 * time.Second},
 		Restart:        BackoffConfig{InitialInterval: 500 * time.Millisecond, MaxInterval: 10 * time.Second},
 	}

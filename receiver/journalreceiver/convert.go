@@ -192,3 +192,24 @@ func (c *converter) setValue(v pcommon.Value, value string) {
 func (c *converter) str(value string) string {
 	return strings.ToValidUTF8(value, "\uFFFD") // no copy when valid
 }
+
+// service is the logx.service that append writes for e: the batcher keeps
+// each batch to one service, for the stage's fair share and drop counts.
+func (c *converter) service(e *Entry) string {
+	var unit, ident string
+	for i := 0; i < e.Len(); i++ {
+		switch name, value := e.Field(i); name {
+		case fieldUnit:
+			unit = value
+		case fieldIdentifier:
+			ident = value
+		}
+	}
+	switch {
+	case unit != "":
+		return c.str(unit)
+	case ident != "":
+		return c.str(ident)
+	}
+	return c.defaultService
+}

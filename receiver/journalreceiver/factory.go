@@ -8,6 +8,7 @@ import (
 	"go.opentelemetry.io/collector/consumer"
 	"go.opentelemetry.io/collector/receiver"
 
+	"github.com/otelcol-logx/otelcol-logx/internal/ingest"
 	"github.com/otelcol-logx/otelcol-logx/receiver/journalreceiver/internal/metadata"
 )
 
@@ -31,6 +32,7 @@ func createDefaultConfig() component.Config {
 			MaxBytes:      4 << 20,
 			FlushInterval: 200 * time.Millisecond,
 		},
+		Buffer:         ingest.DefaultBufferConfig(),
 		RetryOnFailure: BackoffConfig{InitialInterval: 100 * time.Millisecond, MaxInterval: 5 * time.Second},
 		Restart:        BackoffConfig{InitialInterval: time.Second, MaxInterval: 30 * time.Second},
 	}

@@ -9,14 +9,16 @@ import (
 
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/consumer"
-	"go.opentelemetry.io/collector/consumer/consumererror"
 	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/receiver"
 	"go.opentelemetry.io/collector/receiver/receiverhelper"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
 	"go.uber.org/zap"
 
+	"github.com/otelcol-logx/otelcol-logx/internal/guard"
+	"github.com/otelcol-logx/otelcol-logx/internal/ingest"
 	"github.com/otelcol-logx/otelcol-logx/receiver/journalreceiver/internal/metadata"
 )
 
@@ -38,18 +40,25 @@ const cursorSincePrefix = "@since="
 // batcher: with max_entry_bytes it bounds the memory in flight.
 const entryQueue = 16
 
-var reasonPermanent = metric.WithAttributeSet(attribute.NewSet(attribute.String("reason", "permanent_error")))
+// reasonPermanent is the dropped counter's reason for entries the pipeline
+// refused with a permanent error (the stage's ingest.ReasonRefused).
+const reasonPermanent = "permanent_error"
 
 type journalReceiver struct {
 	cfg    *Config
 	set    receiver.Settings
-	next   consumer.Logs
-	obs    *receiverhelper.ObsReport
 	tel    *metadata.Telemetry
 	conv   *converter
 	store  cursorStore
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
+	// stage holds the batches read until the pipeline takes them, within
+	// buffer.max_bytes (batchLoop waits for room: the journal itself keeps
+	// what is not read yet), and stores the cursor as they are accepted.
+	stage   *ingest.Stage
+	commits committer
+	guards  *guard.Registration
+	labels  ingest.ServiceLabels
 }
 
 func newJournalReceiver(set receiver.Settings, cfg *Config, next consumer.Logs) (*journalReceiver, error) {
@@ -66,7 +75,30 @@ func newJournalReceiver(set receiver.Settings, cfg *Config, next consumer.Logs) 
 	if err != nil {
 		return nil, err
 	}
-	return &journalReceiver{cfg: cfg, set: set, next: next, obs: obs, tel: tel, conv: newConverter(cfg)}, nil
+	r := &journalReceiver{cfg: cfg, set: set, tel: tel, conv: newConverter(cfg)}
+	r.stage = ingest.NewStage(cfg.Buffer, ingest.StageSettings{
+		Next:          next,
+		ObsReport:     obs,
+		Format:        obsFormat,
+		OnServiceDrop: r.dropped,
+		Logger:        set.Logger,
+		MinBackoff:    cfg.RetryOnFailure.InitialInterval,
+		MaxBackoff:    cfg.RetryOnFailure.MaxInterval,
+	})
+	r.commits.save = r.saveCursor
+	return r, nil
+}
+
+// dropped counts entries the stage gave up on, by reason and service. An
+// entry dropped at shutdown is not lost: the cursor stays before it, and
+// the next start reads it again.
+func (r *journalReceiver) dropped(service, reason string, n int) {
+	if reason == ingest.ReasonRefused {
+		reason = reasonPermanent
+		r.set.Logger.Error("pipeline refused journal entries permanently; dropped", zap.Int("entries", n), zap.String("service", service))
+	}
+	r.tel.Dropped.Add(context.Background(), int64(n), metric.WithAttributes(
+		attribute.String("reason", reason), attribute.String("service", r.labels.Label(service))))
 }
 
 // Start loads the cursor and starts journalctl and the batcher.
@@ -94,6 +126,13 @@ func (r *journalReceiver) Start(ctx context.Context, host component.Host) error 
 	}
 	r.set.Logger.Info("journal receiver starting", zap.String("cursor", pos.cursor), zap.Bool("from_beginning", pos.fromBeginning), zap.Time("since", pos.since))
 
+	guards, err := guard.Register(r.set.TelemetrySettings, r.set.ID, r.stage.Guards()...)
+	if err != nil {
+		_ = store.Close(ctx)
+		return err
+	}
+	r.guards = guards
+	r.stage.Start()
 	runCtx, cancel := context.WithCancel(context.Background())
 	r.cancel = cancel
 	entries := make(chan *Entry, entryQueue)
@@ -159,9 +198,11 @@ func (r *journalReceiver) storedSince(stored string) time.Time {
 	return time.UnixMicro(us)
 }
 
-// Shutdown stops journalctl and the batcher. A batch the pipeline has not
-// accepted is abandoned: its cursor was not stored, so the next start reads
-// it again.
+// Shutdown stops journalctl and the batcher, then hands what the stage
+// holds to the pipeline until ctx ends or ingest.DrainTimeout passes,
+// storing the cursor as it is accepted. What the pipeline does not take
+// in time is counted (reason shutdown) but not lost: its cursor was not
+// stored, so the next start reads it again.
 func (r *journalReceiver) Shutdown(ctx context.Context) error {
 	if r.cancel == nil {
 		return nil
@@ -177,27 +218,43 @@ func (r *journalReceiver) Shutdown(ctx context.Context) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
+	_ = r.stage.Shutdown(ctx)
+	if r.guards != nil {
+		_ = r.guards.Unregister()
+	}
 	return r.store.Close(ctx)
 }
 
-// batchLoop gathers entries into batches, delivers each until the pipeline
-// accepts it, and only then stores the cursor of its last entry.
+// batchLoop gathers entries into batches of one service each and puts
+// them into the stage, waiting while it is full (the journal keeps what is
+// not read yet, so nothing is dropped for room). A batch is sent when it
+// reaches batch.max_entries or batch.max_bytes, flush_interval after its
+// first entry, or when an entry of another service comes.
 func (r *journalReceiver) batchLoop(ctx context.Context, entries <-chan *Entry) {
-	batch := make([]*Entry, 0, min(r.cfg.Batch.MaxEntries, 1024))
+	var next *Entry // the first entry of the next batch, already read
 	for {
-		batch = batch[:0]
-		select {
-		case e := <-entries:
-			batch = append(batch, e)
-		case <-ctx.Done():
-			return
+		first := next
+		next = nil
+		if first == nil {
+			select {
+			case first = <-entries:
+			case <-ctx.Done():
+				return
+			}
 		}
-		size := batch[0].Size()
+		service := r.conv.service(first)
+		batch := make([]*Entry, 1, min(r.cfg.Batch.MaxEntries, 64))
+		batch[0] = first
+		size := first.Size()
 		flush := time.NewTimer(r.cfg.Batch.FlushInterval)
 	fill:
 		for len(batch) < r.cfg.Batch.MaxEntries && size < r.cfg.Batch.MaxBytes {
 			select {
 			case e := <-entries:
+				if r.conv.service(e) != service {
+					next = e
+					break fill
+				}
 				batch = append(batch, e)
 				size += e.Size()
 			case <-flush.C:
@@ -208,62 +265,55 @@ func (r *journalReceiver) batchLoop(ctx context.Context, entries <-chan *Entry) 
 			}
 		}
 		flush.Stop()
-		if !r.deliver(ctx, batch) {
+		if !r.put(ctx, service, batch) {
 			return
 		}
-		r.commit(ctx, batch)
-		clear(batch) // let the entries go
 	}
 }
 
-// deliver sends the batch until the pipeline accepts it, with backoff while
-// it refuses. It returns false if ctx ended first. A permanent error drops
-// the batch (counted): retrying could never succeed.
-func (r *journalReceiver) deliver(ctx context.Context, batch []*Entry) bool {
-	delay := r.cfg.RetryOnFailure.InitialInterval
-	for {
-		// Rebuilt for every attempt: a refusing pipeline may have changed
-		// the data it was given.
-		b := newBatchBuilder()
-		now := pcommon.NewTimestampFromTime(time.Now())
-		for _, e := range batch {
-			r.conv.append(b, e, now)
-		}
-		opCtx := r.obs.StartLogsOp(ctx)
-		err := r.next.ConsumeLogs(opCtx, b.logs)
-		r.obs.EndLogsOp(opCtx, obsFormat, len(batch), err)
-		if err == nil {
-			return true
-		}
-		if consumererror.IsPermanent(err) {
-			r.tel.Dropped.Add(ctx, int64(len(batch)), reasonPermanent)
-			r.set.Logger.Error("pipeline refused journal entries permanently; dropped", zap.Int("entries", len(batch)), zap.Error(err))
-			return true
-		}
-		r.set.Logger.Debug("pipeline refused journal entries; retrying", zap.Int("entries", len(batch)), zap.Duration("delay", delay), zap.Error(err))
-		t := time.NewTimer(delay)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return false
-		case <-t.C:
-		}
-		delay = min(2*delay, r.cfg.RetryOnFailure.MaxInterval)
+// put hands a batch to the stage, waiting for room; false if ctx ended
+// first (the batch was not taken, and its cursor is not stored).
+func (r *journalReceiver) put(ctx context.Context, service string, batch []*Entry) bool {
+	seq := r.commits.begin()
+	cursor := lastCursor(batch)
+	b := ingest.Batch{
+		Key:        service,
+		Size:       batchCost(batch),
+		ParsedSize: parsedCost(batch),
+		Records:    len(batch),
+		Build:      func() plog.Logs { return r.convert(batch) },
+		Done:       func(err error) { r.commits.done(seq, cursor, err) },
 	}
+	return r.stage.Put(ctx, b) == nil
 }
 
-// commit stores the cursor of the batch's last entry that has one. It is
-// not cut short by shutdown: the pipeline has the entries already.
-func (r *journalReceiver) commit(ctx context.Context, batch []*Entry) {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-	defer cancel()
+// convert makes the batch's records; run by the stage's sender, once.
+func (r *journalReceiver) convert(batch []*Entry) plog.Logs {
+	b := newBatchBuilder()
+	now := pcommon.NewTimestampFromTime(time.Now())
+	for _, e := range batch {
+		r.conv.append(b, e, now)
+	}
+	return b.logs
+}
+
+// lastCursor is the cursor of the batch's last entry that has one.
+func lastCursor(batch []*Entry) string {
 	for i := len(batch) - 1; i >= 0; i-- {
 		if cur, ok := batch[i].Get(fieldCursor); ok && cur != "" {
-			if err := r.store.Save(ctx, cur); err != nil {
-				r.tel.CursorSaveErrors.Add(ctx, 1)
-				r.set.Logger.Error("storing the journal cursor failed; a restart may repeat entries", zap.Error(err))
-			}
-			return
+			return cur
 		}
+	}
+	return ""
+}
+
+// saveCursor stores a cursor. It is not cut short by shutdown: the
+// pipeline has the entries already.
+func (r *journalReceiver) saveCursor(cursor string) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := r.store.Save(ctx, cursor); err != nil {
+		r.tel.CursorSaveErrors.Add(ctx, 1)
+		r.set.Logger.Error("storing the journal cursor failed; a restart may repeat entries", zap.Error(err))
 	}
 }
