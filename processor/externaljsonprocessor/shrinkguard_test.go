@@ -34,7 +34,7 @@ func TestShrinkGuardKeepsLastGoodOnErrorObject(t *testing.T) {
 	require.Len(t, errs, 1)
 	assert.Contains(t, errs[0].Message, "keeping the last good values")
 	assert.Equal(t, "shrunk", errs[0].ContextMap()["reason"])
-	assert.Contains(t, errs[0].ContextMap()["error"], "keeps 0 of the last good 4 fields and has 1 others (lost: dc.dc.name, dc.status, dc.traffic, dc.weight)")
+	assert.Contains(t, errs[0].ContextMap()["error"], "keeps 0 of the last good 4 fields, with 1 new (lost: dc.dc.name, dc.status, dc.traffic, dc.weight)")
 
 	// Losing half the fields is within the default (0.5): taken.
 	srv.set(func(s *statusServer) { s.body = `{"status":"drain","traffic":"off"}` })

@@ -87,9 +87,9 @@ func (s *source) refresh(ctx context.Context) {
 	var skipped skippedNames
 	if ferr == nil && !res.notModified {
 		fields, skipped, ferr = s.mapping.decode(res.body)
-	}
-	if ferr == nil && !res.notModified {
-		ferr = s.checkShrink(fields)
+		if ferr == nil {
+			ferr = s.checkShrink(fields)
+		}
 	}
 	now := s.p.now()
 	if ferr != nil {
@@ -176,7 +176,7 @@ func shrinkRefusal(good, fields []field, maxLoss float64) *fetchError {
 		return nil
 	}
 	kept := len(had) - len(lost)
-	return refuse(reasonShrunk, "the response keeps %d of the last good %d fields and has %d others (lost: %s); guard.max_field_loss %v allows losing at most %d. If the source changed its shape on purpose, set guard.max_field_loss: 1 until the new shape is taken",
+	return refuse(reasonShrunk, "the response keeps %d of the last good %d fields, with %d new (lost: %s); guard.max_field_loss %v allows losing at most %d. If the source changed its shape on purpose, set guard.max_field_loss: 1 until the new shape is taken",
 		kept, len(had), len(fields)-kept, listSome(lost, 8), maxLoss, allowed)
 }
 
