@@ -45,14 +45,11 @@ func (e *logfileExporter) knownPaths() int {
 // is known or there is room for one more, else the overflow file
 // (overflowed true).
 func (e *logfileExporter) route(path []byte) (string, bool) {
-	if _, ok := e.accts[string(path)]; ok {
-		return string(path), false
+	if _, ok := e.accts[string(path)]; !ok && e.cfg.MaxPaths > 0 &&
+		e.knownPaths() >= e.cfg.MaxPaths && string(path) != e.overflow {
+		return e.overflow, true // no allocation per overflowed record
 	}
-	p := string(path)
-	if p == e.overflow || e.cfg.MaxPaths == 0 || e.knownPaths() < e.cfg.MaxPaths {
-		return p, false
-	}
-	return e.overflow, true
+	return string(path), false
 }
 
 // rootOf is the directory the operator configured for path: the
