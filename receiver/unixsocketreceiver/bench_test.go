@@ -38,7 +38,7 @@ func BenchmarkStreamEndToEnd(b *testing.B) {
 func benchStream(b *testing.B, peer bool) {
 	cfg := createDefaultConfig().(*Config)
 	cfg.Path = shortDir(b) + "/bench.sock"
-	cfg.Peer = PeerConfig{Credentials: peer, SystemdUnit: peer}
+	cfg.Peer = PeerConfig{Credentials: peer, SystemdUnit: peer, UntrustedService: UntrustedUID}
 	sink := &countingSink{}
 	r, err := newReceiver(receivertest.NewNopSettings(metadata.Type), cfg, sink)
 	require.NoError(b, err)
