@@ -18,6 +18,13 @@
 // with reason shutdown and logged once. So every record a reader offered is
 // either delivered or counted as dropped, exactly once, a stop included.
 //
+// The bound is shared fairly between services (fairshare.go): each batch
+// says whose records it holds (Batch.Key, the logx.service the records
+// get), and when the buffer is full the service holding the most loses,
+// so a flood from one service never drops a line of a quieter one. Drops
+// are counted by service (StageSettings.OnServiceDrop). What counts
+// against the bound is what a held record really costs (recordcost.go).
+//
 // Lines builds those batches from received lines: the reader only copies
 // them into one arena and offers it; the Stage's sender parses the whole
 // batch (internal/syslog) from that arena viewed as a single string, so
