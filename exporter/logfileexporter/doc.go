@@ -3,5 +3,7 @@
 // template over attributes. One writer serves every option: rotation by
 // size and time, retention, background gzip/zstd compression, reopening
 // after logrotate or SIGHUP, permissions applied regardless of umask,
-// flush and fsync policies, and a disk guard that drops with a count.
+// flush and fsync policies, a disk guard that drops with a count, and a
+// cap on distinct paths beyond which records share an overflow file.
+// Symbolic links are never followed below the template's fixed part.
 package logfileexporter // import "github.com/otelcol-logx/otelcol-logx/exporter/logfileexporter"
