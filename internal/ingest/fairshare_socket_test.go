@@ -42,7 +42,7 @@ func listenReaders(t *testing.T, s *Stage, tel *ReaderTelemetry) *socketReaders 
 				id := NewServiceIdentity("", "fallback")
 				lines := NewLines(LinesSettings{
 					Stage: s, Parser: syslog.Parser{Format: syslog.FormatRFC3164},
-					Decorate: id.Set, ExtraAttributes: 1, Identity: &id,
+					Decorate: id.Set, ExtraAttributes: 1, ServiceKey: id.Key(),
 				})
 				_ = ReadFrames(framing.NewDecoder(c, framing.Newline, framing.DefaultMaxFrame), lines, tel)
 			}()

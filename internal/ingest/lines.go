@@ -51,12 +51,13 @@ type LinesSettings struct {
 	// OnParseError counts lines that were not valid for the format (kept,
 	// with the whole line as body).
 	OnParseError func(reason string)
-	// Identity, if set, is the service identity Decorate writes: each
-	// batch is then of one service (a change of service flushes it) and
-	// carries it as Batch.Key, so that the Stage shares its bound fairly
-	// between services and counts drops by service (servicekey.go).
-	// Unset, batches have no Key, as before fair share.
-	Identity *ServiceIdentity
+	// ServiceKey, if set, tells each line's service before it is parsed,
+	// as Decorate will write it to logattr.Service: each batch is then of
+	// one service (a change of service flushes it) and carries it as
+	// Batch.Key, so that the Stage shares its bound fairly between
+	// services and counts drops by service (servicekey.go). Unset,
+	// batches have no Key, as before fair share.
+	ServiceKey *ServiceKey
 }
 
 // Lines collects one source's lines into batches and offers them to the
@@ -81,8 +82,8 @@ func (l *Lines) Add(line []byte) {
 	if len(l.ends) >= MaxBatchRecords || len(l.arena)+len(line) > MaxBatchBytes {
 		l.Flush()
 	}
-	if id := l.set.Identity; id != nil && !id.hasTrusted {
-		l.keyLine(id, line)
+	if k := l.set.ServiceKey; k != nil && k.fromAppName {
+		l.keyLine(k, line)
 	}
 	if utf8.Valid(line) {
 		l.arena = append(l.arena, line...)
@@ -95,12 +96,12 @@ func (l *Lines) Add(line []byte) {
 // keyLine makes line's service the current batch's, flushing the lines of
 // another service first. The comparison does not allocate; a new key is
 // copied once per run of one service.
-func (l *Lines) keyLine(id *ServiceIdentity, line []byte) {
+func (l *Lines) keyLine(k *ServiceKey, line []byte) {
 	app := appName(line, l.set.Parser.Format)
 	if len(app) == 0 {
-		if l.key != id.fallbackKey {
+		if l.key != k.service {
 			l.Flush()
-			l.key = id.fallbackKey
+			l.key = k.service
 		}
 		return
 	}
@@ -128,8 +129,8 @@ func (l *Lines) Flush() {
 	set := &l.set
 	observed := pcommon.NewTimestampFromTime(time.Now())
 	key := l.key
-	if id := l.set.Identity; id != nil && id.hasTrusted {
-		key = id.trustedKey
+	if k := l.set.ServiceKey; k != nil && !k.fromAppName {
+		key = k.service
 	}
 	l.set.Stage.Offer(Batch{
 		Key:        key,
@@ -207,10 +208,10 @@ func appendValidUTF8(dst, src []byte) []byte {
 // if all are empty. Its values are made once and shared by every record
 // (internal/sharedvalue), so writing it allocates nothing.
 type ServiceIdentity struct {
-	trusted, fallback       sharedvalue.Value
-	hasTrusted              bool
-	hasFallback             bool
-	trustedKey, fallbackKey string
+	trusted, fallback sharedvalue.Value
+	hasTrusted        bool
+	hasFallback       bool
+	key               ServiceKey
 }
 
 // NewServiceIdentity returns the identity for one source. Call it at run
@@ -221,10 +222,20 @@ func NewServiceIdentity(trusted, fallback string) ServiceIdentity {
 		fallback:    sharedvalue.Of(pcommon.NewValueStr(fallback)),
 		hasTrusted:  trusted != "",
 		hasFallback: fallback != "",
-		trustedKey:  trusted,
-		fallbackKey: fallback,
+		key:         identityKey(trusted, fallback),
 	}
 }
+
+func identityKey(trusted, fallback string) ServiceKey {
+	if trusted != "" {
+		return *FixedServiceKey(trusted)
+	}
+	return *AppNameServiceKey(fallback)
+}
+
+// Key is how Lines tells the service this identity writes, for
+// LinesSettings.ServiceKey.
+func (id *ServiceIdentity) Key() *ServiceKey { return &id.key }
 
 // Set writes the identity into lr.
 func (id *ServiceIdentity) Set(lr plog.LogRecord) {

@@ -15,6 +15,24 @@ import (
 // rest. Where the two could disagree on a malformed header, only which
 // share the line counts against differs, never what is delivered.
 
+// ServiceKey says how Lines tells a line's service before parsing: the
+// same for every line of the source, or its syslog app name.
+type ServiceKey struct {
+	// service is the fixed service, or the app name's fallback.
+	service     string
+	fromAppName bool
+}
+
+// FixedServiceKey: every line of the source is of service (a trusted
+// identity: a systemd unit, a FIFO's service, a writer's uid).
+func FixedServiceKey(service string) *ServiceKey { return &ServiceKey{service: service} }
+
+// AppNameServiceKey: a line is of its syslog app name, or of fallback
+// when it has none.
+func AppNameServiceKey(fallback string) *ServiceKey {
+	return &ServiceKey{service: fallback, fromAppName: true}
+}
+
 // maxAppNameLen bounds an RFC 3164 TAG, as the parser does.
 const maxAppNameLen = 64
 

@@ -69,7 +69,7 @@ func TestLinesKeysBatchesByService(t *testing.T) {
 			id := NewServiceIdentity(tc.trusted, tc.fallback)
 			set := LinesSettings{Stage: s, Parser: syslog.Parser{Format: syslog.FormatAuto}, Decorate: id.Set, ExtraAttributes: 1}
 			if !tc.noIdentity {
-				set.Identity = &id
+				set.ServiceKey = id.Key()
 			}
 			lines := NewLines(set)
 			for _, l := range input {
