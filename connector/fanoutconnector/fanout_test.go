@@ -41,14 +41,15 @@ func TestRefusingDestinationDoesNotRepeatOthers(t *testing.T) {
 		require.Equal(t, fmt.Sprintf("b%d", i+1), batchID(ld))
 	}
 	require.Empty(t, down.taken())
-	r.waitFor(60, "otelcol_logx_fanout_backlogged_records", "destination", "logs/remote")
+	require.Equal(t, int64(60), r.metric("otelcol_logx_fanout_backlogged_records", "destination", "logs/remote"))
+	require.Eventually(t, func() bool { return r.metric("otelcol_logx_fanout_retries", "destination", "logs/remote") > 0 },
+		20*time.Second, time.Millisecond, "the backlog is retried in the background")
 
 	down.mode.Store(accept)
 	r.waitFor(60, "otelcol_logx_fanout_backlog_delivered_records", "destination", "logs/remote")
 	require.Equal(t, ids("b", 1, 20), down.taken(), "the backlog is delivered in order")
 	require.Equal(t, int64(0), r.metric("otelcol_logx_fanout_dropped_records"))
 	require.Equal(t, int64(0), r.metric("otelcol_logx_fanout_backlogged_records", "destination", "logs/local"))
-	require.Positive(t, r.metric("otelcol_logx_fanout_retries", "destination", "logs/remote"))
 	require.Equal(t, 20, len(local.AllLogs()))
 }
 
@@ -261,4 +262,22 @@ type mutatingNop struct{}
 func (mutatingNop) ConsumeLogs(context.Context, plog.Logs) error { return nil }
 func (mutatingNop) Capabilities() consumer.Capabilities {
 	return consumer.Capabilities{MutatesData: true}
+}
+
+// The defect this connector exists for: the collector's own fan-out (the
+// router's ConsumeLogs, as for several exporters in one pipeline) returns a
+// refusal even when another consumer took the batch, so the caller retries
+// and the one that took it gets it again.
+func TestCollectorFanoutReturnsAnyRefusal(t *testing.T) {
+	down, up := &testDest{}, &testDest{}
+	down.mode.Store(refuse)
+	router := connector.NewLogsRouter(map[pipeline.ID]consumer.Logs{
+		pipeline.NewIDWithName(pipeline.SignalLogs, "down"): down,
+		pipeline.NewIDWithName(pipeline.SignalLogs, "up"):   up,
+	})
+	ld := newBatch("b1", 1, 0)
+	for range 3 { // the receiver retrying
+		require.ErrorIs(t, router.ConsumeLogs(context.Background(), ld), errDown)
+	}
+	require.Equal(t, []string{"b1", "b1", "b1"}, up.taken())
 }
