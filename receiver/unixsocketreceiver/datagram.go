@@ -35,12 +35,13 @@ const maxDatagramSources = 64
 // their own writer's attributes.
 type datagramSources struct {
 	r       *unixSocketReceiver
+	units   *unitCache
 	byPeer  map[peer]*ingest.Lines
 	unknown *ingest.Lines // datagrams without credentials
 }
 
 func (r *unixSocketReceiver) newDatagramSources() *datagramSources {
-	return &datagramSources{r: r, byPeer: map[peer]*ingest.Lines{}}
+	return &datagramSources{r: r, units: newUnitCache(), byPeer: map[peer]*ingest.Lines{}}
 }
 
 // linesOf returns the batch of a writer's datagrams.
@@ -173,7 +174,7 @@ func (r *unixSocketReceiver) addDatagram(sources *datagramSources, msg, oob []by
 	var p peer
 	if withCred {
 		var err error
-		p, err = identifyDatagram(oob, r.cfg.Peer.SystemdUnit)
+		p, err = identifyDatagram(oob, r.cfg.Peer.SystemdUnit, sources.units)
 		known = err == nil
 	}
 	if len(msg) > r.cfg.MaxMessageSize {

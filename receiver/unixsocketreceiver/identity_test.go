@@ -261,7 +261,7 @@ func TestDatagramFromExitedSender(t *testing.T) {
 		buf, oob := make([]byte, 100), make([]byte, oobSize)
 		_, oobn, _, _, err := pc.ReadMsgUnix(buf, oob)
 		require.NoError(t, err)
-		p, err := identifyDatagram(oob[:oobn], true)
+		p, err := identifyDatagram(oob[:oobn], true, newUnitCache())
 		require.NoError(t, err)
 		return p
 	}

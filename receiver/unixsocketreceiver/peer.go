@@ -93,10 +93,10 @@ func unitsOfPID(pid int32) (units, bool) {
 // SCM_CREDENTIALS (the kernel fills it in, or checks what the sender
 // wrote) and, where the kernel passes it (SO_PASSPIDFD, Linux 6.5+),
 // SCM_PIDFD, a pidfd of the sender that tells its cgroup race-free, even
-// once it has exited (identifyByPidfd). Without one the units come from
+// once it has exited (unitsOfPidfd). Without one the units come from
 // /proc/<pid>/cgroup, best effort: a sender that has exited leaves its
 // credentials only. Every descriptor received is closed.
-func identifyDatagram(oob []byte, wantUnits bool) (peer, error) {
+func identifyDatagram(oob []byte, wantUnits bool, cache *unitCache) (peer, error) {
 	msgs, err := unix.ParseSocketControlMessage(oob)
 	if err != nil {
 		return peer{}, err
@@ -131,12 +131,54 @@ func identifyDatagram(oob []byte, wantUnits bool) (peer, error) {
 	}
 	if wantUnits && p.pid > 0 {
 		if pidfd >= 0 {
-			p.units, p.unitChecked = identifyByPidfd(pidfd, p.pid)
+			p.units, p.unitChecked = cache.unitsOfPidfd(pidfd, p.pid)
 		} else {
 			p.units, p.unitChecked = unitsOfPID(p.pid)
 		}
 	}
 	return p, nil
+}
+
+// unitCache remembers the units of cgroups by id, for a reader that sees
+// the same senders again and again (datagrams come one at a time, each
+// with its pidfd): the kernel tells a pidfd's cgroup id cheaply, reading
+// a path is dearer. A cgroup id is never reused while the system runs,
+// and the units of a cgroup do not change (a cgroup is renamed only
+// within its parent, by whoever may write it: below a unit, which does not
+// count). Used by one goroutine.
+type unitCache struct {
+	byID map[uint64]units
+}
+
+// maxCachedCgroups bounds the cache; past it, it starts again empty.
+const maxCachedCgroups = 4096
+
+func newUnitCache() *unitCache { return &unitCache{byID: map[uint64]units{}} }
+
+// unitsOfPidfd returns the units of the process a pidfd refers to, by its
+// cgroup id (cached, or resolved by id, which needs CAP_DAC_READ_SEARCH),
+// else as identifyByPidfd does.
+func (c *unitCache) unitsOfPidfd(pidfd int, pid int32) (units, bool) {
+	info := unix.PidfdInfo{Mask: unix.PIDFD_INFO_PID | unix.PIDFD_INFO_CGROUPID | unix.PIDFD_INFO_EXIT}
+	if err := unix.IoctlPidfdInfo(pidfd, &info); err != nil || info.Mask&unix.PIDFD_INFO_CGROUPID == 0 {
+		return identifyByPidfd(pidfd, pid)
+	}
+	if info.Mask&unix.PIDFD_INFO_PID != 0 && int32(info.Pid) != pid {
+		return units{}, false // not the process that sent
+	}
+	if u, ok := c.byID[info.Cgroupid]; ok {
+		return u, true
+	}
+	path, ok := cgroupByID(info.Cgroupid)
+	if !ok {
+		return identifyByPidfd(pidfd, pid)
+	}
+	if len(c.byID) >= maxCachedCgroups {
+		clear(c.byID)
+	}
+	u := unitsOfCgroup(path)
+	c.byID[info.Cgroupid] = u
+	return u, true
 }
 
 // receivedFDs returns the descriptors in an SCM_RIGHTS or SCM_PIDFD
