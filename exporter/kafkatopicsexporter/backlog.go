@@ -4,6 +4,7 @@ import (
 	"context"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -26,6 +27,9 @@ import (
 //   - while a partition has a backlog, new records for it are queued
 //     behind it (policy wait: order per key holds) or produced to another
 //     partition (policy redirect, counted);
+//   - all this only while the failure is partial (some partition answers,
+//     see partial): when the whole cluster is down, records stay in the
+//     sending queue (on disk, if it is persistent) as without backlogs;
 //   - one goroutine produces each backlog in order, one window at a time
 //     (100 records after a failure, doubling after each acknowledged one up
 //     to 10,000; all windows together at most half the client's
@@ -107,6 +111,7 @@ type backlogs struct {
 	// calls always find room there.
 	maxInflight int
 	closed      bool
+	lastAck     atomic.Int64  // unix nanoseconds of the latest acknowledgement
 	missing     []string      // topics Kafka said do not exist, to forget
 	changed     chan struct{} // closed and replaced when parts change
 	promise     func(*kgo.Record, error)
@@ -139,28 +144,19 @@ func (bl *backlogs) start(client *kgo.Client) {
 	go bl.run(ctx)
 }
 
-// routeVerdict is what route decided for a record of an export call.
-type routeVerdict uint8
-
-const (
-	routeDirect routeVerdict = iota // produce it now
-	routeParked                     // queued behind its partition's backlog
-	routeFull                       // its backlog is full: hand it back
-)
-
-// route decides where a record of an export call goes, its partition
-// already chosen (r.Partition, -1 when the client will choose). With
-// policy redirect, or for a record that need not keep its partition, a
-// partition with a backlog is avoided; redirected says it was moved.
-func (bl *backlogs) route(tp *topicPartitioner, topic string, r *kgo.Record, m *recMeta) (v routeVerdict, redirected bool) {
+// route decides whether a record of an export call, its partition already
+// chosen (r.Partition, -1 when the client will choose), is produced now
+// or goes behind its partition's backlog (behind). With policy redirect,
+// or for a record that need not keep its partition, a partition with a
+// backlog is avoided instead; redirected says the record was moved.
+func (bl *backlogs) route(tp *topicPartitioner, topic string, r *kgo.Record) (behind, redirected bool) {
 	if r.Partition < 0 {
-		return routeDirect, false
+		return false, false
 	}
 	bl.mu.Lock()
 	defer bl.mu.Unlock()
-	pb := bl.parts[tpKey{topic, r.Partition}]
-	if pb == nil {
-		return routeDirect, false
+	if _, busy := bl.parts[tpKey{topic, r.Partition}]; !busy {
+		return false, false
 	}
 	if bl.cfg.Policy == BacklogRedirect || !tp.ordered(r) {
 		if n := tp.count.Load(); n > 0 {
@@ -168,17 +164,24 @@ func (bl *backlogs) route(tp *topicPartitioner, topic string, r *kgo.Record, m *
 				q := (r.Partition + i) % n
 				if _, busy := bl.parts[tpKey{topic, q}]; !busy {
 					r.Partition = q
-					return routeDirect, tp.ordered(r)
+					return false, tp.ordered(r)
 				}
 			}
 		}
 	}
-	size := recSize(r)
-	if !bl.roomLocked(pb, size) {
-		return routeFull, false
-	}
-	bl.appendLocked(pb, copyRecord(r), size, m, parkWaiting)
-	return routeParked, false
+	return true, false
+}
+
+// noteAck records that Kafka acknowledged a record just now.
+func (bl *backlogs) noteAck() { bl.lastAck.Store(time.Now().UnixNano()) }
+
+// partial says whether a failure is partial: Kafka acknowledged records
+// (of some partition) within the last 10 failing_after. Only then do the
+// backlogs take records. When every partition fails (the cluster is
+// down), records stay where they are durable: in the sending queue,
+// handed back for retry, as without backlogs.
+func (bl *backlogs) partial() bool {
+	return time.Since(time.Unix(0, bl.lastAck.Load())) < 10*bl.cfg.FailingAfter
 }
 
 // handOff takes a record an export call produced and stopped waiting for:
@@ -193,9 +196,10 @@ func (bl *backlogs) handOff(key tpKey, r *kgo.Record, m *recMeta) *parked {
 	return bl.parkLocked(key, r, m, parkInflight)
 }
 
-// parkFailed takes a copy of a record Kafka failed with a retriable error,
-// to be produced again in order. False when the backlog has no room.
-func (bl *backlogs) parkFailed(key tpKey, r *kgo.Record, m *recMeta) bool {
+// park takes a copy of a record (one that Kafka failed with a retriable
+// error, or one that goes behind its partition's backlog), to be produced
+// in order. False when the backlog has no room.
+func (bl *backlogs) park(key tpKey, r *kgo.Record, m *recMeta) bool {
 	bl.mu.Lock()
 	defer bl.mu.Unlock()
 	if bl.parkLocked(key, copyRecord(r), m, parkWaiting) == nil {
@@ -271,6 +275,7 @@ func (bl *backlogs) answerLocked(p *parked, err error) {
 	switch {
 	case err == nil:
 		p.state = parkDone
+		bl.noteAck()
 		return
 	case isUnknownTopic(err) && bl.e.router.fallback != "" && p.rec.Topic != bl.e.router.fallback:
 		// Deleted since it was checked: as in an export call, forgotten,

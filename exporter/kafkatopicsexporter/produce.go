@@ -89,6 +89,7 @@ type recMeta struct {
 	redirect         bool           // sent again, to the fallback topic
 	why              redirectReason // why it is in the fallback topic
 	partition        int32          // chosen before producing; -1: by the client
+	behind           bool           // not produced: its partition has a backlog
 	parked           bool           // left to its partition's backlog
 	refused          bool           // its partition's backlog was full
 }
@@ -115,6 +116,7 @@ type batch struct {
 	bl        *backlogs
 	handedOff map[*kgo.Record]*parked
 	abandoned bool
+	acked     bool // Kafka acknowledged a record of this call
 }
 
 // Bounds on what a pooled batch keeps between calls.
@@ -148,6 +150,10 @@ func (b *batch) done(r *kgo.Record, err error) {
 		return
 	}
 	b.answered[r] = err
+	if err == nil && b.bl != nil && !b.acked {
+		b.acked = true
+		b.bl.noteAck()
+	}
 	b.mu.Unlock()
 	b.release()
 }
@@ -171,6 +177,7 @@ func (b *batch) reset(n int) {
 	}
 	b.recs = b.recs[:n]
 	clear(b.answered)
+	b.acked = false
 }
 
 // intern returns topic as a string, allocating only for a name this batch
@@ -354,7 +361,7 @@ func (e *kafkaExporter) checkTopic(b *batch, m *recMeta) {
 // others' records (backlog.go).
 func (e *kafkaExporter) produceAndWait(ctx context.Context, b *batch, pick func(*recMeta) bool) waitOutcome {
 	b.pending.Store(1)
-	var parked, redirected int64
+	var redirected int64
 	for i := range b.meta {
 		m := &b.meta[i]
 		if !pick(m) {
@@ -368,26 +375,18 @@ func (e *kafkaExporter) produceAndWait(ctx context.Context, b *batch, pick func(
 		if e.backlog != nil {
 			tp := e.parts.topic(m.topic)
 			r.Partition = tp.pick(r)
-			v, moved := e.backlog.route(tp, m.topic, r, m)
+			behind, moved := e.backlog.route(tp, m.topic, r)
 			m.partition = r.Partition
 			if moved {
 				redirected++
 			}
-			switch v {
-			case routeParked:
-				m.parked = true
-				parked++
-				continue
-			case routeFull:
-				m.refused = true
+			if behind {
+				m.behind = true // parked, or handed back, by finish
 				continue
 			}
 		}
 		b.pending.Add(1)
 		e.client.Produce(ctx, r, b.promise)
-	}
-	if parked > 0 {
-		e.backlog.wakeUp()
 	}
 	if redirected > 0 {
 		e.tel.RecordsRedirected.Add(ctx, redirected, e.redirected[redirectPartitionFailing])
@@ -417,8 +416,12 @@ func (e *kafkaExporter) produceAndWait(ctx context.Context, b *batch, pick func(
 		case <-b.progress:
 			idle.Reset(quiet)
 		case <-idle.C:
-			e.handOff(b, pick)
-			return waitStalled
+			if e.partialFailure(b) {
+				e.handOff(b, pick)
+				return waitStalled
+			}
+			// Nothing answers anywhere: wait as without backlogs (the
+			// unanswered records go back to the queue at the deadline).
 		case <-ctx.Done():
 			return waitExpired
 		}
@@ -434,6 +437,15 @@ const (
 	waitExpired                    // ctx ended first
 )
 
+// partialFailure says whether the records a call waits for may be left to
+// backlogs: Kafka acknowledged records of this call, or recently others.
+func (e *kafkaExporter) partialFailure(b *batch) bool {
+	b.mu.Lock()
+	acked := b.acked
+	b.mu.Unlock()
+	return acked || e.backlog.partial()
+}
+
 // handOff leaves the records still unanswered to their partitions'
 // backlogs; those that find no room stay unanswered (finish hands them
 // back for retry).
@@ -443,7 +455,7 @@ func (e *kafkaExporter) handOff(b *batch, pick func(*recMeta) bool) {
 	b.abandoned = true
 	for i := range b.meta {
 		m := &b.meta[i]
-		if !pick(m) || m.parked || m.refused || m.dropped {
+		if !pick(m) || m.behind || m.dropped {
 			continue
 		}
 		r := &b.recs[i]
@@ -472,9 +484,19 @@ func (e *kafkaExporter) finish(ctx context.Context, b *batch, ld plog.Logs, n in
 	var retry, unanswered, refused int
 	var backlogged int64
 	var firstRetryErr, firstRejectErr error
+	partial := e.backlog != nil && (b.acked || e.backlog.partial())
 	for i := range b.meta {
 		m := &b.meta[i]
 		if !m.dropped {
+			if m.behind && !m.parked && !m.refused {
+				// Behind its partition's backlog, in order; back to the
+				// queue when the backlog is full or nothing answers.
+				if partial && e.backlog.park(tpKey{m.topic, m.partition}, &b.recs[i], m) {
+					m.parked = true
+				} else {
+					m.refused = true
+				}
+			}
 			if m.parked {
 				backlogged++
 				continue
@@ -499,7 +521,7 @@ func (e *kafkaExporter) finish(ctx context.Context, b *batch, ld plog.Logs, n in
 						firstRejectErr = err
 					}
 				} else {
-					if e.parkFailed(&b.recs[i], m, err) {
+					if partial && e.parkFailed(&b.recs[i], m, err) {
 						backlogged++
 						continue
 					}
@@ -546,8 +568,8 @@ func (e *kafkaExporter) finish(ctx context.Context, b *batch, ld plog.Logs, n in
 		switch {
 		case firstRetryErr != nil:
 		case refused > 0:
-			firstRetryErr = fmt.Errorf("%d records found their partition's backlog full (partition_backlog bounds)", refused)
-			e.logger.Warn("kafkatopics: partition backlog full; handing records back to the queue",
+			firstRetryErr = fmt.Errorf("%d records wait for a failing partition whose backlog is full (partition_backlog bounds) or while no partition answers", refused)
+			e.logger.Warn("kafkatopics: handing records of failing partitions back to the queue: their backlog is full, or no partition answers",
 				zap.Int("records", refused), zap.Int64("backlog_bytes", e.backlog.totalBytesUsed()))
 		case ctx.Err() == nil:
 			firstRetryErr = fmt.Errorf("%d records unanswered by Kafka and their partition's backlog full", unanswered)
@@ -596,7 +618,7 @@ func (e *kafkaExporter) parkFailed(r *kgo.Record, m *recMeta, err error) bool {
 	if e.backlog == nil || isUnknownTopic(err) {
 		return false
 	}
-	if e.backlog.parkFailed(tpKey{m.topic, r.Partition}, r, m) {
+	if e.backlog.park(tpKey{m.topic, r.Partition}, r, m) {
 		m.parked = true
 		return true
 	}

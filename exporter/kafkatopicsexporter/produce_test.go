@@ -237,10 +237,13 @@ func TestOTLPEncodings(t *testing.T) {
 	}
 }
 
-// A retriable broker error hands back exactly the records not produced.
+// Without partition backlogs, a retriable broker error hands back exactly
+// the records not produced (with them, the records wait in their
+// partition's backlog: TestFailedRecordsAreResentFromTheBacklogInOrder).
 func TestRetriableErrorReturnsOnlyUnproducedRecords(t *testing.T) {
 	c := newCluster(t, 1)
 	cfg := testConfig(c)
+	cfg.PartitionBacklog.Enabled = false
 	cfg.Producer.DeliveryTimeout = time.Second
 	h := startExporter(t, cfg)
 	require.NoError(t, h.exp.ConsumeLogs(context.Background(), makeLogs(rec{host: "h", service: "s", format: "good", seq: 0})))
