@@ -82,6 +82,7 @@ func (r *unixSocketReceiver) newLines(pi *peerInfo) *ingest.Lines {
 		Decorate:        pi.decorate,
 		ExtraAttributes: peerAttributes,
 		OnParseError:    r.tel.Malformed,
+		ServiceKey:      pi.serviceKey(),
 	})
 }
 

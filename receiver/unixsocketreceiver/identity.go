@@ -4,6 +4,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
 
+	"github.com/otelcol-logx/otelcol-logx/internal/ingest"
 	"github.com/otelcol-logx/otelcol-logx/internal/logattr"
 	"github.com/otelcol-logx/otelcol-logx/internal/sharedvalue"
 )
@@ -34,11 +35,22 @@ type peerInfo struct {
 	trusted bool
 	// service is logx.service unless it is the app name (trusted: the
 	// unit; else the writer's uid, or default_service).
-	service    sharedvalue.Value
-	hasService bool
+	service     sharedvalue.Value
+	serviceName string
+	hasService  bool
 	// appNameFirst: untrusted, and untrusted_service is app_name, so the
 	// app name goes before service.
 	appNameFirst bool
+}
+
+// serviceKey tells the Stage the service of this writer's lines before
+// they are parsed, as decorate will write it, so that a full buffer drops
+// from the service holding the most (the buffer's fair share).
+func (pi *peerInfo) serviceKey() *ingest.ServiceKey {
+	if pi.appNameFirst {
+		return ingest.AppNameServiceKey(pi.serviceName)
+	}
+	return ingest.FixedServiceKey(pi.serviceName)
 }
 
 type peerAttr struct {
@@ -70,18 +82,22 @@ func (r *unixSocketReceiver) newPeerInfo(p peer) *peerInfo {
 		if p.units.user != "" {
 			pi.attrs = append(pi.attrs, peerAttr{AttrUserUnit, strValue(p.units.user)})
 		}
-		pi.service, pi.hasService = strValue(p.units.system), true
+		pi.setService(p.units.system)
 	} else {
 		pi.appNameFirst = r.cfg.Peer.UntrustedService == UntrustedAppName
 		switch {
 		case !pi.appNameFirst && p.hasCred && r.cfg.Peer.Credentials:
-			pi.service, pi.hasService = strValue(uidService(p.uid)), true
+			pi.setService(uidService(p.uid))
 		case r.cfg.DefaultService != "":
-			pi.service, pi.hasService = strValue(r.cfg.DefaultService), true
+			pi.setService(r.cfg.DefaultService)
 		}
 	}
 	pi.attrs = append(pi.attrs, peerAttr{AttrServiceTrusted, sharedvalue.Of(pcommon.NewValueBool(pi.trusted))})
 	return pi
+}
+
+func (pi *peerInfo) setService(name string) {
+	pi.service, pi.serviceName, pi.hasService = strValue(name), name, true
 }
 
 func (pi *peerInfo) decorate(lr plog.LogRecord) {

@@ -184,6 +184,7 @@ func (r *unixSocketReceiver) serve(c *net.UnixConn, p peer) {
 		Decorate:        pi.decorate,
 		ExtraAttributes: peerAttributes,
 		OnParseError:    r.tel.Malformed,
+		ServiceKey:      pi.serviceKey(),
 	})
 	var src io.Reader = c
 	idle := &idleReader{c: c, r: r}
