@@ -24,8 +24,9 @@ var (
 
 // run polls until the receiver stops. Each poll's records go to the
 // pipeline partition by partition, each partition's in offset order; the
-// offsets of what the pipeline accepted are committed before the next poll
-// (and before any rebalance: see BlockRebalanceOnPoll in clientOptions).
+// offset of what the pipeline accepted is committed before the next
+// partition (and before any rebalance: see BlockRebalanceOnPoll in
+// clientOptions).
 func (r *kafkaReceiver) run(ctx context.Context) {
 	defer close(r.done)
 	for {
@@ -35,8 +36,7 @@ func (r *kafkaReceiver) run(ctx context.Context) {
 			return
 		}
 		r.countErrors(fetches)
-		accepted, stopped := r.deliverPoll(ctx, fetches)
-		r.commit(ctx, accepted)
+		stopped := r.deliverPoll(ctx, fetches)
 		r.client.AllowRebalance()
 		if stopped {
 			return
@@ -44,10 +44,12 @@ func (r *kafkaReceiver) run(ctx context.Context) {
 	}
 }
 
-// deliverPoll offers each partition's records of the poll to the pipeline
-// and returns the last record of every partition it accepted; stopped when
-// the receiver stopped while a batch was still refused.
-func (r *kafkaReceiver) deliverPoll(ctx context.Context, fetches kgo.Fetches) (accepted []*kgo.Record, stopped bool) {
+// deliverPoll offers each partition's records of the poll to the pipeline,
+// committing each partition's offset as soon as its records were accepted
+// (a member that dies mid-poll leaves only the partition it was at
+// uncommitted); stopped when the receiver stopped while a batch was still
+// refused.
+func (r *kafkaReceiver) deliverPoll(ctx context.Context, fetches kgo.Fetches) (stopped bool) {
 	fetches.EachPartition(func(p kgo.FetchTopicPartition) {
 		if stopped || len(p.Records) == 0 {
 			return
@@ -58,9 +60,9 @@ func (r *kafkaReceiver) deliverPoll(ctx context.Context, fetches kgo.Fetches) (a
 			stopped = true
 			return
 		}
-		accepted = append(accepted, last)
+		r.commit(ctx, last)
 	})
-	return accepted, stopped
+	return stopped
 }
 
 // deliver decodes records into one batch and offers it until the pipeline
@@ -110,16 +112,13 @@ func (r *kafkaReceiver) deliver(ctx context.Context, recs []*kgo.Record) error {
 	}
 }
 
-// commit commits the offsets after the given records (the last accepted
-// of each partition). It runs even after the receiver began to stop: what
-// the pipeline took must not be delivered again by the next owner.
-func (r *kafkaReceiver) commit(ctx context.Context, last []*kgo.Record) {
-	if len(last) == 0 {
-		return
-	}
+// commit commits the offset after last, the last record of its partition
+// the pipeline accepted. It runs even after the receiver began to stop:
+// what the pipeline took must not be delivered again by the next owner.
+func (r *kafkaReceiver) commit(ctx context.Context, last *kgo.Record) {
 	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), commitTimeout)
 	defer cancel()
-	if err := r.client.CommitRecords(cctx, last...); err != nil {
+	if err := r.client.CommitRecords(cctx, last); err != nil {
 		r.tel.CommitErrors.Add(ctx, 1)
 		r.set.Logger.Warn("committing Kafka offsets failed; those records will be delivered again", zap.Error(err))
 	}

@@ -22,10 +22,10 @@ func TestGroupMembersShareAndTakeOver(t *testing.T) {
 	for i := range hs {
 		hs[i] = startReceiver(t, testConfig(c, "g"), sink(&s[i], nil))
 	}
-	produce(t, c, 0, 600, 60)
 	require.Eventually(t, func() bool {
-		return s[0].count() > 0 && s[1].count() > 0 && s[2].count() > 0
-	}, 30*time.Second, 10*time.Millisecond, "every member got partitions")
+		return hs[0].assigned() == 2 && hs[1].assigned() == 2 && hs[2].assigned() == 2
+	}, 30*time.Second, 10*time.Millisecond, "every member got two partitions")
+	produce(t, c, 0, 600, 60)
 
 	const total = 6000
 	produced := make(chan error, 1)

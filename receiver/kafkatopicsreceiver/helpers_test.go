@@ -94,6 +94,13 @@ func startReceiver(t testing.TB, cfg *Config, next consumer.Logs) *harness {
 	return h
 }
 
+// assigned is the number of partitions the member has now.
+func (h *harness) assigned() int {
+	h.r.mu.Lock()
+	defer h.r.mu.Unlock()
+	return len(h.r.lag)
+}
+
 // sum adds the points of an Int64 sum whose attributes include want.
 func (h *harness) sum(t testing.TB, name string, want ...attribute.KeyValue) int64 {
 	t.Helper()

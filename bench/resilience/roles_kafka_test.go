@@ -1,0 +1,312 @@
+//go:build resilience
+
+package resilience
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
+)
+
+// The Kafka role configs, run as shipped against the built collector with
+// an in-process Kafka (kfake): tier 2 (cfjs1 in, Kafka out) and tier 3
+// (Kafka consumer group in, tenant buffers and push jobs out), each with
+// real inputs, its real outputs, and a failure.
+
+// shippedConfig reads a config of configs/ as the package ships it.
+func shippedConfig(t *testing.T, name string) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("..", "..", "configs", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+func newKafka(t *testing.T, partitions int32, topics ...string) *kfake.Cluster {
+	t.Helper()
+	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(partitions, topics...),
+		kfake.GroupMinSessionTimeout(time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Close)
+	return c
+}
+
+// failProduce makes every produce request fail (the connection is closed)
+// until the returned function is called.
+func failProduce(c *kfake.Cluster) (restore func()) {
+	var down atomic.Bool
+	down.Store(true)
+	c.ControlKey(int16(kmsg.Produce), func(kmsg.Request) (kmsg.Response, error, bool) {
+		if !down.Load() {
+			c.DropControl()
+			return nil, nil, false
+		}
+		c.KeepControl()
+		return nil, errors.New("kafka down"), true
+	})
+	return func() { down.Store(false) }
+}
+
+// kafkaRecord is what a test reads back from a topic.
+type kafkaRecord struct {
+	id        uint64
+	key       string
+	partition int32
+}
+
+// readTopic reads topic from the start until want records came or d passed.
+func readTopic(t *testing.T, c *kfake.Cluster, topic string, want int, d time.Duration) []kafkaRecord {
+	t.Helper()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(c.ListenAddrs()...), kgo.ConsumeTopics(topic),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	defer cancel()
+	var out []kafkaRecord
+	for len(out) < want && ctx.Err() == nil {
+		cl.PollFetches(ctx).EachRecord(func(r *kgo.Record) {
+			id, ok := lineID(r.Value)
+			if !ok {
+				t.Errorf("%s: a record without an id: %q", topic, r.Value)
+				return
+			}
+			out = append(out, kafkaRecord{id: id, key: string(r.Key), partition: r.Partition})
+		})
+	}
+	return out
+}
+
+// sendV2 sends ids as cfjs1 lines on one connection that says hello
+// version 2, and waits until tier 2 acknowledged them all.
+func sendV2(t *testing.T, addr string, ids []uint64, phase int) {
+	t.Helper()
+	v, err := dialV2Client(addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer v.close()
+	var buf []byte
+	for i, id := range ids {
+		buf = append(buf, cfjs1Line(id, phase)...)
+		if len(buf) >= 64<<10 || i == len(ids)-1 {
+			if err := v.write(buf, strings.Count(string(buf), "\n")); err != nil {
+				t.Fatal(err)
+			}
+			buf = buf[:0]
+		}
+	}
+	if err := v.waitAcked(uint64(len(ids)), 60*time.Second); err != nil {
+		t.Fatalf("tier 2 acknowledged %d lines: %v", len(ids), err)
+	}
+	if r := v.rejected(); len(r) > 0 {
+		t.Fatalf("tier 2 rejected lines: %v", r)
+	}
+}
+
+func TestTier2ConfigToKafka(t *testing.T) {
+	binary(t)
+	c := newKafka(t, 6, "logs-syslog", "logs-unrouted", "logs-dlq-log-b")
+	addr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	metricsPort := freePort(t)
+	metricsURL := fmt.Sprintf("http://127.0.0.1:%d/metrics", metricsPort)
+	startCollector(t, "log-a", "", shippedConfig(t, "tier2-log-a.yaml"),
+		"LOGX_KAFKA_BROKERS="+strings.Join(c.ListenAddrs(), ","),
+		"LOGX_CFJS1_ENDPOINT="+addr,
+		"LOGX_STATE_DIR="+t.TempDir(),
+		fmt.Sprintf("LOGX_HEALTH_ENDPOINT=127.0.0.1:%d", freePort(t)),
+		fmt.Sprintf("LOGX_METRICS_PORT=%d", metricsPort),
+	)
+	waitFor(t, "the cfjs1 receiver", 30*time.Second, func() bool {
+		v, err := dialV2Client(addr)
+		if err == nil {
+			v.close()
+		}
+		return err == nil
+	})
+
+	n := scale(2000, 50000)
+	ids := make([]uint64, 0, 2*n)
+	for i := range 2 * n {
+		ids = append(ids, uint64(1_000_000+i))
+	}
+	sendV2(t, addr, ids[:n], 1)
+
+	// Kafka down: tier 2 still takes every line (its queue is on disk),
+	// and produces them all once Kafka is back.
+	restore := failProduce(c)
+	sendV2(t, addr, ids[n:], 2)
+	restore()
+
+	recs := readTopic(t, c, "logs-syslog", 2*n, 90*time.Second)
+	got := idSet{}
+	for _, r := range recs {
+		got[r.id]++
+	}
+	if missing, first := got.missing(ids); missing > 0 {
+		m, _ := metrics(metricsURL, regexp.MustCompile(`^otelcol_(logx_kafkatopics|exporter)_`))
+		t.Fatalf("%d of %d lines not in Kafka (first %v); exporter metrics %v", missing, len(ids), first, m)
+	}
+	// One host's service is one key, on one partition, in the order sent
+	// (at-least-once repeats aside).
+	keyPartition, last := map[string]int32{}, map[string]uint64{}
+	outOfOrder := 0
+	for _, r := range recs {
+		if p, ok := keyPartition[r.key]; ok && p != r.partition {
+			t.Errorf("key %q on partitions %d and %d", r.key, p, r.partition)
+		}
+		keyPartition[r.key] = r.partition
+		if r.id < last[r.key] {
+			outOfOrder++
+		}
+		last[r.key] = max(last[r.key], r.id)
+	}
+	t.Logf("%d lines, %d records in Kafka (%d repeats), %d keys, %d out of order", len(ids), len(recs), got.duplicates(), len(keyPartition), outOfOrder)
+	if len(keyPartition) != 50 {
+		t.Errorf("%d keys, want one per service (50)", len(keyPartition))
+	}
+	if outOfOrder > got.duplicates() {
+		t.Errorf("%d records out of their service's order beyond the %d repeats", outOfOrder, got.duplicates())
+	}
+}
+
+// tenantLine is a cfjs1 record of tenant, as tier 2 produces it.
+func tenantLine(id uint64, tenant string) []byte {
+	return fmt.Appendf(nil, `{"format":"syslog","syslog":{"message":"req=%016x GET /","attributes":{"logx.tenant":%q}}}`, id, tenant)
+}
+
+// produceTenants writes ids to topic, tenant by id%3: t0, t1, t2.
+func produceTenants(t *testing.T, c *kfake.Cluster, topic string, ids []uint64) {
+	t.Helper()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(c.ListenAddrs()...), kgo.DefaultProduceTopic(topic))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	recs := make([]*kgo.Record, 0, len(ids))
+	for _, id := range ids {
+		tenant := fmt.Sprintf("t%d", id%3)
+		recs = append(recs, &kgo.Record{Key: []byte(tenant), Value: tenantLine(id, tenant)})
+	}
+	if err := cl.ProduceSync(context.Background(), recs...).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// pushedIDs reads the ids in every file under dir.
+func pushedIDs(t *testing.T, dir string) idSet {
+	t.Helper()
+	got := idSet{}
+	_ = filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return nil
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return nil
+		}
+		for _, line := range strings.Split(string(b), "\n") {
+			if id, ok := lineID([]byte(line)); ok {
+				got[id]++
+			}
+		}
+		return nil
+	})
+	return got
+}
+
+func TestTier3ConfigFromKafka(t *testing.T) {
+	binary(t)
+	c := newKafka(t, 6, "logs-tenants")
+	root := t.TempDir()
+	out := filepath.Join(root, "pushed")
+	jobs := filepath.Join(root, "jobs.yaml")
+	// t0 and t1 have jobs; t2 has none and must not be buffered.
+	doc := "jobs:\n"
+	for _, tenant := range []string{"t0", "t1"} {
+		doc += fmt.Sprintf("  - name: %s\n    tenant: %s\n    destination: {type: file, path: %s, compression: none, format: cfjs1}\n    batch: {max_records: 500, max_interval: 1s}\n", tenant, tenant, out)
+	}
+	if err := os.WriteFile(jobs, []byte(doc), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	state := t.TempDir()
+	metricsPort := freePort(t)
+	env := []string{
+		"LOGX_KAFKA_BROKERS=" + strings.Join(c.ListenAddrs(), ","),
+		"LOGX_STATE_DIR=" + state,
+		"LOGX_JOBS_FILE=" + jobs,
+		"LOGX_PUSH_FILE_ROOT=" + root,
+		fmt.Sprintf("LOGX_HEALTH_ENDPOINT=127.0.0.1:%d", freePort(t)),
+		fmt.Sprintf("LOGX_METRICS_PORT=%d", metricsPort),
+	}
+	metricsURL := fmt.Sprintf("http://127.0.0.1:%d/metrics", metricsPort)
+	config := shippedConfig(t, "tier3-tenants.yaml")
+	col := startCollector(t, "tier3", "", config, env...)
+
+	n := scale(3000, 60000)
+	ids := make([]uint64, 0, 2*n)
+	for i := range 2 * n {
+		ids = append(ids, uint64(2_000_000+i))
+	}
+	var admitted []uint64
+	for _, id := range ids {
+		if id%3 != 2 {
+			admitted = append(admitted, id)
+		}
+	}
+	produceTenants(t, c, "logs-tenants", ids[:n])
+	waitFor(t, "some pushed records", 60*time.Second, func() bool { return len(pushedIDs(t, out)) > 0 })
+
+	// The node dies (kill -9) and comes back on the same disk: what it had
+	// committed to Kafka it had on disk, what it had not comes again.
+	col.kill9()
+	produceTenants(t, c, "logs-tenants", ids[n:])
+	startCollector(t, "tier3-again", "", config, env...)
+
+	var got idSet
+	waitFor(t, "every admitted tenant's record pushed", 120*time.Second, func() bool {
+		got = pushedIDs(t, out)
+		missing, _ := got.missing(admitted)
+		return missing == 0
+	}, func() string {
+		missing, first := got.missing(admitted)
+		m, _ := metrics(metricsURL, regexp.MustCompile(`^otelcol_logx_(tenantbuffer|kafkatopics)_`))
+		return fmt.Sprintf("%d of %d missing (first %v); %v", missing, len(admitted), first, m)
+	})
+	for id := range got {
+		if id%3 == 2 {
+			t.Fatalf("record %d of tenant t2, which has no job, was pushed", id)
+		}
+	}
+	m, err := metrics(metricsURL, regexp.MustCompile(`^otelcol_logx_(tenantbuffer_records_refused|kafkatopics_receiver_records)`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	refused := hostileSumPrefix(m, "otelcol_logx_tenantbuffer_records_refused")
+	t.Logf("%d records produced, %d admitted and pushed (%d pushed twice after the kill); after the restart %v read from Kafka, %v refused",
+		len(ids), len(admitted), got.duplicates(), hostileSumPrefix(m, "otelcol_logx_kafkatopics_receiver_records"), refused)
+	if refused == 0 {
+		t.Error("tenant t2's records were not counted as refused")
+	}
+	// At least once: what comes again is what the killed node had not
+	// committed, at most one poll (fetch.max_poll_records in the config).
+	if got.duplicates() > 5000 {
+		t.Errorf("%d records pushed twice: more than one poll of the killed node", got.duplicates())
+	}
+}
