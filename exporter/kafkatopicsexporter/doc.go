@@ -4,5 +4,6 @@
 // records the template cannot route or whose topic is not allowed or does
 // not exist on the cluster (read from the brokers, knowntopics.go). Records
 // of one host and service share a partition key, so Kafka keeps them in
-// order.
+// order. A partition that fails does not hold the others: its records wait
+// in a bounded backlog of its own, in order (backlog.go).
 package kafkatopicsexporter // import "github.com/otelcol-logx/otelcol-logx/exporter/kafkatopicsexporter"

@@ -261,7 +261,7 @@ func TestPartialFailureStaysPartial(t *testing.T) {
 
 	// Throughput of the healthy partitions: records Kafka took (their
 	// timestamps are when the exporter produced them) per second, before
-	// and during the failure, next to what was offered.
+	// and during the failure, next to what was offered then.
 	produced := map[bool]map[string]int{true: {}, false: {}}
 	var healthyStamps []time.Time
 	for _, r := range got {
@@ -298,7 +298,12 @@ func TestPartialFailureStaysPartial(t *testing.T) {
 		h.counter("otelcol_logx_kafkatopics_records_backlogged", nil), h.counter("otelcol_logx_kafkatopics_records_resent", nil), dups)
 
 	require.Positive(t, outage.refused.Load(), "the partition never failed")
-	assert.GreaterOrEqual(t, during, 0.9*normal, "the healthy partitions slowed down with one failing")
+	// At a fixed rate, normal throughput is what is offered: the healthy
+	// partitions keep within 10% of it (compared with the same window's
+	// offer, as the sender shares the CPU), and never pause for long.
+	offeredDuring := float64(offered[true]["failure"]) / failDur
+	assert.GreaterOrEqual(t, during, 0.9*offeredDuring, "the healthy partitions slowed down with one failing")
+	assert.Less(t, gap, 2*time.Second, "the healthy partitions paused")
 	assert.Positive(t, maxBacklog, "the failing partition's records were not in its backlog")
 	assert.Positive(t, h.counter("otelcol_logx_kafkatopics_records_backlogged", nil))
 	assert.Zero(t, h.counter("otelcol_logx_kafkatopics_records_dropped", nil))

@@ -17,13 +17,15 @@ type Telemetry struct {
 	RecordsProduced metric.Int64Counter
 	// RecordsDropped counts records given up for good, by reason
 	// (too_large, rejected_too_large, rejected_invalid, encode_error,
-	// not_allowed, unknown_topic).
+	// not_allowed, unknown_topic, shutdown).
 	RecordsDropped metric.Int64Counter
 	// RecordsRetried counts records that failed with a retriable error and
 	// were handed back to the exporter's retry and queue.
 	RecordsRetried metric.Int64Counter
 	// RecordsRedirected counts records acknowledged in the fallback topic,
-	// by why they went there (unroutable, not_allowed, unknown_topic).
+	// by why they went there (unroutable, not_allowed, unknown_topic), and
+	// records produced to another partition of their topic because their
+	// own has a backlog (partition_failing).
 	RecordsRedirected metric.Int64Counter
 	// RecordsBacklogged counts records an export call left to a partition
 	// backlog: acknowledged upstream, produced later, in order.
@@ -57,7 +59,7 @@ func NewTelemetry(set component.TelemetrySettings) (*Telemetry, error) {
 		metric.WithUnit("{records}"))
 	errs = errors.Join(errs, err)
 	t.RecordsDropped, err = m.Int64Counter("otelcol_logx_kafkatopics_records_dropped",
-		metric.WithDescription("Log records dropped and never retried, by reason (too_large, rejected_too_large, rejected_invalid, encode_error, not_allowed, unknown_topic)."),
+		metric.WithDescription("Log records dropped and never retried, by reason (too_large, rejected_too_large, rejected_invalid, encode_error, not_allowed, unknown_topic, shutdown)."),
 		metric.WithUnit("{records}"))
 	errs = errors.Join(errs, err)
 	t.RecordsRetried, err = m.Int64Counter("otelcol_logx_kafkatopics_records_retried",
@@ -65,7 +67,7 @@ func NewTelemetry(set component.TelemetrySettings) (*Telemetry, error) {
 		metric.WithUnit("{records}"))
 	errs = errors.Join(errs, err)
 	t.RecordsRedirected, err = m.Int64Counter("otelcol_logx_kafkatopics_records_redirected",
-		metric.WithDescription("Log records acknowledged in the fallback topic instead of their own, by reason (unroutable, not_allowed, unknown_topic)."),
+		metric.WithDescription("Log records acknowledged in the fallback topic instead of their own (unroutable, not_allowed, unknown_topic), or produced to another partition of their topic (partition_failing)."),
 		metric.WithUnit("{records}"))
 	errs = errors.Join(errs, err)
 	t.RecordsBacklogged, err = m.Int64Counter("otelcol_logx_kafkatopics_records_backlogged",
