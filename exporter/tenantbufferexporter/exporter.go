@@ -14,11 +14,11 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/otelcol-logx/otelcol-logx/exporter/tenantbufferexporter/internal/buffers"
-	"github.com/otelcol-logx/otelcol-logx/exporter/tenantbufferexporter/internal/jobs"
 	"github.com/otelcol-logx/otelcol-logx/exporter/tenantbufferexporter/internal/metadata"
 	"github.com/otelcol-logx/otelcol-logx/exporter/tenantbufferexporter/internal/push"
 	"github.com/otelcol-logx/otelcol-logx/exporter/tenantbufferexporter/internal/recordcodec"
 	"github.com/otelcol-logx/otelcol-logx/internal/guard"
+	jobs "github.com/otelcol-logx/otelcol-logx/internal/tenantjobs"
 )
 
 // Reasons the exporter itself refuses a record, before the store's guards.

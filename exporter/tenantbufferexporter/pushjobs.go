@@ -14,9 +14,9 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/otelcol-logx/otelcol-logx/exporter/tenantbufferexporter/internal/buffers"
-	"github.com/otelcol-logx/otelcol-logx/exporter/tenantbufferexporter/internal/jobs"
 	"github.com/otelcol-logx/otelcol-logx/exporter/tenantbufferexporter/internal/push"
 	"github.com/otelcol-logx/otelcol-logx/internal/guard"
+	jobs "github.com/otelcol-logx/otelcol-logx/internal/tenantjobs"
 )
 
 // lastGoodFile keeps the last accepted job document, so that a restart

@@ -28,8 +28,8 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/otelcol-logx/otelcol-logx/exporter/tenantbufferexporter/internal/buffers"
-	"github.com/otelcol-logx/otelcol-logx/exporter/tenantbufferexporter/internal/jobs"
 	"github.com/otelcol-logx/otelcol-logx/exporter/tenantbufferexporter/internal/segment"
+	jobs "github.com/otelcol-logx/otelcol-logx/internal/tenantjobs"
 )
 
 // Batch is what one push delivers.

@@ -7,9 +7,9 @@ import (
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
 
-	"github.com/otelcol-logx/otelcol-logx/exporter/tenantbufferexporter/internal/jobs"
 	"github.com/otelcol-logx/otelcol-logx/internal/cfjs1"
 	"github.com/otelcol-logx/otelcol-logx/internal/logattr"
+	jobs "github.com/otelcol-logx/otelcol-logx/internal/tenantjobs"
 )
 
 // DefaultCFJS1Format is the cfjs1 "format" of a record that carries no

@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/otelcol-logx/otelcol-logx/exporter/tenantbufferexporter/internal/buffers"
-	"github.com/otelcol-logx/otelcol-logx/exporter/tenantbufferexporter/internal/jobs"
+	jobs "github.com/otelcol-logx/otelcol-logx/internal/tenantjobs"
 )
 
 // Options configure a Pusher.

@@ -21,8 +21,8 @@ import (
 	"go.opentelemetry.io/collector/pdata/plog"
 
 	"github.com/otelcol-logx/otelcol-logx/exporter/tenantbufferexporter/internal/buffers"
-	"github.com/otelcol-logx/otelcol-logx/exporter/tenantbufferexporter/internal/jobs"
 	"github.com/otelcol-logx/otelcol-logx/exporter/tenantbufferexporter/internal/recordcodec"
+	jobs "github.com/otelcol-logx/otelcol-logx/internal/tenantjobs"
 )
 
 func openStore(t testing.TB, dir string) *buffers.Store {

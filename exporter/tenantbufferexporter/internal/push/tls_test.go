@@ -23,8 +23,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/otelcol-logx/otelcol-logx/exporter/tenantbufferexporter/internal/jobs"
 	"github.com/otelcol-logx/otelcol-logx/internal/cfjs1"
+	jobs "github.com/otelcol-logx/otelcol-logx/internal/tenantjobs"
 )
 
 // newTLSServer starts an httptest TLS server whose certificate is signed

@@ -1,11 +1,11 @@
-// Package jobs is the tenant job configuration of the push side: which
+// Package tenantjobs is the tenant job configuration of the push side: which
 // tenant (or tenant prefix) is pushed where, in what batches. A new
 // document is checked before use: blank, unparsable, invalid (including
 // what the exporter's Rules forbid: plain http, unverified TLS, files
 // outside the allowed root), or taking away more than a set fraction of
 // the coverage in force (tenants and where they go), it is refused and the
 // last good table stays in force.
-package jobs // import "github.com/otelcol-logx/otelcol-logx/exporter/tenantbufferexporter/internal/jobs"
+package tenantjobs // import "github.com/otelcol-logx/otelcol-logx/internal/tenantjobs"
 
 import (
 	"bytes"
