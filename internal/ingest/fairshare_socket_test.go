@@ -99,10 +99,12 @@ func TestLinesFairShareOverRealSockets(t *testing.T) {
 			sr.write(t, "flood", floodLines)
 			sr.readers.Wait() // the flood is all offered: the buffer is full
 			require.Positive(t, drops.of("flood"))
+			require.LessOrEqual(t, s.Held(), int64(maxBytes), "parsed request included")
 			for q := range quiet {
 				sr.write(t, "quiet-"+strconv.Itoa(q), quietLines)
 			}
 			sr.readers.Wait()
+			require.LessOrEqual(t, s.Held(), int64(maxBytes))
 			close(next.tokens) // the consumer recovers
 			require.Eventually(t, func() bool {
 				select {

@@ -470,14 +470,28 @@ func (s *Stage) drain() {
 }
 
 // built counts a request's parsed form against the bound from now on, as
-// part of its Size: it is held so until released, retries included.
+// part of its Size: it is held so until released, retries included. So
+// that the bound holds, queued batches of the largest holders make room
+// for it if needed (as for an arriving batch, counted buffer_full).
 func (s *Stage) built(b Batch) Batch {
 	if b.ParsedSize == 0 {
 		return b
 	}
+	var evicted []evictedBatch
 	s.mu.Lock()
 	s.held += b.ParsedSize
+	for s.held > s.cfg.MaxBytes && len(s.heap) > 0 {
+		top := s.heap[0]
+		v := top.last
+		if s.cfg.Policy == DropOldest {
+			v = top.first
+		}
+		old := s.unlinkLocked(v)
+		s.held -= old.Size
+		evicted = append(evicted, evictedBatch{old, ReasonBufferFull})
+	}
 	s.mu.Unlock()
+	s.dropEvicted(evicted)
 	b.Size += b.ParsedSize
 	b.ParsedSize = 0
 	return b
