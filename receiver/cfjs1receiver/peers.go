@@ -40,6 +40,17 @@ func (p *peerCounts) remove(peer netip.Addr) {
 	p.n[peer]--
 }
 
+// busiest is the most connections one peer has open.
+func (p *peerCounts) busiest() int64 {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	most := 0
+	for _, n := range p.n {
+		most = max(most, n)
+	}
+	return int64(most)
+}
+
 // peerOf is the source IP address of c (IPv4-mapped IPv6 as IPv4, so one
 // host is one peer whichever way it connected).
 func peerOf(c net.Conn) netip.Addr {

@@ -15,6 +15,7 @@ import (
 	"go.opentelemetry.io/otel/metric"
 
 	"github.com/otelcol-logx/otelcol-logx/internal/cfjs1"
+	"github.com/otelcol-logx/otelcol-logx/internal/guard"
 	"github.com/otelcol-logx/otelcol-logx/receiver/cfjs1receiver/internal/metadata"
 )
 
@@ -32,6 +33,7 @@ type cfjs1Receiver struct {
 	// (what otelcol_logx_cfjs1_receiver_buffered_bytes reports).
 	buffered atomic.Int64
 	gauges   metric.Registration
+	guards   *guard.Registration
 	// reads counts reads from connection sockets (what a sender's write
 	// pattern costs in system calls; tests look at it).
 	reads atomic.Int64
@@ -71,6 +73,10 @@ func newReceiver(set receiver.Settings, cfg *Config, next consumer.Logs) (*cfjs1
 	if err != nil {
 		return nil, err
 	}
+	if r.guards, err = r.registerGuards(); err != nil {
+		_ = r.gauges.Unregister()
+		return nil, err
+	}
 	return r, nil
 }
 
@@ -106,7 +112,10 @@ func (r *cfjs1Receiver) Addr() net.Addr { return r.ln.Addr() }
 // Shutdown closes the listener and every connection, and waits for the
 // readers to finish (a batch being handed over completes first).
 func (r *cfjs1Receiver) Shutdown(context.Context) error {
-	defer func() { _ = r.gauges.Unregister() }()
+	defer func() {
+		_ = r.gauges.Unregister()
+		_ = r.guards.Unregister()
+	}()
 	if r.ln == nil {
 		r.cancel()
 		return nil
