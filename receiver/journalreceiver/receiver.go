@@ -216,13 +216,21 @@ func (r *journalReceiver) Shutdown(ctx context.Context) error {
 	select {
 	case <-done:
 	case <-ctx.Done():
+		// The stage still stops (at once, counting what it holds), so
+		// that its sender does not outlive the receiver.
+		r.stopStage(ctx)
 		return ctx.Err()
 	}
+	r.stopStage(ctx)
+	return r.store.Close(ctx)
+}
+
+func (r *journalReceiver) stopStage(ctx context.Context) {
 	_ = r.stage.Shutdown(ctx)
 	if r.guards != nil {
 		_ = r.guards.Unregister()
+		r.guards = nil
 	}
-	return r.store.Close(ctx)
 }
 
 // batchLoop gathers entries into batches of one service each and puts
