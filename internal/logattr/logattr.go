@@ -39,7 +39,21 @@ const (
 	PeerPID     = "peer.pid"     // int
 	PeerUID     = "peer.uid"     // int
 	PeerGID     = "peer.gid"     // int
-	SystemdUnit = "systemd.unit" // e.g. "nginx.service"
+	SystemdUnit = "systemd.unit" // e.g. "nginx.service"; "user@1000.service" for a user's own units
+	// SystemdUserUnit is the unit of a user's own service manager, e.g.
+	// "app.service" under user@1000.service (the journal's
+	// _SYSTEMD_USER_UNIT). The user names it: it tells, it does not prove.
+	SystemdUserUnit = "systemd.user_unit"
+)
+
+// Trust of the service identity, written by the unixsocket receiver.
+const (
+	// ServiceTrusted (bool) is true when logx.service is the writer's
+	// systemd unit as the kernel tells it, false when it is not.
+	ServiceTrusted = "logx.service.trusted"
+	// ServiceClaimed is the syslog app name of a record whose unit is
+	// unknown: the service the writer says it is, unchecked.
+	ServiceClaimed = "logx.service.claimed"
 )
 
 // cfjs1 line format (internal/cfjs1, docs/cfjs1.md).

@@ -28,6 +28,7 @@ var (
 		logattr.PeerUID,
 		logattr.PeerGID,
 		logattr.SystemdUnit,
+		logattr.SystemdUserUnit,
 	}
 )
 

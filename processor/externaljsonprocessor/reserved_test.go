@@ -99,7 +99,7 @@ func TestValidateAllowReserved(t *testing.T) {
 
 	m := MappingConfig{AllowReserved: []string{"site", "logx.tenant"}}
 	err := m.Validate()
-	require.ErrorContains(t, err, `allow_reserved: "site" is not a reserved name; remove it (reserved: logx.*, cfjs1.*, syslog.*, host.name, peer.pid, peer.uid, peer.gid, systemd.unit)`)
+	require.ErrorContains(t, err, `allow_reserved: "site" is not a reserved name; remove it (reserved: logx.*, cfjs1.*, syslog.*, host.name, peer.pid, peer.uid, peer.gid, systemd.unit, systemd.user_unit)`)
 	assert.NotContains(t, err.Error(), `"logx.tenant" is not`)
 
 	// A reserved prefix with chosen fields: each one needs allowing.

@@ -16,7 +16,6 @@ import (
 	"github.com/otelcol-logx/otelcol-logx/internal/collectortest"
 	"github.com/otelcol-logx/otelcol-logx/internal/logattr"
 	"github.com/otelcol-logx/otelcol-logx/internal/sdactivation"
-	"github.com/otelcol-logx/otelcol-logx/receiver/unixsocketreceiver"
 )
 
 // TestExampleConfigWithLogger runs configs/example-unixsocket.yaml (its
@@ -49,7 +48,7 @@ func TestExampleConfigWithLogger(t *testing.T) {
 		lrs := ld.ResourceLogs().At(0).ScopeLogs().At(0).LogRecords()
 		for i := 0; i < lrs.Len(); i++ {
 			svc, _ := lrs.At(i).Attributes().Get(logattr.Service)
-			claimed, _ := lrs.At(i).Attributes().Get(unixsocketreceiver.AttrServiceClaimed)
+			claimed, _ := lrs.At(i).Attributes().Get(logattr.ServiceClaimed)
 			bodies[lrs.At(i).Body().Str()] = identity{svc.Str(), claimed.Str()}
 		}
 	}

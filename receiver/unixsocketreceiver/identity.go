@@ -9,22 +9,6 @@ import (
 	"github.com/otelcol-logx/otelcol-logx/internal/sharedvalue"
 )
 
-// Record attributes of this receiver besides those of internal/logattr
-// (see the README's trust model).
-const (
-	// AttrUserUnit is the unit of the user's own service manager that
-	// wrote the record, e.g. "app.service" when systemd.unit is
-	// "user@1000.service", like the journal's _SYSTEMD_USER_UNIT. Its name
-	// is the user's choice: it tells, it does not prove.
-	AttrUserUnit = "systemd.user_unit"
-	// AttrServiceTrusted (bool) is true when logx.service is the writer's
-	// systemd unit as the kernel tells it, false when it is not.
-	AttrServiceTrusted = "logx.service.trusted"
-	// AttrServiceClaimed is the syslog app name of a record whose unit is
-	// unknown: the service the writer says it is, unchecked.
-	AttrServiceClaimed = "logx.service.claimed"
-)
-
 // peerAttributes is the most attributes peerInfo.decorate adds to a record.
 const peerAttributes = 8
 
@@ -80,7 +64,7 @@ func (r *unixSocketReceiver) newPeerInfo(p peer) *peerInfo {
 		pi.trusted = true
 		pi.attrs = append(pi.attrs, peerAttr{logattr.SystemdUnit, strValue(p.units.system)})
 		if p.units.user != "" {
-			pi.attrs = append(pi.attrs, peerAttr{AttrUserUnit, strValue(p.units.user)})
+			pi.attrs = append(pi.attrs, peerAttr{logattr.SystemdUserUnit, strValue(p.units.user)})
 		}
 		pi.setService(p.units.system)
 	} else {
@@ -92,7 +76,7 @@ func (r *unixSocketReceiver) newPeerInfo(p peer) *peerInfo {
 			pi.setService(r.cfg.DefaultService)
 		}
 	}
-	pi.attrs = append(pi.attrs, peerAttr{AttrServiceTrusted, sharedvalue.Of(pcommon.NewValueBool(pi.trusted))})
+	pi.attrs = append(pi.attrs, peerAttr{logattr.ServiceTrusted, sharedvalue.Of(pcommon.NewValueBool(pi.trusted))})
 	return pi
 }
 
@@ -112,7 +96,7 @@ func (pi *peerInfo) decorate(lr plog.LogRecord) {
 	if app, ok := attrs.Get(logattr.SyslogAppName); ok && app.Str() != "" {
 		// Taken before PutEmpty, which may move the attributes.
 		shared := sharedvalue.Of(app)
-		shared.CopyTo(attrs.PutEmpty(AttrServiceClaimed))
+		shared.CopyTo(attrs.PutEmpty(logattr.ServiceClaimed))
 		if pi.appNameFirst {
 			shared.CopyTo(attrs.PutEmpty(logattr.Service))
 			return

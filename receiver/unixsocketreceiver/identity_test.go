@@ -130,8 +130,8 @@ func TestUserUnitCannotClaimASystemService(t *testing.T) {
 	lr := records(h.sink)[0]
 	assert.Equal(t, "user@1000.service", attr(lr, logattr.Service))
 	assert.Equal(t, "user@1000.service", attr(lr, logattr.SystemdUnit))
-	assert.Equal(t, "sshd.service", attr(lr, AttrUserUnit))
-	assert.Equal(t, true, attr(lr, AttrServiceTrusted))
+	assert.Equal(t, "sshd.service", attr(lr, logattr.SystemdUserUnit))
+	assert.Equal(t, true, attr(lr, logattr.ServiceTrusted))
 	assert.Equal(t, int64(w.cmd.Process.Pid), attr(lr, logattr.PeerPID))
 }
 
@@ -167,7 +167,7 @@ func TestExitedWriterKeepsItsUnit(t *testing.T) {
 	lr := records(h.sink)[0]
 	assert.Equal(t, "exited.service", attr(lr, logattr.Service))
 	assert.Equal(t, "exited.service", attr(lr, logattr.SystemdUnit))
-	assert.Equal(t, true, attr(lr, AttrServiceTrusted))
+	assert.Equal(t, true, attr(lr, logattr.ServiceTrusted))
 	assert.Equal(t, int64(w.cmd.Process.Pid), attr(lr, logattr.PeerPID))
 }
 
@@ -187,8 +187,8 @@ func TestUnknownUnitIsNotTheAppName(t *testing.T) {
 	waitUntil(t, "the record", func() bool { return h.sink.LogRecordCount() == 1 })
 	lr := records(h.sink)[0]
 	assert.Equal(t, uidService(uint32(os.Getuid())), attr(lr, logattr.Service))
-	assert.Equal(t, "sshd", attr(lr, AttrServiceClaimed))
-	assert.Equal(t, false, attr(lr, AttrServiceTrusted))
+	assert.Equal(t, "sshd", attr(lr, logattr.ServiceClaimed))
+	assert.Equal(t, false, attr(lr, logattr.ServiceTrusted))
 	assert.Nil(t, attr(lr, logattr.SystemdUnit))
 	assert.Equal(t, int64(os.Getuid()), attr(lr, logattr.PeerUID))
 }
@@ -207,8 +207,8 @@ func TestUntrustedServiceAppName(t *testing.T) {
 	waitUntil(t, "the records", func() bool { return h.sink.LogRecordCount() == 2 })
 	recs := records(h.sink)
 	assert.Equal(t, "myapp", attr(recs[0], logattr.Service))
-	assert.Equal(t, "myapp", attr(recs[0], AttrServiceClaimed))
-	assert.Equal(t, false, attr(recs[0], AttrServiceTrusted))
+	assert.Equal(t, "myapp", attr(recs[0], logattr.ServiceClaimed))
+	assert.Equal(t, false, attr(recs[0], logattr.ServiceTrusted))
 	assert.Equal(t, "other", attr(recs[1], logattr.Service))
 }
 
@@ -227,8 +227,8 @@ func TestDatagramCredentials(t *testing.T) {
 	assert.Equal(t, int64(nobody), attr(lr, logattr.PeerUID))
 	assert.Equal(t, int64(nobody), attr(lr, logattr.PeerGID))
 	assert.Equal(t, uidService(nobody), attr(lr, logattr.Service))
-	assert.Equal(t, "sshd", attr(lr, AttrServiceClaimed))
-	assert.Equal(t, false, attr(lr, AttrServiceTrusted))
+	assert.Equal(t, "sshd", attr(lr, logattr.ServiceClaimed))
+	assert.Equal(t, false, attr(lr, logattr.ServiceTrusted))
 }
 
 // TestDatagramUnit: a datagram sender in a service's cgroup is recorded
@@ -242,7 +242,7 @@ func TestDatagramUnit(t *testing.T) {
 	lr := records(h.sink)[0]
 	assert.Equal(t, "dgram.service", attr(lr, logattr.Service))
 	assert.Equal(t, "dgram.service", attr(lr, logattr.SystemdUnit))
-	assert.Equal(t, true, attr(lr, AttrServiceTrusted))
+	assert.Equal(t, true, attr(lr, logattr.ServiceTrusted))
 	assert.Equal(t, int64(w.cmd.Process.Pid), attr(lr, logattr.PeerPID))
 }
 

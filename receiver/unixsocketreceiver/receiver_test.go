@@ -151,11 +151,11 @@ func TestStreamManyConcurrentWriters(t *testing.T) {
 		// service is then its user, and the app name only a claim.
 		if unit, ok := a[logattr.SystemdUnit]; ok {
 			assert.Equal(t, unit, a[logattr.Service])
-			assert.Equal(t, true, a[AttrServiceTrusted])
+			assert.Equal(t, true, a[logattr.ServiceTrusted])
 		} else {
 			assert.Equal(t, uidService(uint32(os.Getuid())), a[logattr.Service])
-			assert.Equal(t, app, a[AttrServiceClaimed])
-			assert.Equal(t, false, a[AttrServiceTrusted])
+			assert.Equal(t, app, a[logattr.ServiceClaimed])
+			assert.Equal(t, false, a[logattr.ServiceTrusted])
 		}
 		assert.Equal(t, plog.SeverityNumberInfo, lr.SeverityNumber())
 	}
@@ -229,11 +229,11 @@ func TestDatagram(t *testing.T) {
 	waitUntil(t, "all datagrams", func() bool { return h.sink.LogRecordCount() == n+1 })
 	recs := records(h.sink)
 	assert.Equal(t, "datagram 0", recs[0].Body().Str())
-	assert.Equal(t, "dg", attr(recs[0], AttrServiceClaimed))
+	assert.Equal(t, "dg", attr(recs[0], logattr.ServiceClaimed))
 	assert.Equal(t, int64(os.Getpid()), attr(recs[0], logattr.PeerPID))
 	last := recs[n]
 	assert.Len(t, last.Body().Str(), 100)
-	assert.Nil(t, attr(last, AttrServiceClaimed))
+	assert.Nil(t, attr(last, logattr.ServiceClaimed))
 	assert.Equal(t, int64(os.Getuid()), attr(last, logattr.PeerUID))
 	assert.Equal(t, int64(1), h.counter("otelcol_logx_unixsocket_truncated_messages", ""))
 }
