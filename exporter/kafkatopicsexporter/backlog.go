@@ -520,8 +520,13 @@ func partitionLabel(p int32) string {
 	return strconv.Itoa(int(p))
 }
 
+// parkedOverhead is what a parked record costs beyond its key and value
+// (the parked entry and its kgo.Record), counted against the byte bounds
+// so that they bound memory, not only payload.
+const parkedOverhead = 256
+
 // recSize is what a record counts against the byte bounds.
-func recSize(r *kgo.Record) int64 { return int64(len(r.Key) + len(r.Value)) }
+func recSize(r *kgo.Record) int64 { return int64(len(r.Key)+len(r.Value)) + parkedOverhead }
 
 // copyRecord copies a record of an export call (whose buffers are reused)
 // into memory of its own, in one allocation for key and value.

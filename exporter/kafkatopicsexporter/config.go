@@ -132,7 +132,8 @@ type PartitionBacklogConfig struct {
 	// topic, counted; records of one key are then out of order).
 	Policy BacklogPolicy `mapstructure:"policy"`
 	// MaxRecords and MaxBytes bound one partition's backlog (key + value
-	// bytes); MaxTotalBytes all of them; MaxPartitions how many partitions
+	// bytes and 256 bytes of bookkeeping a record); MaxTotalBytes all of
+	// them; MaxPartitions how many partitions
 	// may hold a backlog at once (and so the metrics' cardinality).
 	MaxRecords    int   `mapstructure:"max_records"`
 	MaxBytes      int64 `mapstructure:"max_bytes"`
@@ -163,13 +164,13 @@ func (b *PartitionBacklogConfig) validate() []error {
 		errs = append(errs, fmt.Errorf("partition_backlog.policy %q: write wait (in order, behind the backlog) or redirect (to another partition, out of order)", b.Policy))
 	}
 	if b.MaxRecords < 1 || b.MaxRecords > maxBacklogRecordsLimit {
-		errs = append(errs, fmt.Errorf("partition_backlog.max_records %d: write a count between 1 and %d (default 200000)", b.MaxRecords, maxBacklogRecordsLimit))
+		errs = append(errs, fmt.Errorf("partition_backlog.max_records %d: write a count between 1 and %d (default 500000)", b.MaxRecords, maxBacklogRecordsLimit))
 	}
 	if b.MaxBytes < 1024 {
-		errs = append(errs, fmt.Errorf("partition_backlog.max_bytes %d: write at least 1024 (default 67108864, 64 MiB)", b.MaxBytes))
+		errs = append(errs, fmt.Errorf("partition_backlog.max_bytes %d: write at least 1024 (default 268435456, 256 MiB)", b.MaxBytes))
 	}
 	if b.MaxTotalBytes < b.MaxBytes {
-		errs = append(errs, fmt.Errorf("partition_backlog.max_total_bytes %d: write at least max_bytes (%d) (default 268435456, 256 MiB)", b.MaxTotalBytes, b.MaxBytes))
+		errs = append(errs, fmt.Errorf("partition_backlog.max_total_bytes %d: write at least max_bytes (%d) (default 536870912, 512 MiB)", b.MaxTotalBytes, b.MaxBytes))
 	}
 	if b.MaxPartitions < 1 || b.MaxPartitions > maxBacklogPartitionsLimit {
 		errs = append(errs, fmt.Errorf("partition_backlog.max_partitions %d: write a count between 1 and %d (default 64)", b.MaxPartitions, maxBacklogPartitionsLimit))

@@ -53,14 +53,15 @@ func createDefaultConfig() component.Config {
 		// A call that has had no acknowledgement for 250 ms (healthy
 		// brokers answer in milliseconds) takes the partitions it still
 		// waits for as failing; their records wait, in order, in backlogs
-		// of a minute or more of a busy partition, bounded in all (README).
+		// of a minute of a partition taking 5,000 records/s (500,000
+		// records, 256 MiB), 512 MiB in all (README).
 		PartitionBacklog: PartitionBacklogConfig{
 			Enabled:       true,
 			FailingAfter:  250 * time.Millisecond,
 			Policy:        BacklogWait,
-			MaxRecords:    200_000,
-			MaxBytes:      64 << 20,
-			MaxTotalBytes: 256 << 20,
+			MaxRecords:    500_000,
+			MaxBytes:      256 << 20,
+			MaxTotalBytes: 512 << 20,
 			MaxPartitions: 64,
 		},
 		Encoding:    EncodingCFJS1,
