@@ -14,6 +14,7 @@ import (
 	"go.opentelemetry.io/collector/receiver/receiverhelper"
 
 	"github.com/otelcol-logx/otelcol-logx/internal/framing"
+	"github.com/otelcol-logx/otelcol-logx/internal/guard"
 	"github.com/otelcol-logx/otelcol-logx/internal/ingest"
 	"github.com/otelcol-logx/otelcol-logx/internal/syslog"
 	"github.com/otelcol-logx/otelcol-logx/receiver/fiforeceiver/internal/metadata"
@@ -24,6 +25,8 @@ type fifoReceiver struct {
 	set   receiver.Settings
 	tel   *ingest.ReaderTelemetry
 	stage *ingest.Stage
+	// guards reports the buffer's caps (internal/guard) while it runs.
+	guards *guard.Registration
 
 	mu      sync.Mutex
 	opened  *openedFIFO
@@ -47,11 +50,11 @@ func newReceiver(set receiver.Settings, cfg *Config, next consumer.Logs) (*fifoR
 	}
 	r := &fifoReceiver{cfg: cfg, set: set, tel: tel, done: make(chan struct{})}
 	r.stage = ingest.NewStage(cfg.Buffer, ingest.StageSettings{
-		Next:      next,
-		ObsReport: obs,
-		Format:    cfg.Format.String(),
-		OnDrop:    tel.Dropped,
-		Logger:    set.Logger,
+		Next:          next,
+		ObsReport:     obs,
+		Format:        cfg.Format.String(),
+		OnServiceDrop: tel.DroppedByService,
+		Logger:        set.Logger,
 	})
 	return r, nil
 }
@@ -75,6 +78,10 @@ func (r *fifoReceiver) Start(_ context.Context, _ component.Host) error {
 			r.set.Logger.Warn(fmt.Sprintf("fifo: pipe_size %d lowered to %d, the bound /proc/sys/fs/pipe-max-size sets for unprivileged processes", r.cfg.PipeSize, got))
 		}
 	}
+	if r.guards, err = guard.Register(r.set.TelemetrySettings, r.set.ID, r.stage.Guards()...); err != nil {
+		_ = o.file.Close()
+		return err
+	}
 	pr := newPipeReader(o.file, o.readOnly)
 	r.mu.Lock()
 	r.opened, r.pipe = o, pr
@@ -92,6 +99,7 @@ func (r *fifoReceiver) read(pr *pipeReader) {
 		Parser:          syslog.Parser{Format: r.cfg.Format},
 		Scope:           metadata.ScopeName,
 		Decorate:        identity.Set,
+		ServiceKey:      identity.Key(),
 		ExtraAttributes: 1,
 		OnParseError:    r.tel.Malformed,
 	})
@@ -116,6 +124,7 @@ func (r *fifoReceiver) Shutdown(ctx context.Context) error {
 	r.closing = true
 	o, pr := r.opened, r.pipe
 	r.mu.Unlock()
+	defer func() { _ = r.guards.Unregister() }()
 	if o == nil {
 		return r.stage.Shutdown(ctx)
 	}

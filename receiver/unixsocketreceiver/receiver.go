@@ -64,11 +64,11 @@ func newReceiver(set receiver.Settings, cfg *Config, next consumer.Logs) (*unixS
 	}
 	r := &unixSocketReceiver{cfg: cfg, set: set, tel: tel, conns: map[*net.UnixConn]openConn{}, connsPerUID: map[uint32]int{}}
 	r.stage = ingest.NewStage(cfg.Buffer, ingest.StageSettings{
-		Next:      next,
-		ObsReport: obs,
-		Format:    cfg.Format.String(),
-		OnDrop:    tel.Dropped,
-		Logger:    set.Logger,
+		Next:          next,
+		ObsReport:     obs,
+		Format:        cfg.Format.String(),
+		OnServiceDrop: tel.DroppedByService,
+		Logger:        set.Logger,
 	})
 	return r, nil
 }
@@ -89,11 +89,9 @@ func (r *unixSocketReceiver) Start(_ context.Context, _ component.Host) error {
 			return err
 		}
 	}
-	if r.listener != nil {
-		if r.guards, err = r.registerGuards(); err != nil {
-			r.closeSocket()
-			return err
-		}
+	if r.guards, err = r.registerGuards(); err != nil {
+		r.closeSocket()
+		return err
 	}
 	r.stage.Start()
 	r.wg.Add(1)
@@ -132,9 +130,11 @@ func (r *unixSocketReceiver) drainDeadline() time.Time {
 	return time.Time{}
 }
 
-// registerGuards reports the connection guards of a stream socket:
-// max_connections (how full: open connections), max_connections_per_uid
-// (how full: the user with the most), idle_timeout (on or off).
+// registerGuards reports the buffer's guards (buffer.max_bytes,
+// buffer.fair_share.max_services) and, for a stream socket, the connection
+// guards: max_connections (how full: open connections),
+// max_connections_per_uid (how full: the user with the most), idle_timeout
+// (on or off).
 func (r *unixSocketReceiver) registerGuards() (*guard.Registration, error) {
 	count := func(f func() int) func() int64 {
 		return func() int64 {
@@ -143,12 +143,16 @@ func (r *unixSocketReceiver) registerGuards() (*guard.Registration, error) {
 			return int64(f())
 		}
 	}
-	return guard.Register(r.set.TelemetrySettings, r.set.ID,
-		guard.Guard{Name: "max_connections", Limit: int64(r.cfg.MaxConnections),
-			Use: count(func() int { return len(r.conns) })},
-		guard.Guard{Name: "max_connections_per_uid", Disabled: r.cfg.MaxConnectionsPerUID == 0,
-			Limit: int64(r.cfg.MaxConnectionsPerUID), Use: count(r.busiestUID)},
-		guard.Guard{Name: "idle_timeout", Disabled: r.cfg.IdleTimeout == 0})
+	guards := r.stage.Guards()
+	if r.listener != nil { // connections: a stream socket only
+		guards = append(guards,
+			guard.Guard{Name: "max_connections", Limit: int64(r.cfg.MaxConnections),
+				Use: count(func() int { return len(r.conns) })},
+			guard.Guard{Name: "max_connections_per_uid", Disabled: r.cfg.MaxConnectionsPerUID == 0,
+				Limit: int64(r.cfg.MaxConnectionsPerUID), Use: count(r.busiestUID)},
+			guard.Guard{Name: "idle_timeout", Disabled: r.cfg.IdleTimeout == 0})
+	}
+	return guard.Register(r.set.TelemetrySettings, r.set.ID, guards...)
 }
 
 // busiestUID is the most connections one user holds; r.mu is held.
