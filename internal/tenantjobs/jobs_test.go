@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -143,4 +144,37 @@ func FuzzParse(f *testing.F) {
 			t.Fatal("empty table accepted")
 		}
 	})
+}
+
+// The last good document survives a restart: it is saved whole, installed
+// before the first reload, and a blank document fetched then is refused
+// against it instead of leaving no table.
+func TestLastGoodAcrossRestart(t *testing.T) {
+	dir := t.TempDir()
+	jobsFile, kept := dir+"/jobs.yaml", dir+"/last-good.yaml"
+	if err := os.WriteFile(jobsFile, []byte(manyJobs(5)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	first := NewHolder(&Source{File: jobsFile}, 0.1, testRules)
+	first.OnLoaded = func(_ *Table, doc []byte) {
+		if err := SaveLastGood(kept, doc); err != nil {
+			t.Error(err)
+		}
+	}
+	if err := first.Reload(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(jobsFile, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	restarted := NewHolder(&Source{File: jobsFile}, 0.1, testRules)
+	if _, err := restarted.InstallLastGood(dir + "/none.yaml"); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("missing file: %v", err)
+	}
+	if tb, err := restarted.InstallLastGood(kept); err != nil || tb.Len() != 5 {
+		t.Fatalf("install: %v", err)
+	}
+	if err := restarted.Reload(context.Background()); Reason(err) != "blank" || restarted.Table().Len() != 5 {
+		t.Fatalf("blank after restart: %v, %d jobs", err, restarted.Table().Len())
+	}
 }

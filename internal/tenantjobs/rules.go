@@ -23,6 +23,13 @@ type Rules struct {
 	// AllowInsecure names the jobs that may use an http:// url or
 	// insecure_skip_verify.
 	AllowInsecure []string
+	// SelectorsOnly is for readers that only ask which tenants have a job
+	// and deliver nowhere (the tenantfilter processor). They skip the
+	// destination checks above, which are the delivering exporter's to
+	// make: a reader stricter than the exporter would drop, early, the
+	// records of tenants the exporter still pushes. The shape of every job
+	// is checked all the same.
+	SelectorsOnly bool
 }
 
 // checkPath refuses a file destination outside FileRoot or inside a

@@ -139,3 +139,32 @@ func TestAcceptComparesCoverage(t *testing.T) {
 		t.Fatalf("another path: %v", err)
 	}
 }
+
+// A reader that delivers nowhere accepts the destinations the exporter's
+// rules would refuse (the exporter refuses them itself), but not a job of
+// the wrong shape.
+func TestSelectorsOnlySkipsDestinationChecks(t *testing.T) {
+	doc := `jobs:
+- {name: a, tenant: a, destination: {type: file, path: /etc/anywhere}}
+- {name: b, prefix: b-, destination: {type: http, url: "http://plain.test/in", tls: {insecure_skip_verify: true}}}
+`
+	if _, err := Parse([]byte(doc), Rules{}); !errors.Is(err, ErrInvalid) {
+		t.Fatalf("strict rules: %v", err)
+	}
+	tb, err := Parse([]byte(doc), Rules{SelectorsOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := tb.Lookup("b-1"); !ok || tb.Len() != 2 {
+		t.Fatalf("jobs %d", tb.Len())
+	}
+	for _, bad := range []string{
+		`jobs: [{name: a, destination: {type: file, path: /x}}]`,
+		`jobs: [{name: a, tenant: a, destination: {type: ftp}}]`,
+		`jobs: [{name: a, tenant: a, destination: {type: http, url: "ftp://x/y"}}]`,
+	} {
+		if _, err := Parse([]byte(bad), Rules{SelectorsOnly: true}); !errors.Is(err, ErrInvalid) {
+			t.Errorf("%s: %v", bad, err)
+		}
+	}
+}

@@ -133,3 +133,32 @@ func (h *Holder) Run(ctx context.Context, interval time.Duration) {
 		}
 	}
 }
+
+// SaveLastGood keeps an accepted document at path, so that a restart while
+// the source is down (or serving garbage) still has the jobs. It writes a
+// temporary file and renames it: a crash leaves the old document or the
+// new one, never half of one.
+func SaveLastGood(path string, doc []byte) error {
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, doc, 0o640); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
+}
+
+// InstallLastGood puts the document kept at path in force, without the
+// shrink check, before the first reload (so that the reload is checked
+// against it). A document the holder's rules now refuse is not installed.
+// A missing file is an error that errors.Is(err, os.ErrNotExist).
+func (h *Holder) InstallLastGood(path string) (*Table, error) {
+	doc, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	t, err := h.Parse(doc)
+	if err != nil {
+		return nil, err
+	}
+	h.Install(t)
+	return t, nil
+}
