@@ -52,15 +52,18 @@ func BenchmarkExport(b *testing.B) {
 		name, compression string
 		callers           int // 0: one caller, serially; else per core
 		linger            time.Duration
+		noBacklog         bool // partition_backlog.enabled: false, for its cost
 	}{
-		{"zstd", "zstd", 2, 0}, {"lz4", "lz4", 2, 0}, {"none", "none", 2, 0}, {"zstd-serial", "zstd", 0, 0},
-		{"zstd-linger5ms", "zstd", 2, 5 * time.Millisecond}, {"zstd-serial-linger5ms", "zstd", 0, 5 * time.Millisecond},
+		{"zstd", "zstd", 2, 0, false}, {"lz4", "lz4", 2, 0, false}, {"none", "none", 2, 0, false}, {"zstd-serial", "zstd", 0, 0, false},
+		{"zstd-linger5ms", "zstd", 2, 5 * time.Millisecond, false}, {"zstd-serial-linger5ms", "zstd", 0, 5 * time.Millisecond, false},
+		{"zstd-serial-nobacklog", "zstd", 0, 0, true},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			c := newCluster(b, 8)
 			cfg := testConfig(c)
 			cfg.Producer.Compression = bc.compression
 			cfg.Producer.Linger = bc.linger
+			cfg.PartitionBacklog.Enabled = !bc.noBacklog
 			h := startExporter(b, cfg)
 			batches := []plog.Logs{benchLogs(0), benchLogs(1), benchLogs(2), benchLogs(3)}
 			require.NoError(b, h.exp.ConsumeLogs(context.Background(), batches[0])) // topics exist

@@ -185,6 +185,7 @@ func TestPartialFailureStaysPartial(t *testing.T) {
 	var failStart, failEnd time.Time
 	offered := map[bool]map[string]int{true: {}, false: {}} // healthy? -> window -> records
 	var maxBacklog int64
+	var drained time.Duration // after the failure, until the backlog was empty
 	ticker := time.NewTicker(tick)
 	defer ticker.Stop()
 	start := time.Now()
@@ -212,8 +213,13 @@ func TestPartialFailureStaysPartial(t *testing.T) {
 		}
 		total += due
 		require.NoError(t, h.exp.ConsumeLogs(context.Background(), keyedLogs(order, seq)))
-		if i%50 == 0 && window == "failure" {
+		switch {
+		case i%50 == 0 && window == "failure":
 			maxBacklog = max(maxBacklog, h.gauge("otelcol_logx_kafkatopics_backlog_records"))
+		case i%5 == 0 && window == "after" && drained == 0:
+			if h.gauge("otelcol_logx_kafkatopics_backlog_records") == 0 {
+				drained = time.Since(failEnd)
+			}
 		}
 		<-ticker.C
 	}
@@ -236,6 +242,9 @@ func TestPartialFailureStaysPartial(t *testing.T) {
 	waitFor(t, "the backlog to drain", 30*time.Second, func() bool {
 		return h.gauge("otelcol_logx_kafkatopics_backlog_records") == 0
 	})
+	if drained == 0 {
+		drained = time.Since(failEnd)
+	}
 
 	// Order: per partition (offset order), each key strictly increasing;
 	// a repeat of a sequence already seen is an at-least-once duplicate.
@@ -293,8 +302,8 @@ func TestPartialFailureStaysPartial(t *testing.T) {
 		total, sent.Round(time.Millisecond), float64(total)/sent.Seconds(), failing, failDur, outage.refused.Load())
 	t.Logf("healthy partitions: offered %.0f/s before, %.0f/s during; produced %.0f/s before, %.0f/s during (%.1f%%); longest pause %s",
 		float64(offered[true]["before"])/beforeDur, float64(offered[true]["failure"])/failDur, normal, during, 100*during/normal, gap.Round(time.Millisecond))
-	t.Logf("failing partition: offered %d during the failure, produced %d then, %d after; backlog peak seen %d records; backlogged %d, resent %d, duplicates %d",
-		offered[false]["failure"], produced[false]["failure"], produced[false]["after"], maxBacklog,
+	t.Logf("failing partition: offered %d during the failure, produced %d then, %d after; backlog peak seen %d records, empty %s after the failure; backlogged %d, resent %d, duplicates %d",
+		offered[false]["failure"], produced[false]["failure"], produced[false]["after"], maxBacklog, drained.Round(10*time.Millisecond),
 		h.counter("otelcol_logx_kafkatopics_records_backlogged", nil), h.counter("otelcol_logx_kafkatopics_records_resent", nil), dups)
 
 	require.Positive(t, outage.refused.Load(), "the partition never failed")
