@@ -19,6 +19,7 @@ import (
 	_ "github.com/otelcol-logx/otelcol-logx/internal/healthcheckgate" // health_check answers from component status by default
 	"github.com/otelcol-logx/otelcol-logx/processor/externaljsonprocessor"
 	"github.com/otelcol-logx/otelcol-logx/processor/ratelimitprocessor"
+	"github.com/otelcol-logx/otelcol-logx/processor/tenantfilterprocessor"
 	"github.com/otelcol-logx/otelcol-logx/receiver/cfjs1receiver"
 	"github.com/otelcol-logx/otelcol-logx/receiver/fiforeceiver"
 	"github.com/otelcol-logx/otelcol-logx/receiver/journalreceiver"
@@ -56,6 +57,7 @@ var processors = []func() processorFactory{
 	memorylimiterprocessor.NewFactory,
 	ratelimitprocessor.NewFactory,
 	externaljsonprocessor.NewFactory,
+	tenantfilterprocessor.NewFactory,
 }
 
 var exporters = []func() exporterFactory{

@@ -14,7 +14,6 @@ import (
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 
 	"github.com/otelcol-logx/otelcol-logx/internal/guard"
-
 	"github.com/otelcol-logx/otelcol-logx/processor/tenantfilterprocessor/internal/metadata"
 )
 
