@@ -14,7 +14,13 @@
 //   - tier 2 under hostile senders: CPU per byte of adversarial lines
 //     against ordinary ones, with a well-behaved sender acknowledged
 //     throughout (tier2_hostile_test.go); descriptor exhaustion, slow and
-//     greedy connections, the byte budget (tier2_limits_test.go).
+//     greedy connections, the byte budget (tier2_limits_test.go);
+//   - isolation: edge.yaml's shape with both tier-2 sides down and the
+//     cfjs1 queue full, the local file getting every line once
+//     (edge_isolation_test.go);
+//   - the role configs as shipped: tier2-log-a.yaml into Kafka (kfake) with
+//     Kafka down for a while, tier3-tenants.yaml from Kafka with a node
+//     killed and restarted (roles_kafka_test.go).
 //
 // The tests carry the build tag "resilience" so that `go test ./...` (which
 // has neither the binary nor, on a developer machine, root) leaves them out.
