@@ -43,6 +43,11 @@ type Telemetry struct {
 	PushDeadLetterBytes          metric.Int64ObservableGauge   // bytes held
 	PushDeadLetterRemovedBytes   metric.Int64ObservableCounter // attribute reason: total_bytes, tenant_bytes, expired, too_large
 	PushDeadLetterRemovedRecords metric.Int64ObservableCounter // attribute reason, as above
+
+	// Paced pushes: waits for a job's pace or a destination's Retry-After.
+	PushPacedSeconds metric.Float64ObservableCounter // attributes tenant, cause (pace, retry_after); the top_tenants longest waiting
+	PushPacedWaits   metric.Int64ObservableCounter   // attributes tenant, cause, as above
+	PushRetryAfter   metric.Int64ObservableCounter   // attribute outcome: honoured, capped, ignored
 }
 
 // NewTelemetry creates the instruments.
@@ -130,6 +135,15 @@ func NewTelemetry(set component.TelemetrySettings) (*Telemetry, error) {
 	errs = errors.Join(errs, err)
 	t.PushDeadLetterRemovedRecords, err = m.Int64ObservableCounter("otelcol_logx_tenantbuffer_push_dead_letter_removed_records",
 		metric.WithDescription("Records of dead letters removed, by reason (total_bytes, tenant_bytes, expired, too_large)."), metric.WithUnit("{records}"))
+	errs = errors.Join(errs, err)
+	t.PushPacedSeconds, err = m.Float64ObservableCounter("otelcol_logx_tenantbuffer_push_paced_seconds",
+		metric.WithDescription("Time a tenant's pushes waited for its job's pace (cause pace) or its destination's Retry-After, capped (cause retry_after); the telemetry.top_tenants tenants that waited longest."), metric.WithUnit("s"))
+	errs = errors.Join(errs, err)
+	t.PushPacedWaits, err = m.Int64ObservableCounter("otelcol_logx_tenantbuffer_push_paced_waits",
+		metric.WithDescription("Times a tenant's push waited, by cause (pace, retry_after: a Retry-After honoured); the tenants of push_paced_seconds."), metric.WithUnit("{waits}"))
+	errs = errors.Join(errs, err)
+	t.PushRetryAfter, err = m.Int64ObservableCounter("otelcol_logx_tenantbuffer_push_retry_after",
+		metric.WithDescription("Retry-After headers of 429 and 503 responses, by outcome: honoured, capped (waited the cap), ignored (negative, fractional or garbage)."), metric.WithUnit("{responses}"))
 	errs = errors.Join(errs, err)
 	return t, errs
 }

@@ -335,7 +335,8 @@ func (d *FileDestination) write(fd int, b *Batch) error {
 }
 
 // HTTPDestination POSTs each batch as NDJSON (or cfjs1 lines). 2xx:
-// accepted; 408, 429 and 5xx: retried with backoff; 401, 403, 404: retried
+// accepted; 408, 429 and 5xx: retried with backoff, 429 and 503 not
+// before their Retry-After (ThrottledError); 401, 403, 404: retried
 // behind the tenant's breaker (SenderRefusedError); any other status
 // (400, 413, ...): permanent, parked.
 type HTTPDestination struct {
@@ -369,7 +370,9 @@ func (d *HTTPDestination) Push(ctx context.Context, b *Batch) error {
 	resp.Body.Close()
 	status := fmt.Errorf("http %d", resp.StatusCode)
 	switch resp.StatusCode {
-	case http.StatusRequestTimeout, http.StatusTooManyRequests:
+	case http.StatusTooManyRequests, http.StatusServiceUnavailable:
+		return &ThrottledError{Err: status, RetryAfter: parseRetryAfter(resp.Header)}
+	case http.StatusRequestTimeout:
 		return status
 	case http.StatusUnauthorized, http.StatusForbidden, http.StatusNotFound:
 		return &SenderRefusedError{status}
@@ -383,6 +386,11 @@ func (d *HTTPDestination) Push(ctx context.Context, b *Batch) error {
 	return &PermanentError{status}
 }
 
+// maxResponseHeaderBytes bounds what a destination's response headers
+// may make the pusher read and hold (net/http allows 10 MiB by default): a
+// response with more fails as a connection error would, and is retried.
+const maxResponseHeaderBytes = 64 << 10
+
 // NewDestination builds the destination of a job. A job whose TLS
 // settings do not load gets a destination that fails every push with the
 // reason (counted, retried with backoff, so a fixed job document heals it).
@@ -390,6 +398,7 @@ func NewDestination(j *jobs.Job) Destination {
 	switch j.Destination.Type {
 	case jobs.DestHTTP:
 		tr := http.DefaultTransport.(*http.Transport).Clone()
+		tr.MaxResponseHeaderBytes = maxResponseHeaderBytes
 		if strings.HasPrefix(j.Destination.URL, "https:") {
 			tc, err := tlsConfig(j.Destination.TLS)
 			if err != nil {

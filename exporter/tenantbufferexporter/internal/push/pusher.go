@@ -30,7 +30,14 @@ type Options struct {
 	DeadLetterSweep time.Duration
 	// NewDestination builds a job's destination (NewDestination if nil).
 	NewDestination func(*jobs.Job) Destination
-	Now            func() time.Time
+	// Pace is a job's pace, applied to each of its tenants (nil: no job
+	// paces).
+	Pace func(*jobs.Job) Pace
+	// MaxRetryAfter caps the wait a destination's Retry-After may ask of a
+	// tenant; zero: the longer of BackoffMax and BreakerOpen, the longest
+	// the pusher would wait on its own.
+	MaxRetryAfter time.Duration
+	Now           func() time.Time
 }
 
 // tenantState is the pusher's view of one tenant with a job.
@@ -45,7 +52,16 @@ type tenantState struct {
 	retryAt  time.Time // set and read under Pusher.mu
 	since    time.Time // first failure of the current run of failures
 	notified int       // records buffered and not yet read into a push: left by the last read, plus notified since
+	// pacedUntil: waiting for its pace until then (under Pusher.mu; zero
+	// once a worker takes the tenant).
+	pacedUntil time.Time
+	waits      waitStats // under Pusher.mu
+	pacer      *pacer    // its job's pace; used by the worker holding the tenant only
 }
+
+// defaultMaxRetryAfter caps a Retry-After when the pusher has no backoff
+// bound of its own to cap it with.
+const defaultMaxRetryAfter = 10 * time.Minute
 
 // Pusher runs the push jobs.
 type Pusher struct {
@@ -56,13 +72,16 @@ type Pusher struct {
 	// troubled holds the tenants whose last push failed: the state metric
 	// walks these, never every tenant.
 	troubled map[string]*tenantState
-	ready    []*tenantState // FIFO: the DRR round
-	timers   timerHeap
-	wake     chan struct{}
-	stopped  bool
-	wg       sync.WaitGroup
-	ctx      context.Context
-	cancel   context.CancelFunc
+	// paced holds the tenants that waited for a pace or a Retry-After:
+	// Paced walks these, never every tenant.
+	paced   map[string]*tenantState
+	ready   []*tenantState // FIFO: the DRR round
+	timers  timerHeap
+	wake    chan struct{}
+	stopped bool
+	wg      sync.WaitGroup
+	ctx     context.Context
+	cancel  context.CancelFunc
 
 	destMu    sync.Mutex
 	dests     map[*jobs.Job]Destination
@@ -73,8 +92,12 @@ type Pusher struct {
 	Records      atomic.Int64
 	Parked       atomic.Int64
 	BreakerOpens atomic.Int64
-	failMu       sync.Mutex
-	failures     map[string]int64 // by reason
+	// Retry-After headers of 429 and 503 responses, by outcome.
+	RetryAfterHonoured atomic.Int64
+	RetryAfterCapped   atomic.Int64
+	RetryAfterIgnored  atomic.Int64
+	failMu             sync.Mutex
+	failures           map[string]int64 // by reason
 }
 
 // New returns a Pusher; Start runs it.
@@ -88,7 +111,14 @@ func New(o Options) *Pusher {
 	if o.DeadLetterSweep <= 0 {
 		o.DeadLetterSweep = time.Minute
 	}
-	p := &Pusher{o: o, tenants: map[string]*tenantState{}, troubled: map[string]*tenantState{}, wake: make(chan struct{}, 1),
+	if o.MaxRetryAfter <= 0 {
+		o.MaxRetryAfter = max(o.BackoffMax, o.BreakerOpen)
+	}
+	if o.MaxRetryAfter <= 0 {
+		o.MaxRetryAfter = defaultMaxRetryAfter
+	}
+	p := &Pusher{o: o, tenants: map[string]*tenantState{}, troubled: map[string]*tenantState{}, paced: map[string]*tenantState{},
+		wake:  make(chan struct{}, 1),
 		dests: map[*jobs.Job]Destination{}, failures: map[string]int64{}}
 	p.cond = sync.NewCond(&p.mu)
 	return p
@@ -137,7 +167,7 @@ func (p *Pusher) Notify(tenant string, n int) {
 		p.tenants[tenant] = st
 	}
 	st.notified += n
-	waitingForBatch := st.heapIdx >= 0 && st.retryAt.IsZero() && st.notified >= job.Batch.MaxRecords
+	waitingForBatch := st.heapIdx >= 0 && st.retryAt.IsZero() && st.pacedUntil.IsZero() && st.notified >= job.Batch.MaxRecords
 	if !st.queued && !st.running && (st.heapIdx < 0 || waitingForBatch) {
 		p.enqueueLocked(st)
 	}
@@ -235,28 +265,36 @@ func (p *Pusher) worker() {
 			p.mu.Unlock()
 			continue
 		}
-		if now := p.o.Now(); now.Before(st.retryAt) {
-			p.scheduleLocked(st, st.retryAt) // backing off or breaker open
+		// Backing off, breaker open, a Retry-After, or its pace: the
+		// tenant waits in the timer heap, holding no worker.
+		if until := later(st.retryAt, st.pacedUntil); p.o.Now().Before(until) {
+			p.scheduleLocked(st, until)
 			p.mu.Unlock()
 			continue
 		}
 		st.running = true
 		st.notified = 0
+		st.pacedUntil = time.Time{}
 		failures := st.failures
 		p.mu.Unlock()
 
-		next, sent, pending, res := p.runTenant(st)
-		failed := res != pushed
+		tr := p.runTenant(st)
+		next := tr.next
+		failed := tr.res == failedPush || tr.res == refusedSender
 
 		p.mu.Lock()
-		if failed {
-			next = p.backoffLocked(st, failures, res == refusedSender)
-		} else {
+		switch {
+		case failed:
+			next = p.backoffLocked(st, failures, tr.res == refusedSender, tr.retryAfter)
+		case tr.res == paced:
+			st.pacedUntil = next
+			p.notePaceLocked(st, tr.wait)
+		default:
 			st.failures, st.retryAt, st.since = 0, time.Time{}, time.Time{}
 			delete(p.troubled, st.name)
 		}
 		st.running = false
-		st.deficit -= sent
+		st.deficit -= tr.sent
 		switch {
 		case next.IsZero():
 			p.enqueueLocked(st) // more may be due: the next turn reads again
@@ -268,16 +306,20 @@ func (p *Pusher) worker() {
 			}
 		case next.Equal(gone):
 			// the buffer was deleted or released: drop the tenant's state
+			// (its pace and waits with it)
 			if p.tenants[st.name] == st && !st.queued && st.heapIdx < 0 {
 				delete(p.tenants, st.name)
 				delete(p.troubled, st.name)
+				delete(p.paced, st.name)
 			}
+		case tr.res == paced || failed:
+			p.scheduleLocked(st, next)
 		default:
 			// Waiting for its interval with pending records: Notify
 			// counts on from them, so that the batch goes as soon as it
 			// is full rather than at the end of the interval.
-			st.notified += pending
-			if job, ok := p.o.Jobs().Lookup(st.name); ok && !failed && pending > 0 && st.notified >= job.Batch.MaxRecords {
+			st.notified += tr.pending
+			if job, ok := p.o.Jobs().Lookup(st.name); ok && tr.pending > 0 && st.notified >= job.Batch.MaxRecords {
 				p.enqueueLocked(st) // filled up while this read ran
 				break
 			}
@@ -285,6 +327,14 @@ func (p *Pusher) worker() {
 		}
 		p.mu.Unlock()
 	}
+}
+
+// later returns the later of two times.
+func later(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
 }
 
 // Sentinels runTenant returns: nothing to push now; the buffer is gone.
@@ -300,24 +350,46 @@ const (
 	pushed        result = iota // the batch went (or nothing was due)
 	failedPush                  // retried with backoff
 	refusedSender               // the destination refuses this sender: the breaker opens at once
+	paced                       // its pace holds the batch back until next
 )
 
-// runTenant pushes at most one batch of st. It returns when to look again
-// (zero: at its next turn; idle: on the next Notify), the bytes sent, the
-// records read but left for later (a partial batch before its interval),
-// and whether the push failed (the caller backs off).
-func (p *Pusher) runTenant(st *tenantState) (next time.Time, sent, pending int, res result) {
+// turn is what one turn of a tenant did.
+type turn struct {
+	// next is when to look again: zero at its next turn, idle on the next
+	// Notify, gone never (the buffer went); ignored for a failure, whose
+	// backoff decides.
+	next    time.Time
+	sent    int // bytes sent
+	pending int // records read but left for later (a partial batch before its interval)
+	res     result
+	// wait: how long its pace holds it (paced); retryAfter: how long the
+	// destination's Retry-After asked it to wait, capped (failedPush).
+	wait, retryAfter time.Duration
+}
+
+// runTenant pushes at most one batch of st.
+func (p *Pusher) runTenant(st *tenantState) turn {
 	now := p.o.Now()
 	job, ok := p.o.Jobs().Lookup(st.name)
 	if !ok {
-		return idle, 0, 0, pushed // its job is gone: data stays buffered (retention applies)
+		return turn{next: idle} // its job is gone: data stays buffered (retention applies)
+	}
+	var pc *pacer
+	if p.o.Pace != nil {
+		pc = p.pacerFor(st, job.Name, p.o.Pace(job))
+	}
+	// A pace that holds any push back holds this one: wait before reading.
+	if pc != nil {
+		if d := pc.wait(now, 1); d > 0 {
+			return turn{next: now.Add(d), res: paced, wait: d}
+		}
 	}
 	recs, err := p.o.Store.Read(st.name, p.o.Consumer, job.Batch.MaxRecords, job.Batch.MaxBytes)
 	if errors.Is(err, buffers.ErrUnknownTenant) {
-		return gone, 0, 0, pushed
+		return turn{next: gone}
 	}
 	if err != nil || len(recs) == 0 {
-		return idle, 0, 0, pushed
+		return turn{next: idle}
 	}
 	b := &Batch{Tenant: st.name, Records: recs}
 	for _, r := range recs {
@@ -326,30 +398,43 @@ func (p *Pusher) runTenant(st *tenantState) (next time.Time, sent, pending int, 
 	full := len(recs) >= job.Batch.MaxRecords || b.Bytes >= job.Batch.MaxBytes
 	oldest := time.Unix(0, recs[0].Timestamp)
 	if due := oldest.Add(job.Batch.MaxInterval); !full && now.Before(due) {
-		return due, 0, len(recs), pushed
+		return turn{next: due, pending: len(recs)}
+	}
+	if pc != nil {
+		// The batch's bytes: read again when the wait is over (holding
+		// it would hold a batch per waiting tenant).
+		now = p.o.Now()
+		if d := pc.wait(now, b.Bytes); d > 0 {
+			return turn{next: now.Add(d), res: paced, wait: d}
+		}
+		pc.take(now, b.Bytes)
 	}
 	err = p.pushOne(job, b)
 	var perm *PermanentError
 	var refused *SenderRefusedError
+	var throttled *ThrottledError
 	switch {
 	case err == nil:
 	case errors.As(err, &perm):
 		if perr := p.o.DeadLetters.Park(b, err); perr != nil {
 			p.fail("dead_letter_write")
-			return time.Time{}, 0, 0, failedPush
+			return turn{res: failedPush}
 		}
 		p.Parked.Add(int64(len(recs)))
 		p.fail("rejected")
 	case errors.As(err, &refused):
 		p.fail(failReason(err))
-		return time.Time{}, 0, 0, refusedSender
+		return turn{res: refusedSender}
+	case errors.As(err, &throttled):
+		p.fail(failReason(err))
+		return turn{res: failedPush, retryAfter: p.retryAfter(throttled.RetryAfter)}
 	default:
 		p.fail(failReason(err))
-		return time.Time{}, 0, 0, failedPush
+		return turn{res: failedPush}
 	}
 	if err := p.o.Store.Commit(st.name, p.o.Consumer, b.Next()); err != nil {
 		p.fail("commit")
-		return time.Time{}, 0, 0, failedPush
+		return turn{res: failedPush}
 	}
 	if err == nil {
 		p.Batches.Add(1)
@@ -359,9 +444,24 @@ func (p *Pusher) runTenant(st *tenantState) (next time.Time, sent, pending int, 
 	if !full {
 		// The read reached the end of the buffer: nothing more until the
 		// next Notify (the worker re-queues if one came meanwhile).
-		return idle, b.Bytes, 0, pushed
+		return turn{next: idle, sent: b.Bytes}
 	}
-	return time.Time{}, b.Bytes, 0, pushed
+	return turn{sent: b.Bytes}
+}
+
+// retryAfter is the wait a destination's Retry-After asks for, capped at
+// MaxRetryAfter, and counts its outcome.
+func (p *Pusher) retryAfter(ra RetryAfter) time.Duration {
+	d, outcome := ra.wait(p.o.Now(), p.o.MaxRetryAfter)
+	switch outcome {
+	case RetryAfterHonoured:
+		p.RetryAfterHonoured.Add(1)
+	case RetryAfterCapped:
+		p.RetryAfterCapped.Add(1)
+	case RetryAfterIgnored:
+		p.RetryAfterIgnored.Add(1)
+	}
+	return d
 }
 
 func (p *Pusher) pushOne(job *jobs.Job, b *Batch) error {
@@ -390,8 +490,10 @@ func (p *Pusher) pushOne(job *jobs.Job, b *Batch) error {
 // backoffLocked doubles the tenant's delay per consecutive failure, and
 // opens its breaker (a longer pause) after BreakerFailures of them, or at
 // once when the destination refuses the sender (credentials, permissions,
-// a wrong address: fixed by a person, not by retrying sooner).
-func (p *Pusher) backoffLocked(st *tenantState, before int, openNow bool) time.Time {
+// a wrong address: fixed by a person, not by retrying sooner). A
+// Retry-After the destination sent (already capped) makes the delay at
+// least that long.
+func (p *Pusher) backoffLocked(st *tenantState, before int, openNow bool, retryAfter time.Duration) time.Time {
 	st.failures = before + 1
 	if openNow && st.failures < p.o.BreakerFailures {
 		st.failures = p.o.BreakerFailures
@@ -407,6 +509,10 @@ func (p *Pusher) backoffLocked(st *tenantState, before int, openNow bool) time.T
 		if st.failures == p.o.BreakerFailures {
 			p.BreakerOpens.Add(1)
 		}
+	}
+	if retryAfter > 0 {
+		d = max(d, retryAfter)
+		p.noteRetryAfterLocked(st, retryAfter)
 	}
 	st.retryAt = p.o.Now().Add(d)
 	return st.retryAt
