@@ -90,6 +90,7 @@ type partitionBacklog struct {
 	queue    []*parked
 	bytes    int64
 	inflight int
+	reserved int  // records of export calls routed behind it, not in it yet
 	failed   bool // a record of the last window failed (retriable)
 	retryAt  time.Time
 	backoff  time.Duration
@@ -155,7 +156,8 @@ func (bl *backlogs) route(tp *topicPartitioner, topic string, r *kgo.Record) (be
 	}
 	bl.mu.Lock()
 	defer bl.mu.Unlock()
-	if _, busy := bl.parts[tpKey{topic, r.Partition}]; !busy {
+	pb := bl.parts[tpKey{topic, r.Partition}]
+	if pb == nil {
 		return false, false
 	}
 	if bl.cfg.Policy == BacklogRedirect || !tp.ordered(r) {
@@ -169,7 +171,28 @@ func (bl *backlogs) route(tp *topicPartitioner, topic string, r *kgo.Record) (be
 			}
 		}
 	}
+	// Reserved until settleBehind: the backlog must not end (and later
+	// records of the call go straight to the partition) before this one
+	// is in it.
+	pb.reserved++
 	return true, false
+}
+
+// settleBehind puts a record that route sent behind its partition's
+// backlog into it, when the failure is partial and there is room; else it
+// only gives up the reservation, and the record goes back to the caller.
+func (bl *backlogs) settleBehind(key tpKey, r *kgo.Record, m *recMeta, partial bool) bool {
+	bl.mu.Lock()
+	defer bl.mu.Unlock()
+	defer bl.wakeUp()
+	pb := bl.parts[key]
+	pb.reserved--
+	size := recSize(r)
+	if !partial || !bl.roomLocked(pb, size) {
+		return false
+	}
+	bl.appendLocked(pb, copyRecord(r), size, m, parkWaiting)
+	return true
 }
 
 // noteAck records that Kafka acknowledged a record just now.
@@ -314,8 +337,11 @@ func (bl *backlogs) run(ctx context.Context) {
 	defer timer.Stop()
 	for {
 		next, batch := bl.step(ctx, time.Now())
+		// Produce, not TryProduce: a record refused for a full buffer
+		// while the next one got in would break the order. The windows
+		// take at most half the buffer, so this rarely waits.
 		for _, r := range batch {
-			bl.client.TryProduce(ctx, r, bl.promise)
+			bl.client.Produce(ctx, r, bl.promise)
 		}
 		if !timer.Stop() {
 			select {
@@ -384,8 +410,10 @@ func (bl *backlogs) step(ctx context.Context, now time.Time) (time.Duration, []*
 		clear(pb.queue[len(kept):])
 		pb.queue = kept
 		if len(pb.queue) == 0 {
-			delete(bl.parts, key)
-			bl.notifyLocked()
+			if pb.reserved == 0 {
+				delete(bl.parts, key)
+				bl.notifyLocked()
+			}
 			continue
 		}
 		if pb.failed {

@@ -491,7 +491,7 @@ func (e *kafkaExporter) finish(ctx context.Context, b *batch, ld plog.Logs, n in
 			if m.behind && !m.parked && !m.refused {
 				// Behind its partition's backlog, in order; back to the
 				// queue when the backlog is full or nothing answers.
-				if partial && e.backlog.park(tpKey{m.topic, m.partition}, &b.recs[i], m) {
+				if e.backlog.settleBehind(tpKey{m.topic, m.partition}, &b.recs[i], m, partial) {
 					m.parked = true
 				} else {
 					m.refused = true
