@@ -1,0 +1,632 @@
+//go:build resilience
+
+package resilience
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// The per-host role configs, run as shipped with the built collector: each
+// with its real inputs (journal, unix socket, FIFO), its real outputs (local
+// files, cfjs1 to tier 2) and one failure.
+
+// recSink is a tier-2 stand-in (the ackSink protocol) that also records
+// the cfjs1 format of every line by id, and can be stopped: stopped, its
+// port no longer listens, as a tier-2 side that is down.
+type recSink struct {
+	*ackSink
+	fmu     sync.Mutex
+	formats map[uint64]string
+	conns   map[net.Conn]struct{}
+	wg      sync.WaitGroup
+	stopped bool
+}
+
+func startRecSink(t *testing.T, addr string) *recSink {
+	t.Helper()
+	var l net.Listener
+	var err error
+	// The port of a stopped sink is taken again at once; a previous
+	// listener's connections may linger for a moment.
+	waitFor(t, "listening on "+addr, 10*time.Second, func() bool {
+		l, err = net.Listen("tcp", addr)
+		return err == nil
+	}, func() string { return fmt.Sprint(err) })
+	s := &recSink{
+		ackSink: &ackSink{l: l, direct: idSet{}, dead: idSet{}},
+		formats: map[uint64]string{},
+		conns:   map[net.Conn]struct{}{},
+	}
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			s.fmu.Lock()
+			if s.stopped {
+				s.fmu.Unlock()
+				c.Close()
+				return
+			}
+			s.conns[c] = struct{}{}
+			s.wg.Add(1)
+			s.fmu.Unlock()
+			go func() {
+				defer s.wg.Done()
+				s.serve(&teeConn{Conn: c, sink: s})
+			}()
+		}
+	}()
+	t.Cleanup(s.stop)
+	return s
+}
+
+// stop closes the listener and every connection (tier 2 down).
+func (s *recSink) stop() {
+	s.fmu.Lock()
+	if s.stopped {
+		s.fmu.Unlock()
+		return
+	}
+	s.stopped = true
+	s.l.Close()
+	for c := range s.conns {
+		c.Close()
+	}
+	s.fmu.Unlock()
+	s.wg.Wait()
+}
+
+var formatRe = regexp.MustCompile(`^\{"format":"([^"]*)"`)
+
+// teeConn shows the sink's format recorder every line the sink reads.
+type teeConn struct {
+	net.Conn
+	sink    *recSink
+	partial []byte
+}
+
+func (c *teeConn) Read(p []byte) (int, error) {
+	n, err := c.Conn.Read(p)
+	c.partial = append(c.partial, p[:n]...)
+	for {
+		i := bytes.IndexByte(c.partial, '\n')
+		if i < 0 {
+			break
+		}
+		line := c.partial[:i]
+		if id, ok := lineID(line); ok {
+			f := ""
+			if m := formatRe.FindSubmatch(line); m != nil {
+				f = string(m[1])
+			}
+			c.sink.fmu.Lock()
+			c.sink.formats[id] = f
+			c.sink.fmu.Unlock()
+		}
+		c.partial = c.partial[i+1:]
+	}
+	return n, err
+}
+
+// sideIDs is what one tier-2 side got: directly at its own sinks, or as
+// dead-letter copies for it at the other side's sinks (a side that was
+// down and came back has had several sinks).
+func sideIDs(own, other []*recSink) idSet {
+	out := idSet{}
+	for _, s := range own {
+		direct, _ := s.snapshot()
+		out.addAll(direct)
+	}
+	for _, s := range other {
+		_, dead := s.snapshot()
+		out.addAll(dead)
+	}
+	return out
+}
+
+// series scrapes the metrics whose names match re, one value per series
+// (name with _total taken off, then its labels as exposed).
+func series(url string, re *regexp.Regexp) (map[string]float64, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	out := map[string]float64{}
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		line := sc.Text()
+		if line == "" || line[0] == '#' {
+			continue
+		}
+		i := strings.LastIndexByte(line, ' ')
+		if i < 0 {
+			continue
+		}
+		key := line[:i]
+		name, labels := key, ""
+		if j := strings.IndexByte(key, '{'); j >= 0 {
+			name, labels = key[:j], key[j:]
+		}
+		if !re.MatchString(name) {
+			continue
+		}
+		v, err := strconv.ParseFloat(line[i+1:], 64)
+		if err == nil {
+			out[trimTotal(name)+stripOtelLabels(labels)] += v
+		}
+	}
+	return out, sc.Err()
+}
+
+// stripOtelLabels drops the labels every series carries (service name,
+// instance, scope), keeping the ones that say what was counted.
+var otelLabel = regexp.MustCompile(`,?(otel_scope_[a-z_]+|service_[a-z_]+|job|instance)="[^"]*"`)
+
+func stripOtelLabels(labels string) string {
+	l := otelLabel.ReplaceAllString(labels, "")
+	l = strings.Replace(l, "{,", "{", 1)
+	if l == "{}" {
+		return ""
+	}
+	return l
+}
+
+// sumSeries adds the series of one metric name (all its labels).
+func sumSeries(m map[string]float64, name string) float64 {
+	var total float64
+	for k, v := range m {
+		if k == name || strings.HasPrefix(k, name+"{") {
+			total += v
+		}
+	}
+	return total
+}
+
+func describe(m map[string]float64) string {
+	var s []string
+	for k, v := range m {
+		if v != 0 {
+			s = append(s, fmt.Sprintf("%s=%.0f", k, v))
+		}
+	}
+	sort.Strings(s)
+	return strings.Join(s, " ")
+}
+
+// healthStatus asks the health_check extension; 0 if it does not answer.
+func healthStatus(addr string) int {
+	c := http.Client{Timeout: 5 * time.Second}
+	resp, err := c.Get("http://" + addr + "/")
+	if err != nil {
+		return 0
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+// writeJournal writes entries (ids, now) to a journal file in dir with
+// systemd-journal-remote, as a host's journald would have them.
+func writeJournal(t *testing.T, dir string, ids []uint64) {
+	t.Helper()
+	remote := "/lib/systemd/systemd-journal-remote"
+	if _, err := os.Stat(remote); err != nil {
+		t.Fatalf("this test needs %s (apt-get install systemd-journal-remote): %v", remote, err)
+	}
+	var b bytes.Buffer
+	now := time.Now().UnixMicro()
+	for i, id := range ids {
+		fmt.Fprintf(&b, "__REALTIME_TIMESTAMP=%d\n__MONOTONIC_TIMESTAMP=%d\n_BOOT_ID=0123456789abcdef0123456789abcdef\n_HOSTNAME=pg-core-1\nSYSLOG_IDENTIFIER=postgres\n_SYSTEMD_UNIT=postgresql.service\nPRIORITY=6\nMESSAGE=req=%016x checkpoint complete\n\n",
+			now-int64(len(ids)-i), 1000+i, id)
+	}
+	cmd := exec.Command(remote, "-o", filepath.Join(dir, "remote.journal"), "-")
+	cmd.Stdin = &b
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("systemd-journal-remote: %v\n%s", err, out)
+	}
+}
+
+// journalctlOn puts a journalctl first in PATH that reads the journal
+// files of dir (the real journalctl, with --directory): the shipped config
+// reads the system journal, which a test host does not have.
+func journalctlOn(t *testing.T, dir string) (pathEnv string) {
+	t.Helper()
+	real, err := exec.LookPath("journalctl")
+	if err != nil {
+		t.Fatalf("this test needs journalctl: %v", err)
+	}
+	bin := t.TempDir()
+	script := fmt.Sprintf("#!/bin/sh\nexec %s --directory=%s \"$@\"\n", real, dir)
+	if err := os.WriteFile(filepath.Join(bin, "journalctl"), []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return "PATH=" + bin + ":" + os.Getenv("PATH")
+}
+
+// auditLine is a pgaudit line as PostgreSQL writes it to its pipe.
+func auditLine(id uint64) []byte {
+	return fmt.Appendf(nil, "AUDIT: SESSION,%d,1,READ,SELECT,TABLE,public.items,select * from items where req=%016x,<not logged>\n", id%1000, id)
+}
+
+// feedFIFO writes n pgaudit lines to the FIFO at rate lines/s, ids from
+// *next; bounded by n.
+func feedFIFO(t *testing.T, path string, next *uint64, rate, n int) []uint64 {
+	t.Helper()
+	f, err := os.OpenFile(path, os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatalf("open %s: %v", path, err)
+	}
+	defer f.Close()
+	var ids []uint64
+	perTick := max(1, rate/100)
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	var buf []byte
+	for len(ids) < n {
+		<-tick.C
+		buf = buf[:0]
+		for i := 0; i < perTick && len(ids) < n; i++ {
+			*next++
+			ids = append(ids, *next)
+			buf = append(buf, auditLine(*next)...)
+		}
+		if _, err := f.Write(buf); err != nil {
+			t.Fatalf("writing to %s: %v", path, err)
+		}
+	}
+	return ids
+}
+
+var edgeRoleMetrics = regexp.MustCompile(`^otelcol_(logx_|exporter_enqueue_failed)`)
+
+// TestCorePostgresConfig runs configs/core-postgres.yaml as shipped: the
+// journal (a real journal file read by the real journalctl), syslog lines
+// on its unix socket and pgaudit lines on its FIFO; out to two cfjs1 tier-2
+// sides and the audit file. Then tier 2 goes down (nothing listens): the
+// audit file still gets every audit line exactly once, in order, and what
+// tier 2 missed reaches it once it is back, or is counted by the fanout
+// connector (otelcol_logx_fanout_dropped_records).
+func TestCorePostgresConfig(t *testing.T) {
+	binary(t)
+	root := t.TempDir()
+	runDir, stateDir, logDir, journalDir := filepath.Join(root, "run"), filepath.Join(root, "state"), filepath.Join(root, "logs"), filepath.Join(root, "journal")
+	for _, d := range []string{runDir, journalDir} {
+		if err := os.Mkdir(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var journalIDs []uint64
+	for i := range 200 {
+		journalIDs = append(journalIDs, uint64(5_000_000+i))
+	}
+	writeJournal(t, journalDir, journalIDs)
+	dc := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprint(w, `{"name":"dc-1","status":"active"}`)
+	}))
+	t.Cleanup(dc.Close)
+
+	addrA := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	addrB := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	sinkA, sinkB := startRecSink(t, addrA), startRecSink(t, addrB)
+	sinksA, sinksB := []*recSink{sinkA}, []*recSink{sinkB}
+	metricsPort := freePort(t)
+	health := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	url := fmt.Sprintf("http://127.0.0.1:%d/metrics", metricsPort)
+	col := startCollector(t, "core-postgres", "", shippedConfig(t, "core-postgres.yaml"),
+		journalctlOn(t, journalDir),
+		"LOGX_LOG_A="+addrA, "LOGX_LOG_B="+addrB,
+		"LOGX_DC_STATUS_URL="+dc.URL+"/dc-status",
+		"LOGX_RUN_DIR="+runDir, "LOGX_STATE_DIR="+stateDir, "LOGX_LOG_DIR="+logDir,
+		"LOGX_AUDIT_GROUP=root",
+		"LOGX_HEALTH_ENDPOINT="+health,
+		fmt.Sprintf("LOGX_METRICS_PORT=%d", metricsPort),
+	)
+	sock, fifo := filepath.Join(runDir, "syslog.sock"), filepath.Join(runDir, "pgaudit.fifo")
+	audit := filepath.Join(logDir, "postgresql", "audit.log")
+	waitFor(t, "the collector healthy", 60*time.Second, func() bool { return healthStatus(health) == http.StatusOK },
+		func() string { return fmt.Sprintf("health answers %d", healthStatus(health)) })
+	for _, p := range []string{sock, fifo} {
+		if _, err := os.Stat(p); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	// Phase 1: tier 2 up. Every input reaches both sides; the audit lines
+	// also reach the audit file, and only they.
+	var nextSyslog, nextAudit uint64 = 1_000_000, 3_000_000
+	syslogIDs := feedUnix(t, sock, &nextSyslog, 1, 500, 2*time.Second)
+	auditIDs := feedFIFO(t, fifo, &nextAudit, 2000, scale(4000, 40000))
+	everything := append(append(append([]uint64(nil), journalIDs...), syslogIDs...), auditIDs...)
+	var missA, missB int
+	waitFor(t, "every journal, syslog and audit line at log-a and log-b", 90*time.Second, func() bool {
+		missA, _ = sideIDs(sinksA, sinksB).missing(everything)
+		missB, _ = sideIDs(sinksB, sinksA).missing(everything)
+		return missA == 0 && missB == 0
+	}, func() string {
+		m, _ := series(url, edgeRoleMetrics)
+		_, firstA := sideIDs(sinksA, sinksB).missing(everything)
+		return fmt.Sprintf("log-a misses %d (first %x), log-b %d of %d; %s", missA, firstA, missB, len(everything), describe(m))
+	})
+	sinkA.fmu.Lock()
+	for _, id := range auditIDs {
+		if f := sinkA.formats[id]; f != "pgaudit" {
+			t.Errorf("audit line %x reached tier 2 as format %q, want pgaudit", id, f)
+			break
+		}
+	}
+	for _, id := range syslogIDs[:1] {
+		if f := sinkA.formats[id]; f == "pgaudit" {
+			t.Errorf("syslog line %x reached tier 2 as format pgaudit", id)
+		}
+	}
+	sinkA.fmu.Unlock()
+	local := newFileIDs(audit)
+	var inFile idSet
+	waitFor(t, "every audit line in the audit file", 30*time.Second, func() bool {
+		inFile = local.read(t)
+		n, _ := inFile.missing(auditIDs)
+		return n == 0
+	})
+	for _, id := range append(append([]uint64(nil), journalIDs...), syslogIDs...) {
+		if inFile[id] > 0 {
+			t.Fatalf("line %x of the journal or the syslog socket is in the audit file", id)
+		}
+	}
+	if st, err := os.Stat(audit); err != nil || st.Mode().Perm() != 0o640 {
+		t.Errorf("audit file mode %v (%v), the config asks for 0640", st.Mode().Perm(), err)
+	}
+	t.Logf("tier 2 up: %d journal, %d syslog and %d audit lines at both sides; the audit file holds the audit lines",
+		len(journalIDs), len(syslogIDs), len(auditIDs))
+
+	// Phase 2: tier 2 down. The audit file gets every line at once, once.
+	sinkA.stop()
+	sinkB.stop()
+	downSyslog := feedUnix(t, sock, &nextSyslog, 2, 500, 2*time.Second)
+	downAudit := feedFIFO(t, fifo, &nextAudit, 2000, scale(10000, 100000))
+	allAudit := append(append([]uint64(nil), auditIDs...), downAudit...)
+	waitFor(t, "every audit line in the file with tier 2 down", 60*time.Second, func() bool {
+		inFile = local.read(t)
+		n, _ := inFile.missing(allAudit)
+		return n == 0
+	}, func() string {
+		n, first := inFile.missing(allAudit)
+		return fmt.Sprintf("%d of %d missing (first %x)", n, len(allAudit), first)
+	})
+	if d := inFile.duplicates(); d > 0 {
+		t.Fatalf("the audit file holds %d repeated lines with tier 2 down", d)
+	}
+	m, err := series(url, edgeRoleMetrics)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if up := sumSeries(m, "otelcol_logx_cfjs1_exporter_up"); up != 0 {
+		t.Errorf("%.0f endpoints counted up while nothing listens", up)
+	}
+	t.Logf("tier 2 down: %d audit lines in the file once each; %s", len(allAudit), describe(m))
+
+	// Phase 3: tier 2 back. Each side gets every line not counted lost by
+	// the fanout connector (the audit pipeline), and every syslog line.
+	sinkA, sinkB = startRecSink(t, addrA), startRecSink(t, addrB)
+	sinksA, sinksB = append(sinksA, sinkA), append(sinksB, sinkB)
+	allSyslog := append(append([]uint64(nil), syslogIDs...), downSyslog...)
+	var lost float64
+	waitFor(t, "tier 2 to get every line not counted lost", 180*time.Second, func() bool {
+		m, err = series(url, edgeRoleMetrics)
+		if err != nil {
+			return false
+		}
+		lost = sumSeries(m, "otelcol_logx_fanout_dropped_records")
+		missA, _ = sideIDs(sinksA, sinksB).missing(allAudit)
+		missB, _ = sideIDs(sinksB, sinksA).missing(allAudit)
+		sa, _ := sideIDs(sinksA, sinksB).missing(allSyslog)
+		sb, _ := sideIDs(sinksB, sinksA).missing(allSyslog)
+		return sumSeries(m, "otelcol_logx_cfjs1_exporter_up") == 4 && sumSeries(m, "otelcol_logx_fanout_backlog_batches") == 0 &&
+			float64(missA) <= lost && float64(missB) <= lost && sa == 0 && sb == 0
+	}, func() string {
+		return fmt.Sprintf("audit lines missing at log-a %d, log-b %d of %d; %.0f counted lost; %s", missA, missB, len(allAudit), lost, describe(m))
+	})
+	if float64(missA) != lost || float64(missB) != lost {
+		t.Errorf("log-a misses %d and log-b %d audit lines but %.0f were counted lost: fed = delivered + counted drops does not hold", missA, missB, lost)
+	}
+
+	// Phase 4: after recovery, new audit lines reach the file and both sides.
+	moreAudit := feedFIFO(t, fifo, &nextAudit, 2000, 2000)
+	allAudit = append(allAudit, moreAudit...)
+	waitFor(t, "the audit lines written after recovery at both sides", 60*time.Second, func() bool {
+		missA, _ = sideIDs(sinksA, sinksB).missing(moreAudit)
+		missB, _ = sideIDs(sinksB, sinksA).missing(moreAudit)
+		return missA == 0 && missB == 0
+	})
+	waitFor(t, "every audit line in the file", 30*time.Second, func() bool {
+		inFile = local.read(t)
+		n, _ := inFile.missing(allAudit)
+		return n == 0
+	})
+	if s := healthStatus(health); s != http.StatusOK {
+		t.Errorf("health answers %d after tier 2 returned", s)
+	}
+	col.stop()
+	inFile = local.read(t)
+	if d := inFile.duplicates(); d > 0 || len(inFile) != len(allAudit) {
+		t.Fatalf("the audit file holds %d distinct lines (%d repeats), %d were fed", len(inFile), d, len(allAudit))
+	}
+	checkOrder(t, audit)
+	a, b := sideIDs(sinksA, sinksB), sideIDs(sinksB, sinksA)
+	missA, _ = a.missing(allAudit)
+	missB, _ = b.missing(allAudit)
+	t.Logf("done: %d audit lines, each once and in order in the file; log-a got %d and log-b %d of them (%d and %d repeats of any line, at-least-once), %.0f counted lost",
+		len(allAudit), len(allAudit)-missA, len(allAudit)-missB, a.duplicates(), b.duplicates(), lost)
+}
+
+// mountTmpfsAt mounts a tmpfs of size on dir (created), unmounted at
+// cleanup, after the collectors started later are killed.
+func mountTmpfsAt(t *testing.T, dir, size string) {
+	t.Helper()
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	run(t, "mount", "-t", "tmpfs", "-o", "size="+size, "tmpfs", dir)
+	t.Cleanup(func() {
+		if err := exec.Command("umount", dir).Run(); err != nil {
+			_ = exec.Command("umount", "-l", dir).Run()
+		}
+	})
+}
+
+// defaultOTLPEndpoint is the one address of configs/default.yaml that no
+// environment variable sets; the test moves it to a free port.
+const defaultOTLPEndpoint = "endpoint: 127.0.0.1:4318"
+
+var defaultRoleMetrics = regexp.MustCompile(`^otelcol_logx_.*(dropped|written)`)
+
+// droppedByReason is every record counted as dropped (ratelimit's summary
+// records aside: they are not fed lines).
+func droppedByReason(m map[string]float64) float64 {
+	var total float64
+	for k, v := range m {
+		if strings.Contains(k, "dropped") && !strings.Contains(k, "summary") {
+			total += v
+		}
+	}
+	return total
+}
+
+// TestDefaultConfigDiskFull runs configs/default.yaml as shipped with its
+// log directory on a small disk: a tmpfs of 1 GiB + 1 MiB, so that the
+// file exporter's disk guard (min_free_bytes 1 GiB by default) leaves
+// about 1 MiB for the file. Lines come on the unix socket (the test) and
+// the FIFO (a child process, cat). Beyond that space lines are dropped and
+// counted with a reason, the collector keeps running and its health
+// answers; once space returns (the tmpfs grown) new lines are written
+// again. fed = lines in the file + counted drops.
+func TestDefaultConfigDiskFull(t *testing.T) {
+	binary(t)
+	needRoot(t, "mount", "umount")
+	state := t.TempDir()
+	logs := filepath.Join(state, "logs")
+	mountTmpfsAt(t, logs, "1025m")
+	config := shippedConfig(t, "default.yaml")
+	if strings.Count(config, defaultOTLPEndpoint) != 1 {
+		t.Fatalf("configs/default.yaml no longer has %q once: update the test", defaultOTLPEndpoint)
+	}
+	config = strings.Replace(config, defaultOTLPEndpoint, fmt.Sprintf("endpoint: 127.0.0.1:%d", freePort(t)), 1)
+	metricsPort := freePort(t)
+	health := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	url := fmt.Sprintf("http://127.0.0.1:%d/metrics", metricsPort)
+	col := startCollector(t, "default", "", config,
+		"LOGX_STATE_DIR="+state,
+		"LOGX_HEALTH_ENDPOINT="+health,
+		fmt.Sprintf("LOGX_METRICS_PORT=%d", metricsPort),
+	)
+	sock, fifo, file := filepath.Join(state, "log.sock"), filepath.Join(state, "app.fifo"), filepath.Join(logs, "all.log")
+	waitFor(t, "the collector healthy", 60*time.Second, func() bool { return healthStatus(health) == http.StatusOK },
+		func() string { return fmt.Sprintf("health answers %d", healthStatus(health)) })
+
+	// Phase 1: about 3 MiB of lines into 1 MiB of space, under the rate
+	// limit (1000 lines/s per service, burst 5000).
+	var next uint64
+	fed := feedUnix(t, sock, &next, 1, 800, scale(12*time.Second, 30*time.Second))
+	// A program writes to the FIFO: a child process, its own writer.
+	var fifoLines bytes.Buffer
+	for range 2000 {
+		next++
+		fed = append(fed, next)
+		fifoLines.Write(syslogLine(next, 1))
+	}
+	cat := exec.Command("sh", "-c", "cat > "+fifo)
+	cat.Stdin = &fifoLines
+	if out, err := cat.CombinedOutput(); err != nil {
+		t.Fatalf("cat > %s: %v\n%s", fifo, err, out)
+	}
+	var m map[string]float64
+	var written, dropped float64
+	waitFor(t, "every line written or counted as dropped", 60*time.Second, func() bool {
+		var err error
+		if m, err = series(url, defaultRoleMetrics); err != nil {
+			return false
+		}
+		written, dropped = sumSeries(m, "otelcol_logx_logfile_records_written"), droppedByReason(m)
+		return written+dropped == float64(len(fed))
+	}, func() string {
+		return fmt.Sprintf("%d fed, %.0f written, %.0f dropped: %s", len(fed), written, dropped, describe(m))
+	})
+	full := m[`otelcol_logx_logfile_records_dropped{reason="disk_min_free"}`]
+	t.Logf("disk full: %d lines fed, %.0f written, %.0f dropped (%s); free %d bytes", len(fed), written, dropped, describe(m), freeBytes(t, logs))
+	if full == 0 {
+		t.Fatalf("%d lines into 1 MiB and none dropped for disk_min_free: %s", len(fed), describe(m))
+	}
+	if !col.running() {
+		t.Fatalf("the collector exited when the disk filled up: %v", col.err)
+	}
+	if s := healthStatus(health); s == 0 {
+		t.Fatal("health does not answer with the disk full")
+	} else {
+		t.Logf("health answers %d with the disk full", s)
+	}
+
+	// Phase 2: space returns. Probe lines until one is written (the guard
+	// sees free space at most every check_interval), then every new line
+	// must be written.
+	run(t, "mount", "-o", "remount,size=1100m", logs)
+	probes := 0
+	waitFor(t, "a line written after space returned", 30*time.Second, func() bool {
+		fed = append(fed, feedUnix(t, sock, &next, 2, 100, 200*time.Millisecond)...)
+		probes++
+		m, _ = series(url, defaultRoleMetrics)
+		return sumSeries(m, "otelcol_logx_logfile_records_written") > written
+	})
+	droppedBefore := droppedByReason(m)
+	more := feedUnix(t, sock, &next, 3, 500, 2*time.Second)
+	fed = append(fed, more...)
+	waitFor(t, "every line after recovery written", 60*time.Second, func() bool {
+		m, _ = series(url, defaultRoleMetrics)
+		return sumSeries(m, "otelcol_logx_logfile_records_written")+droppedByReason(m) == float64(len(fed))
+	}, func() string { return fmt.Sprintf("%d fed: %s", len(fed), describe(m)) })
+	if d := droppedByReason(m) - droppedBefore; d != 0 {
+		t.Errorf("%.0f lines dropped after space returned: %s", d, describe(m))
+	}
+	written, dropped = sumSeries(m, "otelcol_logx_logfile_records_written"), droppedByReason(m)
+	if s := healthStatus(health); s != http.StatusOK {
+		t.Errorf("health answers %d after space returned", s)
+	}
+	col.stop()
+
+	inFile := newFileIDs(file).read(t)
+	if d := inFile.duplicates(); d > 0 {
+		t.Fatalf("the file holds %d repeated lines", d)
+	}
+	if n, first := inFile.missing(more); n > 0 {
+		t.Fatalf("%d of the %d lines written after space returned are not in the file (first %x)", n, len(more), first)
+	}
+	if float64(len(inFile)) != written || float64(len(inFile))+dropped != float64(len(fed)) {
+		t.Fatalf("fed %d lines; the file holds %d, %.0f counted written, %.0f counted dropped: fed = written + counted drops does not hold",
+			len(fed), len(inFile), written, dropped)
+	}
+	t.Logf("done: %d lines fed (%d probe rounds after space returned), %d in the file, %.0f counted dropped (%s)",
+		len(fed), probes, len(inFile), dropped, describe(m))
+}
