@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"path/filepath"
 	"time"
 )
 
@@ -65,8 +64,6 @@ func (c *Config) Validate() error {
 		errs = append(errs, errors.New("jobs_file or jobs_url: required; write the job document the tenantbuffer exporter reads, e.g. jobs_file: /etc/otelcol-logx/jobs.yaml"))
 	case c.JobsFile != "" && c.JobsURL != "":
 		errs = append(errs, errors.New("jobs_file and jobs_url are both set; write only one, so that there is one document to follow"))
-	case c.JobsFile != "" && !filepath.IsAbs(c.JobsFile):
-		errs = append(errs, fmt.Errorf("jobs_file: %q; write an absolute path, e.g. /etc/otelcol-logx/jobs.yaml", c.JobsFile))
 	case c.JobsURL != "":
 		if u, err := url.Parse(c.JobsURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			errs = append(errs, fmt.Errorf("jobs_url: %q; write an http(s) url, e.g. https://jobs.example/logpush.yaml", c.JobsURL))
@@ -78,8 +75,8 @@ func (c *Config) Validate() error {
 	if c.MaxRemovedFraction < 0 || c.MaxRemovedFraction > 1 {
 		errs = append(errs, fmt.Errorf("max_removed_fraction: %v; write a fraction in [0, 1], e.g. 0.1 (1 switches the guard off)", c.MaxRemovedFraction))
 	}
-	if c.LastGoodFile != "" && !filepath.IsAbs(c.LastGoodFile) {
-		errs = append(errs, fmt.Errorf("last_good_file: %q; write an absolute path in a writable directory, e.g. /var/lib/otelcol-logx/tenantfilter-jobs.yaml", c.LastGoodFile))
+	if c.LastGoodFile != "" && c.LastGoodFile == c.JobsFile {
+		errs = append(errs, fmt.Errorf("last_good_file: %q is the job document itself; write a path of its own in a writable directory, e.g. /var/lib/otelcol-logx/tenantfilter-jobs.yaml", c.LastGoodFile))
 	}
 	return errors.Join(errs...)
 }
