@@ -92,7 +92,7 @@ func TestPaceHoldsForARecoveringDestination(t *testing.T) {
 	// Slack for the time a request takes from the pusher to the server;
 	// the bounds below are over a second.
 	const slack = 150 * time.Millisecond
-	run := func(t *testing.T, pace Pace, records, bodySize, batchRecords int) (accepted []time.Time, bytes int64) {
+	run := func(t *testing.T, pace Pace, records, bodySize, batchRecords int) (accepted []time.Time, bytes int64, waits []TenantWaits) {
 		seen := newArrivals()
 		var failFirst atomic.Int64
 		failFirst.Store(3) // down for the first three tries: the backlog builds up behind the backoff
@@ -118,34 +118,72 @@ func TestPaceHoldsForARecoveringDestination(t *testing.T) {
 		want := (records + batchRecords - 1) / batchRecords
 		require.Eventually(t, func() bool { return len(seen.accepted("/slow")) == want }, 30*time.Second, 5*time.Millisecond)
 		require.Equal(t, int64(records), p.Records.Load())
-		waits := p.Paced(10)
+		return seen.accepted("/slow"), p.Bytes.Load(), p.Paced(10)
+	}
+	// The waits are counted, for that tenant.
+	counted := func(t *testing.T, waits []TenantWaits) {
 		require.Len(t, waits, 1)
 		require.Equal(t, "slow", waits[0].Tenant)
 		require.Positive(t, waits[0].PaceWaits)
 		require.Positive(t, waits[0].Pace)
-		return seen.accepted("/slow"), p.Bytes.Load()
+		require.Zero(t, waits[0].RetryAfterWaits)
 	}
 
 	t.Run("requests", func(t *testing.T) {
 		const perSecond, burst, n = 20, 2, 30
-		acc, _ := run(t, Pace{MaxRequestsPerSecond: perSecond, Burst: burst}, n, 10, 1)
+		acc, _, waits := run(t, Pace{MaxRequestsPerSecond: perSecond, Burst: burst}, n, 10, 1)
 		took := acc[len(acc)-1].Sub(acc[0])
 		floor := time.Duration(float64(n-burst) / perSecond * float64(time.Second))
 		t.Logf("%d pushes at %d/s, burst %d: %v (floor %v)", n, perSecond, burst, took, floor)
 		require.GreaterOrEqual(t, took, floor-slack)
+		counted(t, waits)
 	})
 
 	t.Run("bytes", func(t *testing.T) {
 		// 40 records of ~1 KiB, two a batch: ~40 KiB at 16 KiB/s, a
 		// bucket of one second's worth (a batch is smaller).
 		const perSecond = 16 << 10
-		acc, bytes := run(t, Pace{MaxBytesPerSecond: perSecond}, 40, 1000, 2)
+		acc, bytes, waits := run(t, Pace{MaxBytesPerSecond: perSecond}, 40, 1000, 2)
 		took := acc[len(acc)-1].Sub(acc[0])
 		floor := time.Duration(float64(bytes-perSecond) / perSecond * float64(time.Second))
 		t.Logf("%d bytes in %d pushes at %d B/s: %v (floor %v)", bytes, len(acc), perSecond, took, floor)
 		require.Greater(t, floor, time.Second)
 		require.GreaterOrEqual(t, took, floor-slack)
+		counted(t, waits)
 	})
+}
+
+// A tenant waiting for its pace holds no worker: with one worker, an
+// unpaced tenant's whole backlog goes while the paced one is still
+// sending its own at two a second.
+func TestPaceWaitHoldsNoWorker(t *testing.T) {
+	seen := newArrivals()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		seen.add(r.URL.Path, http.StatusNoContent)
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	defer srv.Close()
+	st := openStore(t, t.TempDir())
+	defer st.Close()
+	jt := table(t, fmt.Sprintf(`
+jobs:
+  - {name: slow, tenant: slow, destination: {type: http, url: %q}, batch: {max_records: 1, max_interval: 10ms}}
+  - {name: fast, tenant: fast, destination: {type: http, url: %q}, batch: {max_records: 1, max_interval: 10ms}}
+`, srv.URL+"/slow", srv.URL+"/fast"))
+	o := pusherOptions(t, st, jt, t.TempDir())
+	o.Workers = 1
+	o.Pace = pacedBy(map[string]Pace{"slow": {MaxRequestsPerSecond: 2}})
+	p := New(o)
+	appendRecords(t, st, nil, "slow", 0, 5)
+	appendRecords(t, st, nil, "fast", 0, 100)
+	p.Start([]string{"slow", "fast"})
+	defer p.Stop()
+	require.Eventually(t, func() bool { return len(seen.accepted("/slow")) == 5 && len(seen.accepted("/fast")) == 100 },
+		30*time.Second, 5*time.Millisecond)
+	slow, fast := seen.accepted("/slow"), seen.accepted("/fast")
+	t.Logf("slow: 5 pushes in %v; fast: 100 pushes in %v", slow[4].Sub(slow[0]), fast[99].Sub(fast[0]))
+	require.GreaterOrEqual(t, slow[4].Sub(slow[0]), 2*time.Second-150*time.Millisecond) // (5-1)/2 s
+	require.True(t, fast[99].Before(slow[4]), "the unpaced tenant waited behind the paced one's pace")
 }
 
 // A 429 with Retry-After: 2 keeps that tenant's next push back at least
