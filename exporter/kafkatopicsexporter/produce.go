@@ -354,9 +354,10 @@ func (e *kafkaExporter) checkTopic(b *batch, m *recMeta) {
 // vanished mid-request would hold us forever: stop at the deadline and let
 // finish hand the unanswered records back for retry.
 //
-// With partition backlogs, a record whose partition has a backlog is
-// queued behind it instead of produced, and the call waits at most
-// failing_after: the records still unanswered then are left to their
+// With partition backlogs, a record whose partition has a backlog goes
+// behind it instead of being produced (finish parks it), and the call
+// waits only while answers keep coming: after failing_after without one,
+// in a partial failure, the records still unanswered are left to their
 // partitions' backlogs, so that one failing partition does not hold the
 // others' records (backlog.go).
 func (e *kafkaExporter) produceAndWait(ctx context.Context, b *batch, pick func(*recMeta) bool) waitOutcome {
