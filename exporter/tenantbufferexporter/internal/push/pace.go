@@ -97,6 +97,13 @@ func (pc *pacer) take(now time.Time, n int) {
 	}
 }
 
+// rested reports whether the limiters are full again at now: the pacer is
+// then no different from a new one.
+func (pc *pacer) rested(now time.Time) bool {
+	return (pc.requests == nil || pc.requests.TokensAt(now) >= float64(pc.requests.Burst())) &&
+		(pc.bytes == nil || pc.bytes.TokensAt(now) >= float64(pc.bytes.Burst()))
+}
+
 // shortfall is the time until lim holds n tokens, rounded up to a whole
 // millisecond so that the tenant is not woken a hair too early.
 func shortfall(lim *rate.Limiter, now time.Time, n int) time.Duration {

@@ -443,3 +443,61 @@ func TestPacerArithmetic(t *testing.T) {
 	slow.take(now, 0)
 	require.Equal(t, maxPaceWait, slow.wait(now, 0))
 }
+
+// The pusher forgets a tenant (its pace and waits with it) once the store
+// removed its buffer, pushed and idle, so that tenants that come and go do
+// not pile up state; one that comes back is pushed as before. A tenant
+// still failing, or with records to push, is kept.
+func TestGoneTenantsForgotten(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/down" {
+			w.WriteHeader(http.StatusInternalServerError)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	defer srv.Close()
+	st, err := buffers.Open(buffers.Options{
+		Dir: t.TempDir(), MaxBuffers: buffers.Unlimited, MaxTenantBytes: buffers.Unlimited, MaxTotalBytes: buffers.Unlimited,
+		MaxAge: time.Hour, SegmentBytes: 1 << 20, SegmentMaxAge: time.Hour, MaxRecordBytes: 1 << 20,
+		MaxOpenFiles: 64, IdleTimeout: 50 * time.Millisecond, SweepInterval: 20 * time.Millisecond, Consumers: []string{"push"},
+	})
+	require.NoError(t, err)
+	defer st.Close()
+	jt := table(t, fmt.Sprintf(`
+jobs:
+  - {name: paced, prefix: p-, destination: {type: http, url: %q}, batch: {max_records: 1, max_interval: 10ms}}
+  - {name: free, prefix: f-, destination: {type: http, url: %q}, batch: {max_records: 1, max_interval: 10ms}}
+  - {name: down, tenant: down, destination: {type: http, url: %q}, batch: {max_records: 1, max_interval: 10ms}}
+`, srv.URL+"/ok", srv.URL+"/ok", srv.URL+"/down"))
+	o := pusherOptions(t, st, jt, t.TempDir())
+	o.DeadLetterSweep = 20 * time.Millisecond
+	o.Pace = pacedBy(map[string]Pace{"paced": {MaxRequestsPerSecond: 100, Burst: 1}})
+	p := New(o)
+	p.Start(nil)
+	defer p.Stop()
+	known := func(tenant string) bool {
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		_, ok := p.tenants[tenant]
+		return ok
+	}
+	appendRecords(t, st, p, "down", 0, 2)
+	for round := range 2 {
+		for i := range 20 {
+			appendRecords(t, st, p, fmt.Sprintf("p-%d", i), round, 2)
+			appendRecords(t, st, p, fmt.Sprintf("f-%d", i), round, 2)
+		}
+		require.Eventually(t, func() bool { return p.Records.Load() == int64(80*(round+1)) }, 20*time.Second, 5*time.Millisecond)
+		require.Eventually(t, func() bool {
+			for i := range 20 {
+				if known(fmt.Sprintf("p-%d", i)) || known(fmt.Sprintf("f-%d", i)) {
+					return false
+				}
+			}
+			return true
+		}, 20*time.Second, 5*time.Millisecond, "round %d: tenants whose buffers went are still known", round)
+		require.Empty(t, p.Paced(100))
+		require.True(t, known("down"), "a failing tenant was forgotten")
+	}
+}

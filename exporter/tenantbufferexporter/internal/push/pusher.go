@@ -25,8 +25,8 @@ type Options struct {
 	BreakerOpen     time.Duration // how long an open breaker stays open
 	// DeadLetters is where batches refused for good are parked (bounded).
 	DeadLetters *DeadLetters
-	// DeadLetterSweep: how often dead letters past their age are removed
-	// (1m if zero).
+	// DeadLetterSweep: how often dead letters past their age are removed,
+	// and tenants whose buffer went are forgotten (1m if zero).
 	DeadLetterSweep time.Duration
 	// NewDestination builds a job's destination (NewDestination if nil).
 	NewDestination func(*jobs.Job) Destination
@@ -133,7 +133,7 @@ func (p *Pusher) Start(tenants []string) {
 	}
 	p.wg.Add(2 + p.o.Workers)
 	go p.timerLoop()
-	go p.sweepDeadLetters()
+	go p.sweep()
 	for range p.o.Workers {
 		go p.worker()
 	}
@@ -227,8 +227,9 @@ func (p *Pusher) timerLoop() {
 	}
 }
 
-// sweepDeadLetters removes the dead letters past their retention.
-func (p *Pusher) sweepDeadLetters() {
+// sweep removes the dead letters past their retention, and forgets the
+// tenants whose buffers went.
+func (p *Pusher) sweep() {
 	defer p.wg.Done()
 	t := time.NewTicker(p.o.DeadLetterSweep)
 	defer t.Stop()
@@ -238,8 +239,48 @@ func (p *Pusher) sweepDeadLetters() {
 			return
 		case <-t.C:
 			p.o.DeadLetters.Sweep()
+			p.forgetGone()
 		}
 	}
+}
+
+// forgetGone drops the state (its pace and waits with it) of the tenants
+// at rest whose buffer the store no longer holds: one removed once pushed
+// and idle. Without this the pusher would keep every tenant it ever saw.
+// A tenant whose pace is still paying off a burst is kept until it has,
+// so that forgetting it cannot lend it a fresh burst.
+func (p *Pusher) forgetGone() {
+	p.mu.Lock()
+	var resting []string
+	for name, st := range p.tenants {
+		if p.restingLocked(st) {
+			resting = append(resting, name)
+		}
+	}
+	p.mu.Unlock()
+	var gone []string
+	for _, name := range resting {
+		if _, _, err := p.o.Store.Position(name, p.o.Consumer); errors.Is(err, buffers.ErrUnknownTenant) {
+			gone = append(gone, name)
+		}
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	now := p.o.Now()
+	for _, name := range gone {
+		// A Notify since (new records, a new buffer) puts it back to work.
+		if st, ok := p.tenants[name]; ok && p.restingLocked(st) && (st.pacer == nil || st.pacer.rested(now)) {
+			delete(p.tenants, name)
+			delete(p.paced, name)
+		}
+	}
+}
+
+// restingLocked: the tenant waits for nothing (no turn, timer, failure or
+// records notified).
+func (p *Pusher) restingLocked(st *tenantState) bool {
+	_, troubled := p.troubled[st.name]
+	return !st.queued && !st.running && st.heapIdx < 0 && st.notified == 0 && !troubled
 }
 
 func (p *Pusher) worker() {
