@@ -77,8 +77,9 @@ validate-configs: build
 dist-test: build
 	LOGX_BIN=$(OTELCOL) $(GO) test -tags dist -run TestBinaryListsEveryComponent -count=1 ./components/
 
-## package: the .deb (binary, systemd units, default config, system user)
-package: build $(NFPM)
+## package: the .deb (binary built with the profile in distribution/pgo,
+## systemd units, default config, sysctl setting, system user)
+package: build-pgo $(NFPM)
 	@mkdir -p $(BUILD)/package
 	gzip -9n < distribution/package/changelog > $(BUILD)/package/changelog.Debian.gz
 	gzip -9n < README.md > $(BUILD)/package/README.md.gz

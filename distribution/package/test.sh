@@ -29,6 +29,7 @@ out=$(systemd-analyze verify "${units[@]/#//lib/systemd/system/}" 2>&1) || { ech
 # verify exits 0 on some problems it only prints (e.g. unknown keys).
 [ -z "$out" ] || { echo "$out"; fail "systemd-analyze verify printed warnings"; }
 test -x /usr/lib/otelcol-logx/cutover || fail "cutover script not installed"
+grep -q '^net.unix.max_dgram_qlen = ' /usr/lib/sysctl.d/60-otelcol-logx.conf || fail "sysctl setting not installed"
 
 # Installing must not enable anything: an enabled otelcol-logx would start
 # beside syslog-ng at the next boot. Only the cutover enables it.
