@@ -215,6 +215,9 @@ func TestBacklogDisabledIsVisible(t *testing.T) {
 	assert.Equal(t, map[string]int64{
 		"partition_backlog.max_records": 1, "partition_backlog.max_bytes": 1,
 		"partition_backlog.max_total_bytes": 1, "partition_backlog.max_partitions": 1,
+		// testConfig lets the producer create topics: any name a record
+		// renders is produced to, so the known-topic guard is off too.
+		"topics.known_only": 1, "topics.max_known": 1,
 	}, off)
 }
 

@@ -110,8 +110,8 @@ func (e *kafkaExporter) start(ctx context.Context, _ component.Host) error {
 	return nil
 }
 
-// startBacklogs starts the drainer and reports the backlogs' guards and
-// gauges.
+// startBacklogs starts the drainer and reports the guards (the backlogs',
+// the known-topic list's) and the backlogs' gauges.
 func (e *kafkaExporter) startBacklogs() error {
 	b := e.cfg.PartitionBacklog
 	var guards []guard.Guard
@@ -128,6 +128,11 @@ func (e *kafkaExporter) startBacklogs() error {
 			{Name: "partition_backlog.max_partitions", Limit: int64(b.MaxPartitions), Use: e.backlog.partitionsUsed},
 		}
 	}
+	// Topics named by record data must be known to exist; with automatic
+	// topic creation on, any name is produced to (the guard is off).
+	guards = append(guards,
+		guard.Guard{Name: "topics.known_only", Disabled: e.known.disabled},
+		guard.Guard{Name: "topics.max_known", Disabled: e.known.disabled, Limit: int64(e.known.max), Use: e.known.count})
 	reg, err := guard.Register(e.telSettings, e.id, guards...)
 	if err != nil {
 		return fmt.Errorf("kafkatopics: guards: %w", err)

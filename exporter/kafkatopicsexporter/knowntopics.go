@@ -104,6 +104,14 @@ func (k *knownTopics) has(topic []byte) bool {
 // loaded reports whether the topics have been read at least once.
 func (k *knownTopics) loaded() bool { return k.set.Load() != nil }
 
+// count is the number of topics known (how full topics.max_known is).
+func (k *knownTopics) count() int64 {
+	if m := k.set.Load(); m != nil {
+		return int64(len(*m))
+	}
+	return 0
+}
+
 // forget removes topics the brokers said do not exist (deleted since the
 // last reading), until a later reading finds them again.
 func (k *knownTopics) forget(topics []string) {
