@@ -29,9 +29,11 @@ const assertServiceOrder = true
 // log-b with a persistent queue and one consumer (as shipped), and the
 // local file. Left out: the journal, FIFO, ratelimit and externaljson
 // (no journal on a test host, no status source; none of them reorders).
-// Peer credentials are off so that each writer's app name is its service:
-// with them on, the 50 writers of this one test process would be one
-// service (one unit). Failback is quick (1 s healthy) so that log-a takes
+// The writers of this test have no systemd unit, so the service is the app
+// name each writer gives (untrusted_service: app_name, as on a host
+// without systemd): 50 services, 50 Kafka keys. The 50 writers are one user (root), more than the
+// default max_connections_per_uid (32, as edge.yaml leaves it) allows: the
+// 33rd connection would be closed at once, so the bound is raised. Failback is quick (1 s healthy) so that log-a takes
 // traffic again between its two deaths within the short run.
 const orderingEdgeConfig = `
 extensions:
@@ -45,9 +47,11 @@ receivers:
     framing: auto
     format: auto
     max_connections: 512
+    max_connections_per_uid: 64
     peer:
-      credentials: false
-      systemd_unit: false
+      credentials: true
+      systemd_unit: true
+      untrusted_service: app_name
     buffer:
       max_bytes: 67108864
       policy: drop_newest
@@ -212,10 +216,11 @@ func (l *topicLog) ids() idSet {
 // orderResult is what a topic's records say about each service's order.
 type orderResult struct {
 	records    int
-	repeats    int      // records already in the partition before (at-least-once)
-	outOfOrder int      // records before a later one of their service, never there before
-	split      int      // services found on more than one partition
-	keys       int      // distinct keys
+	repeats    int // records already in the partition before (at-least-once)
+	outOfOrder int // records before a later one of their service, never there before
+	split      int // services found on more than one partition
+	keys       int // distinct keys
+	sampleKey  string
 	evidence   []string // the first out-of-order records and repeat runs, where they are
 }
 
@@ -275,6 +280,9 @@ func checkServiceOrder(recs []orderRecord) orderResult {
 		}
 	}
 	res.keys = len(keys)
+	if len(recs) > 0 {
+		res.sampleKey = recs[0].key
+	}
 	return res
 }
 
@@ -397,10 +405,13 @@ func TestOrderPerHostService(t *testing.T) {
 	bad := 0
 	for _, l := range logs {
 		res := checkServiceOrder(l.recs)
-		t.Logf("%s of %s's cluster: %d records, %d keys, %d repeats, %d out of order, %d services on several partitions",
-			l.topic, l.cluster, res.records, res.keys, res.repeats, res.outOfOrder, res.split)
+		t.Logf("%s of %s's cluster: %d records, %d keys (e.g. %q), %d repeats, %d out of order, %d services on several partitions",
+			l.topic, l.cluster, res.records, res.keys, res.sampleKey, res.repeats, res.outOfOrder, res.split)
 		for _, e := range res.evidence {
 			t.Logf("  %s", e)
+		}
+		if len(l.recs) > 0 && l.topic != "logs-unrouted" && res.keys != orderServices {
+			t.Errorf("%s of %s's cluster: %d keys (e.g. %q), want one per service (%d)", l.topic, l.cluster, res.keys, l.recs[0].key, orderServices)
 		}
 		if res.split > 0 {
 			t.Errorf("%s of %s's cluster: %d services' records on more than one partition", l.topic, l.cluster, res.split)
