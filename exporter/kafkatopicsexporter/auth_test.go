@@ -23,6 +23,8 @@ import (
 	"go.opentelemetry.io/collector/config/configoptional"
 	"go.opentelemetry.io/collector/config/configtls"
 	"go.uber.org/zap"
+
+	"github.com/otelcol-logx/otelcol-logx/internal/kafkaconn"
 )
 
 // Each SASL mechanism authenticates against a kfake cluster that requires
@@ -32,13 +34,13 @@ func TestSASLMechanisms(t *testing.T) {
 		t.Run(mech, func(t *testing.T) {
 			c := newCluster(t, 1, kfake.EnableSASL(), kfake.Superuser(mech, "logx", "s3cret"))
 			cfg := testConfig(c)
-			cfg.SASL = configoptional.Some(SASLConfig{Mechanism: mech, Username: "logx", Password: configopaque.String("s3cret")})
+			cfg.SASL = configoptional.Some(kafkaconn.SASLConfig{Mechanism: mech, Username: "logx", Password: configopaque.String("s3cret")})
 			h := startExporter(t, cfg)
 			require.NoError(t, h.exp.ConsumeLogs(context.Background(), makeLogs(rec{host: "h", service: "s", format: "app", seq: 1})))
 
 			bad := testConfig(c)
 			bad.Producer.DeliveryTimeout = time.Second
-			bad.SASL = configoptional.Some(SASLConfig{Mechanism: mech, Username: "logx", Password: configopaque.String("wrong")})
+			bad.SASL = configoptional.Some(kafkaconn.SASLConfig{Mechanism: mech, Username: "logx", Password: configopaque.String("wrong")})
 			hb := startExporter(t, bad)
 			var err error
 			err = hb.exp.ConsumeLogs(context.Background(), makeLogs(rec{host: "h", service: "s", format: "app", seq: 2}))

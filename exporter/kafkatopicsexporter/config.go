@@ -3,29 +3,22 @@ package kafkatopicsexporter
 import (
 	"errors"
 	"fmt"
-	"net"
 	"strings"
 	"time"
 
-	"go.opentelemetry.io/collector/config/configopaque"
 	"go.opentelemetry.io/collector/config/configoptional"
 	"go.opentelemetry.io/collector/config/configretry"
-	"go.opentelemetry.io/collector/config/configtls"
 	"go.opentelemetry.io/collector/exporter/exporterhelper"
 
 	"github.com/otelcol-logx/otelcol-logx/internal/attrtemplate"
+	"github.com/otelcol-logx/otelcol-logx/internal/kafkaconn"
 )
 
 // Config is the kafkatopics exporter's configuration.
 type Config struct {
-	// Brokers are the seed brokers, host:port.
-	Brokers []string `mapstructure:"brokers"`
-	// ClientID is sent to the brokers (quotas, broker logs).
-	ClientID string `mapstructure:"client_id"`
-	// TLS, when present, connects with TLS.
-	TLS configoptional.Optional[configtls.ClientConfig] `mapstructure:"tls"`
-	// SASL, when present, authenticates with PLAIN or SCRAM.
-	SASL configoptional.Optional[SASLConfig] `mapstructure:"sasl"`
+	// The cluster: brokers, client_id, tls, sasl (shared with the
+	// kafkatopics receiver).
+	kafkaconn.Config `mapstructure:",squash"`
 	// Producer tunes the Kafka producer.
 	Producer ProducerConfig `mapstructure:"producer"`
 	// Topics chooses each record's topic.
@@ -48,14 +41,6 @@ type Config struct {
 	QueueConfig configoptional.Optional[exporterhelper.QueueBatchConfig] `mapstructure:"sending_queue"`
 	// RetryConfig is exporterhelper's retry of retriable failures.
 	RetryConfig configretry.BackOffConfig `mapstructure:"retry_on_failure"`
-}
-
-// SASLConfig authenticates the client.
-type SASLConfig struct {
-	// Mechanism is PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512.
-	Mechanism string              `mapstructure:"mechanism"`
-	Username  string              `mapstructure:"username"`
-	Password  configopaque.String `mapstructure:"password"`
 }
 
 // ProducerConfig tunes the producer.
@@ -219,44 +204,9 @@ const (
 	maxBacklogPartitionsLimit = 10_000
 )
 
-// brokerList returns the brokers, each entry split at commas, so that one
-// environment variable can carry several: ["${env:LOGX_KAFKA_BROKERS}"].
-func (c *Config) brokerList() []string {
-	var out []string
-	for _, entry := range c.Brokers {
-		for b := range strings.SplitSeq(entry, ",") {
-			if b = strings.TrimSpace(b); b != "" {
-				out = append(out, b)
-			}
-		}
-	}
-	return out
-}
-
 // Validate checks the configuration; messages say what to write instead.
 func (c *Config) Validate() error {
-	var errs []error
-	if len(c.brokerList()) == 0 {
-		errs = append(errs, errors.New("brokers: list at least one broker, e.g. [\"127.0.0.1:9092\"]"))
-	}
-	for _, b := range c.brokerList() {
-		if _, _, err := net.SplitHostPort(b); err != nil {
-			errs = append(errs, fmt.Errorf("brokers: %q: write host:port, e.g. kafka-1:9092", b))
-		}
-	}
-	if c.ClientID == "" {
-		errs = append(errs, errors.New("client_id: must not be empty (default otelcol-logx)"))
-	}
-	if s := c.SASL.Get(); s != nil {
-		switch s.Mechanism {
-		case "PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512":
-		default:
-			errs = append(errs, fmt.Errorf("sasl.mechanism %q: write PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512", s.Mechanism))
-		}
-		if s.Username == "" || s.Password == "" {
-			errs = append(errs, errors.New("sasl: username and password are both required"))
-		}
-	}
+	errs := []error{c.Config.Validate()}
 	errs = append(errs, c.Producer.validate()...)
 	errs = append(errs, c.Topics.validate()...)
 	errs = append(errs, c.PartitionBacklog.validate()...)

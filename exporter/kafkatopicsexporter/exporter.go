@@ -2,13 +2,10 @@ package kafkatopicsexporter
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sync"
 
 	"github.com/twmb/franz-go/pkg/kgo"
-	"github.com/twmb/franz-go/pkg/sasl/plain"
-	"github.com/twmb/franz-go/pkg/sasl/scram"
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/exporter"
 	"go.opentelemetry.io/otel/attribute"
@@ -177,16 +174,17 @@ func (e *kafkaExporter) shutdown(ctx context.Context) error {
 // clientOptions turns the configuration into franz-go options.
 func clientOptions(ctx context.Context, cfg *Config, logger *zap.Logger, parts kgo.Partitioner) ([]kgo.Opt, error) {
 	p := cfg.Producer
-	opts := []kgo.Opt{
-		kgo.SeedBrokers(cfg.brokerList()...),
-		kgo.ClientID(cfg.ClientID),
-		kgo.WithLogger(kgoLogger{logger.Named("franz-go")}),
+	opts, err := cfg.ClientOptions(ctx, logger)
+	if err != nil {
+		return nil, fmt.Errorf("kafkatopics: %w", err)
+	}
+	opts = append(opts,
 		kgo.ProducerLinger(p.Linger),
 		kgo.ProducerBatchMaxBytes(int32(p.MaxBatchBytes)),
 		kgo.MaxBufferedRecords(p.MaxBufferedRecords),
 		kgo.RecordDeliveryTimeout(p.DeliveryTimeout),
 		kgo.ProducerBatchCompression(codec(p.Compression)),
-	}
+	)
 	switch p.Acks {
 	case "all":
 		opts = append(opts, kgo.RequiredAcks(kgo.AllISRAcks()))
@@ -215,27 +213,6 @@ func clientOptions(ctx context.Context, cfg *Config, logger *zap.Logger, parts k
 		// same key would pick the same partition.
 		opts = append(opts, kgo.RecordPartitioner(kgo.StickyKeyPartitioner(nil)))
 	}
-	if t := cfg.TLS.Get(); t != nil {
-		tc, err := t.LoadTLSConfig(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("kafkatopics: tls: %w", err)
-		}
-		if tc != nil {
-			opts = append(opts, kgo.DialTLSConfig(tc))
-		}
-	}
-	if s := cfg.SASL.Get(); s != nil {
-		switch s.Mechanism {
-		case "PLAIN":
-			opts = append(opts, kgo.SASL(plain.Auth{User: s.Username, Pass: string(s.Password)}.AsMechanism()))
-		case "SCRAM-SHA-256":
-			opts = append(opts, kgo.SASL(scram.Auth{User: s.Username, Pass: string(s.Password)}.AsSha256Mechanism()))
-		case "SCRAM-SHA-512":
-			opts = append(opts, kgo.SASL(scram.Auth{User: s.Username, Pass: string(s.Password)}.AsSha512Mechanism()))
-		default:
-			return nil, errors.New("kafkatopics: sasl.mechanism " + s.Mechanism + " is not supported")
-		}
-	}
 	return opts, nil
 }
 
@@ -251,29 +228,5 @@ func codec(name string) kgo.CompressionCodec {
 		return kgo.GzipCompression()
 	default:
 		return kgo.NoCompression()
-	}
-}
-
-// kgoLogger sends franz-go's own logs (connection failures, retries) to the
-// collector's logger, at warn and above: info is per-connection chatter.
-type kgoLogger struct{ l *zap.Logger }
-
-func (kgoLogger) Level() kgo.LogLevel { return kgo.LogLevelWarn }
-
-func (k kgoLogger) Log(level kgo.LogLevel, msg string, keyvals ...any) {
-	fields := make([]zap.Field, 0, len(keyvals)/2)
-	for i := 0; i+1 < len(keyvals); i += 2 {
-		key, _ := keyvals[i].(string)
-		fields = append(fields, zap.Any(key, keyvals[i+1]))
-	}
-	switch level {
-	case kgo.LogLevelError:
-		k.l.Error(msg, fields...)
-	case kgo.LogLevelWarn:
-		k.l.Warn(msg, fields...)
-	case kgo.LogLevelInfo:
-		k.l.Info(msg, fields...)
-	default:
-		k.l.Debug(msg, fields...)
 	}
 }

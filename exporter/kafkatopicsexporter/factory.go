@@ -12,6 +12,7 @@ import (
 	"go.opentelemetry.io/collector/exporter/exporterhelper"
 
 	"github.com/otelcol-logx/otelcol-logx/exporter/kafkatopicsexporter/internal/metadata"
+	"github.com/otelcol-logx/otelcol-logx/internal/kafkaconn"
 )
 
 // NewFactory returns the kafkatopics exporter factory.
@@ -25,8 +26,7 @@ func NewFactory() exporter.Factory {
 // records back to the queue while a broker is unreachable.
 func createDefaultConfig() component.Config {
 	return &Config{
-		Brokers:  []string{"127.0.0.1:9092"},
-		ClientID: "otelcol-logx",
+		Config: kafkaconn.Config{Brokers: []string{"127.0.0.1:9092"}, ClientID: "otelcol-logx"},
 		Producer: ProducerConfig{
 			Acks:               "all",
 			Idempotent:         true,
