@@ -217,11 +217,12 @@ func (l *topicLog) ids() idSet {
 type orderResult struct {
 	records    int
 	repeats    int // records already in the partition before (at-least-once)
+	repeatRuns int // runs of repeats: one per service and partition each time a prefix comes again
 	outOfOrder int // records before a later one of their service, never there before
 	split      int // services found on more than one partition
 	keys       int // distinct keys
 	sampleKey  string
-	evidence   []string // the first out-of-order records and repeat runs, where they are
+	evidence   []string // the first repeat runs and out-of-order records, where they are
 }
 
 // checkServiceOrder goes through each partition in offset order: a
@@ -262,13 +263,16 @@ func checkServiceOrder(recs []orderRecord) orderResult {
 			inRepeat[w] = false
 		case seen[w][seq]:
 			res.repeats++
-			if !inRepeat[w] && len(res.evidence) < 20 {
+			if !inRepeat[w] {
+				res.repeatRuns++
+			}
+			if !inRepeat[w] && res.repeatRuns <= 3 {
 				res.evidence = append(res.evidence, fmt.Sprintf("svc%02d partition %d offset %d: repeat from seq %d (seq %d already there)", svc, r.partition, r.offset, seq, top[w]))
 			}
 			inRepeat[w] = true
 		default:
 			res.outOfOrder++
-			if len(res.evidence) < 20 {
+			if res.outOfOrder <= 20 {
 				res.evidence = append(res.evidence, fmt.Sprintf("svc%02d partition %d offset %d: seq %d after seq %d, and not there before: OUT OF ORDER", svc, r.partition, r.offset, seq, top[w]))
 			}
 		}
@@ -386,6 +390,17 @@ func TestOrderPerHostService(t *testing.T) {
 		missB, firstB = sideB.missing(all)
 		return missA == 0 && missB == 0
 	}, func() string {
+		// The edge's local file gets every line once, whatever tier 2 did.
+		local := newFileIDs(filepath.Join(dir, "logs", "all.log"))
+		var inFile idSet
+		waitFor(t, "every line in the edge's local file", 60*time.Second, func() bool {
+			inFile = local.read(t)
+			n, _ := inFile.missing(all)
+			return n == 0
+		})
+		if d := inFile.duplicates(); d > 0 || len(inFile) != len(all) {
+			t.Errorf("the edge's local file holds %d distinct lines (%d repeats), %d were written", len(inFile), d, len(all))
+		}
 		m, _ := series(edgeURL, regexp.MustCompile(`^otelcol_(logx_cfjs1|logx_fanout|exporter_queue)`))
 		return fmt.Sprintf("log-a misses %d (first %x), log-b %d (first %x) of %d; edge: %s", missA, firstA, missB, firstB, len(all), describe(m))
 	})
@@ -405,8 +420,8 @@ func TestOrderPerHostService(t *testing.T) {
 	bad := 0
 	for _, l := range logs {
 		res := checkServiceOrder(l.recs)
-		t.Logf("%s of %s's cluster: %d records, %d keys (e.g. %q), %d repeats, %d out of order, %d services on several partitions",
-			l.topic, l.cluster, res.records, res.keys, res.sampleKey, res.repeats, res.outOfOrder, res.split)
+		t.Logf("%s of %s's cluster: %d records, %d keys (e.g. %q), %d repeats in %d runs, %d out of order, %d services on several partitions",
+			l.topic, l.cluster, res.records, res.keys, res.sampleKey, res.repeats, res.repeatRuns, res.outOfOrder, res.split)
 		for _, e := range res.evidence {
 			t.Logf("  %s", e)
 		}
@@ -431,4 +446,34 @@ func TestOrderPerHostService(t *testing.T) {
 	}
 	t.Logf("nothing lost: log-a's data + logs-dlq-log-a hold all %d lines (%d records, %d repeats); log-b's data + logs-dlq-log-b hold them all (%d records, %d repeats); log-a started %d times",
 		len(all), len(dataA.recs)+len(dlqForA.recs), sideA.duplicates(), len(dataB.recs)+len(dlqForB.recs), sideB.duplicates(), logA.starts)
+}
+
+// TestCheckServiceOrder shows that checkServiceOrder tells rising
+// sequences with gaps and exact repeats (allowed) from reordering and a
+// service on two partitions (not allowed).
+func TestCheckServiceOrder(t *testing.T) {
+	recs := func(partition int32, svc int, seqs ...int) []orderRecord {
+		var out []orderRecord
+		for i, seq := range seqs {
+			out = append(out, orderRecord{id: seqID(svc, seq), key: fmt.Sprintf("vm/svc%02d", svc), partition: partition, offset: int64(i)})
+		}
+		return out
+	}
+	for _, tc := range []struct {
+		name                     string
+		recs                     []orderRecord
+		repeats, outOfOrder, spl int
+	}{
+		{"rising with a gap", recs(0, 1, 1, 2, 5, 6), 0, 0, 0},
+		{"a prefix again", recs(0, 1, 1, 2, 3, 2, 3, 4), 2, 0, 0},
+		{"a missing line comes late", recs(0, 1, 1, 3, 2, 4), 0, 1, 0},
+		{"two services interleaved", append(recs(0, 1, 1, 2, 3), recs(0, 2, 1, 2)...), 0, 0, 0},
+		{"one service on two partitions", append(recs(0, 1, 1, 2), recs(1, 1, 3, 4)...), 0, 0, 1},
+	} {
+		res := checkServiceOrder(tc.recs)
+		if res.repeats != tc.repeats || res.outOfOrder != tc.outOfOrder || res.split != tc.spl {
+			t.Errorf("%s: %d repeats, %d out of order, %d split; want %d, %d, %d (%v)",
+				tc.name, res.repeats, res.outOfOrder, res.split, tc.repeats, tc.outOfOrder, tc.spl, res.evidence)
+		}
+	}
 }
