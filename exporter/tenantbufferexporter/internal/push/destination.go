@@ -2,8 +2,11 @@
 // destination its job names (files, HTTP), with a bounded worker pool that
 // is fair between tenants (deficit round robin by bytes) and a per-tenant
 // backoff and circuit breaker, so that a failing or slow destination holds
-// no worker away from the other tenants. A consumer position advances only
-// after the destination accepted the batch (at-least-once).
+// no worker away from the other tenants. A job may pace its tenants
+// (requests and bytes per second), and a destination's Retry-After is
+// honoured up to a cap; a tenant waiting for either holds no worker
+// either. A consumer position advances only after the destination
+// accepted the batch (at-least-once).
 package push // import "github.com/otelcol-logx/otelcol-logx/exporter/tenantbufferexporter/internal/push"
 
 import (
