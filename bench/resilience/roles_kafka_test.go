@@ -97,23 +97,33 @@ func readTopic(t *testing.T, c *kfake.Cluster, topic string, want int, d time.Du
 // version 2, and waits until tier 2 acknowledged them all.
 func sendV2(t *testing.T, addr string, ids []uint64, phase int) {
 	t.Helper()
+	lines := make([][]byte, len(ids))
+	for i, id := range ids {
+		lines[i] = cfjs1Line(id, phase)
+	}
+	sendV2Lines(t, addr, lines)
+}
+
+// sendV2Lines sends lines (each ending in a newline) the same way.
+func sendV2Lines(t *testing.T, addr string, lines [][]byte) {
+	t.Helper()
 	v, err := dialV2Client(addr)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer v.close()
 	var buf []byte
-	for i, id := range ids {
-		buf = append(buf, cfjs1Line(id, phase)...)
-		if len(buf) >= 64<<10 || i == len(ids)-1 {
+	for i, line := range lines {
+		buf = append(buf, line...)
+		if len(buf) >= 64<<10 || i == len(lines)-1 {
 			if err := v.write(buf, strings.Count(string(buf), "\n")); err != nil {
 				t.Fatal(err)
 			}
 			buf = buf[:0]
 		}
 	}
-	if err := v.waitAcked(uint64(len(ids)), 60*time.Second); err != nil {
-		t.Fatalf("tier 2 acknowledged %d lines: %v", len(ids), err)
+	if err := v.waitAcked(uint64(len(lines)), 60*time.Second); err != nil {
+		t.Fatalf("tier 2 acknowledged %d lines: %v", len(lines), err)
 	}
 	if r := v.rejected(); len(r) > 0 {
 		t.Fatalf("tier 2 rejected lines: %v", r)
@@ -122,14 +132,16 @@ func sendV2(t *testing.T, addr string, ids []uint64, phase int) {
 
 func TestTier2ConfigToKafka(t *testing.T) {
 	binary(t)
-	c := newKafka(t, 6, "logs-syslog", "logs-unrouted", "logs-dlq-log-b")
+	c := newKafka(t, 6, "logs-syslog", "logs-unrouted", "logs-dlq-log-b", "logs-tenants", "logs-tenants-dlq-log-b")
 	addr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
 	metricsPort := freePort(t)
 	metricsURL := fmt.Sprintf("http://127.0.0.1:%d/metrics", metricsPort)
+	state := t.TempDir()
 	startCollector(t, "log-a", "", shippedConfig(t, "tier2-log-a.yaml"),
+		"LOGX_JOBS_FILE="+writeJobs(t, state, "t0", "t1"),
 		"LOGX_KAFKA_BROKERS="+strings.Join(c.ListenAddrs(), ","),
 		"LOGX_CFJS1_ENDPOINT="+addr,
-		"LOGX_STATE_DIR="+t.TempDir(),
+		"LOGX_STATE_DIR="+state,
 		fmt.Sprintf("LOGX_HEALTH_ENDPOINT=127.0.0.1:%d", freePort(t)),
 		fmt.Sprintf("LOGX_METRICS_PORT=%d", metricsPort),
 	)
@@ -184,6 +196,53 @@ func TestTier2ConfigToKafka(t *testing.T) {
 	if outOfOrder > got.duplicates() {
 		t.Errorf("%d records out of their service's order beyond the %d repeats", outOfOrder, got.duplicates())
 	}
+
+	// Tenant records: those of tenants with a push job also go to the
+	// tenant topic, keyed by tenant; t2 has no job and must not.
+	var lines [][]byte
+	var admitted []uint64
+	for i := range 300 {
+		id := uint64(3_000_000 + i)
+		lines = append(lines, append(tenantLine(id, fmt.Sprintf("t%d", id%3)), '\n'))
+		if id%3 != 2 {
+			admitted = append(admitted, id)
+		}
+	}
+	sendV2Lines(t, addr, lines)
+	tenantRecs := readTopic(t, c, "logs-tenants", len(admitted), 60*time.Second)
+	inTopic := idSet{}
+	for _, r := range tenantRecs {
+		inTopic[r.id]++
+		if want := fmt.Sprintf("t%d", r.id%3); r.key != want || r.id%3 == 2 {
+			t.Errorf("tenant topic: record %d keyed %q (tenant %s)", r.id, r.key, want)
+		}
+	}
+	if missing, first := inTopic.missing(admitted); missing > 0 {
+		t.Errorf("%d of %d admitted tenant records not in the tenant topic (first %v)", missing, len(admitted), first)
+	}
+	m, err := metrics(metricsURL, regexp.MustCompile(`^otelcol_logx_tenantfilter_records_dropped`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := hostileSumPrefix(m, "otelcol_logx_tenantfilter_records_dropped"); n < 100 {
+		t.Errorf("tenantfilter dropped %v records, want at least the 100 of t2 (plus every record without a tenant)", n)
+	}
+}
+
+// writeJobs writes a job document admitting tenants (file destinations
+// under dir) and returns its path.
+func writeJobs(t *testing.T, dir string, tenants ...string) string {
+	t.Helper()
+	doc := "jobs:\n"
+	for _, tenant := range tenants {
+		doc += fmt.Sprintf("  - name: %s\n    tenant: %s\n    destination: {type: file, path: %s, compression: none, format: cfjs1}\n    batch: {max_records: 500, max_interval: 1s}\n",
+			tenant, tenant, filepath.Join(dir, "pushed"))
+	}
+	path := filepath.Join(dir, "jobs.yaml")
+	if err := os.WriteFile(path, []byte(doc), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
 }
 
 // tenantLine is a cfjs1 record of tenant, as tier 2 produces it.
@@ -236,15 +295,8 @@ func TestTier3ConfigFromKafka(t *testing.T) {
 	c := newKafka(t, 6, "logs-tenants")
 	root := t.TempDir()
 	out := filepath.Join(root, "pushed")
-	jobs := filepath.Join(root, "jobs.yaml")
 	// t0 and t1 have jobs; t2 has none and must not be buffered.
-	doc := "jobs:\n"
-	for _, tenant := range []string{"t0", "t1"} {
-		doc += fmt.Sprintf("  - name: %s\n    tenant: %s\n    destination: {type: file, path: %s, compression: none, format: cfjs1}\n    batch: {max_records: 500, max_interval: 1s}\n", tenant, tenant, out)
-	}
-	if err := os.WriteFile(jobs, []byte(doc), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	jobs := writeJobs(t, root, "t0", "t1")
 	state := t.TempDir()
 	metricsPort := freePort(t)
 	env := []string{
