@@ -240,6 +240,7 @@ func (e *tenantBufferExporter) registerPushGauges(r *pushRunner, st *buffers.Sto
 			o.ObserveInt64(t.PushTenantState, 1, metric.WithAttributeSet(attribute.NewSet(
 				attribute.String("tenant", w.Tenant), attribute.String("state", w.State))))
 		}
+		p.ObserveWaits(o, t, e.cfg.Telemetry.TopTenants)
 		dls := r.deadLetters.Stats()
 		o.ObserveInt64(t.PushDeadLetterBytes, r.deadLetterBytes())
 		for reason, n := range dls.RemovedBytes {
@@ -263,5 +264,6 @@ func (e *tenantBufferExporter) registerPushGauges(r *pushRunner, st *buffers.Sto
 		}
 		return nil
 	}, t.PushBatches, t.PushRecords, t.PushBytes, t.PushParked, t.BreakerOpens, t.Jobs, t.PushFailures, t.LagBytes, t.LagRecords, t.LagAge,
-		t.PushTenants, t.PushTenantState, t.PushDeadLetterBytes, t.PushDeadLetterRemovedBytes, t.PushDeadLetterRemovedRecords)
+		t.PushTenants, t.PushTenantState, t.PushDeadLetterBytes, t.PushDeadLetterRemovedBytes, t.PushDeadLetterRemovedRecords,
+		t.PushPacedSeconds, t.PushPacedWaits, t.PushRetryAfter)
 }

@@ -13,6 +13,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"math"
 	"net/url"
 	"path/filepath"
 	"sort"
@@ -55,6 +56,32 @@ type Destination struct {
 	FsyncMode string `yaml:"fsync_mode"`
 	// TLS (http, https urls): the keys of configtls.ClientConfig.
 	TLS TLS `yaml:"tls"`
+	// Pace bounds how fast each tenant of the job is pushed (zero: no
+	// bound). Not part of the coverage the shrink guard compares.
+	Pace Pace `yaml:"pace"`
+}
+
+// Pace bounds how fast each tenant of a job is pushed; a zero field is no
+// bound.
+type Pace struct {
+	MaxRequestsPerSecond float64 `yaml:"max_requests_per_second"`
+	MaxBytesPerSecond    int64   `yaml:"max_bytes_per_second"`
+	Burst                int     `yaml:"burst"`
+}
+
+// check refuses a pace that cannot be meant: it would either never let a
+// push go or stand for "no bound" in a way a reader would not guess.
+func (p Pace) check() error {
+	r := p.MaxRequestsPerSecond
+	switch {
+	case math.IsNaN(r) || math.IsInf(r, 0) || r < 0 || (r > 0 && r < 0.001):
+		return fmt.Errorf("pace.max_requests_per_second %v: write a positive number (e.g. 5, or 0.5 for one every two seconds, at least 0.001), or leave it out for no bound", r)
+	case p.MaxBytesPerSecond < 0 || (p.MaxBytesPerSecond > 0 && p.MaxBytesPerSecond < 1024):
+		return fmt.Errorf("pace.max_bytes_per_second %d: write bytes per second, at least 1024 (e.g. 1048576), or leave it out for no bound", p.MaxBytesPerSecond)
+	case p.Burst < 0 || p.Burst > 1000:
+		return fmt.Errorf("pace.burst %d: write a number of pushes from 0 to 1000 (default 1)", p.Burst)
+	}
+	return nil
 }
 
 // Line formats of a batch.
@@ -261,6 +288,9 @@ func (j *Job) check(rules *Rules) error {
 	case FsyncGroup, FsyncFile:
 	default:
 		return fmt.Errorf("fsync_mode %q: write group or file", j.Destination.FsyncMode)
+	}
+	if err := j.Destination.Pace.check(); err != nil {
+		return err
 	}
 	return j.Batch.check()
 }

@@ -74,15 +74,30 @@ func TestParseRefusals(t *testing.T) {
 		"jobs: [":           ErrParse,
 		"jobz: []":          ErrParse,
 		"jobs: [{name: a}]": ErrInvalid,
-		"jobs: [{name: a, tenant: x, destination: {type: ftp}}]":                                   ErrInvalid,
-		"jobs: [{name: a, tenant: x, prefix: y, destination: {type: file, path: /tmp/x}}]":         ErrInvalid,
-		"jobs: [{name: a, tenant: x, destination: {type: file, path: /tmp/x, compression: lz4}}]":  ErrInvalid,
-		"jobs: [{name: a, tenant: x, destination: {type: file, path: /tmp/x, format: xml}}]":       ErrInvalid,
-		"jobs: [{name: a, tenant: x, destination: {type: file, path: /tmp/x, fsync_mode: never}}]": ErrInvalid,
+		"jobs: [{name: a, tenant: x, destination: {type: ftp}}]":                                                       ErrInvalid,
+		"jobs: [{name: a, tenant: x, prefix: y, destination: {type: file, path: /tmp/x}}]":                             ErrInvalid,
+		"jobs: [{name: a, tenant: x, destination: {type: file, path: /tmp/x, compression: lz4}}]":                      ErrInvalid,
+		"jobs: [{name: a, tenant: x, destination: {type: file, path: /tmp/x, format: xml}}]":                           ErrInvalid,
+		"jobs: [{name: a, tenant: x, destination: {type: file, path: /tmp/x, fsync_mode: never}}]":                     ErrInvalid,
+		"jobs: [{name: a, tenant: x, destination: {type: file, path: /tmp/x, pace: {max_requests_per_second: -1}}}]":   ErrInvalid,
+		"jobs: [{name: a, tenant: x, destination: {type: file, path: /tmp/x, pace: {max_requests_per_second: .nan}}}]": ErrInvalid,
+		"jobs: [{name: a, tenant: x, destination: {type: file, path: /tmp/x, pace: {max_bytes_per_second: 10}}}]":      ErrInvalid,
+		"jobs: [{name: a, tenant: x, destination: {type: file, path: /tmp/x, pace: {burst: 5000}}}]":                   ErrInvalid,
 	} {
 		if _, err := Parse([]byte(doc), testRules); !errors.Is(err, want) {
 			t.Errorf("%q: %v, want %v", doc, err, want)
 		}
+	}
+}
+
+func TestPaceParsed(t *testing.T) {
+	tab, err := Parse([]byte("jobs: [{name: a, tenant: x, destination: {type: file, path: /tmp/x, pace: {max_requests_per_second: 0.5, max_bytes_per_second: 1048576, burst: 10}}}]"), testRules)
+	if err != nil {
+		t.Fatal(err)
+	}
+	j, ok := tab.Lookup("x")
+	if !ok || j.Destination.Pace != (Pace{MaxRequestsPerSecond: 0.5, MaxBytesPerSecond: 1 << 20, Burst: 10}) {
+		t.Fatalf("pace: %+v", j)
 	}
 }
 

@@ -501,3 +501,12 @@ jobs:
 		require.True(t, known("down"), "a failing tenant was forgotten")
 	}
 }
+
+func TestPaceComesFromTheJobDocument(t *testing.T) {
+	// Without Options.Pace the pusher paces each job as its document says.
+	p := New(Options{})
+	j := &jobs.Job{Destination: jobs.Destination{Pace: jobs.Pace{MaxRequestsPerSecond: 5, MaxBytesPerSecond: 1 << 20, Burst: 10}}}
+	if got := p.o.Pace(j); got != (Pace{MaxRequestsPerSecond: 5, MaxBytesPerSecond: 1 << 20, Burst: 10}) {
+		t.Fatalf("pace %+v", got)
+	}
+}

@@ -114,6 +114,10 @@ func New(o Options) *Pusher {
 	if o.MaxRetryAfter <= 0 {
 		o.MaxRetryAfter = max(o.BackoffMax, o.BreakerOpen)
 	}
+	if o.Pace == nil {
+		// The job document's own pace for its destination.
+		o.Pace = func(j *jobs.Job) Pace { return Pace(j.Destination.Pace) }
+	}
 	if o.MaxRetryAfter <= 0 {
 		o.MaxRetryAfter = defaultMaxRetryAfter
 	}
