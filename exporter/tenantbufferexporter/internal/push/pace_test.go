@@ -116,8 +116,11 @@ func TestPaceHoldsForARecoveringDestination(t *testing.T) {
 		p.Start([]string{"slow"})
 		defer p.Stop()
 		want := (records + batchRecords - 1) / batchRecords
-		require.Eventually(t, func() bool { return len(seen.accepted("/slow")) == want }, 30*time.Second, 5*time.Millisecond)
-		require.Equal(t, int64(records), p.Records.Load())
+		// The pusher counts a batch after the destination answered it (and
+		// the position moved): wait for both.
+		require.Eventually(t, func() bool {
+			return len(seen.accepted("/slow")) == want && p.Records.Load() == int64(records)
+		}, 30*time.Second, 5*time.Millisecond)
 		return seen.accepted("/slow"), p.Bytes.Load(), p.Paced(10)
 	}
 	// The waits are counted, for that tenant.
