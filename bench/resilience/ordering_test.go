@@ -138,10 +138,14 @@ type tier2Side struct {
 func startTier2(t *testing.T, name string, kafka *kfake.Cluster) *tier2Side {
 	t.Helper()
 	s := &tier2Side{name: name, config: shippedConfig(t, "tier2-"+name+".yaml"), addr: fmt.Sprintf("127.0.0.1:%d", freePort(t))}
+	state := t.TempDir()
 	s.env = []string{
 		"LOGX_KAFKA_BROKERS=" + strings.Join(kafka.ListenAddrs(), ","),
 		"LOGX_CFJS1_ENDPOINT=" + s.addr,
-		"LOGX_STATE_DIR=" + t.TempDir(),
+		"LOGX_STATE_DIR=" + state,
+		// The tenant tier's job document: this test's lines carry no
+		// tenant, so none goes to the tenant topic.
+		"LOGX_JOBS_FILE=" + writeJobs(t, state, "t0"),
 		fmt.Sprintf("LOGX_HEALTH_ENDPOINT=127.0.0.1:%d", freePort(t)),
 		fmt.Sprintf("LOGX_METRICS_PORT=%d", freePort(t)),
 	}
@@ -154,12 +158,18 @@ func (s *tier2Side) start(t *testing.T) {
 	t.Helper()
 	s.starts++
 	s.col = startCollector(t, fmt.Sprintf("%s-%d", s.name, s.starts), "", s.config, s.env...)
-	waitFor(t, s.name+"'s cfjs1 receiver", 30*time.Second, func() bool {
-		v, err := dialV2Client(s.addr)
-		if err == nil {
+	var err error
+	waitFor(t, s.name+"'s cfjs1 receiver", 60*time.Second, func() bool {
+		var v *v2Client
+		if v, err = dialV2Client(s.addr); err == nil {
 			v.close()
 		}
 		return err == nil
+	}, func() string {
+		if !s.col.running() {
+			return fmt.Sprintf("(%s exited: %v)", s.name, s.col.err)
+		}
+		return fmt.Sprintf("(%s running, pid %d; dial: %v)", s.name, s.col.pid(), err)
 	})
 }
 
@@ -307,8 +317,8 @@ func TestOrderPerHostService(t *testing.T) {
 	// (the edge's syslog lines: logs-syslog), fallback logs-unrouted, and
 	// dead letters "logs-dlq-{cfjs1.dead_letter_for}": on log-b's cluster
 	// logs-dlq-log-a. Keys "{host.name}/{logx.service}".
-	kafkaA := newKafka(t, 6, "logs-syslog", "logs-unrouted", "logs-dlq-log-b")
-	kafkaB := newKafka(t, 6, "logs-syslog", "logs-unrouted", "logs-dlq-log-a")
+	kafkaA := newKafka(t, 6, "logs-syslog", "logs-unrouted", "logs-dlq-log-b", "logs-tenants", "logs-tenants-dlq-log-b")
+	kafkaB := newKafka(t, 6, "logs-syslog", "logs-unrouted", "logs-dlq-log-a", "logs-tenants", "logs-tenants-dlq-log-a")
 	logA, logB := startTier2(t, "log-a", kafkaA), startTier2(t, "log-b", kafkaB)
 
 	dir := t.TempDir()
