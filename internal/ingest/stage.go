@@ -472,7 +472,10 @@ func (s *Stage) drain() {
 // built counts a request's parsed form against the bound from now on, as
 // part of its Size: it is held so until released, retries included. So
 // that the bound holds, queued batches of the largest holders make room
-// for it if needed (as for an arriving batch, counted buffer_full).
+// for it if needed (as for an arriving batch, counted buffer_full). What
+// they free beyond that is room a waiting Put is told of: the request
+// may be held long (a slow or refusing consumer), and its release is
+// otherwise the next signal.
 func (s *Stage) built(b Batch) Batch {
 	if b.ParsedSize == 0 {
 		return b
@@ -492,6 +495,9 @@ func (s *Stage) built(b Batch) Batch {
 	}
 	s.mu.Unlock()
 	s.dropEvicted(evicted)
+	if len(evicted) > 0 {
+		signal(s.room)
+	}
 	b.Size += b.ParsedSize
 	b.ParsedSize = 0
 	return b

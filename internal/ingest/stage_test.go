@@ -166,3 +166,70 @@ func TestStageShutdownWithoutStart(t *testing.T) {
 // testRecordOverhead is what the tests' batches count per record beyond
 // their text: a round number, not a measurement (see recordcost.go).
 const testRecordOverhead = 512
+
+// waitingContext tells, by closing waiting, the first time Put asks for
+// its Done channel: Put does so only once it found no room and is about
+// to wait for some, so from then on only a signal of room wakes it.
+type waitingContext struct {
+	context.Context
+	once    sync.Once
+	waiting chan struct{}
+}
+
+func (c *waitingContext) Done() <-chan struct{} {
+	c.once.Do(func() { close(c.waiting) })
+	return c.Context.Done()
+}
+
+// TestStagePutWakesWhenParsedFormEvicts: a Put waiting for room gets it
+// when the request being built evicts queued batches to count its parsed
+// form within the bound, not only when a delivery ends. Here the
+// consumer holds that request (a slow or refusing one holds it for as
+// long as it likes), so a Put not told of the room freed would wait that
+// long beside a buffer with room.
+func TestStagePutWakesWhenParsedFormEvicts(t *testing.T) {
+	next := &recordingConsumer{gate: make(chan error, 1), entered: make(chan struct{}, 4)}
+	var drops dropCount
+	s := NewStage(BufferConfig{MaxBytes: 1000}, StageSettings{Next: next, OnDrop: drops.add})
+	// Queued before the sender starts: the request to be (100 bytes, 450
+	// more once parsed) and another service's batch (500 bytes).
+	first := batchOf(1)
+	first.Key, first.Size, first.ParsedSize = "first", 100, 450
+	other := batchOf(5)
+	other.Key, other.Size = "other", 500
+	require.True(t, s.Offer(first))
+	require.True(t, s.Offer(other))
+
+	// 600 held: 450 more does not fit, so Put waits.
+	waiting := batchOf(2)
+	waiting.Key, waiting.Size = "waiting", 450
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	wctx := &waitingContext{Context: ctx, waiting: make(chan struct{})}
+	put := make(chan error, 1)
+	go func() { put <- s.Put(wctx, waiting) }()
+	<-wctx.waiting
+
+	// Building the first request counts 550 for it: "other" is evicted
+	// (100+450+500 > 1000), leaving 550 held, room for the 450 waiting.
+	s.Start()
+	<-next.entered
+	select {
+	case err := <-put:
+		require.NoError(t, err)
+	case <-time.After(10 * time.Second):
+		t.Fatalf("Put still waits although the bound has room (%d of 1000 bytes held) while the consumer holds the request", s.Held())
+	}
+	assert.Equal(t, 5, drops.get(ReasonBufferFull), "the evicted batch is counted")
+	assert.Equal(t, int64(1000), s.Held())
+
+	next.gate <- nil // the first request
+	<-next.entered
+	next.gate <- nil // the batch Put handed over
+	waitFor(t, func() bool { return s.Held() == 0 })
+	require.NoError(t, s.Shutdown(context.Background()))
+	calls, _ := next.snapshot()
+	require.Len(t, calls, 2)
+	assert.Len(t, calls[0], 1)
+	assert.Len(t, calls[1], 2)
+}
