@@ -5,6 +5,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"strings"
 	"testing"
 	"time"
@@ -64,6 +65,86 @@ service:
 	require.Eventually(t, func() bool { return remote.LogRecordCount() == lines }, 30*time.Second, time.Millisecond)
 	require.Equal(t, numbered(lines), bodies(local.AllLogs()), "local: every line once, in order")
 	require.Equal(t, numbered(lines), bodies(remote.AllLogs()), "remote: every line once, in order, after its outage")
+}
+
+// The same collector with both exporters in one pipeline: the
+// collector's fan-out returns remote's refusal even though local took the
+// request (TestCollectorFanoutReturnsAnyRefusal), so the receiver's stage
+// holds it and retries it, and local gets it again on every retry. What
+// this asserts is the stage's side: the refused request is retried as it
+// is, again and again within the backoff (at most 250 ms between tries),
+// for as long as remote refuses, nothing overtaking it; once remote is
+// back it gets every line once, in order.
+//
+// It counts retries by the requests local took, not by records: the
+// first request is whatever the receiver read first, as little as one
+// line when the writer's first write is read alone (then 30 s of retries
+// repeat only some 120 lines, fewer than were written).
+func TestCollectorRetriesARefusalOfOnePipeline(t *testing.T) {
+	const (
+		lines = 300
+		tries = 8 // 5+10+20+40+80+160+250 ms of backoff between them
+	)
+	sock := filepath.Join(t.TempDir(), "in.sock")
+	remote, local := &collectortest.Sink{}, &collectortest.Sink{}
+	remote.SetRefusing(true)
+	collectortest.Start(t, fmt.Sprintf(`
+receivers:
+  unixsocket:
+    path: %s
+    framing: newline
+    format: raw
+    peer:
+      credentials: false
+      systemd_unit: false
+exporters:
+  sink/remote:
+  sink/local:
+service:
+  pipelines:
+    logs:
+      receivers: [unixsocket]
+      exporters: [sink/remote, sink/local]
+`, sock), collectortest.WithSinks(map[string]*collectortest.Sink{"remote": remote, "local": local}))
+
+	writeLines(t, sock, lines)
+	state := func() string {
+		return fmt.Sprintf("local took %d requests (%d records), remote refused %d records",
+			len(local.AllLogs()), local.LogRecordCount(), remote.RefusedRecords())
+	}
+	// 20 s is for a loaded machine; the backoff itself sums to under 1 s.
+	waitOrDump(t, func() bool { return len(local.AllLogs()) >= tries }, 20*time.Second,
+		"the stage stopped retrying the refused request", state)
+	remote.SetRefusing(false)
+	waitOrDump(t, func() bool { return remote.LogRecordCount() == lines }, 20*time.Second,
+		"remote, back, did not get every line", state)
+
+	tried := local.AllLogs()[:tries]
+	first := bodies(tried[:1])
+	require.NotEmpty(t, first)
+	require.Equal(t, "line 0000", first[0], "the first request begins with the first line")
+	for i, ld := range tried {
+		require.Equal(t, first, bodies([]plog.Logs{ld}), "try %d is the refused request as it was", i+1)
+	}
+	require.Equal(t, numbered(lines), bodies(remote.AllLogs()), "remote: every line once, in order, after its outage")
+	t.Logf("the refused request (%d of the %d lines) was tried %d times before remote came back", len(first), lines, len(local.AllLogs())-len(remote.AllLogs())+1)
+}
+
+// waitOrDump waits for cond like require.Eventually, and when it does not
+// hold in time writes every goroutine's stack to stderr before failing,
+// so that a stalled stage shows where it waits.
+func waitOrDump(t *testing.T, cond func() bool, timeout time.Duration, msg string, state func() string) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	tick := time.NewTicker(time.Millisecond)
+	defer tick.Stop()
+	for !cond() {
+		if time.Now().After(deadline) {
+			_ = pprof.Lookup("goroutine").WriteTo(os.Stderr, 2)
+			t.Fatalf("%s within %v: %s", msg, timeout, state())
+		}
+		<-tick.C
+	}
 }
 
 func writeLines(t *testing.T, sock string, n int) {
