@@ -7,7 +7,6 @@ import (
 
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/exporter"
-	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
@@ -18,6 +17,7 @@ import (
 	"github.com/otelcol-logx/otelcol-logx/exporter/tenantbufferexporter/internal/push"
 	"github.com/otelcol-logx/otelcol-logx/exporter/tenantbufferexporter/internal/recordcodec"
 	"github.com/otelcol-logx/otelcol-logx/internal/guard"
+	"github.com/otelcol-logx/otelcol-logx/internal/logattr"
 	jobs "github.com/otelcol-logx/otelcol-logx/internal/tenantjobs"
 )
 
@@ -157,22 +157,6 @@ func (e *tenantBufferExporter) Store() *buffers.Store {
 	return e.store
 }
 
-// tenantOf finds the tenant key: the record's attribute, else the resource's.
-func tenantOf(attr string, rec, res pcommon.Map) (string, bool) {
-	v, ok := rec.Get(attr)
-	if !ok {
-		v, ok = res.Get(attr)
-	}
-	if !ok {
-		return "", false
-	}
-	if v.Type() == pcommon.ValueTypeStr {
-		return v.Str(), v.Str() != ""
-	}
-	s := v.AsString()
-	return s, s != ""
-}
-
 // consumeLogs groups the records by tenant and appends every group; it
 // returns once the accepted records are durable (with durability.fsync).
 func (e *tenantBufferExporter) consumeLogs(ctx context.Context, ld plog.Logs) error {
@@ -204,7 +188,7 @@ func (e *tenantBufferExporter) consumeLogs(ctx context.Context, ld plog.Logs) er
 			lrs := sl.LogRecords()
 			for k := 0; k < lrs.Len(); k++ {
 				lr := lrs.At(k)
-				tenant, ok := tenantOf(attr, lr.Attributes(), resAttrs)
+				tenant, ok := logattr.StringOf(attr, lr.Attributes(), resAttrs)
 				switch {
 				case !ok && def == "":
 					b.refused[reasonMissingTenant]++

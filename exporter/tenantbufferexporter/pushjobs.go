@@ -130,9 +130,8 @@ func (e *tenantBufferExporter) startPush(st *buffers.Store, dl *push.DeadLetters
 	}
 	r.holder.OnLoaded = func(t *jobs.Table, doc []byte) {
 		e.logger.Info("push job config loaded", zap.Int("jobs", t.Len()))
-		tmp := lastGood + ".tmp"
-		if err := os.WriteFile(tmp, doc, 0o640); err == nil {
-			_ = os.Rename(tmp, lastGood)
+		if err := jobs.SaveLastGood(lastGood, doc); err != nil {
+			e.logger.Warn("push job config in force but not kept on disk for the next start", zap.Error(err))
 		}
 	}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -175,20 +174,14 @@ func (e *tenantBufferExporter) startPush(st *buffers.Store, dl *push.DeadLetters
 // One that the current rules refuse (they were tightened since) is not
 // installed: it would deliver where the configuration no longer allows.
 func (e *tenantBufferExporter) installLastGood(h *jobs.Holder, path string) {
-	doc, err := os.ReadFile(path)
-	if err != nil {
-		if !errors.Is(err, os.ErrNotExist) {
-			e.logger.Warn("last good push job config unreadable", zap.Error(err))
-		}
-		return
+	t, err := h.InstallLastGood(path)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+	case err != nil:
+		e.logger.Warn("last good push job config not installed", zap.Error(err))
+	default:
+		e.logger.Info("push jobs from the last good config kept on disk", zap.Int("jobs", t.Len()))
 	}
-	t, err := h.Parse(doc)
-	if err != nil {
-		e.logger.Warn("last good push job config no longer valid: not installed", zap.Error(err))
-		return
-	}
-	h.Install(t)
-	e.logger.Info("push jobs from the last good config kept on disk", zap.Int("jobs", t.Len()))
 }
 
 // pushGuards are push's safeguards as internal/guard reports them.

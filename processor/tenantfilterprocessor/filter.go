@@ -9,6 +9,7 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
 
+	"github.com/otelcol-logx/otelcol-logx/internal/logattr"
 	"github.com/otelcol-logx/otelcol-logx/internal/tenantjobs"
 )
 
@@ -72,7 +73,7 @@ func (f *tenantFilter) processLogs(ctx context.Context, ld plog.Logs) (plog.Logs
 // jobs: an exact tenant is one map probe, prefixes one probe per distinct
 // prefix length (tenantjobs.Table.Lookup).
 func (f *tenantFilter) judge(table *tenantjobs.Table, rec, res pcommon.Map) verdict {
-	tenant, ok := tenantOf(f.cfg.Tenant.Attribute, rec, res)
+	tenant, ok := logattr.StringOf(f.cfg.Tenant.Attribute, rec, res)
 	switch {
 	case !ok && f.cfg.Tenant.Missing == missingPass:
 		return admit
@@ -85,21 +86,4 @@ func (f *tenantFilter) judge(table *tenantjobs.Table, rec, res pcommon.Map) verd
 		return dropNoJob
 	}
 	return admit
-}
-
-// tenantOf reads the tenant as the tenantbuffer exporter does: the
-// record's attribute, else the resource's; an empty value is no tenant.
-func tenantOf(attr string, rec, res pcommon.Map) (string, bool) {
-	v, ok := rec.Get(attr)
-	if !ok {
-		v, ok = res.Get(attr)
-	}
-	if !ok {
-		return "", false
-	}
-	if v.Type() == pcommon.ValueTypeStr {
-		return v.Str(), v.Str() != ""
-	}
-	s := v.AsString()
-	return s, s != ""
 }

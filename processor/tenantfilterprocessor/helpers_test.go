@@ -19,6 +19,7 @@ import (
 	"go.uber.org/zap/zapcore"
 	"go.uber.org/zap/zaptest/observer"
 
+	"github.com/otelcol-logx/otelcol-logx/internal/logattr"
 	"github.com/otelcol-logx/otelcol-logx/processor/tenantfilterprocessor/internal/metadata"
 )
 
@@ -113,7 +114,7 @@ func (h *harness) consume(t testing.TB, ld plog.Logs) []string {
 	var out []string
 	for _, got := range h.sink.AllLogs() {
 		forEachRecord(got, func(lr plog.LogRecord, res plog.ResourceLogs) {
-			tn, _ := tenantOf("logx.tenant", lr.Attributes(), res.Resource().Attributes())
+			tn, _ := logattr.StringOf("logx.tenant", lr.Attributes(), res.Resource().Attributes())
 			out = append(out, tn)
 		})
 	}
