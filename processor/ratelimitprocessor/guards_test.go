@@ -8,31 +8,10 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/component/componenttest"
-	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 
 	"github.com/otelcol-logx/otelcol-logx/internal/guard"
+	"github.com/otelcol-logx/otelcol-logx/internal/testutil"
 )
-
-// guardPoints reads a guard metric as guard name -> value.
-func guardPoints(t *testing.T, tt *componenttest.Telemetry, name string) map[string]float64 {
-	t.Helper()
-	m, err := tt.GetMetric(name)
-	require.NoError(t, err)
-	out := map[string]float64{}
-	switch d := m.Data.(type) {
-	case metricdata.Gauge[float64]:
-		for _, p := range d.DataPoints {
-			g, _ := p.Attributes.Value("guard")
-			out[g.AsString()] = p.Value
-		}
-	case metricdata.Gauge[int64]:
-		for _, p := range d.DataPoints {
-			g, _ := p.Attributes.Value("guard")
-			out[g.AsString()] = float64(p.Value)
-		}
-	}
-	return out
-}
 
 func TestGuardsShowKeyTableAndDryRun(t *testing.T) {
 	tt := componenttest.NewTelemetry()
@@ -48,7 +27,7 @@ func TestGuardsShowKeyTableAndDryRun(t *testing.T) {
 		recs = append(recs, rec{service: "svc" + strconv.Itoa(i)})
 	}
 	passed(t, p, recs)
-	assert.Equal(t, map[string]float64{"max_keys": 0, "dry_run": 1}, guardPoints(t, tt, guard.MetricDisabled),
+	assert.Equal(t, map[string]float64{"max_keys": 0, "dry_run": 1}, testutil.GaugeByAttribute(t, tt, guard.MetricDisabled, "guard"),
 		"dry_run drops nothing: a limit switched off")
-	assert.Equal(t, map[string]float64{"max_keys": 0.25}, guardPoints(t, tt, guard.MetricUtilization))
+	assert.Equal(t, map[string]float64{"max_keys": 0.25}, testutil.GaugeByAttribute(t, tt, guard.MetricUtilization, "guard"))
 }

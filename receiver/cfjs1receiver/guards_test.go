@@ -7,30 +7,15 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/consumer/consumertest"
-	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 
 	"github.com/otelcol-logx/otelcol-logx/internal/guard"
+	"github.com/otelcol-logx/otelcol-logx/internal/testutil"
 )
 
 // guardValues reads a guard metric by guard name.
 func (r *telReceiver) guardValues(t *testing.T, name string) map[string]float64 {
 	t.Helper()
-	m, err := r.tel.GetMetric(name)
-	require.NoError(t, err)
-	out := map[string]float64{}
-	switch d := m.Data.(type) {
-	case metricdata.Gauge[float64]:
-		for _, p := range d.DataPoints {
-			g, _ := p.Attributes.Value("guard")
-			out[g.AsString()] = p.Value
-		}
-	case metricdata.Gauge[int64]:
-		for _, p := range d.DataPoints {
-			g, _ := p.Attributes.Value("guard")
-			out[g.AsString()] = float64(p.Value)
-		}
-	}
-	return out
+	return testutil.GaugeByAttribute(t, r.tel, name, "guard")
 }
 
 func TestGuardsReportHowFullEachCapIs(t *testing.T) {

@@ -25,8 +25,8 @@ import (
 	"go.opentelemetry.io/collector/consumer"
 	"go.opentelemetry.io/collector/receiver/receivertest"
 	"go.opentelemetry.io/otel/attribute"
-	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 
+	"github.com/otelcol-logx/otelcol-logx/internal/testutil"
 	"github.com/otelcol-logx/otelcol-logx/receiver/cfjs1receiver/internal/metadata"
 )
 
@@ -64,27 +64,10 @@ func startTelReceiver(t *testing.T, next consumer.Logs, adjust func(*Config)) *t
 	return r
 }
 
-// sum adds the points of an Int64 sum (counter or up-down counter) whose
-// attributes include want; 0 if the metric was never recorded.
+// sum adds the points of an Int64 sum whose attributes include want.
 func (r *telReceiver) sum(t *testing.T, name string, want ...attribute.KeyValue) int64 {
 	t.Helper()
-	m, err := r.tel.GetMetric(name)
-	if err != nil {
-		return 0
-	}
-	var total int64
-	for _, dp := range m.Data.(metricdata.Sum[int64]).DataPoints {
-		match := true
-		for _, kv := range want {
-			if v, ok := dp.Attributes.Value(kv.Key); !ok || v != kv.Value {
-				match = false
-			}
-		}
-		if match {
-			total += dp.Value
-		}
-	}
-	return total
+	return testutil.SumInt64(t, r.tel, name, want...)
 }
 
 func reason(r string) attribute.KeyValue { return attribute.String("reason", r) }

@@ -16,8 +16,8 @@ import (
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/receiver/receivertest"
 	"go.opentelemetry.io/otel/attribute"
-	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 
+	"github.com/otelcol-logx/otelcol-logx/internal/testutil"
 	"github.com/otelcol-logx/otelcol-logx/receiver/kafkatopicsreceiver/internal/metadata"
 )
 
@@ -104,23 +104,7 @@ func (h *harness) assigned() int {
 // sum adds the points of an Int64 sum whose attributes include want.
 func (h *harness) sum(t testing.TB, name string, want ...attribute.KeyValue) int64 {
 	t.Helper()
-	m, err := h.tel.GetMetric(name)
-	if err != nil {
-		return 0
-	}
-	var total int64
-	for _, dp := range m.Data.(metricdata.Sum[int64]).DataPoints {
-		match := true
-		for _, kv := range want {
-			if v, ok := dp.Attributes.Value(kv.Key); !ok || v != kv.Value {
-				match = false
-			}
-		}
-		if match {
-			total += dp.Value
-		}
-	}
-	return total
+	return testutil.SumInt64(t, h.tel, name, want...)
 }
 
 // seen is what reached the pipeline: per record its seq, partition and
