@@ -400,17 +400,6 @@ func TestOrderPerHostService(t *testing.T) {
 		missB, firstB = sideB.missing(all)
 		return missA == 0 && missB == 0
 	}, func() string {
-		// The edge's local file gets every line once, whatever tier 2 did.
-		local := newFileIDs(filepath.Join(dir, "logs", "all.log"))
-		var inFile idSet
-		waitFor(t, "every line in the edge's local file", 60*time.Second, func() bool {
-			inFile = local.read(t)
-			n, _ := inFile.missing(all)
-			return n == 0
-		})
-		if d := inFile.duplicates(); d > 0 || len(inFile) != len(all) {
-			t.Errorf("the edge's local file holds %d distinct lines (%d repeats), %d were written", len(inFile), d, len(all))
-		}
 		m, _ := series(edgeURL, regexp.MustCompile(`^otelcol_(logx_cfjs1|logx_fanout|exporter_queue)`))
 		return fmt.Sprintf("log-a misses %d (first %x), log-b %d (first %x) of %d; edge: %s", missA, firstA, missB, firstB, len(all), describe(m))
 	})
@@ -421,6 +410,19 @@ func TestOrderPerHostService(t *testing.T) {
 			l.poll(t, 200*time.Millisecond)
 		}
 	}
+	// The edge's local file gets every line once, in each service's
+	// order, whatever tier 2 did.
+	local := newFileIDs(filepath.Join(dir, "logs", "all.log"))
+	var inFile idSet
+	waitFor(t, "every line in the edge's local file", 60*time.Second, func() bool {
+		inFile = local.read(t)
+		n, _ := inFile.missing(all)
+		return n == 0
+	})
+	if d := inFile.duplicates(); d > 0 || len(inFile) != len(all) {
+		t.Errorf("the edge's local file holds %d distinct lines (%d repeats), %d were written", len(inFile), d, len(all))
+	}
+	checkServiceOrderInFile(t, filepath.Join(dir, "logs", "all.log"))
 	m, _ := series(edgeURL, regexp.MustCompile(`^otelcol_logx_(cfjs1_exporter_(dead_lettered|acked|transitions)|fanout_dropped|unixsocket_dropped)`))
 	t.Logf("edge: %s", describe(m))
 	if !edge.running() || !logB.col.running() || !logA.col.running() {
@@ -456,6 +458,29 @@ func TestOrderPerHostService(t *testing.T) {
 	}
 	t.Logf("nothing lost: log-a's data + logs-dlq-log-a hold all %d lines (%d records, %d repeats); log-b's data + logs-dlq-log-b hold them all (%d records, %d repeats); log-a started %d times",
 		len(all), len(dataA.recs)+len(dlqForA.recs), sideA.duplicates(), len(dataB.recs)+len(dlqForB.recs), sideB.duplicates(), logA.starts)
+}
+
+// checkServiceOrderInFile fails the test unless each service's lines in
+// the file rise line by line (one pipeline writes it: no repeats).
+func checkServiceOrderInFile(t *testing.T, path string) {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	last := map[int]int{}
+	for n, line := range strings.Split(string(b), "\n") {
+		id, ok := lineID([]byte(line))
+		if !ok {
+			continue
+		}
+		svc, seq := idService(id), idSeq(id)
+		if seq <= last[svc] {
+			t.Errorf("%s line %d: svc%02d seq %d after seq %d: out of order at the edge", path, n+1, svc, seq, last[svc])
+			return
+		}
+		last[svc] = seq
+	}
 }
 
 // TestCheckServiceOrder shows that checkServiceOrder tells rising
