@@ -117,8 +117,9 @@ resilience-test: build
 resilience-test-short: build
 	LOGX_BIN=$(OTELCOL) $(GO) test -tags resilience -race -count=1 -timeout 30m -v ./bench/resilience/
 
-## lint: gofmt, go vet, staticcheck
+## lint: gofmt, go vet, staticcheck, and go.mod tidy
 lint: $(STATICCHECK)
+	@$(GO) mod tidy -diff >/dev/null || { echo "go.mod/go.sum are not tidy: run go mod tidy"; $(GO) mod tidy -diff; exit 1; }
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 	$(STATICCHECK) ./...
