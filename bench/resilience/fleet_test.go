@@ -517,6 +517,9 @@ func TestFleetChain(t *testing.T) {
 	// Each line in its own tenant's directory, and no tenant without a job
 	// anywhere.
 	byTenant := fleetPushedByTenant(t, pushed)
+	if overlaps := fleetOverlappingBatches(t, pushed); len(overlaps) > 0 {
+		t.Logf("batch files of two numberings share a tenant's directory (the killed node's buffer and the survivor's; a batch of one with the other's name would replace it): %v", overlaps)
+	}
 	for tenant, ids := range byTenant {
 		if !fleetAdmitted(tenant) {
 			t.Errorf("tenant %s has no job but has a push directory with %d lines", tenant, len(ids))
@@ -712,5 +715,116 @@ func TestIncidentReplayAcrossTiers(t *testing.T) {
 	}
 	if keys, n := fleetTopicKeys(t, c, "logs-tenants"); len(keys) > incidentActive {
 		t.Errorf("the tenant topic's %d records have %d keys: more tenants than the 1,000 with jobs", n, len(keys))
+	}
+}
+
+// fleetOverlappingBatches counts, per tenant directory under dir, the batch
+// files (<first>-<next>.ndjson) whose record range overlaps the one before
+// it: two buffers numbering the same tenant's records, each from its own
+// start, writing to one directory.
+func fleetOverlappingBatches(t *testing.T, dir string) map[string]int {
+	t.Helper()
+	out := map[string]int{}
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		files, _ := os.ReadDir(filepath.Join(dir, e.Name()))
+		type batchRange struct{ first, next uint64 }
+		var ranges []batchRange
+		for _, f := range files {
+			var r batchRange
+			if _, err := fmt.Sscanf(f.Name(), "%d-%d.ndjson", &r.first, &r.next); err == nil {
+				ranges = append(ranges, r)
+			}
+		}
+		sort.Slice(ranges, func(i, j int) bool { return ranges[i].first < ranges[j].first })
+		for i := 1; i < len(ranges); i++ {
+			if ranges[i].first < ranges[i-1].next {
+				out[e.Name()]++
+			}
+		}
+	}
+	return out
+}
+
+// TestFleetPushFilesAfterTakeover: a tenant's partition moves from one
+// tenant-tier node to another (the first stops), and both push that
+// tenant's batches to the same file destination. Each node numbers the
+// tenant's records in its own buffer, from 0, and names a batch file by
+// that range (<first>-<next>.ndjson): the second node's first batch of the
+// tenant can bear the name of a batch the first one pushed, and the rename
+// replaces it. Records of one size and batches of max_records (500, the
+// job's batch) make the names meet: every one of the 1,000 records must
+// still be at the destination.
+func TestFleetPushFilesAfterTakeover(t *testing.T) {
+	binary(t)
+	c := newKafka(t, 1, "logs-tenants")
+	root := t.TempDir()
+	jobs := writeJobs(t, root, "t0")
+	out := filepath.Join(root, "pushed")
+	produceAs := func(tenant string, ids []uint64) {
+		cl, err := kgo.NewClient(kgo.SeedBrokers(c.ListenAddrs()...), kgo.DefaultProduceTopic("logs-tenants"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer cl.Close()
+		var recs []*kgo.Record
+		for _, id := range ids {
+			recs = append(recs, &kgo.Record{Key: []byte(tenant), Value: tenantLine(id, tenant)})
+		}
+		if err := cl.ProduceSync(context.Background(), recs...).FirstErr(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ids := make([]uint64, 1000)
+	for i := range ids {
+		ids[i] = uint64(7_000_000 + i)
+	}
+	produce := func(ids []uint64) { produceAs("t0", ids) }
+	// Records of t9 (no job, refused at tier 3) first, so that t0's Kafka
+	// offsets (which its records carry) all have four digits: t0's records
+	// are then all of one size on both nodes.
+	filler := make([]uint64, 1000)
+	for i := range filler {
+		filler[i] = uint64(8_000_000 + i)
+	}
+	produceAs("t9", filler)
+	// Node 1 alone: the first 500 records, pushed as one batch.
+	produce(ids[:500])
+	first := fleetTier3(t, "tier3-1", c, jobs, root)
+	first.start(t)
+	var got idSet
+	waitFor(t, "node 1 to push the first 500", 60*time.Second, func() bool {
+		got = pushedIDs(t, out)
+		n, _ := got.missing(ids[:500])
+		return n == 0
+	})
+	before, _ := os.ReadDir(filepath.Join(out, "t0"))
+	var names []string
+	for _, f := range before {
+		names = append(names, f.Name())
+	}
+	// Node 1 leaves; node 2 takes the partition from the committed offset
+	// and gets the next 500.
+	first.col.stop()
+	second := fleetTier3(t, "tier3-2", c, jobs, root)
+	second.start(t)
+	waitFor(t, "node 2 to own the partition", 60*time.Second, func() bool {
+		return second.metric("otelcol_logx_kafkatopics_receiver_partitions") == 1
+	})
+	produce(ids[500:])
+	waitFor(t, "node 2 to push a batch", 60*time.Second, func() bool {
+		return second.metric("otelcol_logx_tenantbuffer_push_records") >= 500
+	}, func() string {
+		return fmt.Sprintf("node 2 pushed %v", second.metric("otelcol_logx_tenantbuffer_push_records"))
+	})
+	got = pushedIDs(t, out)
+	after, _ := os.ReadDir(filepath.Join(out, "t0"))
+	var namesAfter []string
+	for _, f := range after {
+		namesAfter = append(namesAfter, f.Name())
+	}
+	t.Logf("node 1's batch files %v; after node 2 pushed: %v", names, namesAfter)
+	if n, firstMissing := got.missing(ids); n > 0 {
+		t.Errorf("%d of %d records are not at the destination (first %x): node 2's batch file took the name of node 1's and replaced it", n, len(ids), firstMissing)
 	}
 }
