@@ -680,8 +680,6 @@ func TestIncidentReplayAcrossTiers(t *testing.T) {
 		n, first := got.missing(active)
 		return fmt.Sprintf("%d of %d missing (first %x)", n, len(active), first)
 	})
-	stopSampling()
-	<-sampled
 
 	s2, err := fleetSeries(logA.metricsURL)
 	if err != nil {
@@ -695,7 +693,7 @@ func TestIncidentReplayAcrossTiers(t *testing.T) {
 	topicSize := fleetTopicSize(t, c, "logs-tenants")
 	buffersNow := fleetSum(s3, "otelcol_logx_tenantbuffer_buffers")
 	refused3 := fleetSum(s3, "otelcol_logx_tenantbuffer_records_refused")
-	t.Logf("tier 2: refused the blank document %.0f times, dropped %.0f records for no job; tenant topic %d records for %d active lines; tier 3: refused the blank document %.0f times, %.0f buffers (at most %d sampled), %.0f records refused, %d lines pushed more than once",
+	t.Logf("tier 2: refused the blank document %.0f times, dropped %.0f records for no job; tenant topic %d records for %d active lines; tier 3: refused the blank document %.0f times, %.0f buffers (at most %d sampled so far), %.0f records refused, %d lines pushed more than once",
 		fleetSum(s2, "otelcol_logx_tenantfilter_job_reloads_refused", `reason="blank"`), noJob, topicSize, len(active),
 		fleetSum(s3, "otelcol_logx_tenantbuffer_job_reloads_refused", `reason="blank"`), buffersNow, maxBuffers.Load(), refused3, got.duplicates())
 
@@ -715,6 +713,66 @@ func TestIncidentReplayAcrossTiers(t *testing.T) {
 	}
 	if keys, n := fleetTopicKeys(t, c, "logs-tenants"); len(keys) > incidentActive {
 		t.Errorf("the tenant topic's %d records have %d keys: more tenants than the 1,000 with jobs", n, len(keys))
+	}
+
+	// Tier 3 on its own: 40,000 more new tenants' records produced straight
+	// to the tenant topic (as from a tier 2 that let them through), with one
+	// more line of each of the 1,000. Tier 3 refuses them (no job, its own
+	// document blank and refused too) and keeps its buffers at the 1,000.
+	refusedBefore := fleetSum(s3, "otelcol_logx_tenantbuffer_records_refused", `reason="no_job"`)
+	direct := make([]uint64, 0, newTenants+incidentActive)
+	for i := range newTenants {
+		direct = append(direct, incidentNewBase+uint64(newTenants+i))
+		if i%(newTenants/incidentActive) == 0 {
+			direct = append(direct, activeLines(1)...)
+		}
+	}
+	fleetProduce(t, c, "logs-tenants", direct, incidentTenant)
+	var refusedNoJob float64
+	waitFor(t, "tier 3 to push the 1,000's lines and refuse the new tenants'", 120*time.Second, func() bool {
+		got = pushedIDs(t, pushed)
+		n, _ := got.missing(active)
+		refusedNoJob = tier3.metric("otelcol_logx_tenantbuffer_records_refused", `reason="no_job"`) - refusedBefore
+		return n == 0 && refusedNoJob >= float64(newTenants)
+	}, func() string {
+		n, first := got.missing(active)
+		return fmt.Sprintf("%d of %d missing (first %x), %.0f refused for no job", n, len(active), first, refusedNoJob)
+	})
+	stopSampling()
+	<-sampled
+	buffersNow = tier3.metric("otelcol_logx_tenantbuffer_buffers")
+	t.Logf("tier 3 alone: %d records of new tenants straight from Kafka, %.0f refused for no job; %.0f buffers (at most %d sampled over the run)",
+		newTenants, refusedNoJob, buffersNow, maxBuffers.Load())
+	if int(refusedNoJob) != newTenants {
+		t.Errorf("tier 3 refused %.0f records for no job, %d of tenants without a job came", refusedNoJob, newTenants)
+	}
+	if b := maxBuffers.Load(); b > incidentActive+10 || buffersNow > incidentActive+10 {
+		t.Errorf("tier 3 held up to %d buffers (%.0f at the end) with the new tenants straight from Kafka, more than the 1,000 admitted tenants + 10", b, buffersNow)
+	}
+	for id := range got {
+		if id >= incidentNewBase {
+			t.Fatalf("line %x of new tenant %s, which has no job, was pushed", id, incidentTenant(id))
+		}
+	}
+}
+
+// fleetProduce writes ids to topic as tenant lines, keyed by tenant.
+func fleetProduce(t *testing.T, c *kfake.Cluster, topic string, ids []uint64, tenantOf func(uint64) string) {
+	t.Helper()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(c.ListenAddrs()...), kgo.DefaultProduceTopic(topic))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	recs := make([]*kgo.Record, 0, len(ids))
+	for _, id := range ids {
+		tenant := tenantOf(id)
+		recs = append(recs, &kgo.Record{Key: []byte(tenant), Value: tenantLine(id, tenant)})
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	if err := cl.ProduceSync(ctx, recs...).FirstErr(); err != nil {
+		t.Fatal(err)
 	}
 }
 
