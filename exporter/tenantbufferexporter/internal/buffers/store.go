@@ -30,6 +30,7 @@ type shard struct {
 // Store holds every tenant's buffer under one directory.
 type Store struct {
 	opts      Options
+	id        string // the store's identity (ID)
 	root      string // Dir/t: one directory per tenant
 	rootFile  *os.File
 	seed      maphash.Seed
@@ -96,6 +97,11 @@ func Open(opts Options) (*Store, error) {
 	if err := os.MkdirAll(s.root, 0o750); err != nil {
 		return nil, fmt.Errorf("buffers: %w", err)
 	}
+	id, err := loadOrCreateID(opts.Dir)
+	if err != nil {
+		return nil, err
+	}
+	s.id = id
 	f, err := os.Open(s.root)
 	if err != nil {
 		return nil, fmt.Errorf("buffers: %w", err)

@@ -537,3 +537,33 @@ func TestConcurrentAppendsAndReads(t *testing.T) {
 		t.Fatalf("read %d records, wrote %d", total, 4*50*5)
 	}
 }
+
+func TestStoreIDIsKeptAcrossOpens(t *testing.T) {
+	dir := t.TempDir()
+	open := func(dir string) *Store {
+		t.Helper()
+		s, err := Open(testOptions(dir))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	s1 := open(dir)
+	id := s1.ID()
+	if len(id) != 16 {
+		t.Fatalf("id %q", id)
+	}
+	if err := s1.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s2 := open(dir)
+	defer s2.Close()
+	if s2.ID() != id {
+		t.Fatalf("reopened: id %q, was %q", s2.ID(), id)
+	}
+	other := open(t.TempDir())
+	defer other.Close()
+	if other.ID() == id {
+		t.Fatal("another store has the same identity")
+	}
+}

@@ -178,7 +178,7 @@ func (d *DeadLetters) Park(b *Batch, cause error) error {
 	}
 	// The note first: the batch file's sync (and its directory's) then
 	// covers it too.
-	stem := string(batchName(nil, b.First(), b.Next(), ""))
+	stem := string(batchName(nil, d.dest.Origin, b.First(), b.Next(), ""))
 	dir, err := d.writeNote(b, stem, cause)
 	if err != nil {
 		return err

@@ -93,8 +93,11 @@ func safeName(tenant string) string {
 }
 
 // FileDestination writes one file per batch in a per-tenant directory:
-// temp file, fsync, rename, fsync of the directory. The name is the batch's
-// offset range, so a batch pushed again after a crash replaces itself.
+// temp file, fsync, rename, fsync of the directory. The name is the
+// identity of the store the batch comes from and the batch's offset range,
+// so a batch pushed again after a crash replaces itself, and a tenant that
+// moved to another store (another tenant-tier node, whose offsets start
+// again from 0) never writes over the batches pushed from the first.
 //
 // Per batch that is open(O_CREAT|O_EXCL), one write of the encoded batch,
 // (fsync), close, rename, (directory fsync, or a share of a group syncfs):
@@ -102,7 +105,10 @@ func safeName(tenant string) string {
 // Linux adds fcntl and epoll_ctl calls) and no stat. Each tenant's
 // directory is created once and remembered.
 type FileDestination struct {
-	Dir         string
+	Dir string
+	// Origin is the identity of the store the batches come from (see
+	// buffers.Store.ID); empty: names are the offset range alone.
+	Origin      string
 	Compression string // "", none, gzip, zstd
 	Format      string // ndjson (default) or cfjs1
 	NoSync      bool
@@ -157,8 +163,12 @@ func (d *FileDestination) tenantDir(tenant string) (string, error) {
 	return dir, nil
 }
 
-// batchName is "<first>-<next><ext>", both offsets in 20 digits.
-func batchName(dst []byte, first, next uint64, ext string) []byte {
+// batchName is "[<origin>-]<first>-<next><ext>", both offsets in 20
+// digits.
+func batchName(dst []byte, origin string, first, next uint64, ext string) []byte {
+	if origin != "" {
+		dst = append(append(dst, origin...), '-')
+	}
 	dst = segment.AppendPadded(dst, first)
 	dst = append(dst, '-')
 	dst = segment.AppendPadded(dst, next)
@@ -184,7 +194,7 @@ func (d *FileDestination) Push(_ context.Context, b *Batch) error {
 	var nb [256]byte
 	p := append(append(nb[:0], dir...), '/')
 	p = append(p, tmpPrefix...)
-	p = batchName(p, b.First(), b.Next(), ext)
+	p = batchName(p, d.Origin, b.First(), b.Next(), ext)
 	tmp := string(p)
 	final := tmp[:len(dir)+1] + tmp[len(dir)+1+len(tmpPrefix):]
 	fd, err := d.createTemp(b.Tenant, tmp)

@@ -120,3 +120,24 @@ func TestLongTenantNamesFitAFileName(t *testing.T) {
 		t.Fatal("two long names share a directory")
 	}
 }
+
+// Two stores (two tenant-tier nodes, one after the other) push the same
+// tenant to one file root: both number its records from 0, so their
+// batches have the same offset range, and neither may replace the other's.
+func TestFileDestinationOriginsNeverOverwriteEachOther(t *testing.T) {
+	out := t.TempDir()
+	first, second := batchOf(t, "acme", 5), batchOf(t, "acme", 5)
+	if first.First() != second.First() || first.Next() != second.Next() {
+		t.Fatalf("the two stores' batches should share their offsets: %d-%d, %d-%d", first.First(), first.Next(), second.First(), second.Next())
+	}
+	for i, b := range []*Batch{first, second} {
+		d := &FileDestination{Dir: out, Origin: fmt.Sprintf("%016x", i+1), NoSync: true}
+		if err := d.Push(context.Background(), b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	bodies, sizes := readDir(t, filepath.Join(out, safeName("acme")))
+	if len(bodies) != 10 || fmt.Sprint(sizes) != "[5 5]" {
+		t.Fatalf("want both batches kept, got %d records in files of %v", len(bodies), sizes)
+	}
+}

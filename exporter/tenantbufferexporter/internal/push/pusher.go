@@ -520,6 +520,10 @@ func (p *Pusher) pushOne(job *jobs.Job, b *Batch) error {
 	d, ok := p.dests[job]
 	if !ok {
 		d = p.o.NewDestination(job)
+		if fd, isFile := d.(*FileDestination); isFile {
+			// Batch files carry the store's identity: see FileDestination.
+			fd.Origin = p.o.Store.ID()
+		}
 		p.dests[job] = d
 	}
 	p.destMu.Unlock()
