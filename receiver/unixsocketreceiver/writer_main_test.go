@@ -86,13 +86,21 @@ func holdConnections(path, count string) int {
 	if err != nil {
 		return 2
 	}
-	var mu sync.Mutex
-	for i := range n {
+	// Dial every connection first and say so, then watch them: a
+	// connection the receiver refuses is closed at once, and its "closed"
+	// must come after "connected", which tells the test the dialing is over.
+	conns := make([]net.Conn, 0, n)
+	for range n {
 		c, err := net.Dial("unix", path)
 		if err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			return 1
 		}
+		conns = append(conns, c)
+	}
+	fmt.Println("connected")
+	var mu sync.Mutex
+	for i, c := range conns {
 		go func() {
 			_, err := c.Read(make([]byte, 1))
 			if err == io.EOF {
@@ -102,9 +110,6 @@ func holdConnections(path, count string) int {
 			}
 		}()
 	}
-	mu.Lock()
-	fmt.Println("connected")
-	mu.Unlock()
 	_, _ = io.Copy(io.Discard, os.Stdin)
 	return 0
 }
