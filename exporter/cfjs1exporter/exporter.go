@@ -55,7 +55,10 @@ func newExporter(set exporter.Settings, cfg *Config) (*cfjs1Exporter, error) {
 		lineLimit: cfg.MaxLineSize - cfg.deadLetterRoom()}
 	e.bufs.New = func() any { b := make([]byte, 0, 64<<10); return &b }
 	for _, ec := range cfg.Endpoints {
-		set := attribute.NewSet(attribute.String("endpoint", ec.Name))
+		// The exporter's own id as well: two cfjs1 exporters (a host's
+		// main path and its audit path) reach the same endpoints, and their
+		// states and counts must not merge.
+		set := attribute.NewSet(attribute.String("endpoint", ec.Name), attribute.String("exporter", set.ID.String()))
 		e.endpoints = append(e.endpoints, &endpoint{cfg: ec, exp: e, set: set, attrs: metric.WithAttributeSet(set)})
 	}
 	return e, nil

@@ -7,6 +7,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/component/componenttest"
 	"go.opentelemetry.io/collector/exporter/exportertest"
 	"go.opentelemetry.io/otel/attribute"
@@ -15,7 +16,8 @@ import (
 	"github.com/otelcol-logx/otelcol-logx/exporter/cfjs1exporter/internal/metadata"
 )
 
-// sumFor returns the value of a counter or gauge for the given attributes.
+// sumFor returns the value of a counter or gauge whose attributes are
+// attrs, the exporter's own id (on every endpoint's series) aside.
 func sumFor(t *testing.T, tt *componenttest.Telemetry, name string, attrs ...attribute.KeyValue) float64 {
 	t.Helper()
 	m, err := tt.GetMetric(name)
@@ -23,22 +25,26 @@ func sumFor(t *testing.T, tt *componenttest.Telemetry, name string, attrs ...att
 		return -1
 	}
 	want := attribute.NewSet(attrs...)
+	matches := func(s attribute.Set) bool {
+		got, _ := attribute.NewSetWithFiltered(s.ToSlice(), func(kv attribute.KeyValue) bool { return kv.Key != "exporter" })
+		return got.Equals(&want)
+	}
 	switch d := m.Data.(type) {
 	case metricdata.Sum[int64]:
 		for _, p := range d.DataPoints {
-			if p.Attributes.Equals(&want) {
+			if matches(p.Attributes) {
 				return float64(p.Value)
 			}
 		}
 	case metricdata.Sum[float64]:
 		for _, p := range d.DataPoints {
-			if p.Attributes.Equals(&want) {
+			if matches(p.Attributes) {
 				return p.Value
 			}
 		}
 	case metricdata.Gauge[int64]:
 		for _, p := range d.DataPoints {
-			if p.Attributes.Equals(&want) {
+			if matches(p.Attributes) {
 				return float64(p.Value)
 			}
 		}
@@ -104,4 +110,35 @@ func TestHalfAlivePeerStateAndTelemetry(t *testing.T) {
 	before := b.lines.Load()
 	require.NoError(t, e.pushLogs(context.Background(), makeLogs(10, "app")))
 	assert.EqualValues(t, before+10, b.lines.Load())
+}
+
+func TestTwoExportersToOneEndpointKeepTheirOwnSeries(t *testing.T) {
+	// A host's main path and its audit path both reach log-a: each
+	// exporter's state and counts are its own series.
+	a := newLineSink(t, false)
+	tt := componenttest.NewTelemetry()
+	t.Cleanup(func() { require.NoError(t, tt.Shutdown(context.Background())) })
+	for _, name := range []string{"", "audit"} {
+		cfg := testConfig(EndpointConfig{Name: "log-a", Endpoint: a.addr()})
+		require.NoError(t, cfg.Validate())
+		set := exportertest.NewNopSettings(metadata.Type)
+		set.ID = component.NewIDWithName(metadata.Type, name)
+		set.TelemetrySettings = tt.NewTelemetrySettings()
+		e, err := newExporter(set, cfg)
+		require.NoError(t, err)
+		require.NoError(t, e.start(context.Background(), componenttest.NewNopHost()))
+		t.Cleanup(func() { require.NoError(t, e.shutdown(context.Background())) })
+	}
+	require.Eventually(t, func() bool {
+		m, err := tt.GetMetric("otelcol_logx_cfjs1_exporter_up")
+		if err != nil {
+			return false
+		}
+		ids := map[string]bool{}
+		for _, p := range m.Data.(metricdata.Gauge[int64]).DataPoints {
+			id, _ := p.Attributes.Value("exporter")
+			ids[id.AsString()] = p.Value == 1
+		}
+		return ids["cfjs1"] && ids["cfjs1/audit"]
+	}, 10*time.Second, 10*time.Millisecond, "one up series per exporter")
 }
