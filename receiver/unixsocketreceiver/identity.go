@@ -50,8 +50,8 @@ func intValue(i int64) sharedvalue.Value { return sharedvalue.Of(pcommon.NewValu
 // service identity is the system unit when the kernel told it; else it is
 // not the app name the writer claims (any process can write "sshd"), but
 // the writer's uid (uid-1000), and the app name goes to
-// logx.service.claimed; untrusted_service: app_name takes the app name
-// instead, knowingly.
+// logx.service.claimed; untrusted_service: app_name (or credentials
+// switched off, when there is no uid to take) takes the app name instead.
 func (r *unixSocketReceiver) newPeerInfo(p peer) *peerInfo {
 	pi := &peerInfo{}
 	if p.hasCred && r.cfg.Peer.Credentials {
@@ -68,7 +68,10 @@ func (r *unixSocketReceiver) newPeerInfo(p peer) *peerInfo {
 		}
 		pi.setService(p.units.system)
 	} else {
-		pi.appNameFirst = r.cfg.Peer.UntrustedService == UntrustedAppName
+		// With peer.credentials off the kernel tells nothing about the
+		// writer: the app name it claims is all there is (still marked
+		// untrusted), as untrusted_service: app_name asks for knowingly.
+		pi.appNameFirst = r.cfg.Peer.UntrustedService == UntrustedAppName || !r.cfg.Peer.Credentials
 		switch {
 		case !pi.appNameFirst && p.hasCred && r.cfg.Peer.Credentials:
 			pi.setService(uidService(p.uid))

@@ -285,3 +285,19 @@ func TestDatagramFromExitedSender(t *testing.T) {
 	assert.False(t, p.unitChecked, "the sender and its cgroup are gone: no unit is trusted")
 	assert.False(t, r.newPeerInfo(p).trusted)
 }
+
+func TestWithoutCredentialsTheServiceIsTheClaimedAppName(t *testing.T) {
+	// peer.credentials off: the kernel says nothing about the writer, so
+	// the app name is the only service there is (the rate limiter and the
+	// tenant buffers key on it), marked untrusted.
+	r := &unixSocketReceiver{cfg: createDefaultConfig().(*Config)}
+	r.cfg.Peer.Credentials, r.cfg.Peer.SystemdUnit = false, false
+	pi := r.newPeerInfo(peer{})
+	lr := plog.NewLogRecord()
+	lr.Attributes().PutStr(logattr.SyslogAppName, "billing")
+	pi.decorate(lr)
+	svc, _ := lr.Attributes().Get(logattr.Service)
+	trusted, _ := lr.Attributes().Get(logattr.ServiceTrusted)
+	assert.Equal(t, "billing", svc.Str())
+	assert.False(t, trusted.Bool())
+}
