@@ -457,9 +457,9 @@ func TestCorePostgresConfig(t *testing.T) {
 		missB, _ = sideIDs(sinksB, sinksA).missing(allAudit)
 		sa, _ := sideIDs(sinksA, sinksB).missing(allSyslog)
 		sb, _ := sideIDs(sinksB, sinksA).missing(allSyslog)
-		// Two cfjs1 exporters, but their series carry only the endpoint:
-		// one series per endpoint, 2 when both are up.
-		return sumSeries(m, "otelcol_logx_cfjs1_exporter_up") == 2 && sumSeries(m, "otelcol_logx_fanout_backlog_batches") == 0 &&
+		// Two cfjs1 exporters (main and pgaudit), each with its own
+		// series per endpoint: 4 when both endpoints are up for both.
+		return sumSeries(m, "otelcol_logx_cfjs1_exporter_up") == 4 && sumSeries(m, "otelcol_logx_fanout_backlog_batches") == 0 &&
 			float64(missA) <= lost && float64(missB) <= lost && sa == 0 && sb == 0
 	}, func() string {
 		sa, _ := sideIDs(sinksA, sinksB).missing(allSyslog)
@@ -513,10 +513,6 @@ func mountTmpfsAt(t *testing.T, dir, size string) {
 	})
 }
 
-// defaultOTLPEndpoint is the one address of configs/default.yaml that no
-// environment variable sets; the test moves it to a free port.
-const defaultOTLPEndpoint = "endpoint: 127.0.0.1:4318"
-
 var defaultRoleMetrics = regexp.MustCompile(`^otelcol_logx_.*(dropped|written)`)
 
 // droppedByReason is every record counted as dropped (ratelimit's summary
@@ -546,14 +542,11 @@ func TestDefaultConfigDiskFull(t *testing.T) {
 	logs := filepath.Join(state, "logs")
 	mountTmpfsAt(t, logs, "1025m")
 	config := shippedConfig(t, "default.yaml")
-	if strings.Count(config, defaultOTLPEndpoint) != 1 {
-		t.Fatalf("configs/default.yaml no longer has %q once: update the test", defaultOTLPEndpoint)
-	}
-	config = strings.Replace(config, defaultOTLPEndpoint, fmt.Sprintf("endpoint: 127.0.0.1:%d", freePort(t)), 1)
 	metricsPort := freePort(t)
 	health := fmt.Sprintf("127.0.0.1:%d", freePort(t))
 	url := fmt.Sprintf("http://127.0.0.1:%d/metrics", metricsPort)
 	col := startCollector(t, "default", "", config,
+		fmt.Sprintf("LOGX_OTLP_HTTP_ENDPOINT=127.0.0.1:%d", freePort(t)),
 		"LOGX_STATE_DIR="+state,
 		"LOGX_HEALTH_ENDPOINT="+health,
 		fmt.Sprintf("LOGX_METRICS_PORT=%d", metricsPort),
