@@ -20,7 +20,13 @@
 //     (edge_isolation_test.go);
 //   - the role configs as shipped: tier2-log-a.yaml into Kafka (kfake) with
 //     Kafka down for a while, tier3-tenants.yaml from Kafka with a node
-//     killed and restarted (roles_kafka_test.go).
+//     killed and restarted (roles_kafka_test.go), core-postgres.yaml with
+//     tier 2 down and default.yaml on a full disk (roles_edge_test.go);
+//   - order per host and service through both tier-2 sides into Kafka
+//     while log-a is killed twice (ordering_test.go);
+//   - the fleet: edge to tier 2 to Kafka to two tenant-tier nodes with one
+//     killed, and the blank-job-document incident replayed across the tiers
+//     (fleet_test.go).
 //
 // The tests carry the build tag "resilience" so that `go test ./...` (which
 // has neither the binary nor, on a developer machine, root) leaves them out.
