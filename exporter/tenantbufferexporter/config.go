@@ -98,7 +98,8 @@ type TelemetryConfig struct {
 
 // PushConfig configures the push jobs (part 2).
 type PushConfig struct {
-	// JobsFile and/or JobsURL give the job document; with neither, push is off.
+	// JobsFile or JobsURL gives the job document (one of them); with
+	// neither, push is off.
 	// The URL wins when both are set; the file is then not read.
 	JobsFile string `mapstructure:"jobs_file"`
 	JobsURL  string `mapstructure:"jobs_url"`
@@ -137,6 +138,9 @@ func (p *PushConfig) validate() []error {
 		return nil
 	}
 	var errs []error
+	if p.JobsFile != "" && p.JobsURL != "" {
+		errs = append(errs, errors.New("push.jobs_file and push.jobs_url are both set: write one of them (the job document has one source)"))
+	}
 	if p.ReloadInterval <= 0 {
 		errs = append(errs, errors.New("push.reload_interval: must be > 0, e.g. 1m"))
 	}

@@ -138,3 +138,19 @@ func TestConfigPush(t *testing.T) {
 		t.Fatalf("push defaults %+v", def.Push)
 	}
 }
+
+func TestConfigPushOneJobSource(t *testing.T) {
+	// The job document comes from a file or a URL; with both, which one
+	// is in force would be a guess.
+	cfg := createDefaultConfig().(*Config)
+	cfg.Directory = t.TempDir()
+	cfg.Push.JobsFile, cfg.Push.JobsURL = "/etc/otelcol-logx/jobs.yaml", "https://jobs.example.com/doc"
+	err := cfg.Validate()
+	if err == nil || !strings.Contains(err.Error(), "write one of them") {
+		t.Fatalf("both sources: %v", err)
+	}
+	cfg.Push.JobsURL = ""
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+}
