@@ -20,8 +20,8 @@
 //     (edge_isolation_test.go);
 //   - the role configs as shipped: tier2-log-a.yaml into Kafka (kfake) with
 //     Kafka down for a while, tier3-tenants.yaml from Kafka with a node
-//     killed and restarted (roles_kafka_test.go), core-postgres.yaml with
-//     tier 2 down and default.yaml on a full disk (roles_edge_test.go);
+//     killed and restarted (roles_kafka_test.go), edge.yaml and
+//     core-postgres.yaml with tier 2 down and default.yaml on a full disk (roles_edge_test.go);
 //   - order per host and service through both tier-2 sides into Kafka
 //     while log-a is killed twice (ordering_test.go);
 //   - the fleet: edge to tier 2 to Kafka to two tenant-tier nodes with one
