@@ -1,6 +1,8 @@
 package fanoutconnector
 
 import (
+	"go.opentelemetry.io/collector/pipeline"
+
 	"errors"
 	"fmt"
 	"time"
@@ -27,6 +29,14 @@ type Config struct {
 	// DrainTimeout bounds how long Shutdown keeps delivering the backlogs;
 	// what is left then is dropped and counted with reason shutdown.
 	DrainTimeout time.Duration `mapstructure:"drain_timeout"`
+	// Required names destination pipelines (e.g. logs/kafka) that must
+	// take a batch before the connector takes it: when one refuses, the
+	// refusal goes back to the caller (who keeps the batch and offers it
+	// again, or, as a cfjs1 receiver, does not acknowledge it), and no
+	// backlog is kept for it. For a destination whose copy is the one the
+	// sender is told about. Empty: any destination taking a batch is
+	// enough.
+	Required []string `mapstructure:"required"`
 }
 
 // BacklogConfig bounds each destination's backlog. Both bounds hold: once
@@ -80,10 +90,18 @@ func (c RetryConfig) Validate() error {
 	return nil
 }
 
-// Validate checks the drain bound; the nested groups check themselves.
+// Validate checks the drain bound and the required pipelines' names; the
+// nested groups check themselves. That a required pipeline is one of the
+// connector's destinations is checked when the pipelines are built.
 func (c *Config) Validate() error {
 	if c.DrainTimeout <= 0 {
 		return fmt.Errorf("drain_timeout is %s: write a positive duration, e.g. %s (0 would drop every backlog at shutdown)", c.DrainTimeout, defaultDrainTimeout)
+	}
+	for _, name := range c.Required {
+		var id pipeline.ID
+		if err := id.UnmarshalText([]byte(name)); err != nil {
+			return fmt.Errorf("required: %q is not a pipeline id (%v): write one like logs/kafka", name, err)
+		}
 	}
 	return nil
 }

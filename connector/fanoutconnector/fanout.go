@@ -3,6 +3,7 @@ package fanoutconnector
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"sync"
@@ -60,9 +61,12 @@ type destination struct {
 	name    string
 	next    consumer.Logs
 	mutates bool
-	backlog *backlog
-	tel     *metadata.Telemetry
-	attrs   metric.MeasurementOption
+	// required: the destination must take a batch before the connector
+	// does (Config.Required); it never has a backlog.
+	required bool
+	backlog  *backlog
+	tel      *metadata.Telemetry
+	attrs    metric.MeasurementOption
 	// reasons holds one attribute set per drop reason, made once.
 	reasons map[string]metric.MeasurementOption
 }
@@ -77,10 +81,26 @@ func newFanout(set component.TelemetrySettings, id component.ID, cfg *Config, ne
 	}
 	f := &fanout{id: id, cfg: cfg, set: set, tel: tel, shared: len(next) > 1}
 	for pid, c := range next {
-		f.dests = append(f.dests, newDestination(id, pid.String(), c, cfg, tel))
+		d := newDestination(id, pid.String(), c, cfg, tel)
+		d.required = slices.Contains(cfg.Required, pid.String())
+		f.dests = append(f.dests, d)
 	}
-	// A stable order: the order of delivery attempts and of telemetry.
-	slices.SortFunc(f.dests, func(a, b *destination) int { return strings.Compare(a.name, b.name) })
+	for _, name := range cfg.Required {
+		if !slices.ContainsFunc(f.dests, func(d *destination) bool { return d.name == name }) {
+			return nil, fmt.Errorf("fanout: required pipeline %q does not list this connector among its receivers", name)
+		}
+	}
+	// A stable order, required destinations first: they decide whether
+	// the connector takes a batch at all, before the others get it.
+	slices.SortFunc(f.dests, func(a, b *destination) int {
+		if a.required != b.required {
+			if a.required {
+				return -1
+			}
+			return 1
+		}
+		return strings.Compare(a.name, b.name)
+	})
 	return f, nil
 }
 
@@ -111,6 +131,8 @@ func (*fanout) Capabilities() consumer.Capabilities { return consumer.Capabiliti
 // everyone. If at least one takes it, it returns nil: the destinations that
 // refused it retryably, and those that have a backlog, get it in their
 // backlog; a permanent refusal is counted as dropped for that destination.
+// A required destination (Config.Required) is offered the batch first, and
+// its refusal is returned as it is: the caller keeps the batch.
 func (f *fanout) ConsumeLogs(ctx context.Context, ld plog.Logs) error {
 	var retryable, permanent []error
 	var later, refusedForGood []*destination
@@ -121,6 +143,12 @@ func (f *fanout) ConsumeLogs(ctx context.Context, ld plog.Logs) error {
 			continue
 		}
 		err := d.deliver(ctx, f.payload(d, ld))
+		if err != nil && d.required {
+			// Not taken by a destination that must take it: the caller
+			// keeps the batch. The destinations after it have not been
+			// offered it, so nobody gets it twice from this refusal.
+			return err
+		}
 		switch {
 		case err == nil:
 			accepted = true

@@ -281,3 +281,41 @@ func TestCollectorFanoutReturnsAnyRefusal(t *testing.T) {
 	}
 	require.Equal(t, []string{"b1", "b1", "b1"}, up.taken())
 }
+
+// A required destination must take a batch before the connector does: its
+// refusal goes back to the caller (a cfjs1 receiver then does not
+// acknowledge the lines, and the sender sends them elsewhere), the others
+// are not offered the batch, and no backlog is kept for it. Once it takes
+// batches again, the others get them too.
+func TestRequiredDestinationRefusalGoesUpstream(t *testing.T) {
+	kafka := &testDest{}
+	kafka.mode.Store(refuse)
+	tenants := &testDest{}
+	cfg := testConfig(fastRetry)
+	cfg.Required = []string{"logs/kafka"}
+	r := newRig(t, cfg, map[string]consumer.Logs{"kafka": kafka, "tenants": tenants})
+
+	err := r.conn.ConsumeLogs(context.Background(), newBatch("b1", 3, 0))
+	require.Error(t, err, "the required destination refused: so does the connector")
+	assert.False(t, consumererror.IsPermanent(err), "retryable, as the destination said")
+	assert.Empty(t, tenants.taken(), "the others are not offered a batch the caller keeps")
+	assert.EqualValues(t, 0, r.metric("otelcol_logx_fanout_backlog_batches", "destination", "logs/kafka"))
+
+	kafka.mode.Store(accept)
+	require.NoError(t, r.conn.ConsumeLogs(context.Background(), newBatch("b1", 3, 0)))
+	assert.Equal(t, []string{"b1"}, kafka.taken())
+	assert.Equal(t, []string{"b1"}, tenants.taken())
+}
+
+func TestRequiredMustBeADestination(t *testing.T) {
+	cfg := testConfig(fastRetry)
+	cfg.Required = []string{"logs/elsewhere"}
+	require.NoError(t, cfg.Validate())
+	set := connectortest.NewNopSettings(metadata.Type)
+	_, err := NewFactory().CreateLogsToLogs(context.Background(), set, cfg,
+		connector.NewLogsRouter(map[pipeline.ID]consumer.Logs{pipeline.NewIDWithName(pipeline.SignalLogs, "kafka"): &testDest{}}))
+	require.ErrorContains(t, err, `required pipeline "logs/elsewhere" does not list this connector`)
+
+	cfg.Required = []string{"not a pipeline"}
+	require.ErrorContains(t, cfg.Validate(), "is not a pipeline id")
+}
