@@ -39,8 +39,8 @@ func TestGroupMembersShareAndTakeOver(t *testing.T) {
 		produced <- nil
 	}()
 	require.Eventually(t, func() bool { return s[0].count() > 900/3 }, 30*time.Second, 10*time.Millisecond)
-	stoppedAt := s[0].count()
 	require.NoError(t, hs[0].r.Shutdown(t.Context()))
+	stoppedAt := s[0].count() // once Shutdown returned, nothing more comes
 	require.NoError(t, <-produced)
 
 	all := func() []seenRecord { return append(append(s[0].snapshot(), s[1].snapshot()...), s[2].snapshot()...) }
