@@ -315,6 +315,61 @@ func feedFIFO(t *testing.T, path string, next *uint64, rate, n int) []uint64 {
 
 var edgeRoleMetrics = regexp.MustCompile(`^otelcol_(logx_|exporter_enqueue_failed)`)
 
+// hostRole is a per-host role config (configs/<name>.yaml) started as
+// shipped: a journal of 200 entries written by systemd-journal-remote and
+// read through the real journalctl, a data-center status source, two
+// tier-2 stand-ins (log-a, log-b), and every directory and port moved into
+// the test by the config's environment variables.
+type hostRole struct {
+	runDir, logDir string
+	journalIDs     []uint64
+	addrA, addrB   string
+	sinkA, sinkB   *recSink
+	health, url    string
+	col            *collector
+}
+
+// startHostRole starts configs/<name>.yaml with its journal's ids from
+// firstJournalID and env added, and waits until it is healthy.
+func startHostRole(t *testing.T, name string, firstJournalID uint64, env ...string) *hostRole {
+	t.Helper()
+	binary(t)
+	root := t.TempDir()
+	h := &hostRole{runDir: filepath.Join(root, "run"), logDir: filepath.Join(root, "logs")}
+	stateDir, journalDir := filepath.Join(root, "state"), filepath.Join(root, "journal")
+	for _, d := range []string{h.runDir, journalDir} {
+		if err := os.Mkdir(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := range 200 {
+		h.journalIDs = append(h.journalIDs, firstJournalID+uint64(i))
+	}
+	writeJournal(t, journalDir, h.journalIDs)
+	dc := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprint(w, `{"name":"dc-1","status":"active"}`)
+	}))
+	t.Cleanup(dc.Close)
+
+	h.addrA, h.addrB = fmt.Sprintf("127.0.0.1:%d", freePort(t)), fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	h.sinkA, h.sinkB = startRecSink(t, h.addrA), startRecSink(t, h.addrB)
+	metricsPort := freePort(t)
+	h.health = fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	h.url = fmt.Sprintf("http://127.0.0.1:%d/metrics", metricsPort)
+	h.col = startCollector(t, name, "", shippedConfig(t, name+".yaml"), append([]string{
+		journalctlOn(t, journalDir),
+		"LOGX_LOG_A=" + h.addrA, "LOGX_LOG_B=" + h.addrB,
+		"LOGX_DC_STATUS_URL=" + dc.URL + "/dc-status",
+		"LOGX_RUN_DIR=" + h.runDir, "LOGX_STATE_DIR=" + stateDir, "LOGX_LOG_DIR=" + h.logDir,
+		"LOGX_HEALTH_ENDPOINT=" + h.health,
+		fmt.Sprintf("LOGX_METRICS_PORT=%d", metricsPort),
+	}, env...)...)
+	waitFor(t, "the collector healthy", 60*time.Second, func() bool { return healthStatus(h.health) == http.StatusOK },
+		func() string { return fmt.Sprintf("health answers %d", healthStatus(h.health)) })
+	return h
+}
+
 // TestCorePostgresConfig runs configs/core-postgres.yaml as shipped: the
 // journal (a real journal file read by the real journalctl), syslog lines
 // on its unix socket and pgaudit lines on its FIFO; out to two cfjs1 tier-2
@@ -323,45 +378,12 @@ var edgeRoleMetrics = regexp.MustCompile(`^otelcol_(logx_|exporter_enqueue_faile
 // tier 2 missed reaches it once it is back, or is counted by the fanout
 // connector (otelcol_logx_fanout_dropped_records).
 func TestCorePostgresConfig(t *testing.T) {
-	binary(t)
-	root := t.TempDir()
-	runDir, stateDir, logDir, journalDir := filepath.Join(root, "run"), filepath.Join(root, "state"), filepath.Join(root, "logs"), filepath.Join(root, "journal")
-	for _, d := range []string{runDir, journalDir} {
-		if err := os.Mkdir(d, 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
-	var journalIDs []uint64
-	for i := range 200 {
-		journalIDs = append(journalIDs, uint64(5_000_000+i))
-	}
-	writeJournal(t, journalDir, journalIDs)
-	dc := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		fmt.Fprint(w, `{"name":"dc-1","status":"active"}`)
-	}))
-	t.Cleanup(dc.Close)
-
-	addrA := fmt.Sprintf("127.0.0.1:%d", freePort(t))
-	addrB := fmt.Sprintf("127.0.0.1:%d", freePort(t))
-	sinkA, sinkB := startRecSink(t, addrA), startRecSink(t, addrB)
+	h := startHostRole(t, "core-postgres", 5_000_000, "LOGX_AUDIT_GROUP=root")
+	runDir, logDir, journalIDs, url, health, col := h.runDir, h.logDir, h.journalIDs, h.url, h.health, h.col
+	addrA, addrB, sinkA, sinkB := h.addrA, h.addrB, h.sinkA, h.sinkB
 	sinksA, sinksB := []*recSink{sinkA}, []*recSink{sinkB}
-	metricsPort := freePort(t)
-	health := fmt.Sprintf("127.0.0.1:%d", freePort(t))
-	url := fmt.Sprintf("http://127.0.0.1:%d/metrics", metricsPort)
-	col := startCollector(t, "core-postgres", "", shippedConfig(t, "core-postgres.yaml"),
-		journalctlOn(t, journalDir),
-		"LOGX_LOG_A="+addrA, "LOGX_LOG_B="+addrB,
-		"LOGX_DC_STATUS_URL="+dc.URL+"/dc-status",
-		"LOGX_RUN_DIR="+runDir, "LOGX_STATE_DIR="+stateDir, "LOGX_LOG_DIR="+logDir,
-		"LOGX_AUDIT_GROUP=root",
-		"LOGX_HEALTH_ENDPOINT="+health,
-		fmt.Sprintf("LOGX_METRICS_PORT=%d", metricsPort),
-	)
 	sock, fifo := filepath.Join(runDir, "syslog.sock"), filepath.Join(runDir, "pgaudit.fifo")
 	audit := filepath.Join(logDir, "postgresql", "audit.log")
-	waitFor(t, "the collector healthy", 60*time.Second, func() bool { return healthStatus(health) == http.StatusOK },
-		func() string { return fmt.Sprintf("health answers %d", healthStatus(health)) })
 	for _, p := range []string{sock, fifo} {
 		if _, err := os.Stat(p); err != nil {
 			t.Fatal(err)
@@ -646,44 +668,11 @@ func TestDefaultConfigDiskFull(t *testing.T) {
 // the receivers drop nothing; when tier 2 is back each side gets every line
 // the fanout connector did not count as lost for it.
 func TestEdgeConfig(t *testing.T) {
-	binary(t)
-	root := t.TempDir()
-	runDir, stateDir, logDir, journalDir := filepath.Join(root, "run"), filepath.Join(root, "state"), filepath.Join(root, "logs"), filepath.Join(root, "journal")
-	for _, d := range []string{runDir, journalDir} {
-		if err := os.Mkdir(d, 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
-	var journalIDs []uint64
-	for i := range 200 {
-		journalIDs = append(journalIDs, uint64(6_000_000+i))
-	}
-	writeJournal(t, journalDir, journalIDs)
-	dc := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		fmt.Fprint(w, `{"name":"dc-1","status":"active"}`)
-	}))
-	t.Cleanup(dc.Close)
-
-	addrA := fmt.Sprintf("127.0.0.1:%d", freePort(t))
-	addrB := fmt.Sprintf("127.0.0.1:%d", freePort(t))
-	sinkA, sinkB := startRecSink(t, addrA), startRecSink(t, addrB)
+	h := startHostRole(t, "edge", 6_000_000, fmt.Sprintf("LOGX_PPROF_ENDPOINT=127.0.0.1:%d", freePort(t)))
+	runDir, logDir, journalIDs, url := h.runDir, h.logDir, h.journalIDs, h.url
+	addrA, addrB, sinkA, sinkB := h.addrA, h.addrB, h.sinkA, h.sinkB
 	sinksA, sinksB := []*recSink{sinkA}, []*recSink{sinkB}
-	metricsPort := freePort(t)
-	health := fmt.Sprintf("127.0.0.1:%d", freePort(t))
-	url := fmt.Sprintf("http://127.0.0.1:%d/metrics", metricsPort)
-	startCollector(t, "edge", "", shippedConfig(t, "edge.yaml"),
-		journalctlOn(t, journalDir),
-		"LOGX_LOG_A="+addrA, "LOGX_LOG_B="+addrB,
-		"LOGX_DC_STATUS_URL="+dc.URL+"/dc-status",
-		"LOGX_RUN_DIR="+runDir, "LOGX_STATE_DIR="+stateDir, "LOGX_LOG_DIR="+logDir,
-		"LOGX_HEALTH_ENDPOINT="+health,
-		fmt.Sprintf("LOGX_PPROF_ENDPOINT=127.0.0.1:%d", freePort(t)),
-		fmt.Sprintf("LOGX_METRICS_PORT=%d", metricsPort),
-	)
 	sock, fifo := filepath.Join(runDir, "syslog.sock"), filepath.Join(runDir, "apps.fifo")
-	waitFor(t, "the collector healthy", 60*time.Second, func() bool { return healthStatus(health) == http.StatusOK },
-		func() string { return fmt.Sprintf("health answers %d", healthStatus(health)) })
 
 	// Phase 1: tier 2 up. Every input reaches both sides and the local file.
 	var nextSyslog, nextFIFO uint64 = 1_000_000, 3_000_000
