@@ -114,7 +114,8 @@ func (w *writer) send(n int) {
 	require.NoError(w.t, err)
 	start := time.Now()
 	resp, err := w.client.Post(w.url, "application/x-protobuf", bytes.NewReader(body))
-	// Lesson 1: the writer is never held up, whatever happens downstream.
+	// The writer is never held up, whatever happens downstream
+	// (docs/design.md, principle 1).
 	assert.Less(w.t, time.Since(start), 2*time.Second, "an export call blocked")
 	if err != nil {
 		return

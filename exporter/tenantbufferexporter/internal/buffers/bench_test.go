@@ -121,9 +121,10 @@ func benchDir(b *testing.B) string {
 }
 
 // BenchmarkAppendTenantCount: the per-record cost of appending to 100 busy
-// tenants while the store holds N tenants in all. Lesson 5: it must not
-// grow with N (no scan, no global lock, no copy of the tenant table). Run
-// without fsync so that the disk's latency does not drown the CPU cost.
+// tenants while the store holds N tenants in all. It must not grow with N
+// (docs/design.md, principle 5: no scan, no global lock, no copy of the
+// tenant table). Run without fsync so that the disk's latency does not
+// drown the CPU cost.
 func BenchmarkAppendTenantCount(b *testing.B) {
 	for _, n := range []int{100, 10_000, 100_000, 1_000_000} {
 		b.Run(fmt.Sprint("tenants=", n), func(b *testing.B) {
