@@ -219,9 +219,8 @@ func (bl *backlogs) handOff(key tpKey, r *kgo.Record, m *recMeta) *parked {
 	return bl.parkLocked(key, r, m, parkInflight)
 }
 
-// park takes a copy of a record (one that Kafka failed with a retriable
-// error, or one that goes behind its partition's backlog), to be produced
-// in order. False when the backlog has no room.
+// park takes a copy of a record Kafka failed with a retriable error, to
+// be produced again in order. False when the backlog has no room.
 func (bl *backlogs) park(key tpKey, r *kgo.Record, m *recMeta) bool {
 	bl.mu.Lock()
 	defer bl.mu.Unlock()
@@ -252,6 +251,9 @@ func (bl *backlogs) parkLocked(key tpKey, r *kgo.Record, m *recMeta, state parkS
 		return nil
 	}
 	p := bl.appendLocked(pb, r, size, m, state)
+	// The export call produced it once: the backlog's next produce of it
+	// is a resend (records_resent), unlike a record settled behind.
+	p.tries = 1
 	if state == parkInflight {
 		pb.inflight++
 	}
