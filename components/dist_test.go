@@ -54,4 +54,8 @@ func TestBinaryListsEveryComponent(t *testing.T) {
 		require.ElementsMatch(t, types, names(section), "%s listed by %s components", section, bin)
 	}
 	require.True(t, strings.Contains(string(out), "version: "+Version))
+
+	out, err = exec.Command(bin, "--version").Output()
+	require.NoError(t, err)
+	require.Equal(t, "otelcol-logx version "+Version, strings.TrimSpace(string(out)), "--version names components.Version")
 }

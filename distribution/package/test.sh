@@ -17,6 +17,12 @@ echo "package-test: install"
 dpkg -i "$deb"
 test -x /usr/bin/otelcol-logx || fail "binary not installed"
 getent passwd otelcol-logx >/dev/null || fail "system user not created"
+# The package's version is the binary's, in Debian's spelling (0.1.0-dev is
+# 0.1.0~dev-1): CHANGELOG.md and both changelogs are checked by
+# components/version_test.go, this checks what was built from them.
+pkg_version=$(dpkg-query -W -f='${Version}' otelcol-logx)
+bin_version=$(/usr/bin/otelcol-logx --version | awk '{print $NF}')
+[ "$(echo "$bin_version" | tr - '~')-1" = "$pkg_version" ] || fail "package version $pkg_version, binary says $bin_version"
 test -d /var/lib/otelcol-logx || fail "state directory not created"
 
 # Offline: no systemd PID 1 is needed, but every ExecStart= binary must be
