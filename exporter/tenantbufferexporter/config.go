@@ -96,7 +96,7 @@ type TelemetryConfig struct {
 	TopTenants int `mapstructure:"top_tenants"`
 }
 
-// PushConfig configures the push jobs (part 2).
+// PushConfig configures the push jobs.
 type PushConfig struct {
 	// JobsFile or JobsURL gives the job document (one of them); with
 	// neither, push is off.

@@ -1,7 +1,7 @@
 // Package recordcodec turns one log record, with its resource and scope,
 // into a buffer payload and back. Each payload is a complete OTLP protobuf
 // LogsData holding exactly one record, so a reader needs nothing else to
-// rebuild it (and part 2's push jobs can re-batch records freely).
+// rebuild it (and the push jobs can re-batch records freely).
 package recordcodec // import "github.com/otelcol-logx/otelcol-logx/exporter/tenantbufferexporter/internal/recordcodec"
 
 import (
