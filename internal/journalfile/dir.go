@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 )
 
 // Dir reads the journal files of one directory as one stream: it merges
@@ -21,10 +22,32 @@ type Dir struct {
 	opts  Options
 	dec   *decoders
 	files []*dirFile
-	open  map[ID128]bool // file ids read, so a renamed (archived) file is not read twice
-	bad   map[string]int64
+	open  map[ID128]bool   // file ids read, so a renamed (archived) file is not read twice
+	bad   map[string]int64 // files that failed to open, by size: retried when it changes
+	mtime time.Time        // of the directory at the last scan
 	errs  []error
 	watch *watcher
+}
+
+// fileID reads a file's id from its header without mapping it: a scan
+// skips files already read that way, under whatever name rotation gave
+// them (an inode would not do: vacuuming frees inodes for reuse).
+func fileID(p string) (ID128, error) {
+	var id ID128
+	f, err := os.Open(p)
+	if err != nil {
+		return id, err
+	}
+	defer f.Close()
+	var hdr [hdrFileID + 16]byte
+	if _, err := f.ReadAt(hdr[:], 0); err != nil {
+		return id, err
+	}
+	if string(hdr[:8]) != signature {
+		return id, corruptf("no journal file signature")
+	}
+	copy(id[:], hdr[hdrFileID:])
+	return id, nil
 }
 
 type dirFile struct {
@@ -80,10 +103,19 @@ func (d *Dir) Close() error {
 	return err
 }
 
-// scan opens the directory's journal files not open yet. A file that failed
-// is tried again only once its size changed: journald creates a file
-// before it writes its header.
+// scan opens the directory's journal files not open yet, when the
+// directory changed (a file was created, renamed or removed) or a file
+// failed to open before. A file that failed is tried again only once its
+// size changed: journald creates a file before it writes its header.
 func (d *Dir) scan() error {
+	st, err := os.Stat(d.path)
+	if err != nil {
+		return err
+	}
+	if st.ModTime().Equal(d.mtime) && len(d.bad) == 0 {
+		return nil
+	}
+	d.mtime = st.ModTime()
 	des, err := os.ReadDir(d.path)
 	if err != nil {
 		return err
@@ -101,7 +133,7 @@ func (d *Dir) scan() error {
 		if size, ok := d.bad[p]; ok && size == st.Size() {
 			continue
 		}
-		if d.known(p, st) {
+		if id, err := fileID(p); err == nil && d.open[id] {
 			continue
 		}
 		f, err := Open(p, d.opts)
@@ -120,17 +152,6 @@ func (d *Dir) scan() error {
 		d.files = append(d.files, &dirFile{File: f, name: name})
 	}
 	return nil
-}
-
-// known reports whether the file at p is one already open (same inode),
-// which spares mapping it again to read its file id.
-func (d *Dir) known(p string, st os.FileInfo) bool {
-	for _, f := range d.files {
-		if fst, err := f.f.Stat(); err == nil && os.SameFile(fst, st) {
-			return true
-		}
-	}
-	return false
 }
 
 // Refresh picks up what was appended to the open files, opens new files and

@@ -56,6 +56,7 @@ type File struct {
 	path   string
 	f      *os.File
 	m      []byte // read-only shared mapping of the whole file
+	mapped bool   // m is a mapping (not a test's or fuzzer's bytes)
 	hdr    Header
 	opts   Options
 	itemSz uint64 // 4 (compact) or 8: entry array items and entry items' offsets
@@ -98,10 +99,10 @@ func (f *File) Header() Header { return f.hdr }
 // Close unmaps the file: entries read from it are invalid afterwards.
 func (f *File) Close() error {
 	var err error
-	if f.m != nil {
+	if f.m != nil && f.mapped {
 		err = unix.Munmap(f.m)
-		f.m = nil
 	}
+	f.m = nil
 	if f.f != nil {
 		err = errors.Join(err, f.f.Close())
 		f.f = nil
@@ -130,10 +131,10 @@ func (f *File) remap() error {
 	if err != nil {
 		return fmt.Errorf("mmap: %w", err)
 	}
-	if f.m != nil {
+	if f.m != nil && f.mapped {
 		_ = unix.Munmap(f.m)
 	}
-	f.m = m
+	f.m, f.mapped = m, true
 	return nil
 }
 
@@ -166,10 +167,23 @@ func (f *File) Refresh() (err error) {
 	if f.err != nil {
 		return f.err
 	}
-	if err := f.remap(); err != nil {
-		return err
+	if f.f != nil {
+		if err := f.remap(); err != nil {
+			return err
+		}
 	}
 	return f.readHeader()
+}
+
+// openBytes reads a journal file held in memory: for fuzzing, where a
+// file per input would mostly measure the file system.
+func openBytes(m []byte, opts Options) (*File, error) {
+	opts = opts.withDefaults()
+	f := &File{path: "(memory)", m: m, opts: opts, dec: &decoders{maxOut: uint64(opts.MaxEntryBytes)}}
+	if err := f.readHeader(); err != nil {
+		return nil, err
+	}
+	return f, nil
 }
 
 // catchFault turns a fault reading the mapping (the file was truncated
@@ -366,4 +380,3 @@ func (f *File) peek(e *Entry) (err error) {
 	}
 	return f.readEntry(off, e, false)
 }
-

@@ -44,11 +44,17 @@ func entryExport(n int, fields ...kv) []byte {
 // missing) with systemd-journal-remote; env adds SYSTEMD_JOURNAL_* knobs.
 func writeJournal(t testing.TB, path string, env []string, entries ...[]byte) {
 	t.Helper()
+	require.NoError(t, writeJournalErr(path, env, entries...))
+}
+
+func writeJournalErr(path string, env []string, entries ...[]byte) error {
 	cmd := exec.Command(journalRemote, "--output="+path, "-")
 	cmd.Env = append(os.Environ(), env...)
 	cmd.Stdin = bytes.NewReader(bytes.Join(entries, nil))
-	out, err := cmd.CombinedOutput()
-	require.NoError(t, err, "systemd-journal-remote: %s", out)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("systemd-journal-remote: %w: %s", err, out)
+	}
+	return nil
 }
 
 // journalctlExport is journalctl's export of a file.

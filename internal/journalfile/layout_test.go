@@ -15,6 +15,12 @@ import (
 // from it. The copy is only for this package's reader: without hash tables
 // journalctl would not take it.
 func minimalCopy(t testing.TB, src *File, n int) []byte {
+	return minimalCopyWith(t, src, n, nil)
+}
+
+// minimalCopyWith is minimalCopy with a function that may replace each
+// DATA object (header included) before it is written.
+func minimalCopyWith(t testing.TB, src *File, n int, data func(obj []byte) []byte) []byte {
 	t.Helper()
 	le := binary.LittleEndian
 	hs := src.hdr.HeaderSize
@@ -69,6 +75,9 @@ func minimalCopy(t testing.TB, src *File, n int) []byte {
 				nd := append([]byte(nil), dobj...)
 				for q := 24; q < int(src.dataSz); q++ { // links into tables and arrays: stale here
 					nd[q] = 0
+				}
+				if data != nil {
+					nd = data(nd)
 				}
 				noff = put(nd)
 				moved[doff] = noff
