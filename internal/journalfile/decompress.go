@@ -8,7 +8,7 @@ import (
 
 	"github.com/klauspost/compress/zstd"
 	"github.com/pierrec/lz4/v4"
-	"github.com/ulikunitz/xz"
+	"github.com/ulikunitz/xz/lzma"
 )
 
 // decoders decompress DATA payloads. The zstd decoder is made on first use
@@ -94,8 +94,75 @@ func lz4Decode(src, dst []byte, limit uint64) ([]byte, error) {
 	return dst[:start+n], nil
 }
 
+// xzMaxDict bounds the LZMA2 dictionary an XZ value may ask for: the
+// decoder allocates it whole, before any output. systemd's encoder uses
+// 1 MiB; 8 MiB is the xz tools' default.
+const xzMaxDict = 8 << 20
+
+// xzDecode reads the XZ container as systemd writes it (one stream of one
+// block with one LZMA2 filter) and decodes the block's LZMA2 data. The
+// container is parsed here rather than by the xz package so that the
+// dictionary size is checked before it is allocated, for every block
+// decoded: only the first block is, later ones (systemd writes none) are
+// ignored, and so are the block check and index (a journal file has no
+// integrity of its own either).
 func xzDecode(src, dst []byte, limit uint64) ([]byte, error) {
-	r, err := xz.NewReader(bytes.NewReader(src))
+	const streamHeader = 12 // magic, flags, CRC32
+	if len(src) < streamHeader+1 || string(src[:6]) != "\xfd7zXZ\x00" {
+		return dst, corruptf("xz: no stream header")
+	}
+	if src[streamHeader] == 0 { // the index right away: no block, no data
+		return dst, nil
+	}
+	hsize := (int(src[streamHeader]) + 1) * 4
+	if streamHeader+hsize > len(src) {
+		return dst, corruptf("xz: block header past the end")
+	}
+	hdr := src[streamHeader : streamHeader+hsize]
+	flags := hdr[1]
+	q := 2
+	next := func() (uint64, bool) {
+		if q >= len(hdr) {
+			return 0, false
+		}
+		v, n := binary.Uvarint(hdr[q:])
+		if n <= 0 {
+			return 0, false
+		}
+		q += n
+		return v, true
+	}
+	if flags&0x40 != 0 { // compressed size
+		if _, ok := next(); !ok {
+			return dst, corruptf("xz: block header")
+		}
+	}
+	if flags&0x80 != 0 { // uncompressed size: check it before decoding
+		u, ok := next()
+		if !ok {
+			return dst, corruptf("xz: block header")
+		}
+		if u > limit {
+			return dst, tooLarge(u)
+		}
+	}
+	id, ok1 := next()
+	psize, ok2 := next()
+	if flags&3 != 0 || !ok1 || !ok2 || id != 0x21 || psize != 1 || q >= len(hdr) {
+		return dst, corruptf("xz: not a single LZMA2 filter")
+	}
+	code := hdr[q]
+	if code > 40 {
+		return dst, corruptf("xz: dictionary size code %d", code)
+	}
+	dict := uint64(1)<<32 - 1
+	if code < 40 {
+		dict = uint64(2|code&1) << (code/2 + 11)
+	}
+	if dict > xzMaxDict {
+		return dst, corruptf("xz: dictionary of %d bytes, more than %d", dict, xzMaxDict)
+	}
+	r, err := lzma.Reader2Config{DictCap: int(max(dict, lzma.MinDictCap))}.NewReader2(bytes.NewReader(src[streamHeader+hsize:]))
 	if err != nil {
 		return dst, corruptf("xz: %v", err)
 	}

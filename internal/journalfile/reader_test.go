@@ -363,3 +363,46 @@ func collectUntilError(f *File) []uint64 {
 	}
 	return out
 }
+
+// TestDecompressLimits: sizes the format states are checked before
+// anything is allocated or decoded.
+func TestDecompressLimits(t *testing.T) {
+	d := &decoders{maxOut: 1 << 20}
+	defer d.close()
+	var tl *EntryTooLargeError
+
+	lz := binary.LittleEndian.AppendUint64(nil, 1<<40)
+	_, err := d.decompress(objCompressedLZ4, append(lz, 0, 0, 0), nil, 1<<20)
+	require.ErrorAs(t, err, &tl)
+
+	enc, err := zstd.NewWriter(nil)
+	require.NoError(t, err)
+	frame := enc.EncodeAll(bytes.Repeat([]byte("x"), 5000), nil)
+	require.NoError(t, enc.Close())
+	_, err = d.decompress(objCompressedZSTD, frame, nil, 4999)
+	require.ErrorAs(t, err, &tl)
+	out, err := d.decompress(objCompressedZSTD, frame, []byte("K="), 5000)
+	require.NoError(t, err)
+	require.Equal(t, "K="+string(bytes.Repeat([]byte("x"), 5000)), string(out))
+
+	var xb bytes.Buffer
+	w, err := xz.NewWriter(&xb)
+	require.NoError(t, err)
+	_, err = w.Write(bytes.Repeat([]byte("y"), 5000))
+	require.NoError(t, err)
+	require.NoError(t, w.Close())
+	x := xb.Bytes()
+	_, err = d.decompress(objCompressedXZ, x, nil, 4999)
+	require.ErrorAs(t, err, &tl)
+	// The block header's dictionary size: a hostile 4 GiB one is refused
+	// before the decoder would allocate it.
+	huge := bytes.Clone(x)
+	hsize := (int(huge[12]) + 1) * 4
+	props := bytes.LastIndexByte(huge[12:12+hsize-4], 0x01) + 12 + 1 // after the properties size
+	huge[props] = 40
+	_, err = d.decompress(objCompressedXZ, huge, nil, 1<<20)
+	isCorrupt(t, err)
+
+	_, err = d.decompress(objCompressedXZ|objCompressedLZ4, x, nil, 1<<20)
+	isCorrupt(t, err)
+}
