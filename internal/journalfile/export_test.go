@@ -5,13 +5,11 @@ import (
 	"bytes"
 	"compress/gzip"
 	"encoding/binary"
-	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"strconv"
 	"testing"
-	"unicode/utf8"
 
 	"github.com/stretchr/testify/require"
 )
@@ -65,21 +63,6 @@ func parseExport(t testing.TB, r io.Reader) []exportEntry {
 	}
 	require.Empty(t, cur, "export output ends inside an entry")
 	return out
-}
-
-// exportField encodes a field for systemd-journal-remote's input: the
-// binary form when the value is not printable text on one line.
-func exportField(name string, value []byte) []byte {
-	var b bytes.Buffer
-	if utf8.Valid(value) && !bytes.ContainsAny(value, "\n\x00\x01\x02\x7f") {
-		fmt.Fprintf(&b, "%s=%s\n", name, value)
-		return b.Bytes()
-	}
-	b.WriteString(name + "\n")
-	_ = binary.Write(&b, binary.LittleEndian, uint64(len(value)))
-	b.Write(value)
-	b.WriteByte('\n')
-	return b.Bytes()
 }
 
 // requireSameAsExport checks that the reader's entries equal journalctl's

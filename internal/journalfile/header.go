@@ -4,7 +4,6 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"fmt"
-	"strings"
 )
 
 // ID128 is a 128-bit systemd id (file, machine, boot, seqnum id).
@@ -107,18 +106,4 @@ func (e *CorruptError) Error() string { return "corrupt journal file: " + e.Deta
 
 func corruptf(format string, args ...any) error {
 	return &CorruptError{Detail: fmt.Sprintf(format, args...)}
-}
-
-// flagNames is for messages and tests.
-func flagNames(incompat uint32) string {
-	var names []string
-	for _, f := range []struct {
-		bit  uint32
-		name string
-	}{{incompatXZ, "xz"}, {incompatLZ4, "lz4"}, {incompatKeyedHash, "keyed-hash"}, {incompatZSTD, "zstd"}, {incompatCompact, "compact"}} {
-		if incompat&f.bit != 0 {
-			names = append(names, f.name)
-		}
-	}
-	return strings.Join(names, ",")
 }

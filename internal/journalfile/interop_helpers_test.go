@@ -5,6 +5,7 @@ package journalfile
 import (
 	"bytes"
 	"compress/gzip"
+	"encoding/binary"
 	"fmt"
 	"os"
 	"os/exec"
@@ -12,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/stretchr/testify/require"
 )
@@ -140,11 +142,26 @@ func writeGolden(t *testing.T) {
 
 		f, err := Open(p, Options{})
 		require.NoError(t, err)
-		seed := minimalCopy(t, f, 4) // plain, binary, compressed, incompressible
+		seed := minimalCopyWith(t, f, 4, nil) // plain, binary, compressed, incompressible
 		require.NoError(t, f.Close())
 		fuzzDir := filepath.Join("testdata", "fuzz", "FuzzOpen")
 		require.NoError(t, os.MkdirAll(fuzzDir, 0o755))
 		require.NoError(t, os.WriteFile(filepath.Join(fuzzDir, v.name),
 			[]byte("go test fuzz v1\n[]byte("+strconv.Quote(string(seed))+")\n"), 0o644))
 	}
+}
+
+// exportField encodes a field for systemd-journal-remote's input: the
+// binary form when the value is not printable text on one line.
+func exportField(name string, value []byte) []byte {
+	var b bytes.Buffer
+	if utf8.Valid(value) && !bytes.ContainsAny(value, "\n\x00\x01\x02\x7f") {
+		fmt.Fprintf(&b, "%s=%s\n", name, value)
+		return b.Bytes()
+	}
+	b.WriteString(name + "\n")
+	_ = binary.Write(&b, binary.LittleEndian, uint64(len(value)))
+	b.Write(value)
+	b.WriteByte('\n')
+	return b.Bytes()
 }

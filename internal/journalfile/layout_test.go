@@ -8,18 +8,13 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// minimalCopy lays out the first n entries of a real file again, without
+// minimalCopyWith lays out the first n entries of a real file again, without
 // hash tables and with one entry array: the same objects (DATA objects
 // byte for byte, compression included) in a file of a few KB instead of
 // megabytes of preallocated tables. Fuzz seeds and corruption tests start
 // from it. The copy is only for this package's reader: without hash tables
-// journalctl would not take it.
-func minimalCopy(t testing.TB, src *File, n int) []byte {
-	return minimalCopyWith(t, src, n, nil)
-}
-
-// minimalCopyWith is minimalCopy with a function that may replace each
-// DATA object (header included) before it is written.
+// journalctl would not take it. data, if not nil, may replace each DATA
+// object (header included) before it is written.
 func minimalCopyWith(t testing.TB, src *File, n int, data func(obj []byte) []byte) []byte {
 	t.Helper()
 	le := binary.LittleEndian
