@@ -72,18 +72,16 @@ type File struct {
 }
 
 // Open maps a journal file read-only and validates its header.
-func Open(path string, opts Options) (*File, error) {
+func Open(path string, opts Options) (_ *File, err error) {
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer catchFault(&err)
 	osf, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
 	opts = opts.withDefaults()
 	f := &File{path: path, f: osf, opts: opts, dec: &decoders{maxOut: uint64(opts.MaxEntryBytes)}}
-	if err := f.remap(); err != nil {
-		_ = f.Close()
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	if err := f.readHeader(); err != nil {
+	if err := f.sync(); err != nil {
 		_ = f.Close()
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
@@ -138,8 +136,10 @@ func (f *File) remap() error {
 	return nil
 }
 
-func (f *File) readHeader() error {
-	h, err := parseHeader(f.m, uint64(len(f.m)))
+// readHeader takes the header from the mapping; size is the file's size,
+// which may be past the mapping's end (see sync).
+func (f *File) readHeader(size uint64) error {
+	h, err := parseHeader(f.m, max(size, uint64(len(f.m))))
 	if err != nil {
 		return err
 	}
@@ -167,12 +167,31 @@ func (f *File) Refresh() (err error) {
 	if f.err != nil {
 		return f.err
 	}
-	if f.f != nil {
-		if err := f.remap(); err != nil {
-			return err
-		}
+	if f.f == nil {
+		return f.readHeader(uint64(len(f.m)))
 	}
-	return f.readHeader()
+	return f.sync()
+}
+
+// sync maps the file and reads its header in the order that makes every
+// entry the header counts readable. A writer grows the file before it
+// writes objects past the old end, and counts an entry only once it is
+// written: so the header is read after the file is mapped, and the file
+// is mapped again if it grew meanwhile.
+func (f *File) sync() error {
+	if err := f.remap(); err != nil {
+		return err
+	}
+	st, err := f.f.Stat()
+	if err != nil {
+		return err
+	}
+	// The arena may already reach past the first mapping: check it
+	// against the size now.
+	if err := f.readHeader(uint64(st.Size())); err != nil {
+		return err
+	}
+	return f.remap()
 }
 
 // openBytes reads a journal file held in memory: for fuzzing, where a
@@ -180,7 +199,7 @@ func (f *File) Refresh() (err error) {
 func openBytes(m []byte, opts Options) (*File, error) {
 	opts = opts.withDefaults()
 	f := &File{path: "(memory)", m: m, opts: opts, dec: &decoders{maxOut: uint64(opts.MaxEntryBytes)}}
-	if err := f.readHeader(); err != nil {
+	if err := f.readHeader(uint64(len(m))); err != nil {
 		return nil, err
 	}
 	return f, nil
