@@ -207,11 +207,18 @@ func openBytes(m []byte, opts Options) (*File, error) {
 
 // catchFault turns a fault reading the mapping (the file was truncated
 // under it: SIGBUS, made a panic by debug.SetPanicOnFault) into an error
-// instead of a crash.
+// instead of a crash. Only such faults, which carry their address: any
+// other panic is a bug and stays a panic (fuzzing relies on that).
 func catchFault(err *error) {
-	if r := recover(); r != nil {
-		*err = fmt.Errorf("reading journal file mapping: %v", r)
+	r := recover()
+	if r == nil {
+		return
 	}
+	if fault, ok := r.(interface{ Addr() uintptr }); ok {
+		*err = fmt.Errorf("reading journal file mapping: fault at %#x (file truncated?)", fault.Addr())
+		return
+	}
+	panic(r)
 }
 
 // le64 reads a little-endian uint64 at off, which the caller bounds-checked.

@@ -406,3 +406,17 @@ func TestDecompressLimits(t *testing.T) {
 	_, err = d.decompress(objCompressedXZ|objCompressedLZ4, x, nil, 1<<20)
 	isCorrupt(t, err)
 }
+
+// TestTruncatedUnderReader: a file cut short while mapped (the reader
+// touches pages past its new end: SIGBUS) gives errors, not a crash.
+func TestTruncatedUnderReader(t *testing.T) {
+	p := gunzipTo(t, filepath.Join("testdata", "compact.journal.gz"), t.TempDir())
+	f, err := Open(p, Options{})
+	require.NoError(t, err)
+	defer f.Close()
+	require.NoError(t, os.Truncate(p, 4096))
+	var e Entry
+	err = f.Next(&e)
+	require.ErrorContains(t, err, "fault")
+	require.Error(t, f.Refresh(), "the header no longer fits the file")
+}
