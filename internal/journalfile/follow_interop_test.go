@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"math/rand"
 	"os"
 	"path/filepath"
 	"testing"
@@ -190,4 +191,36 @@ func markArchived(t *testing.T, p string) {
 	_, err = f.WriteAt([]byte{byte(StateArchived)}, hdrState)
 	require.NoError(t, err)
 	require.NoError(t, f.Close())
+}
+
+// TestRefreshAfterGrowth: the writer grows the file past what was mapped
+// (journald preallocates 8 MiB at a time); Refresh maps it again and the
+// new entries, whose objects lie past the old end, read like journalctl's.
+func TestRefreshAfterGrowth(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "t.journal")
+	writeJournal(t, p, nil, messages(0, 1)...)
+	f, err := Open(p, Options{})
+	require.NoError(t, err)
+	defer f.Close()
+	first := readAll(t, f)
+	st0, err := os.Stat(p)
+	require.NoError(t, err)
+
+	// Values that do not compress, unique, so nothing is shared.
+	r := rand.New(rand.NewSource(1))
+	var more [][]byte
+	for i := range 3000 {
+		v := make([]byte, 4096)
+		_, _ = r.Read(v)
+		more = append(more, entryExport(1+i, kv{"MESSAGE", []byte(fmt.Sprintf("m-%d", 1+i))}, kv{"NOISE", v}))
+	}
+	writeJournal(t, p, nil, more...)
+	st1, err := os.Stat(p)
+	require.NoError(t, err)
+	require.Greater(t, st1.Size(), st0.Size()+4<<20, "the file must have grown for the test to mean something")
+
+	require.NoError(t, f.Refresh())
+	got := readAll(t, f)
+	require.Len(t, got, 3000)
+	requireSameAsExport(t, got, journalctlExport(t, p, "--after-cursor="+first[0].CursorString()))
 }
