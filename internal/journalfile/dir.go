@@ -12,7 +12,8 @@ import (
 
 // Dir reads the journal files of one directory as one stream: it merges
 // their entries (by seqnum between files of the same seqnum id, as journald
-// numbers the entries of all its files from one counter, else by realtime)
+// numbers the entries of all its files from one counter; else by monotonic
+// time within a boot, else by realtime)
 // and, on Refresh, follows appends, picks up files that appear (a rotation
 // archives system.journal under a new name and starts a new one) and drops
 // files that were archived and read to the end. Not safe for concurrent
@@ -197,10 +198,15 @@ func (d *Dir) Seek(c Cursor) error {
 	return nil
 }
 
-// before orders the heads of two files.
+// before orders the heads of two files as journalctl does: by seqnum
+// within one seqnum id, by monotonic time within one boot, else by
+// realtime.
 func before(a, b *Entry) bool {
 	if a.SeqnumID == b.SeqnumID {
 		return a.Seqnum < b.Seqnum
+	}
+	if a.BootID == b.BootID && a.Monotonic != b.Monotonic {
+		return a.Monotonic < b.Monotonic
 	}
 	return a.Realtime < b.Realtime
 }

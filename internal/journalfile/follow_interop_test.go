@@ -3,11 +3,13 @@
 package journalfile
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
 	"math/rand"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"testing"
 	"time"
@@ -223,4 +225,39 @@ func TestRefreshAfterGrowth(t *testing.T) {
 	got := readAll(t, f)
 	require.Len(t, got, 3000)
 	requireSameAsExport(t, got, journalctlExport(t, p, "--after-cursor="+first[0].CursorString()))
+}
+
+// TestDirMatchesJournalctlDirectory: two files whose entries interleave
+// (different seqnum ids, as from two writers) merge as journalctl
+// --directory merges them.
+func TestDirMatchesJournalctlDirectory(t *testing.T) {
+	dir := t.TempDir()
+	var a, b [][]byte
+	for i := range 40 {
+		e := entryExport(i, kv{"MESSAGE", []byte(fmt.Sprintf("m-%d", i))})
+		if i%3 == 0 {
+			b = append(b, e)
+		} else {
+			a = append(a, e)
+		}
+	}
+	writeJournal(t, filepath.Join(dir, "a.journal"), nil, a...)
+	writeJournal(t, filepath.Join(dir, "b.journal"), nil, b...)
+
+	d, err := OpenDir(dir, Options{})
+	require.NoError(t, err)
+	defer d.Close()
+	var got []Entry
+	var e Entry
+	for {
+		err := d.Next(&e)
+		if err == io.EOF {
+			break
+		}
+		require.NoError(t, err)
+		got = append(got, cloneEntry(&e))
+	}
+	out, err := exec.Command("journalctl", "--directory="+dir, "--output=export").Output()
+	require.NoError(t, err)
+	requireSameAsExport(t, got, parseExport(t, bytes.NewReader(out)))
 }
