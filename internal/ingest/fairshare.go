@@ -1,5 +1,7 @@
 package ingest
 
+import "time"
+
 // Fair share: the Stage's bound is shared by services (Batch.Key, the
 // service identity the ratelimit processor keys on). When it is full, the
 // service holding the most loses (longest-queue drop, which gives every
@@ -31,6 +33,9 @@ type node struct {
 	prev, next   *node // delivery order
 	hprev, hnext *node // the holder's batches, oldest first
 	h            *holder
+	// at is when the batch was offered: the linger counts from the oldest
+	// (linger.go).
+	at time.Time
 }
 
 // holder is one service's queued batches. held counts what eviction can
@@ -190,6 +195,7 @@ func (s *Stage) newNodeLocked(b Batch) *node {
 func (s *Stage) pushBackLocked(b Batch) {
 	h := s.holderLocked(b.Key)
 	n := s.newNodeLocked(b)
+	n.at = time.Now()
 	n.prev = s.last
 	if s.last != nil {
 		s.last.next = n
@@ -206,6 +212,8 @@ func (s *Stage) pushBackLocked(b Batch) {
 	}
 	h.last = n
 	s.queued++
+	s.queuedRecords += b.Records
+	s.queuedBytes += b.Size
 	s.held += b.Size
 	s.addHeldLocked(h, b.Size)
 }
@@ -224,6 +232,8 @@ func (s *Stage) pushFrontLocked(b Batch) {
 	}
 	s.first = n
 	s.queued++ // its bytes stayed counted in s.held while it was delivered
+	s.queuedRecords += b.Records
+	s.queuedBytes += b.Size
 	if s.cfg.Policy != DropOldest {
 		return
 	}
@@ -270,6 +280,8 @@ func (s *Stage) unlinkLocked(n *node) Batch {
 	*n = node{}
 	s.freeNodes = append(s.freeNodes, n)
 	s.queued--
+	s.queuedRecords -= b.Records
+	s.queuedBytes -= b.Size
 	return b
 }
 

@@ -143,6 +143,9 @@ type StageSettings struct {
 	// MinBackoff and MaxBackoff bound the pause between retries of a
 	// request the consumer refused retryably (defaults 5 ms and 250 ms).
 	MinBackoff, MaxBackoff time.Duration
+	// Linger is how long the oldest held batch waits for more to merge
+	// with it (linger.go): 0 means DefaultLinger, negative sends at once.
+	Linger time.Duration
 	// Logger, if set, gets one line at shutdown with the records dropped
 	// because the consumer did not take them in time.
 	Logger *zap.Logger
@@ -159,7 +162,15 @@ type Stage struct {
 	// queued is how many.
 	first, last *node
 	queued      int
-	held        int64 // bytes of the queued batches plus the one being delivered
+	// queuedRecords and queuedBytes are the records and bytes of the
+	// queued batches (not of the one being delivered): a full request's
+	// worth is sent without lingering (linger.go).
+	queuedRecords int
+	queuedBytes   int64
+	// idle is set while the sender waits with nothing queued: the next
+	// batch must wake it (linger.go).
+	idle bool
+	held int64 // bytes of the queued batches plus the one being delivered
 	// holders are the services with queued batches, heap the same ranked
 	// by bytes held; free lists let them and the nodes be reused.
 	holders     map[string]*holder
@@ -182,6 +193,12 @@ type Stage struct {
 	shutdownDrops atomic.Int64
 	// group is the sender's reused slice of the batches it merges.
 	group []Batch
+	// lingerTimer is the sender's, reused, armed only while a batch
+	// lingers.
+	lingerTimer *time.Timer
+	// wakeups counts the sender's waits that ended, for the test that
+	// nothing wakes it while nothing is held.
+	wakeups atomic.Int64
 }
 
 // NewStage returns a Stage; Start runs its sender.
@@ -275,12 +292,15 @@ func (s *Stage) Offer(b Batch) bool {
 		}
 	}
 	s.pushBackLocked(b)
+	wake := s.wakeLocked()
 	s.mu.Unlock()
 	s.dropEvicted(evicted)
 	if len(evicted) > 0 {
 		signal(s.room)
 	}
-	signal(s.wake)
+	if wake {
+		signal(s.wake)
+	}
 	return true
 }
 
@@ -308,8 +328,11 @@ func (s *Stage) Put(ctx context.Context, b Batch) error {
 		}
 		if s.held+b.Size <= s.cfg.MaxBytes || s.held == 0 {
 			s.pushBackLocked(b)
+			wake := s.wakeLocked()
 			s.mu.Unlock()
-			signal(s.wake)
+			if wake {
+				signal(s.wake)
+			}
 			return nil
 		}
 		s.mu.Unlock()
@@ -425,8 +448,9 @@ func (s *Stage) run() {
 	}
 }
 
-// next waits for a batch and merges what waits behind it; ok is false
-// once the stage is stopping.
+// next waits for a batch, lets it linger for company (linger.go) and
+// merges what waits behind it; ok is false once the stage is stopping.
+// Its timer runs only while a batch lingers.
 func (s *Stage) next() (Batch, bool) {
 	for {
 		s.mu.Lock()
@@ -434,15 +458,34 @@ func (s *Stage) next() (Batch, bool) {
 			s.mu.Unlock()
 			return Batch{}, false
 		}
+		var wait time.Duration
 		if s.first != nil {
-			group := s.popGroupLocked() // still counted in held while delivered
-			s.mu.Unlock()
-			return s.built(merge(group)), true
+			if wait = s.lingerLocked(); wait <= 0 {
+				group := s.popGroupLocked() // still counted in held while delivered
+				s.mu.Unlock()
+				return s.built(merge(group)), true
+			}
+		} else {
+			s.idle = true
 		}
 		s.mu.Unlock()
+		var expired <-chan time.Time
+		if wait > 0 {
+			if s.lingerTimer == nil {
+				s.lingerTimer = time.NewTimer(wait)
+			} else {
+				s.lingerTimer.Reset(wait)
+			}
+			expired = s.lingerTimer.C
+		}
 		select {
 		case <-s.wake:
+		case <-expired:
 		case <-s.stopping:
+		}
+		s.wakeups.Add(1)
+		if expired != nil {
+			s.lingerTimer.Stop()
 		}
 	}
 }
