@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net"
 	"os"
+	"syscall"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -12,10 +13,6 @@ import (
 	"github.com/otelcol-logx/otelcol-logx/internal/syslog"
 	"github.com/otelcol-logx/otelcol-logx/receiver/unixsocketreceiver/internal/metadata"
 )
-
-// datagramFlushDelay bounds how long a datagram waits in a batch when no
-// more arrive.
-const datagramFlushDelay = 5 * time.Millisecond
 
 // datagramDrainTimeout bounds reading, at shutdown, the datagrams already
 // queued on the socket.
@@ -127,32 +124,35 @@ func (r *unixSocketReceiver) askCredentials() bool {
 // room are closed by the kernel).
 var oobSize = unix.CmsgSpace(unix.SizeofUcred) + unix.CmsgSpace(4) + unix.CmsgSpace(4*16)
 
-// readDatagrams reads one message per datagram, with the sender's
-// credentials when peer.credentials is on.
+// readDatagrams is the socket's own goroutine: it does nothing but move
+// queued datagrams into the buffer, a batch per recvmmsg (recvmmsg.go),
+// each with its sender's credentials when peer.credentials is on, and
+// hands each read's lines over at once; the Stage, which never makes it
+// wait, lets them linger for company before a request goes out. So a
+// writer blocks only while the reader is not scheduled at all, never on
+// the pipeline, and nothing here runs a timer.
 func (r *unixSocketReceiver) readDatagrams(withCred bool) {
 	defer r.wg.Done()
 	sources := r.newDatagramSources()
-	// One byte more than the maximum tells a longer datagram (which the
-	// kernel truncates to the buffer) from one of exactly the maximum.
-	buf := make([]byte, r.cfg.MaxMessageSize+1)
-	oob := make([]byte, oobSize)
-	deadlineSet := false
+	oobLen := 0
+	if withCred {
+		oobLen = oobSize
+	}
+	batch := newDatagramBatch(datagramsPerRead, r.cfg.MaxMessageSize, oobLen)
+	raw, err := r.packet.SyscallConn()
+	if err != nil {
+		r.set.Logger.Error("unixsocket: datagram socket unusable, not reading: " + err.Error())
+		return
+	}
 	for {
-		n, oobn, _, _, err := r.packet.ReadMsgUnix(buf, oob)
+		n, err := batch.readBatch(raw)
 		if err != nil {
+			if errors.Is(err, os.ErrDeadlineExceeded) && r.stopping.Load() {
+				r.drainDatagrams(sources, batch, raw, withCred)
+				return
+			}
 			if errors.Is(err, os.ErrDeadlineExceeded) {
-				sources.flush()
-				if r.stopping.Load() {
-					r.drainDatagrams(sources, buf, oob, withCred)
-					return
-				}
-				_ = r.packet.SetReadDeadline(time.Time{})
-				deadlineSet = false
-				if r.stopping.Load() { // stopped while the deadline was cleared
-					r.drainDatagrams(sources, buf, oob, withCred)
-					return
-				}
-				continue
+				continue // a deadline only Shutdown sets; it stores stopping first
 			}
 			sources.flush()
 			if !errors.Is(err, net.ErrClosed) {
@@ -160,17 +160,23 @@ func (r *unixSocketReceiver) readDatagrams(withCred bool) {
 			}
 			return
 		}
-		r.addDatagram(sources, buf[:n], oob[:oobn], withCred)
-		if !deadlineSet {
-			_ = r.packet.SetReadDeadline(time.Now().Add(datagramFlushDelay))
-			deadlineSet = true
-		}
+		r.addBatch(sources, batch, n, withCred)
+		sources.flush()
 	}
 }
 
-// addDatagram adds one datagram as a message of its sender: cut to the
-// maximum (and counted), without its trailing newlines and NULs.
-func (r *unixSocketReceiver) addDatagram(sources *datagramSources, msg, oob []byte, withCred bool) {
+// addBatch adds the n datagrams of the last read.
+func (r *unixSocketReceiver) addBatch(sources *datagramSources, batch *datagramBatch, n int, withCred bool) {
+	for i := range n {
+		msg, oob, truncated := batch.message(i)
+		r.addDatagram(sources, msg, oob, truncated, withCred)
+	}
+}
+
+// addDatagram adds one datagram as a message of its sender, without its
+// trailing newlines and NULs; one the kernel cut to max_message_size is
+// counted.
+func (r *unixSocketReceiver) addDatagram(sources *datagramSources, msg, oob []byte, truncated, withCred bool) {
 	known := false
 	var p peer
 	if withCred {
@@ -178,8 +184,7 @@ func (r *unixSocketReceiver) addDatagram(sources *datagramSources, msg, oob []by
 		p, err = identifyDatagram(oob, r.cfg.Peer.SystemdUnit, sources.units)
 		known = err == nil
 	}
-	if len(msg) > r.cfg.MaxMessageSize {
-		msg = msg[:r.cfg.MaxMessageSize]
+	if truncated {
 		r.tel.Truncated()
 	}
 	for len(msg) > 0 && (msg[len(msg)-1] == '\n' || msg[len(msg)-1] == 0) {
@@ -191,21 +196,14 @@ func (r *unixSocketReceiver) addDatagram(sources *datagramSources, msg, oob []by
 // drainDatagrams reads, without waiting, the datagrams queued on the
 // socket at shutdown, for at most datagramDrainTimeout: without a service
 // manager holding the socket they would die with the process uncounted.
-// RawConn.Control, unlike Read, ignores the expired deadline.
-func (r *unixSocketReceiver) drainDatagrams(sources *datagramSources, buf, oob []byte, withCred bool) {
+func (r *unixSocketReceiver) drainDatagrams(sources *datagramSources, batch *datagramBatch, raw syscall.RawConn, withCred bool) {
 	defer sources.flush()
-	raw, err := r.packet.SyscallConn()
-	if err != nil {
-		return
-	}
 	end := time.Now().Add(datagramDrainTimeout)
 	for time.Now().Before(end) {
-		n, oobn, rerr := 0, 0, error(nil)
-		if err := raw.Control(func(fd uintptr) {
-			n, oobn, _, _, rerr = unix.Recvmsg(int(fd), buf, oob, unix.MSG_DONTWAIT|unix.MSG_CMSG_CLOEXEC)
-		}); err != nil || rerr != nil {
-			return // EAGAIN: nothing more queued
+		n, err := batch.readNow(raw)
+		if err != nil || n == 0 {
+			return
 		}
-		r.addDatagram(sources, buf[:n], oob[:oobn], withCred)
+		r.addBatch(sources, batch, n, withCred)
 	}
 }

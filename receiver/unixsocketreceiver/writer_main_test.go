@@ -13,6 +13,7 @@ import (
 	"sync"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -49,6 +50,9 @@ const (
 	childDatagram = "datagram"
 	// childDatagramExit sends the message as one datagram and exits.
 	childDatagramExit = "datagram-exit"
+	// childDatagramRate sends one line per datagram at "<lines/s>,<ms>"
+	// (testutil.WriteAtRate) and says "sent <lines> <longest send in ns>".
+	childDatagramRate = "datagram-rate"
 )
 
 func runChild(spec string) int {
@@ -65,6 +69,9 @@ func runChild(spec string) int {
 	if mode == childHold {
 		return holdConnections(path, msg)
 	}
+	if mode == childDatagramRate {
+		return sendAtRate(path, msg)
+	}
 	c, err := net.Dial(network, path)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -78,6 +85,29 @@ func runChild(spec string) int {
 		fmt.Println("sent")
 		_, _ = io.Copy(io.Discard, os.Stdin)
 	}
+	return 0
+}
+
+func sendAtRate(path, spec string) int {
+	var rate, ms int
+	if _, err := fmt.Sscanf(spec, "%d,%d", &rate, &ms); err != nil {
+		return 2
+	}
+	c, err := net.Dial("unixgram", path)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer c.Close()
+	res, err := testutil.WriteAtRate(rate, time.Duration(ms)*time.Millisecond, func(line []byte) error {
+		_, err := c.Write(line)
+		return err
+	})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	fmt.Printf("sent %d %d\n", res.Lines, res.MaxBlock.Nanoseconds())
 	return 0
 }
 
