@@ -3,7 +3,6 @@ package unixsocketreceiver
 import (
 	"context"
 	"fmt"
-	"net"
 	"testing"
 	"time"
 
@@ -15,11 +14,12 @@ import (
 	"github.com/otelcol-logx/otelcol-logx/receiver/unixsocketreceiver/internal/metadata"
 )
 
-// BenchmarkRate writes one line per write(2) or datagram at fixed rates,
-// as syslog(3), logger and nginx do, for 2 s each, and reports the CPU
-// the process spent per line beside the writer's (cpu-µs/line), with a
-// sink that costs nothing per call and one that costs 20 µs per call (the
-// pipeline's per-request work). Run once: -bench BenchmarkRate -benchtime 1x.
+// BenchmarkRate has a writer process write one line per write(2) or
+// datagram at fixed rates, as syslog(3), logger and nginx do, for 2 s
+// each, and reports the CPU this process (receiver, stage and sink) spent
+// per line, with a sink that costs nothing per call and one that costs
+// 20 µs per call (the pipeline's per-request work). Run once:
+// -bench BenchmarkRate -benchtime 1x.
 func BenchmarkRate(b *testing.B) {
 	for _, tr := range []Transport{Stream, Datagram} {
 		for _, rate := range []int{10_000, 50_000} {
@@ -41,17 +41,28 @@ func benchRate(b *testing.B, tr Transport, rate int, perCall time.Duration) {
 	require.NoError(b, err)
 	require.NoError(b, r.Start(context.Background(), componenttest.NewNopHost()))
 	defer func() { require.NoError(b, r.Shutdown(context.Background())) }()
-	network := "unix"
+	mode := childStreamRate
 	if tr == Datagram {
-		network = "unixgram"
+		mode = childDatagramRate
 	}
-	c, err := net.Dial(network, cfg.Path)
-	require.NoError(b, err)
-	defer c.Close()
 	for range b.N {
-		testutil.BenchRate(b, rate, 2*time.Second, sink, func(line []byte) error {
-			_, err := c.Write(line)
-			return err
-		})
+		calls0 := sink.Calls()
+		cpu0 := testutil.ProcessCPU()
+		child := startChild(b, childOptions{cgroupFD: -1}, mode, cfg.Path, fmt.Sprintf("%d,2000", rate))
+		var lines int
+		var maxBlock time.Duration
+		_, err := fmt.Sscanf(child.line(b), "sent %d %d", &lines, &maxBlock)
+		require.NoError(b, err)
+		deadline := time.Now().Add(10 * time.Second)
+		for sink.Records() < int64(lines) && time.Now().Before(deadline) {
+			time.Sleep(time.Millisecond)
+		}
+		cpu := testutil.ProcessCPU() - cpu0
+		require.Equal(b, int64(lines), sink.Records())
+		b.ReportMetric(float64(cpu.Microseconds())/float64(lines), "cpu-µs/line")
+		b.ReportMetric(float64(lines)/float64(sink.Calls()-calls0), "records/call")
+		b.ReportMetric(float64(maxBlock.Microseconds())/1000, "max-block-ms")
+		b.ReportMetric(float64(lines)/2, "lines/s")
+		child.wait(b)
 	}
 }

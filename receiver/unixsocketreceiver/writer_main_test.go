@@ -53,6 +53,9 @@ const (
 	// childDatagramRate sends one line per datagram at "<lines/s>,<ms>"
 	// (testutil.WriteAtRate) and says "sent <lines> <longest send in ns>".
 	childDatagramRate = "datagram-rate"
+	// childStreamRate does the same with one write(2) per line on a
+	// stream connection.
+	childStreamRate = "stream-rate"
 )
 
 func runChild(spec string) int {
@@ -69,8 +72,8 @@ func runChild(spec string) int {
 	if mode == childHold {
 		return holdConnections(path, msg)
 	}
-	if mode == childDatagramRate {
-		return sendAtRate(path, msg)
+	if mode == childDatagramRate || mode == childStreamRate {
+		return sendAtRate(mode, path, msg)
 	}
 	c, err := net.Dial(network, path)
 	if err != nil {
@@ -88,12 +91,16 @@ func runChild(spec string) int {
 	return 0
 }
 
-func sendAtRate(path, spec string) int {
+func sendAtRate(mode, path, spec string) int {
 	var rate, ms int
 	if _, err := fmt.Sscanf(spec, "%d,%d", &rate, &ms); err != nil {
 		return 2
 	}
-	c, err := net.Dial("unixgram", path)
+	network := "unixgram"
+	if mode == childStreamRate {
+		network = "unix"
+	}
+	c, err := net.Dial(network, path)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
@@ -158,7 +165,7 @@ type childOptions struct {
 }
 
 // startChild starts the test binary as a writer.
-func startChild(t *testing.T, opts childOptions, mode, path, msg string) *child {
+func startChild(t testing.TB, opts childOptions, mode, path, msg string) *child {
 	t.Helper()
 	bin := os.Args[0]
 	if opts.uid != nil {
@@ -190,7 +197,7 @@ func startChild(t *testing.T, opts childOptions, mode, path, msg string) *child 
 
 // line reads the child's next line on stdout (blocking: the child either
 // says it or exits, which ends the read).
-func (c *child) line(t *testing.T) string {
+func (c *child) line(t testing.TB) string {
 	t.Helper()
 	s, err := c.stdout.ReadString('\n')
 	require.NoError(t, err, "the child ended without saying it")
@@ -198,7 +205,7 @@ func (c *child) line(t *testing.T) string {
 }
 
 // wait waits for the child to exit (and be reaped), successfully.
-func (c *child) wait(t *testing.T) {
+func (c *child) wait(t testing.TB) {
 	t.Helper()
 	_ = c.stdin.Close()
 	require.NoError(t, c.cmd.Wait())
@@ -206,7 +213,7 @@ func (c *child) wait(t *testing.T) {
 
 // executableBy copies the test binary where uid may run it (the build
 // directory is private to its owner).
-func executableBy(t *testing.T, uid uint32) string {
+func executableBy(t testing.TB, uid uint32) string {
 	t.Helper()
 	dir := shortDir(t)
 	require.NoError(t, os.Chmod(dir, 0o755))
