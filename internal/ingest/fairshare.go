@@ -33,9 +33,9 @@ type node struct {
 	prev, next   *node // delivery order
 	hprev, hnext *node // the holder's batches, oldest first
 	h            *holder
-	// at is when the batch was offered: the linger counts from the oldest
-	// (linger.go).
-	at time.Time
+	// at is when the batch was offered, since the stage was made: the
+	// linger counts from the oldest (linger.go).
+	at time.Duration
 }
 
 // holder is one service's queued batches. held counts what eviction can
@@ -195,7 +195,7 @@ func (s *Stage) newNodeLocked(b Batch) *node {
 func (s *Stage) pushBackLocked(b Batch) {
 	h := s.holderLocked(b.Key)
 	n := s.newNodeLocked(b)
-	n.at = time.Now()
+	n.at = time.Since(s.epoch)
 	n.prev = s.last
 	if s.last != nil {
 		s.last.next = n

@@ -63,7 +63,7 @@ func (s *Stage) lingerLocked() time.Duration {
 	if d == 0 {
 		return 0
 	}
-	return d - time.Since(s.first.at)
+	return d - (time.Since(s.epoch) - s.first.at)
 }
 
 // wakeLocked tells Offer and Put whether to wake the sender: only when it

@@ -13,23 +13,29 @@ package ingest
 // bodies and attribute values are substrings of the arena and cost
 // nothing more).
 //
-// The numbers are measured by TestRecordCostMatchesMeasurement
-// (recordcost_test.go), which fails if they drift by more than a quarter
-// from what the runtime reports as allocated: for parsedRecordBytes, an
-// RFC 3164 line with the four attributes its header gives plus the
-// reader's own (362 B with room for one, 538 B with room for five, as a
-// stream reader with peer credentials gives); for BatchOverhead, a
-// one-line Lines batch offered to a Stage (about 410 B, the worst case:
-// a full batch of 1024 lines spreads it over all of them). The 512 B per
-// record counted before was the parsed form's cost, counted for every
-// queued record when only the request being delivered is ever parsed: a
-// 64 MiB buffer of 100-byte lines then held about 110,000 lines, where it
-// now holds about 620,000.
+// The numbers are measured: parsedRecordBytes by
+// TestRecordCostMatchesMeasurement, which fails if it drifts by more than
+// a quarter from what the runtime reports as allocated for an RFC 3164
+// line with the four attributes its header gives plus the reader's own
+// (362 B with room for one, 538 B with room for five, as a stream reader
+// with peer credentials gives); BatchOverhead by
+// TestHeldBytesMatchHeapGrowth, which holds 20,000 lines of 84 bytes in a
+// stage and fails if Held is more than a quarter off the heap they keep
+// alive (after a GC): one line a batch (a busy writer's read at low rate,
+// where the batch's own cost counts most) measured 366 B a line, counted
+// 364; a hundred a batch measured 105 B a line, counted 95 (the text's
+// allocations rounded up to Go's size classes). The 512 B per record
+// counted before was the parsed form's cost, counted for every queued
+// record when only the request being delivered is ever parsed: a 64 MiB
+// buffer of 100-byte lines then held about 110,000 lines, where it now
+// holds about 500,000 (135 B a line at ten lines a batch).
 const (
 	// LineIndexBytes is the end offset a held line has in its batch.
 	LineIndexBytes = 8
-	// BatchOverhead is what a held batch costs beside its lines.
-	BatchOverhead = 400
+	// BatchOverhead is what a held batch costs beside its lines: its node
+	// in the stage's lists (with the Batch), the Build closure, and the
+	// rounding of its two slices to Go's size classes.
+	BatchOverhead = 272
 	// ParsedRecordBase and ParsedAttributeBytes make the memory of one
 	// parsed record of the request being delivered, beyond the text it
 	// shares with its arena: the record, and a slot per attribute it has

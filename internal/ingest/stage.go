@@ -196,6 +196,9 @@ type Stage struct {
 	// lingerTimer is the sender's, reused, armed only while a batch
 	// lingers.
 	lingerTimer *time.Timer
+	// epoch is when the stage was made: batches' arrival times count from
+	// it (8 bytes a held batch instead of a time.Time's 24).
+	epoch time.Time
 	// wakeups counts the sender's waits that ended, for the test that
 	// nothing wakes it while nothing is held.
 	wakeups atomic.Int64
@@ -207,6 +210,7 @@ func NewStage(cfg BufferConfig, set StageSettings) *Stage {
 	return &Stage{
 		sendCtx:    sendCtx,
 		cancelSend: cancel,
+		epoch:      time.Now(),
 		cfg:        cfg,
 		set:        set,
 		holders:    map[string]*holder{},
