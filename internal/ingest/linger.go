@@ -21,10 +21,11 @@ import "time"
 // delivers it looks at the queue again by itself, so a read costs no
 // goroutine switch.
 
-// DefaultLinger is how long the oldest held batch waits for company when
-// StageSettings.Linger is 0: a few milliseconds, so that at 1k-100k
-// lines/s a request carries tens to a thousand lines, while a lone line
-// is delayed by far less than its latency budget.
+// DefaultLinger is the Linger of the line readers (fifo, unixsocket): a
+// few milliseconds, so that at 1k-100k lines/s a request carries tens to
+// a thousand lines, while a lone line is delayed by far less than its
+// latency budget. A receiver whose reader batches by itself (the journal)
+// leaves Linger 0: its batches go as they come.
 const DefaultLinger = 10 * time.Millisecond
 
 // A request goes at once, without lingering, when what is held reaches a
@@ -35,17 +36,8 @@ const (
 	LingerBytes   = MaxBatchBytes
 )
 
-// linger is the configured wait, or the default; 0 when switched off
-// (negative Linger).
-func (s *Stage) linger() time.Duration {
-	switch {
-	case s.set.Linger < 0:
-		return 0
-	case s.set.Linger == 0:
-		return DefaultLinger
-	}
-	return s.set.Linger
-}
+// linger is the configured wait; 0 sends at once.
+func (s *Stage) linger() time.Duration { return max(s.set.Linger, 0) }
 
 // fullLocked reports whether what is queued makes a full request.
 func (s *Stage) fullLocked() bool {

@@ -144,7 +144,8 @@ type StageSettings struct {
 	// request the consumer refused retryably (defaults 5 ms and 250 ms).
 	MinBackoff, MaxBackoff time.Duration
 	// Linger is how long the oldest held batch waits for more to merge
-	// with it (linger.go): 0 means DefaultLinger, negative sends at once.
+	// with it (linger.go), DefaultLinger for readers that hand over a
+	// read at a time; 0 sends at once.
 	Linger time.Duration
 	// Logger, if set, gets one line at shutdown with the records dropped
 	// because the consumer did not take them in time.

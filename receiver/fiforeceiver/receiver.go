@@ -50,6 +50,8 @@ func newReceiver(set receiver.Settings, cfg *Config, next consumer.Logs) (*fifoR
 	}
 	r := &fifoReceiver{cfg: cfg, set: set, tel: tel, done: make(chan struct{})}
 	r.stage = ingest.NewStage(cfg.Buffer, ingest.StageSettings{
+		// Reads of a line or a few: let them gather (ingest/linger.go).
+		Linger:        ingest.DefaultLinger,
 		Next:          next,
 		ObsReport:     obs,
 		Format:        cfg.Format.String(),

@@ -64,6 +64,8 @@ func newReceiver(set receiver.Settings, cfg *Config, next consumer.Logs) (*unixS
 	}
 	r := &unixSocketReceiver{cfg: cfg, set: set, tel: tel, conns: map[*net.UnixConn]openConn{}, connsPerUID: map[uint32]int{}}
 	r.stage = ingest.NewStage(cfg.Buffer, ingest.StageSettings{
+		// Reads of a line or a few: let them gather (ingest/linger.go).
+		Linger:        ingest.DefaultLinger,
 		Next:          next,
 		ObsReport:     obs,
 		Format:        cfg.Format.String(),
