@@ -1,43 +1,82 @@
 #!/usr/bin/env bash
 # bench/run.sh: the side-by-side scenarios, otelcol-logx against
-# syslog-ng on the same input, the same loopback sink and the same machine.
+# syslog-ng (and rsyslog on the datagram path) on the same input, the same
+# loopback sink and the same machine.
 #
 #   S1  unix stream socket -> rate limit per service -> 3 fields added ->
 #       JSON lines over TCP to benchsink, as fast as the feeder can write.
+#   S1cap  otelcol-logx only: S1's job at fixed rates stepped up until
+#       lines are lost: the zero-loss capacity, beside S1's unthrottled run.
 #   S2  the same job fed through a FIFO at fixed rates (and maximum): CPU per
 #       line, and whether the writer was ever blocked (> 100 ms writes).
 #   S3  otelcol-logx only: fan-out to log-a and log-b (two benchsinks that
 #       speak the cfjs1 ack protocol, as tier-2 receivers do), log-a
 #       black-holed halfway: delivered, dead-lettered, lost, time to detect.
+#   S4  the S1 job at the rates hosts really write (1k .. 100k lines/s), ONE
+#       LINE PER write(2) or datagram, on a unix stream socket, a unix
+#       datagram socket (/dev/log) and a FIFO; otelcol-logx, syslog-ng, and
+#       rsyslog (imuxsock, datagram only; unpacked by bench/setup-rsyslog.sh).
+#   S5  otelcol-logx: the journal receiver over journal files written by
+#       systemd-journal-remote (9 fields per entry) -> rate limit -> cfjs1;
+#       a backlog read from the beginning (saturation), then entries
+#       appended at fixed rates while it follows.
 #
-# Results go to bench/out/ and are appended, with the machine and the
-# commit, to docs/performance.md. Scale and choice by environment:
+# CPU is utime + stime of the daemon's whole process tree (its threads, its
+# live children such as S5's journalctl, and the children it has reaped),
+# from /proc/<pid>/stat, between "ready" and "drained".
 #
-#   LOGX_BENCH_LINES      input lines (default 200000; full scale is 2000000)
-#   LOGX_BENCH_SCENARIOS  which to run (default "s1 s2 s3")
+# Results (a Markdown report headed by machine, commit and date, and the raw
+# TSV) go to _build/bench/; docs/performance.md is changed only when asked
+# (LOGX_BENCH_DOC, or make bench-doc). Scale and choice by environment:
+#
+#   LOGX_BENCH_LINES      input lines of S1, S2, S3 (default 200000; full scale is 2000000)
+#   LOGX_BENCH_SCENARIOS  which to run (default "s1 s1cap s2 s3 s4 s5")
 #   LOGX_BENCH_RATES      S2 rates in lines/s, "max" = unthrottled (default "10000 50000 max")
 #   LOGX_BENCH_S3_RATE    S3 feed rate, lines/s (default 20000)
-#   LOGX_BENCH_PROFILE    set to 1: CPU profile of otelcol-logx during S1 (bench/out/s1-cpu.pprof)
-#   LOGX_BENCH_DOC        where to append the results (default docs/performance.md; "" = do not)
+#   LOGX_BENCH_S4_RATES   S4 rates in lines/s (default "1000 10000 50000 100000")
+#   LOGX_BENCH_S4_INPUTS  S4 inputs (default "stream dgram fifo")
+#   LOGX_BENCH_S4_SECONDS S4 feed time per rate (default 10)
+#   LOGX_BENCH_S4_DAEMONS S4 daemons (default "logx syslog-ng rsyslog"; rsyslog on dgram only)
+#   LOGX_BENCH_CAP_RATES  S1cap rates (default "100000 200000 300000 500000 700000 1000000")
+#   LOGX_BENCH_CAP_SECONDS S1cap feed time per rate (default 5)
+#   LOGX_BENCH_S5_ENTRIES S5 backlog entries (default 500000)
+#   LOGX_BENCH_S5_RATES   S5 append rates, entries/s (default "10000 50000")
+#   LOGX_BENCH_S5_SECONDS S5 append time per rate (default 10)
+#   LOGX_BENCH_PROFILE    set to 1: CPU profiles of otelcol-logx (S1, S4 at 50000, S5) into bench/out/*-cpu.pprof
+#   LOGX_BENCH_RESULTS    the report (default _build/bench/results-<UTC time>.md)
+#   LOGX_BENCH_DOC        also append the report here (default: nowhere; make bench-doc: docs/performance.md)
 #   LOGX_BIN              the collector (default _build/otelcol-logx)
 #   SYSLOG_NG             the syslog-ng binary (default: syslog-ng in PATH)
+#   RSYSLOG_DIR           unpacked rsyslog (default: bench/setup-rsyslog.sh's bench/out/rsyslog; "" = skip rsyslog)
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
 LINES=${LOGX_BENCH_LINES:-200000}
-SCENARIOS=${LOGX_BENCH_SCENARIOS:-s1 s2 s3}
+SCENARIOS=${LOGX_BENCH_SCENARIOS:-s1 s1cap s2 s3 s4 s5}
 RATES=${LOGX_BENCH_RATES:-10000 50000 max}
 S3_RATE=${LOGX_BENCH_S3_RATE:-20000}
-DOC=${LOGX_BENCH_DOC-docs/performance.md}
+S4_RATES=${LOGX_BENCH_S4_RATES:-1000 10000 50000 100000}
+S4_INPUTS=${LOGX_BENCH_S4_INPUTS:-stream dgram fifo}
+S4_SECONDS=${LOGX_BENCH_S4_SECONDS:-10}
+S4_DAEMONS=${LOGX_BENCH_S4_DAEMONS:-logx syslog-ng rsyslog}
+CAP_RATES=${LOGX_BENCH_CAP_RATES:-100000 200000 300000 500000 700000 1000000}
+CAP_SECONDS=${LOGX_BENCH_CAP_SECONDS:-5}
+S5_ENTRIES=${LOGX_BENCH_S5_ENTRIES:-500000}
+S5_RATES=${LOGX_BENCH_S5_RATES:-10000 50000}
+S5_SECONDS=${LOGX_BENCH_S5_SECONDS:-10}
+STAMP=$(date -u +%Y%m%dT%H%M%SZ)
+REPORT=${LOGX_BENCH_RESULTS:-$ROOT/_build/bench/results-$STAMP.md}
+DOC=${LOGX_BENCH_DOC-}
 LOGX_BIN=${LOGX_BIN:-$ROOT/_build/otelcol-logx}
 SYSLOG_NG=${SYSLOG_NG:-$(command -v syslog-ng || true)}
 OUT=$ROOT/bench/out
 TICK=$(getconf CLK_TCK)
 GO=${GO:-go}
+PROFILE=${LOGX_BENCH_PROFILE:-0}
 # The pprof extension of otelcol-logx; a fixed port only when profiling.
 BENCH_PPROF=127.0.0.1:0
-[ "${LOGX_BENCH_PROFILE:-0}" = 1 ] && BENCH_PPROF=${LOGX_BENCH_PPROF:-127.0.0.1:17777}
+[ "$PROFILE" = 1 ] && BENCH_PPROF=${LOGX_BENCH_PPROF:-127.0.0.1:17777}
 
 mkdir -p "$OUT/bin"
 WORK=$(mktemp -d /tmp/logx-bench.XXXXXX)
@@ -64,9 +103,20 @@ wait_until() {
   done
 }
 
-# cpu_seconds PID: user + system time of the whole process (all threads).
+# cpu_seconds PID: user + system time of the process tree under PID: every
+# live descendant (all threads) plus the children PID has reaped (cutime,
+# cstime), e.g. the journal receiver's journalctl.
 cpu_seconds() {
-  sed 's/^.*) //' "/proc/$1/stat" | awk -v t="$TICK" '{printf "%.3f", ($12 + $13) / t}'
+  { cat /proc/[0-9]*/stat 2>/dev/null || true; } | awk -v root="$1" -v t="$TICK" '{
+      pid = $1; rest = $0; sub(/^.*\) /, "", rest); split(rest, f, " ")
+      pp[pid] = f[2]; c[pid] = f[12] + f[13]
+      if (pid == root) total += f[14] + f[15]
+    } END {
+      for (p in pp) {
+        for (q = p; q != "" && q > 1; q = pp[q]) if (q == root) { total += c[p]; break }
+      }
+      printf "%.3f", total / t
+    }'
 }
 # peak_rss_mb PID: VmHWM, the process's peak resident set.
 peak_rss_mb() { awk '/^VmHWM:/ {printf "%.1f", $2 / 1024}' "/proc/$1/status"; }
@@ -90,7 +140,7 @@ start_sink() {
   local d=$WORK/sink-$1
   shift
   mkdir -p "$d"
-  "$OUT/bin/benchsink" -listen 127.0.0.1:0 -addr-file "$d/addr" -stats "$d/stats.json" "$@" &
+  "$OUT/bin/benchsink" -listen 127.0.0.1:0 -addr-file "$d/addr" -stats "$d/stats.json" -interval 20ms "$@" &
   SINK_PID=$!
   PIDS+=("$SINK_PID")
   wait_until 10 test -s "$d/addr" || die "sink $1 did not start"
@@ -102,45 +152,72 @@ start_sink() {
 # stop PID: SIGTERM, then wait for it.
 stop() { kill "$1" 2>/dev/null || true; wait "$1" 2>/dev/null || true; }
 
-# start_daemon KIND SOURCE INPUT SINKPORT: otelcol-logx or syslog-ng, reading
-# a unix stream socket or a FIFO at INPUT; sets DAEMON_PID.
+# rsyslog: unpacked by bench/setup-rsyslog.sh (it conflicts with syslog-ng
+# as a package); RSYSLOG_DIR="" or a failed setup leaves it out.
+RSYSLOG_LIB=
+setup_rsyslog() {
+  if [ -z "${RSYSLOG_DIR+x}" ]; then
+    RSYSLOG_DIR=$(bash "$ROOT/bench/setup-rsyslog.sh" 2>"$WORK/rsyslog-setup.log") ||
+      { log "rsyslog left out: $(tail -1 "$WORK/rsyslog-setup.log")"; RSYSLOG_DIR=; }
+  fi
+  [ -n "$RSYSLOG_DIR" ] || return 0
+  RSYSLOG_LIB=$(dirname "$(find "$RSYSLOG_DIR/usr/lib" -name 'libestr.so.0' | head -1)")
+  LD_LIBRARY_PATH=$RSYSLOG_LIB "$RSYSLOG_DIR/usr/sbin/rsyslogd" -v >/dev/null 2>&1 ||
+    { log "rsyslog left out: $RSYSLOG_DIR/usr/sbin/rsyslogd does not run"; RSYSLOG_DIR=; }
+}
+
+# start_daemon KIND SOURCE INPUT SINKPORT [FLOW]: otelcol-logx, syslog-ng or
+# rsyslog reading a unix stream socket ("unix"/"stream"), a unix datagram
+# socket ("dgram") or a FIFO ("fifo") at INPUT; sets DAEMON_PID. FLOW=yes:
+# syslog-ng's flow control on the stream source (S1).
 start_daemon() {
-  local kind=$1 source=$2 input=$3 port=$4 d=$WORK/$1-$2
+  local kind=$1 source=$2 input=$3 port=$4 flow=${5:-no} d=$WORK/$1-$2
   mkdir -p "$d"
   rm -f "$input"
   case $kind in
   logx)
-    local src=unixsocket
+    local src=unixsocket transport=stream
     [ "$source" = fifo ] && src=fifo
-    BENCH_SOURCE=$src BENCH_INPUT=$input BENCH_SINK=127.0.0.1:$port BENCH_PPROF=$BENCH_PPROF \
+    [ "$source" = dgram ] && transport=datagram
+    BENCH_SOURCE=$src BENCH_TRANSPORT=$transport BENCH_INPUT=$input BENCH_SINK=127.0.0.1:$port BENCH_PPROF=$BENCH_PPROF \
       "$LOGX_BIN" --config "$ROOT/bench/configs/logx-edge.yaml" >"$d/log" 2>&1 &
     ;;
   syslog-ng)
-    local srcdef flags
-    if [ "$source" = fifo ]; then
+    local srcdef flags=""
+    case $source in
+    fifo)
       mkfifo -m 0600 "$input"
       # A FIFO writer must never block: no flow control, syslog-ng drops
       # (and counts) what its queue cannot hold, as otelcol-logx does.
-      flags=""
       srcdef="pipe(\"$input\" log-iw-size(100000) log-fetch-limit(1000));"
-    else
+      ;;
+    dgram)
+      srcdef="unix-dgram(\"$input\" log-iw-size(100000) log-fetch-limit(1000));"
+      ;;
+    *)
       srcdef="unix-stream(\"$input\" max-connections(16) log-iw-size(100000) log-fetch-limit(1000));"
       # S1 measures throughput with nothing dropped: flow control makes
       # syslog-ng slow the writer down instead of dropping.
-      flags="flags(flow-control);"
-    fi
+      [ "$flow" = yes ] && flags="flags(flow-control);"
+      ;;
+    esac
     sed -e "s|@@SOURCE@@|$srcdef|" -e "s|@@SINK_PORT@@|$port|" -e "s|@@FLAGS@@|$flags|" \
       -e "s|@@FIFO_SIZE@@|100000|" "$ROOT/bench/configs/syslog-ng-edge.conf" >"$d/syslog-ng.conf"
     "$SYSLOG_NG" -F --no-caps -f "$d/syslog-ng.conf" -R "$d/persist" -p "$d/pid" -c "$d/ctl" >"$d/log" 2>&1 &
     ;;
+  rsyslog)
+    [ "$source" = dgram ] || die "rsyslog runs on the datagram input only"
+    sed -e "s|@@INPUT@@|$input|" -e "s|@@SINK_PORT@@|$port|" -e "s|@@WORK@@|$d|" \
+      "$ROOT/bench/configs/rsyslog-edge.conf" >"$d/rsyslog.conf"
+    LD_LIBRARY_PATH=$RSYSLOG_LIB "$RSYSLOG_DIR/usr/sbin/rsyslogd" -M "$RSYSLOG_LIB/rsyslog" -n \
+      -f "$d/rsyslog.conf" -i "$d/pid" >"$d/log" 2>&1 &
+    ;;
   esac
   DAEMON_PID=$!
   PIDS+=("$DAEMON_PID")
-  if [ "$source" = fifo ]; then
-    wait_until 30 test -p "$input" || { cat "$d/log" >&2; die "$kind did not create $input"; }
-  else
-    wait_until 30 test -S "$input" || { cat "$d/log" >&2; die "$kind did not create $input"; }
-  fi
+  local kindof=-S
+  [ "$source" = fifo ] && kindof=-p
+  wait_until 30 test "$kindof" "$input" || { cat "$d/log" >&2; die "$kind did not create $input"; }
   # Let the pipeline finish starting (externaljson's first fetch, outputs).
   sleep 1
   kill -0 "$DAEMON_PID" 2>/dev/null || { cat "$d/log" >&2; die "$kind exited"; }
@@ -160,47 +237,170 @@ drain() {
   done
 }
 
-RESULTS=$OUT/results-$(date -u +%Y%m%dT%H%M%SZ).tsv
-printf 'scenario\tdaemon\trate\tfed\tdelivered\tlines_per_s\tcpu_s_per_mline\tpeak_rss_mb\tmax_write_ms\twrites_over_100ms\n' >"$RESULTS"
+mkdir -p "$(dirname "$REPORT")"
+RESULTS=${REPORT%.md}.tsv
+printf 'scenario\tdaemon\tinput\trate\tfed\tdelivered\tlines_per_s\tus_cpu_per_line\tpeak_rss_mb\tmax_write_ms\twrites_over_100ms\tp99_write_us\tfeed_lines_per_s\n' >"$RESULTS"
 
-# run_pipe SCENARIO KIND SOURCE RATE: one feed through one daemon to one sink.
+# profile_start NAME SECONDS: a CPU profile of otelcol-logx through its pprof
+# extension into bench/out/NAME-cpu.pprof (LOGX_BENCH_PROFILE=1); sets PROF.
+PROF=
+profile_start() {
+  PROF=
+  [ "$PROFILE" = 1 ] || return 0
+  curl -s -o "$OUT/$1-cpu.pprof" "http://${BENCH_PPROF}/debug/pprof/profile?seconds=$2" &
+  PROF=$!
+}
+profile_wait() { [ -z "$PROF" ] || wait "$PROF" || true; PROF=; }
+
+# row SC KIND INPUT RATE FED DELIVERED T0 LAST CPU0 CPU1 RSS MAXW OVER P99 FEEDLPS:
+# one line of the results: lines/s from T0 to the sink's last line, µs of
+# CPU per delivered line.
+row() {
+  awk -v sc="$1" -v k="$2" -v inp="$3" -v rate="$4" -v fed="$5" -v d="$6" -v t0="$7" -v last="$8" \
+    -v c0="$9" -v c1="${10}" -v rss="${11}" -v maxw="${12}" -v over="${13}" -v p99="${14}" -v flps="${15}" 'BEGIN {
+      el = last - t0; lps = (d > 0 && el > 0) ? d / el : 0
+      cpl = d > 0 ? (c1 - c0) / d * 1e6 : 0
+      printf "%s\t%s\t%s\t%s\t%d\t%d\t%.0f\t%.2f\t%s\t%.1f\t%d\t%.0f\t%.0f\n", sc, k, inp, rate, fed, d, lps, cpl, rss, maxw, over, p99, flps
+    }' | tee -a "$RESULTS" >&2
+}
+
+# run_pipe SCENARIO KIND SOURCE RATE [SECONDS [PER_WRITE [FLOW]]]: one feed
+# through one daemon to one sink. SECONDS 0: the whole input file once.
 run_pipe() {
-  local sc=$1 kind=$2 source=$3 rate=$4 input=$WORK/in-$2-$3
-  start_sink "$sc-$kind-$rate"
-  local sink=$SINK_PID stats=$WORK/sink-$sc-$kind-$rate/stats.json
-  start_daemon "$kind" "$source" "$input" "$SINK_PORT"
-  local pid=$DAEMON_PID prof=""
-  if [ "$kind" = logx ] && [ "$sc" = s1 ] && [ "${LOGX_BENCH_PROFILE:-0}" = 1 ]; then
-    local secs=$(( LINES / 100000 + 3 ))
-    curl -s -o "$OUT/s1-cpu.pprof" "http://${BENCH_PPROF}/debug/pprof/profile?seconds=$secs" &
-    prof=$!
+  local sc=$1 kind=$2 source=$3 rate=$4 secs=${5:-0} perw=${6:-0} flow=${7:-no} input=$WORK/in-$2-$3
+  local tag=$sc-$kind-$source-$rate
+  start_sink "$tag"
+  local sink=$SINK_PID stats=$WORK/sink-$tag/stats.json
+  start_daemon "$kind" "$source" "$input" "$SINK_PORT" "$flow"
+  local pid=$DAEMON_PID
+  local args=(-in "$INPUT")
+  case $source in
+  fifo) args+=(-fifo "$input") ;;
+  dgram) args+=(-dgram "$input") ;;
+  *) args+=(-unix "$input") ;;
+  esac
+  [ "$rate" = max ] || args+=(-rate "$rate")
+  [ "$secs" = 0 ] || args+=(-seconds "$secs")
+  [ "$perw" = 0 ] || args+=(-per-write "$perw")
+  if [ "$kind" = logx ] && { [ "$sc" = s1 ] || { [ "$sc" = s4 ] && [ "$rate" = 50000 ]; }; }; then
+    local psecs=$secs
+    [ "$secs" = 0 ] && psecs=$(( LINES / 100000 + 3 ))
+    profile_start "$sc-$source" "$psecs"
   fi
-  local flag=-unix r=0
-  [ "$source" = fifo ] && flag=-fifo
-  [ "$rate" = max ] || r=$rate
   local cpu0 t0 feed
   cpu0=$(cpu_seconds "$pid")
   t0=$(now)
-  feed=$("$OUT/bin/benchfeed" -in "$INPUT" "$flag" "$input" -rate "$r")
-  drain "$stats" "$LINES"
+  feed=$("$OUT/bin/benchfeed" "${args[@]}") || die "benchfeed failed ($tag)"
+  local fed
+  fed=$(echo "$feed" | sed -n 's/.*"lines":\([0-9]*\).*/\1/p')
+  drain "$stats" "$fed"
   local cpu1 rss
   cpu1=$(cpu_seconds "$pid")
   rss=$(peak_rss_mb "$pid")
-  [ -n "$prof" ] && wait "$prof"
+  profile_wait
   stop "$pid"
   stop "$sink"
-  local fed delivered last maxw over
-  fed=$(echo "$feed" | sed -n 's/.*"lines":\([0-9]*\).*/\1/p')
-  maxw=$(echo "$feed" | sed -n 's/.*"max_write_ms":\([0-9.e+-]*\).*/\1/p')
-  over=$(echo "$feed" | sed -n 's/.*"writes_over_100ms":\([0-9]*\).*/\1/p')
-  delivered=$(json "$stats" lines)
-  last=$(json "$stats" last_at_unix)
-  awk -v sc="$sc" -v k="$kind" -v rate="$rate" -v fed="$fed" -v d="$delivered" -v t0="$t0" -v last="$last" \
-    -v c0="$cpu0" -v c1="$cpu1" -v rss="$rss" -v maxw="$maxw" -v over="$over" 'BEGIN {
-      el = last - t0; lps = (d > 0 && el > 0) ? d / el : 0
-      cpm = d > 0 ? (c1 - c0) / d * 1e6 : 0
-      printf "%s\t%s\t%s\t%d\t%d\t%.0f\t%.2f\t%s\t%.1f\t%d\n", sc, k, rate, fed, d, lps, cpm, rss, maxw, over
-    }' | tee -a "$RESULTS" >&2
+  fj() { echo "$feed" | sed -n "s/.*\"$1\":\([0-9.e+-]*\).*/\1/p"; }
+  row "$sc" "$kind" "$source" "$rate" "$fed" "$(json "$stats" lines)" "$t0" "$(json "$stats" last_at_unix)" \
+    "$cpu0" "$cpu1" "$rss" "$(fj max_write_ms)" "$(fj writes_over_100ms)" "$(fj p99_write_us)" "$(fj lines_per_s)"
+}
+
+# last_row_lossless: whether the last result row delivered all it was fed.
+last_row_lossless() { tail -1 "$RESULTS" | awk -F'\t' '{exit !($6 >= $5)}'; }
+
+# S1cap: S1's job at fixed rates (a millisecond's worth of lines per write),
+# stepped up until a rate loses lines, beside S1's unthrottled run.
+run_cap() {
+  run_pipe s1cap logx unix max
+  local r
+  for r in $CAP_RATES; do
+    run_pipe s1cap logx unix "$r" "$CAP_SECONDS"
+    last_row_lossless || break
+    # A feeder that could not keep up proves nothing about a higher rate.
+    tail -1 "$RESULTS" | awk -F'\t' -v r="$r" '{exit !($13 < 0.9 * r)}' && { log "S1cap: the feeder fell behind at $r lines/s"; break; }
+  done
+}
+
+# S4: one line per write(2) or datagram, every input, every rate, every daemon.
+run_s4() {
+  local input r k
+  for input in $S4_INPUTS; do
+    for r in $S4_RATES; do
+      for k in $S4_DAEMONS; do
+        case $k in
+        rsyslog) [ "$input" = dgram ] && [ -n "$RSYSLOG_DIR" ] || continue ;;
+        esac
+        run_pipe s4 "$k" "$input" "$r" "$S4_SECONDS" 1
+      done
+    done
+  done
+}
+
+# S5: the journal receiver. start_journal DIR NAME: otelcol-logx reading the
+# journal files in DIR to a new sink; sets DAEMON_PID, SINK_PID, STATS.
+start_journal() {
+  local jdir=$1 name=$2 d=$WORK/logx-$2
+  mkdir -p "$d/cursor"
+  start_sink "$name"
+  STATS=$WORK/sink-$name/stats.json
+  BENCH_JOURNAL_DIR=$jdir BENCH_CURSOR_DIR=$d/cursor BENCH_SINK=127.0.0.1:$SINK_PORT BENCH_PPROF=$BENCH_PPROF \
+    "$LOGX_BIN" --config "$ROOT/bench/configs/logx-journal.yaml" >"$d/log" 2>&1 &
+  DAEMON_PID=$!
+  PIDS+=("$DAEMON_PID")
+}
+
+# sink_lines_at_least STATS N
+sink_lines_at_least() { local n; n=$(json "$1" lines 2>/dev/null); [ "${n:-0}" -ge "$2" ]; }
+
+# S5 backlog: S5_ENTRIES entries written before the start, read from the
+# beginning as fast as the pipeline goes. CPU from the first delivered line
+# (start-up left out) to the last.
+run_s5_backlog() {
+  local jdir=$WORK/journal-backlog
+  mkdir -p "$jdir"
+  log "S5: writing $S5_ENTRIES journal entries with systemd-journal-remote"
+  local w
+  w=$("$OUT/bin/benchjournal" -dir "$jdir" -n "$S5_ENTRIES" -writers 2) || die "benchjournal failed"
+  start_journal "$jdir" s5-backlog
+  local pid=$DAEMON_PID sink=$SINK_PID
+  wait_until 60 sink_lines_at_least "$STATS" 1 || { cat "$WORK/logx-s5-backlog/log" >&2; die "S5: nothing delivered"; }
+  local cpu0 n0 t0
+  cpu0=$(cpu_seconds "$pid"); t0=$(now); n0=$(json "$STATS" lines)
+  profile_start s5-backlog $(( S5_ENTRIES / 100000 + 2 ))
+  drain "$STATS" "$S5_ENTRIES"
+  local cpu1 rss n1
+  cpu1=$(cpu_seconds "$pid"); rss=$(peak_rss_mb "$pid"); n1=$(json "$STATS" lines)
+  profile_wait
+  stop "$pid"; stop "$sink"
+  # Fed and delivered count from the first line on, as the CPU does.
+  row s5 logx journal-backlog max $(( S5_ENTRIES - n0 )) $(( n1 - n0 )) "$t0" "$(json "$STATS" last_at_unix)" \
+    "$cpu0" "$cpu1" "$rss" 0 0 0 "$(echo "$w" | sed -n 's/.*"entries_per_s":\([0-9.e+-]*\).*/\1/p')"
+}
+
+# S5 at a rate: entries appended every 100 ms while the receiver follows;
+# one systemd-journal-remote (and file) per 15,000 entries/s.
+run_s5_rate() {
+  local r=$1 jdir=$WORK/journal-$1 writers=$(( ($1 + 14999) / 15000 ))
+  mkdir -p "$jdir"
+  # One entry per file, so that every file exists when journalctl starts.
+  "$OUT/bin/benchjournal" -dir "$jdir" -n "$writers" -writers "$writers" >/dev/null || die "benchjournal failed"
+  start_journal "$jdir" "s5-$r"
+  local pid=$DAEMON_PID sink=$SINK_PID
+  wait_until 60 sink_lines_at_least "$STATS" "$writers" || { cat "$WORK/logx-s5-$r/log" >&2; die "S5: nothing delivered"; }
+  sleep 0.5
+  local cpu0 t0 w fed
+  cpu0=$(cpu_seconds "$pid"); t0=$(now)
+  profile_start "s5-$r" "$S5_SECONDS"
+  w=$("$OUT/bin/benchjournal" -dir "$jdir" -rate "$r" -seconds "$S5_SECONDS" -writers "$writers") || die "benchjournal failed"
+  fed=$(echo "$w" | sed -n 's/.*"entries":\([0-9]*\).*/\1/p')
+  drain "$STATS" $(( fed + writers ))
+  local cpu1 rss
+  cpu1=$(cpu_seconds "$pid"); rss=$(peak_rss_mb "$pid")
+  profile_wait
+  stop "$pid"; stop "$sink"
+  wj() { echo "$w" | sed -n "s/.*\"$1\":\([0-9.e+-]*\).*/\1/p"; }
+  row s5 logx journal-append "$r" "$fed" $(( $(json "$STATS" lines) - writers )) "$t0" "$(json "$STATS" last_at_unix)" \
+    "$cpu0" "$cpu1" "$rss" "$(wj max_append_ms)" 0 0 "$(wj entries_per_s)"
 }
 
 # S3: fan-out to log-a and log-b, log-a black-holed once it has half the lines.
@@ -242,12 +442,17 @@ run_s3() {
   echo "$S3_ROW" >&2
 }
 
+
 machine() {
+  echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC')"
   echo "- machine: $(nproc) CPUs, $(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1), kernel $(uname -r), load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
   local c
   c=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
   [ -n "$(git status --porcelain 2>/dev/null)" ] && c="$c dirty"
   echo "- commit: $c; otelcol-logx $("$LOGX_BIN" --version 2>/dev/null | awk '{print $NF}'); $("$SYSLOG_NG" --version | head -1)"
+  if [ -n "$RSYSLOG_DIR" ]; then
+    echo "- rsyslog: $(LD_LIBRARY_PATH=$RSYSLOG_LIB "$RSYSLOG_DIR/usr/sbin/rsyslogd" -v | head -1 | awk '{print $1, $2}') (unpacked by bench/setup-rsyslog.sh)"
+  fi
   if awk -v n="$(nproc)" '{exit !($1 > n)}' /proc/loadavg; then
     echo "- **provisional**: the load average exceeded the number of CPUs when the run started; rerun on a quiet machine before quoting"
   fi
@@ -256,14 +461,17 @@ machine() {
 
 build_tools
 gen_input
+[ "$PROFILE" = 1 ] && rm -f "$OUT"/*-cpu.pprof
+case " $SCENARIOS " in *" s4 "*) case " $S4_DAEMONS " in *" rsyslog "*) setup_rsyslog ;; *) RSYSLOG_DIR= ;; esac ;; *) RSYSLOG_DIR= ;; esac
 MACHINE=$(machine)
-log "$LINES lines; scenarios: $SCENARIOS"
+log "scenarios: $SCENARIOS; report: $REPORT"
 for sc in $SCENARIOS; do
   case $sc in
   s1)
     run_pipe s1 logx unix max
-    run_pipe s1 syslog-ng unix max
+    run_pipe s1 syslog-ng unix max 0 0 yes
     ;;
+  s1cap) run_cap ;;
   s2)
     for r in $RATES; do
       run_pipe s2 logx fifo "$r"
@@ -271,34 +479,57 @@ for sc in $SCENARIOS; do
     done
     ;;
   s3) run_s3 ;;
+  s4) run_s4 ;;
+  s5)
+    run_s5_backlog
+    for r in $S5_RATES; do run_s5_rate "$r"; done
+    ;;
   *) die "unknown scenario $sc" ;;
   esac
 done
 
-# The report: tables from $RESULTS, appended to $DOC.
-REPORT=$OUT/report.md
+# The report: tables from $RESULTS. Columns of $RESULTS: 1 scenario,
+# 2 daemon, 3 input, 4 rate, 5 fed, 6 delivered, 7 lines/s, 8 µs CPU per
+# line, 9 peak RSS MB, 10 longest write ms, 11 writes > 100 ms, 12 p99
+# write µs, 13 feeder lines/s.
+name() { sed 's/| logx |/| otelcol-logx |/'; }
 {
   echo
   echo "## Run of $(date -u '+%Y-%m-%d %H:%M UTC')"
   echo
   echo "$MACHINE"
   echo
-  if grep -q '^s1' "$RESULTS"; then
+  echo "µs CPU per line = CPU-seconds per million lines: utime + stime of the daemon's process tree (threads, children) per delivered line."
+  echo
+  if grep -q '^s1	' "$RESULTS"; then
     echo "### S1: unix stream socket, rate limit, 3 fields, JSON over TCP"
     echo
-    echo "| daemon | fed | delivered | lines/s | CPU-s per M lines | peak RSS MB | longest write ms | writes > 100 ms |"
+    echo "| daemon | fed | delivered | lines/s | µs CPU per line | peak RSS MB | longest write ms | writes > 100 ms |"
     echo "|---|---|---|---|---|---|---|---|"
-    awk -F'\t' '$1=="s1" {printf "| %s | %d | %d | %d | %.2f | %s | %.1f | %d |\n", ($2 == "logx" ? "otelcol-logx" : $2), $4, $5, $6, $7, $8, $9, $10}' "$RESULTS"
-    awk -F'\t' '$1=="s1" && $2=="logx" {l=$6; lc=$7; lr=$8} $1=="s1" && $2=="syslog-ng" {s=$6; sc=$7}
+    awk -F'\t' '$1=="s1" {printf "| %s | %d | %d | %d | %.2f | %s | %.1f | %d |\n", $2, $5, $6, $7, $8, $9, $10, $11}' "$RESULTS" | name
+    awk -F'\t' '$1=="s1" && $2=="logx" {l=$7; lc=$8; lr=$9} $1=="s1" && $2=="syslog-ng" {s=$7; sc=$8}
       END { if (s > 0 && lc > 0) printf "\nRatios: lines/s otelcol-logx / syslog-ng = **%.2f×** (goal ≥ 5×); CPU per line syslog-ng / otelcol-logx = **%.2f×** (goal ≥ 5×); otelcol-logx peak RSS %s MB (goal < 150).\n", l / s, sc / lc, lr }' "$RESULTS"
     echo
   fi
-  if grep -q '^s2' "$RESULTS"; then
+  if grep -q '^s1cap	' "$RESULTS"; then
+    echo "### S1 zero-loss capacity: unix stream socket at fixed rates (otelcol-logx)"
+    echo
+    echo "Fixed rates: every millisecond one write of a millisecond's worth of lines, for ${CAP_SECONDS} s; stepped up until a rate loses lines."
+    echo
+    echo "| rate (lines/s) | fed | delivered | delivered/fed | feeder lines/s | delivered lines/s | µs CPU per line | peak RSS MB | longest write ms |"
+    echo "|---|---|---|---|---|---|---|---|---|"
+    awk -F'\t' '$1=="s1cap" {printf "| %s | %d | %d | %.4f | %d | %d | %.2f | %s | %.1f |\n", ($4 == "max" ? "unthrottled" : $4), $5, $6, ($5 > 0 ? $6 / $5 : 0), $13, $7, $8, $9, $10}' "$RESULTS"
+    awk -F'\t' '$1=="s1cap" && $4!="max" && $6 >= $5 && $4 + 0 > best {best = $4 + 0}
+      $1=="s1cap" && $4=="max" {u = $7; uf = $5; ud = $6}
+      END { printf "\nZero-loss capacity: **%s lines/s** (the highest rate delivered in full); unthrottled: %d lines/s delivered, %d of %d lines.\n", (best > 0 ? best : "below the lowest rate tried"), u, ud, uf }' "$RESULTS"
+    echo
+  fi
+  if grep -q '^s2	' "$RESULTS"; then
     echo "### S2: FIFO at fixed rates"
     echo
-    echo "| daemon | rate (lines/s) | fed | delivered | achieved lines/s | CPU-s per M lines | peak RSS MB | longest write ms | writes > 100 ms |"
+    echo "| daemon | rate (lines/s) | fed | delivered | achieved lines/s | µs CPU per line | peak RSS MB | longest write ms | writes > 100 ms |"
     echo "|---|---|---|---|---|---|---|---|---|"
-    awk -F'\t' '$1=="s2" {printf "| %s | %s | %d | %d | %d | %.2f | %s | %.1f | %d |\n", ($2 == "logx" ? "otelcol-logx" : $2), $3, $4, $5, $6, $7, $8, $9, $10}' "$RESULTS"
+    awk -F'\t' '$1=="s2" {printf "| %s | %s | %d | %d | %d | %.2f | %s | %.1f | %d |\n", $2, $4, $5, $6, $7, $8, $9, $10, $11}' "$RESULTS" | name
     echo
   fi
   if [ -n "${S3_ROW:-}" ]; then
@@ -311,9 +542,32 @@ REPORT=$OUT/report.md
     echo "$S3_ROW"
     echo
   fi
+  if grep -q '^s4	' "$RESULTS"; then
+    echo "### S4: one line per write(2) or datagram at fixed rates (${S4_SECONDS} s per rate)"
+    echo
+    echo "Same job as S1. The feeder writes every millisecond a burst of rate/1000 lines, each its own write(2) or datagram. × otelcol-logx: the daemon's CPU per line over otelcol-logx's on the same input and rate (above 1: otelcol-logx is cheaper). Longest / p99 write: the feeder's write(2) or send(2) (a datagram send must never block > 100 ms)."
+    echo
+    echo "| input | rate (lines/s) | daemon | fed | delivered/fed | feeder lines/s | µs CPU per line | × otelcol-logx | peak RSS MB | longest write ms | p99 write µs | writes > 100 ms |"
+    echo "|---|---|---|---|---|---|---|---|---|---|---|---|"
+    awk -F'\t' 'FNR == NR { if ($1 == "s4" && $2 == "logx") base[$3 "|" $4] = $8; next }
+      $1 == "s4" { b = base[$3 "|" $4]; x = ($2 == "logx") ? "—" : (b > 0 ? sprintf("%.2f×", $8 / b) : "n/a")
+        printf "| %s | %s | %s | %d | %.4f | %d | %.2f | %s | %s | %.1f | %d | %d |\n", $3, $4, $2, $5, ($5 > 0 ? $6 / $5 : 0), $13, $8, x, $9, $10, $12, $11 }' "$RESULTS" "$RESULTS" | name
+    echo
+  fi
+  if grep -q '^s5	' "$RESULTS"; then
+    echo "### S5: journal files (systemd-journal-remote, 9 fields per entry) → rate limit → cfjs1"
+    echo
+    echo "CPU includes the journalctl child. Backlog: the entries written before the start, read from the beginning as fast as the pipeline goes (from the first delivered entry on). Append: entries appended every 100 ms by systemd-journal-remote while the receiver follows; \"appender entries/s\" is the rate the appender achieved, \"longest append ms\" its slowest round. syslog-ng's systemd-journal() source (and rsyslog's imjournal) read only the local journal, not a directory of journal files: no side-by-side run."
+    echo
+    echo "| mode | rate (entries/s) | fed | delivered | delivered/fed | appender entries/s | delivered entries/s | µs CPU per entry | peak RSS MB | longest append ms |"
+    echo "|---|---|---|---|---|---|---|---|---|---|"
+    awk -F'\t' '$1=="s5" {printf "| %s | %s | %d | %d | %.4f | %d | %d | %.2f | %s | %.0f |\n", $3, $4, $5, $6, ($5 > 0 ? $6 / $5 : 0), $13, $7, $8, $9, $10}' "$RESULTS"
+    echo
+  fi
 } >"$REPORT"
 cat "$REPORT"
 if [ -n "$DOC" ]; then
   cat "$REPORT" >>"$DOC"
   log "appended to $DOC"
 fi
+log "results: $REPORT (raw: $RESULTS)"

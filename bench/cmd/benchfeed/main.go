@@ -1,36 +1,69 @@
-// Command benchfeed streams a file of lines into a unix stream socket or a
-// FIFO, as fast as it can or at a fixed rate, and reports how long its writes
-// were blocked: the measure of whether a log daemon ever stalls its writers.
+// Command benchfeed writes lines into a unix stream socket, a unix datagram
+// socket (as syslog(3) writes /dev/log) or a FIFO, as fast as it can or at a
+// fixed rate, and reports how long its writes were blocked: the measure of
+// whether a log daemon ever stalls its writers.
+//
+// At a fixed rate the lines go out every millisecond in a burst of
+// rate/1000 lines (at lower rates one line every 1000/rate ms), so the load
+// is spread evenly over the second rather than bunched. -per-write 1 makes
+// each line its own write(2) (or datagram), the way applications log; a
+// datagram always carries one line.
+//
+// The input file is read into memory once; with -seconds or -lines beyond
+// its length it is sent again from the top (the sink counts lines, so
+// repeats are harmless). The run is bounded by -seconds, -lines or, when
+// neither is given, the file's length.
 package main
 
 import (
-	"bufio"
+	"bytes"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"net"
 	"os"
+	"slices"
 	"time"
 )
 
 type result struct {
 	Lines           int64   `json:"lines"`
+	Writes          int64   `json:"writes"`
 	Bytes           int64   `json:"bytes"`
 	Seconds         float64 `json:"seconds"`
+	LinesPerSecond  float64 `json:"lines_per_s"`
 	MaxWriteMS      float64 `json:"max_write_ms"`
+	P99WriteUS      float64 `json:"p99_write_us"`
 	WritesOver100ms int64   `json:"writes_over_100ms"`
+	// SendErrors counts failed datagram sends (the receiver was gone or
+	// refused); a stream or FIFO write error ends the run.
+	SendErrors int64 `json:"send_errors"`
+}
+
+type options struct {
+	in                        string
+	unixPath, dgramPath, fifo string
+	rate, chunk, perWrite     int
+	seconds                   float64
+	maxLines                  int64
 }
 
 func main() {
-	in := flag.String("in", "bench/out/lines.txt", "input file, one line per record")
-	unixPath := flag.String("unix", "", "unix stream socket to write to")
-	fifoPath := flag.String("fifo", "", "FIFO to write to")
-	rate := flag.Int("rate", 0, "lines per second (0: as fast as possible)")
-	chunk := flag.Int("chunk", 64, "lines per write(2) call when unthrottled")
+	var o options
+	flag.StringVar(&o.in, "in", "bench/out/lines.txt", "input file, one line per record")
+	flag.StringVar(&o.unixPath, "unix", "", "unix stream socket to write to")
+	flag.StringVar(&o.dgramPath, "dgram", "", "unix datagram socket to send to, one line per datagram")
+	flag.StringVar(&o.fifo, "fifo", "", "FIFO to write to")
+	flag.IntVar(&o.rate, "rate", 0, "lines per second (0: as fast as possible)")
+	flag.IntVar(&o.chunk, "chunk", 64, "lines per write(2) call when unthrottled and -per-write is 0")
+	flag.IntVar(&o.perWrite, "per-write", 0, "lines per write(2) call; 0: -chunk unthrottled, one millisecond's worth at a fixed rate")
+	flag.Float64Var(&o.seconds, "seconds", 0, "stop after this long (at a fixed rate: after rate×seconds lines); 0: no time bound")
+	flag.Int64Var(&o.maxLines, "lines", 0, "stop after this many lines (0: the input file's length, unless -seconds is given)")
 	flag.Parse()
 
-	res, err := run(*in, *unixPath, *fifoPath, *rate, *chunk)
+	res, err := run(o)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "benchfeed:", err)
 		os.Exit(1)
@@ -38,45 +71,86 @@ func main() {
 	_ = json.NewEncoder(os.Stdout).Encode(res)
 }
 
-func run(in, unixPath, fifoPath string, rate, chunk int) (result, error) {
+func run(o options) (result, error) {
+	data, err := os.ReadFile(o.in)
+	if err != nil {
+		return result{}, err
+	}
+	lines := splitLines(data)
+	if len(lines) == 0 {
+		return result{}, fmt.Errorf("%s has no lines", o.in)
+	}
+
 	var w io.WriteCloser
-	var err error
+	dgram := false
 	switch {
-	case unixPath != "":
-		w, err = net.Dial("unix", unixPath)
-	case fifoPath != "":
-		w, err = os.OpenFile(fifoPath, os.O_WRONLY, 0)
+	case o.unixPath != "":
+		w, err = net.Dial("unix", o.unixPath)
+	case o.dgramPath != "":
+		w, err = net.Dial("unixgram", o.dgramPath)
+		dgram = true
+	case o.fifo != "":
+		w, err = os.OpenFile(o.fifo, os.O_WRONLY, 0)
 	default:
-		return result{}, fmt.Errorf("give -unix or -fifo")
+		return result{}, fmt.Errorf("give -unix, -dgram or -fifo")
 	}
 	if err != nil {
 		return result{}, err
 	}
 	defer w.Close()
 
-	f, err := os.Open(in)
-	if err != nil {
-		return result{}, err
+	total := o.maxLines
+	if total == 0 {
+		switch {
+		case o.seconds > 0 && o.rate > 0:
+			total = int64(o.seconds * float64(o.rate))
+		case o.seconds > 0:
+			total = -1 // bounded by time only
+		default:
+			total = int64(len(lines))
+		}
 	}
-	defer f.Close()
-	sc := bufio.NewScanner(bufio.NewReaderSize(f, 1<<20))
-	sc.Buffer(make([]byte, 64<<10), 64<<10)
-
-	perWrite := chunk
+	perTick := 1 // lines per pacing interval
 	var interval time.Duration
-	if rate > 0 {
-		// Pace in slices of 1 ms worth of lines.
-		perWrite = max(1, rate/1000)
-		interval = time.Duration(perWrite) * time.Second / time.Duration(rate)
+	if o.rate > 0 {
+		perTick = max(1, o.rate/1000)
+		interval = time.Duration(perTick) * time.Second / time.Duration(o.rate)
 	}
-	var res result
-	buf := make([]byte, 0, 256*perWrite)
+	perWrite := o.perWrite
+	switch {
+	case dgram:
+		perWrite = 1
+	case perWrite > 0:
+	case o.rate > 0:
+		perWrite = perTick
+	default:
+		perWrite = o.chunk
+	}
+	var deadline time.Time
 	start := time.Now()
-	next := start
-	flush := func() error {
+	if o.seconds > 0 {
+		// At a fixed rate the line count bounds the run; the deadline (with
+		// slack) only stops a feeder that fell far behind.
+		slack := 1.0
+		if o.rate > 0 {
+			slack = 1.5
+		}
+		deadline = start.Add(time.Duration(o.seconds * slack * float64(time.Second)))
+	}
+
+	var res result
+	lat := make([]time.Duration, 0, 1<<16)
+	buf := make([]byte, 0, 256*perWrite)
+	write := func() error {
 		t0 := time.Now()
 		_, err := w.Write(buf)
 		d := time.Since(t0)
+		res.Writes++
+		if len(lat) < cap(lat) {
+			lat = append(lat, d)
+		} else if res.Writes%16 == 0 {
+			lat[res.Writes/16%int64(len(lat))] = d // a sample of the rest
+		}
 		if ms := float64(d) / float64(time.Millisecond); ms > res.MaxWriteMS {
 			res.MaxWriteMS = ms
 		}
@@ -85,22 +159,39 @@ func run(in, unixPath, fifoPath string, rate, chunk int) (result, error) {
 		}
 		res.Bytes += int64(len(buf))
 		buf = buf[:0]
+		if err != nil && dgram && !errors.Is(err, io.ErrClosedPipe) {
+			res.SendErrors++
+			if res.SendErrors > 1000 && res.SendErrors == res.Writes {
+				return err
+			}
+			return nil
+		}
 		return err
 	}
-	pending := 0
-	for sc.Scan() {
-		buf = append(buf, sc.Bytes()...)
-		buf = append(buf, '\n')
+	next := start
+	inTick, inWrite := 0, 0
+	for i := 0; total < 0 || res.Lines < total; i++ {
+		line := lines[i%len(lines)]
+		if dgram {
+			line = line[:len(line)-1] // a datagram is one message, no newline
+		}
+		buf = append(buf, line...)
 		res.Lines++
-		pending++
-		if pending < perWrite {
-			continue
+		inWrite++
+		inTick++
+		last := total >= 0 && res.Lines == total
+		endOfTick := interval > 0 && inTick >= perTick
+		if inWrite >= perWrite || endOfTick || last {
+			inWrite = 0
+			if err := write(); err != nil {
+				return res, err
+			}
+			if !deadline.IsZero() && (interval == 0 || endOfTick) && time.Now().After(deadline) {
+				break
+			}
 		}
-		pending = 0
-		if err := flush(); err != nil {
-			return res, err
-		}
-		if interval > 0 {
+		if endOfTick {
+			inTick = 0
 			next = next.Add(interval)
 			if d := time.Until(next); d > 0 {
 				time.Sleep(d) // pacing the load, not synchronisation
@@ -108,10 +199,34 @@ func run(in, unixPath, fifoPath string, rate, chunk int) (result, error) {
 		}
 	}
 	if len(buf) > 0 {
-		if err := flush(); err != nil {
+		if err := write(); err != nil {
 			return res, err
 		}
 	}
 	res.Seconds = time.Since(start).Seconds()
-	return res, sc.Err()
+	if res.Seconds > 0 {
+		res.LinesPerSecond = float64(res.Lines) / res.Seconds
+	}
+	if len(lat) > 0 {
+		slices.Sort(lat)
+		res.P99WriteUS = float64(lat[len(lat)*99/100]) / float64(time.Microsecond)
+	}
+	return res, nil
+}
+
+// splitLines returns the lines of data, each with its newline.
+func splitLines(data []byte) [][]byte {
+	var out [][]byte
+	for len(data) > 0 {
+		i := bytes.IndexByte(data, '\n')
+		if i < 0 {
+			out = append(out, append(data, '\n'))
+			break
+		}
+		if i > 0 {
+			out = append(out, data[:i+1])
+		}
+		data = data[i+1:]
+	}
+	return out
 }

@@ -1,7 +1,7 @@
 // Command benchsink is the loopback TCP sink of the benchmarks: it accepts
 // any number of connections, counts newline-terminated lines (and among them
 // the dead-letter copies), and writes its counts as JSON to a stats file
-// every 100 ms and when it is stopped (SIGTERM/SIGINT).
+// every -interval (100 ms) and when it is stopped (SIGTERM/SIGINT).
 package main
 
 import (
@@ -57,6 +57,7 @@ func main() {
 	ack := flag.Bool("ack", false, "speak the cfjs1 acknowledgement protocol (docs/cfjs1.md) to senders that open with hello")
 	idsFile := flag.String("ids", "", "write the request ids of the lines to FILE.direct and FILE.dead at stop")
 	marker := flag.String("dead-letter-marker", `"dead_letter_for"`, "a line containing this is counted as a dead-letter copy")
+	interval := flag.Duration("interval", 100*time.Millisecond, "write the stats file this often")
 	flag.Parse()
 
 	l, err := net.Listen("tcp", *addr)
@@ -84,7 +85,7 @@ func main() {
 			go s.serve(c)
 		}
 	}()
-	tick := time.NewTicker(100 * time.Millisecond)
+	tick := time.NewTicker(*interval)
 	for {
 		select {
 		case sig := <-sigs:
