@@ -42,6 +42,7 @@
 #   LOGX_BENCH_S5_ENTRIES S5 backlog entries (default 500000)
 #   LOGX_BENCH_S5_RATES   S5 append rates, entries/s (default "10000 50000")
 #   LOGX_BENCH_S5_SECONDS S5 append time per rate (default 10)
+#   LOGX_BENCH_S5_SERVICES S5 services (units) interleaved at random in the journal (default 50)
 #   LOGX_BENCH_PROFILE    set to 1: CPU profiles of otelcol-logx (S1, S4 at 50000, S5) into bench/out/*-cpu.pprof
 #   LOGX_BENCH_RESULTS    the report (default _build/bench/results-<UTC time>.md)
 #   LOGX_BENCH_DOC        also append the report here (default: nowhere; make bench-doc: docs/performance.md)
@@ -65,6 +66,7 @@ CAP_SECONDS=${LOGX_BENCH_CAP_SECONDS:-5}
 S5_ENTRIES=${LOGX_BENCH_S5_ENTRIES:-500000}
 S5_RATES=${LOGX_BENCH_S5_RATES:-10000 50000}
 S5_SECONDS=${LOGX_BENCH_S5_SECONDS:-10}
+S5_SERVICES=${LOGX_BENCH_S5_SERVICES:-50}
 STAMP=$(date -u +%Y%m%dT%H%M%SZ)
 REPORT=${LOGX_BENCH_RESULTS:-$ROOT/_build/bench/results-$STAMP.md}
 DOC=${LOGX_BENCH_DOC-}
@@ -223,15 +225,16 @@ start_daemon() {
   kill -0 "$DAEMON_PID" 2>/dev/null || { cat "$d/log" >&2; die "$kind exited"; }
 }
 
-# drain STATSFILE EXPECTED: wait until the sink has EXPECTED lines, or its
-# count stood still for 3 s (what is missing then was dropped), at most 10 min.
+# drain STATSFILE EXPECTED [STILL]: wait until the sink has EXPECTED lines,
+# or its count stood still for STILL seconds (default 3: what is missing
+# then was dropped), at most 10 min.
 drain() {
-  local f=$1 want=$2 last=-1 still=0 n deadline=$(( $(date +%s) + 600 ))
+  local f=$1 want=$2 limit=$(( ${3:-3} * 10 )) last=-1 still=0 n deadline=$(( $(date +%s) + 600 ))
   while [ "$(date +%s)" -lt "$deadline" ]; do
     n=$(json "$f" lines 2>/dev/null || echo 0); n=${n:-0}
     [ "$n" -ge "$want" ] && return 0
     if [ "$n" = "$last" ]; then
-      still=$((still + 1)); [ "$still" -ge 30 ] && return 0
+      still=$((still + 1)); [ "$still" -ge "$limit" ] && return 0
     else still=0; last=$n; fi
     sleep 0.1
   done
@@ -360,14 +363,15 @@ run_s5_backlog() {
   mkdir -p "$jdir"
   log "S5: writing $S5_ENTRIES journal entries with systemd-journal-remote"
   local w
-  w=$("$OUT/bin/benchjournal" -dir "$jdir" -n "$S5_ENTRIES" -writers 2) || die "benchjournal failed"
+  w=$("$OUT/bin/benchjournal" -dir "$jdir" -n "$S5_ENTRIES" -writers 2 -services "$S5_SERVICES") || die "benchjournal failed"
   start_journal "$jdir" s5-backlog
   local pid=$DAEMON_PID sink=$SINK_PID
   wait_until 60 sink_lines_at_least "$STATS" 1 || { cat "$WORK/logx-s5-backlog/log" >&2; die "S5: nothing delivered"; }
   local cpu0 n0 t0
   cpu0=$(cpu_seconds "$pid"); t0=$(now); n0=$(json "$STATS" lines)
   profile_start s5-backlog $(( S5_ENTRIES / 100000 + 2 ))
-  drain "$STATS" "$S5_ENTRIES"
+  # The journal receiver waits rather than drops: a still count means slow.
+  drain "$STATS" "$S5_ENTRIES" 15
   local cpu1 rss n1
   cpu1=$(cpu_seconds "$pid"); rss=$(peak_rss_mb "$pid"); n1=$(json "$STATS" lines)
   profile_wait
@@ -383,7 +387,7 @@ run_s5_rate() {
   local r=$1 jdir=$WORK/journal-$1 writers=$(( ($1 + 14999) / 15000 ))
   mkdir -p "$jdir"
   # One entry per file, so that every file exists when journalctl starts.
-  "$OUT/bin/benchjournal" -dir "$jdir" -n "$writers" -writers "$writers" >/dev/null || die "benchjournal failed"
+  "$OUT/bin/benchjournal" -dir "$jdir" -n "$writers" -writers "$writers" -services "$S5_SERVICES" >/dev/null || die "benchjournal failed"
   start_journal "$jdir" "s5-$r"
   local pid=$DAEMON_PID sink=$SINK_PID
   wait_until 60 sink_lines_at_least "$STATS" "$writers" || { cat "$WORK/logx-s5-$r/log" >&2; die "S5: nothing delivered"; }
@@ -391,9 +395,9 @@ run_s5_rate() {
   local cpu0 t0 w fed
   cpu0=$(cpu_seconds "$pid"); t0=$(now)
   profile_start "s5-$r" "$S5_SECONDS"
-  w=$("$OUT/bin/benchjournal" -dir "$jdir" -rate "$r" -seconds "$S5_SECONDS" -writers "$writers") || die "benchjournal failed"
+  w=$("$OUT/bin/benchjournal" -dir "$jdir" -rate "$r" -seconds "$S5_SECONDS" -writers "$writers" -services "$S5_SERVICES") || die "benchjournal failed"
   fed=$(echo "$w" | sed -n 's/.*"entries":\([0-9]*\).*/\1/p')
-  drain "$STATS" $(( fed + writers ))
+  drain "$STATS" $(( fed + writers )) 15
   local cpu1 rss
   cpu1=$(cpu_seconds "$pid"); rss=$(peak_rss_mb "$pid")
   profile_wait
@@ -555,7 +559,7 @@ name() { sed 's/| logx |/| otelcol-logx |/'; }
     echo
   fi
   if grep -q '^s5	' "$RESULTS"; then
-    echo "### S5: journal files (systemd-journal-remote, 9 fields per entry) → rate limit → cfjs1"
+    echo "### S5: journal files (systemd-journal-remote, 9 fields per entry, $S5_SERVICES services interleaved) → rate limit → cfjs1"
     echo
     echo "CPU includes the journalctl child. Backlog: the entries written before the start, read from the beginning as fast as the pipeline goes (from the first delivered entry on). Append: entries appended every 100 ms by systemd-journal-remote while the receiver follows; \"appender entries/s\" is the rate the appender achieved, \"longest append ms\" its slowest round. syslog-ng's systemd-journal() source (and rsyslog's imjournal) read only the local journal, not a directory of journal files: no side-by-side run."
     echo

@@ -2,7 +2,8 @@
 // made by systemd-journal-remote from export-format entries, as a host's
 // journald would have them. Each entry has 9 fields (the two timestamps,
 // _BOOT_ID, _HOSTNAME, _SYSTEMD_UNIT, SYSLOG_IDENTIFIER, _PID, PRIORITY and
-// a ~150-byte MESSAGE with a unique req=<16 hex> id), from 50 services.
+// a ~150-byte MESSAGE with a unique req=<16 hex> id), from 50 services
+// (-services) interleaved at random, as on a host.
 //
 // With -n it writes that many entries (the backlog read "at saturation").
 // With -rate and -seconds it appends every -every (default 100 ms) a batch
@@ -40,15 +41,16 @@ var verbs = []string{"GET", "POST", "PUT", "DELETE"}
 var paths = []string{"/api/v1/items", "/healthz", "/api/v1/users/profile", "/static/app.js", "/api/v2/orders/search"}
 
 type gen struct {
-	r    *rand.Rand
-	seq  int64
-	boot string
+	r        *rand.Rand
+	services int
+	seq      int64
+	boot     string
 }
 
 // entry writes one export-format entry.
 func (g *gen) entry(w io.Writer, now time.Time) {
 	g.seq++
-	svc := g.r.IntN(50)
+	svc := g.r.IntN(g.services)
 	prio := 6
 	if g.r.IntN(20) == 0 {
 		prio = 3
@@ -70,6 +72,7 @@ func main() {
 	every := flag.Duration("every", 100*time.Millisecond, "with -rate: one append (one systemd-journal-remote run) this often")
 	remote := flag.String("remote", "/lib/systemd/systemd-journal-remote", "systemd-journal-remote binary")
 	seed := flag.Uint64("seed", 1, "random seed")
+	services := flag.Int("services", 50, "number of distinct services (units), interleaved at random as on a host")
 	flag.Parse()
 	if *dir == "" || *writers < 1 || (*n <= 0 && (*rate <= 0 || *seconds <= 0)) {
 		fmt.Fprintln(os.Stderr, "benchjournal: give -dir and either -n or -rate with -seconds")
@@ -77,7 +80,7 @@ func main() {
 	}
 	gens := make([]*gen, *writers)
 	for i := range gens {
-		gens[i] = &gen{r: rand.New(rand.NewPCG(*seed+uint64(i), uint64(time.Now().UnixNano()))), boot: "0123456789abcdef0123456789abcdef"}
+		gens[i] = &gen{r: rand.New(rand.NewPCG(*seed+uint64(i), uint64(time.Now().UnixNano()))), boot: "0123456789abcdef0123456789abcdef", services: max(1, *services)}
 	}
 	var res result
 	start := time.Now()
