@@ -102,10 +102,24 @@ alerts-test:
 	cd distribution/prometheus && $(BIN)/promtool test rules alerts_test.yaml
 
 ## bench: Go benchmarks (ns/op and allocs/op), then the scenarios against
-## syslog-ng (bench/run.sh; LOGX_BENCH_LINES=2000000 for the full scale)
+## syslog-ng and rsyslog (bench/run.sh; LOGX_BENCH_LINES=2000000 for the full
+## scale). The report goes to _build/bench/results-<time>.md, never to docs/
 bench: build
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 	LOGX_BIN=$(OTELCOL) bash bench/run.sh
+
+## bench-doc: append a bench report to docs/performance.md, deliberately:
+## the newest _build/bench/results-*.md, or BENCH_RESULTS=<file>
+.PHONY: bench-doc pgo-profile
+bench-doc:
+	@f="$${BENCH_RESULTS:-$$(ls -t $(BUILD)/bench/results-*.md 2>/dev/null | head -1)}"; \
+	if [ -z "$$f" ] || [ ! -s "$$f" ]; then echo "bench-doc: no report (make bench first)"; exit 1; fi; \
+	cat "$$f" >> docs/performance.md; echo "bench-doc: appended $$f to docs/performance.md"
+
+## pgo-profile: CPU profiles of S1, S4 (stream, datagram, FIFO at 50k/s) and
+## S5, merged into distribution/pgo/default.pgo (what build-pgo compiles with)
+pgo-profile: build
+	LOGX_BIN=$(OTELCOL) bash distribution/pgo/collect.sh
 
 ## resilience-test: fault tests against the built binary, full scale, with the
 ## 10-minute soak: netns + nftables partition, kill -9, disk full (root)

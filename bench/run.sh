@@ -31,6 +31,7 @@
 #
 #   LOGX_BENCH_LINES      input lines of S1, S2, S3 (default 200000; full scale is 2000000)
 #   LOGX_BENCH_SCENARIOS  which to run (default "s1 s1cap s2 s3 s4 s5")
+#   LOGX_BENCH_S1_DAEMONS S1 daemons (default "logx syslog-ng")
 #   LOGX_BENCH_RATES      S2 rates in lines/s, "max" = unthrottled (default "10000 50000 max")
 #   LOGX_BENCH_S3_RATE    S3 feed rate, lines/s (default 20000)
 #   LOGX_BENCH_S4_RATES   S4 rates in lines/s (default "1000 10000 50000 100000")
@@ -55,6 +56,7 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
 LINES=${LOGX_BENCH_LINES:-200000}
 SCENARIOS=${LOGX_BENCH_SCENARIOS:-s1 s1cap s2 s3 s4 s5}
+S1_DAEMONS=${LOGX_BENCH_S1_DAEMONS:-logx syslog-ng}
 RATES=${LOGX_BENCH_RATES:-10000 50000 max}
 S3_RATE=${LOGX_BENCH_S3_RATE:-20000}
 S4_RATES=${LOGX_BENCH_S4_RATES:-1000 10000 50000 100000}
@@ -472,8 +474,7 @@ log "scenarios: $SCENARIOS; report: $REPORT"
 for sc in $SCENARIOS; do
   case $sc in
   s1)
-    run_pipe s1 logx unix max
-    run_pipe s1 syslog-ng unix max 0 0 yes
+    for k in $S1_DAEMONS; do run_pipe s1 "$k" unix max 0 0 yes; done
     ;;
   s1cap) run_cap ;;
   s2)

@@ -1,24 +1,40 @@
 #!/usr/bin/env bash
 # Regenerates distribution/pgo/default.pgo, the profile that `make build-pgo`
-# compiles with: runs the S1 benchmark (bench/run.sh: unix socket ->
-# ratelimit -> externaljson -> cfjs1 over TCP) ROUNDS times with the pprof
-# extension on loopback, takes a CPU profile of the collector in each round,
-# and merges them, as the PGO post recommends (several representative
-# profiles, merged, committed beside the build).
+# (and so `make package`) compiles with. It runs the benchmark scenarios
+# whose work the shipped binary does on every host (bench/run.sh, pprof
+# extension on loopback), takes a CPU profile of the collector in each, and
+# merges them, as the PGO guide recommends (several representative
+# profiles, merged, committed beside the build):
 #
-#   ROUNDS=3 LOGX_BENCH_LINES=1000000 distribution/pgo/collect.sh
+#   S1  unix stream socket -> ratelimit -> externaljson -> cfjs1, unthrottled
+#   S4  the same at 50,000 lines/s, one line per write(2) or datagram, on a
+#       unix stream socket, a unix datagram socket and a FIFO
+#   S5  the journal receiver reading a backlog of journal files
+#
+#   make pgo-profile        (or: distribution/pgo/collect.sh)
+#
+# Knobs: LOGX_BENCH_LINES (S1, default 1000000), LOGX_BENCH_S4_SECONDS
+# (default 10), LOGX_BENCH_S5_ENTRIES (default 20000), LOGX_BIN.
+# Profile on a quiet machine: a profile taken while other work competes for
+# the CPU still shows where the collector spends its time, but with more
+# scheduler noise.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$ROOT"
-ROUNDS=${ROUNDS:-3}
 GO=${GO:-go}
 export LOGX_BENCH_LINES=${LOGX_BENCH_LINES:-1000000}
+export LOGX_BENCH_S4_SECONDS=${LOGX_BENCH_S4_SECONDS:-10}
+export LOGX_BENCH_S5_ENTRIES=${LOGX_BENCH_S5_ENTRIES:-20000}
+LOGX_BENCH_PROFILE=1 LOGX_BENCH_SCENARIOS="s1 s4 s5" LOGX_BENCH_S1_DAEMONS=logx \
+  LOGX_BENCH_S4_RATES=50000 LOGX_BENCH_S4_DAEMONS=logx LOGX_BENCH_S5_RATES= \
+  LOGX_BENCH_RESULTS="$ROOT/bench/out/pgo-run.md" LOGX_BENCH_DOC= \
+  bash bench/run.sh >/dev/null
 profiles=()
-for i in $(seq 1 "$ROUNDS"); do
-  echo "collect.sh: round $i/$ROUNDS"
-  LOGX_BENCH_PROFILE=1 LOGX_BENCH_SCENARIOS=s1 LOGX_BENCH_DOC= bash bench/run.sh >/dev/null
-  cp bench/out/s1-cpu.pprof "bench/out/pgo-$i.pprof"
-  profiles+=("bench/out/pgo-$i.pprof")
+for f in bench/out/s1-unix-cpu.pprof bench/out/s4-stream-cpu.pprof bench/out/s4-dgram-cpu.pprof \
+  bench/out/s4-fifo-cpu.pprof bench/out/s5-backlog-cpu.pprof; do
+  [ -s "$f" ] || { echo "collect.sh: no profile $f (see bench/out/pgo-run.md)" >&2; exit 1; }
+  profiles+=("$f")
 done
-"$GO" tool pprof -proto "${profiles[@]}" > distribution/pgo/default.pgo
-echo "collect.sh: wrote distribution/pgo/default.pgo from ${#profiles[@]} profiles"
+"$GO" tool pprof -proto "${profiles[@]}" > distribution/pgo/default.pgo.new
+mv distribution/pgo/default.pgo.new distribution/pgo/default.pgo
+echo "collect.sh: wrote distribution/pgo/default.pgo from ${#profiles[@]} profiles: ${profiles[*]}"
