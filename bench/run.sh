@@ -144,7 +144,7 @@ start_sink() {
   local d=$WORK/sink-$1
   shift
   mkdir -p "$d"
-  "$OUT/bin/benchsink" -listen 127.0.0.1:0 -addr-file "$d/addr" -stats "$d/stats.json" -interval 20ms "$@" &
+  "$OUT/bin/benchsink" -listen 127.0.0.1:0 -addr-file "$d/addr" -stats "$d/stats.json" -interval 20ms -latency "$@" &
   SINK_PID=$!
   PIDS+=("$SINK_PID")
   wait_until 10 test -s "$d/addr" || die "sink $1 did not start"
@@ -244,7 +244,7 @@ drain() {
 
 mkdir -p "$(dirname "$REPORT")"
 RESULTS=${REPORT%.md}.tsv
-printf 'scenario\tdaemon\tinput\trate\tfed\tdelivered\tlines_per_s\tus_cpu_per_line\tpeak_rss_mb\tmax_write_ms\twrites_over_100ms\tp99_write_us\tfeed_lines_per_s\n' >"$RESULTS"
+printf 'scenario\tdaemon\tinput\trate\tfed\tdelivered\tlines_per_s\tus_cpu_per_line\tpeak_rss_mb\tmax_write_ms\twrites_over_100ms\tp99_write_us\tfeed_lines_per_s\te2e_p50_ms\te2e_p99_ms\n' >"$RESULTS"
 
 # profile_start NAME SECONDS: a CPU profile of otelcol-logx through its pprof
 # extension into bench/out/NAME-cpu.pprof (LOGX_BENCH_PROFILE=1); sets PROF.
@@ -257,15 +257,15 @@ profile_start() {
 }
 profile_wait() { [ -z "$PROF" ] || wait "$PROF" || true; PROF=; }
 
-# row SC KIND INPUT RATE FED DELIVERED T0 LAST CPU0 CPU1 RSS MAXW OVER P99 FEEDLPS:
+# row SC KIND INPUT RATE FED DELIVERED T0 LAST CPU0 CPU1 RSS MAXW OVER P99 FEEDLPS [E2E50 E2E99]:
 # one line of the results: lines/s from T0 to the sink's last line, µs of
-# CPU per delivered line.
+# CPU per delivered line, end-to-end latency (ms) when the lines were stamped.
 row() {
   awk -v sc="$1" -v k="$2" -v inp="$3" -v rate="$4" -v fed="$5" -v d="$6" -v t0="$7" -v last="$8" \
-    -v c0="$9" -v c1="${10}" -v rss="${11}" -v maxw="${12}" -v over="${13}" -v p99="${14}" -v flps="${15}" 'BEGIN {
+    -v c0="$9" -v c1="${10}" -v rss="${11}" -v maxw="${12}" -v over="${13}" -v p99="${14}" -v flps="${15}" -v e50="${16:-0}" -v e99="${17:-0}" 'BEGIN {
       el = last - t0; lps = (d > 0 && el > 0) ? d / el : 0
       cpl = d > 0 ? (c1 - c0) / d * 1e6 : 0
-      printf "%s\t%s\t%s\t%s\t%d\t%d\t%.0f\t%.2f\t%s\t%.1f\t%d\t%.0f\t%.0f\n", sc, k, inp, rate, fed, d, lps, cpl, rss, maxw, over, p99, flps
+      printf "%s\t%s\t%s\t%s\t%d\t%d\t%.0f\t%.2f\t%s\t%.1f\t%d\t%.0f\t%.0f\t%.2f\t%.2f\n", sc, k, inp, rate, fed, d, lps, cpl, rss, maxw, over, p99, flps, e50, e99
     }' | tee -a "$RESULTS" >&2
 }
 
@@ -287,6 +287,9 @@ run_pipe() {
   [ "$rate" = max ] || args+=(-rate "$rate")
   [ "$secs" = 0 ] || args+=(-seconds "$secs")
   [ "$perw" = 0 ] || args+=(-per-write "$perw")
+  # Stamped lines (send time as request id) for the end-to-end latency;
+  # S3 needs its real ids.
+  case $sc in s1cap | s4) args+=(-stamp) ;; esac
   if [ "$kind" = logx ] && { [ "$sc" = s1 ] || { [ "$sc" = s4 ] && [ "$rate" = 50000 ]; }; }; then
     local psecs=$secs
     [ "$secs" = 0 ] && psecs=$(( LINES / 100000 + 3 ))
@@ -307,7 +310,8 @@ run_pipe() {
   stop "$sink"
   fj() { echo "$feed" | sed -n "s/.*\"$1\":\([0-9.e+-]*\).*/\1/p"; }
   row "$sc" "$kind" "$source" "$rate" "$fed" "$(json "$stats" lines)" "$t0" "$(json "$stats" last_at_unix)" \
-    "$cpu0" "$cpu1" "$rss" "$(fj max_write_ms)" "$(fj writes_over_100ms)" "$(fj p99_write_us)" "$(fj lines_per_s)"
+    "$cpu0" "$cpu1" "$rss" "$(fj max_write_ms)" "$(fj writes_over_100ms)" "$(fj p99_write_us)" "$(fj lines_per_s)" \
+    "$(json "$stats" latency_p50_ms)" "$(json "$stats" latency_p99_ms)"
 }
 
 # last_row_lossless: whether the last result row delivered all it was fed.
@@ -496,7 +500,7 @@ done
 # The report: tables from $RESULTS. Columns of $RESULTS: 1 scenario,
 # 2 daemon, 3 input, 4 rate, 5 fed, 6 delivered, 7 lines/s, 8 µs CPU per
 # line, 9 peak RSS MB, 10 longest write ms, 11 writes > 100 ms, 12 p99
-# write µs, 13 feeder lines/s.
+# write µs, 13 feeder lines/s, 14 and 15 end-to-end latency p50, p99 ms.
 name() { sed 's/| logx |/| otelcol-logx |/'; }
 {
   echo
@@ -521,9 +525,9 @@ name() { sed 's/| logx |/| otelcol-logx |/'; }
     echo
     echo "Fixed rates: every millisecond one write of a millisecond's worth of lines, for ${CAP_SECONDS} s; stepped up until a rate loses lines."
     echo
-    echo "| rate (lines/s) | fed | delivered | delivered/fed | feeder lines/s | delivered lines/s | µs CPU per line | peak RSS MB | longest write ms | |"
-    echo "|---|---|---|---|---|---|---|---|---|---|"
-    awk -F'\t' '$1=="s1cap" {printf "| %s | %d | %d | %.4f | %d | %d | %.2f | %s | %.1f | %s |\n", ($4 == "max" ? "unthrottled" : $4), $5, $6, ($5 > 0 ? $6 / $5 : 0), $13, $7, $8, $9, $10, ($4 != "max" && $13 < 0.9 * $4 ? "feeder fell behind: not a pass" : "")}' "$RESULTS"
+    echo "| rate (lines/s) | fed | delivered | delivered/fed | feeder lines/s | delivered lines/s | µs CPU per line | peak RSS MB | longest write ms | end-to-end p99 ms | |"
+    echo "|---|---|---|---|---|---|---|---|---|---|---|"
+    awk -F'\t' '$1=="s1cap" {printf "| %s | %d | %d | %.4f | %d | %d | %.2f | %s | %.1f | %.1f | %s |\n", ($4 == "max" ? "unthrottled" : $4), $5, $6, ($5 > 0 ? $6 / $5 : 0), $13, $7, $8, $9, $10, $15, ($4 != "max" && $13 < 0.9 * $4 ? "feeder fell behind: not a pass" : "")}' "$RESULTS"
     awk -F'\t' '$1=="s1cap" && $4!="max" && $6 >= $5 && $13 >= 0.9 * $4 && $4 + 0 > best {best = $4 + 0}
       $1=="s1cap" && $4=="max" {u = $7; uf = $5; ud = $6}
       END { printf "\nZero-loss capacity: **%s lines/s** (the highest rate delivered in full); unthrottled: %d lines/s delivered, %d of %d lines.\n", (best > 0 ? best : "below the lowest rate tried"), u, ud, uf }' "$RESULTS"
@@ -550,13 +554,13 @@ name() { sed 's/| logx |/| otelcol-logx |/'; }
   if grep -q '^s4	' "$RESULTS"; then
     echo "### S4: one line per write(2) or datagram at fixed rates (${S4_SECONDS} s per rate)"
     echo
-    echo "Same job as S1. The feeder writes every millisecond a burst of rate/1000 lines, each its own write(2) or datagram. × otelcol-logx: the daemon's CPU per line over otelcol-logx's on the same input and rate (above 1: otelcol-logx is cheaper). Longest / p99 write: the feeder's write(2) or send(2) (a datagram send must never block > 100 ms)."
+    echo "Same job as S1. The feeder writes every millisecond a burst of rate/1000 lines, each its own write(2) or datagram. × otelcol-logx: the daemon's CPU per line over otelcol-logx's on the same input and rate (above 1: otelcol-logx is cheaper). Longest / p99 write: the feeder's write(2) or send(2) (a datagram send must never block > 100 ms). End-to-end: from the feeder's write to the sink's read, each line stamped with its send time."
     echo
-    echo "| input | rate (lines/s) | daemon | fed | delivered/fed | feeder lines/s | µs CPU per line | × otelcol-logx | peak RSS MB | longest write ms | p99 write µs | writes > 100 ms |"
-    echo "|---|---|---|---|---|---|---|---|---|---|---|---|"
+    echo "| input | rate (lines/s) | daemon | fed | delivered/fed | feeder lines/s | µs CPU per line | × otelcol-logx | peak RSS MB | longest write ms | p99 write µs | writes > 100 ms | end-to-end p50 / p99 ms |"
+    echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|"
     awk -F'\t' 'FNR == NR { if ($1 == "s4" && $2 == "logx") base[$3 "|" $4] = $8; next }
       $1 == "s4" { b = base[$3 "|" $4]; x = ($2 == "logx") ? "—" : (b > 0 ? sprintf("%.2f×", $8 / b) : "n/a")
-        printf "| %s | %s | %s | %d | %.4f | %d | %.2f | %s | %s | %.1f | %d | %d |\n", $3, $4, $2, $5, ($5 > 0 ? $6 / $5 : 0), $13, $8, x, $9, $10, $12, $11 }' "$RESULTS" "$RESULTS" | name
+        printf "| %s | %s | %s | %d | %.4f | %d | %.2f | %s | %s | %.1f | %d | %d | %.1f / %.1f |\n", $3, $4, $2, $5, ($5 > 0 ? $6 / $5 : 0), $13, $8, x, $9, $10, $12, $11, $14, $15 }' "$RESULTS" "$RESULTS" | name
     echo
   fi
   if grep -q '^s5	' "$RESULTS"; then

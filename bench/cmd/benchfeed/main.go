@@ -9,6 +9,10 @@
 // each line its own write(2) (or datagram), the way applications log; a
 // datagram always carries one line.
 //
+// With -stamp each line's request id (req=<16 hex>) is replaced by the time
+// it is written (Unix nanoseconds, 16 hex digits): benchsink -latency then
+// measures each line's end-to-end latency.
+//
 // The input file is read into memory once; with -seconds or -lines beyond
 // its length it is sent again from the top (the sink counts lines, so
 // repeats are harmless). The run is bounded by -seconds, -lines or, when
@@ -48,6 +52,7 @@ type options struct {
 	rate, chunk, perWrite     int
 	seconds                   float64
 	maxLines                  int64
+	stamp                     bool
 }
 
 func main() {
@@ -61,6 +66,7 @@ func main() {
 	flag.IntVar(&o.perWrite, "per-write", 0, "lines per write(2) call; 0: -chunk unthrottled, one millisecond's worth at a fixed rate")
 	flag.Float64Var(&o.seconds, "seconds", 0, "stop after this long (at a fixed rate: after rate×seconds lines); 0: no time bound")
 	flag.Int64Var(&o.maxLines, "lines", 0, "stop after this many lines (0: the input file's length, unless -seconds is given)")
+	flag.BoolVar(&o.stamp, "stamp", false, "replace each line's req=<16 hex> by the time it is written, for benchsink -latency")
 	flag.Parse()
 
 	res, err := run(o)
@@ -175,7 +181,17 @@ func run(o options) (result, error) {
 		if dgram {
 			line = line[:len(line)-1] // a datagram is one message, no newline
 		}
-		buf = append(buf, line...)
+		if o.stamp {
+			if j := bytes.Index(line, reqPrefix); j >= 0 && len(line) >= j+4+16 {
+				n := len(buf)
+				buf = append(buf, line...)
+				putHex16(buf[n+j+4:n+j+4+16], uint64(time.Now().UnixNano()))
+			} else {
+				buf = append(buf, line...)
+			}
+		} else {
+			buf = append(buf, line...)
+		}
 		res.Lines++
 		inWrite++
 		inTick++
@@ -212,6 +228,17 @@ func run(o options) (result, error) {
 		res.P99WriteUS = float64(lat[len(lat)*99/100]) / float64(time.Microsecond)
 	}
 	return res, nil
+}
+
+var reqPrefix = []byte("req=")
+
+// putHex16 writes v as 16 lower-case hex digits into b.
+func putHex16(b []byte, v uint64) {
+	const digits = "0123456789abcdef"
+	for i := 15; i >= 0; i-- {
+		b[i] = digits[v&0xf]
+		v >>= 4
+	}
 }
 
 // splitLines returns the lines of data, each with its newline.

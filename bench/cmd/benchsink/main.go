@@ -32,6 +32,12 @@ type stats struct {
 	FirstDeadAt float64 `json:"first_dead_letter_at_unix"`
 	// BlackholedAt is when SIGUSR1 last black-holed this sink (0: never).
 	BlackholedAt float64 `json:"blackholed_at_unix"`
+	// With -latency: end-to-end latency of the lines stamped by benchfeed
+	// -stamp (their req= field is the time they were written), in ms.
+	LatencyLines int64   `json:"latency_lines,omitempty"`
+	LatencyP50MS float64 `json:"latency_p50_ms,omitempty"`
+	LatencyP99MS float64 `json:"latency_p99_ms,omitempty"`
+	LatencyMaxMS float64 `json:"latency_max_ms,omitempty"`
 }
 
 type sink struct {
@@ -45,6 +51,7 @@ type sink struct {
 	// stop, so that benchids can tell duplicates from losses.
 	collectIDs bool
 	ack        bool
+	latency    *latencies
 	idsMu      sync.Mutex
 	direct     []uint64
 	deadIDs    []uint64
@@ -58,6 +65,7 @@ func main() {
 	idsFile := flag.String("ids", "", "write the request ids of the lines to FILE.direct and FILE.dead at stop")
 	marker := flag.String("dead-letter-marker", `"dead_letter_for"`, "a line containing this is counted as a dead-letter copy")
 	interval := flag.Duration("interval", 100*time.Millisecond, "write the stats file this often")
+	latency := flag.Bool("latency", false, "read each line's req=<16 hex> as the Unix nanoseconds it was written (benchfeed -stamp) and report end-to-end latency")
 	flag.Parse()
 
 	l, err := net.Listen("tcp", *addr)
@@ -72,6 +80,9 @@ func main() {
 		}
 	}
 	s := &sink{marker: []byte(*marker), collectIDs: *idsFile != "", ack: *ack}
+	if *latency {
+		s.latency = &latencies{}
+	}
 	// SIGUSR1 black-holes the sink: it keeps connections open but stops
 	// reading (a half-alive peer); SIGUSR2 resumes.
 	sigs := make(chan os.Signal, 4)
@@ -174,12 +185,20 @@ func (s *sink) count(line []byte) {
 	if s.collectIDs {
 		s.recordID(line, isDead)
 	}
+	if s.latency != nil {
+		if id, ok := reqID(line); ok {
+			s.latency.record(now - int64(id))
+		}
+	}
 }
 
 func (s *sink) write(path string) {
 	st := stats{Lines: s.lines.Load(), DeadLetters: s.dead.Load(), Bytes: s.bytes.Load(),
 		FirstAt: float64(s.first.Load()) / 1e9, LastAt: float64(s.last.Load()) / 1e9,
 		FirstDeadAt: float64(s.firstDead.Load()) / 1e9, BlackholedAt: float64(s.blackholedAt.Load()) / 1e9}
+	if s.latency != nil {
+		st.LatencyLines, st.LatencyP50MS, st.LatencyP99MS, st.LatencyMaxMS = s.latency.summary()
+	}
 	b, _ := json.Marshal(st)
 	if path == "" {
 		fmt.Println(string(b))
@@ -193,14 +212,20 @@ func (s *sink) write(path string) {
 
 var reqPrefix = []byte("req=")
 
-// recordID keeps the line's request id (lines without one are not kept).
-func (s *sink) recordID(line []byte, isDead bool) {
+// reqID is the line's request id (req=<16 hex>).
+func reqID(line []byte) (uint64, bool) {
 	i := bytes.Index(line, reqPrefix)
 	if i < 0 || len(line) < i+4+16 {
-		return
+		return 0, false
 	}
 	id, err := strconv.ParseUint(string(line[i+4:i+4+16]), 16, 64)
-	if err != nil {
+	return id, err == nil
+}
+
+// recordID keeps the line's request id (lines without one are not kept).
+func (s *sink) recordID(line []byte, isDead bool) {
+	id, ok := reqID(line)
+	if !ok {
 		return
 	}
 	s.idsMu.Lock()
