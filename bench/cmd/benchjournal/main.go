@@ -12,7 +12,11 @@
 // rate it achieved. systemd-journal-remote costs about 50 µs of CPU per
 // entry, so one process writes at most ~20,000 entries/s: -writers splits
 // each batch over that many processes, each appending to its own file
-// (DIR/bench-<i>.journal; journalctl interleaves the files by time).
+// (DIR/bench-<i>.journal; journalctl interleaves the files by time). Use
+// several writers for a backlog only: a reader following several files
+// skips entries appended to one file behind what it already read from
+// another (journalctl moves forward in the merged order), so concurrent
+// appends to several files lose entries that one journald would not.
 package main
 
 import (
@@ -27,6 +31,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 type result struct {
@@ -43,13 +49,20 @@ var paths = []string{"/api/v1/items", "/healthz", "/api/v1/users/profile", "/sta
 type gen struct {
 	r        *rand.Rand
 	services int
-	seq      int64
 	boot     string
+}
+
+// monotonicMicros is CLOCK_MONOTONIC in µs, as journald stamps
+// __MONOTONIC_TIMESTAMP: the same clock in every writer process, so that
+// journalctl orders the entries of several files of one boot consistently.
+func monotonicMicros() int64 {
+	var ts unix.Timespec
+	_ = unix.ClockGettime(unix.CLOCK_MONOTONIC, &ts)
+	return ts.Nano() / 1e3
 }
 
 // entry writes one export-format entry.
 func (g *gen) entry(w io.Writer, now time.Time) {
-	g.seq++
 	svc := g.r.IntN(g.services)
 	prio := 6
 	if g.r.IntN(20) == 0 {
@@ -58,7 +71,7 @@ func (g *gen) entry(w io.Writer, now time.Time) {
 	fmt.Fprintf(w, "__REALTIME_TIMESTAMP=%d\n__MONOTONIC_TIMESTAMP=%d\n_BOOT_ID=%s\n_HOSTNAME=bench-host-1\n"+
 		"_SYSTEMD_UNIT=svc%02d.service\nSYSLOG_IDENTIFIER=svc%02d\n_PID=%d\nPRIORITY=%d\n"+
 		"MESSAGE=req=%016x %s %s status=%d dur_ms=%d bytes=%d user=u%06d span=%016x client=10.%d.%d.%d\n\n",
-		now.UnixMicro(), g.seq, g.boot, svc, svc, 1000+svc, prio,
+		now.UnixMicro(), monotonicMicros(), g.boot, svc, svc, 1000+svc, prio,
 		g.r.Uint64(), verbs[g.r.IntN(len(verbs))], paths[g.r.IntN(len(paths))], 200+100*g.r.IntN(4),
 		g.r.IntN(2000), g.r.IntN(1<<20), g.r.IntN(1_000_000), g.r.Uint64(), g.r.IntN(256), g.r.IntN(256), g.r.IntN(256))
 }
