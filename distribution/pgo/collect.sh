@@ -14,7 +14,7 @@
 #   make pgo-profile        (or: distribution/pgo/collect.sh)
 #
 # Knobs: LOGX_BENCH_LINES (S1, default 1000000), LOGX_BENCH_S4_SECONDS
-# (default 10), LOGX_BENCH_S5_ENTRIES (default 20000), LOGX_BIN.
+# (default 10), LOGX_BENCH_S5_ENTRIES (default 10000), LOGX_BIN.
 # Profile on a quiet machine: a profile taken while other work competes for
 # the CPU still shows where the collector spends its time, but with more
 # scheduler noise.
@@ -24,7 +24,7 @@ cd "$ROOT"
 GO=${GO:-go}
 export LOGX_BENCH_LINES=${LOGX_BENCH_LINES:-1000000}
 export LOGX_BENCH_S4_SECONDS=${LOGX_BENCH_S4_SECONDS:-10}
-export LOGX_BENCH_S5_ENTRIES=${LOGX_BENCH_S5_ENTRIES:-20000}
+export LOGX_BENCH_S5_ENTRIES=${LOGX_BENCH_S5_ENTRIES:-10000}
 LOGX_BENCH_PROFILE=1 LOGX_BENCH_SCENARIOS="s1 s4 s5" LOGX_BENCH_S1_DAEMONS=logx \
   LOGX_BENCH_S4_RATES=50000 LOGX_BENCH_S4_DAEMONS=logx LOGX_BENCH_S5_RATES= \
   LOGX_BENCH_RESULTS="$ROOT/bench/out/pgo-run.md" LOGX_BENCH_DOC= \
