@@ -33,6 +33,11 @@ profiles=()
 for f in bench/out/s1-unix-cpu.pprof bench/out/s4-stream-cpu.pprof bench/out/s4-dgram-cpu.pprof \
   bench/out/s4-fifo-cpu.pprof bench/out/s5-backlog-cpu.pprof; do
   [ -s "$f" ] || { echo "collect.sh: no profile $f (see bench/out/pgo-run.md)" >&2; exit 1; }
+  # A profile of a few samples (the collector starved of CPU by other
+  # work) would weigh nothing; say so rather than pretend it counted.
+  if [ "$("$GO" tool pprof -raw "$f" 2>/dev/null | sed -n '/^Samples:/,/^Locations/p' | grep -c '^ *[0-9]')" -lt 20 ]; then
+    echo "collect.sh: $f has fewer than 20 samples; rerun on a quieter machine" >&2
+  fi
   profiles+=("$f")
 done
 "$GO" tool pprof -proto "${profiles[@]}" > distribution/pgo/default.pgo.new
