@@ -70,6 +70,7 @@ S5_RATES=${LOGX_BENCH_S5_RATES-10000 50000}
 S5_SECONDS=${LOGX_BENCH_S5_SECONDS:-10}
 S5_SERVICES=${LOGX_BENCH_S5_SERVICES:-50}
 STAMP=$(date -u +%Y%m%dT%H%M%SZ)
+STARTED=$(date -u '+%Y-%m-%d %H:%M UTC')
 REPORT=${LOGX_BENCH_RESULTS:-$ROOT/_build/bench/results-$STAMP.md}
 DOC=${LOGX_BENCH_DOC-}
 LOGX_BIN=${LOGX_BIN:-$ROOT/_build/otelcol-logx}
@@ -457,7 +458,7 @@ run_s3() {
 
 
 machine() {
-  echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC')"
+  echo "- date: $STARTED (start)"
   echo "- machine: $(nproc) CPUs, $(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1), kernel $(uname -r), load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
   local c
   c=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
@@ -507,9 +508,10 @@ done
 name() { sed 's/| logx |/| otelcol-logx |/'; }
 {
   echo
-  echo "## Run of $(date -u '+%Y-%m-%d %H:%M UTC')"
+  echo "## Run of $STARTED"
   echo
   echo "$MACHINE"
+  echo "- finished: $(date -u '+%Y-%m-%d %H:%M UTC')"
   echo
   echo "µs CPU per line = CPU-seconds per million lines: utime + stime of the daemon's process tree (threads, children) per delivered line."
   echo
@@ -573,7 +575,7 @@ name() { sed 's/| logx |/| otelcol-logx |/'; }
     echo
     echo "| mode | rate (entries/s) | fed | delivered | delivered/fed | appender entries/s | delivered entries/s | µs CPU per entry | peak RSS MB | longest append ms |"
     echo "|---|---|---|---|---|---|---|---|---|---|"
-    awk -F'\t' '$1=="s5" {printf "| %s | %s | %d | %d | %.4f | %d | %d | %.2f | %s | %.0f |\n", $3, $4, $5, $6, ($5 > 0 ? $6 / $5 : 0), $13, $7, $8, $9, $10}' "$RESULTS"
+    awk -F'\t' '$1=="s5" {printf "| %s | %s | %d | %d | %.4f | %d | %d | %.2f | %s | %s |\n", $3, $4, $5, $6, ($5 > 0 ? $6 / $5 : 0), $13, $7, $8, $9, ($4 == "max" ? "—" : sprintf("%.0f", $10))}' "$RESULTS"
     echo
   fi
 } >"$REPORT"
