@@ -28,12 +28,18 @@ func TestCommitterNeverPassesUnreadBatch(t *testing.T) {
 	for i := range seqs {
 		seqs[i] = c.begin()
 	}
-	c.done(seqs[0], "c0", nil)
-	c.done(seqs[1], "c1", &ingest.DropError{Reason: ingest.ReasonRefused})
-	c.done(seqs[3], "c3", &ingest.DropError{Reason: ingest.ReasonShutdown}) // queued, dropped at the deadline
-	c.done(seqs[2], "c2", nil)                                              // in flight, older: returns late
-	c.done(seqs[4], "c4", nil)
-	c.done(seqs[5], "", nil)
+	// Each report waits for its store here, so that none coalesce and
+	// every cursor that is stored shows.
+	report := func(seq uint64, cursor string, err error) {
+		c.done(seq, cursor, err)
+		c.wait()
+	}
+	report(seqs[0], "c0", nil)
+	report(seqs[1], "c1", &ingest.DropError{Reason: ingest.ReasonRefused})
+	report(seqs[3], "c3", &ingest.DropError{Reason: ingest.ReasonShutdown}) // queued, dropped at the deadline
+	report(seqs[2], "c2", nil)                                              // in flight, older: returns late
+	report(seqs[4], "c4", nil)
+	report(seqs[5], "", nil)
 	assert.Equal(t, []string{"c0", "c1", "c2"}, saved)
 }
 

@@ -17,6 +17,13 @@ import (
 // order, so accepted batches report in order; the one exception, a
 // delivery that returns after the shutdown deadline dropped what was
 // queued behind it, is older than them and still stored.
+//
+// Storing a cursor costs a write, an fsync and a rename, and entries of
+// many services interleave in a real journal, so most batches hold a few
+// entries. So a report never waits for the store: one goroutine stores
+// the newest passed cursor, and the batches passed while it stores are
+// stored next, together, by their newest cursor. A crash can then repeat
+// the entries of one store cycle, never skip one.
 type committer struct {
 	save func(cursor string)
 
@@ -24,6 +31,9 @@ type committer struct {
 	next     uint64 // number of the next batch
 	stored   uint64 // number of the batch whose cursor was stored last, +1
 	failedAt uint64 // lowest number of a batch dropped unread
+	pending  string // the newest passed cursor not stored yet
+	storing  bool   // the storing goroutine runs
+	stores   sync.WaitGroup
 }
 
 // begin numbers a batch about to be put into the stage.
@@ -51,5 +61,31 @@ func (c *committer) done(seq uint64, cursor string, err error) {
 		return
 	}
 	c.stored = seq + 1
-	c.save(cursor)
+	c.pending = cursor
+	if !c.storing {
+		c.storing = true
+		c.stores.Add(1)
+		go c.storeLoop()
+	}
 }
+
+// storeLoop stores the pending cursor until none is left.
+func (c *committer) storeLoop() {
+	defer c.stores.Done()
+	for {
+		c.mu.Lock()
+		cursor := c.pending
+		c.pending = ""
+		if cursor == "" {
+			c.storing = false
+			c.mu.Unlock()
+			return
+		}
+		c.mu.Unlock()
+		c.save(cursor)
+	}
+}
+
+// wait returns once every passed cursor is stored (at shutdown, before the
+// store is closed).
+func (c *committer) wait() { c.stores.Wait() }

@@ -222,6 +222,7 @@ func (r *journalReceiver) Shutdown(ctx context.Context) error {
 		return ctx.Err()
 	}
 	r.stopStage(ctx)
+	r.commits.wait()
 	return r.store.Close(ctx)
 }
 
