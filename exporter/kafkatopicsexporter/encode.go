@@ -6,6 +6,7 @@ import (
 
 	"github.com/otelcol-logx/otelcol-logx/internal/cfjs1"
 	"github.com/otelcol-logx/otelcol-logx/internal/logattr"
+	"github.com/otelcol-logx/otelcol-logx/internal/otlprecord"
 )
 
 // valueEncoder appends one record's message value to dst.
@@ -16,9 +17,9 @@ type valueEncoder interface {
 func newValueEncoder(cfg *Config) valueEncoder {
 	switch cfg.Encoding {
 	case EncodingOTLPJSON:
-		return &otlpEncoder{m: &plog.JSONMarshaler{}}
+		return otlpJSONEncoder{}
 	case EncodingOTLPProto:
-		return &otlpEncoder{m: &plog.ProtoMarshaler{}}
+		return otlpProtoEncoder{}
 	default:
 		return &cfjs1Encoder{wrappers: cfjs1.Wrappers(cfg.CFJS1.Wrappers), defaultFormat: cfg.CFJS1.DefaultFormat}
 	}
@@ -44,25 +45,17 @@ func (c *cfjs1Encoder) appendValue(dst []byte, res plog.ResourceLogs, scope plog
 	return dst, nil
 }
 
-// otlpEncoder writes each record as a whole OTLP logs message holding only
-// that record, with its resource and scope, so any OTLP consumer can read a
-// message on its own.
-type otlpEncoder struct {
-	m plog.Marshaler
+// otlpJSONEncoder and otlpProtoEncoder write each record as a whole OTLP
+// logs message holding only that record, with its resource and scope, so
+// any OTLP consumer can read a message on its own.
+type otlpJSONEncoder struct{}
+
+func (otlpJSONEncoder) appendValue(dst []byte, res plog.ResourceLogs, scope plog.ScopeLogs, rec plog.LogRecord, _ string) ([]byte, error) {
+	return otlprecord.AppendJSON(dst, res, scope, rec), nil
 }
 
-func (o *otlpEncoder) appendValue(dst []byte, res plog.ResourceLogs, scope plog.ScopeLogs, rec plog.LogRecord, _ string) ([]byte, error) {
-	one := plog.NewLogs()
-	rl := one.ResourceLogs().AppendEmpty()
-	res.Resource().CopyTo(rl.Resource())
-	rl.SetSchemaUrl(res.SchemaUrl())
-	sl := rl.ScopeLogs().AppendEmpty()
-	scope.Scope().CopyTo(sl.Scope())
-	sl.SetSchemaUrl(scope.SchemaUrl())
-	rec.CopyTo(sl.LogRecords().AppendEmpty())
-	b, err := o.m.MarshalLogs(one)
-	if err != nil {
-		return dst, err
-	}
-	return append(dst, b...), nil
+type otlpProtoEncoder struct{}
+
+func (otlpProtoEncoder) appendValue(dst []byte, res plog.ResourceLogs, scope plog.ScopeLogs, rec plog.LogRecord, _ string) ([]byte, error) {
+	return otlprecord.AppendProto(dst, res, scope, rec)
 }

@@ -3,9 +3,7 @@ package logfileexporter // import "github.com/otelcol-logx/otelcol-logx/exporter
 import (
 	"errors"
 	"fmt"
-	"os/user"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"time"
 
@@ -14,6 +12,7 @@ import (
 	"go.opentelemetry.io/collector/exporter/exporterhelper"
 
 	"github.com/otelcol-logx/otelcol-logx/internal/attrtemplate"
+	"github.com/otelcol-logx/otelcol-logx/internal/fileperm"
 	"github.com/otelcol-logx/otelcol-logx/internal/syslog"
 )
 
@@ -197,10 +196,10 @@ func (c *Config) Validate() error {
 	} else if strings.HasSuffix(o, "/") {
 		add("overflow_path %q names a directory; end it with a file name, e.g. %soverflow.log", o, o)
 	}
-	if _, err := parseMode(c.Permissions.FileMode); err != nil {
+	if _, err := fileperm.Mode(c.Permissions.FileMode); err != nil {
 		add("permissions.file_mode: %v", err)
 	}
-	if _, err := parseMode(c.Permissions.DirMode); err != nil {
+	if _, err := fileperm.DirMode(c.Permissions.DirMode); err != nil {
 		add("permissions.dir_mode: %v", err)
 	}
 	r := c.Rotation
@@ -293,39 +292,4 @@ func (c *Config) syslogOptions() *syslog.RFC5424Options {
 		o.Location = time.Local
 	}
 	return o
-}
-
-// parseMode reads an octal permission such as "0640".
-func parseMode(s string) (uint32, error) {
-	m, err := strconv.ParseUint(s, 8, 32)
-	if err != nil || m > 0o7777 {
-		return 0, fmt.Errorf("%q is not an octal mode; write it quoted, e.g. \"0640\"", s)
-	}
-	return uint32(m), nil
-}
-
-// resolveID returns the numeric id of a user or group given by name or
-// number; -1 for "" (leave as is).
-func resolveID(s string, group bool) (int, error) {
-	if s == "" {
-		return -1, nil
-	}
-	if n, err := strconv.Atoi(s); err == nil && n >= 0 {
-		return n, nil
-	}
-	var id string
-	if group {
-		g, err := user.LookupGroup(s)
-		if err != nil {
-			return 0, fmt.Errorf("group %q: %w", s, err)
-		}
-		id = g.Gid
-	} else {
-		u, err := user.Lookup(s)
-		if err != nil {
-			return 0, fmt.Errorf("owner %q: %w", s, err)
-		}
-		id = u.Uid
-	}
-	return strconv.Atoi(id)
 }

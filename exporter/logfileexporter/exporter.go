@@ -20,7 +20,9 @@ import (
 
 	"github.com/otelcol-logx/otelcol-logx/exporter/logfileexporter/internal/metadata"
 	"github.com/otelcol-logx/otelcol-logx/internal/attrtemplate"
+	"github.com/otelcol-logx/otelcol-logx/internal/fileperm"
 	"github.com/otelcol-logx/otelcol-logx/internal/guard"
+	"github.com/otelcol-logx/otelcol-logx/internal/handlecache"
 )
 
 // drop reasons, indexed for per-batch counting without allocation.
@@ -77,14 +79,15 @@ type logfileExporter struct {
 	now      func() time.Time // injectable clock (tests)
 	statfs   func(dir string) (free int64, err error)
 
-	mu      sync.Mutex
-	files   map[string]*logFile // open files by path
-	lruHead *logFile            // most recently written
-	lruTail *logFile
-	accts   map[string]*pathAcct // known paths (see pathAcct)
-	dirs    map[string]*dirState
-	total   int64 // bytes of this exporter's files: active and rotated
-	gen     uint64
+	mu    sync.Mutex
+	files map[string]*logFile // open files by path
+	// lru orders the open files by last write; beyond max_open_files the
+	// least recently written is closed (closeEvicted).
+	lru   *handlecache.Cache[*logFile, struct{}]
+	accts map[string]*pathAcct // known paths (see pathAcct)
+	dirs  map[string]*dirState
+	total int64 // bytes of this exporter's files: active and rotated
+	gen   uint64
 	// pendingAdopt are new paths whose earlier rotated files are still
 	// to be looked for; adoptReq wakes the loop for them.
 	pendingAdopt []string
@@ -121,8 +124,8 @@ func newLogfileExporter(c *Config, set exporter.Settings) (*logfileExporter, err
 	if err != nil {
 		return nil, err
 	}
-	fileMode, _ := parseMode(c.Permissions.FileMode)
-	dirMode, _ := parseMode(c.Permissions.DirMode)
+	fileMode, _ := fileperm.Mode(c.Permissions.FileMode)
+	dirMode, _ := fileperm.DirMode(c.Permissions.DirMode)
 	e := &logfileExporter{
 		cfg:      c,
 		set:      set,
@@ -130,7 +133,7 @@ func newLogfileExporter(c *Config, set exporter.Settings) (*logfileExporter, err
 		root:     c.fixedDir(),
 		overflow: c.overflowPath(),
 		format:   format,
-		perms:    perms{fileMode: os.FileMode(fileMode), dirMode: os.FileMode(dirMode), uid: -1, gid: -1},
+		perms:    perms{fileMode: fileMode, dirMode: os.FileMode(dirMode), uid: -1, gid: -1},
 		tel:      tel,
 		logger:   set.Logger,
 		now:      time.Now,
@@ -142,15 +145,22 @@ func newLogfileExporter(c *Config, set exporter.Settings) (*logfileExporter, err
 		adoptReq: make(chan struct{}, 1),
 		listings: map[string]dirListing{},
 	}
+	e.lru = handlecache.New(c.MaxOpenFiles, e.closeEvicted)
 	return e, nil
+}
+
+// closeEvicted closes a file the LRU let go of (e.mu held: the cache is
+// only used under it).
+func (e *logfileExporter) closeEvicted(f *logFile, _ struct{}) {
+	_ = e.closeFile(f, e.now())
 }
 
 func (e *logfileExporter) start(_ context.Context, _ component.Host) error {
 	var err error
-	if e.perms.uid, err = resolveID(e.cfg.Permissions.Owner, false); err != nil {
+	if e.perms.uid, err = fileperm.UserID(e.cfg.Permissions.Owner); err != nil {
 		return fmt.Errorf("permissions.owner: %w", err)
 	}
-	if e.perms.gid, err = resolveID(e.cfg.Permissions.Group, true); err != nil {
+	if e.perms.gid, err = fileperm.GroupID(e.cfg.Permissions.Group); err != nil {
 		return fmt.Errorf("permissions.group: %w", err)
 	}
 	if e.guards, err = e.registerGuards(); err != nil {
@@ -239,15 +249,12 @@ func (e *logfileExporter) maintainFiles(now time.Time) {
 	if e.closed {
 		return
 	}
-	for f := e.lruHead; f != nil; {
-		next := f.next // f may be closed and unlinked below
+	for f := range e.lru.All() { // f may be closed and unlinked
 		e.maintainFile(f, now)
-		f = next
 	}
 	if ci := e.cfg.Reopen.CheckInterval; ci > 0 && now.Sub(e.lastChk) >= ci {
 		e.lastChk = now
-		for f := e.lruHead; f != nil; {
-			next := f.next
+		for f := range e.lru.All() {
 			if f.movedAway() {
 				e.tel.Reopens.Add(context.Background(), 1, reopenMoved)
 				e.warn(now, "file moved or removed; reopening", f.path, nil)
@@ -255,7 +262,6 @@ func (e *logfileExporter) maintainFiles(now time.Time) {
 				e.setActive(f.acct, 0)
 				_ = e.closeFile(f, now) // the next record reopens the path
 			}
-			f = next
 		}
 	}
 }
@@ -383,7 +389,7 @@ func (e *logfileExporter) flushAfterBatch(now time.Time) {
 	if e.cfg.Flush.Interval > 0 {
 		return
 	}
-	for f := e.lruHead; f != nil; f = f.next {
+	for f := range e.lru.All() {
 		e.flushFile(f, now)
 	}
 }
@@ -432,21 +438,21 @@ func (e *logfileExporter) dropBuffered(f *logFile, now time.Time, err error) {
 // path would pass max_paths: overflowed), opening it, and closing the
 // least recently written one beyond max_open_files, when needed.
 func (e *logfileExporter) fileFor(path []byte, now time.Time) (f *logFile, overflowed bool, err error) {
-	if f := e.lruHead; f != nil && f.path == string(path) {
+	if f, _, ok := e.lru.Front(); ok && f.path == string(path) {
 		return f, false, nil // the common case: same file as the previous record
 	}
 	if f, ok := e.files[string(path)]; ok {
-		e.lruMoveFront(f)
+		e.lru.Get(f)
 		return f, false, nil
 	}
 	p, overflowed := e.route(path)
 	if f, ok := e.files[p]; ok {
-		e.lruMoveFront(f)
+		e.lru.Get(f)
 		return f, overflowed, nil
 	}
-	for len(e.files) >= e.cfg.MaxOpenFiles && e.lruTail != nil {
-		_ = e.closeFile(e.lruTail, now)
-	}
+	// Close the least recently written before opening: never more than
+	// max_open_files open at once.
+	e.lru.MakeRoom()
 	f, err = e.openFile(p, now)
 	return f, overflowed, err
 }
@@ -475,7 +481,7 @@ func (e *logfileExporter) openFile(path string, now time.Time) (*logFile, error)
 	f.acct, a.file, a.touched = a, f, e.nextGen()
 	e.setActive(a, size)
 	e.files[path] = f
-	e.lruPushFront(f)
+	e.lru.Add(f, struct{}{})
 	return f, nil
 }
 
@@ -492,45 +498,12 @@ func (e *logfileExporter) closeFile(f *logFile, now time.Time) error {
 		f.f = nil
 	}
 	delete(e.files, f.path)
-	e.lruRemove(f)
+	e.lru.Remove(f)
 	if a := f.acct; a.file == f {
 		a.file, a.touched = nil, e.nextGen()
 		e.maybeForget(a)
 	}
 	return err
-}
-
-func (e *logfileExporter) lruPushFront(f *logFile) {
-	f.prev, f.next = nil, e.lruHead
-	if e.lruHead != nil {
-		e.lruHead.prev = f
-	}
-	e.lruHead = f
-	if e.lruTail == nil {
-		e.lruTail = f
-	}
-}
-
-func (e *logfileExporter) lruRemove(f *logFile) {
-	if f.prev != nil {
-		f.prev.next = f.next
-	} else if e.lruHead == f {
-		e.lruHead = f.next
-	}
-	if f.next != nil {
-		f.next.prev = f.prev
-	} else if e.lruTail == f {
-		e.lruTail = f.prev
-	}
-	f.prev, f.next = nil, nil
-}
-
-func (e *logfileExporter) lruMoveFront(f *logFile) {
-	if e.lruHead == f {
-		return
-	}
-	e.lruRemove(f)
-	e.lruPushFront(f)
 }
 
 // warn logs at most every ten seconds, so that a failing disk or a bad

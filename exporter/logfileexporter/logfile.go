@@ -24,8 +24,6 @@ type logFile struct {
 	lastSync   time.Time
 	acct       *pathAcct // never nil while the file is open
 	dir        *dirState
-	// LRU list of open files, most recently written first.
-	prev, next *logFile
 }
 
 // append buffers one line; the caller has checked rotation and the disk

@@ -19,8 +19,8 @@ import (
 
 	"github.com/otelcol-logx/otelcol-logx/exporter/tenantbufferexporter/internal/buffers"
 	"github.com/otelcol-logx/otelcol-logx/exporter/tenantbufferexporter/internal/metadata"
-	"github.com/otelcol-logx/otelcol-logx/exporter/tenantbufferexporter/internal/recordcodec"
 	"github.com/otelcol-logx/otelcol-logx/internal/logattr"
+	"github.com/otelcol-logx/otelcol-logx/internal/otlprecord"
 )
 
 const (
@@ -140,7 +140,7 @@ func checkAcknowledged(t *testing.T, dir string, acked map[string]int, run int) 
 				break
 			}
 			for _, r := range recs {
-				ld, err := recordcodec.Decode(r.Payload)
+				ld, err := otlprecord.DecodeProto(r.Payload)
 				if err != nil {
 					t.Fatalf("run %d: undecodable record survived: %v", run, err)
 				}

@@ -15,9 +15,9 @@ import (
 	"github.com/otelcol-logx/otelcol-logx/exporter/tenantbufferexporter/internal/buffers"
 	"github.com/otelcol-logx/otelcol-logx/exporter/tenantbufferexporter/internal/metadata"
 	"github.com/otelcol-logx/otelcol-logx/exporter/tenantbufferexporter/internal/push"
-	"github.com/otelcol-logx/otelcol-logx/exporter/tenantbufferexporter/internal/recordcodec"
 	"github.com/otelcol-logx/otelcol-logx/internal/guard"
 	"github.com/otelcol-logx/otelcol-logx/internal/logattr"
+	"github.com/otelcol-logx/otelcol-logx/internal/otlprecord"
 	jobs "github.com/otelcol-logx/otelcol-logx/internal/tenantjobs"
 )
 
@@ -49,7 +49,7 @@ type tenantBufferExporter struct {
 // batcher groups one ConsumeLogs call's records by tenant; pooled, so its
 // map and slices are reused from call to call.
 type batcher struct {
-	enc     *recordcodec.Encoder
+	enc     *otlprecord.ProtoEncoder
 	index   map[string]int
 	batch   []buffers.TenantRecords
 	refused map[string]int
@@ -69,7 +69,7 @@ func newTenantBufferExporter(cfg *Config, set exporter.Settings) (*tenantBufferE
 		e.reasonAttrs[r] = reasonAttr(r)
 	}
 	e.batchers.New = func() any {
-		return &batcher{enc: recordcodec.NewEncoder(), index: map[string]int{}, refused: map[string]int{}}
+		return &batcher{enc: otlprecord.NewProtoEncoder(), index: map[string]int{}, refused: map[string]int{}}
 	}
 	return e, nil
 }

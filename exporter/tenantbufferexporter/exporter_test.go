@@ -14,8 +14,8 @@ import (
 
 	"github.com/otelcol-logx/otelcol-logx/exporter/tenantbufferexporter/internal/buffers"
 	"github.com/otelcol-logx/otelcol-logx/exporter/tenantbufferexporter/internal/metadata"
-	"github.com/otelcol-logx/otelcol-logx/exporter/tenantbufferexporter/internal/recordcodec"
 	"github.com/otelcol-logx/otelcol-logx/internal/logattr"
+	"github.com/otelcol-logx/otelcol-logx/internal/otlprecord"
 )
 
 // startExporter builds the exporter's core (what the factory wraps) and
@@ -74,7 +74,7 @@ func readBodies(t testing.TB, st *buffers.Store, tenant string) []string {
 			return out
 		}
 		for _, r := range recs {
-			ld, err := recordcodec.Decode(r.Payload)
+			ld, err := otlprecord.DecodeProto(r.Payload)
 			if err != nil {
 				t.Fatal(err)
 			}

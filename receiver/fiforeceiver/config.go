@@ -2,7 +2,9 @@ package fiforeceiver
 
 import (
 	"errors"
+	"fmt"
 
+	"github.com/otelcol-logx/otelcol-logx/internal/fileperm"
 	"github.com/otelcol-logx/otelcol-logx/internal/framing"
 	"github.com/otelcol-logx/otelcol-logx/internal/ingest"
 	"github.com/otelcol-logx/otelcol-logx/internal/syslog"
@@ -46,8 +48,8 @@ func (c *Config) Validate() error {
 	if c.Path == "" {
 		errs = append(errs, errors.New("path is required: write e.g. path: /run/logx/app.fifo"))
 	}
-	if _, err := ingest.FileMode(c.Mode); err != nil {
-		errs = append(errs, err)
+	if _, err := fileperm.Mode(c.Mode); err != nil {
+		errs = append(errs, fmt.Errorf("mode: %w", err))
 	}
 	if c.PipeSize < 0 || c.PipeSize > 1<<30 {
 		errs = append(errs, errors.New("pipe_size must be between 0 (leave the kernel default) and 1073741824: write e.g. 1048576"))

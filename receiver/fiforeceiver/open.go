@@ -11,7 +11,7 @@ import (
 	"go.uber.org/zap"
 	"golang.org/x/sys/unix"
 
-	"github.com/otelcol-logx/otelcol-logx/internal/ingest"
+	"github.com/otelcol-logx/otelcol-logx/internal/fileperm"
 	"github.com/otelcol-logx/otelcol-logx/internal/sdactivation"
 )
 
@@ -46,13 +46,13 @@ func (r *fifoReceiver) openFIFO(mode os.FileMode) (*openedFIFO, error) {
 	// From here on the FIFO is reached through one descriptor of the file
 	// that was checked: a symbolic link or another file put at the path
 	// after the check is neither followed nor changed.
-	pathFD, err := ingest.OpenNoFollow(path, unix.S_IFIFO)
+	pathFD, err := fileperm.OpenNoFollow(path, unix.S_IFIFO)
 	if err != nil {
 		return nil, fmt.Errorf("fifo: %w", err)
 	}
 	defer unix.Close(pathFD)
 	if created {
-		if err := ingest.ApplyOwnershipFd(pathFD, mode, r.cfg.Owner, r.cfg.Group); err != nil {
+		if err := fileperm.ApplyOwnershipFd(pathFD, mode, r.cfg.Owner, r.cfg.Group); err != nil {
 			return nil, fmt.Errorf("fifo: %s: %w", path, err)
 		}
 		if !stillAt(pathFD, path) {
@@ -96,7 +96,7 @@ func stillAt(fd int, path string) bool {
 // openPath opens the FIFO at path, refusing a symbolic link or anything
 // else that is not a FIFO, as openFD does.
 func openPath(path string) (*openedFIFO, error) {
-	pathFD, err := ingest.OpenNoFollow(path, unix.S_IFIFO)
+	pathFD, err := fileperm.OpenNoFollow(path, unix.S_IFIFO)
 	if err != nil {
 		return nil, fmt.Errorf("fifo: %w", err)
 	}

@@ -13,6 +13,7 @@ import (
 	"go.opentelemetry.io/collector/receiver"
 	"go.opentelemetry.io/collector/receiver/receiverhelper"
 
+	"github.com/otelcol-logx/otelcol-logx/internal/fileperm"
 	"github.com/otelcol-logx/otelcol-logx/internal/framing"
 	"github.com/otelcol-logx/otelcol-logx/internal/guard"
 	"github.com/otelcol-logx/otelcol-logx/internal/ingest"
@@ -64,7 +65,7 @@ func newReceiver(set receiver.Settings, cfg *Config, next consumer.Logs) (*fifoR
 // Start opens the FIFO (inherited, kept from before a reload, adopted, or
 // created) and starts reading.
 func (r *fifoReceiver) Start(_ context.Context, _ component.Host) error {
-	mode, err := ingest.FileMode(r.cfg.Mode)
+	mode, err := fileperm.Mode(r.cfg.Mode)
 	if err != nil {
 		return err
 	}

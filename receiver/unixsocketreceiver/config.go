@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/otelcol-logx/otelcol-logx/internal/fileperm"
 	"github.com/otelcol-logx/otelcol-logx/internal/framing"
 	"github.com/otelcol-logx/otelcol-logx/internal/ingest"
 	"github.com/otelcol-logx/otelcol-logx/internal/syslog"
@@ -105,8 +106,8 @@ func (c *Config) Validate() error {
 	if c.Transport != Stream && c.Transport != Datagram {
 		errs = append(errs, fmt.Errorf("transport %q: write \"stream\" or \"datagram\"", c.Transport))
 	}
-	if _, err := ingest.FileMode(c.Mode); err != nil {
-		errs = append(errs, err)
+	if _, err := fileperm.Mode(c.Mode); err != nil {
+		errs = append(errs, fmt.Errorf("mode: %w", err))
 	}
 	if c.MaxMessageSize < 64 || c.MaxMessageSize > 16<<20 {
 		errs = append(errs, errors.New("max_message_size must be between 64 and 16777216: write e.g. 65536"))

@@ -71,7 +71,7 @@ func TestConfigFull(t *testing.T) {
 func TestConfigInvalid(t *testing.T) {
 	for name, msg := range map[string]string{
 		"bad_transport":            `write "stream" or "datagram"`,
-		"bad_mode":                 "not an octal permission",
+		"bad_mode":                 "not an octal mode",
 		"unit_without_credentials": "also write peer.credentials: true",
 		"small_buffer":             "buffer.max_bytes must be at least",
 		"per_uid_over_max":         "max_connections_per_uid must be between 0 (no bound per user) and max_connections (16): write e.g. 2",

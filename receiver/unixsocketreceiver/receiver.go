@@ -12,6 +12,7 @@ import (
 	"go.opentelemetry.io/collector/receiver"
 	"go.opentelemetry.io/collector/receiver/receiverhelper"
 
+	"github.com/otelcol-logx/otelcol-logx/internal/fileperm"
 	"github.com/otelcol-logx/otelcol-logx/internal/guard"
 	"github.com/otelcol-logx/otelcol-logx/internal/ingest"
 	"github.com/otelcol-logx/otelcol-logx/internal/sdactivation"
@@ -78,7 +79,7 @@ func newReceiver(set receiver.Settings, cfg *Config, next consumer.Logs) (*unixS
 // Start listens on the socket the service manager passed or a reload
 // left open, else creates it (replacing a stale one), and starts reading.
 func (r *unixSocketReceiver) Start(_ context.Context, _ component.Host) error {
-	mode, err := ingest.FileMode(r.cfg.Mode)
+	mode, err := fileperm.Mode(r.cfg.Mode)
 	if err != nil {
 		return err
 	}

@@ -12,7 +12,7 @@ import (
 	"go.uber.org/zap"
 	"golang.org/x/sys/unix"
 
-	"github.com/otelcol-logx/otelcol-logx/internal/ingest"
+	"github.com/otelcol-logx/otelcol-logx/internal/fileperm"
 	"github.com/otelcol-logx/otelcol-logx/internal/sdactivation"
 )
 
@@ -132,12 +132,12 @@ var afterBind = func(string) {}
 // the socket, not its file.) The result is checked again by name, without
 // following links.
 func applySocketPermissions(path string, mode os.FileMode, owner, group string) error {
-	fd, err := ingest.OpenNoFollow(path, unix.S_IFSOCK)
+	fd, err := fileperm.OpenNoFollow(path, unix.S_IFSOCK)
 	if err != nil {
 		return err
 	}
 	defer unix.Close(fd)
-	if err := ingest.ApplyOwnershipFd(fd, mode, owner, group); err != nil {
+	if err := fileperm.ApplyOwnershipFd(fd, mode, owner, group); err != nil {
 		return err
 	}
 	var byFD, byName unix.Stat_t

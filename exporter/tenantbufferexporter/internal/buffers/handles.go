@@ -3,7 +3,7 @@ package buffers
 import (
 	"sync"
 
-	lru "github.com/hashicorp/golang-lru/v2/simplelru"
+	"github.com/otelcol-logx/otelcol-logx/internal/handlecache"
 )
 
 // handleCache bounds the open segment writers. It holds only tenant
@@ -13,7 +13,7 @@ import (
 type handleCache struct {
 	mu      sync.Mutex
 	gen     uint64
-	lru     *lru.LRU[*tenant, uint64]
+	lru     *handlecache.Cache[*tenant, uint64]
 	pending []evicted
 }
 
@@ -24,7 +24,7 @@ type evicted struct {
 
 func newHandleCache(size int) *handleCache {
 	c := &handleCache{}
-	c.lru, _ = lru.NewLRU[*tenant, uint64](size, func(t *tenant, gen uint64) {
+	c.lru = handlecache.New(size, func(t *tenant, gen uint64) {
 		c.pending = append(c.pending, evicted{t, gen})
 	})
 	return c
@@ -44,8 +44,7 @@ func (c *handleCache) add(t *tenant, victims []evicted) []evicted {
 
 func (c *handleCache) remove(t *tenant) {
 	c.mu.Lock()
-	c.lru.Remove(t)
-	c.pending = c.pending[:0] // Remove fires the callback; nothing to close
+	c.lru.Remove(t) // the caller closes t's writer: no eviction
 	c.mu.Unlock()
 }
 

@@ -9,6 +9,7 @@ import (
 
 	"github.com/otelcol-logx/otelcol-logx/internal/cfjs1"
 	"github.com/otelcol-logx/otelcol-logx/internal/logattr"
+	"github.com/otelcol-logx/otelcol-logx/internal/otlprecord"
 	jobs "github.com/otelcol-logx/otelcol-logx/internal/tenantjobs"
 )
 
@@ -42,7 +43,7 @@ func appendBatch(dst []byte, format string, b *Batch) ([]byte, error) {
 // appendNDJSON appends one OTLP-JSON LogsData line per record.
 func appendNDJSON(dst []byte, b *Batch) ([]byte, error) {
 	return decodeBatch(dst, b, func(dst []byte, rl plog.ResourceLogs, sl plog.ScopeLogs, lr plog.LogRecord) []byte {
-		dst = appendOTLPJSON(dst, rl, sl, lr)
+		dst = otlprecord.AppendJSON(dst, rl, sl, lr)
 		return append(dst, '\n')
 	}), nil
 }

@@ -21,7 +21,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/plog"
 
 	"github.com/otelcol-logx/otelcol-logx/exporter/tenantbufferexporter/internal/buffers"
-	"github.com/otelcol-logx/otelcol-logx/exporter/tenantbufferexporter/internal/recordcodec"
+	"github.com/otelcol-logx/otelcol-logx/internal/otlprecord"
 	jobs "github.com/otelcol-logx/otelcol-logx/internal/tenantjobs"
 )
 
@@ -81,7 +81,7 @@ func newPusher(t testing.TB, st *buffers.Store, jt func() *jobs.Table, dead stri
 	return New(pusherOptions(t, st, jt, dead))
 }
 
-var enc = recordcodec.NewEncoder()
+var enc = otlprecord.NewProtoEncoder()
 var encMu sync.Mutex
 
 func appendRecords(t testing.TB, st *buffers.Store, p *Pusher, tenant string, from, n int) {

@@ -1,4 +1,4 @@
-package ingest
+package fileperm
 
 import (
 	"errors"
@@ -9,15 +9,6 @@ import (
 
 	"golang.org/x/sys/unix"
 )
-
-// FileMode parses an octal permission string such as "0660".
-func FileMode(s string) (os.FileMode, error) {
-	m, err := strconv.ParseUint(s, 8, 32)
-	if err != nil || m > 0o777 {
-		return 0, fmt.Errorf("mode %q is not an octal permission: write e.g. \"0660\"", s)
-	}
-	return os.FileMode(m), nil
-}
 
 // OpenNoFollow opens path itself, never what a symbolic link there points
 // to, as an O_PATH descriptor (opening it has no effect on the file, even a
@@ -97,36 +88,53 @@ func fchmodFd(fd int, mode uint32) error {
 
 // lookupOwner turns owner and group names or ids into ids; -1 for empty.
 func lookupOwner(owner, group string) (uid, gid int, err error) {
-	uid, gid = -1, -1
-	if owner != "" {
-		uid, err = lookupID(owner, func(n string) (string, error) {
-			u, err := user.Lookup(n)
-			if err != nil {
-				return "", err
-			}
-			return u.Uid, nil
-		})
-		if err != nil {
-			return 0, 0, fmt.Errorf("owner %q: %w", owner, err)
-		}
+	if uid, err = UserID(owner); err != nil {
+		return 0, 0, err
 	}
-	if group != "" {
-		gid, err = lookupID(group, func(n string) (string, error) {
-			g, err := user.LookupGroup(n)
-			if err != nil {
-				return "", err
-			}
-			return g.Gid, nil
-		})
-		if err != nil {
-			return 0, 0, fmt.Errorf("group %q: %w", group, err)
-		}
+	if gid, err = GroupID(group); err != nil {
+		return 0, 0, err
 	}
 	return uid, gid, nil
 }
 
+// UserID returns the uid of an owner given by name or number; -1 for ""
+// (leave the owner as it is).
+func UserID(owner string) (int, error) {
+	id, err := lookupID(owner, func(n string) (string, error) {
+		u, err := user.Lookup(n)
+		if err != nil {
+			return "", err
+		}
+		return u.Uid, nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("owner %q: %w", owner, err)
+	}
+	return id, nil
+}
+
+// GroupID returns the gid of a group given by name or number; -1 for ""
+// (leave the group as it is).
+func GroupID(group string) (int, error) {
+	id, err := lookupID(group, func(n string) (string, error) {
+		g, err := user.LookupGroup(n)
+		if err != nil {
+			return "", err
+		}
+		return g.Gid, nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("group %q: %w", group, err)
+	}
+	return id, nil
+}
+
+// lookupID: a non-negative number is the id itself, anything else a name.
 func lookupID(name string, lookup func(string) (string, error)) (int, error) {
-	if id, err := strconv.Atoi(name); err == nil {
+	if name == "" {
+		return -1, nil
+	}
+	if id, err := strconv.Atoi(name); err == nil && id >= 0 {
 		return id, nil
 	}
 	s, err := lookup(name)
