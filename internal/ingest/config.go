@@ -3,6 +3,8 @@ package ingest
 import (
 	"errors"
 	"fmt"
+
+	"github.com/otelcol-logx/otelcol-logx/internal/grouperr"
 )
 
 // Policy says which data goes when the buffer is full.
@@ -110,5 +112,5 @@ func (c BufferConfig) Validate() error {
 	if c.Policy > DropOldest {
 		errs = append(errs, errors.New(`policy: write "drop_newest" or "drop_oldest"`))
 	}
-	return errors.Join(errs...)
+	return grouperr.Join(errs...)
 }

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/otelcol-logx/otelcol-logx/internal/framing"
+	"github.com/otelcol-logx/otelcol-logx/internal/grouperr"
 	"github.com/otelcol-logx/otelcol-logx/internal/ingest"
 	"github.com/otelcol-logx/otelcol-logx/internal/syslog"
 )
@@ -94,7 +95,7 @@ func (c *PeerConfig) Validate() error {
 	if c.UntrustedService != UntrustedUID && c.UntrustedService != UntrustedAppName {
 		errs = append(errs, fmt.Errorf("untrusted_service %q: write \"uid\" (the writer's user, from the kernel) or \"app_name\" (the syslog app name the writer claims)", c.UntrustedService))
 	}
-	return errors.Join(errs...)
+	return grouperr.Join(errs...)
 }
 
 // Validate checks the socket's own options. The peer and buffer groups
