@@ -1,11 +1,12 @@
 package fanoutconnector
 
 import (
-	"go.opentelemetry.io/collector/pipeline"
-
-	"errors"
 	"fmt"
 	"time"
+
+	"go.opentelemetry.io/collector/pipeline"
+
+	"github.com/otelcol-logx/otelcol-logx/internal/grouperr"
 )
 
 // Defaults: a backlog per destination of at most 64 MiB or 10000 batches,
@@ -67,25 +68,27 @@ func createDefaultConfig() *Config {
 	}
 }
 
-// Validate checks the backlog bounds.
+// Validate checks the backlog bounds; the collector puts the group's path
+// ("backlog: ") in front.
 func (c BacklogConfig) Validate() error {
 	var errs []error
 	if c.MaxBytes < 1<<20 {
-		errs = append(errs, fmt.Errorf("backlog.max_bytes is %d: write at least 1048576 (1 MiB, room for a batch), e.g. %d for 64 MiB", c.MaxBytes, defaultMaxBytes))
+		errs = append(errs, fmt.Errorf("max_bytes is %d: write at least 1048576 (1 MiB, room for a batch), e.g. %d for 64 MiB", c.MaxBytes, defaultMaxBytes))
 	}
 	if c.MaxBatches < 1 {
-		errs = append(errs, fmt.Errorf("backlog.max_batches is %d: write a positive number, e.g. %d", c.MaxBatches, defaultMaxBatches))
+		errs = append(errs, fmt.Errorf("max_batches is %d: write a positive number, e.g. %d", c.MaxBatches, defaultMaxBatches))
 	}
-	return errors.Join(errs...)
+	return grouperr.Join(errs...)
 }
 
-// Validate checks the backoff.
+// Validate checks the backoff; the collector puts the group's path
+// ("retry: ") in front.
 func (c RetryConfig) Validate() error {
 	if c.InitialInterval <= 0 {
-		return fmt.Errorf("retry.initial_interval is %s: write a positive duration, e.g. %s", c.InitialInterval, defaultInitialInterval)
+		return fmt.Errorf("initial_interval is %s: write a positive duration, e.g. %s", c.InitialInterval, defaultInitialInterval)
 	}
 	if c.MaxInterval < c.InitialInterval {
-		return fmt.Errorf("retry.max_interval (%s) is shorter than retry.initial_interval (%s): write at least %s", c.MaxInterval, c.InitialInterval, c.InitialInterval)
+		return fmt.Errorf("max_interval (%s) is shorter than initial_interval (%s): write at least %s", c.MaxInterval, c.InitialInterval, c.InitialInterval)
 	}
 	return nil
 }

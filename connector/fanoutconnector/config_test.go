@@ -2,6 +2,7 @@ package fanoutconnector
 
 import (
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -50,8 +51,8 @@ func TestConfigCustom(t *testing.T) {
 // Each refusal says what to write instead.
 func TestConfigRefusals(t *testing.T) {
 	for name, want := range map[string][]string{
-		"tiny_backlog":    {"backlog.max_bytes is 1024: write at least 1048576", "backlog.max_batches is 0: write a positive number"},
-		"backwards_retry": {"retry.max_interval (1s) is shorter than retry.initial_interval (2s): write at least 2s"},
+		"tiny_backlog":    {"backlog: max_bytes is 1024: write at least 1048576", "; max_batches is 0: write a positive number"},
+		"backwards_retry": {"retry: max_interval (1s) is shorter than initial_interval (2s): write at least 2s"},
 		"no_drain":        {"drain_timeout is 0s: write a positive duration"},
 	} {
 		t.Run(name, func(t *testing.T) {
@@ -61,5 +62,19 @@ func TestConfigRefusals(t *testing.T) {
 				require.ErrorContains(t, err, w)
 			}
 		})
+	}
+}
+
+// The nested groups validate themselves: each error is reported once, under
+// the group's path, every problem of a group on its line.
+func TestConfigNestedGroupErrorReportedOnce(t *testing.T) {
+	cfg := createDefaultConfig()
+	cfg.Backlog = BacklogConfig{MaxBytes: 1, MaxBatches: 0}
+	cfg.Retry.InitialInterval = 0
+	err := confmap.Validate(cfg)
+	require.ErrorContains(t, err, "backlog: max_bytes is 1: write at least 1048576 (1 MiB, room for a batch), e.g. 67108864 for 64 MiB; max_batches is 0")
+	require.ErrorContains(t, err, "retry: initial_interval is 0s")
+	for _, once := range []string{"max_bytes", "max_batches", "initial_interval"} {
+		require.Equal(t, 1, strings.Count(err.Error(), once), "%s reported once: %v", once, err)
 	}
 }

@@ -10,6 +10,8 @@ import (
 	"go.opentelemetry.io/collector/config/configretry"
 	"go.opentelemetry.io/collector/config/configtls"
 	"go.opentelemetry.io/collector/exporter/exporterhelper"
+
+	"github.com/otelcol-logx/otelcol-logx/internal/grouperr"
 )
 
 // Modes of sending.
@@ -95,7 +97,11 @@ type FailbackConfig struct {
 	HealthyFor time.Duration `mapstructure:"healthy_for"`
 }
 
-// Validate checks the configuration.
+// Validate checks the exporter's own options and what spans endpoints
+// (unique names, the dead-letter mark's room in a line). The nested groups
+// (each endpoint, connection, ack, failback, sending_queue) validate
+// themselves: the collector calls their Validate too and puts the group's
+// path in front.
 func (c *Config) Validate() error {
 	var errs []error
 	if len(c.Endpoints) == 0 {
@@ -103,15 +109,10 @@ func (c *Config) Validate() error {
 	}
 	seen := map[string]bool{}
 	for i, e := range c.Endpoints {
-		if e.Name == "" {
-			errs = append(errs, fmt.Errorf("endpoints[%d]: write a name, e.g. log-a (it marks dead-letter copies)", i))
-		} else if seen[e.Name] {
+		if e.Name != "" && seen[e.Name] {
 			errs = append(errs, fmt.Errorf("endpoints[%d]: name %q is used twice: names must be unique", i, e.Name))
 		}
 		seen[e.Name] = true
-		if _, _, err := net.SplitHostPort(e.Endpoint); err != nil {
-			errs = append(errs, fmt.Errorf("endpoints[%d] (%s): endpoint %q: write host:port (%w)", i, e.Name, e.Endpoint, err))
-		}
 	}
 	if c.Mode != ModeAll && c.Mode != ModeFailover {
 		errs = append(errs, fmt.Errorf("mode %q: write %q or %q", c.Mode, ModeAll, ModeFailover))
@@ -129,37 +130,67 @@ func (c *Config) Validate() error {
 	} else if room := c.deadLetterRoom(); c.MaxLineSize-room < minLineSize {
 		errs = append(errs, fmt.Errorf("max_line_size %d leaves less than %d bytes once a dead-letter mark (%d bytes for the longest endpoint name) is added: raise it or shorten the names", c.MaxLineSize, minLineSize, room))
 	}
-	positive := func(name string, d time.Duration) {
-		if d <= 0 {
-			errs = append(errs, fmt.Errorf("%s must be positive (an unbounded wait is how a half-alive peer hangs the pipeline)", name))
-		}
-	}
-	positive("connection.connect_timeout", c.Connection.ConnectTimeout)
-	positive("connection.write_timeout", c.Connection.WriteTimeout)
-	positive("connection.keepalive", c.Connection.KeepAlive)
-	positive("connection.user_timeout", c.Connection.UserTimeout)
-	if c.Connection.KeepAliveCount <= 0 {
-		errs = append(errs, errors.New("connection.keepalive_count must be at least 1 (default 3)"))
-	}
-	positive("ack.timeout", c.Ack.Timeout)
-	positive("ack.heartbeat_interval", c.Ack.HeartbeatInterval)
-	if c.Ack.Window <= 0 {
-		errs = append(errs, errors.New("ack.window must be at least 1 line (default 20000)"))
-	}
-	positive("failback.initial_backoff", c.Failback.InitialBackoff)
-	if c.Failback.MaxBackoff < c.Failback.InitialBackoff {
-		errs = append(errs, errors.New("failback.max_backoff must be at least failback.initial_backoff"))
-	}
-	if c.Failback.HealthyFor < 0 {
-		errs = append(errs, errors.New("failback.healthy_for must not be negative (default 10s)"))
-	}
-	positive("timeout", c.Timeout)
-	if c.QueueConfig.HasValue() {
-		if err := c.QueueConfig.Get().Validate(); err != nil {
-			errs = append(errs, fmt.Errorf("sending_queue: %w", err))
-		}
-	}
+	errs = append(errs, positive("timeout", c.Timeout))
 	return errors.Join(errs...)
+}
+
+// Validate checks one endpoint's name and address; the collector puts its
+// path ("endpoints::0: ") in front.
+func (e EndpointConfig) Validate() error {
+	var errs []error
+	if e.Name == "" {
+		errs = append(errs, errors.New("write a name, e.g. log-a (it marks dead-letter copies)"))
+	}
+	if _, _, err := net.SplitHostPort(e.Endpoint); err != nil {
+		errs = append(errs, fmt.Errorf("endpoint %q: write host:port (%w)", e.Endpoint, err))
+	}
+	return grouperr.Join(errs...)
+}
+
+// Validate checks the connection's bounds; the collector puts the group's
+// path ("connection: ") in front.
+func (c ConnectionConfig) Validate() error {
+	errs := []error{
+		positive("connect_timeout", c.ConnectTimeout),
+		positive("write_timeout", c.WriteTimeout),
+		positive("keepalive", c.KeepAlive),
+		positive("user_timeout", c.UserTimeout),
+	}
+	if c.KeepAliveCount <= 0 {
+		errs = append(errs, errors.New("keepalive_count must be at least 1 (default 3)"))
+	}
+	return grouperr.Join(errs...)
+}
+
+// Validate checks the ack protocol's bounds; the collector puts the group's
+// path ("ack: ") in front.
+func (a AckConfig) Validate() error {
+	errs := []error{positive("timeout", a.Timeout), positive("heartbeat_interval", a.HeartbeatInterval)}
+	if a.Window <= 0 {
+		errs = append(errs, errors.New("window must be at least 1 line (default 20000)"))
+	}
+	return grouperr.Join(errs...)
+}
+
+// Validate checks the failback backoff and hysteresis; the collector puts
+// the group's path ("failback: ") in front.
+func (f FailbackConfig) Validate() error {
+	errs := []error{positive("initial_backoff", f.InitialBackoff)}
+	if f.MaxBackoff < f.InitialBackoff {
+		errs = append(errs, errors.New("max_backoff must be at least initial_backoff"))
+	}
+	if f.HealthyFor < 0 {
+		errs = append(errs, errors.New("healthy_for must not be negative (default 10s)"))
+	}
+	return grouperr.Join(errs...)
+}
+
+// positive refuses a wait that is not positive.
+func positive(name string, d time.Duration) error {
+	if d <= 0 {
+		return fmt.Errorf("%s must be positive (an unbounded wait is how a half-alive peer hangs the pipeline)", name)
+	}
+	return nil
 }
 
 // Bounds of max_line_size: those of the cfjs1 receiver's option, whose

@@ -76,7 +76,24 @@ func TestConfigFull(t *testing.T) {
 func TestConfigBad(t *testing.T) {
 	err := confmap.Validate(loadConfig(t, "bad"))
 	require.Error(t, err)
-	for _, want := range []string{"write host:port", "used twice", "write a name", "mode \"some\"", "format_attribute", "max_line_size 100: write a size between 256 and 67108864", "connect_timeout", "ack.window", "max_backoff"} {
+	for _, want := range []string{"write host:port", "used twice", "write a name", "mode \"some\"", "format_attribute", "max_line_size 100: write a size between 256 and 67108864", "connection: connect_timeout must be positive", "ack: window must be at least 1 line", "failback: max_backoff must be at least initial_backoff"} {
 		assert.ErrorContains(t, err, want)
+	}
+}
+
+// The nested groups validate themselves: each error is reported once, under
+// the group's path, every problem of a group on its line.
+func TestConfigNestedGroupErrorReportedOnce(t *testing.T) {
+	cfg := createDefaultConfig().(*Config)
+	cfg.Endpoints = []EndpointConfig{{Name: "log-a", Endpoint: "log-a.example"}}
+	cfg.Connection.WriteTimeout = 0
+	cfg.Connection.KeepAliveCount = 0
+	cfg.QueueConfig.Get().NumConsumers = 0
+	err := confmap.Validate(cfg)
+	require.ErrorContains(t, err, `endpoints::0: endpoint "log-a.example": write host:port`)
+	require.ErrorContains(t, err, "connection: write_timeout must be positive (an unbounded wait is how a half-alive peer hangs the pipeline); keepalive_count must be at least 1")
+	require.ErrorContains(t, err, "sending_queue: `num_consumers` must be positive")
+	for _, once := range []string{"write host:port", "write_timeout", "keepalive_count", "num_consumers"} {
+		assert.Equal(t, 1, strings.Count(err.Error(), once), "%s reported once: %v", once, err)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"go.opentelemetry.io/collector/exporter/exporterhelper"
 
 	"github.com/otelcol-logx/otelcol-logx/internal/attrtemplate"
+	"github.com/otelcol-logx/otelcol-logx/internal/grouperr"
 	"github.com/otelcol-logx/otelcol-logx/internal/kafkaconn"
 )
 
@@ -135,32 +136,34 @@ const (
 	BacklogRedirect BacklogPolicy = "redirect"
 )
 
-func (b *PartitionBacklogConfig) validate() []error {
+// Validate checks the backlog bounds when the backlogs are on; the collector
+// puts the group's path ("partition_backlog: ") in front.
+func (b *PartitionBacklogConfig) Validate() error {
 	if !b.Enabled {
 		return nil
 	}
 	var errs []error
 	if b.FailingAfter < 10*time.Millisecond || b.FailingAfter > time.Minute {
-		errs = append(errs, fmt.Errorf("partition_backlog.failing_after %s: write a duration between 10ms and 1m, e.g. 250ms (longer than the brokers' slowest healthy answer)", b.FailingAfter))
+		errs = append(errs, fmt.Errorf("failing_after %s: write a duration between 10ms and 1m, e.g. 250ms (longer than the brokers' slowest healthy answer)", b.FailingAfter))
 	}
 	switch b.Policy {
 	case BacklogWait, BacklogRedirect:
 	default:
-		errs = append(errs, fmt.Errorf("partition_backlog.policy %q: write wait (in order, behind the backlog) or redirect (to another partition, out of order)", b.Policy))
+		errs = append(errs, fmt.Errorf("policy %q: write wait (in order, behind the backlog) or redirect (to another partition, out of order)", b.Policy))
 	}
 	if b.MaxRecords < 1 || b.MaxRecords > maxBacklogRecordsLimit {
-		errs = append(errs, fmt.Errorf("partition_backlog.max_records %d: write a count between 1 and %d (default 500000)", b.MaxRecords, maxBacklogRecordsLimit))
+		errs = append(errs, fmt.Errorf("max_records %d: write a count between 1 and %d (default 500000)", b.MaxRecords, maxBacklogRecordsLimit))
 	}
 	if b.MaxBytes < 1024 {
-		errs = append(errs, fmt.Errorf("partition_backlog.max_bytes %d: write at least 1024 (default 268435456, 256 MiB)", b.MaxBytes))
+		errs = append(errs, fmt.Errorf("max_bytes %d: write at least 1024 (default 268435456, 256 MiB)", b.MaxBytes))
 	}
 	if b.MaxTotalBytes < b.MaxBytes {
-		errs = append(errs, fmt.Errorf("partition_backlog.max_total_bytes %d: write at least max_bytes (%d) (default 536870912, 512 MiB)", b.MaxTotalBytes, b.MaxBytes))
+		errs = append(errs, fmt.Errorf("max_total_bytes %d: write at least max_bytes (%d) (default 536870912, 512 MiB)", b.MaxTotalBytes, b.MaxBytes))
 	}
 	if b.MaxPartitions < 1 || b.MaxPartitions > maxBacklogPartitionsLimit {
-		errs = append(errs, fmt.Errorf("partition_backlog.max_partitions %d: write a count between 1 and %d (default 64)", b.MaxPartitions, maxBacklogPartitionsLimit))
+		errs = append(errs, fmt.Errorf("max_partitions %d: write a count between 1 and %d (default 64)", b.MaxPartitions, maxBacklogPartitionsLimit))
 	}
-	return errs
+	return grouperr.Join(errs...)
 }
 
 // CFJS1Config configures the cfjs1 value encoding.
@@ -204,32 +207,17 @@ const (
 	maxBacklogPartitionsLimit = 10_000
 )
 
-// Validate checks the configuration; messages say what to write instead.
+// Validate checks the exporter's own options and what spans groups (timeout
+// against producer.delivery_timeout); messages say what to write instead.
+// The cluster options (kafkaconn.Config) and the nested groups (producer,
+// topics, partition, partition_backlog, cfjs1) validate themselves: the
+// collector calls their Validate too and puts the group's path in front.
 func (c *Config) Validate() error {
-	errs := []error{c.Config.Validate()}
-	errs = append(errs, c.Producer.validate()...)
-	errs = append(errs, c.Topics.validate()...)
-	errs = append(errs, c.PartitionBacklog.validate()...)
-	if _, err := parseTemplate(c.Partition.Key, attrtemplate.EscapeNone); err != nil {
-		errs = append(errs, fmt.Errorf("partition.key: %w", err))
-	}
-	switch c.Partition.Mode {
-	case PartitionByKey, PartitionBalance:
-	default:
-		errs = append(errs, fmt.Errorf("partition.mode %q: write key (ordered per key) or balanced (spread, no order)", c.Partition.Mode))
-	}
+	var errs []error
 	switch c.Encoding {
 	case EncodingCFJS1, EncodingOTLPJSON, EncodingOTLPProto:
 	default:
 		errs = append(errs, fmt.Errorf("encoding %q: write cfjs1, otlp_json or otlp_proto", c.Encoding))
-	}
-	if c.CFJS1.DefaultFormat == "" {
-		errs = append(errs, errors.New("cfjs1.default_format: must not be empty (default unknown)"))
-	}
-	for f, w := range c.CFJS1.Wrappers {
-		if f == "" || w == "" {
-			errs = append(errs, fmt.Errorf("cfjs1.wrappers: %q: %q: write format: wrapper_field, both not empty", f, w))
-		}
 	}
 	if c.Timeout <= 0 {
 		errs = append(errs, errors.New("timeout: must be positive, e.g. 30s"))
@@ -239,73 +227,107 @@ func (c *Config) Validate() error {
 	return errors.Join(errs...)
 }
 
-func (p *ProducerConfig) validate() []error {
+// Validate checks the producer options; the collector puts the group's path
+// ("producer: ") in front.
+func (p *ProducerConfig) Validate() error {
 	var errs []error
 	switch p.Acks {
 	case "all":
 	case "leader", "none":
 		if p.Idempotent {
-			errs = append(errs, fmt.Errorf("producer.acks %q with producer.idempotent: true: idempotence needs acks: all; set idempotent: false", p.Acks))
+			errs = append(errs, fmt.Errorf("acks %q with idempotent: true: idempotence needs acks: all; set idempotent: false", p.Acks))
 		}
 	default:
-		errs = append(errs, fmt.Errorf("producer.acks %q: write all, leader or none", p.Acks))
+		errs = append(errs, fmt.Errorf("acks %q: write all, leader or none", p.Acks))
 	}
 	switch p.Compression {
 	case "zstd", "lz4", "snappy", "gzip", "none":
 	default:
-		errs = append(errs, fmt.Errorf("producer.compression %q: write zstd, lz4, snappy, gzip or none", p.Compression))
+		errs = append(errs, fmt.Errorf("compression %q: write zstd, lz4, snappy, gzip or none", p.Compression))
 	}
 	if p.Linger < 0 || p.Linger > time.Minute {
-		errs = append(errs, fmt.Errorf("producer.linger %s: write a duration between 0 and 1m, e.g. 5ms", p.Linger))
+		errs = append(errs, fmt.Errorf("linger %s: write a duration between 0 and 1m, e.g. 5ms", p.Linger))
 	}
 	if p.MaxBatchBytes < 1024 || p.MaxBatchBytes > maxBatchBytesLimit {
-		errs = append(errs, fmt.Errorf("producer.max_batch_bytes %d: write a size between 1024 and %d (default 1000000; at most the broker's message.max.bytes)", p.MaxBatchBytes, maxBatchBytesLimit))
+		errs = append(errs, fmt.Errorf("max_batch_bytes %d: write a size between 1024 and %d (default 1000000; at most the broker's message.max.bytes)", p.MaxBatchBytes, maxBatchBytesLimit))
 	}
 	if p.MaxMessageBytes < 1 || p.MaxMessageBytes > p.MaxBatchBytes {
-		errs = append(errs, fmt.Errorf("producer.max_message_bytes %d: write a size between 1 and producer.max_batch_bytes (%d)", p.MaxMessageBytes, p.MaxBatchBytes))
+		errs = append(errs, fmt.Errorf("max_message_bytes %d: write a size between 1 and max_batch_bytes (%d)", p.MaxMessageBytes, p.MaxBatchBytes))
 	}
 	if p.MaxBufferedRecords < 1 || p.MaxBufferedRecords > maxBufferedLimit {
-		errs = append(errs, fmt.Errorf("producer.max_buffered_records %d: write a count between 1 and %d (default 100000)", p.MaxBufferedRecords, maxBufferedLimit))
+		errs = append(errs, fmt.Errorf("max_buffered_records %d: write a count between 1 and %d (default 100000)", p.MaxBufferedRecords, maxBufferedLimit))
 	}
 	if p.DeliveryTimeout < time.Second {
-		errs = append(errs, fmt.Errorf("producer.delivery_timeout %s: write at least 1s, e.g. 10s (an unreachable broker must hand records back to the queue)", p.DeliveryTimeout))
+		errs = append(errs, fmt.Errorf("delivery_timeout %s: write at least 1s, e.g. 10s (an unreachable broker must hand records back to the queue)", p.DeliveryTimeout))
 	}
-	return errs
+	return grouperr.Join(errs...)
 }
 
-func (t *TopicsConfig) validate() []error {
+// Validate checks the topic templates and bounds; the collector puts the
+// group's path ("topics: ") in front.
+func (t *TopicsConfig) Validate() error {
 	var errs []error
 	if t.Data == "" {
-		errs = append(errs, errors.New("topics.data: must not be empty, e.g. logs-{cfjs1.format}"))
+		errs = append(errs, errors.New("data: must not be empty, e.g. logs-{cfjs1.format}"))
 	} else if _, err := parseTemplate(t.Data, attrtemplate.EscapeTopic); err != nil {
-		errs = append(errs, fmt.Errorf("topics.data: %w", err))
+		errs = append(errs, fmt.Errorf("data: %w", err))
 	} else if err := checkTopicLiterals(t.Data); err != nil {
-		errs = append(errs, fmt.Errorf("topics.data: %w", err))
+		errs = append(errs, fmt.Errorf("data: %w", err))
 	}
 	if t.DeadLetter == "" {
-		errs = append(errs, errors.New("topics.dead_letter: must not be empty, e.g. logs-dead-letter"))
+		errs = append(errs, errors.New("dead_letter: must not be empty, e.g. logs-dead-letter"))
 	} else if _, err := parseTemplate(t.DeadLetter, attrtemplate.EscapeTopic); err != nil {
-		errs = append(errs, fmt.Errorf("topics.dead_letter: %w", err))
+		errs = append(errs, fmt.Errorf("dead_letter: %w", err))
 	} else if err := checkTopicLiterals(t.DeadLetter); err != nil {
-		errs = append(errs, fmt.Errorf("topics.dead_letter: %w", err))
+		errs = append(errs, fmt.Errorf("dead_letter: %w", err))
 	}
 	if t.Fallback != "" {
 		if err := checkTopicName(t.Fallback); err != nil {
-			errs = append(errs, fmt.Errorf("topics.fallback: %w", err))
+			errs = append(errs, fmt.Errorf("fallback: %w", err))
 		}
 	}
 	for _, a := range t.Allowed {
 		if err := checkAllowedEntry(a); err != nil {
-			errs = append(errs, fmt.Errorf("topics.allowed: %w", err))
+			errs = append(errs, fmt.Errorf("allowed: %w", err))
 		}
 	}
 	if t.RefreshInterval < time.Second || t.RefreshInterval > time.Hour {
-		errs = append(errs, fmt.Errorf("topics.refresh_interval %s: write a duration between 1s and 1h, e.g. 1m (how soon a new topic is used)", t.RefreshInterval))
+		errs = append(errs, fmt.Errorf("refresh_interval %s: write a duration between 1s and 1h, e.g. 1m (how soon a new topic is used)", t.RefreshInterval))
 	}
 	if t.MaxKnown < 1 || t.MaxKnown > maxKnownLimit {
-		errs = append(errs, fmt.Errorf("topics.max_known %d: write a count between 1 and %d (default 10000; at least the topics of the cluster this exporter writes to)", t.MaxKnown, maxKnownLimit))
+		errs = append(errs, fmt.Errorf("max_known %d: write a count between 1 and %d (default 10000; at least the topics of the cluster this exporter writes to)", t.MaxKnown, maxKnownLimit))
 	}
-	return errs
+	return grouperr.Join(errs...)
+}
+
+// Validate checks the key template and the mode; the collector puts the
+// group's path ("partition: ") in front.
+func (p *PartitionConfig) Validate() error {
+	var errs []error
+	if _, err := parseTemplate(p.Key, attrtemplate.EscapeNone); err != nil {
+		errs = append(errs, fmt.Errorf("key: %w", err))
+	}
+	switch p.Mode {
+	case PartitionByKey, PartitionBalance:
+	default:
+		errs = append(errs, fmt.Errorf("mode %q: write key (ordered per key) or balanced (spread, no order)", p.Mode))
+	}
+	return grouperr.Join(errs...)
+}
+
+// Validate checks the cfjs1 encoding's options; the collector puts the
+// group's path ("cfjs1: ") in front.
+func (c *CFJS1Config) Validate() error {
+	var errs []error
+	if c.DefaultFormat == "" {
+		errs = append(errs, errors.New("default_format: must not be empty (default unknown)"))
+	}
+	for f, w := range c.Wrappers {
+		if f == "" || w == "" {
+			errs = append(errs, fmt.Errorf("wrappers: %q: %q: write format: wrapper_field, both not empty", f, w))
+		}
+	}
+	return grouperr.Join(errs...)
 }
 
 // checkAllowedEntry checks one topics.allowed entry: a topic name, or a

@@ -2,6 +2,7 @@ package kafkatopicsexporter
 
 import (
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -73,9 +74,9 @@ func TestConfigInvalid(t *testing.T) {
 		"bad_compression": "write zstd, lz4, snappy, gzip or none",
 		"no_brokers":      "list at least one broker",
 		"bad_allowed":     `"logs/*": write a topic name or a prefix ending in '*'`,
-		"bad_refresh":     "topics.refresh_interval 0s: write a duration between 1s and 1h",
-		"bad_max_known":   "topics.max_known 0: write a count between 1 and",
-		"bad_backlog":     "partition_backlog.failing_after 0s: write a duration between 10ms and 1m",
+		"bad_refresh":     "topics: refresh_interval 0s: write a duration between 1s and 1h",
+		"bad_max_known":   "topics: max_known 0: write a count between 1 and",
+		"bad_backlog":     "partition_backlog: failing_after 0s: write a duration between 10ms and 1m",
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, err := loadConfig(t, name)
@@ -90,11 +91,29 @@ func TestConfigInvalid(t *testing.T) {
 func TestConfigPartitionBacklog(t *testing.T) {
 	_, err := loadConfig(t, "bad_backlog")
 	require.Error(t, err)
-	assert.Contains(t, err.Error(), "partition_backlog.failing_after 0s: write a duration between 10ms and 1m")
-	assert.Contains(t, err.Error(), `partition_backlog.policy "drop": write wait`)
-	assert.Contains(t, err.Error(), "partition_backlog.max_total_bytes 1024: write at least max_bytes")
+	assert.Contains(t, err.Error(), "partition_backlog: failing_after 0s: write a duration between 10ms and 1m")
+	assert.Contains(t, err.Error(), `; policy "drop": write wait`)
+	assert.Contains(t, err.Error(), "; max_total_bytes 1024: write at least max_bytes")
 
 	cfg, err := loadConfig(t, "backlog_off")
 	require.NoError(t, err)
 	assert.False(t, cfg.PartitionBacklog.Enabled)
+}
+
+// The nested groups validate themselves: each error is reported once, under
+// the group's path, every problem of a group on its line.
+func TestConfigNestedGroupErrorReportedOnce(t *testing.T) {
+	cfg := createDefaultConfig().(*Config)
+	cfg.Brokers = []string{"127.0.0.1:9092"}
+	cfg.Producer.Compression = "brotli"
+	cfg.Producer.Linger = -1
+	cfg.Partition.Mode = "random"
+	cfg.CFJS1.DefaultFormat = ""
+	err := confmap.Validate(cfg)
+	require.ErrorContains(t, err, `producer: compression "brotli": write zstd, lz4, snappy, gzip or none; linger -1ns: write a duration between 0 and 1m`)
+	require.ErrorContains(t, err, `partition: mode "random": write key`)
+	require.ErrorContains(t, err, "cfjs1: default_format: must not be empty")
+	for _, once := range []string{"brotli", "random", "default_format"} {
+		assert.Equal(t, 1, strings.Count(err.Error(), once), "%s reported once: %v", once, err)
+	}
 }

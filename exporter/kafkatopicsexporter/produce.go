@@ -473,86 +473,122 @@ func (e *kafkaExporter) handOff(b *batch, pick func(*recMeta) bool) {
 // finish counts and logs the outcome of every record and tells
 // exporterhelper what to do with the rest.
 func (e *kafkaExporter) finish(ctx context.Context, b *batch, ld plog.Logs, n int, firstEncodeErr error) error {
-	maxMsg := e.cfg.Producer.MaxMessageBytes
-	var firstDrop *recMeta
 	b.mu.Lock()
 	defer b.mu.Unlock()
 
-	// Pass 3: outcomes.
-	var produced [numClasses]int64
-	var redirected [numRedirectReasons]int64
-	var dropped [numReasons]int64
-	var retry, unanswered, refused int
-	var backlogged int64
-	var firstRetryErr, firstRejectErr error
+	o := e.settleOutcomes(b)
+	totalDropped := e.recordOutcomes(ctx, o, n, firstEncodeErr)
+	if o.retry > 0 {
+		return consumererror.NewLogs(e.retryError(ctx, o, n), b.remaining(ld))
+	}
+	if totalDropped == int64(n) {
+		// Nothing of this request can ever be produced: say so, so that
+		// exporterhelper counts it failed and does not retry it.
+		return consumererror.NewPermanent(fmt.Errorf("kafkatopics: all %d records dropped (%s)", n, o.firstDrop.reason))
+	}
+	return nil
+}
+
+// outcomes are the outcomes of an export call's records, as finish
+// counts, logs and returns them.
+type outcomes struct {
+	produced                      [numClasses]int64
+	redirected                    [numRedirectReasons]int64
+	dropped                       [numReasons]int64
+	retry, unanswered, refused    int
+	backlogged                    int64
+	firstRetryErr, firstRejectErr error
+	firstDrop                     *recMeta
+}
+
+// settleOutcomes (pass 3) decides the outcome of every record of b: produced,
+// dropped, left to a backlog or handed back for retry. b.mu is held.
+func (e *kafkaExporter) settleOutcomes(b *batch) *outcomes {
+	o := &outcomes{}
 	partial := e.backlog != nil && (b.acked || e.backlog.partial())
 	for i := range b.meta {
 		m := &b.meta[i]
-		if !m.dropped {
-			if m.behind && !m.parked && !m.refused {
-				// Behind its partition's backlog, in order; back to the
-				// queue when the backlog is full or nothing answers.
-				if e.backlog.settleBehind(tpKey{m.topic, m.partition}, &b.recs[i], m, partial) {
-					m.parked = true
-				} else {
-					m.refused = true
-				}
-			}
-			if m.parked {
-				backlogged++
-				continue
-			}
-			if m.refused {
-				m.retry = true
-				retry++
-				refused++
-				continue
-			}
-			err, answered := b.answered[&b.recs[i]]
-			if !answered {
-				m.retry = true
-				retry++
-				unanswered++
-				continue
-			}
-			if err != nil {
-				if reason, perm := permanentReason(err); perm {
-					m.dropped, m.reason = true, reason
-					if firstRejectErr == nil {
-						firstRejectErr = err
-					}
-				} else {
-					if partial && e.parkFailed(&b.recs[i], m, err) {
-						backlogged++
-						continue
-					}
-					m.retry = true
-					retry++
-					if firstRetryErr == nil {
-						firstRetryErr = err
-					}
-					continue
-				}
-			}
+		if !m.dropped && e.settleNotDropped(b, i, partial, o) {
+			continue
 		}
 		if m.dropped {
-			dropped[m.reason]++
-			if firstDrop == nil {
-				firstDrop = m
+			o.dropped[m.reason]++
+			if o.firstDrop == nil {
+				o.firstDrop = m
 			}
 			continue
 		}
-		produced[m.class]++
+		o.produced[m.class]++
 		if m.class == classFallback {
-			redirected[m.why]++
+			o.redirected[m.why]++
 		}
 	}
-	totalDropped := e.count(ctx, produced, redirected, dropped)
-	if backlogged > 0 {
-		e.tel.RecordsBacklogged.Add(ctx, backlogged)
+	return o
+}
+
+// settleNotDropped settles record i, not dropped before Kafka answered:
+// parked in a backlog or handed back for retry (it reports true: counted),
+// else dropped for good by Kafka's answer, or produced (it reports false).
+func (e *kafkaExporter) settleNotDropped(b *batch, i int, partial bool, o *outcomes) bool {
+	m := &b.meta[i]
+	if m.behind && !m.parked && !m.refused {
+		// Behind its partition's backlog, in order; back to the
+		// queue when the backlog is full or nothing answers.
+		if e.backlog.settleBehind(tpKey{m.topic, m.partition}, &b.recs[i], m, partial) {
+			m.parked = true
+		} else {
+			m.refused = true
+		}
+	}
+	if m.parked {
+		o.backlogged++
+		return true
+	}
+	if m.refused {
+		m.retry = true
+		o.retry++
+		o.refused++
+		return true
+	}
+	err, answered := b.answered[&b.recs[i]]
+	if !answered {
+		m.retry = true
+		o.retry++
+		o.unanswered++
+		return true
+	}
+	if err != nil {
+		if reason, perm := permanentReason(err); perm {
+			m.dropped, m.reason = true, reason
+			if o.firstRejectErr == nil {
+				o.firstRejectErr = err
+			}
+		} else {
+			if partial && e.parkFailed(&b.recs[i], m, err) {
+				o.backlogged++
+				return true
+			}
+			m.retry = true
+			o.retry++
+			if o.firstRetryErr == nil {
+				o.firstRetryErr = err
+			}
+			return true
+		}
+	}
+	return false
+}
+
+// recordOutcomes counts the outcomes, wakes the backlogs up for what they
+// were left and logs the first drop; it returns the records dropped.
+func (e *kafkaExporter) recordOutcomes(ctx context.Context, o *outcomes, n int, firstEncodeErr error) int64 {
+	maxMsg := e.cfg.Producer.MaxMessageBytes
+	totalDropped := e.count(ctx, o.produced, o.redirected, o.dropped)
+	if o.backlogged > 0 {
+		e.tel.RecordsBacklogged.Add(ctx, o.backlogged)
 		e.backlog.wakeUp()
 	}
-	if firstDrop != nil {
+	if firstDrop := o.firstDrop; firstDrop != nil {
 		e.logger.Warn("kafkatopics: dropping log records that Kafka cannot take; they are not retried",
 			zap.Int64("dropped", totalDropped),
 			zap.Int("records", n),
@@ -560,32 +596,29 @@ func (e *kafkaExporter) finish(ctx context.Context, b *batch, ld plog.Logs, n in
 			zap.String("topic", firstDrop.topic),
 			zap.Int("message_bytes", (firstDrop.keyEnd-firstDrop.keyStart)+(firstDrop.valEnd-firstDrop.valStart)),
 			zap.Int("max_message_bytes", maxMsg),
-			zap.NamedError("broker_error", firstRejectErr),
+			zap.NamedError("broker_error", o.firstRejectErr),
 			zap.NamedError("encode_error", firstEncodeErr))
 	}
+	return totalDropped
+}
 
-	if retry > 0 {
-		e.tel.RecordsRetried.Add(ctx, int64(retry))
-		switch {
-		case firstRetryErr != nil:
-		case refused > 0:
-			firstRetryErr = fmt.Errorf("%d records wait for a failing partition whose backlog is full (partition_backlog bounds) or while no partition answers", refused)
-			e.logger.Warn("kafkatopics: handing records of failing partitions back to the queue: their backlog is full, or no partition answers",
-				zap.Int("records", refused), zap.Int64("backlog_bytes", e.backlog.totalBytesUsed()))
-		case ctx.Err() == nil:
-			firstRetryErr = fmt.Errorf("%d records unanswered by Kafka and their partition's backlog full", unanswered)
-		default:
-			firstRetryErr = fmt.Errorf("%d records unanswered by Kafka when the export timed out (broker unreachable?): %w", unanswered, ctx.Err())
-		}
-		err := fmt.Errorf("kafkatopics: %d of %d records not produced: %w", retry, n, firstRetryErr)
-		return consumererror.NewLogs(err, b.remaining(ld))
+// retryError counts the records handed back for retry and says why they
+// were: Kafka's first error, a full backlog, or no answer in time.
+func (e *kafkaExporter) retryError(ctx context.Context, o *outcomes, n int) error {
+	e.tel.RecordsRetried.Add(ctx, int64(o.retry))
+	firstRetryErr := o.firstRetryErr
+	switch {
+	case firstRetryErr != nil:
+	case o.refused > 0:
+		firstRetryErr = fmt.Errorf("%d records wait for a failing partition whose backlog is full (partition_backlog bounds) or while no partition answers", o.refused)
+		e.logger.Warn("kafkatopics: handing records of failing partitions back to the queue: their backlog is full, or no partition answers",
+			zap.Int("records", o.refused), zap.Int64("backlog_bytes", e.backlog.totalBytesUsed()))
+	case ctx.Err() == nil:
+		firstRetryErr = fmt.Errorf("%d records unanswered by Kafka and their partition's backlog full", o.unanswered)
+	default:
+		firstRetryErr = fmt.Errorf("%d records unanswered by Kafka when the export timed out (broker unreachable?): %w", o.unanswered, ctx.Err())
 	}
-	if totalDropped == int64(n) {
-		// Nothing of this request can ever be produced: say so, so that
-		// exporterhelper counts it failed and does not retry it.
-		return consumererror.NewPermanent(fmt.Errorf("kafkatopics: all %d records dropped (%s)", n, firstDrop.reason))
-	}
-	return nil
+	return fmt.Errorf("kafkatopics: %d of %d records not produced: %w", o.retry, n, firstRetryErr)
 }
 
 // count records the outcomes of records, produced and redirected per

@@ -13,6 +13,7 @@ import (
 
 	"github.com/otelcol-logx/otelcol-logx/internal/attrtemplate"
 	"github.com/otelcol-logx/otelcol-logx/internal/fileperm"
+	"github.com/otelcol-logx/otelcol-logx/internal/grouperr"
 	"github.com/otelcol-logx/otelcol-logx/internal/syslog"
 )
 
@@ -152,17 +153,31 @@ const (
 	onFullRetry = "retry"
 )
 
-// Validate checks the configuration, saying what to write instead.
+// Validate checks the exporter's own options and what spans groups (the
+// cfjs1 group against format), saying what to write instead. The nested
+// groups (syslog, permissions, rotation, flush, reopen, disk_guard)
+// validate themselves: the collector calls their Validate too and puts the
+// group's path in front.
 func (c *Config) Validate() error {
+	return errors.Join(c.validatePath(), c.validateFormat(), c.validateCFJS1ForFormat(), c.validateBounds(), c.validateOverflowPath())
+}
+
+// validatePath checks the path template.
+func (c *Config) validatePath() error {
+	if c.Path == "" {
+		return errors.New("path: required, e.g. /var/log/logx/{logx.service}.log")
+	} else if _, err := c.pathTemplate(); err != nil {
+		return fmt.Errorf("path: %v", err)
+	} else if strings.HasSuffix(c.Path, "/") {
+		return fmt.Errorf("path %q names a directory; end it with a file name, e.g. %s{logx.service}.log", c.Path, c.Path)
+	}
+	return nil
+}
+
+// validateFormat checks the line format and what it does with line breaks.
+func (c *Config) validateFormat() error {
 	var errs []error
 	add := func(format string, a ...any) { errs = append(errs, fmt.Errorf(format, a...)) }
-	if c.Path == "" {
-		add("path: required, e.g. /var/log/logx/{logx.service}.log")
-	} else if _, err := c.pathTemplate(); err != nil {
-		add("path: %v", err)
-	} else if strings.HasSuffix(c.Path, "/") {
-		add("path %q names a directory; end it with a file name, e.g. %s{logx.service}.log", c.Path, c.Path)
-	}
 	switch c.Format {
 	case formatText, formatSyslog, formatJSON, formatCFJS1:
 	default:
@@ -173,17 +188,25 @@ func (c *Config) Validate() error {
 	default:
 		add("multiline %q: write one of escape, space, keep", c.Multiline)
 	}
+	return errors.Join(errs...)
+}
+
+// validateCFJS1ForFormat checks that the cfjs1 format can name each line's
+// format: it spans format and the cfjs1 group.
+func (c *Config) validateCFJS1ForFormat() error {
+	if c.Format == formatCFJS1 && c.CFJS1.FormatAttribute == "" && c.CFJS1.DefaultFormat == "" {
+		return errors.New("cfjs1: set format_attribute (e.g. cfjs1.format) or default_format")
+	}
+	return nil
+}
+
+// validateBounds checks the exporter's own bounds: record size, open files,
+// paths and the write timeout.
+func (c *Config) validateBounds() error {
+	var errs []error
+	add := func(format string, a ...any) { errs = append(errs, fmt.Errorf(format, a...)) }
 	if c.MaxRecordBytes <= 0 {
 		add("max_record_bytes must be > 0 (default 1048576)")
-	}
-	if err := c.syslogOptions().Validate(); err != nil {
-		add("syslog: %v", err)
-	}
-	if tz := c.Syslog.Timezone; tz != "UTC" && tz != "Local" {
-		add("syslog.timezone %q: write UTC or Local", tz)
-	}
-	if c.Format == formatCFJS1 && c.CFJS1.FormatAttribute == "" && c.CFJS1.DefaultFormat == "" {
-		add("cfjs1: set format_attribute (e.g. cfjs1.format) or default_format")
 	}
 	if c.MaxOpenFiles <= 0 {
 		add("max_open_files must be > 0 (default 64)")
@@ -191,58 +214,110 @@ func (c *Config) Validate() error {
 	if c.MaxPaths < 0 {
 		add("max_paths must not be negative (0 turns the limit off; default 1000)")
 	}
+	if c.Timeout < 0 {
+		add("timeout must not be negative (0: none; default 5s)")
+	}
+	return errors.Join(errs...)
+}
+
+// validateOverflowPath checks that the overflow path is a plain file path.
+func (c *Config) validateOverflowPath() error {
 	if o := c.OverflowPath; strings.ContainsAny(o, "{}") {
-		add("overflow_path %q is a plain path, not a template; write e.g. /var/log/logx/overflow.log", o)
+		return fmt.Errorf("overflow_path %q is a plain path, not a template; write e.g. /var/log/logx/overflow.log", o)
 	} else if strings.HasSuffix(o, "/") {
-		add("overflow_path %q names a directory; end it with a file name, e.g. %soverflow.log", o, o)
+		return fmt.Errorf("overflow_path %q names a directory; end it with a file name, e.g. %soverflow.log", o, o)
 	}
-	if _, err := fileperm.Mode(c.Permissions.FileMode); err != nil {
-		add("permissions.file_mode: %v", err)
+	return nil
+}
+
+// Validate checks the RFC 5424 fields and the timezone; the collector puts
+// the group's path ("syslog: ") in front.
+func (s SyslogConfig) Validate() error {
+	var errs []error
+	if err := s.options().Validate(); err != nil {
+		errs = append(errs, err)
 	}
-	if _, err := fileperm.DirMode(c.Permissions.DirMode); err != nil {
-		add("permissions.dir_mode: %v", err)
+	if tz := s.Timezone; tz != "UTC" && tz != "Local" {
+		errs = append(errs, fmt.Errorf("timezone %q: write UTC or Local", tz))
 	}
-	r := c.Rotation
+	return grouperr.Join(errs...)
+}
+
+// Validate checks the modes; the collector puts the group's path
+// ("permissions: ") in front.
+func (p PermissionsConfig) Validate() error {
+	var errs []error
+	add := func(format string, a ...any) { errs = append(errs, fmt.Errorf(format, a...)) }
+	if _, err := fileperm.Mode(p.FileMode); err != nil {
+		add("file_mode: %v", err)
+	}
+	if _, err := fileperm.DirMode(p.DirMode); err != nil {
+		add("dir_mode: %v", err)
+	}
+	return grouperr.Join(errs...)
+}
+
+// Validate checks the rotation triggers, what is kept and the compression;
+// the collector puts the group's path ("rotation: ") in front.
+func (r RotationConfig) Validate() error {
+	var errs []error
+	add := func(format string, a ...any) { errs = append(errs, fmt.Errorf(format, a...)) }
 	if r.MaxBytes < 0 || r.Interval < 0 || r.MaxBackups < 0 || r.MaxAge < 0 {
-		add("rotation: max_bytes, interval, max_backups and max_age must not be negative (0 turns each off)")
+		add("max_bytes, interval, max_backups and max_age must not be negative (0 turns each off)")
 	}
 	if r.Interval > 0 && r.Interval < time.Second {
-		add("rotation.interval %s: at least 1s, e.g. 1h or 24h", r.Interval)
+		add("interval %s: at least 1s, e.g. 1h or 24h", r.Interval)
 	}
 	if (r.MaxBytes > 0 || r.Interval > 0) && r.MaxBackups == 0 && r.MaxAge == 0 {
-		add("rotation: rotated files would be kept forever; set max_backups and/or max_age")
+		add("rotated files would be kept forever; set max_backups and/or max_age")
 	}
 	switch r.Compression {
 	case compressionNone, compressionGzip, compressionZstd:
 	default:
-		add("rotation.compression %q: write none, gzip or zstd", r.Compression)
+		add("compression %q: write none, gzip or zstd", r.Compression)
 	}
-	f := c.Flush
+	return grouperr.Join(errs...)
+}
+
+// Validate checks the flush and sync intervals and the buffer; the
+// collector puts the group's path ("flush: ") in front.
+func (f FlushConfig) Validate() error {
+	var errs []error
 	if f.Interval < 0 || f.SyncInterval < 0 || f.SyncEveryBytes < 0 {
-		add("flush: interval, sync_interval and sync_every_bytes must not be negative (0 turns each off)")
+		errs = append(errs, errors.New("interval, sync_interval and sync_every_bytes must not be negative (0 turns each off)"))
 	}
 	if f.BufferBytes <= 0 || f.BufferBytes > 64<<20 {
-		add("flush.buffer_bytes must be in 1..67108864 (default 262144)")
+		errs = append(errs, errors.New("buffer_bytes must be in 1..67108864 (default 262144)"))
 	}
-	if c.Timeout < 0 {
-		add("timeout must not be negative (0: none; default 5s)")
+	return grouperr.Join(errs...)
+}
+
+// Validate checks the check interval; the collector puts the group's path
+// ("reopen: ") in front.
+func (r ReopenConfig) Validate() error {
+	if r.CheckInterval < 0 {
+		return errors.New("check_interval must not be negative (0 turns the check off)")
 	}
-	if c.Reopen.CheckInterval < 0 {
-		add("reopen.check_interval must not be negative (0 turns the check off)")
-	}
-	g := c.DiskGuard
+	return nil
+}
+
+// Validate checks the bounds, the check interval and the policy; the
+// collector puts the group's path ("disk_guard: ") in front.
+func (g DiskGuardConfig) Validate() error {
+	var errs []error
+	add := func(format string, a ...any) { errs = append(errs, fmt.Errorf(format, a...)) }
 	if g.MaxTotalBytes < 0 || g.MinFreeBytes < 0 {
-		add("disk_guard: max_total_bytes and min_free_bytes must not be negative (0 turns each off)")
+		add("max_total_bytes and min_free_bytes must not be negative (0 turns each off)")
 	}
 	if g.CheckInterval <= 0 {
-		add("disk_guard.check_interval must be > 0 (default 1s)")
+		add("check_interval must be > 0 (default 1s)")
 	}
 	switch g.OnFull {
 	case onFullDrop, onFullRetry:
 	default:
-		add("disk_guard.on_full %q: write drop or retry", g.OnFull)
+		add("on_full %q: write drop or retry", g.OnFull)
 	}
-	return errors.Join(errs...)
+	return grouperr.Join(errs...)
 }
 
 func (c *Config) pathTemplate() (*attrtemplate.Template, error) {
@@ -279,16 +354,18 @@ func (c *Config) overflowPath() string {
 	return filepath.Join(c.fixedDir(), "overflow.log")
 }
 
-func (c *Config) syslogOptions() *syslog.RFC5424Options {
+func (c *Config) syslogOptions() *syslog.RFC5424Options { return c.Syslog.options() }
+
+func (s SyslogConfig) options() *syslog.RFC5424Options {
 	o := &syslog.RFC5424Options{
-		Facility:        c.Syslog.Facility,
-		UseFacilityZero: c.Syslog.Facility == 0,
-		Hostname:        c.Syslog.Hostname,
-		AppName:         c.Syslog.AppName,
-		SDID:            c.Syslog.SDID,
-		SDAttributes:    c.Syslog.SDAttributes,
+		Facility:        s.Facility,
+		UseFacilityZero: s.Facility == 0,
+		Hostname:        s.Hostname,
+		AppName:         s.AppName,
+		SDID:            s.SDID,
+		SDAttributes:    s.SDAttributes,
 	}
-	if c.Syslog.Timezone == "Local" {
+	if s.Timezone == "Local" {
 		o.Location = time.Local
 	}
 	return o

@@ -2,6 +2,7 @@ package logfileexporter
 
 import (
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -66,13 +67,28 @@ func TestValidateMessages(t *testing.T) {
 		"path: template",
 		`format "xml": write one of text, syslog, json, cfjs1`,
 		`multiline "fold"`,
-		`file_mode: "rw-r--r--" is not an octal mode`,
-		"rotated files would be kept forever",
-		`compression "lz4"`,
-		`on_full "block"`,
+		`permissions: file_mode: "rw-r--r--" is not an octal mode`,
+		`rotation: rotated files would be kept forever; set max_backups and/or max_age; compression "lz4"`,
+		`disk_guard: on_full "block"`,
 		"max_paths must not be negative",
 		`overflow_path "/tmp/{logx.service}.log" is a plain path, not a template`,
 	} {
 		assert.Contains(t, err.Error(), want)
+	}
+}
+
+// The nested groups validate themselves: each error is reported once, under
+// the group's path, every problem of a group on its line.
+func TestConfigNestedGroupErrorReportedOnce(t *testing.T) {
+	cfg := createDefaultConfig().(*Config)
+	cfg.Path = "/tmp/x.log"
+	cfg.Syslog.Timezone = "CET"
+	cfg.Flush.BufferBytes = 0
+	cfg.Flush.Interval = -1
+	err := confmap.Validate(cfg)
+	require.ErrorContains(t, err, `syslog: timezone "CET": write UTC or Local`)
+	require.ErrorContains(t, err, "flush: interval, sync_interval and sync_every_bytes must not be negative (0 turns each off); buffer_bytes must be in 1..67108864")
+	for _, once := range []string{"timezone", "buffer_bytes"} {
+		assert.Equal(t, 1, strings.Count(err.Error(), once), "%s reported once: %v", once, err)
 	}
 }

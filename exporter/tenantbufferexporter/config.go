@@ -9,6 +9,7 @@ import (
 	"go.opentelemetry.io/collector/exporter/exporterhelper"
 
 	"github.com/otelcol-logx/otelcol-logx/exporter/tenantbufferexporter/internal/buffers"
+	"github.com/otelcol-logx/otelcol-logx/internal/grouperr"
 )
 
 // Config of the tenantbuffer exporter. Every guard has a bounded default;
@@ -133,36 +134,39 @@ func (p *PushConfig) Enabled() bool { return p.JobsFile != "" || p.JobsURL != ""
 // pushConsumer is the store consumer the push jobs move.
 const pushConsumer = "push"
 
-func (p *PushConfig) validate() []error {
+// Validate checks push's own options when push is on; the collector puts
+// the group's path ("push: ") in front. Its dead_letter and destinations
+// groups validate themselves.
+func (p *PushConfig) Validate() error {
 	if !p.Enabled() {
 		return nil
 	}
 	var errs []error
 	if p.JobsFile != "" && p.JobsURL != "" {
-		errs = append(errs, errors.New("push.jobs_file and push.jobs_url are both set: write one of them (the job document has one source)"))
+		errs = append(errs, errors.New("jobs_file and jobs_url are both set: write one of them (the job document has one source)"))
 	}
 	if p.ReloadInterval <= 0 {
-		errs = append(errs, errors.New("push.reload_interval: must be > 0, e.g. 1m"))
+		errs = append(errs, errors.New("reload_interval: must be > 0, e.g. 1m"))
 	}
 	if p.MaxRemovedFraction < 0 || p.MaxRemovedFraction > 1 {
-		errs = append(errs, errors.New("push.max_removed_fraction: must be in [0, 1], e.g. 0.1 (1 switches the guard off)"))
+		errs = append(errs, errors.New("max_removed_fraction: must be in [0, 1], e.g. 0.1 (1 switches the guard off)"))
 	}
 	if p.Unmatched != "drop" && p.Unmatched != "buffer" {
-		errs = append(errs, fmt.Errorf("push.unmatched: %q; write drop or buffer", p.Unmatched))
+		errs = append(errs, fmt.Errorf("unmatched: %q; write drop or buffer", p.Unmatched))
 	}
 	if p.Workers <= 0 || p.Workers > 1024 {
-		errs = append(errs, errors.New("push.workers: must be between 1 and 1024"))
+		errs = append(errs, errors.New("workers: must be between 1 and 1024"))
 	}
 	if p.QuantumBytes <= 0 {
-		errs = append(errs, errors.New("push.quantum_bytes: must be a positive size, e.g. 1MiB"))
+		errs = append(errs, errors.New("quantum_bytes: must be a positive size, e.g. 1MiB"))
 	}
 	if p.BackoffInitial <= 0 || p.BackoffMax < p.BackoffInitial {
-		errs = append(errs, errors.New("push.backoff_initial must be > 0 and push.backoff_max >= it"))
+		errs = append(errs, errors.New("backoff_initial must be > 0 and backoff_max >= it"))
 	}
 	if p.BreakerFailures <= 0 || p.BreakerOpen <= 0 {
-		errs = append(errs, errors.New("push.breaker_failures and push.breaker_open must be > 0"))
+		errs = append(errs, errors.New("breaker_failures and breaker_open must be > 0"))
 	}
-	return errs
+	return grouperr.Join(errs...)
 }
 
 func checkBytes(name string, v Bytes, allowZero bool) error {
@@ -177,49 +181,14 @@ func checkBytes(name string, v Bytes, allowZero bool) error {
 	return nil
 }
 
-// Validate checks the configuration.
+// Validate checks the exporter's own options. The nested groups (tenant,
+// limits, retention, segments, telemetry, push and push's dead_letter and
+// destinations) validate themselves: the collector calls their Validate too
+// and puts the group's path in front.
 func (c *Config) Validate() error {
 	var errs []error
 	if c.Directory == "" {
 		errs = append(errs, errors.New("directory: required; write a directory for the buffers, e.g. ${env:LOGX_STATE_DIR}/tenantbuffer"))
-	}
-	if c.Tenant.Attribute == "" {
-		errs = append(errs, errors.New("tenant.attribute: required; e.g. logx.tenant"))
-	}
-	if c.Tenant.MaxLength <= 0 {
-		errs = append(errs, errors.New("tenant.max_length: must be > 0, e.g. 256"))
-	}
-	if len(c.Tenant.Default) > c.Tenant.MaxLength {
-		errs = append(errs, errors.New("tenant.default: longer than tenant.max_length"))
-	}
-	if c.Limits.MaxBuffers == 0 || c.Limits.MaxBuffers < -1 {
-		errs = append(errs, fmt.Errorf("limits.max_buffers: %d; write a positive number (e.g. 10000), or -1 to switch the buffer cap off", c.Limits.MaxBuffers))
-	}
-	errs = append(errs,
-		checkBytes("limits.max_bytes_per_tenant", c.Limits.MaxBytesPerTenant, false),
-		checkBytes("limits.max_total_bytes", c.Limits.MaxTotalBytes, false),
-		checkBytes("limits.min_free_disk_bytes", c.Limits.MinFreeDiskBytes, false),
-		checkBytes("segments.max_record_bytes", c.Segments.MaxRecordBytes, false),
-	)
-	if c.Limits.MaxOpenFiles <= 0 {
-		errs = append(errs, errors.New("limits.max_open_files: must be > 0, e.g. 256"))
-	}
-	if c.Segments.MaxBytes <= 0 {
-		errs = append(errs, errors.New("segments.max_bytes: must be a positive size, e.g. 16MiB"))
-	}
-	if c.Segments.MaxAge <= 0 {
-		errs = append(errs, errors.New("segments.max_age: must be > 0, e.g. 10m"))
-	}
-	if c.Segments.MaxRecordBytes.Unlimited() {
-		errs = append(errs, errors.New("segments.max_record_bytes: cannot be unlimited; write a size, e.g. 1MiB"))
-	}
-	if c.Retention.MaxAge == 0 {
-		errs = append(errs, fmt.Errorf("retention.max_age: 0 would expire everything at once; write a duration (e.g. 72h) or %q", unlimitedWord))
-	}
-	for tenant, a := range c.Retention.PerTenant {
-		if a == 0 {
-			errs = append(errs, fmt.Errorf("retention.per_tenant.%s: write a duration or %q", tenant, unlimitedWord))
-		}
 	}
 	if c.IdleTimeout <= 0 {
 		errs = append(errs, errors.New("idle_timeout: must be > 0, e.g. 5m"))
@@ -227,10 +196,6 @@ func (c *Config) Validate() error {
 	if c.SweepInterval <= 0 {
 		errs = append(errs, errors.New("sweep_interval: must be > 0, e.g. 10s"))
 	}
-	if c.Telemetry.TopTenants < 0 || c.Telemetry.TopTenants > 1000 {
-		errs = append(errs, errors.New("telemetry.top_tenants: must be between 0 and 1000"))
-	}
-	errs = append(errs, c.Push.validate()...)
 	for i, name := range c.Consumers {
 		if !buffers.ValidConsumerName(name) {
 			errs = append(errs, fmt.Errorf("consumers[%d]: %q; write 1-64 characters of a-z, 0-9, _ and -", i, name))
@@ -242,6 +207,81 @@ func (c *Config) Validate() error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// Validate checks how the tenant is found; the collector puts the group's
+// path ("tenant: ") in front.
+func (t *TenantConfig) Validate() error {
+	var errs []error
+	if t.Attribute == "" {
+		errs = append(errs, errors.New("attribute: required; e.g. logx.tenant"))
+	}
+	if t.MaxLength <= 0 {
+		errs = append(errs, errors.New("max_length: must be > 0, e.g. 256"))
+	}
+	if len(t.Default) > t.MaxLength {
+		errs = append(errs, errors.New("default: longer than max_length"))
+	}
+	return grouperr.Join(errs...)
+}
+
+// Validate checks the hard guards; the collector puts the group's path
+// ("limits: ") in front.
+func (l *LimitsConfig) Validate() error {
+	var errs []error
+	if l.MaxBuffers == 0 || l.MaxBuffers < -1 {
+		errs = append(errs, fmt.Errorf("max_buffers: %d; write a positive number (e.g. 10000), or -1 to switch the buffer cap off", l.MaxBuffers))
+	}
+	errs = append(errs,
+		checkBytes("max_bytes_per_tenant", l.MaxBytesPerTenant, false),
+		checkBytes("max_total_bytes", l.MaxTotalBytes, false),
+		checkBytes("min_free_disk_bytes", l.MinFreeDiskBytes, false),
+	)
+	if l.MaxOpenFiles <= 0 {
+		errs = append(errs, errors.New("max_open_files: must be > 0, e.g. 256"))
+	}
+	return grouperr.Join(errs...)
+}
+
+// Validate checks the segment shape; the collector puts the group's path
+// ("segments: ") in front.
+func (s *SegmentsConfig) Validate() error {
+	var errs []error
+	errs = append(errs, checkBytes("max_record_bytes", s.MaxRecordBytes, false))
+	if s.MaxBytes <= 0 {
+		errs = append(errs, errors.New("max_bytes: must be a positive size, e.g. 16MiB"))
+	}
+	if s.MaxAge <= 0 {
+		errs = append(errs, errors.New("max_age: must be > 0, e.g. 10m"))
+	}
+	if s.MaxRecordBytes.Unlimited() {
+		errs = append(errs, errors.New("max_record_bytes: cannot be unlimited; write a size, e.g. 1MiB"))
+	}
+	return grouperr.Join(errs...)
+}
+
+// Validate checks the ages; the collector puts the group's path
+// ("retention: ") in front.
+func (r *RetentionConfig) Validate() error {
+	var errs []error
+	if r.MaxAge == 0 {
+		errs = append(errs, fmt.Errorf("max_age: 0 would expire everything at once; write a duration (e.g. 72h) or %q", unlimitedWord))
+	}
+	for tenant, a := range r.PerTenant {
+		if a == 0 {
+			errs = append(errs, fmt.Errorf("per_tenant.%s: write a duration or %q", tenant, unlimitedWord))
+		}
+	}
+	return grouperr.Join(errs...)
+}
+
+// Validate checks the metrics' bound; the collector puts the group's path
+// ("telemetry: ") in front.
+func (t *TelemetryConfig) Validate() error {
+	if t.TopTenants < 0 || t.TopTenants > 1000 {
+		return errors.New("top_tenants: must be between 0 and 1000")
+	}
+	return nil
 }
 
 // storeOptions translates the config for the storage engine.

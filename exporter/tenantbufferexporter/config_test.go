@@ -79,9 +79,9 @@ func TestConfigRefusals(t *testing.T) {
 		"zero_cap":             "write a positive number",
 		"no_directory":         "directory: required",
 		"bad_size":             "not a byte size",
-		"push_bad":             "push.unmatched: \"send_everything\"; write drop or buffer",
-		"push_bad_dead_letter": "push.dead_letter.max_bytes: 0 would refuse everything",
-		"push_bad_root":        "push.destinations.file_root: \"srv/logpush\"; write an absolute directory",
+		"push_bad":             "push: max_removed_fraction: must be in [0, 1], e.g. 0.1 (1 switches the guard off); unmatched: \"send_everything\"; write drop or buffer",
+		"push_bad_dead_letter": "push::dead_letter: max_bytes: 0 would refuse everything",
+		"push_bad_root":        "push::destinations: file_root: \"srv/logpush\"; write an absolute directory",
 	} {
 		_, err := loadConfig(t, name)
 		if err == nil || !strings.Contains(err.Error(), want) {
@@ -145,12 +145,40 @@ func TestConfigPushOneJobSource(t *testing.T) {
 	cfg := createDefaultConfig().(*Config)
 	cfg.Directory = t.TempDir()
 	cfg.Push.JobsFile, cfg.Push.JobsURL = "/etc/otelcol-logx/jobs.yaml", "https://jobs.example.com/doc"
-	err := cfg.Validate()
-	if err == nil || !strings.Contains(err.Error(), "write one of them") {
+	err := confmap.Validate(cfg)
+	if err == nil || !strings.Contains(err.Error(), "push: jobs_file and jobs_url are both set: write one of them") {
 		t.Fatalf("both sources: %v", err)
 	}
 	cfg.Push.JobsURL = ""
-	if err := cfg.Validate(); err != nil {
+	if err := confmap.Validate(cfg); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// The nested groups validate themselves: each error is reported once, under
+// the group's path, every problem of a group on its line.
+func TestConfigNestedGroupErrorReportedOnce(t *testing.T) {
+	cfg := createDefaultConfig().(*Config)
+	cfg.Directory = t.TempDir()
+	cfg.Limits.MaxOpenFiles = 0
+	cfg.Limits.MaxBuffers = -5
+	cfg.Push.JobsFile = "/etc/otelcol-logx/jobs.yaml"
+	cfg.Push.DeadLetter.MaxAge = 0
+	err := confmap.Validate(cfg)
+	if err == nil {
+		t.Fatal("no error")
+	}
+	for _, want := range []string{
+		"limits: max_buffers: -5; write a positive number (e.g. 10000), or -1 to switch the buffer cap off; max_open_files: must be > 0",
+		"push::dead_letter: max_age: 0 would remove every letter at once",
+	} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %v, want %q", err, want)
+		}
+	}
+	for _, once := range []string{"max_open_files", "max_age"} {
+		if n := strings.Count(err.Error(), once); n != 1 {
+			t.Errorf("%s reported %d times: %v", once, n, err)
+		}
 	}
 }

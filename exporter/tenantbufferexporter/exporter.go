@@ -7,6 +7,7 @@ import (
 
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/exporter"
+	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
@@ -168,6 +169,25 @@ func (e *tenantBufferExporter) consumeLogs(ctx context.Context, ld plog.Logs) er
 	b := e.batchers.Get().(*batcher)
 	defer e.release(b)
 
+	e.groupByTenant(b, ld, e.tenantRouting())
+	res, err := e.store.Append(b.batch)
+	e.logAppendFailure(res)
+	e.notifyPusher(b.batch)
+	e.countOutcomes(ctx, b, res)
+	return err
+}
+
+// tenantRouting is how consumeLogs finds a record's tenant, and whether a
+// tenant without a push job is refused.
+type tenantRouting struct {
+	attr      string
+	maxLen    int
+	def       string
+	dropNoJob bool
+	jobTable  *jobs.Table
+}
+
+func (e *tenantBufferExporter) tenantRouting() tenantRouting {
 	attr, maxLen, def := e.cfg.Tenant.Attribute, e.cfg.Tenant.MaxLength, e.cfg.Tenant.Default
 	// With push jobs and unmatched: drop, a tenant without a job never gets
 	// a buffer: a blank or missing job config admits nobody new.
@@ -176,6 +196,12 @@ func (e *tenantBufferExporter) consumeLogs(ctx context.Context, ld plog.Logs) er
 	if dropNoJob {
 		jobTable = e.push.holder.Table()
 	}
+	return tenantRouting{attr: attr, maxLen: maxLen, def: def, dropNoJob: dropNoJob, jobTable: jobTable}
+}
+
+// groupByTenant encodes every record of ld into b's batch, under its
+// tenant; records refused on the way are counted in b.refused.
+func (e *tenantBufferExporter) groupByTenant(b *batcher, ld plog.Logs, route tenantRouting) {
 	rls := ld.ResourceLogs()
 	for i := 0; i < rls.Len(); i++ {
 		rl := rls.At(i)
@@ -188,44 +214,63 @@ func (e *tenantBufferExporter) consumeLogs(ctx context.Context, ld plog.Logs) er
 			lrs := sl.LogRecords()
 			for k := 0; k < lrs.Len(); k++ {
 				lr := lrs.At(k)
-				tenant, ok := logattr.StringOf(attr, lr.Attributes(), resAttrs)
-				switch {
-				case !ok && def == "":
-					b.refused[reasonMissingTenant]++
+				tenant, ok := route.tenantOf(b, lr, resAttrs)
+				if !ok {
 					continue
-				case !ok:
-					tenant = def
-				case len(tenant) > maxLen:
-					b.refused[reasonTenantTooLong]++
-					continue
-				}
-				if dropNoJob {
-					if _, ok := jobTable.Lookup(tenant); !ok {
-						b.refused[reasonNoJob]++
-						continue
-					}
 				}
 				payload, err := b.enc.Encode(lr)
 				if err != nil {
 					b.refused[reasonEncode]++
 					continue
 				}
-				idx, seen := b.index[tenant]
-				if !seen {
-					idx = len(b.batch)
-					b.index[tenant] = idx
-					if idx < cap(b.batch) {
-						b.batch = b.batch[:idx+1]
-						b.batch[idx].Tenant = tenant
-					} else {
-						b.batch = append(b.batch, buffers.TenantRecords{Tenant: tenant})
-					}
-				}
-				b.batch[idx].Payloads = append(b.batch[idx].Payloads, payload)
+				b.add(tenant, payload)
 			}
 		}
 	}
-	res, err := e.store.Append(b.batch)
+}
+
+// tenantOf is lr's tenant; false (counted in b.refused) when the record is
+// refused: no tenant and no default, a tenant too long, or no push job.
+func (r tenantRouting) tenantOf(b *batcher, lr plog.LogRecord, resAttrs pcommon.Map) (string, bool) {
+	tenant, ok := logattr.StringOf(r.attr, lr.Attributes(), resAttrs)
+	switch {
+	case !ok && r.def == "":
+		b.refused[reasonMissingTenant]++
+		return "", false
+	case !ok:
+		tenant = r.def
+	case len(tenant) > r.maxLen:
+		b.refused[reasonTenantTooLong]++
+		return "", false
+	}
+	if r.dropNoJob {
+		if _, ok := r.jobTable.Lookup(tenant); !ok {
+			b.refused[reasonNoJob]++
+			return "", false
+		}
+	}
+	return tenant, true
+}
+
+// add appends payload to tenant's records in the batch, reusing the
+// batcher's slots.
+func (b *batcher) add(tenant string, payload []byte) {
+	idx, seen := b.index[tenant]
+	if !seen {
+		idx = len(b.batch)
+		b.index[tenant] = idx
+		if idx < cap(b.batch) {
+			b.batch = b.batch[:idx+1]
+			b.batch[idx].Tenant = tenant
+		} else {
+			b.batch = append(b.batch, buffers.TenantRecords{Tenant: tenant})
+		}
+	}
+	b.batch[idx].Payloads = append(b.batch[idx].Payloads, payload)
+}
+
+// logAppendFailure logs a tenant whose buffer could not be written.
+func (e *tenantBufferExporter) logAppendFailure(res buffers.AppendResult) {
 	if res.Failure != nil {
 		// Counted as refused, and not returned: the call succeeds for the
 		// other tenants, so that upstream does not send them again.
@@ -233,8 +278,12 @@ func (e *tenantBufferExporter) consumeLogs(ctx context.Context, ld plog.Logs) er
 			zap.Int("tenant_dir", res.Refused[buffers.ReasonTenantDir]),
 			zap.Int("write_error", res.Refused[buffers.ReasonWriteError]), zap.Error(res.Failure))
 	}
+}
+
+// notifyPusher tells the push jobs which tenants have new records.
+func (e *tenantBufferExporter) notifyPusher(batch []buffers.TenantRecords) {
 	if e.push != nil {
-		for _, tr := range b.batch {
+		for _, tr := range batch {
 			// Only tenants that have a buffer: a refused tenant must not
 			// cost the pusher any state.
 			if _, ok := e.store.TenantBytes(tr.Tenant); ok {
@@ -242,6 +291,11 @@ func (e *tenantBufferExporter) consumeLogs(ctx context.Context, ld plog.Logs) er
 			}
 		}
 	}
+}
+
+// countOutcomes counts the records accepted and those refused, by reason
+// (the store's and consumeLogs' own).
+func (e *tenantBufferExporter) countOutcomes(ctx context.Context, b *batcher, res buffers.AppendResult) {
 	if res.Accepted > 0 {
 		e.tel.RecordsAccepted.Add(ctx, int64(res.Accepted))
 	}
@@ -255,7 +309,6 @@ func (e *tenantBufferExporter) consumeLogs(ctx context.Context, ld plog.Logs) er
 			e.tel.RecordsRefused.Add(ctx, int64(n), e.reasonAttrs[reason])
 		}
 	}
-	return err
 }
 
 func (e *tenantBufferExporter) release(b *batcher) {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/otelcol-logx/otelcol-logx/exporter/tenantbufferexporter/internal/buffers"
 	"github.com/otelcol-logx/otelcol-logx/exporter/tenantbufferexporter/internal/push"
+	"github.com/otelcol-logx/otelcol-logx/internal/grouperr"
 	"github.com/otelcol-logx/otelcol-logx/internal/guard"
 	jobs "github.com/otelcol-logx/otelcol-logx/internal/tenantjobs"
 )
@@ -43,16 +44,17 @@ func defaultDeadLetterConfig() DeadLetterConfig {
 	return DeadLetterConfig{MaxBytes: 1 << 30, MaxBytesPerTenant: 64 << 20, MaxAge: Age(7 * 24 * time.Hour)}
 }
 
-// Validate checks the caps.
+// Validate checks the caps; the collector puts the group's path
+// ("push::dead_letter: ") in front.
 func (c *DeadLetterConfig) Validate() error {
 	var errs []error
 	errs = append(errs,
-		checkBytes("push.dead_letter.max_bytes", c.MaxBytes, false),
-		checkBytes("push.dead_letter.max_bytes_per_tenant", c.MaxBytesPerTenant, false))
+		checkBytes("max_bytes", c.MaxBytes, false),
+		checkBytes("max_bytes_per_tenant", c.MaxBytesPerTenant, false))
 	if c.MaxAge == 0 {
-		errs = append(errs, fmt.Errorf("push.dead_letter.max_age: 0 would remove every letter at once; write a duration (e.g. 168h) or %q", unlimitedWord))
+		errs = append(errs, fmt.Errorf("max_age: 0 would remove every letter at once; write a duration (e.g. 168h) or %q", unlimitedWord))
 	}
-	return errors.Join(errs...)
+	return grouperr.Join(errs...)
 }
 
 func (c *DeadLetterConfig) options(dir string, fsync bool) push.DeadLetterOptions {
@@ -74,10 +76,11 @@ type DestinationsConfig struct {
 	AllowInsecureJobs []string `mapstructure:"allow_insecure_jobs"`
 }
 
-// Validate checks the root.
+// Validate checks the root; the collector puts the group's path
+// ("push::destinations: ") in front.
 func (c *DestinationsConfig) Validate() error {
 	if c.FileRoot != "" && !filepath.IsAbs(c.FileRoot) {
-		return fmt.Errorf("push.destinations.file_root: %q; write an absolute directory, e.g. /var/lib/otelcol-logx/logpush", c.FileRoot)
+		return fmt.Errorf("file_root: %q; write an absolute directory, e.g. /var/lib/otelcol-logx/logpush", c.FileRoot)
 	}
 	return nil
 }

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/otelcol-logx/otelcol-logx/internal/grouperr"
 )
 
 // Config of the sdnotify extension. The service manager's side (the
@@ -31,23 +33,20 @@ type WatchdogConfig struct {
 	HeartbeatTimeout time.Duration `mapstructure:"heartbeat_timeout"`
 }
 
-// Validate checks the config.
-func (c *Config) Validate() error {
-	return c.Watchdog.Validate()
-}
-
-// Validate checks the watchdog group.
+// Validate checks the watchdog group; the collector puts the group's path
+// ("watchdog: ") in front. The extension's Config has no option of its own
+// and so no Validate: the collector validates the group on its own.
 func (c *WatchdogConfig) Validate() error {
 	var errs []error
 	if c.RecoverableErrorGrace < 0 || c.RecoverableErrorGrace > 24*time.Hour {
-		errs = append(errs, errors.New("watchdog::recoverable_error_grace must be between 0s (a recoverable error stops the pings at once) and 24h: write e.g. 5m"))
+		errs = append(errs, errors.New("recoverable_error_grace must be between 0s (a recoverable error stops the pings at once) and 24h: write e.g. 5m"))
 	}
 	if c.HeartbeatInterval < 10*time.Millisecond || c.HeartbeatInterval > time.Minute {
-		errs = append(errs, errors.New("watchdog::heartbeat_interval must be between 10ms and 1m: write e.g. 2s"))
+		errs = append(errs, errors.New("heartbeat_interval must be between 10ms and 1m: write e.g. 2s"))
 	}
 	if c.HeartbeatTimeout < 2*c.HeartbeatInterval {
-		errs = append(errs, fmt.Errorf("watchdog::heartbeat_timeout must be at least twice heartbeat_interval (%s), so that one late round trip does not stop the pings: write e.g. heartbeat_timeout: %s",
+		errs = append(errs, fmt.Errorf("heartbeat_timeout must be at least twice heartbeat_interval (%s), so that one late round trip does not stop the pings: write e.g. heartbeat_timeout: %s",
 			c.HeartbeatInterval, max(10*time.Second, 5*c.HeartbeatInterval)))
 	}
-	return errors.Join(errs...)
+	return grouperr.Join(errs...)
 }

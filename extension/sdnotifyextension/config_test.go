@@ -2,6 +2,7 @@ package sdnotifyextension
 
 import (
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -29,7 +30,7 @@ func TestLoadConfig(t *testing.T) {
 			HeartbeatInterval:     500 * time.Millisecond,
 			HeartbeatTimeout:      5 * time.Second,
 		}}},
-		{id: component.NewIDWithName(metadata.Type, "bad_grace"), err: "watchdog::recoverable_error_grace must be between 0s"},
+		{id: component.NewIDWithName(metadata.Type, "bad_grace"), err: "watchdog: recoverable_error_grace must be between 0s"},
 		{id: component.NewIDWithName(metadata.Type, "bad_heartbeat"), err: "write e.g. heartbeat_timeout: 25s"},
 	} {
 		t.Run(tc.id.String(), func(t *testing.T) {
@@ -51,8 +52,21 @@ func TestLoadConfig(t *testing.T) {
 func TestDefaultConfig(t *testing.T) {
 	cfg := NewFactory().CreateDefaultConfig().(*Config)
 	require.NoError(t, componenttest.CheckConfigStruct(cfg))
-	require.NoError(t, cfg.Validate())
+	require.NoError(t, confmap.Validate(cfg))
 	assert.Equal(t, 5*time.Minute, cfg.Watchdog.RecoverableErrorGrace)
 	assert.Equal(t, 2*time.Second, cfg.Watchdog.HeartbeatInterval)
 	assert.Equal(t, 10*time.Second, cfg.Watchdog.HeartbeatTimeout)
+}
+
+// The watchdog group validates itself: its error is reported once, under
+// the group's path, every problem on its line.
+func TestConfigNestedGroupErrorReportedOnce(t *testing.T) {
+	cfg := createDefaultConfig().(*Config)
+	cfg.Watchdog.RecoverableErrorGrace = -1
+	cfg.Watchdog.HeartbeatInterval = time.Hour
+	err := confmap.Validate(cfg)
+	require.ErrorContains(t, err, "watchdog: recoverable_error_grace must be between 0s (a recoverable error stops the pings at once) and 24h: write e.g. 5m; heartbeat_interval must be between 10ms and 1m")
+	for _, once := range []string{"recoverable_error_grace", "heartbeat_interval must"} {
+		assert.Equal(t, 1, strings.Count(err.Error(), once), "%s reported once: %v", once, err)
+	}
 }

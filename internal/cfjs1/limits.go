@@ -1,8 +1,9 @@
 package cfjs1
 
 import (
-	"errors"
 	"fmt"
+
+	"github.com/otelcol-logx/otelcol-logx/internal/grouperr"
 )
 
 // Limits bound what one line may make the decoder build. A line over any of
@@ -74,7 +75,7 @@ func (l Limits) Validate() error {
 	if l.MaxDepth < 1 || l.MaxDepth > limitMaxDepth {
 		errs = append(errs, fmt.Errorf("max_depth must be between 1 and %d (default %d)", limitMaxDepth, DefaultMaxDepth))
 	}
-	return errors.Join(errs...)
+	return grouperr.Join(errs...)
 }
 
 // orDefaults returns l with every limit that is not set (zero or less)

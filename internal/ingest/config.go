@@ -3,6 +3,8 @@ package ingest
 import (
 	"errors"
 	"fmt"
+
+	"github.com/otelcol-logx/otelcol-logx/internal/grouperr"
 )
 
 // Policy says which data goes when the buffer is full.
@@ -82,10 +84,12 @@ func (c FairShareConfig) maxServices() int {
 	return c.MaxServices
 }
 
-// Validate checks the table's bound.
+// Validate checks the table's bound. The collector prefixes the message with
+// the group's path (e.g. "buffer::fair_share: "), so it names the option
+// inside the group only.
 func (c FairShareConfig) Validate() error {
 	if c.MaxServices < 0 || c.MaxServices > 1<<20 {
-		return errors.New("buffer.fair_share.max_services must be between 1 and 1048576 (0 for the default 1024); write e.g. 1024")
+		return errors.New("max_services must be between 1 and 1048576 (0 for the default 1024); write e.g. 1024")
 	}
 	return nil
 }
@@ -97,13 +101,16 @@ func DefaultBufferConfig() BufferConfig {
 	return BufferConfig{MaxBytes: DefaultMaxBytes, Policy: DropNewest}
 }
 
-// Validate checks the bound.
+// Validate checks the bound and the policy. The fair_share group validates
+// itself; the collector prefixes each message with the group's path (e.g.
+// "buffer: "), so messages name the option inside the group only.
 func (c BufferConfig) Validate() error {
+	var errs []error
 	if c.MaxBytes < 2<<20 {
-		return errors.New("buffer.max_bytes must be at least 2097152 (2 MiB, room for a full batch); write e.g. 67108864 for 64 MiB")
+		errs = append(errs, errors.New("max_bytes must be at least 2097152 (2 MiB, room for a full batch); write e.g. 67108864 for 64 MiB"))
 	}
 	if c.Policy > DropOldest {
-		return errors.New(`buffer.policy: write "drop_newest" or "drop_oldest"`)
+		errs = append(errs, errors.New(`policy: write "drop_newest" or "drop_oldest"`))
 	}
-	return c.FairShare.Validate()
+	return grouperr.Join(errs...)
 }

@@ -3,12 +3,14 @@ package ingest
 import (
 	"context"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/confmap"
 	"go.opentelemetry.io/collector/consumer"
 	"go.opentelemetry.io/collector/pdata/plog"
 
@@ -271,7 +273,11 @@ func TestFairShareConfig(t *testing.T) {
 	assert.Equal(t, DefaultMaxServices, FairShareConfig{}.maxServices())
 	cfg := DefaultBufferConfig()
 	cfg.FairShare.MaxServices = -1
-	assert.ErrorContains(t, cfg.Validate(), "write e.g. 1024")
+	// The group validates itself; the collector names its path once.
+	assert.NoError(t, cfg.Validate(), "buffer leaves fair_share to its own Validate")
+	err := confmap.Validate(cfg)
+	assert.ErrorContains(t, err, "fair_share: max_services must be between 1 and 1048576 (0 for the default 1024); write e.g. 1024")
+	assert.Equal(t, 1, strings.Count(err.Error(), "max_services"), "reported once: %v", err)
 	s := NewStage(BufferConfig{MaxBytes: 1 << 20, FairShare: FairShareConfig{Enabled: &off}}, StageSettings{Next: &switchConsumer{}})
 	guards := s.Guards()
 	require.Len(t, guards, 2)

@@ -14,6 +14,8 @@ import (
 	"go.opentelemetry.io/collector/config/configoptional"
 	"go.opentelemetry.io/collector/config/configtls"
 	"go.uber.org/zap"
+
+	"github.com/otelcol-logx/otelcol-logx/internal/grouperr"
 )
 
 // Config is where the cluster is and how to authenticate to it. Components
@@ -53,8 +55,9 @@ func (c *Config) BrokerList() []string {
 	return out
 }
 
-// Validate checks the brokers, client id and SASL; messages say what to
-// write instead.
+// Validate checks the brokers and the client id; messages say what to write
+// instead. The sasl and tls groups validate themselves (the collector calls
+// their Validate too, with the group's path in front).
 func (c *Config) Validate() error {
 	var errs []error
 	if len(c.BrokerList()) == 0 {
@@ -68,24 +71,22 @@ func (c *Config) Validate() error {
 	if c.ClientID == "" {
 		errs = append(errs, errors.New("client_id: must not be empty (default otelcol-logx)"))
 	}
-	if s := c.SASL.Get(); s != nil {
-		errs = append(errs, s.Validate())
-	}
 	return errors.Join(errs...)
 }
 
-// Validate checks the mechanism and that both credentials are set.
+// Validate checks the mechanism and that both credentials are set; the
+// collector puts the group's path ("sasl: ") in front.
 func (s *SASLConfig) Validate() error {
 	var errs []error
 	switch s.Mechanism {
 	case "PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512":
 	default:
-		errs = append(errs, fmt.Errorf("sasl.mechanism %q: write PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512", s.Mechanism))
+		errs = append(errs, fmt.Errorf("mechanism %q: write PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512", s.Mechanism))
 	}
 	if s.Username == "" || s.Password == "" {
-		errs = append(errs, errors.New("sasl: username and password are both required"))
+		errs = append(errs, errors.New("username and password are both required"))
 	}
-	return errors.Join(errs...)
+	return grouperr.Join(errs...)
 }
 
 // ClientOptions are the franz-go options that reach the cluster: seeds,

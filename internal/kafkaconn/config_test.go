@@ -2,11 +2,13 @@ package kafkaconn
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/config/configoptional"
+	"go.opentelemetry.io/collector/confmap"
 	"go.uber.org/zap"
 )
 
@@ -17,14 +19,15 @@ func TestBrokerListSplitsEntries(t *testing.T) {
 
 func TestValidateSaysWhatToWrite(t *testing.T) {
 	c := Config{Brokers: []string{"nohostport"}, SASL: configoptional.Some(SASLConfig{Mechanism: "GSSAPI"})}
-	err := c.Validate()
+	err := confmap.Validate(&c)
 	require.Error(t, err)
-	for _, want := range []string{`write host:port`, "client_id: must not be empty", "write PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512", "username and password are both required"} {
+	for _, want := range []string{`write host:port`, "client_id: must not be empty", `sasl: mechanism "GSSAPI": write PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512; username and password are both required`} {
 		assert.Contains(t, err.Error(), want)
 	}
+	assert.Equal(t, 1, strings.Count(err.Error(), "mechanism"), "the sasl group's error is reported once: %v", err)
 	ok := Config{Brokers: []string{"127.0.0.1:9092"}, ClientID: "x",
 		SASL: configoptional.Some(SASLConfig{Mechanism: "SCRAM-SHA-512", Username: "u", Password: "p"})}
-	require.NoError(t, ok.Validate())
+	require.NoError(t, confmap.Validate(&ok))
 	opts, err := ok.ClientOptions(context.Background(), zap.NewNop())
 	require.NoError(t, err)
 	assert.Len(t, opts, 4, "seeds, client id, logger, SASL")

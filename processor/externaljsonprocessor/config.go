@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"go.opentelemetry.io/collector/config/confighttp"
+
+	"github.com/otelcol-logx/otelcol-logx/internal/grouperr"
 )
 
 // Defaults applied to a source's options that are left out (zero). Sources
@@ -229,17 +231,17 @@ func (s *SourceConfig) Validate() error {
 	if s.MaxAge > 0 && s.Interval > 0 && s.MaxAge < s.Interval {
 		add("max_age (%s) is shorter than interval (%s): values would go stale between two good fetches; make max_age a few intervals long", s.MaxAge, s.Interval)
 	}
-	errs = append(errs, s.validateReservedNames()...)
+	errs = append(errs, s.validateReservedNames())
 	if s.Command != nil && s.Command.TextKey != "" && len(s.Guard.RequiredPaths) > 0 {
 		add("guard.required_paths: the output of a command with text_key is text, not an object; remove required_paths")
 	}
-	return errors.Join(errs...)
+	return grouperr.Join(errs...)
 }
 
 // validateReservedNames refuses the names outside the mapping's fields that
 // this source always writes (the stale mark, the text_key field) when they
 // are reserved and not allowed.
-func (s *SourceConfig) validateReservedNames() []error {
+func (s *SourceConfig) validateReservedNames() error {
 	var errs []error
 	allowed := newReservedFilter(s.Mapping.AllowReserved)
 	if s.StalePolicy == "" || s.StalePolicy == staleMark {
@@ -252,7 +254,7 @@ func (s *SourceConfig) validateReservedNames() []error {
 			errs = append(errs, fmt.Errorf("command.text_key: attribute %q is reserved (other components key on it); %s", name, insteadOfReserved(s.Mapping.Prefix, name)))
 		}
 	}
-	return errs
+	return grouperr.Join(errs...)
 }
 
 // Validate checks the command's own options.
@@ -270,7 +272,7 @@ func (c *CommandConfig) Validate() error {
 			add("environment: %q is not a valid variable name", k)
 		}
 	}
-	return errors.Join(errs...)
+	return grouperr.Join(errs...)
 }
 
 func validPolicy(p string) bool {
@@ -326,7 +328,7 @@ func (m *MappingConfig) Validate() error {
 			add("allow_reserved: %q is not a reserved name; remove it (reserved: %s)", name, reservedSummary())
 		}
 	}
-	return errors.Join(errs...)
+	return grouperr.Join(errs...)
 }
 
 // insteadOfReserved says what to write instead of a reserved attribute name
@@ -347,7 +349,7 @@ func (f *FieldConfig) Validate() error {
 	if !validPolicy(f.OnConflict) {
 		errs = append(errs, fmt.Errorf("on_conflict: %q is not known; write insert, update or upsert", f.OnConflict))
 	}
-	return errors.Join(errs...)
+	return grouperr.Join(errs...)
 }
 
 // Validate checks the guard's options.
@@ -371,7 +373,7 @@ func (g *GuardConfig) Validate() error {
 		}
 		seen[p] = true
 	}
-	return errors.Join(errs...)
+	return grouperr.Join(errs...)
 }
 
 // resolved returns a copy with every left-out option set to its default.

@@ -3,6 +3,7 @@ package externaljsonprocessor
 import (
 	"math"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -174,4 +175,12 @@ func TestNestedGroupsValidateThemselves(t *testing.T) {
 	require.ErrorContains(t, (&SourceConfig{Name: "x"}).Validate(), "neither http nor command is set")
 	require.NoError(t, (&GuardConfig{}).Validate())
 	require.NoError(t, (&MappingConfig{}).Validate())
+}
+
+// A source's nested groups validate themselves: each error is reported
+// once, under the group's path, every problem of a group on its line.
+func TestConfigNestedGroupErrorReportedOnce(t *testing.T) {
+	err := confmap.Validate(loadConfig(t, "guard_bad"))
+	require.ErrorContains(t, err, `sources::0::guard: max_field_loss: 1.5 is out of range; write a fraction from 0 (refuse any lost field) to 1 (shrink check off), or leave it out for 0.5; required_paths[1]: "dc..x" is not a path`)
+	assert.Equal(t, 1, strings.Count(err.Error(), "max_field_loss: 1.5"), "reported once: %v", err)
 }

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"go.opentelemetry.io/collector/component"
+
+	"github.com/otelcol-logx/otelcol-logx/internal/grouperr"
 )
 
 // Where a key field is read from.
@@ -145,39 +147,40 @@ type MetricsConfig struct {
 
 var _ component.Config = (*Config)(nil)
 
-// Validate checks the configuration and says what to write instead.
+// Validate checks the processor's own options (rate, burst, max_keys,
+// idle_timeout) and what spans groups (each override against key.fields,
+// and overrides against each other), saying what to write instead. The
+// nested groups (key and its fields, bytes, each override, severity,
+// overflow, summary, metrics) validate themselves: the collector calls their
+// Validate too and puts the group's path in front.
 func (c *Config) Validate() error {
+	return errors.Join(
+		validateLimit(c.Rate, c.Burst),
+		c.validateOverrideShapes(),
+		c.validateOverrideKeysUnique(),
+		c.validateTable(),
+	)
+}
+
+// validateOverrideShapes checks that each override names its key the way
+// key.fields has it: key for a one-field key, one value per field otherwise.
+func (c *Config) validateOverrideShapes() error {
 	var errs []error
-	if len(c.Key.Fields) == 0 {
-		errs = append(errs, errors.New(`key.fields is empty: name at least one field, e.g. "fields: [{from: attribute, name: logx.service}]"`))
-	}
-	for i, f := range c.Key.Fields {
-		switch f.From {
-		case fromAttribute, fromResource, fromBody:
-		default:
-			errs = append(errs, fmt.Errorf("key.fields[%d].from is %q: write attribute, resource or body", i, f.From))
-		}
-		if f.Name == "" {
-			errs = append(errs, fmt.Errorf("key.fields[%d].name is empty: write the attribute (or body field) name, e.g. logx.service", i))
-		}
-	}
-	errs = append(errs, validateLimit("", c.Rate, c.Burst))
-	errs = append(errs, validateBytes("bytes", c.Bytes))
 	for i, o := range c.Overrides {
 		p := fmt.Sprintf("overrides[%d]", i)
 		switch {
-		case o.Key != "" && len(o.Values) > 0:
-			errs = append(errs, fmt.Errorf("%s sets both key and values: use key for a one-field key, values for a key of several fields", p))
-		case len(o.Values) > 0 && len(o.Values) != len(c.Key.Fields):
+		case len(o.Values) > 0 && o.Key == "" && len(o.Values) != len(c.Key.Fields):
 			errs = append(errs, fmt.Errorf("%s.values has %d entries but key.fields has %d: give one value per key field", p, len(o.Values), len(c.Key.Fields)))
 		case len(o.Values) == 0 && len(c.Key.Fields) > 1 && o.Key != c.Key.DefaultValue:
 			errs = append(errs, fmt.Errorf("%s: the key has %d fields, so write values: [one value per field] instead of key (key is only for key.default_value)", p, len(c.Key.Fields)))
 		}
-		errs = append(errs, validateLimit(p+".", o.Rate, o.Burst))
-		if o.Bytes != nil {
-			errs = append(errs, validateBytes(p+".bytes", *o.Bytes))
-		}
 	}
+	return errors.Join(errs...)
+}
+
+// validateOverrideKeysUnique refuses two overrides of the same key.
+func (c *Config) validateOverrideKeysUnique() error {
+	var errs []error
 	seen := map[string]int{}
 	for i, o := range c.Overrides {
 		k := overrideKey(o)
@@ -186,68 +189,139 @@ func (c *Config) Validate() error {
 		}
 		seen[k] = i
 	}
-	if c.Severity.Threshold != "" {
-		if _, err := parseSeverity(c.Severity.Threshold); err != nil {
-			errs = append(errs, fmt.Errorf("severity.threshold: %w", err))
-		}
-		switch c.Severity.Mode {
-		case severityModeExempt:
-		case severityModeBudget:
-			errs = append(errs, validateLimit("severity.", c.Severity.Rate, c.Severity.Burst))
-		default:
-			errs = append(errs, fmt.Errorf("severity.mode is %q: write exempt (never drop) or budget (separate rate and burst)", c.Severity.Mode))
-		}
-	}
+	return errors.Join(errs...)
+}
+
+// validateTable checks the key table's bound and idle timeout.
+func (c *Config) validateTable() error {
+	var errs []error
 	if c.MaxKeys <= 0 {
 		errs = append(errs, fmt.Errorf("max_keys is %d: write a positive bound, e.g. 10000; memory grows with it (at most about 300 bytes per key)", c.MaxKeys))
 	}
 	if c.IdleTimeout <= 0 {
 		errs = append(errs, fmt.Errorf("idle_timeout is %v: write a positive duration, e.g. 5m", c.IdleTimeout))
 	}
-	errs = append(errs, validateLimit("overflow.", c.Overflow.Rate, c.Overflow.Burst))
-	if c.Summary.Enabled {
-		if c.Summary.Interval < time.Second {
-			errs = append(errs, fmt.Errorf("summary.interval is %v: write at least 1s, e.g. 1m", c.Summary.Interval))
-		}
-		if c.Summary.Destination != summaryToPipeline && c.Summary.Destination != summaryToLogger {
-			errs = append(errs, fmt.Errorf("summary.destination is %q: write pipeline or logger", c.Summary.Destination))
-		}
-		if c.Summary.MaxRecords <= 0 {
-			errs = append(errs, fmt.Errorf("summary.max_records is %d: write a positive bound, e.g. 100", c.Summary.MaxRecords))
-		}
-	}
-	if c.Metrics.TopKeys < 0 {
-		errs = append(errs, fmt.Errorf("metrics.top_keys is %d: write 0 (all keys counted as other) or a small positive number, e.g. 20", c.Metrics.TopKeys))
-	}
-	if c.Metrics.Interval < 100*time.Millisecond {
-		errs = append(errs, fmt.Errorf("metrics.interval is %v: write at least 100ms, e.g. 10s", c.Metrics.Interval))
-	}
 	return errors.Join(errs...)
 }
 
-func validateLimit(prefix string, rate float64, burst int64) error {
+// Validate checks that the key has fields; each field validates itself.
+// The collector puts the group's path ("key: ") in front.
+func (k KeyConfig) Validate() error {
+	if len(k.Fields) == 0 {
+		return errors.New(`fields is empty: name at least one field, e.g. "fields: [{from: attribute, name: logx.service}]"`)
+	}
+	return nil
+}
+
+// Validate checks one key field; the collector puts its path
+// ("key::fields::0: ") in front.
+func (f FieldConfig) Validate() error {
 	var errs []error
-	if math.IsNaN(rate) || rate < minRate || rate > maxRate {
-		errs = append(errs, fmt.Errorf("%srate is %v: write records per second between %v and %v, e.g. 1000", prefix, rate, minRate, maxRate))
+	switch f.From {
+	case fromAttribute, fromResource, fromBody:
+	default:
+		errs = append(errs, fmt.Errorf("from is %q: write attribute, resource or body", f.From))
 	}
-	if burst < 1 || burst > maxBurst {
-		errs = append(errs, fmt.Errorf("%sburst is %d: write a whole number of records between 1 and %d, e.g. 2 × rate", prefix, burst, int64(maxBurst)))
+	if f.Name == "" {
+		errs = append(errs, errors.New("name is empty: write the attribute (or body field) name, e.g. logx.service"))
 	}
-	return errors.Join(errs...)
+	return grouperr.Join(errs...)
 }
 
-func validateBytes(prefix string, b BytesConfig) error {
+// Validate checks the record limit; the collector puts the group's path
+// (e.g. "overflow: ") in front.
+func (l LimitConfig) Validate() error { return validateLimit(l.Rate, l.Burst) }
+
+// Validate checks the bytes limit, unless it is off; the collector puts the
+// group's path (e.g. "bytes: ") in front.
+func (b BytesConfig) Validate() error {
 	if b.Rate == 0 && b.Burst == 0 {
 		return nil
 	}
 	var errs []error
 	if b.Rate <= 0 || b.Rate > maxRate {
-		errs = append(errs, fmt.Errorf("%s.rate is %d: write bytes per second (e.g. 1048576), or 0 with burst 0 to turn the bytes limit off", prefix, b.Rate))
+		errs = append(errs, fmt.Errorf("rate is %d: write bytes per second (e.g. 1048576), or 0 with burst 0 to turn the bytes limit off", b.Rate))
 	}
 	if b.Burst < 1 || b.Burst > maxBurst {
-		errs = append(errs, fmt.Errorf("%s.burst is %d: write a number of bytes between 1 and %d, e.g. 2 × rate", prefix, b.Burst, int64(maxBurst)))
+		errs = append(errs, fmt.Errorf("burst is %d: write a number of bytes between 1 and %d, e.g. 2 × rate", b.Burst, int64(maxBurst)))
 	}
-	return errors.Join(errs...)
+	return grouperr.Join(errs...)
+}
+
+// Validate checks one override's own options (its bytes group validates
+// itself); the collector puts its path ("overrides::0: ") in front.
+func (o OverrideConfig) Validate() error {
+	var errs []error
+	if o.Key != "" && len(o.Values) > 0 {
+		errs = append(errs, errors.New("sets both key and values: use key for a one-field key, values for a key of several fields"))
+	}
+	errs = append(errs, validateLimit(o.Rate, o.Burst))
+	return grouperr.Join(errs...)
+}
+
+// Validate checks the threshold, the mode and, for mode budget, its limit;
+// the collector puts the group's path ("severity: ") in front.
+func (s SeverityConfig) Validate() error {
+	if s.Threshold == "" {
+		return nil
+	}
+	var errs []error
+	if _, err := parseSeverity(s.Threshold); err != nil {
+		errs = append(errs, fmt.Errorf("threshold: %w", err))
+	}
+	switch s.Mode {
+	case severityModeExempt:
+	case severityModeBudget:
+		errs = append(errs, validateLimit(s.Rate, s.Burst))
+	default:
+		errs = append(errs, fmt.Errorf("mode is %q: write exempt (never drop) or budget (separate rate and burst)", s.Mode))
+	}
+	return grouperr.Join(errs...)
+}
+
+// Validate checks the summaries when they are on; the collector puts the
+// group's path ("summary: ") in front.
+func (s SummaryConfig) Validate() error {
+	if !s.Enabled {
+		return nil
+	}
+	var errs []error
+	if s.Interval < time.Second {
+		errs = append(errs, fmt.Errorf("interval is %v: write at least 1s, e.g. 1m", s.Interval))
+	}
+	if s.Destination != summaryToPipeline && s.Destination != summaryToLogger {
+		errs = append(errs, fmt.Errorf("destination is %q: write pipeline or logger", s.Destination))
+	}
+	if s.MaxRecords <= 0 {
+		errs = append(errs, fmt.Errorf("max_records is %d: write a positive bound, e.g. 100", s.MaxRecords))
+	}
+	return grouperr.Join(errs...)
+}
+
+// Validate checks the counters' bound and flush interval; the collector
+// puts the group's path ("metrics: ") in front.
+func (m MetricsConfig) Validate() error {
+	var errs []error
+	if m.TopKeys < 0 {
+		errs = append(errs, fmt.Errorf("top_keys is %d: write 0 (all keys counted as other) or a small positive number, e.g. 20", m.TopKeys))
+	}
+	if m.Interval < 100*time.Millisecond {
+		errs = append(errs, fmt.Errorf("interval is %v: write at least 100ms, e.g. 10s", m.Interval))
+	}
+	return grouperr.Join(errs...)
+}
+
+// validateLimit checks a record rate and burst, named as written inside
+// their group.
+func validateLimit(rate float64, burst int64) error {
+	var errs []error
+	if math.IsNaN(rate) || rate < minRate || rate > maxRate {
+		errs = append(errs, fmt.Errorf("rate is %v: write records per second between %v and %v, e.g. 1000", rate, minRate, maxRate))
+	}
+	if burst < 1 || burst > maxBurst {
+		errs = append(errs, fmt.Errorf("burst is %d: write a whole number of records between 1 and %d, e.g. 2 × rate", burst, int64(maxBurst)))
+	}
+	return grouperr.Join(errs...)
 }
 
 // keySep joins the values of a key of several fields inside the table;

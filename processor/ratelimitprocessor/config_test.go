@@ -2,6 +2,7 @@ package ratelimitprocessor
 
 import (
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -63,22 +64,19 @@ func TestInvalidConfigSaysWhatToWrite(t *testing.T) {
 	err := confmap.Validate(loadConfig(t, "invalid"))
 	require.Error(t, err)
 	for _, want := range []string{
-		`key.fields[0].from is "header": write attribute, resource or body`,
-		"key.fields[0].name is empty",
+		`key::fields::0: from is "header": write attribute, resource or body; name is empty`,
 		"rate is 0: write records per second",
 		"burst is 0: write a whole number of records",
-		"bytes.rate is -1",
-		"overrides[0] sets both key and values",
-		`unknown severity "LOUD"`,
-		`severity.mode is "shout"`,
+		"bytes: rate is -1",
+		"overrides::0: sets both key and values",
+		`severity: threshold: unknown severity "LOUD"`,
+		`; mode is "shout"`,
 		"max_keys is 0: write a positive bound",
 		"idle_timeout is 0s",
-		"overflow.rate is 0",
-		"summary.interval is 1ms",
-		`summary.destination is "kafka"`,
-		"summary.max_records is 0",
-		"metrics.top_keys is -1",
-		"metrics.interval is 1ms",
+		"overflow: rate is 0",
+		`summary: interval is 1ms: write at least 1s, e.g. 1m; destination is "kafka": write pipeline or logger; max_records is 0`,
+		"metrics: top_keys is -1",
+		"; interval is 1ms",
 	} {
 		assert.ErrorContains(t, err, want)
 	}
@@ -114,4 +112,19 @@ func TestDefaultBucketOverrideWithSeveralFields(t *testing.T) {
 	cfg.Key.Fields = append(cfg.Key.Fields, FieldConfig{From: fromResource, Name: "host.name"})
 	cfg.Overrides = []OverrideConfig{{Key: cfg.Key.DefaultValue, Rate: 1, Burst: 1}}
 	require.NoError(t, cfg.Validate())
+}
+
+// The nested groups validate themselves: each error is reported once, under
+// the group's path, every problem of a group on its line.
+func TestConfigNestedGroupErrorReportedOnce(t *testing.T) {
+	cfg := createDefaultConfig().(*Config)
+	cfg.Overflow.Burst = 0
+	cfg.Severity = SeverityConfig{Threshold: "ERROR", Mode: severityModeBudget, Rate: 0, Burst: 5}
+	cfg.Overrides = []OverrideConfig{{Key: "a", Rate: 1, Burst: 1, Bytes: &BytesConfig{Rate: 10, Burst: 0}}}
+	err := confmap.Validate(cfg)
+	require.ErrorContains(t, err, "overflow: burst is 0")
+	require.ErrorContains(t, err, "severity: rate is 0")
+	require.ErrorContains(t, err, "overrides::0::bytes: burst is 0: write a number of bytes")
+	assert.Equal(t, 2, strings.Count(err.Error(), "burst is 0"), "overflow and override bytes, each once: %v", err)
+	assert.Equal(t, 1, strings.Count(err.Error(), "rate is 0"), "reported once: %v", err)
 }

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"net/url"
 	"time"
+
+	"github.com/otelcol-logx/otelcol-logx/internal/grouperr"
 )
 
 // What happens to records without a tenant attribute.
@@ -44,19 +46,21 @@ type TenantConfig struct {
 	Missing string `mapstructure:"missing"`
 }
 
-// Validate checks the tenant options.
+// Validate checks the tenant options; the collector puts the group's path
+// ("tenant: ") in front.
 func (c *TenantConfig) Validate() error {
 	var errs []error
 	if c.Attribute == "" {
-		errs = append(errs, errors.New("tenant.attribute: empty; write the attribute that names the tenant, e.g. logx.tenant (the tenantbuffer exporter's tenant.attribute)"))
+		errs = append(errs, errors.New("attribute: empty; write the attribute that names the tenant, e.g. logx.tenant (the tenantbuffer exporter's tenant.attribute)"))
 	}
 	if c.Missing != missingPass && c.Missing != missingDrop {
-		errs = append(errs, fmt.Errorf("tenant.missing: %q; write pass (records without a tenant go on) or drop", c.Missing))
+		errs = append(errs, fmt.Errorf("missing: %q; write pass (records without a tenant go on) or drop", c.Missing))
 	}
-	return errors.Join(errs...)
+	return grouperr.Join(errs...)
 }
 
-// Validate checks the job source and the guard.
+// Validate checks the job source and the guard; the tenant group validates
+// itself.
 func (c *Config) Validate() error {
 	var errs []error
 	switch {

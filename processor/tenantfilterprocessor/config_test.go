@@ -2,6 +2,7 @@ package tenantfilterprocessor
 
 import (
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -58,8 +59,8 @@ func TestInvalidConfigSaysWhatToWrite(t *testing.T) {
 	err := confmap.Validate(loadConfig(t, "bad"))
 	require.Error(t, err)
 	for _, want := range []string{
-		"tenant.attribute: empty; write the attribute that names the tenant, e.g. logx.tenant",
-		`tenant.missing: "keep"; write pass (records without a tenant go on) or drop`,
+		"tenant: attribute: empty; write the attribute that names the tenant, e.g. logx.tenant",
+		`; missing: "keep"; write pass (records without a tenant go on) or drop`,
 		"jobs_file and jobs_url are both set; write only one",
 		"reload_interval: 0s; write a positive duration, e.g. 1m",
 		"max_removed_fraction: 1.5; write a fraction in [0, 1], e.g. 0.1 (1 switches the guard off)",
@@ -71,5 +72,18 @@ func TestInvalidConfigSaysWhatToWrite(t *testing.T) {
 		{JobsFile: "/etc/j.yaml", LastGoodFile: "/etc/j.yaml"}: `last_good_file: "/etc/j.yaml" is the job document itself; write a path of its own`,
 	} {
 		assert.ErrorContains(t, cfg.Validate(), want)
+	}
+}
+
+// The tenant group validates itself: its error is reported once, under the
+// group's path, every problem on its line.
+func TestConfigNestedGroupErrorReportedOnce(t *testing.T) {
+	cfg := createDefaultConfig().(*Config)
+	cfg.JobsFile = "/etc/otelcol-logx/jobs.yaml"
+	cfg.Tenant = TenantConfig{Attribute: "", Missing: "keep"}
+	err := confmap.Validate(cfg)
+	require.ErrorContains(t, err, `tenant: attribute: empty; write the attribute that names the tenant, e.g. logx.tenant (the tenantbuffer exporter's tenant.attribute); missing: "keep"`)
+	for _, once := range []string{"attribute: empty", `missing: "keep"`} {
+		assert.Equal(t, 1, strings.Count(err.Error(), once), "%s reported once: %v", once, err)
 	}
 }

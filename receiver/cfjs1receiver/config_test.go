@@ -2,6 +2,7 @@ package cfjs1receiver
 
 import (
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -64,4 +65,15 @@ func TestConfigBad(t *testing.T) {
 		"max_buffered_bytes", "idle_timeout", "handshake_timeout", "line_timeout", "max_batch_lines", "wrappers", "decode: max_depth"} {
 		assert.ErrorContains(t, err, want)
 	}
+}
+
+// The decode group validates itself: its error is reported once, under the
+// group's path, every problem on its line.
+func TestConfigNestedGroupErrorReportedOnce(t *testing.T) {
+	cfg := createDefaultConfig().(*Config)
+	cfg.Decode.MaxMembers, cfg.Decode.MaxDepth = 0, -1
+	err := confmap.Validate(cfg)
+	require.ErrorContains(t, err, "decode: max_members must be between 1 and")
+	require.ErrorContains(t, err, "; max_depth must be between 1 and")
+	assert.Equal(t, 1, strings.Count(err.Error(), "max_depth"), "reported once: %v", err)
 }

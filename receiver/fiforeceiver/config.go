@@ -42,7 +42,8 @@ type Config struct {
 	Buffer ingest.BufferConfig `mapstructure:"buffer"`
 }
 
-// Validate checks the config.
+// Validate checks the FIFO's own options. The buffer group validates itself
+// (the collector calls its Validate too).
 func (c *Config) Validate() error {
 	var errs []error
 	if c.Path == "" {
@@ -56,9 +57,6 @@ func (c *Config) Validate() error {
 	}
 	if c.MaxMessageSize < 64 || c.MaxMessageSize > 16<<20 {
 		errs = append(errs, errors.New("max_message_size must be between 64 and 16777216: write e.g. 65536"))
-	}
-	if err := c.Buffer.Validate(); err != nil {
-		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
 }

@@ -2,6 +2,7 @@ package fiforeceiver
 
 import (
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -69,4 +70,15 @@ func TestConfigInvalid(t *testing.T) {
 	}
 	_, err := loadConfig(t, "bad_format")
 	assert.ErrorContains(t, err, `write one of "auto"`)
+}
+
+// The buffer group validates itself: its error is reported once, under the
+// group's path.
+func TestConfigNestedGroupErrorReportedOnce(t *testing.T) {
+	cfg := createDefaultConfig().(*Config)
+	cfg.Path = "/run/logx/app.fifo"
+	cfg.Buffer.MaxBytes = 10
+	err := confmap.Validate(cfg)
+	require.ErrorContains(t, err, "buffer: max_bytes must be at least 2097152")
+	assert.Equal(t, 1, strings.Count(err.Error(), "max_bytes"), "reported once: %v", err)
 }

@@ -8,6 +8,7 @@ import (
 
 	"go.opentelemetry.io/collector/component"
 
+	"github.com/otelcol-logx/otelcol-logx/internal/grouperr"
 	"github.com/otelcol-logx/otelcol-logx/internal/ingest"
 )
 
@@ -113,7 +114,10 @@ const (
 // priorityNames are journalctl's priority names, index = priority.
 var priorityNames = []string{"emerg", "alert", "crit", "err", "warning", "notice", "info", "debug"}
 
-// Validate checks the configuration and says what to write instead.
+// Validate checks the receiver's own options and says what to write
+// instead. The nested groups (fields, batch, buffer, retry_on_failure,
+// restart) validate themselves: the collector calls their Validate too and
+// prefixes the messages with the group's path.
 func (c *Config) Validate() error {
 	var errs []error
 	add := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
@@ -152,14 +156,6 @@ func (c *Config) Validate() error {
 			errs = append(errs, err)
 		}
 	}
-	if len(c.Fields.Include) > 0 && len(c.Fields.Exclude) > 0 {
-		add("fields: include and exclude are both set: list the fields to keep in include, or those to leave out of all in exclude")
-	}
-	for _, f := range append(append([]string{}, c.Fields.Include...), c.Fields.Exclude...) {
-		if _, ok := checkFieldName([]byte(f)); !ok {
-			add("fields: %q is not a journal field name: write names like _SYSTEMD_UNIT or SYSLOG_IDENTIFIER", f)
-		}
-	}
 	if c.InvalidUTF8 != "replace" && c.InvalidUTF8 != "bytes" {
 		add("invalid_utf8 %q: write \"replace\" (U+FFFD for invalid bytes) or \"bytes\" (raw bytes value)", c.InvalidUTF8)
 	}
@@ -172,16 +168,6 @@ func (c *Config) Validate() error {
 	if c.MaxEntryBytes < minEntryBytes || c.MaxEntryBytes > maxEntryBytes {
 		add("max_entry_bytes %d: write a value from %d to %d (default 1048576)", c.MaxEntryBytes, minEntryBytes, maxEntryBytes)
 	}
-	if c.Batch.MaxEntries < 1 || c.Batch.MaxEntries > maxBatchEntries {
-		add("batch.max_entries %d: write a value from 1 to %d (default 1000)", c.Batch.MaxEntries, maxBatchEntries)
-	}
-	if c.Batch.MaxBytes < minEntryBytes || c.Batch.MaxBytes > maxBatchBytes {
-		add("batch.max_bytes %d: write a value from %d to %d (default 4194304)", c.Batch.MaxBytes, minEntryBytes, maxBatchBytes)
-	}
-	if c.Batch.FlushInterval <= 0 {
-		add("batch.flush_interval must be positive, e.g. 200ms")
-	}
-	errs = append(errs, c.Buffer.Validate(), c.RetryOnFailure.validate("retry_on_failure"), c.Restart.validate("restart"))
 	return errors.Join(errs...)
 }
 
@@ -210,11 +196,44 @@ func (c *Config) validateStart() error {
 	return nil
 }
 
-func (b BackoffConfig) validate(name string) error {
+// Validate checks the backoff; the collector prefixes its message with the
+// group's path (retry_on_failure or restart).
+func (b BackoffConfig) Validate() error {
 	if b.InitialInterval <= 0 || b.MaxInterval < b.InitialInterval {
-		return fmt.Errorf("%s: initial_interval must be positive and max_interval at least initial_interval (got %v, %v), e.g. 100ms and 5s", name, b.InitialInterval, b.MaxInterval)
+		return fmt.Errorf("initial_interval must be positive and max_interval at least initial_interval (got %v, %v), e.g. 100ms and 5s", b.InitialInterval, b.MaxInterval)
 	}
 	return nil
+}
+
+// Validate checks the field lists; the collector prefixes its messages with
+// "fields: ".
+func (f FieldsConfig) Validate() error {
+	var errs []error
+	if len(f.Include) > 0 && len(f.Exclude) > 0 {
+		errs = append(errs, errors.New("include and exclude are both set: list the fields to keep in include, or those to leave out of all in exclude"))
+	}
+	for _, name := range append(append([]string{}, f.Include...), f.Exclude...) {
+		if _, ok := checkFieldName([]byte(name)); !ok {
+			errs = append(errs, fmt.Errorf("%q is not a journal field name: write names like _SYSTEMD_UNIT or SYSLOG_IDENTIFIER", name))
+		}
+	}
+	return grouperr.Join(errs...)
+}
+
+// Validate checks the batch bounds; the collector prefixes its messages with
+// "batch: ".
+func (b BatchConfig) Validate() error {
+	var errs []error
+	if b.MaxEntries < 1 || b.MaxEntries > maxBatchEntries {
+		errs = append(errs, fmt.Errorf("max_entries %d: write a value from 1 to %d (default 1000)", b.MaxEntries, maxBatchEntries))
+	}
+	if b.MaxBytes < minEntryBytes || b.MaxBytes > maxBatchBytes {
+		errs = append(errs, fmt.Errorf("max_bytes %d: write a value from %d to %d (default 4194304)", b.MaxBytes, minEntryBytes, maxBatchBytes))
+	}
+	if b.FlushInterval <= 0 {
+		errs = append(errs, errors.New("flush_interval must be positive, e.g. 200ms"))
+	}
+	return grouperr.Join(errs...)
 }
 
 func parsePriority(s string) (int, bool) {

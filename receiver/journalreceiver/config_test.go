@@ -2,6 +2,7 @@ package journalreceiver
 
 import (
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -91,9 +92,9 @@ func TestConfigInvalidSaysWhatToWrite(t *testing.T) {
 		`invalid_utf8 "drop"`,
 		"no place for the cursor",
 		"max_entry_bytes 10",
-		"batch.max_entries 0",
-		"batch.max_bytes 1",
-		"batch.flush_interval must be positive",
+		"fields: include and exclude are both set",
+		// The batch group's problems stay on one line, under its path.
+		"batch: max_entries 0: write a value from 1 to 100000 (default 1000); max_bytes 1: write a value from 1024 to 268435456 (default 4194304); flush_interval must be positive",
 		"retry_on_failure: initial_interval",
 	} {
 		assert.Contains(t, err.Error(), want)
@@ -111,4 +112,21 @@ func TestStartAtEndUsesNoBacklog(t *testing.T) {
 	args, err = journalctlArgs(cfg, position{fromBeginning: true})
 	require.NoError(t, err)
 	assert.Contains(t, args, "--no-tail", "an unusable cursor reads from the oldest entry")
+}
+
+// The nested groups validate themselves: each error is reported once, under
+// the group's path.
+func TestConfigNestedGroupErrorReportedOnce(t *testing.T) {
+	cfg := createDefaultConfig().(*Config)
+	cfg.CursorDirectory = t.TempDir()
+	cfg.Batch.MaxEntries = 0
+	cfg.Restart.InitialInterval = 0
+	cfg.Buffer.MaxBytes = 10
+	err := confmap.Validate(cfg)
+	require.ErrorContains(t, err, "batch: max_entries 0: write a value from 1 to 100000")
+	require.ErrorContains(t, err, "restart: initial_interval must be positive")
+	require.ErrorContains(t, err, "buffer: max_bytes must be at least 2097152")
+	for _, once := range []string{"max_entries", "initial_interval must be positive", "max_bytes must be"} {
+		assert.Equal(t, 1, strings.Count(err.Error(), once), "%s reported once: %v", once, err)
+	}
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/otelcol-logx/otelcol-logx/internal/cfjs1"
+	"github.com/otelcol-logx/otelcol-logx/internal/grouperr"
 	"github.com/otelcol-logx/otelcol-logx/internal/kafkaconn"
 )
 
@@ -98,9 +99,12 @@ type CFJS1Config struct {
 	Decode cfjs1.Limits `mapstructure:"decode"`
 }
 
-// Validate checks the configuration; messages say what to write instead.
+// Validate checks the receiver's own options; messages say what to write
+// instead. The cluster options (kafkaconn.Config) and the nested groups
+// (group, fetch, retry, cfjs1.decode) validate themselves: the collector
+// calls their Validate too and puts the group's path in front.
 func (c *Config) Validate() error {
-	errs := []error{c.Config.Validate()}
+	var errs []error
 	if len(c.Topics) == 0 {
 		errs = append(errs, errors.New(`topics: list at least one topic, e.g. ["logs"]`))
 	}
@@ -116,7 +120,6 @@ func (c *Config) Validate() error {
 	default:
 		errs = append(errs, fmt.Errorf("encoding %q: write cfjs1, otlp_json or otlp_proto", c.Encoding))
 	}
-	errs = append(errs, c.Group.Validate(), c.Fetch.Validate(), c.Retry.Validate(), c.CFJS1.Decode.Validate())
 	return errors.Join(errs...)
 }
 
@@ -124,36 +127,36 @@ func (c *Config) Validate() error {
 func (g *GroupConfig) Validate() error {
 	var errs []error
 	if g.ID == "" {
-		errs = append(errs, errors.New("group.id: name the consumer group, e.g. otelcol-logx-tenants; collectors with the same id share the partitions"))
+		errs = append(errs, errors.New("id: name the consumer group, e.g. otelcol-logx-tenants; collectors with the same id share the partitions"))
 	}
 	if g.SessionTimeout < time.Second || g.RebalanceTimeout < time.Second {
-		errs = append(errs, errors.New("group.session_timeout and group.rebalance_timeout: at least 1s (defaults 45s and 60s)"))
+		errs = append(errs, errors.New("session_timeout and rebalance_timeout: at least 1s (defaults 45s and 60s)"))
 	}
 	if g.HeartbeatInterval <= 0 || g.HeartbeatInterval >= g.SessionTimeout {
-		errs = append(errs, errors.New("group.heartbeat_interval: positive and below group.session_timeout (default 3s)"))
+		errs = append(errs, errors.New("heartbeat_interval: positive and below session_timeout (default 3s)"))
 	}
 	if g.InitialOffset != OffsetEarliest && g.InitialOffset != OffsetLatest {
-		errs = append(errs, fmt.Errorf("group.initial_offset %q: write earliest or latest", g.InitialOffset))
+		errs = append(errs, fmt.Errorf("initial_offset %q: write earliest or latest", g.InitialOffset))
 	}
-	return errors.Join(errs...)
+	return grouperr.Join(errs...)
 }
 
 // Validate checks the fetch bounds.
 func (f *FetchConfig) Validate() error {
 	var errs []error
 	if f.MaxPollRecords <= 0 || f.MaxPollRecords > 1_000_000 {
-		errs = append(errs, errors.New("fetch.max_poll_records: between 1 and 1000000 (default 5000)"))
+		errs = append(errs, errors.New("max_poll_records: between 1 and 1000000 (default 5000)"))
 	}
 	if f.MaxBytes <= 0 || f.MaxPartitionBytes <= 0 || f.MaxPartitionBytes > f.MaxBytes {
-		errs = append(errs, errors.New("fetch.max_bytes and fetch.max_partition_bytes: positive, and max_partition_bytes not above max_bytes (defaults 16MiB and 1MiB)"))
+		errs = append(errs, errors.New("max_bytes and max_partition_bytes: positive, and max_partition_bytes not above max_bytes (defaults 16MiB and 1MiB)"))
 	}
-	return errors.Join(errs...)
+	return grouperr.Join(errs...)
 }
 
 // Validate checks the back-off.
 func (r *RetryConfig) Validate() error {
 	if r.InitialBackoff <= 0 || r.MaxBackoff < r.InitialBackoff {
-		return errors.New("retry.initial_backoff: positive, and retry.max_backoff not below it (defaults 100ms and 5s)")
+		return errors.New("initial_backoff: positive, and max_backoff not below it (defaults 100ms and 5s)")
 	}
 	return nil
 }

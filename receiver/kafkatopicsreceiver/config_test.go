@@ -2,6 +2,7 @@ package kafkatopicsreceiver
 
 import (
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -30,7 +31,7 @@ func TestConfigDefaultNeedsBrokersTopicsAndGroup(t *testing.T) {
 	assert.Equal(t, createDefaultConfig(), cfg)
 	err := confmap.Validate(cfg)
 	require.Error(t, err)
-	for _, want := range []string{"brokers: list at least one broker", "topics: list at least one topic", "group.id: name the consumer group"} {
+	for _, want := range []string{"brokers: list at least one broker", "topics: list at least one topic", "group: id: name the consumer group"} {
 		assert.Contains(t, err.Error(), want)
 	}
 }
@@ -54,10 +55,28 @@ func TestConfigBadSaysWhatToWrite(t *testing.T) {
 	require.Error(t, err)
 	for _, want := range []string{
 		"write host:port", "client_id: must not be empty", "is not a regular expression",
-		"group.id: name the consumer group", "at least 1s", "write earliest or latest",
-		"fetch.max_poll_records", "max_partition_bytes not above max_bytes", "retry.initial_backoff",
+		"group: id: name the consumer group", "; session_timeout and rebalance_timeout: at least 1s", "; initial_offset \"newest\": write earliest or latest",
+		"fetch: max_poll_records: between 1 and 1000000", "; max_bytes and max_partition_bytes: positive, and max_partition_bytes not above max_bytes",
+		"retry: initial_backoff: positive",
 		"write cfjs1, otlp_json or otlp_proto",
 	} {
 		assert.Contains(t, err.Error(), want)
+	}
+}
+
+// The nested groups validate themselves: each error is reported once, under
+// the group's path.
+func TestConfigNestedGroupErrorReportedOnce(t *testing.T) {
+	cfg := createDefaultConfig().(*Config)
+	cfg.Brokers = []string{"127.0.0.1:9092"}
+	cfg.Topics = []string{"logs"}
+	cfg.Group.ID = "g"
+	cfg.Fetch.MaxPollRecords = 0
+	cfg.CFJS1.Decode.MaxDepth = -1
+	err := confmap.Validate(cfg)
+	require.ErrorContains(t, err, "fetch: max_poll_records: between 1 and 1000000")
+	require.ErrorContains(t, err, "cfjs1::decode: max_depth must be between")
+	for _, once := range []string{"max_poll_records", "max_depth"} {
+		assert.Equal(t, 1, strings.Count(err.Error(), once), "%s reported once: %v", once, err)
 	}
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/otelcol-logx/otelcol-logx/internal/fileperm"
 	"github.com/otelcol-logx/otelcol-logx/internal/framing"
+	"github.com/otelcol-logx/otelcol-logx/internal/grouperr"
 	"github.com/otelcol-logx/otelcol-logx/internal/ingest"
 	"github.com/otelcol-logx/otelcol-logx/internal/syslog"
 )
@@ -85,19 +86,21 @@ type PeerConfig struct {
 	UntrustedService UntrustedService `mapstructure:"untrusted_service"`
 }
 
-// Validate checks the peer group.
+// Validate checks the peer group; the collector prefixes its messages with
+// "peer: ".
 func (c *PeerConfig) Validate() error {
 	var errs []error
 	if c.SystemdUnit && !c.Credentials {
-		errs = append(errs, errors.New("peer.systemd_unit needs the writer's pid: also write peer.credentials: true"))
+		errs = append(errs, errors.New("systemd_unit needs the writer's pid: also write credentials: true"))
 	}
 	if c.UntrustedService != UntrustedUID && c.UntrustedService != UntrustedAppName {
-		errs = append(errs, fmt.Errorf("peer.untrusted_service %q: write \"uid\" (the writer's user, from the kernel) or \"app_name\" (the syslog app name the writer claims)", c.UntrustedService))
+		errs = append(errs, fmt.Errorf("untrusted_service %q: write \"uid\" (the writer's user, from the kernel) or \"app_name\" (the syslog app name the writer claims)", c.UntrustedService))
 	}
-	return errors.Join(errs...)
+	return grouperr.Join(errs...)
 }
 
-// Validate checks the config.
+// Validate checks the socket's own options. The peer and buffer groups
+// validate themselves (the collector calls their Validate too).
 func (c *Config) Validate() error {
 	var errs []error
 	if c.Path == "" {
@@ -120,12 +123,6 @@ func (c *Config) Validate() error {
 	}
 	if c.IdleTimeout < 0 {
 		errs = append(errs, errors.New("idle_timeout must not be negative: write e.g. 5m, or 0 to never close an idle connection"))
-	}
-	if err := c.Peer.Validate(); err != nil {
-		errs = append(errs, err)
-	}
-	if err := c.Buffer.Validate(); err != nil {
-		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
 }

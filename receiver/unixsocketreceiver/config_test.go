@@ -2,6 +2,7 @@ package unixsocketreceiver
 
 import (
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -72,11 +73,11 @@ func TestConfigInvalid(t *testing.T) {
 	for name, msg := range map[string]string{
 		"bad_transport":            `write "stream" or "datagram"`,
 		"bad_mode":                 "not an octal mode",
-		"unit_without_credentials": "also write peer.credentials: true",
-		"small_buffer":             "buffer.max_bytes must be at least",
+		"unit_without_credentials": "peer: systemd_unit needs the writer's pid: also write credentials: true",
+		"small_buffer":             "buffer: max_bytes must be at least",
 		"per_uid_over_max":         "max_connections_per_uid must be between 0 (no bound per user) and max_connections (16): write e.g. 2",
 		"negative_idle_timeout":    "or 0 to never close an idle connection",
-		"bad_untrusted_service":    `write "uid" (the writer's user, from the kernel) or "app_name"`,
+		"bad_untrusted_service":    `peer: untrusted_service "syslog_tag": write "uid" (the writer's user, from the kernel) or "app_name"`,
 	} {
 		cfg, err := loadConfig(t, name)
 		require.NoError(t, err, name)
@@ -84,4 +85,18 @@ func TestConfigInvalid(t *testing.T) {
 	}
 	_, err := loadConfig(t, "bad_policy")
 	assert.ErrorContains(t, err, `write "drop_newest" or "drop_oldest"`)
+}
+
+// The peer and buffer groups validate themselves: each error is reported
+// once, under the group's path.
+func TestConfigNestedGroupErrorReportedOnce(t *testing.T) {
+	cfg := createDefaultConfig().(*Config)
+	cfg.Path = "/run/logx/log.sock"
+	cfg.Peer.SystemdUnit, cfg.Peer.Credentials = true, false
+	cfg.Buffer.MaxBytes = 10
+	err := confmap.Validate(cfg)
+	require.ErrorContains(t, err, "peer: systemd_unit needs the writer's pid")
+	require.ErrorContains(t, err, "buffer: max_bytes must be at least 2097152")
+	assert.Equal(t, 1, strings.Count(err.Error(), "systemd_unit"), "reported once: %v", err)
+	assert.Equal(t, 1, strings.Count(err.Error(), "max_bytes"), "reported once: %v", err)
 }

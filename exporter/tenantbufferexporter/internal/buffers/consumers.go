@@ -65,78 +65,117 @@ func (s *Store) read(tenantName string, ci int, from uint64, maxRecords, maxByte
 	if !ok {
 		return nil, ErrUnknownTenant
 	}
-	var out []Record
+	r := &tenantRead{s: s, t: t, ci: ci, from: from, maxRecords: maxRecords, maxBytes: maxBytes}
+	defer r.saveHint()
+	for attempt := 0; attempt < 4; attempt++ {
+		if done, err := r.pass(); done || err != nil {
+			return r.out, err
+		}
+	}
+	return r.out, nil
+}
+
+// tenantRead is one read of a tenant's buffer: from consumer ci's position
+// (from, for ci < 0), up to maxRecords records and about maxBytes of
+// payload, gathered in out.
+type tenantRead struct {
+	s                    *Store
+	t                    *tenant
+	ci                   int
+	from                 uint64
+	maxRecords, maxBytes int
+
+	out   []Record
+	bytes int
 	// The record number after the last record of out, when known: a
 	// consumer's read starts at its position, whose record number is
 	// known, and every segment's first record has a known number.
-	var hint recHint
-	defer func() {
-		if ci >= 0 && hint.ok {
-			t.mu.Lock()
-			t.hint[ci] = hint
-			t.mu.Unlock()
-		}
-	}()
-	bytes := 0
-	for attempt := 0; attempt < 4; attempt++ {
-		t.mu.Lock()
-		pos := from
-		var rec uint64
-		recOK := false
-		if ci >= 0 {
-			pos, rec, recOK = t.pos[ci], t.posRec[ci], true
-		}
-		if len(out) > 0 {
-			pos, rec, recOK = out[len(out)-1].Next, hint.rec, hint.ok
-		}
-		segs := append([]segInfo(nil), t.segs...) // this tenant's few segments, not the tenant table
-		t.mu.Unlock()
-		t.lastUse.Store(s.opts.Now().UnixNano())
-		if len(segs) == 0 {
-			return out, nil
-		}
-		if pos < segs[0].base {
-			if ci >= 0 { // a consumer never reads these: count them
-				s.skipped.Add(int64(segs[0].base - pos))
-			}
-			pos = segs[0].base
-		}
-		i := sort.Search(len(segs), func(i int) bool { return segs[i].base+uint64(segs[i].size) > pos })
-		progressed := false
-		for ; i < len(segs) && len(out) < maxRecords && (bytes < maxBytes || len(out) == 0); i++ {
-			sg := segs[i]
-			if pos < sg.base {
-				if ci >= 0 { // a consumer never reads these: count them
-					s.skipped.Add(int64(sg.base - pos))
-				}
-				pos = sg.base
-			}
-			if pos == sg.base {
-				rec, recOK = sg.firstRec, true
-			}
-			recs, next, err := s.readSegment(t, sg, pos, maxRecords-len(out), maxBytes-bytes)
-			if errors.Is(err, os.ErrNotExist) {
-				break // removed under us: look at the segment list again
-			}
-			if err != nil {
-				return out, err
-			}
-			for _, r := range recs {
-				bytes += len(r.Payload)
-			}
-			if len(recs) > 0 {
-				rec += uint64(len(recs))
-				hint = recHint{off: recs[len(recs)-1].Next, rec: rec, ok: recOK}
-			}
-			out = append(out, recs...)
-			progressed = true
-			pos = next
-		}
-		if progressed || i >= len(segs) || len(out) >= maxRecords {
-			return out, nil
-		}
+	hint recHint
+}
+
+// saveHint keeps the record number after the consumer's last read record,
+// for its next read.
+func (r *tenantRead) saveHint() {
+	if r.ci >= 0 && r.hint.ok {
+		r.t.mu.Lock()
+		r.t.hint[r.ci] = r.hint
+		r.t.mu.Unlock()
 	}
-	return out, nil
+}
+
+// snapshot is where this pass starts (and its record number, if known) and
+// the tenant's segments at that moment.
+func (r *tenantRead) snapshot() (pos, rec uint64, recOK bool, segs []segInfo) {
+	t := r.t
+	t.mu.Lock()
+	pos = r.from
+	if r.ci >= 0 {
+		pos, rec, recOK = t.pos[r.ci], t.posRec[r.ci], true
+	}
+	if len(r.out) > 0 {
+		pos, rec, recOK = r.out[len(r.out)-1].Next, r.hint.rec, r.hint.ok
+	}
+	segs = append([]segInfo(nil), t.segs...) // this tenant's few segments, not the tenant table
+	t.mu.Unlock()
+	t.lastUse.Store(r.s.opts.Now().UnixNano())
+	return pos, rec, recOK, segs
+}
+
+// skipTo moves pos up to base, the first offset still held; a consumer
+// never reads what lies between: it is counted.
+func (r *tenantRead) skipTo(pos, base uint64) uint64 {
+	if pos < base {
+		if r.ci >= 0 { // a consumer never reads these: count them
+			r.s.skipped.Add(int64(base - pos))
+		}
+		pos = base
+	}
+	return pos
+}
+
+// pass reads the segments from where the read stands; done when the read
+// is complete (or failed), not done when a segment was removed under it
+// before anything was read, and the segment list must be looked at again.
+func (r *tenantRead) pass() (done bool, err error) {
+	pos, rec, recOK, segs := r.snapshot()
+	if len(segs) == 0 {
+		return true, nil
+	}
+	pos = r.skipTo(pos, segs[0].base)
+	i := sort.Search(len(segs), func(i int) bool { return segs[i].base+uint64(segs[i].size) > pos })
+	progressed := false
+	for ; i < len(segs) && len(r.out) < r.maxRecords && (r.bytes < r.maxBytes || len(r.out) == 0); i++ {
+		sg := segs[i]
+		pos = r.skipTo(pos, sg.base)
+		if pos == sg.base {
+			rec, recOK = sg.firstRec, true
+		}
+		recs, next, err := r.s.readSegment(r.t, sg, pos, r.maxRecords-len(r.out), r.maxBytes-r.bytes)
+		if errors.Is(err, os.ErrNotExist) {
+			break // removed under us: look at the segment list again
+		}
+		if err != nil {
+			return true, err
+		}
+		rec = r.take(recs, rec, recOK)
+		progressed = true
+		pos = next
+	}
+	return progressed || i >= len(segs) || len(r.out) >= r.maxRecords, nil
+}
+
+// take adds recs to the read, whose first has record number rec; it
+// returns the record number after them.
+func (r *tenantRead) take(recs []Record, rec uint64, recOK bool) uint64 {
+	for _, rc := range recs {
+		r.bytes += len(rc.Payload)
+	}
+	if len(recs) > 0 {
+		rec += uint64(len(recs))
+		r.hint = recHint{off: recs[len(recs)-1].Next, rec: rec, ok: recOK}
+	}
+	r.out = append(r.out, recs...)
+	return rec
 }
 
 // Reads of a segment start with a chunk of readChunk bytes (or what is left
