@@ -90,31 +90,34 @@ func TestAdoptsFIFOOnReadOnlyFileSystem(t *testing.T) {
 }
 
 // TestRefusesUnreadableFIFO: a FIFO the collector's user cannot read is
-// refused with its owner and mode and what to do. The open runs as user
-// nobody (root reads everything).
+// refused with its owner and mode and what to do. Its mode lets only its
+// owner write; the open runs as that owner or, for root (which reads
+// everything), as user nobody.
 func TestRefusesUnreadableFIFO(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Fatal("this test needs root, to open the FIFO as another user")
-	}
 	dir, err := os.MkdirTemp("", "fifo-perm")
 	require.NoError(t, err)
 	t.Cleanup(func() { os.RemoveAll(dir) })
 	require.NoError(t, os.Chmod(dir, 0o755))
-	path := filepath.Join(dir, "root.fifo")
-	require.NoError(t, unix.Mkfifo(path, 0o600))
-	require.NoError(t, os.Chmod(path, 0o600))
-	err = asUser(t, 65534, func() error { _, err := openPath(path); return err })
+	path := filepath.Join(dir, "wo.fifo")
+	require.NoError(t, unix.Mkfifo(path, 0o200))
+	require.NoError(t, os.Chmod(path, 0o200))
+	err = withoutRoot(t, func() error { _, err := openPath(path); return err })
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "cannot be opened for reading")
 	assert.Contains(t, err.Error(), fmt.Sprintf("owned by uid %d", os.Getuid()))
-	assert.Contains(t, err.Error(), "mode 0600")
+	assert.Contains(t, err.Error(), "mode 0200")
 }
 
-// asUser runs fn on an OS thread of its own whose effective uid is uid
-// (a raw setresuid changes only that thread, unlike syscall.Setresuid),
-// and discards the thread afterwards. The caller must be root.
-func asUser(t *testing.T, uid int, fn func() error) error {
+// withoutRoot runs fn with file permissions in force: as the test's user,
+// or, when that is root (which may open any file), on an OS thread of its
+// own whose effective uid is nobody's (a raw setresuid changes only that
+// thread, unlike syscall.Setresuid), discarded afterwards.
+func withoutRoot(t *testing.T, fn func() error) error {
 	t.Helper()
+	if os.Geteuid() != 0 {
+		return fn()
+	}
+	const uid = 65534
 	res := make(chan error, 1)
 	go func() {
 		runtime.LockOSThread() // never unlocked: the thread ends with the goroutine
@@ -201,19 +204,19 @@ func TestShutdownAccountsForEverything(t *testing.T) {
 // sees end-of-file, which must not end the receiver's stream: the lines
 // of the next writer still arrive. Stop then ends it.
 func TestReadOnlyFIFOOutlivesItsWriters(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Fatal("this test needs root, to open the FIFO as another user")
-	}
 	dir, err := os.MkdirTemp("", "fifo-ro")
 	require.NoError(t, err)
 	t.Cleanup(func() { os.RemoveAll(dir) })
 	require.NoError(t, os.Chmod(dir, 0o755))
 	path := filepath.Join(dir, "ro.fifo")
-	require.NoError(t, unix.Mkfifo(path, 0o644))
-	require.NoError(t, os.Chmod(path, 0o644)) // only its owner may write
+	require.NoError(t, unix.Mkfifo(path, 0o444))
+	require.NoError(t, os.Chmod(path, 0o444)) // nobody may write
 	var o *openedFIFO
-	require.NoError(t, asUser(t, 65534, func() error { var err error; o, err = openPath(path); return err }))
+	require.NoError(t, withoutRoot(t, func() error { var err error; o, err = openPath(path); return err }))
 	require.True(t, o.readOnly)
+	// The writers below are the test's user: the mode lets its owner write
+	// from now on (the open descriptor stays read-only).
+	require.NoError(t, os.Chmod(path, 0o644))
 	pr := newPipeReader(o.file, o.readOnly)
 	defer o.file.Close()
 	got := make(chan string, 2)
