@@ -19,7 +19,7 @@ import (
 
 	"github.com/otelcol-logx/otelcol-logx/components"
 	"github.com/otelcol-logx/otelcol-logx/extension/sdnotifyextension"
-	"github.com/otelcol-logx/otelcol-logx/internal/collectortest"
+	"github.com/otelcol-logx/otelcol-logx/e2e/collectortest"
 )
 
 // These run a whole collector in-process: the real service starts the

@@ -1,4 +1,4 @@
-package cfjs1exporter_test
+package e2e
 
 import (
 	"bytes"
@@ -14,7 +14,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/pdata/plog/plogotlp"
 
-	"github.com/otelcol-logx/otelcol-logx/internal/collectortest"
+	"github.com/otelcol-logx/otelcol-logx/e2e/collectortest"
 	"github.com/otelcol-logx/otelcol-logx/internal/logattr"
 	"github.com/otelcol-logx/otelcol-logx/internal/testutil"
 )

@@ -1,4 +1,4 @@
-package cfjs1exporter_test
+package e2e
 
 import (
 	"fmt"
@@ -12,7 +12,7 @@ import (
 	"go.opentelemetry.io/collector/otelcol"
 
 	"github.com/otelcol-logx/otelcol-logx/components"
-	"github.com/otelcol-logx/otelcol-logx/internal/collectortest"
+	"github.com/otelcol-logx/otelcol-logx/e2e/collectortest"
 	"github.com/otelcol-logx/otelcol-logx/internal/testutil"
 	"github.com/otelcol-logx/otelcol-logx/receiver/unixsocketreceiver"
 )

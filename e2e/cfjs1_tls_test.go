@@ -1,4 +1,4 @@
-package cfjs1exporter_test
+package e2e
 
 import (
 	"crypto/ecdsa"
@@ -17,7 +17,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/otelcol-logx/otelcol-logx/internal/collectortest"
+	"github.com/otelcol-logx/otelcol-logx/e2e/collectortest"
 	"github.com/otelcol-logx/otelcol-logx/internal/testutil"
 )
 
