@@ -12,6 +12,8 @@ import (
 	"regexp"
 	"testing"
 	"time"
+
+	"github.com/otelcol-logx/otelcol-logx/internal/testutil"
 )
 
 // edgeIsolationConfig is configs/edge.yaml's shape: one pipeline reads and
@@ -116,7 +118,7 @@ func TestEdgeIsolation(t *testing.T) {
 	port := freePort(t)
 	edge := startCollector(t, "edge", "", fmt.Sprintf(edgeIsolationConfig, dir, addrA, addrB, port))
 	url := fmt.Sprintf("http://127.0.0.1:%d/metrics", port)
-	waitFor(t, "the edge socket", 30*time.Second, func() bool { _, err := os.Stat(sock); return err == nil })
+	testutil.WaitFor(t, 30*time.Second, "the edge socket", func() bool { _, err := os.Stat(sock); return err == nil })
 
 	// Phase 1: tier 2 down.
 	rate, d := scale(2000, 10000), scale(10*time.Second, 60*time.Second)
@@ -129,7 +131,7 @@ func TestEdgeIsolation(t *testing.T) {
 
 	local := newFileIDs(file)
 	var inFile idSet
-	waitFor(t, "every line in the local file", 60*time.Second, func() bool {
+	testutil.WaitFor(t, 60*time.Second, "every line in the local file", func() bool {
 		inFile = local.read(t)
 		n, _ := inFile.missing(fed)
 		return n == 0
@@ -161,7 +163,7 @@ func TestEdgeIsolation(t *testing.T) {
 	sinkA, sinkB := newAckSink(t, addrA), newAckSink(t, addrB)
 	var atTier2 idSet
 	var missing int
-	waitFor(t, "tier 2 to get every line of the outage not counted as lost", 120*time.Second, func() bool {
+	testutil.WaitFor(t, 120*time.Second, "tier 2 to get every line of the outage not counted as lost", func() bool {
 		m = scrape(t, url)
 		lost = m["otelcol_logx_fanout_dropped_records"]
 		atTier2 = tier2IDs(sinkA, sinkB)
@@ -181,7 +183,7 @@ func TestEdgeIsolation(t *testing.T) {
 		t.Errorf("a socket write waited %s after tier 2 returned (bound: 100ms)", slowest)
 	}
 	all := append(append([]uint64(nil), fed...), more...)
-	waitFor(t, "every line written after tier 2 returned at tier 2", 60*time.Second, func() bool {
+	testutil.WaitFor(t, 60*time.Second, "every line written after tier 2 returned at tier 2", func() bool {
 		atTier2 = tier2IDs(sinkA, sinkB)
 		missing, _ = atTier2.missing(more)
 		return missing == 0
@@ -190,7 +192,7 @@ func TestEdgeIsolation(t *testing.T) {
 		t.Errorf("%.0f more records counted lost after tier 2 returned", after-lost)
 	}
 
-	waitFor(t, "the lines of phase 2 in the local file", 60*time.Second, func() bool {
+	testutil.WaitFor(t, 60*time.Second, "the lines of phase 2 in the local file", func() bool {
 		inFile = local.read(t)
 		n, _ := inFile.missing(all)
 		return n == 0

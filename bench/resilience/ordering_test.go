@@ -17,6 +17,8 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/otelcol-logx/otelcol-logx/internal/testutil"
 )
 
 // assertServiceOrder makes TestOrderPerHostService fail when a partition
@@ -159,7 +161,7 @@ func (s *tier2Side) start(t *testing.T) {
 	s.starts++
 	s.col = startCollector(t, fmt.Sprintf("%s-%d", s.name, s.starts), "", s.config, s.env...)
 	var err error
-	waitFor(t, s.name+"'s cfjs1 receiver", 60*time.Second, func() bool {
+	testutil.WaitFor(t, 60*time.Second, s.name+"'s cfjs1 receiver", func() bool {
 		var v *v2Client
 		if v, err = dialV2Client(s.addr); err == nil {
 			v.close()
@@ -326,7 +328,7 @@ func TestOrderPerHostService(t *testing.T) {
 	port := freePort(t)
 	edge := startCollector(t, "edge", "", fmt.Sprintf(orderingEdgeConfig, dir, logA.addr, logB.addr, port))
 	edgeURL := fmt.Sprintf("http://127.0.0.1:%d/metrics", port)
-	waitFor(t, "the edge socket", 30*time.Second, func() bool { _, err := os.Stat(sock); return err == nil })
+	testutil.WaitFor(t, 30*time.Second, "the edge socket", func() bool { _, err := os.Stat(sock); return err == nil })
 
 	rate, d := scale(2000, 5000), scale(20*time.Second, 60*time.Second)
 	interval := time.Duration(int64(time.Second) * orderServices / int64(rate))
@@ -389,7 +391,7 @@ func TestOrderPerHostService(t *testing.T) {
 	var sideA, sideB idSet
 	var missA, missB int
 	var firstA, firstB []uint64
-	waitFor(t, "every line in log-a's data or dead-letter topic and in log-b's", 180*time.Second, func() bool {
+	testutil.WaitFor(t, 180*time.Second, "every line in log-a's data or dead-letter topic and in log-b's", func() bool {
 		for _, l := range logs {
 			l.poll(t, 200*time.Millisecond)
 		}
@@ -414,7 +416,7 @@ func TestOrderPerHostService(t *testing.T) {
 	// order, whatever tier 2 did.
 	local := newFileIDs(filepath.Join(dir, "logs", "all.log"))
 	var inFile idSet
-	waitFor(t, "every line in the edge's local file", 60*time.Second, func() bool {
+	testutil.WaitFor(t, 60*time.Second, "every line in the edge's local file", func() bool {
 		inFile = local.read(t)
 		n, _ := inFile.missing(all)
 		return n == 0

@@ -15,6 +15,7 @@ import (
 	"go.opentelemetry.io/collector/consumer/consumererror"
 
 	"github.com/otelcol-logx/otelcol-logx/exporter/logfileexporter/internal/metadata"
+	"github.com/otelcol-logx/otelcol-logx/internal/testutil"
 )
 
 func numbered(prefix string, n int) []string {
@@ -142,7 +143,7 @@ func TestCompressedRotationsDecompress(t *testing.T) {
 				env.clock.Advance(time.Second)
 			}
 			path := filepath.Join(env.dir, "app.log")
-			eventually(t, func() bool {
+			testutil.WaitFor(t, 20*time.Second, "every rotated file compressed", func() bool {
 				env.e.mu.Lock()
 				defer env.e.mu.Unlock()
 				for _, r := range listRotated(path) {
@@ -151,7 +152,7 @@ func TestCompressedRotationsDecompress(t *testing.T) {
 					}
 				}
 				return len(listRotated(path)) > 0
-			}, "every rotated file compressed")
+			})
 
 			var all strings.Builder
 			rotated := rotatedOf(t, path)
@@ -270,7 +271,7 @@ func TestReopenOnSIGHUP(t *testing.T) {
 	env.push(lines("s", "before"))
 	require.NoError(t, os.Rename(path, path+".1"))
 	require.NoError(t, syscall.Kill(os.Getpid(), syscall.SIGHUP))
-	eventually(t, func() bool { return env.counter("otelcol_logx_logfile_reopens", "sighup") == 1 }, "SIGHUP handled")
+	testutil.WaitFor(t, 20*time.Second, "SIGHUP handled", func() bool { return env.counter("otelcol_logx_logfile_reopens", "sighup") == 1 })
 	env.push(lines("s", "after"))
 	assert.Equal(t, "after\n", readFile(t, path))
 	assert.Equal(t, "before\n", readFile(t, path+".1"))
@@ -397,7 +398,7 @@ func TestRestartAdoptsRotatedFiles(t *testing.T) {
 	require.NoError(t, os.WriteFile(path+".20261120T000000.gz.tmp", []byte("junk"), 0o640))
 	env := newTestEnv(t, func(c *Config) { c.Path = path })
 	env.push(lines("s", "new"))
-	eventually(t, func() bool { return exists(path+".20261121T000000.gz") && !exists(path+".20261121T000000") }, "left-over rotation compressed")
+	testutil.WaitFor(t, 20*time.Second, "left-over rotation compressed", func() bool { return exists(path+".20261121T000000.gz") && !exists(path+".20261121T000000") })
 	assert.False(t, exists(path+".20261120T000000.gz.tmp"))
 	assert.Equal(t, "old\n", string(decompressed(t, path+".20261121T000000.gz")))
 	assert.Equal(t, "new\n", readFile(t, path))

@@ -22,6 +22,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/otelcol-logx/otelcol-logx/internal/ingest"
+	"github.com/otelcol-logx/otelcol-logx/internal/testutil"
 	"github.com/otelcol-logx/otelcol-logx/receiver/fiforeceiver/internal/metadata"
 )
 
@@ -86,7 +87,7 @@ func TestAdoptsFIFOOnReadOnlyFileSystem(t *testing.T) {
 	_, err = w.Write([]byte("<13>app: adopted\n"))
 	require.NoError(t, err)
 	require.NoError(t, w.Close())
-	waitUntil(t, "the line", func() bool { return sink.LogRecordCount() == 1 })
+	testutil.WaitFor(t, 30*time.Second, "the line", func() bool { return sink.LogRecordCount() == 1 })
 }
 
 // TestRefusesUnreadableFIFO: a FIFO the collector's user cannot read is
@@ -144,7 +145,7 @@ func TestReloadKeepsTheReadEnd(t *testing.T) {
 	defer w.Close()
 	_, err = w.Write([]byte("<13>app: before\n"))
 	require.NoError(t, err)
-	waitUntil(t, "first line", func() bool { return sink.LogRecordCount() == 1 })
+	testutil.WaitFor(t, 30*time.Second, "first line", func() bool { return sink.LogRecordCount() == 1 })
 	shutdown(t, r1)
 
 	_, err = w.Write([]byte("<13>app: between\n"))
@@ -155,7 +156,7 @@ func TestReloadKeepsTheReadEnd(t *testing.T) {
 	assert.True(t, logged(logs, "kept open across a reload"))
 	_, err = w.Write([]byte("<13>app: after\n"))
 	require.NoError(t, err)
-	waitUntil(t, "all lines", func() bool { return sink.LogRecordCount() == 3 })
+	testutil.WaitFor(t, 30*time.Second, "all lines", func() bool { return sink.LogRecordCount() == 3 })
 	var bodies []string
 	for _, lr := range records(sink) {
 		bodies = append(bodies, lr.Body().Str())

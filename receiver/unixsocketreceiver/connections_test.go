@@ -15,6 +15,7 @@ import (
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 
 	"github.com/otelcol-logx/otelcol-logx/internal/guard"
+	"github.com/otelcol-logx/otelcol-logx/internal/testutil"
 )
 
 // guardValue reads a guard metric of the receiver for one guard.
@@ -61,7 +62,7 @@ func TestOneUserCannotTakeEverySlot(t *testing.T) {
 	closed := []string{w.line(t), w.line(t)}
 	sort.Strings(closed)
 	assert.Equal(t, []string{"closed 2", "closed 3"}, closed, "the connections past the user's 2 are closed")
-	waitUntil(t, "refusals counted", func() bool {
+	testutil.WaitFor(t, 30*time.Second, "refusals counted", func() bool {
 		return h.counter("otelcol_logx_unixsocket_rejected_connections", reasonMaxConnectionsPerUID) == 2
 	})
 	util, ok := h.guardValue(guard.MetricUtilization, "max_connections")
@@ -76,7 +77,7 @@ func TestOneUserCannotTakeEverySlot(t *testing.T) {
 	defer c.Close()
 	_, err := c.Write([]byte("<13>root: still room\n"))
 	require.NoError(t, err)
-	waitUntil(t, "the other user's line", func() bool { return h.sink.LogRecordCount() == 1 })
+	testutil.WaitFor(t, 30*time.Second, "the other user's line", func() bool { return h.sink.LogRecordCount() == 1 })
 	assert.Equal(t, "still room", records(h.sink)[0].Body().Str())
 	assert.Zero(t, h.counter("otelcol_logx_unixsocket_rejected_connections", reasonMaxConnections))
 }
@@ -96,10 +97,10 @@ func TestIdleConnectionIsClosed(t *testing.T) {
 	_, err = c.Read(make([]byte, 1))
 	assert.ErrorIs(t, err, io.EOF, "closed by the receiver, not by the test's own deadline")
 	assert.GreaterOrEqual(t, time.Since(start), idle-20*time.Millisecond)
-	waitUntil(t, "the close counted", func() bool {
+	testutil.WaitFor(t, 30*time.Second, "the close counted", func() bool {
 		return h.counter("otelcol_logx_unixsocket_closed_connections", reasonIdleTimeout) == 1
 	})
-	waitUntil(t, "the line", func() bool { return h.sink.LogRecordCount() == 1 })
+	testutil.WaitFor(t, 30*time.Second, "the line", func() bool { return h.sink.LogRecordCount() == 1 })
 	h.rcv.mu.Lock()
 	open := len(h.rcv.conns)
 	h.rcv.mu.Unlock()
@@ -115,7 +116,7 @@ func TestShutdownIsNotAnIdleTimeout(t *testing.T) {
 	defer c.Close()
 	_, err := c.Write([]byte("<13>app: open\n"))
 	require.NoError(t, err)
-	waitUntil(t, "the line", func() bool { return h.sink.LogRecordCount() == 1 })
+	testutil.WaitFor(t, 30*time.Second, "the line", func() bool { return h.sink.LogRecordCount() == 1 })
 	start := time.Now()
 	h.stop()
 	assert.Less(t, time.Since(start), 10*time.Second)

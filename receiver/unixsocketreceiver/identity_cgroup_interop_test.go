@@ -13,12 +13,14 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"golang.org/x/sys/unix"
 
 	"github.com/otelcol-logx/otelcol-logx/internal/logattr"
+	"github.com/otelcol-logx/otelcol-logx/internal/testutil"
 )
 
 // testCgroup makes the cgroup <parent>/rel in the unified hierarchy under
@@ -75,7 +77,7 @@ func TestUserUnitCannotClaimASystemService(t *testing.T) {
 	h := newHarness(t, nil)
 	w := startChild(t, childOptions{cgroupFD: cg}, childWrite, h.cfg.Path, "<38>Nov 22 04:00:00 sshd[1]: Accepted password for root\n")
 	w.wait(t)
-	waitUntil(t, "the record", func() bool { return h.sink.LogRecordCount() == 1 })
+	testutil.WaitFor(t, 30*time.Second, "the record", func() bool { return h.sink.LogRecordCount() == 1 })
 	lr := records(h.sink)[0]
 	assert.Equal(t, "user@1000.service", attr(lr, logattr.Service))
 	assert.Equal(t, "user@1000.service", attr(lr, logattr.SystemdUnit))
@@ -95,7 +97,7 @@ func TestExitedWriterKeepsItsUnit(t *testing.T) {
 	w := startChild(t, childOptions{cgroupFD: cg}, childWrite, h.cfg.Path, "<13>Nov 22 04:00:00 sshd[1]: bye\n")
 	w.wait(t)
 	release()
-	waitUntil(t, "the record", func() bool { return h.sink.LogRecordCount() == 1 })
+	testutil.WaitFor(t, 30*time.Second, "the record", func() bool { return h.sink.LogRecordCount() == 1 })
 	lr := records(h.sink)[0]
 	assert.Equal(t, "exited.service", attr(lr, logattr.Service))
 	assert.Equal(t, "exited.service", attr(lr, logattr.SystemdUnit))
@@ -110,7 +112,7 @@ func TestDatagramUnit(t *testing.T) {
 	h := newHarness(t, func(c *Config) { c.Transport = Datagram })
 	w := startChild(t, childOptions{cgroupFD: cg}, childDatagram, h.cfg.Path, "<13>Nov 22 04:00:00 sshd[1]: from a service")
 	require.Equal(t, "sent", w.line(t))
-	waitUntil(t, "the record", func() bool { return h.sink.LogRecordCount() == 1 })
+	testutil.WaitFor(t, 30*time.Second, "the record", func() bool { return h.sink.LogRecordCount() == 1 })
 	lr := records(h.sink)[0]
 	assert.Equal(t, "dgram.service", attr(lr, logattr.Service))
 	assert.Equal(t, "dgram.service", attr(lr, logattr.SystemdUnit))

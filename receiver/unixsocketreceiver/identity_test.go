@@ -5,12 +5,14 @@ import (
 	"path/filepath"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/pdata/plog"
 
 	"github.com/otelcol-logx/otelcol-logx/internal/logattr"
+	"github.com/otelcol-logx/otelcol-logx/internal/testutil"
 )
 
 // TestUnitsOfCgroup: the system unit is the first unit under the slices,
@@ -97,7 +99,7 @@ func TestUnknownUnitIsNotTheAppName(t *testing.T) {
 	w := startChild(t, childOptions{cgroupFD: -1}, childWrite, h.cfg.Path, "<13>Nov 22 04:00:00 sshd[1]: hello\n")
 	w.wait(t)
 	release()
-	waitUntil(t, "the record", func() bool { return h.sink.LogRecordCount() == 1 })
+	testutil.WaitFor(t, 30*time.Second, "the record", func() bool { return h.sink.LogRecordCount() == 1 })
 	lr := records(h.sink)[0]
 	assert.Equal(t, uidService(uint32(os.Getuid())), attr(lr, logattr.Service))
 	assert.Equal(t, "sshd", attr(lr, logattr.ServiceClaimed))
@@ -117,7 +119,7 @@ func TestUntrustedServiceAppName(t *testing.T) {
 	_, err := c.Write([]byte("<13>myapp: one\nno header\n"))
 	require.NoError(t, err)
 	require.NoError(t, c.Close())
-	waitUntil(t, "the records", func() bool { return h.sink.LogRecordCount() == 2 })
+	testutil.WaitFor(t, 30*time.Second, "the records", func() bool { return h.sink.LogRecordCount() == 2 })
 	recs := records(h.sink)
 	assert.Equal(t, "myapp", attr(recs[0], logattr.Service))
 	assert.Equal(t, "myapp", attr(recs[0], logattr.ServiceClaimed))
@@ -134,7 +136,7 @@ func TestDatagramCredentials(t *testing.T) {
 	nobody := uint32(65534)
 	w := startChild(t, childOptions{uid: &nobody, cgroupFD: -1}, childDatagram, h.cfg.Path, "<13>Nov 22 04:00:00 sshd[1]: from nobody")
 	require.Equal(t, "sent", w.line(t))
-	waitUntil(t, "the record", func() bool { return h.sink.LogRecordCount() == 1 })
+	testutil.WaitFor(t, 30*time.Second, "the record", func() bool { return h.sink.LogRecordCount() == 1 })
 	lr := records(h.sink)[0]
 	assert.Equal(t, int64(w.cmd.Process.Pid), attr(lr, logattr.PeerPID))
 	assert.Equal(t, int64(nobody), attr(lr, logattr.PeerUID))
