@@ -26,75 +26,19 @@ import (
 // status source, the test's lines all count against one rate-limit key
 // (they name no systemd unit), and none of them changes what is tested.
 // The queue's storage is not fsynced, to spare the shared test machine.
-const edgeIsolationConfig = `
-extensions:
-  file_storage:
-    directory: %[1]s/storage
-    create_directory: true
-receivers:
-  unixsocket/syslog:
-    path: %[1]s/syslog.sock
+var edgeIsolationConfig = edgeShapeConfig(`    path: %[1]s/syslog.sock
     framing: newline
     format: rfc3164
     peer:
       credentials: false
       systemd_unit: false
-processors:
-  memory_limiter:
-    check_interval: 1s
-    limit_mib: 512
-    spike_limit_mib: 128
-connectors:
-  fanout:
-    backlog:
+`, `    backlog:
       max_batches: 100
     retry:
       initial_interval: 20ms
       max_interval: 200ms
-exporters:
-  cfjs1:
-    mode: all
-    endpoints:
-      - name: log-a
-        endpoint: %[2]s
-      - name: log-b
-        endpoint: %[3]s
-    failback:
-      initial_backoff: 100ms
-      max_backoff: 1s
-      healthy_for: 1s
-    sending_queue:
-      storage: file_storage
-      queue_size: 5000
-      num_consumers: 1
-  logfile/local:
-    path: %[1]s/logs/all.log
-    format: syslog
-    rotation:
-      max_bytes: 0
-service:
-  extensions: [file_storage]
-  telemetry:
-    metrics:
-      level: detailed
-      readers:
-        - pull:
-            exporter:
-              prometheus:
-                host: 127.0.0.1
-                port: %[4]d
-  pipelines:
-    logs:
-      receivers: [unixsocket/syslog]
-      processors: [memory_limiter]
-      exporters: [fanout]
-    logs/tier2:
-      receivers: [fanout]
-      exporters: [cfjs1]
-    logs/local:
-      receivers: [fanout]
-      exporters: [logfile/local]
-`
+`, `      queue_size: 5000
+`)
 
 // TestEdgeIsolation runs the collector in edge.yaml's shape with both
 // tier-2 sides down (nothing listens on their ports) while lines arrive at

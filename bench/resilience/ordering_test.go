@@ -37,14 +37,7 @@ const assertServiceOrder = true
 // default max_connections_per_uid (32, as edge.yaml leaves it) allows: the
 // 33rd connection would be closed at once, so the bound is raised. Failback is quick (1 s healthy) so that log-a takes
 // traffic again between its two deaths within the short run.
-const orderingEdgeConfig = `
-extensions:
-  file_storage:
-    directory: %[1]s/storage
-    create_directory: true
-receivers:
-  unixsocket/syslog:
-    path: %[1]s/syslog.sock
+var orderingEdgeConfig = edgeShapeConfig(`    path: %[1]s/syslog.sock
     transport: stream
     framing: auto
     format: auto
@@ -57,60 +50,11 @@ receivers:
     buffer:
       max_bytes: 67108864
       policy: drop_newest
-processors:
-  memory_limiter:
-    check_interval: 1s
-    limit_mib: 512
-    spike_limit_mib: 128
-connectors:
-  fanout:
-    backlog:
+`, `    backlog:
       max_bytes: 67108864
       max_batches: 10000
     drain_timeout: 5s
-exporters:
-  cfjs1:
-    mode: all
-    endpoints:
-      - name: log-a
-        endpoint: %[2]s
-      - name: log-b
-        endpoint: %[3]s
-    failback:
-      initial_backoff: 100ms
-      max_backoff: 1s
-      healthy_for: 1s
-    sending_queue:
-      storage: file_storage
-      num_consumers: 1
-  logfile/local:
-    path: %[1]s/logs/all.log
-    format: syslog
-    rotation:
-      max_bytes: 0
-service:
-  extensions: [file_storage]
-  telemetry:
-    metrics:
-      level: detailed
-      readers:
-        - pull:
-            exporter:
-              prometheus:
-                host: 127.0.0.1
-                port: %[4]d
-  pipelines:
-    logs:
-      receivers: [unixsocket/syslog]
-      processors: [memory_limiter]
-      exporters: [fanout]
-    logs/tier2:
-      receivers: [fanout]
-      exporters: [cfjs1]
-    logs/local:
-      receivers: [fanout]
-      exporters: [logfile/local]
-`
+`, ``)
 
 const orderServices = 50
 
