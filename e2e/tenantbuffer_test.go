@@ -13,7 +13,7 @@ import (
 // (its fixed loopback ports swapped for free ones, its state in a temp dir)
 // and checks that it reports itself healthy and serves its own metrics.
 func TestTenantbufferExampleConfigRuns(t *testing.T) {
-	b, err := os.ReadFile("../../configs/example-tenantbuffer.yaml")
+	b, err := os.ReadFile("../configs/example-tenantbuffer.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
