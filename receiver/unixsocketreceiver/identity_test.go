@@ -127,25 +127,6 @@ func TestUntrustedServiceAppName(t *testing.T) {
 	assert.Equal(t, "other", attr(recs[1], logattr.Service))
 }
 
-// TestDatagramCredentials: datagrams carry their sender's credentials
-// (SCM_CREDENTIALS): a sender running as another user is recorded with
-// its uid, gid and pid, and as that user, not as the app it names.
-func TestDatagramCredentials(t *testing.T) {
-	h := newHarness(t, func(c *Config) { c.Transport = Datagram })
-	require.NoError(t, os.Chmod(filepath.Dir(h.cfg.Path), 0o755))
-	nobody := uint32(65534)
-	w := startChild(t, childOptions{uid: &nobody, cgroupFD: -1}, childDatagram, h.cfg.Path, "<13>Nov 22 04:00:00 sshd[1]: from nobody")
-	require.Equal(t, "sent", w.line(t))
-	testutil.WaitFor(t, 30*time.Second, "the record", func() bool { return h.sink.LogRecordCount() == 1 })
-	lr := records(h.sink)[0]
-	assert.Equal(t, int64(w.cmd.Process.Pid), attr(lr, logattr.PeerPID))
-	assert.Equal(t, int64(nobody), attr(lr, logattr.PeerUID))
-	assert.Equal(t, int64(nobody), attr(lr, logattr.PeerGID))
-	assert.Equal(t, uidService(nobody), attr(lr, logattr.Service))
-	assert.Equal(t, "sshd", attr(lr, logattr.ServiceClaimed))
-	assert.Equal(t, false, attr(lr, logattr.ServiceTrusted))
-}
-
 func TestWithoutCredentialsTheServiceIsTheClaimedAppName(t *testing.T) {
 	// peer.credentials off: the kernel says nothing about the writer, so
 	// the app name is the only service there is (the rate limiter and the
