@@ -19,7 +19,7 @@ CONFIGS     := $(wildcard configs/*.yaml)
 export LOGX_STATE_DIR ?= $(CURDIR)/.state
 GOTEST_FLAGS ?= -race -timeout 20m
 
-.PHONY: all build build-pgo run test unit-test validate-configs dist-test deps package package-test alerts-test bench lint fmt builder-config deps clean
+.PHONY: all build build-pgo run test test-unit unit-test validate-configs dist-test deps package package-test alerts-test bench lint fmt builder-config deps clean
 
 all: build
 
@@ -56,15 +56,25 @@ run: build
 	@mkdir -p $(LOGX_STATE_DIR)
 	$(OTELCOL) --config configs/default.yaml
 
-## test: unit and end-to-end tests with -race, then validate every config
-test: deps unit-test validate-configs dist-test package-test alerts-test resilience-test-short
+## test-unit: go test -race ./...: needs only Go, any user, installs nothing
+test-unit:
+	$(GO) test $(GOTEST_FLAGS) ./...
+
+## test: everything CI runs (as root on Debian): the Debian tools the
+## interop tests need, every Go test with -tags interop, then the checks of
+## the built binary: configs, component list, .deb, alert rules, fault tests
+test: deps interop-test validate-configs dist-test package-test alerts-test resilience-test-short
 
 ## deps: Debian packages the tests need (syslog-ng, systemd-journal-remote, zstd, ...)
 deps:
 	bash scripts/deps.sh
 
-unit-test:
-	$(GO) test $(GOTEST_FLAGS) ./...
+.PHONY: interop-test
+interop-test:
+	$(GO) test $(GOTEST_FLAGS) -tags interop ./...
+
+# unit-test: the old name of test-unit.
+unit-test: test-unit
 
 validate-configs: build
 	@mkdir -p $(LOGX_STATE_DIR)

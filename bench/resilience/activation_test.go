@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/otelcol-logx/otelcol-logx/internal/testutil"
 )
 
 // The activation tests play systemd's socket activation: the test process
@@ -247,7 +249,7 @@ func (r *actRig) start() *collector {
 // receivers must have said that they took the inherited ones.
 func (r *actRig) ready(c *collector) {
 	r.t.Helper()
-	waitFor(r.t, "the collector ready", 30*time.Second, func() bool {
+	testutil.WaitFor(r.t, 30*time.Second, "the collector ready", func() bool {
 		if !c.running() {
 			r.t.Fatalf("collector exited: %v", c.err)
 		}
@@ -355,13 +357,13 @@ func TestActivationRestartsLoseNothing(t *testing.T) {
 	// An in-process reload (systemctl reload: SIGHUP) first: the new
 	// receivers get the inherited descriptors back from the old ones.
 	before := r.outSize()
-	waitFor(t, "deliveries before the reload", 20*time.Second, func() bool {
+	testutil.WaitFor(t, 20*time.Second, "deliveries before the reload", func() bool {
 		return r.outSize() > before+int64(rate)*60
 	})
 	if err := c.cmd.Process.Signal(syscall.SIGHUP); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "the reload done", 30*time.Second, func() bool {
+	testutil.WaitFor(t, 30*time.Second, "the reload done", func() bool {
 		b, _ := os.ReadFile(c.log)
 		return bytes.Count(b, []byte("Everything is ready")) >= 2
 	})
@@ -375,7 +377,7 @@ func TestActivationRestartsLoseNothing(t *testing.T) {
 		// Let the writer write for a while into the running collector:
 		// wait until the output grew.
 		before := r.outSize()
-		waitFor(t, fmt.Sprintf("deliveries before restart %d", i+1), 20*time.Second, func() bool {
+		testutil.WaitFor(t, 20*time.Second, fmt.Sprintf("deliveries before restart %d", i+1), func() bool {
 			return r.outSize() > before+int64(rate)*60 // a second's worth of lines
 		})
 		dropped += r.droppedNow()
@@ -412,7 +414,7 @@ func TestActivationRestartsLoseNothing(t *testing.T) {
 	want := s.sentIDs()
 	var missing int
 	var got idSet
-	waitFor(t, "every line delivered or counted", 30*time.Second, func() bool {
+	testutil.WaitFor(t, 30*time.Second, "every line delivered or counted", func() bool {
 		got = r.deliveredIDs()
 		missing, _ = got.missing(want)
 		return float64(missing) <= dropped+float64(shutdownDropsOf(logs))
@@ -555,13 +557,13 @@ func TestReloadKeepsPipeAndSocket(t *testing.T) {
 	}
 	for i := range 2 {
 		before := r.outSize()
-		waitFor(t, fmt.Sprintf("deliveries before reload %d", i+1), 20*time.Second, func() bool {
+		testutil.WaitFor(t, 20*time.Second, fmt.Sprintf("deliveries before reload %d", i+1), func() bool {
 			return r.outSize() > before+int64(rate)*60
 		})
 		if err := c.cmd.Process.Signal(syscall.SIGHUP); err != nil {
 			t.Fatal(err)
 		}
-		waitFor(t, fmt.Sprintf("reload %d done", i+1), 30*time.Second, func() bool {
+		testutil.WaitFor(t, 30*time.Second, fmt.Sprintf("reload %d done", i+1), func() bool {
 			b, _ := os.ReadFile(c.log)
 			return bytes.Count(b, []byte("Everything is ready")) >= i+2
 		})
@@ -588,7 +590,7 @@ func TestReloadKeepsPipeAndSocket(t *testing.T) {
 	want := s.sentIDs()
 	var missing int
 	var got idSet
-	waitFor(t, "every line delivered", 30*time.Second, func() bool {
+	testutil.WaitFor(t, 30*time.Second, "every line delivered", func() bool {
 		got = r.deliveredIDs()
 		missing, _ = got.missing(want)
 		return missing == 0

@@ -19,6 +19,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/otelcol-logx/otelcol-logx/internal/testutil"
 )
 
 // The cutover from syslog-ng to otelcol-logx, and the rollback, on a named
@@ -113,7 +115,7 @@ func (w *fifoWriter) finish() {
 func (w *fifoWriter) waitWritten(t *testing.T, n uint64) {
 	t.Helper()
 	target := w.written.Load() + n
-	waitFor(t, fmt.Sprintf("%d lines written", target), 30*time.Second, func() bool {
+	testutil.WaitFor(t, 30*time.Second, fmt.Sprintf("%d lines written", target), func() bool {
 		return w.written.Load() >= target || w.err.Load() != nil
 	})
 	if err := w.err.Load(); err != nil {
@@ -305,7 +307,7 @@ func (e *cutoverEnv) checkAllDelivered(t *testing.T, w *fifoWriter) {
 	t.Helper()
 	n := w.written.Load()
 	var tl lineTally
-	waitFor(t, "every line in syslog-ng's output or the collector's", 60*time.Second, func() bool {
+	testutil.WaitFor(t, 60*time.Second, "every line in syslog-ng's output or the collector's", func() bool {
 		tl = tallyLines(e.syslogOut, e.logxOut)
 		c, _ := tl.missing(n)
 		return c == 0
@@ -326,7 +328,7 @@ func (e *cutoverEnv) checkDeliveredAcrossSyslogNGRestart(t *testing.T, w *fifoWr
 	var tl lineTally
 	// syslog-ng writes in the order it read: once the last line is out,
 	// everything it will deliver is.
-	waitFor(t, "the last line delivered", 60*time.Second, func() bool {
+	testutil.WaitFor(t, 60*time.Second, "the last line delivered", func() bool {
 		tl = tallyLines(e.syslogOut, e.logxOut)
 		return tl.seen[n] > 0
 	}, func() string { return e.describeGap(tl, n) })
@@ -428,7 +430,7 @@ func (e *cutoverEnv) sendToSocket(t *testing.T, name string) {
 // waitSocketLine waits until the line "sock=NAME" is in the output at path.
 func waitSocketLine(t *testing.T, who, path, name string) {
 	t.Helper()
-	waitFor(t, fmt.Sprintf("sock=%s in %s's output", name, who), 30*time.Second, func() bool { return tallyLines(path).sock[name] })
+	testutil.WaitFor(t, 30*time.Second, fmt.Sprintf("sock=%s in %s's output", name, who), func() bool { return tallyLines(path).sock[name] })
 }
 
 func seqsIn(path string) int {
@@ -444,7 +446,7 @@ func TestCutoverAndRollback(t *testing.T) {
 	e := newCutoverEnv(t)
 	e.startSyslogNG(t)
 	w := startFIFOWriter(t, e.fifo, cutoverRate, 3*time.Minute)
-	waitFor(t, "syslog-ng delivering", 30*time.Second, func() bool { return seqsIn(e.syslogOut) >= 2000 })
+	testutil.WaitFor(t, 30*time.Second, "syslog-ng delivering", func() bool { return seqsIn(e.syslogOut) >= 2000 })
 
 	out, err := e.script(t, "cutover")
 	if err != nil {
@@ -460,7 +462,7 @@ func TestCutoverAndRollback(t *testing.T) {
 		t.Fatal("after the cutover otelcol-logx must run and syslog-ng not")
 	}
 	w.waitWritten(t, cutoverRate) // a second of lines for the collector alone
-	waitFor(t, "the collector delivering", 30*time.Second, func() bool { return seqsIn(e.logxOut) > 0 })
+	testutil.WaitFor(t, 30*time.Second, "the collector delivering", func() bool { return seqsIn(e.logxOut) > 0 })
 	// The syslog socket's path is otelcol-logx's now.
 	e.sendToSocket(t, "after-cutover")
 	waitSocketLine(t, "the collector", e.logxOut, "after-cutover")
@@ -508,7 +510,7 @@ func TestCutoverNotReadyKeepsSyslogNG(t *testing.T) {
 
 	e.startSyslogNG(t)
 	w := startFIFOWriter(t, e.fifo, cutoverRate, 3*time.Minute)
-	waitFor(t, "syslog-ng delivering", 30*time.Second, func() bool { return seqsIn(e.syslogOut) >= 2000 })
+	testutil.WaitFor(t, 30*time.Second, "syslog-ng delivering", func() bool { return seqsIn(e.syslogOut) >= 2000 })
 
 	out, err := e.script(t, "cutover")
 	var ee *exec.ExitError

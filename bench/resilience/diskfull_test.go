@@ -13,6 +13,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/otelcol-logx/otelcol-logx/internal/testutil"
 )
 
 // mountTmpfs mounts a tmpfs of the given size on a new directory, unmounted
@@ -134,7 +136,7 @@ service:
       exporters: [cfjs1, tenantbuffer]
 `, qdisk, sock, sink.addr(), port, tbdisk))
 	url := fmt.Sprintf("http://127.0.0.1:%d/metrics", port)
-	waitFor(t, "the edge socket", 30*time.Second, func() bool { _, err := os.Stat(sock); return err == nil })
+	testutil.WaitFor(t, 30*time.Second, "the edge socket", func() bool { _, err := os.Stat(sock); return err == nil })
 
 	// Phase 1: far more than 8 MiB of records; the disk fills up.
 	var next uint64
@@ -145,7 +147,7 @@ service:
 	// buffers' disk is full too; bounded.
 	for round := 0; round < 15 && (queueFull == 0 || freeBytes(t, tbdisk) > 64<<10); round++ {
 		feedUnix(t, sock, &next, 1, rate, 2*time.Second)
-		waitFor(t, "metrics", 10*time.Second, func() bool {
+		testutil.WaitFor(t, 10*time.Second, "metrics", func() bool {
 			m, err := metrics(url, dropMetrics)
 			if err != nil {
 				return false
@@ -206,7 +208,7 @@ service:
 	ids := feedUnix(t, sock, &next, 2, 500, 2*time.Second)
 	var missing int
 	var newDrops float64
-	waitFor(t, "every record written after recovery at the sink (or counted as dropped)", scale(150*time.Second, 300*time.Second), func() bool {
+	testutil.WaitFor(t, scale(150*time.Second, 300*time.Second), "every record written after recovery at the sink (or counted as dropped)", func() bool {
 		direct, _ := sink.snapshot()
 		missing, _ = direct.missing(ids)
 		newDrops = dropped() - droppedBefore

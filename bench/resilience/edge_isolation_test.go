@@ -12,6 +12,8 @@ import (
 	"regexp"
 	"testing"
 	"time"
+
+	"github.com/otelcol-logx/otelcol-logx/internal/testutil"
 )
 
 // edgeIsolationConfig is configs/edge.yaml's shape: one pipeline reads and
@@ -24,75 +26,19 @@ import (
 // status source, the test's lines all count against one rate-limit key
 // (they name no systemd unit), and none of them changes what is tested.
 // The queue's storage is not fsynced, to spare the shared test machine.
-const edgeIsolationConfig = `
-extensions:
-  file_storage:
-    directory: %[1]s/storage
-    create_directory: true
-receivers:
-  unixsocket/syslog:
-    path: %[1]s/syslog.sock
+var edgeIsolationConfig = edgeShapeConfig(`    path: %[1]s/syslog.sock
     framing: newline
     format: rfc3164
     peer:
       credentials: false
       systemd_unit: false
-processors:
-  memory_limiter:
-    check_interval: 1s
-    limit_mib: 512
-    spike_limit_mib: 128
-connectors:
-  fanout:
-    backlog:
+`, `    backlog:
       max_batches: 100
     retry:
       initial_interval: 20ms
       max_interval: 200ms
-exporters:
-  cfjs1:
-    mode: all
-    endpoints:
-      - name: log-a
-        endpoint: %[2]s
-      - name: log-b
-        endpoint: %[3]s
-    failback:
-      initial_backoff: 100ms
-      max_backoff: 1s
-      healthy_for: 1s
-    sending_queue:
-      storage: file_storage
-      queue_size: 5000
-      num_consumers: 1
-  logfile/local:
-    path: %[1]s/logs/all.log
-    format: syslog
-    rotation:
-      max_bytes: 0
-service:
-  extensions: [file_storage]
-  telemetry:
-    metrics:
-      level: detailed
-      readers:
-        - pull:
-            exporter:
-              prometheus:
-                host: 127.0.0.1
-                port: %[4]d
-  pipelines:
-    logs:
-      receivers: [unixsocket/syslog]
-      processors: [memory_limiter]
-      exporters: [fanout]
-    logs/tier2:
-      receivers: [fanout]
-      exporters: [cfjs1]
-    logs/local:
-      receivers: [fanout]
-      exporters: [logfile/local]
-`
+`, `      queue_size: 5000
+`)
 
 // TestEdgeIsolation runs the collector in edge.yaml's shape with both
 // tier-2 sides down (nothing listens on their ports) while lines arrive at
@@ -116,7 +62,7 @@ func TestEdgeIsolation(t *testing.T) {
 	port := freePort(t)
 	edge := startCollector(t, "edge", "", fmt.Sprintf(edgeIsolationConfig, dir, addrA, addrB, port))
 	url := fmt.Sprintf("http://127.0.0.1:%d/metrics", port)
-	waitFor(t, "the edge socket", 30*time.Second, func() bool { _, err := os.Stat(sock); return err == nil })
+	testutil.WaitFor(t, 30*time.Second, "the edge socket", func() bool { _, err := os.Stat(sock); return err == nil })
 
 	// Phase 1: tier 2 down.
 	rate, d := scale(2000, 10000), scale(10*time.Second, 60*time.Second)
@@ -129,7 +75,7 @@ func TestEdgeIsolation(t *testing.T) {
 
 	local := newFileIDs(file)
 	var inFile idSet
-	waitFor(t, "every line in the local file", 60*time.Second, func() bool {
+	testutil.WaitFor(t, 60*time.Second, "every line in the local file", func() bool {
 		inFile = local.read(t)
 		n, _ := inFile.missing(fed)
 		return n == 0
@@ -161,7 +107,7 @@ func TestEdgeIsolation(t *testing.T) {
 	sinkA, sinkB := newAckSink(t, addrA), newAckSink(t, addrB)
 	var atTier2 idSet
 	var missing int
-	waitFor(t, "tier 2 to get every line of the outage not counted as lost", 120*time.Second, func() bool {
+	testutil.WaitFor(t, 120*time.Second, "tier 2 to get every line of the outage not counted as lost", func() bool {
 		m = scrape(t, url)
 		lost = m["otelcol_logx_fanout_dropped_records"]
 		atTier2 = tier2IDs(sinkA, sinkB)
@@ -181,7 +127,7 @@ func TestEdgeIsolation(t *testing.T) {
 		t.Errorf("a socket write waited %s after tier 2 returned (bound: 100ms)", slowest)
 	}
 	all := append(append([]uint64(nil), fed...), more...)
-	waitFor(t, "every line written after tier 2 returned at tier 2", 60*time.Second, func() bool {
+	testutil.WaitFor(t, 60*time.Second, "every line written after tier 2 returned at tier 2", func() bool {
 		atTier2 = tier2IDs(sinkA, sinkB)
 		missing, _ = atTier2.missing(more)
 		return missing == 0
@@ -190,7 +136,7 @@ func TestEdgeIsolation(t *testing.T) {
 		t.Errorf("%.0f more records counted lost after tier 2 returned", after-lost)
 	}
 
-	waitFor(t, "the lines of phase 2 in the local file", 60*time.Second, func() bool {
+	testutil.WaitFor(t, 60*time.Second, "the lines of phase 2 in the local file", func() bool {
 		inFile = local.read(t)
 		n, _ := inFile.missing(all)
 		return n == 0

@@ -21,6 +21,8 @@ import (
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/otelcol-logx/otelcol-logx/internal/testutil"
 )
 
 // The fleet: the three tiers run together as separate collector processes
@@ -324,7 +326,7 @@ func fleetTier2(t *testing.T, side string, c *kfake.Cluster, jobs string) (*flee
 	)
 	n.start(t)
 	var err error
-	waitFor(t, side+"'s cfjs1 receiver", 60*time.Second, func() bool {
+	testutil.WaitFor(t, 60*time.Second, side+"'s cfjs1 receiver", func() bool {
 		var v *v2Client
 		if v, err = dialV2Client(addr); err == nil {
 			v.close()
@@ -383,7 +385,7 @@ func TestFleetChain(t *testing.T) {
 		n.start(t)
 	}
 	partitions := func(n *fleetNode) float64 { return n.metric("otelcol_logx_kafkatopics_receiver_partitions") }
-	waitFor(t, "both tenant-tier nodes to own partitions", 90*time.Second, func() bool {
+	testutil.WaitFor(t, 90*time.Second, "both tenant-tier nodes to own partitions", func() bool {
 		return partitions(nodes[0]) > 0 && partitions(nodes[1]) > 0 && partitions(nodes[0])+partitions(nodes[1]) == 6
 	}, func() string { return fmt.Sprintf("partitions %v and %v", partitions(nodes[0]), partitions(nodes[1])) })
 
@@ -407,7 +409,7 @@ func TestFleetChain(t *testing.T) {
 		e.node = &fleetNode{name: "edge-" + e.tenant, metricsURL: fmt.Sprintf("http://127.0.0.1:%d/metrics", port),
 			config: fmt.Sprintf(fleetEdgeConfig, dir, status.URL+"/"+e.tenant, addrA, addrB, port)}
 		e.node.start(t)
-		waitFor(t, e.node.name+"'s socket", 30*time.Second, func() bool { _, err := os.Stat(e.sock); return err == nil })
+		testutil.WaitFor(t, 30*time.Second, e.node.name+"'s socket", func() bool { _, err := os.Stat(e.sock); return err == nil })
 	}
 
 	var sent []uint64
@@ -446,7 +448,7 @@ func TestFleetChain(t *testing.T) {
 	}
 
 	feed(1)
-	waitFor(t, "lines of tenants with a job pushed by both tenant-tier nodes", 90*time.Second, func() bool {
+	testutil.WaitFor(t, 90*time.Second, "lines of tenants with a job pushed by both tenant-tier nodes", func() bool {
 		return nodes[0].metric("otelcol_logx_tenantbuffer_push_records") > 0 && nodes[1].metric("otelcol_logx_tenantbuffer_push_records") > 0
 	}, func() string {
 		return fmt.Sprintf("pushed %v and %v", nodes[0].metric("otelcol_logx_tenantbuffer_push_records"), nodes[1].metric("otelcol_logx_tenantbuffer_push_records"))
@@ -465,7 +467,7 @@ func TestFleetChain(t *testing.T) {
 	killedAt = time.Now()
 	victim.col.kill9()
 	const sessionTimeout = 30 * time.Second // tier3-tenants.yaml, group.session_timeout
-	waitFor(t, "the survivor to own every partition", sessionTimeout+15*time.Second, func() bool {
+	testutil.WaitFor(t, sessionTimeout+15*time.Second, "the survivor to own every partition", func() bool {
 		if partitions(survivor) == 6 {
 			takeover = time.Since(killedAt)
 			return true
@@ -496,7 +498,7 @@ func TestFleetChain(t *testing.T) {
 	// stays there until it runs again: the survivor reads from the
 	// committed offsets. Wait for everything else to arrive, count the
 	// rest, then start the killed node again on its disk.
-	waitFor(t, "the survivor to push what it reads", 90*time.Second, func() bool {
+	testutil.WaitFor(t, 90*time.Second, "the survivor to push what it reads", func() bool {
 		lag := survivor.metric("otelcol_logx_kafkatopics_receiver_lag")
 		return lag == 0 && survivor.metric("otelcol_logx_tenantbuffer_push_lag_records") == 0
 	}, func() string {
@@ -506,7 +508,7 @@ func TestFleetChain(t *testing.T) {
 	t.Logf("before the killed node runs again: %d of %d admitted lines not pushed (first %x): what it had buffered and committed",
 		stranded, len(admitted), strandedFirst)
 	victim.start(t)
-	waitFor(t, "every line of every tenant with a job pushed", 120*time.Second, func() bool {
+	testutil.WaitFor(t, 120*time.Second, "every line of every tenant with a job pushed", func() bool {
 		n, _ := missingNow()
 		return n == 0
 	}, func() string {
@@ -603,7 +605,7 @@ func TestIncidentReplayAcrossTiers(t *testing.T) {
 	logA, addr := fleetTier2(t, "log-a", c, jobs)
 	tier3 := fleetTier3(t, "tier3", c, jobs, root)
 	tier3.start(t)
-	waitFor(t, "both tiers to hold the 1,000 jobs", 60*time.Second, func() bool {
+	testutil.WaitFor(t, 60*time.Second, "both tiers to hold the 1,000 jobs", func() bool {
 		return logA.metric("otelcol_logx_tenantfilter_jobs") == incidentActive && tier3.metric("otelcol_logx_tenantbuffer_jobs") == incidentActive
 	}, func() string {
 		return fmt.Sprintf("tier 2 %v jobs, tier 3 %v", logA.metric("otelcol_logx_tenantfilter_jobs"), tier3.metric("otelcol_logx_tenantbuffer_jobs"))
@@ -628,7 +630,7 @@ func TestIncidentReplayAcrossTiers(t *testing.T) {
 	if err := os.WriteFile(jobs, nil, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "both tiers to refuse the blank document", 30*time.Second, func() bool {
+	testutil.WaitFor(t, 30*time.Second, "both tiers to refuse the blank document", func() bool {
 		return logA.metric("otelcol_logx_tenantfilter_job_reloads_refused", `reason="blank"`) > 0 &&
 			tier3.metric("otelcol_logx_tenantbuffer_job_reloads_refused", `reason="blank"`) > 0
 	}, func() string {
@@ -672,7 +674,7 @@ func TestIncidentReplayAcrossTiers(t *testing.T) {
 	t.Logf("%d lines: %d of the 1,000 tenants with jobs, %d of 40,000 new tenants", total, len(active), newTenants)
 
 	var got idSet
-	waitFor(t, "every line of the 1,000 tenants pushed", 120*time.Second, func() bool {
+	testutil.WaitFor(t, 120*time.Second, "every line of the 1,000 tenants pushed", func() bool {
 		got = pushedIDs(t, pushed)
 		n, _ := got.missing(active)
 		return n == 0
@@ -729,7 +731,7 @@ func TestIncidentReplayAcrossTiers(t *testing.T) {
 	}
 	fleetProduce(t, c, "logs-tenants", direct, incidentTenant)
 	var refusedNoJob float64
-	waitFor(t, "tier 3 to push the 1,000's lines and refuse the new tenants'", 120*time.Second, func() bool {
+	testutil.WaitFor(t, 120*time.Second, "tier 3 to push the 1,000's lines and refuse the new tenants'", func() bool {
 		got = pushedIDs(t, pushed)
 		n, _ := got.missing(active)
 		refusedNoJob = tier3.metric("otelcol_logx_tenantbuffer_records_refused", `reason="no_job"`) - refusedBefore
@@ -851,7 +853,7 @@ func TestFleetPushFilesAfterTakeover(t *testing.T) {
 	first := fleetTier3(t, "tier3-1", c, jobs, root)
 	first.start(t)
 	var got idSet
-	waitFor(t, "node 1 to push the first 500", 60*time.Second, func() bool {
+	testutil.WaitFor(t, 60*time.Second, "node 1 to push the first 500", func() bool {
 		got = pushedIDs(t, out)
 		n, _ := got.missing(ids[:500])
 		return n == 0
@@ -866,11 +868,11 @@ func TestFleetPushFilesAfterTakeover(t *testing.T) {
 	first.col.stop()
 	second := fleetTier3(t, "tier3-2", c, jobs, root)
 	second.start(t)
-	waitFor(t, "node 2 to own the partition", 60*time.Second, func() bool {
+	testutil.WaitFor(t, 60*time.Second, "node 2 to own the partition", func() bool {
 		return second.metric("otelcol_logx_kafkatopics_receiver_partitions") == 1
 	})
 	produce(ids[500:])
-	waitFor(t, "node 2 to push a batch", 60*time.Second, func() bool {
+	testutil.WaitFor(t, 60*time.Second, "node 2 to push a batch", func() bool {
 		return second.metric("otelcol_logx_tenantbuffer_push_records") >= 500
 	}, func() string {
 		return fmt.Sprintf("node 2 pushed %v", second.metric("otelcol_logx_tenantbuffer_push_records"))

@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/otelcol-logx/otelcol-logx/internal/testutil"
 )
 
 // shippedHealthCheck is the health_check block of configs/<name>.yaml, as
@@ -114,7 +116,7 @@ service:
 		last, lastErr = getHealth(url)
 		return lastErr == nil && last.code == http.StatusOK && last.Status == "StatusOK" && last.Healthy
 	}
-	waitFor(t, "health 200 StatusOK", 30*time.Second, ok, state)
+	testutil.WaitFor(t, 30*time.Second, "health 200 StatusOK", ok, state)
 	first := last.StartTime
 
 	if err := os.WriteFile(configPath(t, col), []byte(config("b")), 0o644); err != nil {
@@ -123,7 +125,7 @@ service:
 	if err := col.cmd.Process.Signal(syscall.SIGHUP); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "health 200 from the reloaded service", 30*time.Second, func() bool {
+	testutil.WaitFor(t, 30*time.Second, "health 200 from the reloaded service", func() bool {
 		return ok() && last.StartTime.After(first)
 	}, state)
 	b, err := http.Get(url + "?verbose")

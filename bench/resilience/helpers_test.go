@@ -82,23 +82,6 @@ func freePort(t *testing.T) int {
 	return l.Addr().(*net.TCPAddr).Port
 }
 
-// waitFor polls cond every 50 ms until it holds or the deadline passes.
-// The optional state functions say, on a timeout, where things stood.
-func waitFor(t *testing.T, what string, d time.Duration, cond func() bool, state ...func() string) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			var st []string
-			for _, f := range state {
-				st = append(st, f())
-			}
-			t.Fatalf("timed out after %s waiting for %s %s", d, what, strings.Join(st, "; "))
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
-
 // collector is a collector process under test.
 type collector struct {
 	t    *testing.T

@@ -12,6 +12,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/otelcol-logx/otelcol-logx/internal/testutil"
 )
 
 // ackFeeder writes cfjs1 lines to a cfjs1 receiver with the acknowledgement
@@ -132,7 +134,7 @@ func TestKill9PersistentQueue(t *testing.T) {
 	var accepted []uint64
 	for cycle := range cycles {
 		edge := startCollector(t, fmt.Sprintf("edge-%d", cycle), "", cfg)
-		waitFor(t, "the edge to listen", 30*time.Second, func() bool {
+		testutil.WaitFor(t, 30*time.Second, "the edge to listen", func() bool {
 			c, err := net.Dial("tcp", in)
 			if err == nil {
 				c.Close()
@@ -146,7 +148,7 @@ func TestKill9PersistentQueue(t *testing.T) {
 		errc := make(chan error, 1)
 		go func() { errc <- f.run(in, &next, cycle, rate, 20*time.Second) }()
 		// Kill once the edge has accepted a good amount, mid-stream.
-		waitFor(t, "the edge to accept lines", 30*time.Second, func() bool { return f.acked.Load() >= uint64(rate) })
+		testutil.WaitFor(t, 30*time.Second, "the edge to accept lines", func() bool { return f.acked.Load() >= uint64(rate) })
 		edge.kill9()
 		if err := <-errc; err != nil {
 			t.Fatalf("feeding cycle %d: %v", cycle, err)
@@ -163,7 +165,7 @@ func TestKill9PersistentQueue(t *testing.T) {
 	startCollector(t, "edge-final", "", cfg)
 	var missing int
 	var first []uint64
-	waitFor(t, "every accepted line at the sink", scale(90*time.Second, 180*time.Second), func() bool {
+	testutil.WaitFor(t, scale(90*time.Second, 180*time.Second), "every accepted line at the sink", func() bool {
 		direct, _ := sink.snapshot()
 		missing, first = direct.missing(accepted)
 		return missing == 0

@@ -14,6 +14,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/otelcol-logx/otelcol-logx/internal/testutil"
 )
 
 // tier2 is a tier-2 collector (cfjs1 receiver -> logfile exporter, JSON)
@@ -68,7 +70,7 @@ service:
 `, nsIP, out)
 	tr := &tier2{ns: ns, addr: nsIP + ":5170", out: out}
 	tr.col = startCollector(t, name, ns, cfg)
-	waitFor(t, name+" to listen in "+ns, 30*time.Second, func() bool { return ssListening(ns) })
+	testutil.WaitFor(t, 30*time.Second, name+" to listen in "+ns, func() bool { return ssListening(ns) })
 	return tr
 }
 
@@ -196,7 +198,7 @@ service:
       receivers: [unixsocket]
       exporters: [cfjs1]
 `, sock, a.addr, b.addr))
-	waitFor(t, "the edge socket", 30*time.Second, func() bool { _, err := os.Stat(sock); return err == nil })
+	testutil.WaitFor(t, 30*time.Second, "the edge socket", func() bool { _, err := os.Stat(sock); return err == nil })
 
 	rate := scale(1000, 5000)
 	phase := scale(6*time.Second, 30*time.Second)
@@ -229,7 +231,7 @@ service:
 	}
 	var lostA, lostB, deadForA, lastPhaseA int
 	var lastRead time.Time
-	waitFor(t, "both sides to have every line", scale(60*time.Second, 240*time.Second), func() bool {
+	testutil.WaitFor(t, scale(60*time.Second, 240*time.Second), "both sides to have every line", func() bool {
 		// Reading both files is not free at full scale: every 2 s at most.
 		if time.Since(lastRead) < 2*time.Second {
 			return false

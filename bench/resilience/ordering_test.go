@@ -17,6 +17,8 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/otelcol-logx/otelcol-logx/internal/testutil"
 )
 
 // assertServiceOrder makes TestOrderPerHostService fail when a partition
@@ -35,14 +37,7 @@ const assertServiceOrder = true
 // default max_connections_per_uid (32, as edge.yaml leaves it) allows: the
 // 33rd connection would be closed at once, so the bound is raised. Failback is quick (1 s healthy) so that log-a takes
 // traffic again between its two deaths within the short run.
-const orderingEdgeConfig = `
-extensions:
-  file_storage:
-    directory: %[1]s/storage
-    create_directory: true
-receivers:
-  unixsocket/syslog:
-    path: %[1]s/syslog.sock
+var orderingEdgeConfig = edgeShapeConfig(`    path: %[1]s/syslog.sock
     transport: stream
     framing: auto
     format: auto
@@ -55,60 +50,11 @@ receivers:
     buffer:
       max_bytes: 67108864
       policy: drop_newest
-processors:
-  memory_limiter:
-    check_interval: 1s
-    limit_mib: 512
-    spike_limit_mib: 128
-connectors:
-  fanout:
-    backlog:
+`, `    backlog:
       max_bytes: 67108864
       max_batches: 10000
     drain_timeout: 5s
-exporters:
-  cfjs1:
-    mode: all
-    endpoints:
-      - name: log-a
-        endpoint: %[2]s
-      - name: log-b
-        endpoint: %[3]s
-    failback:
-      initial_backoff: 100ms
-      max_backoff: 1s
-      healthy_for: 1s
-    sending_queue:
-      storage: file_storage
-      num_consumers: 1
-  logfile/local:
-    path: %[1]s/logs/all.log
-    format: syslog
-    rotation:
-      max_bytes: 0
-service:
-  extensions: [file_storage]
-  telemetry:
-    metrics:
-      level: detailed
-      readers:
-        - pull:
-            exporter:
-              prometheus:
-                host: 127.0.0.1
-                port: %[4]d
-  pipelines:
-    logs:
-      receivers: [unixsocket/syslog]
-      processors: [memory_limiter]
-      exporters: [fanout]
-    logs/tier2:
-      receivers: [fanout]
-      exporters: [cfjs1]
-    logs/local:
-      receivers: [fanout]
-      exporters: [logfile/local]
-`
+`, ``)
 
 const orderServices = 50
 
@@ -159,7 +105,7 @@ func (s *tier2Side) start(t *testing.T) {
 	s.starts++
 	s.col = startCollector(t, fmt.Sprintf("%s-%d", s.name, s.starts), "", s.config, s.env...)
 	var err error
-	waitFor(t, s.name+"'s cfjs1 receiver", 60*time.Second, func() bool {
+	testutil.WaitFor(t, 60*time.Second, s.name+"'s cfjs1 receiver", func() bool {
 		var v *v2Client
 		if v, err = dialV2Client(s.addr); err == nil {
 			v.close()
@@ -326,7 +272,7 @@ func TestOrderPerHostService(t *testing.T) {
 	port := freePort(t)
 	edge := startCollector(t, "edge", "", fmt.Sprintf(orderingEdgeConfig, dir, logA.addr, logB.addr, port))
 	edgeURL := fmt.Sprintf("http://127.0.0.1:%d/metrics", port)
-	waitFor(t, "the edge socket", 30*time.Second, func() bool { _, err := os.Stat(sock); return err == nil })
+	testutil.WaitFor(t, 30*time.Second, "the edge socket", func() bool { _, err := os.Stat(sock); return err == nil })
 
 	rate, d := scale(2000, 5000), scale(20*time.Second, 60*time.Second)
 	interval := time.Duration(int64(time.Second) * orderServices / int64(rate))
@@ -389,7 +335,7 @@ func TestOrderPerHostService(t *testing.T) {
 	var sideA, sideB idSet
 	var missA, missB int
 	var firstA, firstB []uint64
-	waitFor(t, "every line in log-a's data or dead-letter topic and in log-b's", 180*time.Second, func() bool {
+	testutil.WaitFor(t, 180*time.Second, "every line in log-a's data or dead-letter topic and in log-b's", func() bool {
 		for _, l := range logs {
 			l.poll(t, 200*time.Millisecond)
 		}
@@ -414,7 +360,7 @@ func TestOrderPerHostService(t *testing.T) {
 	// order, whatever tier 2 did.
 	local := newFileIDs(filepath.Join(dir, "logs", "all.log"))
 	var inFile idSet
-	waitFor(t, "every line in the edge's local file", 60*time.Second, func() bool {
+	testutil.WaitFor(t, 60*time.Second, "every line in the edge's local file", func() bool {
 		inFile = local.read(t)
 		n, _ := inFile.missing(all)
 		return n == 0

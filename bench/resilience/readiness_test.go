@@ -13,6 +13,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/otelcol-logx/otelcol-logx/internal/testutil"
 )
 
 // The sdnotify extension under the built binary: systemd's side of the
@@ -231,7 +233,7 @@ service:
 	if len(got) != 1 || got[0] != "READY=1\nSTATUS=ready: all pipelines started" {
 		t.Errorf("notifications after the gate opened, up to READY=1: %q", got)
 	}
-	waitFor(t, "the line written at READY=1 to be read and exported", notifyWait, logContains(c, "ready-marker-1"))
+	testutil.WaitFor(t, notifyWait, "the line written at READY=1 to be read and exported", logContains(c, "ready-marker-1"))
 
 	// Reload: not a stop.
 	if err := c.cmd.Process.Signal(syscall.SIGHUP); err != nil {
@@ -251,7 +253,7 @@ service:
 	if err := writeFIFOAtOnce(fifo, "<14>Nov 22 04:00:00 app[1]: req=ready-marker-2\n"); err != nil {
 		t.Fatalf("after the reload's READY=1: %v", err)
 	}
-	waitFor(t, "the line written after the reload to be exported", notifyWait, logContains(c, "ready-marker-2"))
+	testutil.WaitFor(t, notifyWait, "the line written after the reload to be exported", logContains(c, "ready-marker-2"))
 
 	// Stop.
 	if err := c.cmd.Process.Signal(syscall.SIGTERM); err != nil {

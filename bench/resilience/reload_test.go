@@ -13,6 +13,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/otelcol-logx/otelcol-logx/internal/testutil"
 )
 
 // The flags the shipped systemd unit runs the collector with: partial
@@ -116,7 +118,7 @@ func (r *reloadRig) guardMetrics() (failures, success float64) {
 
 func (r *reloadRig) waitMetrics(c *collector, what string, failures, success float64) {
 	r.t.Helper()
-	waitFor(r.t, what, 20*time.Second, func() bool {
+	testutil.WaitFor(r.t, 20*time.Second, what, func() bool {
 		if !c.running() {
 			r.t.Fatalf("the collector exited while waiting for %s: %v", what, c.err)
 		}
@@ -151,7 +153,7 @@ func (r *reloadRig) delivered(out string, ids []uint64) {
 	r.t.Helper()
 	path := filepath.Join(r.dir, out)
 	var missing int
-	waitFor(r.t, fmt.Sprintf("%d lines in %s", len(ids), out), 20*time.Second, func() bool {
+	testutil.WaitFor(r.t, 20*time.Second, fmt.Sprintf("%d lines in %s", len(ids), out), func() bool {
 		got := idSet{}
 		b, _ := os.ReadFile(path)
 		for _, line := range bytes.Split(b, []byte("\n")) {
@@ -183,8 +185,8 @@ func TestReloadRefusesBadConfigs(t *testing.T) {
 	r := newReloadRig(t)
 	r.write(r.config("a.log"))
 	c := r.start("collector", reloadGates)
-	waitFor(t, "health", 30*time.Second, r.healthy)
-	waitFor(t, "the last good config", 20*time.Second, func() bool { return bytes.Contains([]byte(r.lastGood()), []byte("a.log")) })
+	testutil.WaitFor(t, 30*time.Second, "health", r.healthy)
+	testutil.WaitFor(t, 20*time.Second, "the last good config", func() bool { return bytes.Contains([]byte(r.lastGood()), []byte("a.log")) })
 	r.waitMetrics(c, "the guard metrics at start", 0, 1)
 
 	var next uint64
@@ -215,9 +217,9 @@ func TestReloadRefusesBadConfigs(t *testing.T) {
 	if err := c.cmd.Process.Signal(syscall.SIGHUP); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "the new config to start", 20*time.Second, func() bool { return bytes.Contains([]byte(r.lastGood()), []byte("b.log")) })
+	testutil.WaitFor(t, 20*time.Second, "the new config to start", func() bool { return bytes.Contains([]byte(r.lastGood()), []byte("b.log")) })
 	r.waitMetrics(c, "the accepted reload", float64(len(reloadBadConfigs)), 1)
-	waitFor(t, "health after the valid reload", 20*time.Second, r.healthy)
+	testutil.WaitFor(t, 20*time.Second, "health after the valid reload", r.healthy)
 	after := r.feed(&next, 100, 200)
 	r.delivered("b.log", after)
 	r.delivered("a.log", sent) // nothing lost from before
@@ -234,12 +236,12 @@ func TestStartOnLastGoodConfig(t *testing.T) {
 	r := newReloadRig(t)
 	r.write(r.config("good.log"))
 	c := r.start("good-run", reloadGates)
-	waitFor(t, "the last good config", 30*time.Second, func() bool { return bytes.Contains([]byte(r.lastGood()), []byte("good.log")) })
+	testutil.WaitFor(t, 30*time.Second, "the last good config", func() bool { return bytes.Contains([]byte(r.lastGood()), []byte("good.log")) })
 	c.stop()
 
 	r.write(reloadBadConfigs[0].content)
 	c = r.start("gate-on", reloadGates)
-	waitFor(t, "health on the last good config", 30*time.Second, r.healthy)
+	testutil.WaitFor(t, 30*time.Second, "health on the last good config", r.healthy)
 	r.waitMetrics(c, "the start on the last good config", 1, 0)
 	b, _ := os.ReadFile(c.log)
 	if !bytes.Contains(b, []byte("THE CONFIGURATION IS INVALID: starting on the last good configuration")) {

@@ -20,6 +20,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/otelcol-logx/otelcol-logx/internal/testutil"
 )
 
 // The per-host role configs, run as shipped with the built collector: each
@@ -44,7 +46,7 @@ func startRecSink(t *testing.T, addr string) *recSink {
 	var err error
 	// The port of a stopped sink is taken again at once; a previous
 	// listener's connections may linger for a moment.
-	waitFor(t, "listening on "+addr, 10*time.Second, func() bool {
+	testutil.WaitFor(t, 10*time.Second, "listening on "+addr, func() bool {
 		l, err = net.Listen("tcp", addr)
 		return err == nil
 	}, func() string { return fmt.Sprint(err) })
@@ -365,7 +367,7 @@ func startHostRole(t *testing.T, name string, firstJournalID uint64, env ...stri
 		"LOGX_HEALTH_ENDPOINT=" + h.health,
 		fmt.Sprintf("LOGX_METRICS_PORT=%d", metricsPort),
 	}, env...)...)
-	waitFor(t, "the collector healthy", 60*time.Second, func() bool { return healthStatus(h.health) == http.StatusOK },
+	testutil.WaitFor(t, 60*time.Second, "the collector healthy", func() bool { return healthStatus(h.health) == http.StatusOK },
 		func() string { return fmt.Sprintf("health answers %d", healthStatus(h.health)) })
 	return h
 }
@@ -397,7 +399,7 @@ func TestCorePostgresConfig(t *testing.T) {
 	auditIDs := feedFIFO(t, fifo, &nextAudit, 2000, scale(4000, 40000))
 	everything := append(append(append([]uint64(nil), journalIDs...), syslogIDs...), auditIDs...)
 	var missA, missB int
-	waitFor(t, "every journal, syslog and audit line at log-a and log-b", 90*time.Second, func() bool {
+	testutil.WaitFor(t, 90*time.Second, "every journal, syslog and audit line at log-a and log-b", func() bool {
 		missA, _ = sideIDs(sinksA, sinksB).missing(everything)
 		missB, _ = sideIDs(sinksB, sinksA).missing(everything)
 		return missA == 0 && missB == 0
@@ -421,7 +423,7 @@ func TestCorePostgresConfig(t *testing.T) {
 	sinkA.fmu.Unlock()
 	local := newFileIDs(audit)
 	var inFile idSet
-	waitFor(t, "every audit line in the audit file", 30*time.Second, func() bool {
+	testutil.WaitFor(t, 30*time.Second, "every audit line in the audit file", func() bool {
 		inFile = local.read(t)
 		n, _ := inFile.missing(auditIDs)
 		return n == 0
@@ -443,7 +445,7 @@ func TestCorePostgresConfig(t *testing.T) {
 	downSyslog := feedUnix(t, sock, &nextSyslog, 2, 500, 2*time.Second)
 	downAudit := feedFIFO(t, fifo, &nextAudit, 2000, scale(10000, 100000))
 	allAudit := append(append([]uint64(nil), auditIDs...), downAudit...)
-	waitFor(t, "every audit line in the file with tier 2 down", 60*time.Second, func() bool {
+	testutil.WaitFor(t, 60*time.Second, "every audit line in the file with tier 2 down", func() bool {
 		inFile = local.read(t)
 		n, _ := inFile.missing(allAudit)
 		return n == 0
@@ -469,7 +471,7 @@ func TestCorePostgresConfig(t *testing.T) {
 	sinksA, sinksB = append(sinksA, sinkA), append(sinksB, sinkB)
 	allSyslog := append(append([]uint64(nil), syslogIDs...), downSyslog...)
 	var lost float64
-	waitFor(t, "tier 2 to get every line not counted lost", 180*time.Second, func() bool {
+	testutil.WaitFor(t, 180*time.Second, "tier 2 to get every line not counted lost", func() bool {
 		m, err = series(url, edgeRoleMetrics)
 		if err != nil {
 			return false
@@ -494,12 +496,12 @@ func TestCorePostgresConfig(t *testing.T) {
 	// Phase 4: after recovery, new audit lines reach the file and both sides.
 	moreAudit := feedFIFO(t, fifo, &nextAudit, 2000, 2000)
 	allAudit = append(allAudit, moreAudit...)
-	waitFor(t, "the audit lines written after recovery at both sides", 60*time.Second, func() bool {
+	testutil.WaitFor(t, 60*time.Second, "the audit lines written after recovery at both sides", func() bool {
 		missA, _ = sideIDs(sinksA, sinksB).missing(moreAudit)
 		missB, _ = sideIDs(sinksB, sinksA).missing(moreAudit)
 		return missA == 0 && missB == 0
 	})
-	waitFor(t, "every audit line in the file", 30*time.Second, func() bool {
+	testutil.WaitFor(t, 30*time.Second, "every audit line in the file", func() bool {
 		inFile = local.read(t)
 		n, _ := inFile.missing(allAudit)
 		return n == 0
@@ -574,7 +576,7 @@ func TestDefaultConfigDiskFull(t *testing.T) {
 		fmt.Sprintf("LOGX_METRICS_PORT=%d", metricsPort),
 	)
 	sock, fifo, file := filepath.Join(state, "log.sock"), filepath.Join(state, "app.fifo"), filepath.Join(logs, "all.log")
-	waitFor(t, "the collector healthy", 60*time.Second, func() bool { return healthStatus(health) == http.StatusOK },
+	testutil.WaitFor(t, 60*time.Second, "the collector healthy", func() bool { return healthStatus(health) == http.StatusOK },
 		func() string { return fmt.Sprintf("health answers %d", healthStatus(health)) })
 
 	// Phase 1: about 3 MiB of lines into 1 MiB of space, under the rate
@@ -595,7 +597,7 @@ func TestDefaultConfigDiskFull(t *testing.T) {
 	}
 	var m map[string]float64
 	var written, dropped float64
-	waitFor(t, "every line written or counted as dropped", 60*time.Second, func() bool {
+	testutil.WaitFor(t, 60*time.Second, "every line written or counted as dropped", func() bool {
 		var err error
 		if m, err = series(url, defaultRoleMetrics); err != nil {
 			return false
@@ -624,7 +626,7 @@ func TestDefaultConfigDiskFull(t *testing.T) {
 	// must be written.
 	run(t, "mount", "-o", "remount,size=1100m", logs)
 	probes := 0
-	waitFor(t, "a line written after space returned", 30*time.Second, func() bool {
+	testutil.WaitFor(t, 30*time.Second, "a line written after space returned", func() bool {
 		fed = append(fed, feedUnix(t, sock, &next, 2, 100, 200*time.Millisecond)...)
 		probes++
 		m, _ = series(url, defaultRoleMetrics)
@@ -633,7 +635,7 @@ func TestDefaultConfigDiskFull(t *testing.T) {
 	droppedBefore := droppedByReason(m)
 	more := feedUnix(t, sock, &next, 3, 500, 2*time.Second)
 	fed = append(fed, more...)
-	waitFor(t, "every line after recovery written", 60*time.Second, func() bool {
+	testutil.WaitFor(t, 60*time.Second, "every line after recovery written", func() bool {
 		m, _ = series(url, defaultRoleMetrics)
 		return sumSeries(m, "otelcol_logx_logfile_records_written")+droppedByReason(m) == float64(len(fed))
 	}, func() string { return fmt.Sprintf("%d fed: %s", len(fed), describe(m)) })
@@ -682,7 +684,7 @@ func TestEdgeConfig(t *testing.T) {
 	local := newFileIDs(filepath.Join(logDir, "all.log"))
 	var inFile idSet
 	var missA, missB int
-	waitFor(t, "every line at log-a, log-b and in the local file", 90*time.Second, func() bool {
+	testutil.WaitFor(t, 90*time.Second, "every line at log-a, log-b and in the local file", func() bool {
 		missA, _ = sideIDs(sinksA, sinksB).missing(fed)
 		missB, _ = sideIDs(sinksB, sinksA).missing(fed)
 		inFile = local.read(t)
@@ -700,7 +702,7 @@ func TestEdgeConfig(t *testing.T) {
 	sinkB.stop()
 	fed = append(fed, feedUnix(t, sock, &nextSyslog, 2, 500, 2*time.Second)...)
 	fed = append(fed, feedFIFO(t, fifo, &nextFIFO, 2000, 2000)...)
-	waitFor(t, "every line in the local file with tier 2 down", 60*time.Second, func() bool {
+	testutil.WaitFor(t, 60*time.Second, "every line in the local file with tier 2 down", func() bool {
 		inFile = local.read(t)
 		n, _ := inFile.missing(fed)
 		return n == 0
@@ -717,7 +719,7 @@ func TestEdgeConfig(t *testing.T) {
 	sinksA, sinksB = append(sinksA, sinkA), append(sinksB, sinkB)
 	var lost float64
 	var m map[string]float64
-	waitFor(t, "tier 2 to get every line not counted lost", 180*time.Second, func() bool {
+	testutil.WaitFor(t, 180*time.Second, "tier 2 to get every line not counted lost", func() bool {
 		var err error
 		if m, err = series(url, edgeRoleMetrics); err != nil {
 			return false

@@ -17,6 +17,8 @@ import (
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/otelcol-logx/otelcol-logx/internal/testutil"
 )
 
 // The Kafka role configs, run as shipped against the built collector with
@@ -145,7 +147,7 @@ func TestTier2ConfigToKafka(t *testing.T) {
 		fmt.Sprintf("LOGX_HEALTH_ENDPOINT=127.0.0.1:%d", freePort(t)),
 		fmt.Sprintf("LOGX_METRICS_PORT=%d", metricsPort),
 	)
-	waitFor(t, "the cfjs1 receiver", 30*time.Second, func() bool {
+	testutil.WaitFor(t, 30*time.Second, "the cfjs1 receiver", func() bool {
 		v, err := dialV2Client(addr)
 		if err == nil {
 			v.close()
@@ -323,7 +325,7 @@ func TestTier3ConfigFromKafka(t *testing.T) {
 		}
 	}
 	produceTenants(t, c, "logs-tenants", ids[:n])
-	waitFor(t, "some pushed records", 60*time.Second, func() bool { return len(pushedIDs(t, out)) > 0 })
+	testutil.WaitFor(t, 60*time.Second, "some pushed records", func() bool { return len(pushedIDs(t, out)) > 0 })
 
 	// The node dies (kill -9) and comes back on the same disk: what it had
 	// committed to Kafka it had on disk, what it had not comes again.
@@ -332,7 +334,7 @@ func TestTier3ConfigFromKafka(t *testing.T) {
 	startCollector(t, "tier3-again", "", config, env...)
 
 	var got idSet
-	waitFor(t, "every admitted tenant's record pushed", 120*time.Second, func() bool {
+	testutil.WaitFor(t, 120*time.Second, "every admitted tenant's record pushed", func() bool {
 		got = pushedIDs(t, out)
 		missing, _ := got.missing(admitted)
 		return missing == 0

@@ -13,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/otelcol-logx/otelcol-logx/internal/testutil"
 )
 
 // goroutines reads the goroutine count from the pprof extension.
@@ -82,7 +84,7 @@ service:
       processors: [ratelimit]
       exporters: [cfjs1]
 `, pprof, sock, sink.addr()))
-	waitFor(t, "the edge socket", 30*time.Second, func() bool { _, err := os.Stat(sock); return err == nil })
+	testutil.WaitFor(t, 30*time.Second, "the edge socket", func() bool { _, err := os.Stat(sock); return err == nil })
 
 	const (
 		total  = 10 * time.Minute
@@ -117,6 +119,6 @@ service:
 		t.Errorf("goroutines grew from %d after warm-up to %d (> 10%%)", warm.gor, last.gor)
 	}
 	if d := sink.lines.Load(); d < int64(next) {
-		waitFor(t, "the last lines at the sink", 30*time.Second, func() bool { return sink.lines.Load() >= int64(next) })
+		testutil.WaitFor(t, 30*time.Second, "the last lines at the sink", func() bool { return sink.lines.Load() >= int64(next) })
 	}
 }

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/otelcol-logx/otelcol-logx/internal/cfjs1"
+	"github.com/otelcol-logx/otelcol-logx/internal/testutil"
 )
 
 // The tier-2 collector takes cfjs1 from every edge host, so anything on its
@@ -569,7 +570,7 @@ func hostileRun(t *testing.T, col *collector, addr, metricsURL string, sink *ack
 	if res.delivered+len(rejects) != len(lines) {
 		t.Errorf("%s: %d lines fed, %d delivered + %d rejected", in.name, len(lines), res.delivered, len(rejects))
 	}
-	waitFor(t, in.name+": delivered lines at the sink", hostileSettle, func() bool {
+	testutil.WaitFor(t, hostileSettle, in.name+": delivered lines at the sink", func() bool {
 		n, _ := hostileMissing(sink, want)
 		return n == 0
 	}, func() string {
@@ -600,7 +601,7 @@ func TestHostileInputTier2(t *testing.T) {
 	addr := fmt.Sprintf("127.0.0.1:%d", port)
 	metricsURL := fmt.Sprintf("http://127.0.0.1:%d/metrics", metricsPort)
 	col := startCollector(t, "tier2", "", hostileTier2Config(port, metricsPort, sink.addr()))
-	waitFor(t, "the cfjs1 receiver", 30*time.Second, func() bool {
+	testutil.WaitFor(t, 30*time.Second, "the cfjs1 receiver", func() bool {
 		v, err := dialV2Client(addr)
 		if err == nil {
 			v.close()
@@ -701,7 +702,7 @@ func TestHostileInputTier2(t *testing.T) {
 			t.Errorf("well-behaved sender: batch %d acknowledged after %s (ack.timeout %s)", i, l, hostileAckTimeout)
 		}
 	}
-	waitFor(t, "the well-behaved sender's lines at the sink", 30*time.Second, func() bool {
+	testutil.WaitFor(t, 30*time.Second, "the well-behaved sender's lines at the sink", func() bool {
 		n, _ := hostileMissing(sink, steadyIDs)
 		return n == 0
 	})
@@ -711,7 +712,7 @@ func TestHostileInputTier2(t *testing.T) {
 	// nothing on the way to the sink.
 	url := metricsURL
 	var m map[string]float64
-	waitFor(t, "the drop counters", 30*time.Second, func() bool {
+	testutil.WaitFor(t, 30*time.Second, "the drop counters", func() bool {
 		var err error
 		m, err = metrics(url, hostileDropMetrics)
 		return err == nil && hostileSumPrefix(m, "otelcol_logx_cfjs1_receiver_dropped") == float64(totalRejected)

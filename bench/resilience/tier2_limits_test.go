@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/otelcol-logx/otelcol-logx/internal/testutil"
 )
 
 // tier2LimitsConfig is a tier-2 receiver feeding the nop exporter, with its
@@ -91,7 +93,7 @@ func TestTier2AcceptSurvivesFDExhaustion(t *testing.T) {
 	addr := fmt.Sprintf("127.0.0.1:%d", cfjs1Port)
 	col := startCollector(t, "tier2", "", tier2LimitsConfig(cfjs1Port, metricsPort))
 	var probe net.Conn
-	waitFor(t, "the receiver to answer a hello", 30*time.Second, func() bool {
+	testutil.WaitFor(t, 30*time.Second, "the receiver to answer a hello", func() bool {
 		c, _, err := tier2Hello(addr, time.Second)
 		if err == nil {
 			probe = c
@@ -116,7 +118,7 @@ func TestTier2AcceptSurvivesFDExhaustion(t *testing.T) {
 		}
 		conns = append(conns, c)
 	}
-	waitFor(t, "accepts to fail with EMFILE", 30*time.Second, func() bool {
+	testutil.WaitFor(t, 30*time.Second, "accepts to fail with EMFILE", func() bool {
 		b, _ := os.ReadFile(col.log)
 		return strings.Contains(string(b), "too many open files")
 	})
@@ -127,7 +129,7 @@ func TestTier2AcceptSurvivesFDExhaustion(t *testing.T) {
 	// Accepting again: a new sender is served.
 	var c net.Conn
 	var br *bufio.Reader
-	waitFor(t, "a new connection to be accepted and acknowledged", 30*time.Second, func() bool {
+	testutil.WaitFor(t, 30*time.Second, "a new connection to be accepted and acknowledged", func() bool {
 		var err error
 		c, br, err = tier2Hello(addr, 2*time.Second)
 		return err == nil
@@ -198,7 +200,7 @@ func TestTier2HealthFollowsAcceptFailures(t *testing.T) {
 		return last
 	}
 	state := func() string { return fmt.Sprintf("last health answer %d %.300s", last, lastBody) }
-	waitFor(t, "health 200", 30*time.Second, func() bool { return health() == http.StatusOK }, state)
+	testutil.WaitFor(t, 30*time.Second, "health 200", func() bool { return health() == http.StatusOK }, state)
 	probe, _, err := tier2Hello(addr, 5*time.Second)
 	if err != nil {
 		t.Fatal(err)
@@ -226,11 +228,11 @@ func TestTier2HealthFollowsAcceptFailures(t *testing.T) {
 	}()
 	// Within recovery_duration a passing failure does not turn health red,
 	// but the answer already says what is wrong.
-	waitFor(t, "health 200 naming the recoverable error", recovery, func() bool {
+	testutil.WaitFor(t, recovery, "health 200 naming the recoverable error", func() bool {
 		return health() == http.StatusOK && strings.Contains(lastBody, `"status":"StatusRecoverableError"`) &&
 			strings.Contains(lastBody, "too many open files")
 	}, state)
-	waitFor(t, "health to say the receiver cannot accept", recovery+30*time.Second, func() bool {
+	testutil.WaitFor(t, recovery+30*time.Second, "health to say the receiver cannot accept", func() bool {
 		return health() == http.StatusInternalServerError
 	}, state)
 	waited := time.Since(failingSince)
@@ -245,14 +247,14 @@ func TestTier2HealthFollowsAcceptFailures(t *testing.T) {
 		c.Close()
 	}
 	conns = nil
-	waitFor(t, "a new connection to be served", 30*time.Second, func() bool {
+	testutil.WaitFor(t, 30*time.Second, "a new connection to be served", func() bool {
 		c, _, err := tier2Hello(addr, 2*time.Second)
 		if err == nil {
 			c.Close()
 		}
 		return err == nil
 	})
-	waitFor(t, "health 200 again", 30*time.Second, func() bool {
+	testutil.WaitFor(t, 30*time.Second, "health 200 again", func() bool {
 		return health() == http.StatusOK && strings.Contains(lastBody, `"status":"StatusOK"`)
 	}, state)
 }
@@ -267,7 +269,7 @@ func TestTier2OneHostCannotTakeEverySlot(t *testing.T) {
 	addr := fmt.Sprintf("127.0.0.1:%d", cfjs1Port)
 	config := strings.Replace(tier2LimitsConfig(cfjs1Port, metricsPort), "max_connections: 1024", "max_connections: 64", 1)
 	startCollector(t, "tier2-peers", "", config)
-	waitFor(t, "the receiver to answer a hello", 30*time.Second, func() bool {
+	testutil.WaitFor(t, 30*time.Second, "the receiver to answer a hello", func() bool {
 		c, _, err := tier2Hello(addr, time.Second)
 		if err == nil {
 			c.Close()
@@ -341,7 +343,7 @@ func TestTier2LongLinesStayWithinTheByteBudget(t *testing.T) {
 	config := strings.Replace(tier2LimitsConfig(cfjs1Port, metricsPort), "max_connections: 1024",
 		fmt.Sprintf("max_connections: 1024\n    max_line_size: 1048576\n    max_buffered_bytes: %d", budget), 1)
 	col := startCollector(t, "tier2-budget", "", config)
-	waitFor(t, "the receiver to answer a hello", 30*time.Second, func() bool {
+	testutil.WaitFor(t, 30*time.Second, "the receiver to answer a hello", func() bool {
 		c, _, err := tier2Hello(addr, time.Second)
 		if err == nil {
 			c.Close()
@@ -413,7 +415,7 @@ func TestTier2LongLinesStayWithinTheByteBudget(t *testing.T) {
 	// Every connection is now mid-line: the budget is full and the rest
 	// wait.
 	var buffered, reserved, waits float64
-	waitFor(t, "the budget to fill", 30*time.Second, func() bool {
+	testutil.WaitFor(t, 30*time.Second, "the budget to fill", func() bool {
 		buffered, reserved, waits = gauge()
 		return reserved > budget-(1<<20) && waits > 0
 	}, func() string { return fmt.Sprintf("buffered %.0f reserved %.0f waits %.0f", buffered, reserved, waits) })
@@ -458,7 +460,7 @@ func TestTier2LongLinesStayWithinTheByteBudget(t *testing.T) {
 	}
 	hwm, _ := procStatus(col.pid(), "VmHWM")
 	t.Logf("all %d lines acknowledged; peak RSS %d MiB", conns, hwm>>10)
-	waitFor(t, "the budget to be given back", 30*time.Second, func() bool {
+	testutil.WaitFor(t, 30*time.Second, "the budget to be given back", func() bool {
 		buffered, reserved, _ = gauge()
 		return buffered == 0 && reserved == 0
 	}, func() string { return fmt.Sprintf("buffered %.0f reserved %.0f", buffered, reserved) })

@@ -20,6 +20,7 @@ import (
 
 	"github.com/otelcol-logx/otelcol-logx/exporter/kafkatopicsexporter/internal/metadata"
 	"github.com/otelcol-logx/otelcol-logx/internal/guard"
+	"github.com/otelcol-logx/otelcol-logx/internal/testutil"
 )
 
 // The exporter's own choice of partition is Kafka's: murmur2 of the key,
@@ -123,7 +124,7 @@ func TestBacklogFullHandsBackOnlyWhatItCannotHold(t *testing.T) {
 	assert.Equal(t, span(1, 21), seqsOf(t, consume(t, c, rigTopic, 22), good+"/s.service"))
 
 	outage.down.Store(false)
-	waitFor(t, "the backlog to drain", 30*time.Second, func() bool {
+	testutil.WaitFor(t, 30*time.Second, "the backlog to drain", func() bool {
 		return h.gauge("otelcol_logx_kafkatopics_backlog_records") == 0
 	})
 	// What came back is sent again, as exporterhelper's retry would.
@@ -249,7 +250,7 @@ func TestFailedRecordsAreResentFromTheBacklogInOrder(t *testing.T) {
 	assert.Equal(t, span(1, 30), seqsOf(t, got, bad+"/s.service"))
 	// The drainer settles the backlog (its gauge, then its counts) after
 	// Kafka's answer, which may come after the consumer saw the records.
-	waitFor(t, "the backlog to drain and its records counted", 30*time.Second, func() bool {
+	testutil.WaitFor(t, 30*time.Second, "the backlog to drain and its records counted", func() bool {
 		return h.gauge("otelcol_logx_kafkatopics_backlog_records") == 0 &&
 			h.counter("otelcol_logx_kafkatopics_records_produced", nil) == 30+10
 	})

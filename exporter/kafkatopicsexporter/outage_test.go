@@ -14,6 +14,8 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 	"go.opentelemetry.io/collector/config/configoptional"
 	"go.opentelemetry.io/collector/exporter/exporterhelper"
+
+	"github.com/otelcol-logx/otelcol-logx/internal/testutil"
 )
 
 // outage makes the cluster close the connection of every request while
@@ -34,20 +36,6 @@ func newOutage(c *kfake.Cluster) *outage {
 		return nil, errors.New("outage"), true // closes the connection
 	})
 	return o
-}
-
-// waitFor polls cond until it holds or the deadline passes.
-func waitFor(t *testing.T, what string, d time.Duration, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	tick := time.NewTicker(10 * time.Millisecond)
-	defer tick.Stop()
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		<-tick.C
-	}
 }
 
 // The broker goes away while records are queued and being sent, comes
@@ -92,7 +80,7 @@ func TestBrokerOutageAndRecoveryLosesNothing(t *testing.T) {
 	// the retry or, sent in the first moments of the outage, to the
 	// partition backlogs (which take nothing once no partition has
 	// answered for a while).
-	waitFor(t, "records handed back for retry or backlogged", 20*time.Second, func() bool {
+	testutil.WaitFor(t, 20*time.Second, "records handed back for retry or backlogged", func() bool {
 		return h.counter("otelcol_logx_kafkatopics_records_retried", nil)+
 			h.counter("otelcol_logx_kafkatopics_records_backlogged", nil) > 0
 	})

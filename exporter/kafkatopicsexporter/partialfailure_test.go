@@ -22,6 +22,7 @@ import (
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 
 	"github.com/otelcol-logx/otelcol-logx/internal/logattr"
+	"github.com/otelcol-logx/otelcol-logx/internal/testutil"
 )
 
 // The partial-failure rig: a topic of 6 partitions on two brokers, the
@@ -239,7 +240,7 @@ func TestPartialFailureStaysPartial(t *testing.T) {
 		read = len(got)
 		return len(seen) == total
 	})
-	waitFor(t, "the backlog to drain", 30*time.Second, func() bool {
+	testutil.WaitFor(t, 30*time.Second, "the backlog to drain", func() bool {
 		return h.gauge("otelcol_logx_kafkatopics_backlog_records") == 0
 	})
 	if drained == 0 {

@@ -15,6 +15,7 @@ import (
 	"go.opentelemetry.io/collector/extension/extensiontest"
 
 	"github.com/otelcol-logx/otelcol-logx/exporter/kafkatopicsexporter/internal/metadata"
+	"github.com/otelcol-logx/otelcol-logx/internal/testutil"
 )
 
 // storageHost offers one file_storage extension to the exporter.
@@ -82,7 +83,7 @@ func TestPersistentQueueSurvivesRestartDuringOutage(t *testing.T) {
 	// Kafka; the client really tried.
 	host, id := startFileStorage(t, dir)
 	stop := run(host, id, true)
-	waitFor(t, "the client to try the broker", 10*time.Second, func() bool { return o.refused.Load() > 0 })
+	testutil.WaitFor(t, 10*time.Second, "the client to try the broker", func() bool { return o.refused.Load() > 0 })
 	stop()
 	for _, e := range host.ext {
 		require.NoError(t, e.Shutdown(context.Background()))

@@ -123,18 +123,6 @@ func (env *testEnv) counter(name, reason string) int64 {
 	return n
 }
 
-// eventually polls cond until it holds or 20 s pass.
-func eventually(t *testing.T, cond func() bool, msg string) {
-	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting: %s", msg)
-		}
-		time.Sleep(5 * time.Millisecond) // polling interval, not synchronisation
-	}
-}
-
 // listRotated reads path's directory and returns its rotated siblings
 // (unfinished compressions included), oldest first.
 func listRotated(path string) []rotatedFile {

@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"go.opentelemetry.io/collector/component/componenttest"
+
+	"github.com/otelcol-logx/otelcol-logx/internal/testutil"
 )
 
 func cpuTime() time.Duration {
@@ -96,18 +98,18 @@ func TestIncidentBlankJobConfig(t *testing.T) {
 	if buffersBefore != configured {
 		t.Fatalf("%d buffers with %d jobs", buffersBefore, configured)
 	}
-	waitFor(t, "first pushes", func() bool { return countFiles(out) >= configured })
+	testutil.WaitFor(t, 15*time.Second, "first pushes", func() bool { return countFiles(out) >= configured })
 
 	// The incident: the config source serves a blank document.
 	doc.Store("")
 	f0 := fetches.Load()
-	waitFor(t, "blank config fetched and refused", func() bool {
+	testutil.WaitFor(t, 15*time.Second, "blank config fetched and refused", func() bool {
 		return fetches.Load() >= f0+3 && sumCounter(t, tel, "otelcol_logx_tenantbuffer_job_reloads_refused", "blank") >= 3
 	})
 	filesBefore := countFiles(out)
 	cpuAfter, heapAfter := measure(5)
 	// Pushing goes on for the configured tenants.
-	waitFor(t, "pushes after the blank config", func() bool { return countFiles(out) >= filesBefore+configured })
+	testutil.WaitFor(t, 15*time.Second, "pushes after the blank config", func() bool { return countFiles(out) >= filesBefore+configured })
 	st.Sweep()
 	stats := st.Stats()
 	t.Logf("buffers %d -> %d; heap in use %d -> %d KiB; CPU per 5 rounds %v -> %v; refused no_job %d",
@@ -127,20 +129,9 @@ func TestIncidentBlankJobConfig(t *testing.T) {
 	}
 	// Config comes back, with one tenant more: it is admitted.
 	doc.Store(good.String() + fmt.Sprintf("  - {name: new, tenant: tenant-%d, destination: {type: file, path: %s}}\n", configured, out))
-	waitFor(t, "the repaired config", func() bool { return e.push.holder.Table().Len() == configured+1 })
+	testutil.WaitFor(t, 15*time.Second, "the repaired config", func() bool { return e.push.holder.Table().Len() == configured+1 })
 	round()
 	if n := st.Stats().Buffers; n != configured+1 {
 		t.Fatalf("%d buffers after the new job", n)
-	}
-}
-
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
 	}
 }

@@ -19,9 +19,9 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 
+	"github.com/otelcol-logx/otelcol-logx/e2e/collectortest"
 	"github.com/otelcol-logx/otelcol-logx/exporter/tenantbufferexporter"
 	"github.com/otelcol-logx/otelcol-logx/exporter/tenantbufferexporter/internal/buffers"
-	"github.com/otelcol-logx/otelcol-logx/internal/collectortest"
 	"github.com/otelcol-logx/otelcol-logx/internal/logattr"
 	"github.com/otelcol-logx/otelcol-logx/internal/testutil"
 )

@@ -6,10 +6,13 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"go.opentelemetry.io/collector/component/componenttest"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
+
+	"github.com/otelcol-logx/otelcol-logx/internal/testutil"
 )
 
 // gaugeByTenant returns an int64 gauge's points by their tenant attribute.
@@ -62,7 +65,7 @@ func TestPushLagRecordsMetric(t *testing.T) {
 		}
 	}
 	// Full batches go at once: 40 of big, 20 of mid; the rest waits.
-	waitFor(t, "the full batches", func() bool { return e.push.pusher.Records.Load() == 60 })
+	testutil.WaitFor(t, 15*time.Second, "the full batches", func() bool { return e.push.pusher.Records.Load() == 60 })
 	got := lag(e, tel)
 	if len(got) != 2 || got["t-big"] != 7 || got["t-mid"] != 3 {
 		t.Fatalf("lag in records %v, want t-big 7, t-mid 3 (top 2 only)", got)
@@ -94,7 +97,7 @@ func TestPushLagRecordsMetric(t *testing.T) {
 	if err := e2.consumeLogs(context.Background(), makeLogs([]string{"t-mid"}, 5)); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "mid's full batch", func() bool { return e2.push.pusher.Records.Load() == 10 })
+	testutil.WaitFor(t, 15*time.Second, "mid's full batch", func() bool { return e2.push.pusher.Records.Load() == 10 })
 	if got := lag(e2, tel2); got["t-mid"] != 0 || got["t-big"] != 7 {
 		t.Fatalf("lag in records after the push %v, want big 7, mid 0", got)
 	}

@@ -18,8 +18,8 @@ import (
 	"go.opentelemetry.io/collector/receiver"
 
 	"github.com/otelcol-logx/otelcol-logx/components"
+	"github.com/otelcol-logx/otelcol-logx/e2e/collectortest"
 	"github.com/otelcol-logx/otelcol-logx/extension/sdnotifyextension"
-	"github.com/otelcol-logx/otelcol-logx/internal/collectortest"
 )
 
 // These run a whole collector in-process: the real service starts the

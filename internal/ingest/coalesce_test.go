@@ -21,6 +21,8 @@ import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 	"go.uber.org/zap/zaptest/observer"
+
+	"github.com/otelcol-logx/otelcol-logx/internal/testutil"
 )
 
 // seqBatch is one batch of n records numbered from first, under a
@@ -180,7 +182,7 @@ func TestStageCoalescesForSlowConsumer(t *testing.T) {
 		}
 	}
 	require.Zero(t, drops.get(ReasonBufferFull), "dropped while offering")
-	waitFor(t, func() bool { return s.Held() == 0 })
+	testutil.WaitFor(t, 10*time.Second, "the condition", func() bool { return s.Held() == 0 })
 	require.NoError(t, s.Shutdown(context.Background()))
 
 	calls, mixed := next.snapshot()
@@ -221,7 +223,7 @@ func TestStageRetriesMergedBatchWhole(t *testing.T) {
 	next.gate <- nil
 	<-next.entered // call 4: what came later
 	next.gate <- nil
-	waitFor(t, func() bool { return s.Held() == 0 })
+	testutil.WaitFor(t, 10*time.Second, "the condition", func() bool { return s.Held() == 0 })
 	require.NoError(t, s.Shutdown(context.Background()))
 
 	calls, mixed := next.snapshot()
@@ -251,7 +253,7 @@ func TestStagePermanentRefusalOfMergedBatch(t *testing.T) {
 	next.gate <- nil
 	<-next.entered
 	next.gate <- consumererror.NewPermanent(errors.New("bad"))
-	waitFor(t, func() bool { return s.Held() == 0 })
+	testutil.WaitFor(t, 10*time.Second, "the condition", func() bool { return s.Held() == 0 })
 	require.NoError(t, s.Shutdown(context.Background()))
 	calls, _ := next.snapshot()
 	require.Len(t, calls, 2)
@@ -393,7 +395,7 @@ func TestStageObsReportCountsMergedRecords(t *testing.T) {
 	next.gate <- nil
 	<-next.entered
 	next.gate <- consumererror.NewPermanent(errors.New("bad"))
-	waitFor(t, func() bool { return s.Held() == 0 })
+	testutil.WaitFor(t, 10*time.Second, "the condition", func() bool { return s.Held() == 0 })
 	require.NoError(t, s.Shutdown(context.Background()))
 	calls, _ := next.snapshot()
 	require.Len(t, calls, 3)

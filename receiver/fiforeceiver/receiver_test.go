@@ -82,17 +82,6 @@ func (h *harness) counter(name, reason string) int64 {
 	return total
 }
 
-func waitUntil(t testing.TB, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(2 * time.Millisecond)
-	}
-}
-
 func records(sink *refusingSink) []plog.LogRecord {
 	var out []plog.LogRecord
 	// One request may hold several batches (the stage merges what waits),
@@ -144,7 +133,7 @@ func TestWritersComeAndGo(t *testing.T) {
 		}
 		require.NoError(t, w.Close()) // the last writer goes: no EOF for the receiver
 	}
-	waitUntil(t, "all lines", func() bool { return h.sink.LogRecordCount() == rounds*perRound })
+	testutil.WaitFor(t, 30*time.Second, "all lines", func() bool { return h.sink.LogRecordCount() == rounds*perRound })
 	for _, lr := range records(h.sink) {
 		svc, _ := lr.Attributes().Get(logattr.Service)
 		assert.Equal(t, "billing", svc.Str(), "the configured service wins over the app name")
@@ -168,7 +157,7 @@ func TestManyConcurrentWriters(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	waitUntil(t, "all lines", func() bool { return h.sink.LogRecordCount() == writers*perWriter })
+	testutil.WaitFor(t, 30*time.Second, "all lines", func() bool { return h.sink.LogRecordCount() == writers*perWriter })
 	seen := map[string]bool{}
 	for _, lr := range records(h.sink) {
 		app, _ := lr.Attributes().Get(logattr.SyslogAppName)
@@ -189,7 +178,7 @@ func TestOversizedMalformedAndInvalidUTF8(t *testing.T) {
 	_, _ = bw.WriteString("<13>app: after\n")
 	require.NoError(t, bw.Flush())
 	require.NoError(t, w.Close())
-	waitUntil(t, "4 records", func() bool { return h.sink.LogRecordCount() == 4 })
+	testutil.WaitFor(t, 30*time.Second, "4 records", func() bool { return h.sink.LogRecordCount() == 4 })
 	recs := records(h.sink)
 	assert.Len(t, recs[0].Body().Str(), 1024-len("<13>app: "))
 	assert.Equal(t, "bad \uFFFD( utf8", recs[1].Body().Str())
@@ -209,7 +198,7 @@ func TestRefusingConsumerNeverBlocksWriter(t *testing.T) {
 	const total = 100_000
 	writer := testutil.StartWriterProcess(t, h.cfg.Path, total)
 	writer.WaitHalf(t)
-	waitUntil(t, "drops while refusing", func() bool {
+	testutil.WaitFor(t, 30*time.Second, "drops while refusing", func() bool {
 		return h.counter("otelcol_logx_fifo_dropped_records", ingest.ReasonBufferFull) > 0
 	})
 	assert.Zero(t, h.sink.LogRecordCount())
@@ -218,7 +207,7 @@ func TestRefusingConsumerNeverBlocksWriter(t *testing.T) {
 	maxBlock := writer.Finish(t)
 
 	dropped := func() int64 { return h.counter("otelcol_logx_fifo_dropped_records", "") }
-	waitUntil(t, "every line delivered or counted", func() bool {
+	testutil.WaitFor(t, 30*time.Second, "every line delivered or counted", func() bool {
 		return int64(h.sink.LogRecordCount())+dropped() == total && h.rcv.stage.Held() == 0
 	})
 	t.Logf("delivered %d, dropped %d, longest write %v", h.sink.LogRecordCount(), dropped(), maxBlock)
@@ -232,7 +221,7 @@ func TestRefusingConsumerNeverBlocksWriter(t *testing.T) {
 	_, err := w.Write([]byte("<14>writer: final\n"))
 	require.NoError(t, err)
 	require.NoError(t, w.Close())
-	waitUntil(t, "final line", func() bool { return h.sink.LogRecordCount() == before+1 })
+	testutil.WaitFor(t, 30*time.Second, "final line", func() bool { return h.sink.LogRecordCount() == before+1 })
 	recs := records(h.sink)
 	assert.Equal(t, "final", recs[len(recs)-1].Body().Str())
 	assert.Equal(t, int64(total-before), dropped())

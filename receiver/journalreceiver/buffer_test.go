@@ -1,17 +1,12 @@
 package journalreceiver
 
 import (
-	"context"
-	"errors"
 	"fmt"
-	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 
 	"github.com/otelcol-logx/otelcol-logx/internal/ingest"
 	"github.com/otelcol-logx/otelcol-logx/internal/logattr"
@@ -41,72 +36,6 @@ func TestCommitterNeverPassesUnreadBatch(t *testing.T) {
 	report(seqs[4], "c4", nil)
 	report(seqs[5], "", nil)
 	assert.Equal(t, []string{"c0", "c1", "c2"}, saved)
-}
-
-// TestShutdownWhilePipelineRefusesReadsAgain: entries held in the stage
-// when the receiver stops and the pipeline will not take them are counted
-// (reason shutdown, by service) and not lost: no cursor was stored past
-// them, and the next start delivers every one, in order.
-func TestShutdownWhilePipelineRefusesReadsAgain(t *testing.T) {
-	dir := t.TempDir()
-	j := newTestJournal(t, dir, "a.journal")
-	j.appendMessages("a", 10, field{"SYSLOG_IDENTIFIER", []byte("svc-a")})
-	j.appendMessages("b", 10, field{"SYSLOG_IDENTIFIER", []byte("svc-b")})
-	cursorDir := t.TempDir()
-	cfg := testConfig(dir, cursorDir)
-	refused := make(chan struct{}, 1)
-	c := &recordingConsumer{refuse: func(int) error {
-		select {
-		case refused <- struct{}{}:
-		default:
-		}
-		return errors.New("downstream full")
-	}}
-	r := startReceiver(t, cfg, c, nil)
-	select {
-	case <-refused:
-	case <-time.After(30 * time.Second):
-		t.Fatal("the pipeline was never offered anything")
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
-	defer cancel()
-	require.NoError(t, r.rcv.Shutdown(ctx))
-	r.rcv = nil
-	// What the stage held is counted by service; what the batcher had
-	// not handed over yet was never taken, and is read again as well.
-	dropped := r.counter("otelcol_logx_journal_dropped", "shutdown")
-	assert.Positive(t, dropped)
-	assert.LessOrEqual(t, dropped, int64(20))
-	byService := droppedByService(t, r)
-	assert.Equal(t, dropped, byService["svc-a"]+byService["svc-b"], "every drop counted under its service: %v", byService)
-	cur, err := (&fileCursor{path: filepath.Join(cursorDir, cursorFileName(receiverSettings().ID))}).Load(context.Background())
-	require.NoError(t, err)
-	assert.Empty(t, cur, "no cursor stored past what the pipeline did not take")
-
-	c2 := &recordingConsumer{}
-	r2 := startReceiver(t, cfg, c2, nil)
-	c2.waitCount(t, 20)
-	r2.stop()
-	assert.Equal(t, append(messages("a", 0, 10), messages("b", 0, 10)...), c2.bodies(), "read again, in order")
-	for i, lr := range c2.records() {
-		want := "svc-a"
-		if i >= 10 {
-			want = "svc-b"
-		}
-		v, _ := lr.Attributes().Get(logattr.Service)
-		assert.Equal(t, want, v.Str())
-	}
-}
-
-func droppedByService(t *testing.T, r *runningReceiver) map[string]int64 {
-	m, err := r.tel.GetMetric("otelcol_logx_journal_dropped")
-	require.NoError(t, err)
-	out := map[string]int64{}
-	for _, dp := range m.Data.(metricdata.Sum[int64]).DataPoints {
-		v, _ := dp.Attributes.Value("service")
-		out[v.AsString()] += dp.Value
-	}
-	return out
 }
 
 // TestBatchKeyIsTheRecordsService: the service a batch is keyed by (the

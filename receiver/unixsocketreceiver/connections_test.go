@@ -3,9 +3,6 @@ package unixsocketreceiver
 import (
 	"errors"
 	"io"
-	"os"
-	"path/filepath"
-	"sort"
 	"testing"
 	"time"
 
@@ -15,6 +12,7 @@ import (
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 
 	"github.com/otelcol-logx/otelcol-logx/internal/guard"
+	"github.com/otelcol-logx/otelcol-logx/internal/testutil"
 )
 
 // guardValue reads a guard metric of the receiver for one guard.
@@ -44,43 +42,6 @@ func (h *harness) guardValue(metric, name string) (float64, bool) {
 	return 0, false
 }
 
-// TestOneUserCannotTakeEverySlot: a user (nobody, in a process of its
-// own) that opens as many idle connections as the receiver takes gets
-// max_connections_per_uid of them; the rest are closed and counted, and
-// another user still connects and is read.
-func TestOneUserCannotTakeEverySlot(t *testing.T) {
-	h := newHarness(t, func(c *Config) {
-		c.MaxConnections = 4
-		c.MaxConnectionsPerUID = 2
-		c.IdleTimeout = time.Hour
-	})
-	require.NoError(t, os.Chmod(filepath.Dir(h.cfg.Path), 0o755))
-	nobody := uint32(65534)
-	w := startChild(t, childOptions{uid: &nobody, cgroupFD: -1}, childHold, h.cfg.Path, "4")
-	require.Equal(t, "connected", w.line(t))
-	closed := []string{w.line(t), w.line(t)}
-	sort.Strings(closed)
-	assert.Equal(t, []string{"closed 2", "closed 3"}, closed, "the connections past the user's 2 are closed")
-	waitUntil(t, "refusals counted", func() bool {
-		return h.counter("otelcol_logx_unixsocket_rejected_connections", reasonMaxConnectionsPerUID) == 2
-	})
-	util, ok := h.guardValue(guard.MetricUtilization, "max_connections")
-	assert.True(t, ok)
-	assert.Equal(t, 0.5, util, "2 of 4 connections open")
-	util, ok = h.guardValue(guard.MetricUtilization, "max_connections_per_uid")
-	assert.True(t, ok)
-	assert.Equal(t, 1.0, util, "nobody holds its 2")
-
-	// Another user (the test's) is still served.
-	c := h.dial()
-	defer c.Close()
-	_, err := c.Write([]byte("<13>root: still room\n"))
-	require.NoError(t, err)
-	waitUntil(t, "the other user's line", func() bool { return h.sink.LogRecordCount() == 1 })
-	assert.Equal(t, "still room", records(h.sink)[0].Body().Str())
-	assert.Zero(t, h.counter("otelcol_logx_unixsocket_rejected_connections", reasonMaxConnections))
-}
-
 // TestIdleConnectionIsClosed: a connection that sends nothing for
 // idle_timeout is closed by the receiver (its slot freed) and counted;
 // what it sent before is delivered.
@@ -96,10 +57,10 @@ func TestIdleConnectionIsClosed(t *testing.T) {
 	_, err = c.Read(make([]byte, 1))
 	assert.ErrorIs(t, err, io.EOF, "closed by the receiver, not by the test's own deadline")
 	assert.GreaterOrEqual(t, time.Since(start), idle-20*time.Millisecond)
-	waitUntil(t, "the close counted", func() bool {
+	testutil.WaitFor(t, 30*time.Second, "the close counted", func() bool {
 		return h.counter("otelcol_logx_unixsocket_closed_connections", reasonIdleTimeout) == 1
 	})
-	waitUntil(t, "the line", func() bool { return h.sink.LogRecordCount() == 1 })
+	testutil.WaitFor(t, 30*time.Second, "the line", func() bool { return h.sink.LogRecordCount() == 1 })
 	h.rcv.mu.Lock()
 	open := len(h.rcv.conns)
 	h.rcv.mu.Unlock()
@@ -115,7 +76,7 @@ func TestShutdownIsNotAnIdleTimeout(t *testing.T) {
 	defer c.Close()
 	_, err := c.Write([]byte("<13>app: open\n"))
 	require.NoError(t, err)
-	waitUntil(t, "the line", func() bool { return h.sink.LogRecordCount() == 1 })
+	testutil.WaitFor(t, 30*time.Second, "the line", func() bool { return h.sink.LogRecordCount() == 1 })
 	start := time.Now()
 	h.stop()
 	assert.Less(t, time.Since(start), 10*time.Second)

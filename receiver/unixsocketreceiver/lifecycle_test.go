@@ -18,6 +18,7 @@ import (
 	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/otelcol-logx/otelcol-logx/internal/ingest"
+	"github.com/otelcol-logx/otelcol-logx/internal/testutil"
 	"github.com/otelcol-logx/otelcol-logx/receiver/unixsocketreceiver/internal/metadata"
 )
 
@@ -92,7 +93,7 @@ func TestReloadKeepsTheSocket(t *testing.T) {
 			require.NoError(t, err)
 			defer r2.shutdown(t, 5*time.Second)
 			assert.True(t, r2.logged("kept open across a reload"))
-			waitUntil(t, "the line written in between", func() bool { return sink.LogRecordCount() == 1 })
+			testutil.WaitFor(t, 30*time.Second, "the line written in between", func() bool { return sink.LogRecordCount() == 1 })
 			assert.Equal(t, "between", records(sink)[0].Body().Str())
 			require.NoError(t, c.Close())
 		})

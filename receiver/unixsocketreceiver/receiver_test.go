@@ -24,6 +24,7 @@ import (
 
 	"github.com/otelcol-logx/otelcol-logx/internal/logattr"
 	"github.com/otelcol-logx/otelcol-logx/internal/sdactivation"
+	"github.com/otelcol-logx/otelcol-logx/internal/testutil"
 	"github.com/otelcol-logx/otelcol-logx/receiver/unixsocketreceiver/internal/metadata"
 )
 
@@ -95,17 +96,6 @@ func (h *harness) counter(name, reason string) int64 {
 	return total
 }
 
-func waitUntil(t testing.TB, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(2 * time.Millisecond)
-	}
-}
-
 func records(sink *refusingSink) []plog.LogRecord {
 	var out []plog.LogRecord
 	for _, ld := range sink.AllLogs() {
@@ -138,7 +128,7 @@ func TestStreamManyConcurrentWriters(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	waitUntil(t, "all lines", func() bool { return h.sink.LogRecordCount() == writers*perWriter })
+	testutil.WaitFor(t, 30*time.Second, "all lines", func() bool { return h.sink.LogRecordCount() == writers*perWriter })
 	seen := map[string]bool{}
 	for _, lr := range records(h.sink) {
 		a := lr.Attributes().AsRaw()
@@ -173,7 +163,7 @@ func TestReconnectingWriters(t *testing.T) {
 		}
 		require.NoError(t, c.Close())
 	}
-	waitUntil(t, "all lines", func() bool { return h.sink.LogRecordCount() == rounds*perRound })
+	testutil.WaitFor(t, 30*time.Second, "all lines", func() bool { return h.sink.LogRecordCount() == rounds*perRound })
 	assert.Zero(t, h.counter("otelcol_logx_unixsocket_rejected_connections", ""))
 }
 
@@ -188,7 +178,7 @@ func TestOversizedMalformedAndInvalidUTF8(t *testing.T) {
 	_, err := c.Write([]byte(input))
 	require.NoError(t, err)
 	require.NoError(t, c.Close())
-	waitUntil(t, "4 records", func() bool { return h.sink.LogRecordCount() == 4 })
+	testutil.WaitFor(t, 30*time.Second, "4 records", func() bool { return h.sink.LogRecordCount() == 4 })
 	recs := records(h.sink)
 	assert.Len(t, recs[0].Body().Str(), 1024-len("<13>app: "))
 	assert.Equal(t, "not syslog at all", recs[1].Body().Str())
@@ -205,7 +195,7 @@ func TestOctetCountingStream(t *testing.T) {
 	_, err := fmt.Fprintf(c, "%d %s%d %s", len(msg), msg, len(msg), msg)
 	require.NoError(t, err)
 	require.NoError(t, c.Close())
-	waitUntil(t, "2 records", func() bool { return h.sink.LogRecordCount() == 2 })
+	testutil.WaitFor(t, 30*time.Second, "2 records", func() bool { return h.sink.LogRecordCount() == 2 })
 	lr := records(h.sink)[0]
 	assert.Equal(t, "multi\nline", lr.Body().Str())
 	v, _ := lr.Attributes().Get("syslog.sd.a@1.k")
@@ -226,7 +216,7 @@ func TestDatagram(t *testing.T) {
 	}
 	_, err := c.Write([]byte("no header " + strings.Repeat("y", 300)))
 	require.NoError(t, err)
-	waitUntil(t, "all datagrams", func() bool { return h.sink.LogRecordCount() == n+1 })
+	testutil.WaitFor(t, 30*time.Second, "all datagrams", func() bool { return h.sink.LogRecordCount() == n+1 })
 	recs := records(h.sink)
 	assert.Equal(t, "datagram 0", recs[0].Body().Str())
 	assert.Equal(t, "dg", attr(recs[0], logattr.ServiceClaimed))
@@ -257,7 +247,7 @@ func TestSocketFileLifecycle(t *testing.T) {
 	restore := sdactivation.SetParkFor(50 * time.Millisecond)
 	h.stop()
 	restore()
-	waitUntil(t, "socket removed once no reload took it back", func() bool {
+	testutil.WaitFor(t, 30*time.Second, "socket removed once no reload took it back", func() bool {
 		_, err := os.Stat(path)
 		return errors.Is(err, os.ErrNotExist)
 	})
@@ -287,13 +277,13 @@ func TestMaxConnections(t *testing.T) {
 	// Both are served: a line from each arrives.
 	_, _ = c1.Write([]byte("<13>a: 1\n"))
 	_, _ = c2.Write([]byte("<13>b: 2\n"))
-	waitUntil(t, "2 lines", func() bool { return h.sink.LogRecordCount() == 2 })
+	testutil.WaitFor(t, 30*time.Second, "2 lines", func() bool { return h.sink.LogRecordCount() == 2 })
 	c3 := h.dial()
 	defer c3.Close()
 	require.NoError(t, c3.SetReadDeadline(time.Now().Add(10*time.Second)))
 	_, err := c3.Read(make([]byte, 1))
 	assert.Error(t, err, "third connection is closed by the receiver")
-	waitUntil(t, "rejection counted", func() bool {
+	testutil.WaitFor(t, 30*time.Second, "rejection counted", func() bool {
 		return h.counter("otelcol_logx_unixsocket_rejected_connections", reasonMaxConnections) == 1
 	})
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/otelcol-logx/otelcol-logx/internal/ingest"
+	"github.com/otelcol-logx/otelcol-logx/internal/testutil"
 )
 
 // TestRecvmmsgBatch: one recvmmsg takes every queued datagram, each whole
@@ -90,7 +91,7 @@ func TestDatagramWriterNeverBlocks(t *testing.T) {
 	require.NoError(t, err)
 	child.wait(t)
 	dropped := func() int64 { return h.counter("otelcol_logx_unixsocket_dropped_records", "") }
-	waitUntil(t, "every datagram delivered or counted", func() bool {
+	testutil.WaitFor(t, 30*time.Second, "every datagram delivered or counted", func() bool {
 		return int64(h.sink.LogRecordCount())+dropped() == int64(lines) && h.rcv.stage.Held() == 0
 	})
 	t.Logf("sent %d datagrams (50000/s asked), delivered %d, dropped %d, longest send %v",

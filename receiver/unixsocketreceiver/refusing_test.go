@@ -23,7 +23,7 @@ func TestRefusingConsumerNeverBlocksWriter(t *testing.T) {
 	writer.WaitHalf(t)
 	// Refusing, the buffer filled and the receiver dropped, while the
 	// writer carries on.
-	waitUntil(t, "drops while refusing", func() bool {
+	testutil.WaitFor(t, 30*time.Second, "drops while refusing", func() bool {
 		return h.counter("otelcol_logx_unixsocket_dropped_records", ingest.ReasonBufferFull) > 0
 	})
 	assert.Zero(t, h.sink.LogRecordCount())
@@ -32,7 +32,7 @@ func TestRefusingConsumerNeverBlocksWriter(t *testing.T) {
 	maxBlock := writer.Finish(t)
 
 	dropped := func() int64 { return h.counter("otelcol_logx_unixsocket_dropped_records", "") }
-	waitUntil(t, "every line delivered or counted", func() bool {
+	testutil.WaitFor(t, 30*time.Second, "every line delivered or counted", func() bool {
 		return int64(h.sink.LogRecordCount())+dropped() == total && h.rcv.stage.Held() == 0
 	})
 	t.Logf("delivered %d, dropped %d, longest write %v", h.sink.LogRecordCount(), dropped(), maxBlock)
@@ -46,7 +46,7 @@ func TestRefusingConsumerNeverBlocksWriter(t *testing.T) {
 	_, err := c.Write([]byte("<14>writer: final\n"))
 	require.NoError(t, err)
 	require.NoError(t, c.Close())
-	waitUntil(t, "final line", func() bool { return h.sink.LogRecordCount() == before+1 })
+	testutil.WaitFor(t, 30*time.Second, "final line", func() bool { return h.sink.LogRecordCount() == before+1 })
 	recs := records(h.sink)
 	assert.Equal(t, "final", recs[len(recs)-1].Body().Str())
 	assert.Equal(t, int64(total-before), dropped())

@@ -23,6 +23,7 @@ import (
 	"github.com/otelcol-logx/otelcol-logx/exporter/tenantbufferexporter/internal/buffers"
 	"github.com/otelcol-logx/otelcol-logx/internal/otlprecord"
 	jobs "github.com/otelcol-logx/otelcol-logx/internal/tenantjobs"
+	"github.com/otelcol-logx/otelcol-logx/internal/testutil"
 )
 
 func openStore(t testing.TB, dir string) *buffers.Store {
@@ -159,17 +160,6 @@ func readDir(t testing.TB, dir string) (bodies []string, sizes []int) {
 	return bodies, sizes
 }
 
-func waitFor(t testing.TB, what string, d time.Duration, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
-
 func TestFileDestinationBatchesAndCompression(t *testing.T) {
 	out := t.TempDir()
 	st := openStore(t, t.TempDir())
@@ -188,7 +178,7 @@ jobs:
 	appendRecords(t, st, p, "zs-1", 0, 12)
 	appendRecords(t, st, p, "nojob", 0, 5)
 	for tenant, want := range map[string]int{"plain": 25, "gz": 15, "zs-1": 12} {
-		waitFor(t, tenant, 10*time.Second, func() bool { b, _ := readDir(t, filepath.Join(out, tenant)); return len(b) == want })
+		testutil.WaitFor(t, 10*time.Second, tenant, func() bool { b, _ := readDir(t, filepath.Join(out, tenant)); return len(b) == want })
 	}
 	b, sizes := readDir(t, filepath.Join(out, "plain"))
 	if fmt.Sprint(sizes) != "[10 10 5]" || b[0] != "plain-000000" || b[24] != "plain-000024" {
@@ -204,7 +194,7 @@ jobs:
 		t.Fatal("tenant without a job pushed")
 	}
 	// A batch's file is in place just before its commit is counted.
-	waitFor(t, "52 records counted", 10*time.Second, func() bool { return p.Records.Load() == 52 })
+	testutil.WaitFor(t, 10*time.Second, "52 records counted", func() bool { return p.Records.Load() == 52 })
 	p.Stop()
 	for _, tenant := range []string{"plain", "gz", "zs-1"} {
 		entries, _ := os.ReadDir(filepath.Join(out, tenant))
@@ -226,7 +216,7 @@ func TestIntervalRespected(t *testing.T) {
 	defer p.Stop()
 	start := time.Now()
 	appendRecords(t, st, p, "a", 0, 3)
-	waitFor(t, "the partial batch", 10*time.Second, func() bool { b, _ := readDir(t, filepath.Join(out, "a")); return len(b) == 3 })
+	testutil.WaitFor(t, 10*time.Second, "the partial batch", func() bool { b, _ := readDir(t, filepath.Join(out, "a")); return len(b) == 3 })
 	if el := time.Since(start); el < 300*time.Millisecond {
 		t.Fatalf("partial batch pushed after %v, before its interval", el)
 	}
@@ -276,14 +266,14 @@ func TestStalledTenantDoesNotBlockOthers(t *testing.T) {
 	for _, bad := range []string{"stall", "flaky", "bad"} {
 		appendRecords(t, st, p, bad, 0, 20)
 	}
-	waitFor(t, "the stall to begin", 5*time.Second, func() bool { return stalled.Load() > 0 })
+	testutil.WaitFor(t, 5*time.Second, "the stall to begin", func() bool { return stalled.Load() > 0 })
 	appendRecords(t, st, p, "ok-http", 0, 5)
 	start := time.Now()
 	for i := range 6 {
 		appendRecords(t, st, p, fmt.Sprint("f", i), 0, 10)
 	}
 	for i := range 6 {
-		waitFor(t, fmt.Sprint("f", i), 5*time.Second, func() bool {
+		testutil.WaitFor(t, 5*time.Second, fmt.Sprint("f", i), func() bool {
 			b, _ := readDir(t, filepath.Join(out, fmt.Sprint("f", i)))
 			return len(b) == 10
 		})
@@ -293,12 +283,12 @@ func TestStalledTenantDoesNotBlockOthers(t *testing.T) {
 		t.Fatalf("healthy tenants delayed %v by a stalled one", el)
 	}
 	// 429s are retried with backoff (and the breaker opens), never parked.
-	waitFor(t, "retries of 429", 5*time.Second, func() bool { return flaky.Load() >= 3 && p.BreakerOpens.Load() >= 1 })
+	testutil.WaitFor(t, 5*time.Second, "retries of 429", func() bool { return flaky.Load() >= 3 && p.BreakerOpens.Load() >= 1 })
 	if pos, _, _ := st.Position("flaky", "push"); pos != 0 {
 		t.Fatal("position moved although the destination refused")
 	}
 	// 400: parked in the dead-letter area, position moves on.
-	waitFor(t, "400 parked", 5*time.Second, func() bool { return p.Parked.Load() == 20 })
+	testutil.WaitFor(t, 5*time.Second, "400 parked", func() bool { return p.Parked.Load() == 20 })
 	if b, _ := readDir(t, filepath.Join(dead, "bad")); len(b) != 20 {
 		t.Fatalf("dead letters: %d", len(b))
 	}
@@ -314,7 +304,7 @@ func TestRestartResumesWithoutLoss(t *testing.T) {
 	p := newPusher(t, st, table(t, doc), t.TempDir())
 	p.Start(nil)
 	appendRecords(t, st, p, "a", 0, 30)
-	waitFor(t, "a first push", 5*time.Second, func() bool { return p.Records.Load() >= 7 })
+	testutil.WaitFor(t, 5*time.Second, "a first push", func() bool { return p.Records.Load() >= 7 })
 	p.Stop()
 	appendRecords(t, st, nil, "a", 30, 20) // written while no pusher runs
 	st.Close()
@@ -324,7 +314,7 @@ func TestRestartResumesWithoutLoss(t *testing.T) {
 	p2 := newPusher(t, st2, table(t, doc), t.TempDir())
 	p2.Start([]string{"a"}) // the tenants the store holds
 	defer p2.Stop()
-	waitFor(t, "everything pushed", 10*time.Second, func() bool { b, _ := readDir(t, filepath.Join(out, "a")); return len(b) >= 50 })
+	testutil.WaitFor(t, 10*time.Second, "everything pushed", func() bool { b, _ := readDir(t, filepath.Join(out, "a")); return len(b) >= 50 })
 	bodies, sizes := readDir(t, filepath.Join(out, "a"))
 	seen := map[string]bool{}
 	for _, b := range bodies {
@@ -355,7 +345,7 @@ func TestPartialBatchGoesWhenFilled(t *testing.T) {
 	defer p.Stop()
 	appendRecords(t, st, p, "a", 0, 6)
 	// The worker has read the 6 and put the tenant on its timer.
-	waitFor(t, "the partial batch deferred", 5*time.Second, func() bool {
+	testutil.WaitFor(t, 5*time.Second, "the partial batch deferred", func() bool {
 		p.mu.Lock()
 		defer p.mu.Unlock()
 		s := p.tenants["a"]
@@ -365,7 +355,7 @@ func TestPartialBatchGoesWhenFilled(t *testing.T) {
 		t.Fatalf("lag %+v %v, want 6 records", l, err)
 	}
 	appendRecords(t, st, p, "a", 6, 4)
-	waitFor(t, "the filled batch", 5*time.Second, func() bool { return p.Records.Load() == 10 })
+	testutil.WaitFor(t, 5*time.Second, "the filled batch", func() bool { return p.Records.Load() == 10 })
 	if _, sizes := readDir(t, filepath.Join(out, "a")); fmt.Sprint(sizes) != "[10]" {
 		t.Fatalf("batches %v, want one of 10", sizes)
 	}

@@ -25,6 +25,7 @@ import (
 
 	"github.com/otelcol-logx/otelcol-logx/internal/cfjs1"
 	jobs "github.com/otelcol-logx/otelcol-logx/internal/tenantjobs"
+	"github.com/otelcol-logx/otelcol-logx/internal/testutil"
 )
 
 // newTLSServer starts an httptest TLS server whose certificate is signed
@@ -98,7 +99,7 @@ func TestHTTPDestinationTLSAndCFJS1(t *testing.T) {
 	defer p.Stop()
 	appendRecords(t, st, p, "good", 0, 10)
 	appendRecords(t, st, p, "untrusted", 0, 3)
-	waitFor(t, "10 records over TLS", 10*time.Second, func() bool {
+	testutil.WaitFor(t, 10*time.Second, "10 records over TLS", func() bool {
 		mu.Lock()
 		defer mu.Unlock()
 		return len(bodies) >= 10
@@ -113,7 +114,7 @@ func TestHTTPDestinationTLSAndCFJS1(t *testing.T) {
 		t.Errorf("content type %q", contentType)
 	}
 	mu.Unlock()
-	waitFor(t, "a failed untrusted push", 10*time.Second, func() bool { return p.Failures()["error"] > 0 })
+	testutil.WaitFor(t, 10*time.Second, "a failed untrusted push", func() bool { return p.Failures()["error"] > 0 })
 	if pos, end, err := st.Position("untrusted", "push"); err != nil || pos != 0 || end == 0 {
 		t.Fatalf("untrusted tenant: pos=%d end=%d err=%v, want its records kept", pos, end, err)
 	}

@@ -1,4 +1,4 @@
-package tenantfilterprocessor_test
+package e2e
 
 import (
 	"context"
@@ -16,15 +16,15 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 
-	"github.com/otelcol-logx/otelcol-logx/internal/collectortest"
+	"github.com/otelcol-logx/otelcol-logx/e2e/collectortest"
 	"github.com/otelcol-logx/otelcol-logx/internal/logattr"
 	"github.com/otelcol-logx/otelcol-logx/internal/testutil"
 )
 
-// e2eConfig is the tier-2 snippet of the README (memory_limiter, then
+// tenantfilterConfig is the tier-2 snippet of the README (memory_limiter, then
 // tenantfilter on ${env:LOGX_JOBS_FILE}), fed by OTLP instead of cfjs1 and
 // reloading every 20ms instead of every minute.
-func e2eConfig(addr string) string {
+func tenantfilterConfig(addr string) string {
 	return fmt.Sprintf(`
 receivers:
   otlp:
@@ -77,7 +77,7 @@ func TestEndToEndTier2Snippet(t *testing.T) {
 	t.Setenv("LOGX_STATE_DIR", dir)
 	addr := testutil.FreeTCPAddr(t)
 	sink := &collectortest.Sink{}
-	col := collectortest.Start(t, e2eConfig(addr), collectortest.WithSinks(map[string]*collectortest.Sink{"out": sink}),
+	col := collectortest.Start(t, tenantfilterConfig(addr), collectortest.WithSinks(map[string]*collectortest.Sink{"out": sink}),
 		collectortest.WithFreeSelfPorts())
 
 	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))

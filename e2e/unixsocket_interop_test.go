@@ -1,4 +1,6 @@
-package unixsocketreceiver_test
+//go:build interop
+
+package e2e
 
 import (
 	"errors"
@@ -13,7 +15,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/otelcol-logx/otelcol-logx/internal/collectortest"
+	"github.com/otelcol-logx/otelcol-logx/e2e/collectortest"
 	"github.com/otelcol-logx/otelcol-logx/internal/logattr"
 	"github.com/otelcol-logx/otelcol-logx/internal/sdactivation"
 )
@@ -27,7 +29,7 @@ func TestExampleConfigWithLogger(t *testing.T) {
 	require.NoError(t, err)
 	t.Cleanup(func() { os.RemoveAll(state) })
 	t.Setenv("LOGX_STATE_DIR", state)
-	raw, err := os.ReadFile(filepath.Join("..", "..", "configs", "example-unixsocket.yaml"))
+	raw, err := os.ReadFile(filepath.Join("..", "configs", "example-unixsocket.yaml"))
 	require.NoError(t, err)
 	cfg := strings.Replace(string(raw), "exporters: [debug]", "exporters: [sink/out]", 1)
 	cfg = strings.Replace(cfg, "exporters:\n", "exporters:\n  sink/out: {}\n", 1)

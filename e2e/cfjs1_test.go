@@ -1,4 +1,4 @@
-package cfjs1exporter_test
+package e2e
 
 import (
 	"bytes"
@@ -14,7 +14,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/pdata/plog/plogotlp"
 
-	"github.com/otelcol-logx/otelcol-logx/internal/collectortest"
+	"github.com/otelcol-logx/otelcol-logx/e2e/collectortest"
 	"github.com/otelcol-logx/otelcol-logx/internal/logattr"
 	"github.com/otelcol-logx/otelcol-logx/internal/testutil"
 )
@@ -234,19 +234,6 @@ func requireNoLoss(t *testing.T, w *writer, a, b *collectortest.Sink) {
 
 func head(s []int) []int { return s[:min(len(s), 5)] }
 
-// waitFor polls cond until it holds and returns when it did.
-func waitFor(t *testing.T, what string, limit time.Duration, cond func() bool) time.Time {
-	t.Helper()
-	deadline := time.Now().Add(limit)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: not within %s", what, limit)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-	return time.Now()
-}
-
 type tier2 struct {
 	t    *testing.T
 	addr string
@@ -286,22 +273,22 @@ func TestHalfAliveLogBFailsOverAndBack(t *testing.T) {
 	stopWriter := func() { once.Do(func() { close(stop); <-done }) }
 	defer stopWriter()
 
-	waitFor(t, "traffic at log-b", 10*time.Second, func() bool { return sinkB.LogRecordCount() > 100 })
+	testutil.WaitFor(t, 10*time.Second, "traffic at log-b", func() bool { return sinkB.LogRecordCount() > 100 })
 
 	// log-b goes half alive: connections open, nothing handled.
 	stalledAt := time.Now()
 	proxy.stall()
-	detected := waitFor(t, "dead-letter copies for log-b at log-a", 5*time.Second, func() bool { return deadLetterCount(sinkA, "log-b") > 0 })
+	detected := testutil.WaitFor(t, 5*time.Second, "dead-letter copies for log-b at log-a", func() bool { return deadLetterCount(sinkA, "log-b") > 0 })
 	t.Logf("half-alive log-b detected and dead-lettered after %v", detected.Sub(stalledAt))
 	assert.Less(t, detected.Sub(stalledAt), 2*time.Second, "a half-alive peer must be found within 2s on default settings")
 
 	// Keep running degraded for a while, then recover.
 	before := deadLetterCount(sinkA, "log-b")
-	waitFor(t, "more dead-letter traffic", 10*time.Second, func() bool { return deadLetterCount(sinkA, "log-b") > before+200 })
+	testutil.WaitFor(t, 10*time.Second, "more dead-letter traffic", func() bool { return deadLetterCount(sinkA, "log-b") > before+200 })
 	atB := sinkB.LogRecordCount()
 	recoveredAt := time.Now()
 	proxy.unstall()
-	back := waitFor(t, "traffic back at log-b", 15*time.Second, func() bool { return sinkB.LogRecordCount() > atB })
+	back := testutil.WaitFor(t, 15*time.Second, "traffic back at log-b", func() bool { return sinkB.LogRecordCount() > atB })
 	t.Logf("traffic back at log-b %v after recovery (healthy_for %v)", back.Sub(recoveredAt), healthyFor)
 	assert.GreaterOrEqual(t, back.Sub(recoveredAt), healthyFor, "failback before the hysteresis time")
 
@@ -320,17 +307,17 @@ func TestKilledLogBFailsOverAndBack(t *testing.T) {
 	stop := make(chan struct{})
 	done := w.run(stop)
 
-	waitFor(t, "traffic at log-b", 10*time.Second, func() bool { return sinkB.LogRecordCount() > 100 })
+	testutil.WaitFor(t, 10*time.Second, "traffic at log-b", func() bool { return sinkB.LogRecordCount() > 100 })
 	killedAt := time.Now()
 	b.kill()
-	detected := waitFor(t, "dead-letter copies for log-b at log-a", 5*time.Second, func() bool { return deadLetterCount(sinkA, "log-b") > 0 })
+	detected := testutil.WaitFor(t, 5*time.Second, "dead-letter copies for log-b at log-a", func() bool { return deadLetterCount(sinkA, "log-b") > 0 })
 	t.Logf("killed log-b dead-lettered after %v", detected.Sub(killedAt))
 	assert.Less(t, detected.Sub(killedAt), 2*time.Second)
 
 	atB := sinkB.LogRecordCount()
 	restartedAt := time.Now()
 	b.start()
-	back := waitFor(t, "traffic back at log-b", 15*time.Second, func() bool { return sinkB.LogRecordCount() > atB })
+	back := testutil.WaitFor(t, 15*time.Second, "traffic back at log-b", func() bool { return sinkB.LogRecordCount() > atB })
 	assert.GreaterOrEqual(t, back.Sub(restartedAt), healthyFor, "failback before the hysteresis time")
 
 	close(stop)
@@ -348,7 +335,7 @@ func TestBothDownQueueHoldsThenDelivers(t *testing.T) {
 	w := newWriter(t, otlpAddr)
 	stop := make(chan struct{})
 	done := w.run(stop)
-	waitFor(t, "traffic at log-a and log-b", 10*time.Second, func() bool {
+	testutil.WaitFor(t, 10*time.Second, "traffic at log-a and log-b", func() bool {
 		return sinkA.LogRecordCount() > 100 && sinkB.LogRecordCount() > 100
 	})
 	a.kill()
@@ -356,7 +343,7 @@ func TestBothDownQueueHoldsThenDelivers(t *testing.T) {
 	// The writer goes on (and its calls must not block, see writer.send)
 	// while nothing can be delivered.
 	downAt := len(w.accepted())
-	waitFor(t, "the edge accepting while both are down", 10*time.Second, func() bool { return len(w.accepted()) > downAt+1000 })
+	testutil.WaitFor(t, 10*time.Second, "the edge accepting while both are down", func() bool { return len(w.accepted()) > downAt+1000 })
 	a.start()
 	b.start()
 	close(stop)

@@ -1,6 +1,6 @@
 // Package collectortest starts whole otelcol-logx collectors in-process, from
 // components.Factories() and a YAML string, for end-to-end tests.
-package collectortest // import "github.com/otelcol-logx/otelcol-logx/internal/collectortest"
+package collectortest // import "github.com/otelcol-logx/otelcol-logx/e2e/collectortest"
 
 import (
 	"context"

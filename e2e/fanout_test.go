@@ -1,4 +1,4 @@
-package fanoutconnector_test
+package e2e
 
 import (
 	"fmt"
@@ -13,7 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/pdata/plog"
 
-	"github.com/otelcol-logx/otelcol-logx/internal/collectortest"
+	"github.com/otelcol-logx/otelcol-logx/e2e/collectortest"
 )
 
 // A whole collector: a unixsocket receiver (whose stage retries a batch

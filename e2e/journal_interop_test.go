@@ -1,4 +1,6 @@
-package journalreceiver_test
+//go:build interop
+
+package e2e
 
 import (
 	"bytes"
@@ -10,12 +12,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"go.opentelemetry.io/collector/component"
-	"go.opentelemetry.io/collector/confmap"
-	"go.opentelemetry.io/collector/otelcol"
 
-	"github.com/otelcol-logx/otelcol-logx/components"
-	"github.com/otelcol-logx/otelcol-logx/internal/collectortest"
+	"github.com/otelcol-logx/otelcol-logx/e2e/collectortest"
 	"github.com/otelcol-logx/otelcol-logx/internal/logattr"
 )
 
@@ -33,22 +31,6 @@ func writeJournal(t *testing.T, path, prefix string, first, n int) {
 	cmd.Stdin = &in
 	out, err := cmd.CombinedOutput()
 	require.NoError(t, err, "%s", out)
-}
-
-func bodies(s *collectortest.Sink) []string {
-	var out []string
-	for _, ld := range s.AllLogs() {
-		for i := 0; i < ld.ResourceLogs().Len(); i++ {
-			rl := ld.ResourceLogs().At(i)
-			for j := 0; j < rl.ScopeLogs().Len(); j++ {
-				lrs := rl.ScopeLogs().At(j).LogRecords()
-				for k := 0; k < lrs.Len(); k++ {
-					out = append(out, lrs.At(k).Body().Str())
-				}
-			}
-		}
-	}
-	return out
 }
 
 // TestCollectorWithFileStorage runs whole collectors with the cursor in
@@ -87,7 +69,7 @@ service:
 	col := collectortest.Start(t, config, collectortest.WithSinks(map[string]*collectortest.Sink{"out": sink1}))
 	waitFor(sink1, n)
 	require.NoError(t, col.Shutdown())
-	require.Len(t, bodies(sink1), n)
+	require.Len(t, bodies(sink1.AllLogs()), n)
 	lr := sink1.AllLogs()[0].ResourceLogs().At(0).ScopeLogs().At(0).LogRecords().At(0)
 	svc, _ := lr.Attributes().Get(logattr.Service)
 	assert.Equal(t, "app.service", svc.Str())
@@ -101,22 +83,5 @@ service:
 	for i := range m {
 		want = append(want, fmt.Sprintf("after-%d", i))
 	}
-	assert.Equal(t, want, bodies(sink2))
-}
-
-// TestExampleConfigValidates runs `otelcol-logx validate` on the example,
-// which reads the system journal: validation does not start receivers, so
-// it passes on a machine without journald.
-func TestExampleConfigValidates(t *testing.T) {
-	t.Setenv("LOGX_STATE_DIR", t.TempDir())
-	cmd := otelcol.NewCommand(otelcol.CollectorSettings{
-		BuildInfo: component.BuildInfo{Command: components.Name, Version: components.Version},
-		Factories: components.Factories,
-		ConfigProviderSettings: otelcol.ConfigProviderSettings{ResolverSettings: confmap.ResolverSettings{
-			ProviderFactories: components.Providers(),
-			DefaultScheme:     "env",
-		}},
-	})
-	cmd.SetArgs([]string{"validate", "--config=file:" + filepath.Join("..", "..", "configs", "example-journal.yaml")})
-	require.NoError(t, cmd.Execute())
+	assert.Equal(t, want, bodies(sink2.AllLogs()))
 }

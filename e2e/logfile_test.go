@@ -1,4 +1,4 @@
-package logfileexporter_test
+package e2e
 
 import (
 	"context"
@@ -16,17 +16,17 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 
-	"github.com/otelcol-logx/otelcol-logx/internal/collectortest"
+	"github.com/otelcol-logx/otelcol-logx/e2e/collectortest"
 	"github.com/otelcol-logx/otelcol-logx/internal/testutil"
 )
 
-// TestExampleConfigRuns starts a whole collector on configs/example-logfile.yaml
+// TestLogfileExampleConfigRuns starts a whole collector on configs/example-logfile.yaml
 // (the OTLP port made ephemeral, the health check and metrics endpoint on
 // free loopback ports) with the state directory in a temporary directory,
 // checks that it reports itself healthy and serves its own metrics, and
 // shuts it down.
-func TestExampleConfigRuns(t *testing.T) {
-	raw, err := os.ReadFile(filepath.Join("..", "..", "configs", "example-logfile.yaml"))
+func TestLogfileExampleConfigRuns(t *testing.T) {
+	raw, err := os.ReadFile(filepath.Join("..", "configs", "example-logfile.yaml"))
 	require.NoError(t, err)
 	state := t.TempDir()
 	t.Setenv("LOGX_STATE_DIR", state)

@@ -1,4 +1,4 @@
-package fiforeceiver_test
+package e2e
 
 import (
 	"os"
@@ -12,7 +12,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/otelcol-logx/otelcol-logx/internal/collectortest"
+	"github.com/otelcol-logx/otelcol-logx/e2e/collectortest"
 	"github.com/otelcol-logx/otelcol-logx/internal/logattr"
 )
 
@@ -25,7 +25,7 @@ import (
 func TestExampleConfigWithEcho(t *testing.T) {
 	state := t.TempDir()
 	t.Setenv("LOGX_STATE_DIR", state)
-	raw, err := os.ReadFile(filepath.Join("..", "..", "configs", "example-fifo.yaml"))
+	raw, err := os.ReadFile(filepath.Join("..", "configs", "example-fifo.yaml"))
 	require.NoError(t, err)
 	cfg := strings.Replace(string(raw), "exporters: [debug]", "exporters: [sink/out]", 1)
 	cfg = strings.Replace(cfg, "exporters:\n", "exporters:\n  sink/out: {}\n", 1)

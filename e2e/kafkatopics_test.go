@@ -1,4 +1,4 @@
-package kafkatopicsexporter_test
+package e2e
 
 import (
 	"bytes"
@@ -18,17 +18,17 @@ import (
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/pdata/plog/plogotlp"
 
+	"github.com/otelcol-logx/otelcol-logx/e2e/collectortest"
 	"github.com/otelcol-logx/otelcol-logx/internal/cfjs1"
-	"github.com/otelcol-logx/otelcol-logx/internal/collectortest"
 	"github.com/otelcol-logx/otelcol-logx/internal/logattr"
 	"github.com/otelcol-logx/otelcol-logx/internal/testutil"
 )
 
-// startTier2 runs configs/<name>.yaml itself (its ports and state made the
+// startKafkaTier2 runs configs/<name>.yaml itself (its ports and state made the
 // test's own through the variables the file reads) against the cluster.
-func startTier2(t *testing.T, name, cfjs1Addr string, c *kfake.Cluster) *collectortest.Collector {
+func startKafkaTier2(t *testing.T, name, cfjs1Addr string, c *kfake.Cluster) *collectortest.Collector {
 	t.Helper()
-	raw, err := os.ReadFile(filepath.Join("..", "..", "configs", name+".yaml"))
+	raw, err := os.ReadFile(filepath.Join("..", "configs", name+".yaml"))
 	require.NoError(t, err)
 	t.Setenv("LOGX_KAFKA_BROKERS", strings.Join(c.ListenAddrs(), ","))
 	t.Setenv("LOGX_CFJS1_ENDPOINT", cfjs1Addr)
@@ -39,36 +39,6 @@ func startTier2(t *testing.T, name, cfjs1Addr string, c *kfake.Cluster) *collect
 	// Retry fast so that the test does not wait for the production backoff.
 	cfg := strings.Replace(string(raw), "initial_interval: 1s", "initial_interval: 50ms", 1)
 	return collectortest.Start(t, cfg)
-}
-
-// edgeConfig: OTLP/HTTP in, cfjs1 out to log-a and log-b.
-func edgeConfig(otlpAddr, logA, logB string) string {
-	return fmt.Sprintf(`
-receivers:
-  otlp:
-    protocols:
-      http:
-        endpoint: %s
-exporters:
-  cfjs1:
-    endpoints:
-      - name: log-a
-        endpoint: %s
-      - name: log-b
-        endpoint: %s
-    failback:
-      initial_backoff: 100ms
-      max_backoff: 500ms
-      healthy_for: 2s
-    retry_on_failure:
-      initial_interval: 100ms
-      max_interval: 500ms
-service:
-  pipelines:
-    logs:
-      receivers: [otlp]
-      exporters: [cfjs1]
-`, otlpAddr, logA, logB)
 }
 
 // sendOTLP posts n records, ids first..first+n-1, of format "app" from one
@@ -138,7 +108,7 @@ func TestEndToEndEdgeToKafkaWithLogBDown(t *testing.T) {
 
 	logA := testutil.FreeTCPAddr(t)
 	logB := testutil.FreeTCPAddr(t) // nothing listens: log-b is down
-	startTier2(t, "tier2-log-a", logA, c)
+	startKafkaTier2(t, "tier2-log-a", logA, c)
 	otlpAddr := testutil.FreeTCPAddr(t)
 	collectortest.Start(t, edgeConfig(otlpAddr, logA, logB))
 
@@ -172,7 +142,7 @@ func TestTier2ConfigsStart(t *testing.T) {
 	t.Cleanup(c.Close)
 	for _, name := range []string{"tier2-log-a", "tier2-log-b"} {
 		t.Run(name, func(t *testing.T) {
-			col := startTier2(t, name, testutil.FreeTCPAddr(t), c)
+			col := startKafkaTier2(t, name, testutil.FreeTCPAddr(t), c)
 			require.NoError(t, col.Shutdown())
 		})
 	}

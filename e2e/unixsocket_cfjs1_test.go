@@ -1,4 +1,4 @@
-package cfjs1exporter_test
+package e2e
 
 import (
 	"fmt"
@@ -12,7 +12,7 @@ import (
 	"go.opentelemetry.io/collector/otelcol"
 
 	"github.com/otelcol-logx/otelcol-logx/components"
-	"github.com/otelcol-logx/otelcol-logx/internal/collectortest"
+	"github.com/otelcol-logx/otelcol-logx/e2e/collectortest"
 	"github.com/otelcol-logx/otelcol-logx/internal/testutil"
 	"github.com/otelcol-logx/otelcol-logx/receiver/unixsocketreceiver"
 )
@@ -121,15 +121,15 @@ service:
 	stopWriter := func() { once.Do(func() { close(stop); <-done }) }
 	defer stopWriter()
 
-	waitFor(t, "traffic at log-b", 10*time.Second, func() bool { return sinkB.LogRecordCount() > 100 })
+	testutil.WaitFor(t, 10*time.Second, "traffic at log-b", func() bool { return sinkB.LogRecordCount() > 100 })
 	b.kill()
-	waitFor(t, "dead-letter copies for log-b at log-a", 5*time.Second, func() bool { return deadLetterCount(sinkA, "log-b") > 100 })
+	testutil.WaitFor(t, 5*time.Second, "dead-letter copies for log-b at log-a", func() bool { return deadLetterCount(sinkA, "log-b") > 100 })
 	a.kill()
 	atDown := len(w.ids())
-	waitFor(t, "the edge reading while both are down", 10*time.Second, func() bool { return len(w.ids()) > atDown+500 })
+	testutil.WaitFor(t, 10*time.Second, "the edge reading while both are down", func() bool { return len(w.ids()) > atDown+500 })
 	a.start()
 	b.start()
-	waitFor(t, "traffic back at log-b", 15*time.Second, func() bool { return len(inspect(sinkB).direct) > 0 && sinkB.LogRecordCount() > 200 })
+	testutil.WaitFor(t, 15*time.Second, "traffic back at log-b", func() bool { return len(inspect(sinkB).direct) > 0 && sinkB.LogRecordCount() > 200 })
 	stopWriter()
 
 	ids := w.ids()

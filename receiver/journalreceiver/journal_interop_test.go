@@ -1,3 +1,5 @@
+//go:build interop
+
 package journalreceiver
 
 import (
@@ -7,7 +9,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
@@ -19,6 +20,7 @@ import (
 	"go.opentelemetry.io/collector/extension/xextension/storage"
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
+	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 
 	"github.com/otelcol-logx/otelcol-logx/internal/logattr"
 )
@@ -379,35 +381,6 @@ exec journalctl "$@"
 	assert.EqualValues(t, 1, r.counter("otelcol_logx_journal_journalctl_restarts", "parse_error"))
 }
 
-func TestJournalctlMissingKeepsRetrying(t *testing.T) {
-	cfg := testConfig(t.TempDir(), t.TempDir())
-	cfg.JournalctlPath = filepath.Join(t.TempDir(), "no-such-journalctl")
-	r := startReceiver(t, cfg, &recordingConsumer{}, nil)
-	require.Eventually(t, func() bool {
-		return r.counter("otelcol_logx_journal_journalctl_restarts", "exited") >= 2
-	}, 10*time.Second, 10*time.Millisecond)
-	r.stop()
-}
-
-func TestStartFailsOnMissingStorage(t *testing.T) {
-	cfg := testConfig(t.TempDir(), "")
-	id := component.MustNewID("file_storage")
-	cfg.Storage = &id
-	rcv, err := newJournalReceiver(receiverSettings(), cfg, &recordingConsumer{})
-	require.NoError(t, err)
-	err = rcv.Start(context.Background(), &storageHost{})
-	require.Error(t, err)
-	assert.True(t, strings.Contains(err.Error(), "no such extension"), err.Error())
-	require.NoError(t, rcv.Shutdown(context.Background()))
-}
-
-// storageHost is a component.Host offering extensions.
-type storageHost struct {
-	ext map[component.ID]component.Component
-}
-
-func (h *storageHost) GetExtensions() map[component.ID]component.Component { return h.ext }
-
 // memStorage is an in-memory storage extension shared across restarts, as
 // file_storage's database would be.
 type memStorage struct {
@@ -440,3 +413,69 @@ func (c *memClient) Set(_ context.Context, key string, v []byte) error {
 }
 
 func (c *memClient) Close(context.Context) error { return nil }
+
+// TestShutdownWhilePipelineRefusesReadsAgain: entries held in the stage
+// when the receiver stops and the pipeline will not take them are counted
+// (reason shutdown, by service) and not lost: no cursor was stored past
+// them, and the next start delivers every one, in order.
+func TestShutdownWhilePipelineRefusesReadsAgain(t *testing.T) {
+	dir := t.TempDir()
+	j := newTestJournal(t, dir, "a.journal")
+	j.appendMessages("a", 10, field{"SYSLOG_IDENTIFIER", []byte("svc-a")})
+	j.appendMessages("b", 10, field{"SYSLOG_IDENTIFIER", []byte("svc-b")})
+	cursorDir := t.TempDir()
+	cfg := testConfig(dir, cursorDir)
+	refused := make(chan struct{}, 1)
+	c := &recordingConsumer{refuse: func(int) error {
+		select {
+		case refused <- struct{}{}:
+		default:
+		}
+		return errors.New("downstream full")
+	}}
+	r := startReceiver(t, cfg, c, nil)
+	select {
+	case <-refused:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the pipeline was never offered anything")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	require.NoError(t, r.rcv.Shutdown(ctx))
+	r.rcv = nil
+	// What the stage held is counted by service; what the batcher had
+	// not handed over yet was never taken, and is read again as well.
+	dropped := r.counter("otelcol_logx_journal_dropped", "shutdown")
+	assert.Positive(t, dropped)
+	assert.LessOrEqual(t, dropped, int64(20))
+	byService := droppedByService(t, r)
+	assert.Equal(t, dropped, byService["svc-a"]+byService["svc-b"], "every drop counted under its service: %v", byService)
+	cur, err := (&fileCursor{path: filepath.Join(cursorDir, cursorFileName(receiverSettings().ID))}).Load(context.Background())
+	require.NoError(t, err)
+	assert.Empty(t, cur, "no cursor stored past what the pipeline did not take")
+
+	c2 := &recordingConsumer{}
+	r2 := startReceiver(t, cfg, c2, nil)
+	c2.waitCount(t, 20)
+	r2.stop()
+	assert.Equal(t, append(messages("a", 0, 10), messages("b", 0, 10)...), c2.bodies(), "read again, in order")
+	for i, lr := range c2.records() {
+		want := "svc-a"
+		if i >= 10 {
+			want = "svc-b"
+		}
+		v, _ := lr.Attributes().Get(logattr.Service)
+		assert.Equal(t, want, v.Str())
+	}
+}
+
+func droppedByService(t *testing.T, r *runningReceiver) map[string]int64 {
+	m, err := r.tel.GetMetric("otelcol_logx_journal_dropped")
+	require.NoError(t, err)
+	out := map[string]int64{}
+	for _, dp := range m.Data.(metricdata.Sum[int64]).DataPoints {
+		v, _ := dp.Attributes.Value("service")
+		out[v.AsString()] += dp.Value
+	}
+	return out
+}

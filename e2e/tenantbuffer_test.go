@@ -1,19 +1,19 @@
-package tenantbufferexporter_test
+package e2e
 
 import (
 	"os"
 	"strings"
 	"testing"
 
-	"github.com/otelcol-logx/otelcol-logx/internal/collectortest"
+	"github.com/otelcol-logx/otelcol-logx/e2e/collectortest"
 	"github.com/otelcol-logx/otelcol-logx/internal/testutil"
 )
 
-// TestExampleConfigRuns starts a collector on configs/example-tenantbuffer.yaml
+// TestTenantbufferExampleConfigRuns starts a collector on configs/example-tenantbuffer.yaml
 // (its fixed loopback ports swapped for free ones, its state in a temp dir)
 // and checks that it reports itself healthy and serves its own metrics.
-func TestExampleConfigRuns(t *testing.T) {
-	b, err := os.ReadFile("../../configs/example-tenantbuffer.yaml")
+func TestTenantbufferExampleConfigRuns(t *testing.T) {
+	b, err := os.ReadFile("../configs/example-tenantbuffer.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}

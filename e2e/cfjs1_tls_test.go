@@ -1,4 +1,4 @@
-package cfjs1exporter_test
+package e2e
 
 import (
 	"crypto/ecdsa"
@@ -17,7 +17,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/otelcol-logx/otelcol-logx/internal/collectortest"
+	"github.com/otelcol-logx/otelcol-logx/e2e/collectortest"
 	"github.com/otelcol-logx/otelcol-logx/internal/testutil"
 )
 
@@ -111,7 +111,7 @@ service:
 	// With its client certificate the edge delivers.
 	good := newWriter(t, edge(fmt.Sprintf("          cert_file: %s/client.crt\n          key_file: %s/client.key", dir, dir)))
 	good.send(5)
-	waitFor(t, "records over mTLS", 10*time.Second, func() bool { return sink.LogRecordCount() == 5 })
+	testutil.WaitFor(t, 10*time.Second, "records over mTLS", func() bool { return sink.LogRecordCount() == 5 })
 
 	// Without one it is refused by the receiver: nothing arrives, and the
 	// edge holds the records in its queue rather than losing them silently.

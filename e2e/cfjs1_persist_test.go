@@ -1,4 +1,4 @@
-package cfjs1exporter_test
+package e2e
 
 import (
 	"fmt"
@@ -7,7 +7,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/otelcol-logx/otelcol-logx/internal/collectortest"
+	"github.com/otelcol-logx/otelcol-logx/e2e/collectortest"
 	"github.com/otelcol-logx/otelcol-logx/internal/testutil"
 )
 
@@ -67,7 +67,7 @@ func TestPersistentQueueSurvivesRestart(t *testing.T) {
 	startTier2(t, "b", sinkB, addrB)
 	otlpAddr2 := testutil.FreeTCPAddr(t)
 	collectortest.Start(t, persistentEdgeConfig(otlpAddr2, addrA, addrB, dir))
-	waitFor(t, "queued records delivered after restart", 20*time.Second, func() bool {
+	testutil.WaitFor(t, 20*time.Second, "queued records delivered after restart", func() bool {
 		forA, forB := missing(w.accepted(), sinkA, sinkB)
 		return len(forA) == 0 && len(forB) == 0
 	})

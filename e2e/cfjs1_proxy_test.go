@@ -1,4 +1,4 @@
-package cfjs1exporter_test
+package e2e
 
 import (
 	"io"
