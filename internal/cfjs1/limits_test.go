@@ -155,7 +155,9 @@ func TestDecodeMemoryBoundedPerLine(t *testing.T) {
 			l := hostileLines(min(len(line)*3/4, se.Offset*19/20))[name]
 			f := newFixture()
 			if _, err = dc.Decode(l, f.target()); err == nil {
-				check(name+" (largest accepted)", padTo(l, maxLine))
+				// The memory bounds are what check asserts; whether the
+				// padded line is still accepted does not matter here.
+				_ = check(name+" (largest accepted)", padTo(l, maxLine))
 			}
 			line = l
 		}

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
+	"strconv"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -229,8 +230,10 @@ func TestDeadLetterTooLarge(t *testing.T) {
 // HTTP statuses: which are parked, which retried, which open the breaker.
 func TestHTTPStatusClasses(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var code int
-		fmt.Sscan(strings.TrimPrefix(r.URL.Path, "/"), &code)
+		code, err := strconv.Atoi(strings.TrimPrefix(r.URL.Path, "/"))
+		if err != nil {
+			code = http.StatusTeapot // a path the test did not mean: an unexpected status
+		}
 		w.WriteHeader(code)
 	}))
 	defer srv.Close()
