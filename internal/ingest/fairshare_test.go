@@ -198,7 +198,7 @@ func TestStageFairShareEvictsLargestHolder(t *testing.T) {
 			}
 			dones.mu.Lock()
 			assert.Equal(t, 1, dones.calls[evicted])
-			assert.ErrorIs(t, dones.errs[evicted], ErrDropped)
+			require.ErrorIs(t, dones.errs[evicted], ErrDropped)
 			assert.Equal(t, ReasonFairShare, dones.errs[evicted].(*DropError).Reason)
 			dones.mu.Unlock()
 			// big's own batch at a full buffer: big holds the most.
@@ -271,7 +271,7 @@ func TestFairShareConfig(t *testing.T) {
 	assert.Equal(t, DefaultMaxServices, FairShareConfig{}.maxServices())
 	cfg := DefaultBufferConfig()
 	cfg.FairShare.MaxServices = -1
-	assert.ErrorContains(t, cfg.Validate(), "write e.g. 1024")
+	require.ErrorContains(t, cfg.Validate(), "write e.g. 1024")
 	s := NewStage(BufferConfig{MaxBytes: 1 << 20, FairShare: FairShareConfig{Enabled: &off}}, StageSettings{Next: &switchConsumer{}})
 	guards := s.Guards()
 	require.Len(t, guards, 2)

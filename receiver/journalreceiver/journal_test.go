@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
@@ -165,7 +164,7 @@ func TestFilters(t *testing.T) {
 		"unit and priority": {func(c *Config) { c.Units = []string{"a.service"}; c.Priority = "3" }, []string{"a-err"}, []field{unit("a.service"), prio("1")}},
 		"matches": {
 			func(c *Config) { c.Matches = []string{"_COMM=x", "+", "SYSLOG_IDENTIFIER=cron", "PRIORITY=7"} },
-			[]string{"cron-debug", "comm-x"}, []field{field{"_COMM", []byte("x")}},
+			[]string{"cron-debug", "comm-x"}, []field{{"_COMM", []byte("x")}},
 		},
 	} {
 		t.Run(name, func(t *testing.T) {
@@ -397,7 +396,7 @@ func TestStartFailsOnMissingStorage(t *testing.T) {
 	require.NoError(t, err)
 	err = rcv.Start(context.Background(), &storageHost{})
 	require.Error(t, err)
-	assert.True(t, strings.Contains(err.Error(), "no such extension"), err.Error())
+	assert.Contains(t, err.Error(), "no such extension", err.Error())
 	require.NoError(t, rcv.Shutdown(context.Background()))
 }
 
