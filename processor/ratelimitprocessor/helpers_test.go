@@ -97,7 +97,7 @@ func passed(t testing.TB, p *rateLimiter, recs []rec) map[string]int {
 	if errors.Is(err, processorhelper.ErrSkipProcessingData) {
 		return map[string]int{}
 	}
-	if !assert.NoError(t, err) {
+	if !assert.NoError(t, err) { //nolint:testifylint // called from test goroutines, where FailNow must not run
 		return map[string]int{}
 	}
 	return countByService(out)

@@ -151,7 +151,7 @@ func waitClosed(t *testing.T, c net.Conn, limit time.Duration) time.Duration {
 	// Tests call this from their own goroutines too: it fails with t.Errorf,
 	// never with FailNow, which must not run there.
 	start := time.Now()
-	if !assert.NoError(t, c.SetReadDeadline(start.Add(limit))) {
+	if !assert.NoError(t, c.SetReadDeadline(start.Add(limit))) { //nolint:testifylint // called from test goroutines, where FailNow must not run
 		return 0
 	}
 	buf := make([]byte, 4096)
