@@ -7,10 +7,10 @@ BIN         := $(CURDIR)/bin
 BUILD       := $(CURDIR)/_build
 OTELCOL     := $(BUILD)/otelcol-logx
 OCB_VERSION := v0.162.0
-STATICCHECK_VERSION := v0.7.0
+GOLANGCI_LINT_VERSION := v2.15.0
 NFPM_VERSION := v2.43.0
 OCB         := $(BIN)/builder-$(OCB_VERSION)
-STATICCHECK := $(BIN)/staticcheck-$(STATICCHECK_VERSION)
+GOLANGCI_LINT := $(BIN)/golangci-lint-$(GOLANGCI_LINT_VERSION)
 NFPM        := $(BIN)/nfpm-$(NFPM_VERSION)
 # The Debian version of components.Version: 0.1.0-dev -> 0.1.0~dev.
 DEB_VERSION  = $(shell sed -n 's/^\tVersion *= "\(.*\)"/\1/p' components/builderconfig.go | tr - '~')-1
@@ -33,10 +33,10 @@ $(NFPM):
 	GOBIN=$(BIN) $(GO) install github.com/goreleaser/nfpm/v2/cmd/nfpm@$(NFPM_VERSION)
 	mv $(BIN)/nfpm $@
 
-$(STATICCHECK):
+$(GOLANGCI_LINT):
 	@mkdir -p $(BIN)
-	GOBIN=$(BIN) $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
-	mv $(BIN)/staticcheck $@
+	GOBIN=$(BIN) $(GO) install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI_LINT_VERSION)
+	mv $(BIN)/golangci-lint $@
 
 ## builder-config: regenerate builder-config.yaml from components/ and go.mod
 builder-config:
@@ -141,12 +141,12 @@ resilience-test: build
 resilience-test-short: build
 	LOGX_BIN=$(OTELCOL) $(GO) test -tags resilience -race -count=1 -timeout 30m -v ./bench/resilience/
 
-## lint: gofmt, go vet, staticcheck, and go.mod tidy
-lint: $(STATICCHECK)
+## lint: go.mod tidy, then golangci-lint with .golangci.yml: gofmt and
+## goimports, go vet, staticcheck, errcheck, gosec, testifylint (each check
+## runs once, there)
+lint: $(GOLANGCI_LINT)
 	@$(GO) mod tidy -diff >/dev/null || { echo "go.mod/go.sum are not tidy: run go mod tidy"; $(GO) mod tidy -diff; exit 1; }
-	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
-	$(GO) vet ./...
-	$(STATICCHECK) ./...
+	$(GOLANGCI_LINT) run ./...
 
 fmt:
 	gofmt -w $$(git ls-files '*.go')

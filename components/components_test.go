@@ -14,16 +14,16 @@ func TestFactoriesAreValid(t *testing.T) {
 	require.NoError(t, err)
 	require.NotNil(t, f.Telemetry)
 	for typ, r := range f.Receivers {
-		assert.NoError(t, componenttest.CheckConfigStruct(r.CreateDefaultConfig()), "receiver %s", typ)
+		require.NoError(t, componenttest.CheckConfigStruct(r.CreateDefaultConfig()), "receiver %s", typ)
 	}
 	for typ, p := range f.Processors {
-		assert.NoError(t, componenttest.CheckConfigStruct(p.CreateDefaultConfig()), "processor %s", typ)
+		require.NoError(t, componenttest.CheckConfigStruct(p.CreateDefaultConfig()), "processor %s", typ)
 	}
 	for typ, e := range f.Exporters {
-		assert.NoError(t, componenttest.CheckConfigStruct(e.CreateDefaultConfig()), "exporter %s", typ)
+		require.NoError(t, componenttest.CheckConfigStruct(e.CreateDefaultConfig()), "exporter %s", typ)
 	}
 	for typ, e := range f.Extensions {
-		assert.NoError(t, componenttest.CheckConfigStruct(e.CreateDefaultConfig()), "extension %s", typ)
+		require.NoError(t, componenttest.CheckConfigStruct(e.CreateDefaultConfig()), "extension %s", typ)
 	}
 	for typ, c := range f.Connectors {
 		assert.NoError(t, componenttest.CheckConfigStruct(c.CreateDefaultConfig()), "connector %s", typ)

@@ -53,7 +53,7 @@ func TestBinaryListsEveryComponent(t *testing.T) {
 	for section, types := range want {
 		require.ElementsMatch(t, types, names(section), "%s listed by %s components", section, bin)
 	}
-	require.True(t, strings.Contains(string(out), "version: "+Version))
+	require.Contains(t, string(out), "version: "+Version)
 
 	out, err = exec.Command(bin, "--version").Output()
 	require.NoError(t, err)

@@ -36,7 +36,7 @@ func TestRefusingDestinationDoesNotRepeatOthers(t *testing.T) {
 	for _, id := range ids("b", 1, 20) {
 		require.NoError(t, r.conn.ConsumeLogs(context.Background(), newBatch(id, 3, 0)))
 	}
-	require.Equal(t, 20, len(local.AllLogs()), "the accepting destination got each batch once")
+	require.Len(t, local.AllLogs(), 20, "the accepting destination got each batch once")
 	for i, ld := range local.AllLogs() {
 		require.Equal(t, fmt.Sprintf("b%d", i+1), batchID(ld))
 	}
@@ -50,7 +50,7 @@ func TestRefusingDestinationDoesNotRepeatOthers(t *testing.T) {
 	require.Equal(t, ids("b", 1, 20), down.taken(), "the backlog is delivered in order")
 	require.Equal(t, int64(0), r.metric("otelcol_logx_fanout_dropped_records"))
 	require.Equal(t, int64(0), r.metric("otelcol_logx_fanout_backlogged_records", "destination", "logs/local"))
-	require.Equal(t, 20, len(local.AllLogs()))
+	require.Len(t, local.AllLogs(), 20)
 }
 
 // When every destination refuses, nothing was delivered anywhere: the

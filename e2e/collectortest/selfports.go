@@ -181,7 +181,7 @@ func poll(t testing.TB, url string, ok func(status int, body string) bool) {
 	defer deadline.Stop()
 	tick := time.NewTicker(10 * time.Millisecond)
 	defer tick.Stop()
-	last := "no answer yet"
+	var last string
 	for {
 		status, body, err := get(client, url)
 		switch {
@@ -207,7 +207,7 @@ func get(client *http.Client, url string) (int, string, error) {
 	if err != nil {
 		return 0, "", err
 	}
-	defer resp.Body.Close()
+	defer resp.Body.Close() //nolint:errcheck // response body, read in full below
 	b, err := io.ReadAll(resp.Body)
 	return resp.StatusCode, string(b), err
 }

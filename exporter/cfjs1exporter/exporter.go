@@ -95,7 +95,7 @@ func (e *cfjs1Exporter) start(ctx context.Context, _ component.Host) error {
 	var wg sync.WaitGroup
 	for _, ep := range e.endpoints {
 		wg.Add(1)
-		go func() {
+		go func() { //nolint:gosec // G118: Start's ctx ends with Start; the dial uses the exporter's own e.ctx
 			defer wg.Done()
 			p, err := dialPeer(e.ctx, e.cfg, ep.cfg, ep.tlsCfg)
 			if err != nil {

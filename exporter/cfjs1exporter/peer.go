@@ -85,7 +85,7 @@ func dialPeer(ctx context.Context, cfg *Config, ep EndpointConfig, tlsCfg *tls.C
 		_ = tc.SetDeadline(time.Time{})
 		nc = tc
 	}
-	p := &peer{nc: nc, ack: cfg.ackFor(ep), cfg: cfg, window: uint64(cfg.Ack.Window),
+	p := &peer{nc: nc, ack: cfg.ackFor(ep), cfg: cfg, window: uint64(cfg.Ack.Window), //nolint:gosec // G115: Validate keeps ack.window positive
 		notify: make(chan struct{}), dead: make(chan struct{}), done: make(chan struct{})}
 	if !p.ack {
 		go p.readLoop(nil)
@@ -100,7 +100,7 @@ func dialPeer(ctx context.Context, cfg *Config, ep EndpointConfig, tlsCfg *tls.C
 		p.close(err)
 		return nil, fmt.Errorf("hello not answered (is the endpoint a cfjs1 receiver? else set ack: false): %w", err)
 	}
-	go p.heartbeat(hb)
+	go p.heartbeat(hb) //nolint:gosec // G118: the heartbeat lives as long as the peer, not the dial's context
 	return p, nil
 }
 
@@ -131,7 +131,7 @@ func (p *peer) send(ctx context.Context, lines []byte, n int) ([]rejectCount, er
 			}
 		}
 	}
-	last := p.sent + uint64(n)
+	last := p.sent + uint64(n) //nolint:gosec // G115: n is a Write count, never negative
 	var b *inflight
 	if p.ack && n > 0 {
 		b = &inflight{first: p.sent + 1, last: last}

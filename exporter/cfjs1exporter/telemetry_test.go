@@ -109,7 +109,7 @@ func TestHalfAlivePeerStateAndTelemetry(t *testing.T) {
 	assert.Positive(t, sumFor(t, tt, "otelcol_logx_cfjs1_exporter_degraded_seconds", epB))
 	before := b.lines.Load()
 	require.NoError(t, e.pushLogs(context.Background(), makeLogs(10, "app")))
-	assert.EqualValues(t, before+10, b.lines.Load())
+	assert.Equal(t, before+10, b.lines.Load())
 }
 
 func TestTwoExportersToOneEndpointKeepTheirOwnSeries(t *testing.T) {

@@ -180,7 +180,7 @@ func clientOptions(ctx context.Context, cfg *Config, logger *zap.Logger, parts k
 	}
 	opts = append(opts,
 		kgo.ProducerLinger(p.Linger),
-		kgo.ProducerBatchMaxBytes(int32(p.MaxBatchBytes)),
+		kgo.ProducerBatchMaxBytes(int32(p.MaxBatchBytes)), //nolint:gosec // G115: Validate bounds max_batch_bytes below 2^31
 		kgo.MaxBufferedRecords(p.MaxBufferedRecords),
 		kgo.RecordDeliveryTimeout(p.DeliveryTimeout),
 		kgo.ProducerBatchCompression(codec(p.Compression)),

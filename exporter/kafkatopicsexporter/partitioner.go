@@ -68,11 +68,11 @@ func (*topicPartitioner) RequiresConsistency(*kgo.Record) bool { return true }
 // the n partitions; else (the exporter did not know the count yet) it
 // chooses as the exporter would.
 func (tp *topicPartitioner) Partition(r *kgo.Record, n int) int {
-	tp.count.Store(int32(n))
+	tp.count.Store(int32(n)) //nolint:gosec // G115: n is a Kafka partition count, an int32 on the wire
 	if r.Partition >= 0 && int(r.Partition) < n {
 		return int(r.Partition)
 	}
-	return int(tp.choose(r, int32(n)))
+	return int(tp.choose(r, int32(n))) //nolint:gosec // G115: n is a Kafka partition count, an int32 on the wire
 }
 
 // pick returns the partition for r, or -1 while the topic's partition
@@ -87,7 +87,7 @@ func (tp *topicPartitioner) pick(r *kgo.Record) int32 {
 
 func (tp *topicPartitioner) choose(r *kgo.Record, n int32) int32 {
 	if r.Key != nil && !tp.balanced {
-		return int32(tp.hash.Partition(r, int(n)))
+		return int32(tp.hash.Partition(r, int(n))) //nolint:gosec // G115: the hash partitioner returns an index below n, an int32
 	}
 	tp.mu.Lock()
 	defer tp.mu.Unlock()

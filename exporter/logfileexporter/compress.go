@@ -109,7 +109,7 @@ func (c *compressor) compressFile(src, dst string) (size int64, err error) {
 	if err != nil {
 		return 0, err
 	}
-	defer in.Close()
+	defer in.Close() //nolint:errcheck // opened for reading: a close error loses nothing
 	st, err := in.Stat()
 	if err != nil {
 		return 0, err

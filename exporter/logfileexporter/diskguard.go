@@ -45,5 +45,5 @@ func statfsFree(dir string) (int64, error) {
 	if err := syscall.Statfs(dir, &st); err != nil {
 		return 0, err
 	}
-	return int64(st.Bavail) * int64(st.Bsize), nil //nolint:unconvert // Bsize is uint32 or uint64 elsewhere
+	return int64(st.Bavail) * int64(st.Bsize), nil //nolint:unconvert,gosec // G115: free blocks times block size of a real file system, below 2^63; Bsize is uint32 or uint64 elsewhere
 }

@@ -36,7 +36,7 @@ func listDir(dir string) dirListing {
 	if err != nil {
 		return l
 	}
-	defer d.Close()
+	defer d.Close()             //nolint:errcheck // directory opened for reading
 	entries, _ := d.ReadDir(-1) // unsorted: the order does not matter here
 	for _, ent := range entries {
 		if !ent.Type().IsRegular() {

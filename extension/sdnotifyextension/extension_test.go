@@ -383,7 +383,7 @@ func TestPingsGoOnUntilShutdown(t *testing.T) {
 	m.until("RELOADING=1")
 	got := m.until("WATCHDOG=1")
 	got = append(got, m.until("WATCHDOG=1")...)
-	assert.Equal(t, 2, len(got), "only pings after RELOADING=1: %q", got)
+	assert.Len(t, got, 2, "only pings after RELOADING=1: %q", got)
 
 	require.NoError(t, h.ext.Shutdown(context.Background()))
 	m.queued() // a ping sent before Shutdown returned

@@ -54,7 +54,7 @@ func (s *notifySocket) send(msg string) error {
 	if err != nil {
 		return &sendError{reason: "dial", err: err}
 	}
-	defer conn.Close()
+	defer conn.Close() //nolint:errcheck // datagram socket: the write's error is the one that tells
 	if err := conn.SetWriteDeadline(time.Now().Add(sendTimeout)); err != nil {
 		return &sendError{reason: "write", err: err}
 	}

@@ -149,7 +149,7 @@ func (d *decoder) put(t *mapTarget, i int) int {
 	case kindInt:
 		d.slot(i).SetInt(v, n.n)
 	case kindDouble:
-		d.slot(i).SetDouble(v, math.Float64frombits(uint64(n.n)))
+		d.slot(i).SetDouble(v, math.Float64frombits(uint64(n.n))) //nolint:gosec // G115: the float's bits, stored as int64 by decode_number
 	case kindBool:
 		d.slot(i).SetBool(v, n.n != 0)
 	case kindMap, kindSlice:
@@ -180,7 +180,7 @@ func (d *decoder) setValue(v pcommon.Value, i int, sl *sharedvalue.Slot) int {
 	case kindInt:
 		sl.SetInt(v, n.n)
 	case kindDouble:
-		sl.SetDouble(v, math.Float64frombits(uint64(n.n)))
+		sl.SetDouble(v, math.Float64frombits(uint64(n.n))) //nolint:gosec // G115: the float's bits, stored as int64 by decode_number
 	case kindBool:
 		sl.SetBool(v, n.n != 0)
 	case kindMap:

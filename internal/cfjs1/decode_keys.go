@@ -169,7 +169,7 @@ func (d *decoder) member(ks *keySet, member int) {
 	if first < 0 {
 		return
 	}
-	d.nodes[first].alt = int32(member)
+	d.nodes[first].alt = int32(member) //nolint:gosec // G115: a node index; a message is bounded far below 2^31 nodes by the frame size limit
 	d.nodes[member].alt = altSkip
 }
 

@@ -72,7 +72,7 @@ func sameInOrder(t *testing.T, want, got pcommon.Map, line string) {
 	for k, v := range got.All() {
 		g = append(g, kv{k, v})
 	}
-	require.Equal(t, len(w), len(g), "%.300s", line)
+	require.Len(t, g, len(w), "%.300s", line)
 	for i := range w {
 		require.Equal(t, w[i].k, g[i].k, "member %d of %.300s", i, line)
 		require.Equal(t, w[i].v.Type(), g[i].v.Type(), "member %q of %.300s", w[i].k, line)

@@ -32,7 +32,7 @@ func (d *decoder) number(i int, dest nodeDest, key span) (int, error) {
 			return i, d.fail(start, fmt.Sprintf("invalid number %q", text))
 		}
 	}
-	d.push(kindDouble, dest, key, span{}, int64(math.Float64bits(f)))
+	d.push(kindDouble, dest, key, span{}, int64(math.Float64bits(f))) //nolint:gosec // G115: the float's bits, read back with Float64frombits
 	return i, nil
 }
 

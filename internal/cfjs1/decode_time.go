@@ -48,7 +48,7 @@ func parseUTCTimestamp(s []byte) (pcommon.Timestamp, bool) {
 		return pcommon.NewTimestampFromTime(time.Date(year, time.Month(month), day, hour, minute, sec, nsec, time.UTC)), true
 	}
 	secs := (daysSinceEpoch(year, month, day)*24+int64(hour))*3600 + int64(minute)*60 + int64(sec)
-	return pcommon.Timestamp(secs*1e9 + int64(nsec)), true
+	return pcommon.Timestamp(secs*1e9 + int64(nsec)), true //nolint:gosec // G115: year 1970..2261 checked above: secs*1e9+nsec is positive and fits
 }
 
 // daysSinceEpoch counts the days from 1970-01-01 to a date of 1970 or

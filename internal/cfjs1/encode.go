@@ -106,7 +106,7 @@ func AppendDeadLetter(dst, line []byte, deadLetterFor string) []byte {
 
 func appendTime(dst []byte, ts pcommon.Timestamp) []byte {
 	dst = append(dst, '"')
-	dst = time.Unix(0, int64(ts)).UTC().AppendFormat(dst, time.RFC3339Nano)
+	dst = time.Unix(0, int64(ts)).UTC().AppendFormat(dst, time.RFC3339Nano) //nolint:gosec // G115: pdata timestamps are Unix nanoseconds; time.Unix takes int64
 	return append(dst, '"')
 }
 

@@ -44,15 +44,15 @@ func writeAtomic(path string, data []byte) (err error) {
 		}
 	}()
 	if err = tmp.Chmod(0o600); err != nil {
-		tmp.Close()
+		_ = tmp.Close() // the write failed already: that error is returned
 		return err
 	}
 	if _, err = tmp.Write(data); err != nil {
-		tmp.Close()
+		_ = tmp.Close() // the write failed already: that error is returned
 		return err
 	}
 	if err = tmp.Sync(); err != nil {
-		tmp.Close()
+		_ = tmp.Close() // the write failed already: that error is returned
 		return err
 	}
 	if err = tmp.Close(); err != nil {
@@ -65,7 +65,7 @@ func writeAtomic(path string, data []byte) (err error) {
 	if err != nil {
 		return err
 	}
-	defer d.Close()
+	defer d.Close() //nolint:errcheck // directory opened to fsync it; the Sync error is returned
 	return d.Sync()
 }
 

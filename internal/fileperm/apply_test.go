@@ -27,7 +27,7 @@ func TestOpenNoFollowRefusesSymlink(t *testing.T) {
 	file := filepath.Join(dir, "file")
 	require.NoError(t, os.WriteFile(file, nil, 0o600))
 	_, err = OpenNoFollow(file, unix.S_IFIFO)
-	assert.ErrorContains(t, err, "is not a FIFO")
+	require.ErrorContains(t, err, "is not a FIFO")
 
 	fd, err := OpenNoFollow(fifo, unix.S_IFIFO)
 	require.NoError(t, err)

@@ -201,7 +201,7 @@ func TestStageFairShareEvictsLargestHolder(t *testing.T) {
 			}
 			dones.mu.Lock()
 			assert.Equal(t, 1, dones.calls[evicted])
-			assert.ErrorIs(t, dones.errs[evicted], ErrDropped)
+			require.ErrorIs(t, dones.errs[evicted], ErrDropped)
 			assert.Equal(t, ReasonFairShare, dones.errs[evicted].(*DropError).Reason)
 			dones.mu.Unlock()
 			// big's own batch at a full buffer: big holds the most.

@@ -132,7 +132,7 @@ func TestStagePutWaitsAndDone(t *testing.T) {
 	require.NoError(t, s.Put(context.Background(), b))
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
-	assert.ErrorIs(t, s.Put(ctx, batchOf(6)), context.DeadlineExceeded)
+	require.ErrorIs(t, s.Put(ctx, batchOf(6)), context.DeadlineExceeded)
 	next.mode.Store(0)
 	testutil.WaitFor(t, 10*time.Second, "the condition", func() bool { return done.Load() == 1 })
 	require.NoError(t, s.Shutdown(context.Background()))
@@ -142,8 +142,8 @@ func TestPolicyText(t *testing.T) {
 	var p Policy
 	require.NoError(t, p.UnmarshalText([]byte("drop_oldest")))
 	assert.Equal(t, DropOldest, p)
-	assert.ErrorContains(t, p.UnmarshalText([]byte("block")), `write "drop_newest"`)
-	assert.Error(t, BufferConfig{MaxBytes: 10}.Validate())
+	require.ErrorContains(t, p.UnmarshalText([]byte("block")), `write "drop_newest"`)
+	require.Error(t, BufferConfig{MaxBytes: 10}.Validate())
 	assert.NoError(t, DefaultBufferConfig().Validate())
 }
 

@@ -39,7 +39,7 @@ func fileID(p string) (ID128, error) {
 	if err != nil {
 		return id, err
 	}
-	defer f.Close()
+	defer f.Close() //nolint:errcheck // opened for reading
 	var hdr [hdrFileID + 16]byte
 	if _, err := f.ReadAt(hdr[:], 0); err != nil {
 		return id, err

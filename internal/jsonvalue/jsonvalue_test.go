@@ -55,7 +55,7 @@ func TestAppendMapOmits(t *testing.T) {
 	m.PutStr("also", "y")
 	m.PutInt("b", 2)
 	assert.Equal(t, `{"a":1,"b":2}`, string(AppendMap(nil, m, Shortest, "drop", "also")))
-	assert.Equal(t, `{"drop":"x","a":1,"also":"y","b":2}`, string(AppendMap(nil, m, Shortest)))
+	assert.JSONEq(t, `{"drop":"x","a":1,"also":"y","b":2}`, string(AppendMap(nil, m, Shortest)))
 	assert.Equal(t, `{}`, string(AppendMap(nil, pcommon.NewMap(), Marked)))
 }
 

@@ -70,7 +70,7 @@ func (v Value) CopyTo(dst pcommon.Value) {
 }
 
 func origOf(v pcommon.Value) *anyValueLayout {
-	return (*valueLayout)(unsafe.Pointer(&v)).orig
+	return (*valueLayout)(unsafe.Pointer(&v)).orig //nolint:gosec // G103: reads pdata's layout, checked by the package's tests
 }
 
 // layoutMatches checks, by reflection, that pcommon.Value is a struct whose

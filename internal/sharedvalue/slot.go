@@ -35,11 +35,11 @@ func (sl *Slot) SetStr(v pcommon.Value, s string) {
 
 // SetInt sets v to n, as v.SetInt(n) would.
 func (sl *Slot) SetInt(v pcommon.Value, n int64) {
-	if sl.shared(v, pcommon.ValueTypeInt, "", uint64(n)) {
+	if sl.shared(v, pcommon.ValueTypeInt, "", uint64(n)) { //nolint:gosec // G115: the int's bits, used as a key
 		return
 	}
 	v.SetInt(n)
-	sl.keep(v, pcommon.ValueTypeInt, "", uint64(n))
+	sl.keep(v, pcommon.ValueTypeInt, "", uint64(n)) //nolint:gosec // G115: the int's bits, used as a key
 }
 
 // SetDouble sets v to f, as v.SetDouble(f) would.

@@ -115,7 +115,7 @@ func TestRFC5424(t *testing.T) {
 func TestRFC5424NilFields(t *testing.T) {
 	lr, err := parseTestLine(t, FormatRFC5424, "<14>1 - - - - - -")
 	require.NoError(t, err)
-	assert.Equal(t, "", lr.Body().Str())
+	assert.Empty(t, lr.Body().Str())
 	assert.Equal(t, int64(0), int64(lr.Timestamp()))
 	assert.Equal(t, map[string]any{logattr.SyslogFacility: int64(1), logattr.SyslogVersion: int64(1)}, attrsOf(lr))
 }

@@ -29,7 +29,7 @@ func (s *Source) Fetch(ctx context.Context) ([]byte, error) {
 		if err != nil {
 			return nil, err
 		}
-		defer f.Close()
+		defer f.Close() //nolint:errcheck // opened for reading
 		return readCapped(f, max)
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.URL, nil)
@@ -44,7 +44,7 @@ func (s *Source) Fetch(ctx context.Context) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer resp.Body.Close()
+	defer resp.Body.Close() //nolint:errcheck // response body: only what was read matters
 	if resp.StatusCode != http.StatusOK {
 		return nil, fmt.Errorf("jobs: %s answered %s", s.URL, resp.Status)
 	}
@@ -140,7 +140,7 @@ func (h *Holder) Run(ctx context.Context, interval time.Duration) {
 // new one, never half of one.
 func SaveLastGood(path string, doc []byte) error {
 	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, doc, 0o640); err != nil {
+	if err := os.WriteFile(tmp, doc, 0o640); err != nil { //nolint:gosec // G306: group-readable like the rest of the state directory
 		return err
 	}
 	return os.Rename(tmp, path)

@@ -47,7 +47,7 @@ func runWriter(target string, open func(string) (io.WriteCloser, error), chunkBy
 		fmt.Println("open:", err)
 		return 2
 	}
-	defer w.Close()
+	defer w.Close() //nolint:errcheck // the child process writes until it is killed
 	var maxBlock time.Duration
 	chunk := make([]byte, 0, chunkBytes+64)
 	for i := range total {
@@ -79,7 +79,7 @@ type WriterProcess struct {
 // target.
 func StartWriterProcess(t testing.TB, target string, lines int) *WriterProcess {
 	t.Helper()
-	cmd := exec.Command(os.Args[0])
+	cmd := exec.Command(os.Args[0]) //nolint:gosec // G204: re-executes the test binary itself
 	cmd.Env = append(os.Environ(), writerTargetEnv+"="+target, writerLinesEnv+"="+strconv.Itoa(lines))
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {

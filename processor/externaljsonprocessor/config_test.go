@@ -105,7 +105,7 @@ func TestValidateSaysWhatToWrite(t *testing.T) {
 		`http.endpoint: "ftp://x" is not an http:// or https:// URL`,
 		`sources[2]: name "dup" is used twice`,
 	} {
-		assert.ErrorContains(t, err, want)
+		require.ErrorContains(t, err, want)
 	}
 	// Each nested group validates itself; the collector puts the group's
 	// path in front of its messages.
@@ -136,7 +136,7 @@ func TestValidateRefusesReservedNames(t *testing.T) {
 		`sources::1: stale_attribute: "cfjs1.stale" is reserved`,
 		`sources::2: command.text_key: attribute "logx.service" is reserved`,
 	} {
-		assert.ErrorContains(t, err, want)
+		require.ErrorContains(t, err, want)
 	}
 	assert.NotContains(t, err.Error(), `"site"`, "a name of its own is fine")
 }

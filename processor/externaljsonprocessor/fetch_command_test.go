@@ -75,7 +75,7 @@ func TestCommandInvalidJSONLoggedAndRefused(t *testing.T) {
 	assert.True(t, strings.HasPrefix(errs[0].Message, "externaljson: fetch failed or response refused; keeping the last good values, fetched "), errs[0].Message)
 	ctx := errs[0].ContextMap()
 	assert.Equal(t, "dc", ctx["source"])
-	assert.Equal(t, reasonInvalidJSON, ctx["reason"])
+	assert.Equal(t, reasonInvalidJSON, ctx["reason"]) //nolint:testifylint // a reason label named for JSON, not a JSON document
 	assert.Contains(t, ctx["error"], "invalid JSON: unexpected EOF")
 	assert.Contains(t, ctx["error"], `first bytes: "{\"dc\":\"ams\",\"traffic\":"`)
 	assert.EqualValues(t, 1, h.counter(t, "otelcol_logx_externaljson_fetch_failures", map[string]string{"source": "dc", "reason": reasonInvalidJSON}))

@@ -44,7 +44,7 @@ func (f *httpFetcher) fetch(ctx context.Context, etag string) (fetchResult, *fet
 		}
 		return fetchResult{}, refuse(reasonTransport, "GET %s: %v", f.endpoint, err)
 	}
-	defer resp.Body.Close()
+	defer resp.Body.Close() //nolint:errcheck // response body: only what was read matters
 	if resp.StatusCode == http.StatusNotModified {
 		return fetchResult{etag: etag, notModified: true}, nil
 	}

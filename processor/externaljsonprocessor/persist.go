@@ -36,13 +36,13 @@ func savePersisted(dir, name string, st persistedState) error {
 	if err != nil {
 		return err
 	}
-	defer os.Remove(tmp.Name()) // no-op after a successful rename
+	defer func() { _ = os.Remove(tmp.Name()) }() // no-op after a successful rename
 	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
+		_ = tmp.Close() // the write failed already: that error is returned
 		return err
 	}
 	if err := tmp.Sync(); err != nil {
-		tmp.Close()
+		_ = tmp.Close() // the write failed already: that error is returned
 		return err
 	}
 	if err := tmp.Close(); err != nil {

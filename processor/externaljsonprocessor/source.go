@@ -330,7 +330,7 @@ func (s *source) run(ctx context.Context, firstDone chan<- struct{}) {
 func (s *source) nextInterval() time.Duration {
 	d := s.cfg.Interval
 	if s.cfg.Jitter > 0 {
-		d += rand.N(s.cfg.Jitter)
+		d += rand.N(s.cfg.Jitter) //nolint:gosec // G404: jitter to spread fetches, not a secret
 	}
 	return d
 }

@@ -25,7 +25,7 @@ func newLimit(rate float64, burst int64) limit {
 	}
 	// fillNs = ceil(capacity × 1000 / rateMilli); capacity × 1000 can exceed
 	// 64 bits for large byte bursts, hence the 128-bit product.
-	hi, lo := bits.Mul64(uint64(l.capacity), 1000)
+	hi, lo := bits.Mul64(uint64(l.capacity), 1000) //nolint:gosec // G115: Validate keeps the capacity positive
 	if hi >= l.rateMilli {
 		l.fillNs = math.MaxInt64
 	} else {
@@ -69,7 +69,7 @@ func (b *bucket) refill(l *limit, now int64) {
 	if hi != 0 {
 		add, _ = bits.Div64(hi, lo, 1000)
 	}
-	b.tokens += int64(add)
+	b.tokens += int64(add) //nolint:gosec // G115: add < capacity + rate (above), which fits an int64
 	if b.tokens > l.capacity {
 		b.tokens = l.capacity
 	}

@@ -87,7 +87,7 @@ func TestConcurrentBatchesAreExact(t *testing.T) {
 	for _, reasons := range droppedByKey(t, tt) {
 		dropped += reasons["rate"]
 	}
-	assert.EqualValues(t, workers*batches*keys*perKey-passedTotal.Load(), dropped, "every record not passed is counted once")
+	assert.Equal(t, workers*batches*keys*perKey-passedTotal.Load(), dropped, "every record not passed is counted once")
 
 	// Summaries say the same: their dropped attributes add up.
 	p.report.emitSummaries(context.Background())

@@ -86,8 +86,8 @@ func TestOverrideShapeMustMatchKey(t *testing.T) {
 	cfg := createDefaultConfig().(*Config)
 	cfg.Overrides = []OverrideConfig{{Values: []string{"a", "b"}, Rate: 1, Burst: 1}, {Key: "x", Rate: 1, Burst: 1}, {Key: "x", Rate: 2, Burst: 2}}
 	err := cfg.Validate()
-	assert.ErrorContains(t, err, "overrides[0].values has 2 entries but key.fields has 1")
-	assert.ErrorContains(t, err, "overrides[2] repeats the key of overrides[1]")
+	require.ErrorContains(t, err, "overrides[0].values has 2 entries but key.fields has 1")
+	require.ErrorContains(t, err, "overrides[2] repeats the key of overrides[1]")
 
 	cfg = createDefaultConfig().(*Config)
 	cfg.Key.Fields = append(cfg.Key.Fields, FieldConfig{From: fromResource, Name: "host.name"})

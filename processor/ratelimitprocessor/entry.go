@@ -62,7 +62,7 @@ func (sl *slot) fill(tag uint32, key string, limIdx uint32, lim *limits, now int
 	if len(key) > inlineKeyBytes {
 		sl.klen = longKeyLen
 	} else {
-		sl.klen = uint8(len(key))
+		sl.klen = uint8(len(key)) //nolint:gosec // G115: len(key) <= inlineKeyBytes here
 	}
 	copy(sl.inline[:], key)
 }

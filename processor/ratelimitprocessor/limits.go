@@ -68,7 +68,7 @@ func newLimitSet(cfg *Config) *limitSet {
 		if o.Bytes != nil {
 			b = *o.Bytes
 		}
-		s.overrides[overrideKey(o)] = uint32(len(s.all))
+		s.overrides[overrideKey(o)] = uint32(len(s.all)) //nolint:gosec // G115: the number of configured limits
 		s.all = append(s.all, newLimits(o.Rate, o.Burst, b, cfg.Severity))
 	}
 	return s

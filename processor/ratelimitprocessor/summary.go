@@ -158,7 +158,7 @@ func (r *reporter) summaryLogs(sums []keySummary, now time.Time, interval time.D
 			}
 		}
 		attrs.PutStr(attrSummaryKey, r.summaryKeyLabel(s))
-		attrs.PutInt(attrSummaryDropped, int64(s.n))
+		attrs.PutInt(attrSummaryDropped, int64(s.n)) //nolint:gosec // G115: a count of dropped records in one summary interval
 		attrs.PutDouble(attrSummaryInterval, interval.Seconds())
 		attrs.PutBool(attrSummaryDryRun, r.p.dryRun)
 	}

@@ -237,8 +237,8 @@ func (t *table) publish(i int) {
 // (see prefetchLine), so it needs no lock.
 func (t *table) prefetch(h uint64) {
 	slots := *t.published[h&(numShards-1)].Load()
-	prefetchLine(uintptr(unsafe.Pointer(&t.shards[h&(numShards-1)])))
-	prefetchLine(uintptr(unsafe.Pointer(&slots[int(tagOf(h))&(len(slots)-1)])))
+	prefetchLine(uintptr(unsafe.Pointer(&t.shards[h&(numShards-1)])))           //nolint:gosec // G103: a prefetch hint: the address is not dereferenced
+	prefetchLine(uintptr(unsafe.Pointer(&slots[int(tagOf(h))&(len(slots)-1)]))) //nolint:gosec // G103: a prefetch hint: the address is not dereferenced
 }
 
 // lookup returns the key's shard, locked, and the index of its slot,

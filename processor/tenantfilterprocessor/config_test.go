@@ -32,7 +32,7 @@ func loadConfig(t *testing.T, name string) *Config {
 func TestDefaultConfig(t *testing.T) {
 	cfg := createDefaultConfig().(*Config)
 	require.NoError(t, componenttest.CheckConfigStruct(cfg))
-	assert.ErrorContains(t, confmap.Validate(cfg), "jobs_file or jobs_url: required; write the job document")
+	require.ErrorContains(t, confmap.Validate(cfg), "jobs_file or jobs_url: required; write the job document")
 	assert.Equal(t, &Config{
 		Tenant:         TenantConfig{Attribute: "logx.tenant", Missing: "pass"},
 		JobsFile:       "/etc/otelcol-logx/jobs.yaml",
@@ -65,7 +65,7 @@ func TestInvalidConfigSaysWhatToWrite(t *testing.T) {
 		"reload_interval: 0s; write a positive duration, e.g. 1m",
 		"max_removed_fraction: 1.5; write a fraction in [0, 1], e.g. 0.1 (1 switches the guard off)",
 	} {
-		assert.ErrorContains(t, err, want)
+		require.ErrorContains(t, err, want)
 	}
 	for cfg, want := range map[*Config]string{
 		{JobsURL: "ftp://jobs.example/x"}:                      `jobs_url: "ftp://jobs.example/x"; write an http(s) url`,

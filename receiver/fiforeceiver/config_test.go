@@ -66,7 +66,7 @@ func TestConfigInvalid(t *testing.T) {
 	} {
 		cfg, err := loadConfig(t, name)
 		require.NoError(t, err, name)
-		assert.ErrorContains(t, confmap.Validate(cfg), msg, name)
+		require.ErrorContains(t, confmap.Validate(cfg), msg, name)
 	}
 	_, err := loadConfig(t, "bad_format")
 	assert.ErrorContains(t, err, `write one of "auto"`)

@@ -171,7 +171,7 @@ func ensureFIFO(path string, mode uint32) (bool, error) {
 	if !errors.Is(err, os.ErrNotExist) {
 		return false, fmt.Errorf("fifo: %w", err)
 	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil { //nolint:gosec // G301: writers of other users must reach the FIFO; its own mode guards it
 		return false, fmt.Errorf("fifo: %w", err)
 	}
 	if err := syscall.Mkfifo(path, mode); err != nil {

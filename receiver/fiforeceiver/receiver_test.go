@@ -118,7 +118,7 @@ func TestRefusesNonFIFO(t *testing.T) {
 	cfg.Path = path
 	r, err := newReceiver(receivertest.NewNopSettings(metadata.Type), cfg, &refusingSink{})
 	require.NoError(t, err)
-	assert.ErrorContains(t, r.Start(context.Background(), componenttest.NewNopHost()), "is not a FIFO")
+	require.ErrorContains(t, r.Start(context.Background(), componenttest.NewNopHost()), "is not a FIFO")
 	require.NoError(t, r.Shutdown(context.Background()))
 }
 

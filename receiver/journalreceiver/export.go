@@ -151,9 +151,9 @@ func (d *ExportReader) Next() (*Entry, error) {
 		}
 		s := span{}
 		if keep {
-			s.ns = int32(len(d.scratch))
+			s.ns = int32(len(d.scratch)) //nolint:gosec // G115: len(scratch) <= MaxEntryBytes <= MaxInt32 (NewExportReader)
 			d.scratch = append(d.scratch, name...)
-			s.ne = int32(len(d.scratch))
+			s.ne = int32(len(d.scratch)) //nolint:gosec // G115: len(scratch) <= MaxEntryBytes <= MaxInt32 (NewExportReader)
 			s.vs = s.ne
 		}
 		var cut bool
@@ -167,7 +167,7 @@ func (d *ExportReader) Next() (*Entry, error) {
 		}
 		truncated = truncated || cut
 		if keep {
-			s.ve = int32(len(d.scratch))
+			s.ve = int32(len(d.scratch)) //nolint:gosec // G115: len(scratch) <= MaxEntryBytes <= MaxInt32 (NewExportReader)
 			d.spans = append(d.spans, s)
 		}
 	}

@@ -102,7 +102,7 @@ func TestExportLimitsTruncate(t *testing.T) {
 	v, _ := e.Get("__CURSOR")
 	assert.Equal(t, "c1", v)
 	v, _ = e.Get("MESSAGE")
-	assert.Equal(t, 1024-len("__CURSORc1MESSAGE"), len(v))
+	assert.Len(t, v, 1024-len("__CURSORc1MESSAGE"))
 	v, _ = entries[1].Get("NEXT")
 	assert.Equal(t, "ok", v)
 	assert.False(t, entries[1].Truncated)

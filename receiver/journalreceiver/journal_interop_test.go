@@ -167,7 +167,7 @@ func TestFilters(t *testing.T) {
 		"unit and priority": {func(c *Config) { c.Units = []string{"a.service"}; c.Priority = "3" }, []string{"a-err"}, []field{unit("a.service"), prio("1")}},
 		"matches": {
 			func(c *Config) { c.Matches = []string{"_COMM=x", "+", "SYSLOG_IDENTIFIER=cron", "PRIORITY=7"} },
-			[]string{"cron-debug", "comm-x"}, []field{field{"_COMM", []byte("x")}},
+			[]string{"cron-debug", "comm-x"}, []field{{"_COMM", []byte("x")}},
 		},
 	} {
 		t.Run(name, func(t *testing.T) {

@@ -103,7 +103,7 @@ func tailCursor(ctx context.Context, cfg *Config) (string, error) {
 	}
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, cfg.JournalctlPath, args...)
+	cmd := exec.CommandContext(ctx, cfg.JournalctlPath, args...) //nolint:gosec // G204: journalctl_path is the operator's, from the config
 	stderr := &tailWriter{max: 4096}
 	cmd.Stderr = stderr
 	out, err := cmd.Output()
@@ -184,7 +184,7 @@ func (s *journalSource) runOnce(ctx context.Context) (int, error) {
 	}
 	runCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	cmd := exec.CommandContext(runCtx, s.cfg.JournalctlPath, args...)
+	cmd := exec.CommandContext(runCtx, s.cfg.JournalctlPath, args...) //nolint:gosec // G204: journalctl_path is the operator's, from the config
 	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
 	cmd.WaitDelay = 5 * time.Second
 	stderr := &tailWriter{max: 4096}

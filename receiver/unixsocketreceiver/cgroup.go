@@ -76,7 +76,7 @@ func cgroupFromFile(path string) (string, bool) {
 	if err != nil {
 		return "", false
 	}
-	defer f.Close()
+	defer f.Close() //nolint:errcheck // opened for reading
 	sc := bufio.NewScanner(f)
 	sc.Buffer(make([]byte, 4096), 64*1024)
 	unified, named := "", ""
@@ -110,7 +110,7 @@ var cgroup2Mount = sync.OnceValue(func() string {
 	if err != nil {
 		return ""
 	}
-	defer f.Close()
+	defer f.Close() //nolint:errcheck // opened for reading
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
 		// "id parent major:minor root mountpoint options... - fstype source super"

@@ -81,7 +81,7 @@ func TestConfigInvalid(t *testing.T) {
 	} {
 		cfg, err := loadConfig(t, name)
 		require.NoError(t, err, name)
-		assert.ErrorContains(t, confmap.Validate(cfg), msg, name)
+		require.ErrorContains(t, confmap.Validate(cfg), msg, name)
 	}
 	_, err := loadConfig(t, "bad_policy")
 	assert.ErrorContains(t, err, `write "drop_newest" or "drop_oldest"`)

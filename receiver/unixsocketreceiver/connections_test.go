@@ -1,7 +1,6 @@
 package unixsocketreceiver
 
 import (
-	"errors"
 	"io"
 	"testing"
 	"time"
@@ -55,7 +54,7 @@ func TestIdleConnectionIsClosed(t *testing.T) {
 	start := time.Now()
 	require.NoError(t, c.SetReadDeadline(time.Now().Add(30*time.Second)))
 	_, err = c.Read(make([]byte, 1))
-	assert.ErrorIs(t, err, io.EOF, "closed by the receiver, not by the test's own deadline")
+	require.ErrorIs(t, err, io.EOF, "closed by the receiver, not by the test's own deadline")
 	assert.GreaterOrEqual(t, time.Since(start), idle-20*time.Millisecond)
 	testutil.WaitFor(t, 30*time.Second, "the close counted", func() bool {
 		return h.counter("otelcol_logx_unixsocket_closed_connections", reasonIdleTimeout) == 1
@@ -83,7 +82,7 @@ func TestShutdownIsNotAnIdleTimeout(t *testing.T) {
 	assert.Zero(t, h.counter("otelcol_logx_unixsocket_closed_connections", ""))
 	require.NoError(t, c.SetReadDeadline(time.Now().Add(30*time.Second)))
 	_, err = c.Read(make([]byte, 1))
-	assert.True(t, errors.Is(err, io.EOF), "closed at shutdown: %v", err)
+	assert.ErrorIs(t, err, io.EOF, "closed at shutdown: %v", err)
 }
 
 // TestConnectionGuardsDisabledAreVisible: switched off, the guards say so.

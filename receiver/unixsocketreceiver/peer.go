@@ -58,7 +58,7 @@ func identifyStream(fd int, wantUnits bool) (peer, error) {
 func identifyByPidfd(pidfd int, pid int32) (units, bool) {
 	info := unix.PidfdInfo{Mask: unix.PIDFD_INFO_PID | unix.PIDFD_INFO_CGROUPID | unix.PIDFD_INFO_EXIT}
 	infoErr := unix.IoctlPidfdInfo(pidfd, &info)
-	if infoErr == nil && info.Mask&unix.PIDFD_INFO_PID != 0 && int32(info.Pid) != pid {
+	if infoErr == nil && info.Mask&unix.PIDFD_INFO_PID != 0 && int32(info.Pid) != pid { //nolint:gosec // G115: the kernel's pid_t, sent as __u32
 		return units{}, false // not the process that connected
 	}
 	if u, ok := unitsOfPID(pid); ok && pidfdAlive(pidfd) {
@@ -163,7 +163,7 @@ func (c *unitCache) unitsOfPidfd(pidfd int, pid int32) (units, bool) {
 	if err := unix.IoctlPidfdInfo(pidfd, &info); err != nil || info.Mask&unix.PIDFD_INFO_CGROUPID == 0 {
 		return identifyByPidfd(pidfd, pid)
 	}
-	if info.Mask&unix.PIDFD_INFO_PID != 0 && int32(info.Pid) != pid {
+	if info.Mask&unix.PIDFD_INFO_PID != 0 && int32(info.Pid) != pid { //nolint:gosec // G115: the kernel's pid_t, sent as __u32
 		return units{}, false // not the process that sent
 	}
 	if u, ok := c.byID[info.Cgroupid]; ok {
@@ -186,7 +186,7 @@ func (c *unitCache) unitsOfPidfd(pidfd int, pid int32) (units, bool) {
 func receivedFDs(m *unix.SocketControlMessage) []int {
 	fds := make([]int, 0, len(m.Data)/4)
 	for i := 0; i+4 <= len(m.Data); i += 4 {
-		fds = append(fds, int(int32(binary.NativeEndian.Uint32(m.Data[i:]))))
+		fds = append(fds, int(int32(binary.NativeEndian.Uint32(m.Data[i:])))) //nolint:gosec // G115: SCM_RIGHTS carries C ints: reinterpreting the bits is the conversion
 	}
 	return fds
 }

@@ -258,7 +258,7 @@ func TestSocketFileLifecycle(t *testing.T) {
 	cfg.Path = path
 	r, err := newReceiver(receivertest.NewNopSettings(metadata.Type), cfg, consumerNop{})
 	require.NoError(t, err)
-	assert.ErrorContains(t, r.Start(context.Background(), componenttest.NewNopHost()), "is not a socket")
+	require.ErrorContains(t, r.Start(context.Background(), componenttest.NewNopHost()), "is not a socket")
 	require.NoError(t, r.Shutdown(context.Background()))
 	b, _ := os.ReadFile(path)
 	assert.Equal(t, "keep", string(b))
@@ -282,7 +282,7 @@ func TestMaxConnections(t *testing.T) {
 	defer c3.Close()
 	require.NoError(t, c3.SetReadDeadline(time.Now().Add(10*time.Second)))
 	_, err := c3.Read(make([]byte, 1))
-	assert.Error(t, err, "third connection is closed by the receiver")
+	require.Error(t, err, "third connection is closed by the receiver")
 	testutil.WaitFor(t, 30*time.Second, "rejection counted", func() bool {
 		return h.counter("otelcol_logx_unixsocket_rejected_connections", reasonMaxConnections) == 1
 	})
@@ -294,7 +294,7 @@ func TestUnknownOwnerFailsStartCleanly(t *testing.T) {
 	cfg.Owner = "no-such-user-logx"
 	r, err := newReceiver(receivertest.NewNopSettings(metadata.Type), cfg, consumerNop{})
 	require.NoError(t, err)
-	assert.ErrorContains(t, r.Start(context.Background(), componenttest.NewNopHost()), "no-such-user-logx")
+	require.ErrorContains(t, r.Start(context.Background(), componenttest.NewNopHost()), "no-such-user-logx")
 	require.NoError(t, r.Shutdown(context.Background()))
 	_, err = os.Stat(cfg.Path)
 	assert.ErrorIs(t, err, os.ErrNotExist)

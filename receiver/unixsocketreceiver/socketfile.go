@@ -40,7 +40,7 @@ func (r *unixSocketReceiver) openInherited() (bool, error) {
 		h.Release()
 		return false, fmt.Errorf("unixsocket: %s: %w", r.cfg.Path, err)
 	}
-	defer f.Close() // FileListener and FilePacketConn take their own copy
+	defer f.Close() //nolint:errcheck // FileListener and FilePacketConn take their own copy
 	if r.kind() == sdactivation.Datagram {
 		pc, err := net.FilePacketConn(f)
 		if err != nil {
@@ -67,7 +67,7 @@ func (r *unixSocketReceiver) openInherited() (bool, error) {
 // applies mode and ownership, and registers it so that an in-process
 // reload finds it open.
 func (r *unixSocketReceiver) createSocket(mode os.FileMode) error {
-	if err := os.MkdirAll(filepath.Dir(r.cfg.Path), 0o755); err != nil {
+	if err := os.MkdirAll(filepath.Dir(r.cfg.Path), 0o755); err != nil { //nolint:gosec // G301: clients of other users must reach the socket; its own mode guards it
 		return fmt.Errorf("unixsocket: %w", err)
 	}
 	if err := checkSocketDir(filepath.Dir(r.cfg.Path)); err != nil {
@@ -165,8 +165,8 @@ func checkSocketDir(dir string) error {
 		return nil // others may not rename or remove our file
 	}
 	othersWrite := st.Mode&0o002 != 0 ||
-		st.Mode&0o020 != 0 && st.Gid != uint32(os.Getegid()) && st.Gid != 0 ||
-		st.Uid != uint32(os.Geteuid()) && st.Uid != 0 && st.Mode&0o200 != 0
+		st.Mode&0o020 != 0 && st.Gid != uint32(os.Getegid()) && st.Gid != 0 || //nolint:gosec // G115: uid/gid are 32-bit on Linux
+		st.Uid != uint32(os.Geteuid()) && st.Uid != 0 && st.Mode&0o200 != 0 //nolint:gosec // G115: uid/gid are 32-bit on Linux
 	if othersWrite {
 		return fmt.Errorf("unixsocket: the directory %s may be written by other users (owner uid %d, group gid %d, mode %04o), who could replace the socket; choose a directory only the collector or root may write (e.g. /run/logx), or set its sticky bit", dir, st.Uid, st.Gid, st.Mode&0o7777)
 	}

@@ -92,7 +92,7 @@ func TestDirectoryWritableByOthersIsRefused(t *testing.T) {
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "may be written by other users")
 	_, err = os.Lstat(cfg.Path)
-	assert.ErrorIs(t, err, os.ErrNotExist)
+	require.ErrorIs(t, err, os.ErrNotExist)
 
 	require.NoError(t, os.Chmod(dir, 0o777|os.ModeSticky))
 	assert.NoError(t, startErr(t, cfg))

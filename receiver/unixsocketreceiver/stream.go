@@ -146,7 +146,7 @@ func (r *unixSocketReceiver) heldBy(uid uint32) int {
 func writersClosed(fds []int) []bool {
 	pfds := make([]unix.PollFd, len(fds))
 	for i, fd := range fds {
-		pfds[i] = unix.PollFd{Fd: int32(fd), Events: unix.POLLRDHUP}
+		pfds[i] = unix.PollFd{Fd: int32(fd), Events: unix.POLLRDHUP} //nolint:gosec // G115: a file descriptor, a C int
 	}
 	closed := make([]bool, len(fds))
 	if n, err := unix.Poll(pfds, 0); err != nil || n == 0 {
@@ -211,12 +211,14 @@ type idleReader struct {
 
 func (ir *idleReader) Read(p []byte) (int, error) {
 	ir.deadline = time.Now().Add(ir.r.cfg.IdleTimeout)
-	ir.c.SetReadDeadline(ir.sooner(ir.deadline))
+	// SetReadDeadline fails only on a closed connection, where Read below
+	// fails too and says so.
+	_ = ir.c.SetReadDeadline(ir.sooner(ir.deadline))
 	// Shutdown stores its deadline before setting it on the connections:
 	// if it was not seen above, Shutdown sets it after this and wins; if it
 	// is seen now, it is set again here.
 	if d := ir.r.drainDeadline(); !d.IsZero() {
-		ir.c.SetReadDeadline(ir.sooner(ir.deadline))
+		_ = ir.c.SetReadDeadline(ir.sooner(ir.deadline))
 	}
 	return ir.c.Read(p)
 }

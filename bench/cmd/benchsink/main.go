@@ -74,7 +74,7 @@ func main() {
 		os.Exit(1)
 	}
 	if *addrFile != "" {
-		if err := os.WriteFile(*addrFile, []byte(l.Addr().String()), 0o644); err != nil {
+		if err := os.WriteFile(*addrFile, []byte(l.Addr().String()), 0o644); err != nil { //nolint:gosec // G306: an address for the benchmark script
 			fmt.Fprintln(os.Stderr, "benchsink:", err)
 			os.Exit(1)
 		}
@@ -130,7 +130,7 @@ var (
 )
 
 func (s *sink) serve(c net.Conn) {
-	defer c.Close()
+	defer c.Close() //nolint:errcheck // benchmark sink: the connection is done
 	r := bufio.NewReaderSize(c, 1<<20)
 	// With -ack and a hello: data lines are numbered from 1 and acknowledged
 	// cumulatively whenever everything read so far has been counted.
@@ -205,7 +205,7 @@ func (s *sink) write(path string) {
 		return
 	}
 	tmp := path + ".tmp"
-	if os.WriteFile(tmp, b, 0o644) == nil {
+	if os.WriteFile(tmp, b, 0o644) == nil { //nolint:gosec // G306: benchmark results, for anyone to read
 		_ = os.Rename(tmp, path)
 	}
 }
@@ -245,7 +245,7 @@ func (s *sink) writeIDs(path string) error {
 		for i, id := range ids {
 			binary.LittleEndian.PutUint64(b[8*i:], id)
 		}
-		if err := os.WriteFile(path+suffix, b, 0o644); err != nil {
+		if err := os.WriteFile(path+suffix, b, 0o644); err != nil { //nolint:gosec // G306: benchmark results, for anyone to read
 			return err
 		}
 	}

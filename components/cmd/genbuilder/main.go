@@ -31,5 +31,5 @@ func run(goModPath, outPath string) error {
 	if err != nil {
 		return err
 	}
-	return os.WriteFile(outPath, cfg, 0o644)
+	return os.WriteFile(outPath, cfg, 0o644) //nolint:gosec // G306: builder-config.yaml is a source file of the repository
 }

@@ -83,7 +83,7 @@ func TestGuardMetricsOnTheCollectorEndpoint(t *testing.T) {
 	go func() { done <- col.Run(context.Background()) }()
 	t.Cleanup(func() {
 		col.Shutdown()
-		<-done
+		assert.NoError(t, <-done)
 	})
 
 	url := fmt.Sprintf("http://127.0.0.1:%d/metrics", port)

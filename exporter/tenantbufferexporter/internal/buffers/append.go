@@ -139,7 +139,7 @@ func (s *Store) appendTenant(tr TenantRecords, now, ext int64, res *AppendResult
 			recEnd := t.recEnd
 			var err error
 			sc.vict, err = s.writeLocked(t, sc.frames, sc.sizes, now, sc.vict)
-			written = int(t.recEnd - recEnd)
+			written = int(t.recEnd - recEnd) //nolint:gosec // G115: a difference of record counts within one append batch
 			t.lastUse.Store(now)
 			if err != nil {
 				reason := ReasonWriteError

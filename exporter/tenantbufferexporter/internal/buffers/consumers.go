@@ -196,8 +196,8 @@ func (s *Store) readSegment(t *tenant, sg segInfo, pos uint64, maxRecords, maxBy
 		return nil, pos, &os.PathError{Op: "open", Path: path, Err: err}
 	}
 	defer unix.Close(fd)
-	off := int64(pos - sg.base)
-	var buf []byte // bytes of the file from bufOff on
+	off := int64(pos - sg.base) //nolint:gosec // G115: pos lies within the segment (found by the search above)
+	var buf []byte              // bytes of the file from bufOff on
 	var bufOff int64
 	chunk := int64(min(min(max(maxBytes, 0), readChunk)+min(max(maxRecords, 0), 1<<16)*segment.HeaderSize, readChunk))
 	chunk = max(chunk, 4<<10)
@@ -233,7 +233,7 @@ func (s *Store) readSegment(t *tenant, sg segInfo, pos uint64, maxRecords, maxBy
 		if !segment.Verify(hdr, p) {
 			return s.skipRest(out, sg, pos)
 		}
-		next := pos + uint64(segment.HeaderSize+n)
+		next := pos + uint64(segment.HeaderSize+n) //nolint:gosec // G115: n is a decoded length, bounded by MaxRecordBytes
 		out = append(out, Record{Offset: pos, Next: next, Timestamp: segment.Timestamp(hdr), Payload: p})
 		bytes += n
 		pos = next
@@ -260,8 +260,8 @@ func preadFull(fd int, b []byte, off int64) error {
 }
 
 func (s *Store) skipRest(out []Record, sg segInfo, pos uint64) ([]Record, uint64, error) {
-	end := sg.base + uint64(sg.size)
-	s.skipped.Add(int64(end - pos))
+	end := sg.base + uint64(sg.size) //nolint:gosec // G115: segment sizes are file sizes, never negative
+	s.skipped.Add(int64(end - pos))  //nolint:gosec // G115: byte offsets within the buffer, far below 2^63
 	return out, end, nil
 }
 
@@ -305,7 +305,7 @@ func (s *Store) Commit(tenantName, consumer string, next uint64) error {
 	for _, p := range t.pos[1:] {
 		low = min(low, p)
 	}
-	for len(t.segs) > 1 && t.segs[0].base+uint64(t.segs[0].size) <= low {
+	for len(t.segs) > 1 && t.segs[0].base+uint64(t.segs[0].size) <= low { //nolint:gosec // G115: segment sizes are file sizes, never negative
 		n, err := s.removeOldestLocked(t)
 		if err != nil {
 			return err
@@ -379,7 +379,7 @@ func (s *Store) recordAtLocked(t *tenant, off, anchor, anchorRec uint64, anchorO
 	if anchorOK && anchor > sg.base && anchor <= off && anchorRec >= sg.firstRec && anchorRec <= upper {
 		from, rec = anchor, anchorRec
 	}
-	n, err := countFrames(filepath.Join(s.tenantDir(t), sg.fileName()), int64(from-sg.base), int64(off-sg.base), s.opts.MaxRecordBytes)
+	n, err := countFrames(filepath.Join(s.tenantDir(t), sg.fileName()), int64(from-sg.base), int64(off-sg.base), s.opts.MaxRecordBytes) //nolint:gosec // G115: offsets within one segment file
 	if err != nil {
 		return rec // cannot tell: the lag shows more records, never fewer
 	}
@@ -455,7 +455,7 @@ func (s *Store) Lag(tenantName, consumer string) (Lag, error) {
 		if pos < t.segs[0].base {
 			pos, rec = t.segs[0].base, t.segs[0].firstRec
 		}
-		l := Lag{Bytes: int64(t.end - pos), Records: int64(t.recEnd - min(rec, t.recEnd))}
+		l := Lag{Bytes: int64(t.end - pos), Records: int64(t.recEnd - min(rec, t.recEnd))} //nolint:gosec // G115: end >= pos and recEnd >= the min: differences of offsets, far below 2^63
 		if l.Bytes <= 0 {
 			t.mu.Unlock()
 			return Lag{}, nil
@@ -464,7 +464,7 @@ func (s *Store) Lag(tenantName, consumer string) (Lag, error) {
 		sg := t.segs[i]
 		dir := s.tenantDir(t)
 		t.mu.Unlock()
-		ts, err := frameTimestamp(filepath.Join(dir, sg.fileName()), int64(pos-sg.base), s.opts.MaxRecordBytes)
+		ts, err := frameTimestamp(filepath.Join(dir, sg.fileName()), int64(pos-sg.base), s.opts.MaxRecordBytes) //nolint:gosec // G115: pos lies within the segment
 		if errors.Is(err, os.ErrNotExist) && attempt < 3 {
 			continue // the segment went under us: look again
 		}

@@ -78,7 +78,7 @@ func makeTenantDir(dir, tenant string) error {
 	if err != nil {
 		return err
 	}
-	if err := os.WriteFile(filepath.Join(dir, nameFile), []byte(tenant), 0o640); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, nameFile), []byte(tenant), 0o640); err != nil { //nolint:gosec // G306: group-readable like the rest of the buffer (the operators' group)
 		_ = os.RemoveAll(dir)
 		return err
 	}
@@ -92,7 +92,7 @@ func readNameFile(dir string) (string, bool) {
 	if err != nil {
 		return "", false
 	}
-	defer f.Close()
+	defer f.Close() //nolint:errcheck // opened for reading
 	b, err := io.ReadAll(io.LimitReader(f, maxNameBytes+1))
 	if err != nil || len(b) > maxNameBytes {
 		return "", false

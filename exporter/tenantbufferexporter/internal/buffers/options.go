@@ -13,7 +13,10 @@ package buffers // import "github.com/otelcol-logx/otelcol-logx/exporter/tenantb
 
 import (
 	"errors"
+	"fmt"
 	"time"
+
+	"github.com/otelcol-logx/otelcol-logx/exporter/tenantbufferexporter/internal/segment"
 )
 
 // Unlimited, as a value of a limit, turns that guard off. It has to be
@@ -99,8 +102,11 @@ func (o *Options) check() error {
 	if o.SegmentMaxAge <= 0 {
 		errs = append(errs, errors.New("buffers: SegmentMaxAge must be > 0"))
 	}
-	if o.MaxRecordBytes <= 0 {
-		errs = append(errs, errors.New("buffers: MaxRecordBytes must be > 0"))
+	if o.MaxRecordBytes <= 0 || o.MaxRecordBytes > segment.MaxPayload {
+		// A longer record would not fit the frame's 32-bit length field:
+		// it would be written with a truncated length and read back as
+		// corrupt.
+		errs = append(errs, fmt.Errorf("buffers: MaxRecordBytes must be > 0 and at most %d", segment.MaxPayload))
 	}
 	if o.MaxOpenFiles <= 0 {
 		errs = append(errs, errors.New("buffers: MaxOpenFiles must be > 0"))

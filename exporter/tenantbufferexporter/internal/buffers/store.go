@@ -108,7 +108,7 @@ func Open(opts Options) (*Store, error) {
 	}
 	s.rootFile = f
 	if err := s.recover(); err != nil {
-		f.Close()
+		_ = f.Close() // a read-only directory handle; the recover error is the one to return
 		return nil, err
 	}
 	s.budget.Store(s.maxTotal())

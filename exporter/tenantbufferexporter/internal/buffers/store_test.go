@@ -419,8 +419,12 @@ func TestRecoveryAfterTornWrite(t *testing.T) {
 		t.Fatal(err)
 	}
 	frame := segment.AppendFrame(nil, 1, []byte("never acknowledged"))
-	f.Write(frame[:len(frame)/2])
-	f.Close()
+	if _, err := f.Write(frame[:len(frame)/2]); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
 
 	s2 := openStore(t, testOptions(dir))
 	st := s2.Stats()
@@ -436,9 +440,14 @@ func TestRecoveryAfterTornWrite(t *testing.T) {
 
 	// A flipped bit in the middle of the tail is also cut, not fatal.
 	s2.Close()
-	b, _ := os.ReadFile(seg)
+	b, err := os.ReadFile(seg)
+	if err != nil {
+		t.Fatal(err)
+	}
 	b[len(b)-3] ^= 0x55
-	os.WriteFile(seg, b, 0o640)
+	if err := os.WriteFile(seg, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
 	s3 := openStore(t, testOptions(dir))
 	if s3.Stats().TornSegments != 1 {
 		t.Fatalf("corrupt tail not counted: %+v", s3.Stats())

@@ -59,7 +59,7 @@ func validID(id string) bool {
 // rename, fsync of the directory.
 func writeSynced(path string, data []byte) error {
 	tmp := path + ".tmp"
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o640)
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o640) //nolint:gosec // G302: group-readable like the rest of the buffer (the operators' group)
 	if err != nil {
 		return err
 	}

@@ -82,7 +82,7 @@ func (s *Store) updateBudget() {
 	if s.opts.MinFreeDiskBytes > 0 {
 		var st unix.Statfs_t
 		if err := unix.Statfs(s.root, &st); err == nil {
-			free := int64(st.Bavail) * int64(st.Bsize)
+			free := int64(st.Bavail) * int64(st.Bsize) //nolint:gosec // G115: free blocks times block size of a real file system, below 2^63
 			diskBudget = max(s.total.Load()+s.externalBytes()+free-s.opts.MinFreeDiskBytes, 0)
 			if diskBudget < budget {
 				budget, diskBound = diskBudget, true

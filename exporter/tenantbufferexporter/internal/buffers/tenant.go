@@ -103,7 +103,7 @@ func (s *Store) ensureWriterLocked(t *tenant, victims []evicted) ([]evicted, err
 		t.segs = append(t.segs, segInfo{base: t.end, firstRec: t.recEnd})
 	}
 	seg := &t.segs[len(t.segs)-1]
-	f, err := os.OpenFile(filepath.Join(dir, seg.fileName()), os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o640)
+	f, err := os.OpenFile(filepath.Join(dir, seg.fileName()), os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o640) //nolint:gosec // G302: group-readable like the rest of the buffer (the operators' group)
 	if err != nil {
 		// Leave no empty segment entry that no file backs.
 		if seg.size == 0 {

@@ -156,7 +156,7 @@ func noteRecords(path string) int64 {
 	if err != nil {
 		return 0
 	}
-	defer f.Close()
+	defer f.Close() //nolint:errcheck // opened for reading
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
 		if v, ok := strings.CutPrefix(sc.Text(), "records: "); ok {
@@ -247,7 +247,7 @@ func (d *DeadLetters) writeNote(b *Batch, stem string, cause error) (string, err
 		if err != nil {
 			return "", err
 		}
-		err = os.WriteFile(filepath.Join(dir, stem+noteSuffix), []byte(note), 0o640)
+		err = os.WriteFile(filepath.Join(dir, stem+noteSuffix), []byte(note), 0o640) //nolint:gosec // G306: group-readable like the dead letters it describes
 		if !errors.Is(err, os.ErrNotExist) || attempt == 1 {
 			return dir, err
 		}

@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -229,8 +230,10 @@ func TestDeadLetterTooLarge(t *testing.T) {
 // HTTP statuses: which are parked, which retried, which open the breaker.
 func TestHTTPStatusClasses(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var code int
-		fmt.Sscan(strings.TrimPrefix(r.URL.Path, "/"), &code)
+		code, err := strconv.Atoi(strings.TrimPrefix(r.URL.Path, "/"))
+		if err != nil {
+			code = http.StatusTeapot // a path the test did not mean: an unexpected status
+		}
 		w.WriteHeader(code)
 	}))
 	defer srv.Close()

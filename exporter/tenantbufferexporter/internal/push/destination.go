@@ -380,7 +380,7 @@ func (d *HTTPDestination) Push(ctx context.Context, b *Batch) error {
 		return err
 	}
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
-	resp.Body.Close()
+	_ = resp.Body.Close() // drained above; only the status matters now
 	status := fmt.Errorf("http %d", resp.StatusCode)
 	switch resp.StatusCode {
 	case http.StatusTooManyRequests, http.StatusServiceUnavailable:

@@ -81,7 +81,7 @@ func parseHTTPDate(v string) (time.Time, bool) {
 	var day, year int
 	var month time.Month
 	var clock string
-	ok := true
+	var ok bool
 	switch {
 	case len(v) == 29 && v[3] == ',': // IMF-fixdate
 		ok = v[4] == ' ' && v[7] == ' ' && v[11] == ' ' && v[16] == ' ' && v[25:] == " GMT"

@@ -13,12 +13,17 @@ import (
 	"errors"
 	"fmt"
 	"hash/crc32"
+	"math"
 	"strconv"
 	"strings"
 )
 
 // HeaderSize is the fixed part of a frame.
 const HeaderSize = 16
+
+// MaxPayload is the largest payload a frame holds: its length field is 32
+// bits wide.
+const MaxPayload = math.MaxUint32
 
 // Ext is the file name extension of a segment.
 const Ext = ".seg"
@@ -40,8 +45,8 @@ func AppendFrame(dst []byte, ts int64, payload []byte) []byte {
 	dst = append(dst, make([]byte, HeaderSize)...) // no allocation: the compiler appends zeros
 	dst = append(dst, payload...)
 	hdr := dst[start : start+HeaderSize]
-	binary.LittleEndian.PutUint32(hdr[0:4], uint32(len(payload)))
-	binary.LittleEndian.PutUint64(hdr[8:16], uint64(ts))
+	binary.LittleEndian.PutUint32(hdr[0:4], uint32(len(payload))) //nolint:gosec // G115: the store refuses payloads over MaxRecordBytes, which Options.check keeps within MaxPayload
+	binary.LittleEndian.PutUint64(hdr[8:16], uint64(ts))          //nolint:gosec // G115: the timestamp's bits, read back by Timestamp
 	crc := crc32.Update(0, castagnoli, hdr[8:16])
 	crc = crc32.Update(crc, castagnoli, payload)
 	binary.LittleEndian.PutUint32(hdr[4:8], crc)
@@ -55,7 +60,7 @@ func DecodeHeader(hdr []byte, maxPayload int) (payloadLen int, err error) {
 		return 0, ErrShort
 	}
 	n := binary.LittleEndian.Uint32(hdr[0:4])
-	if uint64(n) > uint64(maxPayload) {
+	if int64(n) > int64(maxPayload) { // both widen without loss; a negative maxPayload refuses every frame
 		return 0, fmt.Errorf("%w: length %d exceeds %d", ErrCorrupt, n, maxPayload)
 	}
 	return int(n), nil
@@ -75,7 +80,7 @@ func DecodeFrame(b []byte, maxPayload int) (ts int64, payload []byte, size int, 
 	if !Verify(b[:HeaderSize], payload) {
 		return 0, nil, 0, fmt.Errorf("%w: checksum mismatch", ErrCorrupt)
 	}
-	return int64(binary.LittleEndian.Uint64(b[8:16])), payload, HeaderSize + n, nil
+	return int64(binary.LittleEndian.Uint64(b[8:16])), payload, HeaderSize + n, nil //nolint:gosec // G115: the bits AppendFrame wrote from an int64
 }
 
 // Verify checks a header's checksum against its payload.
@@ -86,7 +91,7 @@ func Verify(hdr, payload []byte) bool {
 }
 
 // Timestamp returns the timestamp of a verified header.
-func Timestamp(hdr []byte) int64 { return int64(binary.LittleEndian.Uint64(hdr[8:16])) }
+func Timestamp(hdr []byte) int64 { return int64(binary.LittleEndian.Uint64(hdr[8:16])) } //nolint:gosec // G115: the bits AppendFrame wrote from an int64
 
 // FileName names the segment whose first frame sits at logical offset base
 // of its tenant's stream and is record number firstRecord of that stream
