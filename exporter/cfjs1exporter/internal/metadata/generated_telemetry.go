@@ -137,7 +137,7 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 	builder.LogxCfjs1ExporterUp, err = builder.meter.Int64Gauge(
 		"otelcol_logx_cfjs1_exporter_up",
 		metric.WithDescription("1 while the endpoint is in use, 0 while it is down or proving itself healthy again. [Alpha]"),
-		metric.WithUnit("1"),
+		metric.WithUnit(""),
 	)
 	errs = errors.Join(errs, err)
 	return &builder, errs

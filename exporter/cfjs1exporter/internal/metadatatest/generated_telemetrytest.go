@@ -137,7 +137,7 @@ func AssertEqualLogxCfjs1ExporterUp(t *testing.T, tt *componenttest.Telemetry, d
 	want := metricdata.Metrics{
 		Name:        "otelcol_logx_cfjs1_exporter_up",
 		Description: "1 while the endpoint is in use, 0 while it is down or proving itself healthy again. [Alpha]",
-		Unit:        "1",
+		Unit:        "",
 		Data: metricdata.Gauge[int64]{
 			DataPoints: dps,
 		},

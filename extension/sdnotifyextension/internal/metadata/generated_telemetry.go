@@ -71,7 +71,7 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 	builder.LogxSdnotifyLive, err = builder.meter.Int64Gauge(
 		"otelcol_logx_sdnotify_live",
 		metric.WithDescription("1 while the liveness check passes (watchdog pings are sent), 0 while it fails. [Alpha]"),
-		metric.WithUnit("1"),
+		metric.WithUnit(""),
 	)
 	errs = errors.Join(errs, err)
 	builder.LogxSdnotifyNotifications, err = builder.meter.Int64Counter(
@@ -83,7 +83,7 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 	builder.LogxSdnotifyState, err = builder.meter.Int64Gauge(
 		"otelcol_logx_sdnotify_state",
 		metric.WithDescription("Last state told to the service manager: 0 none yet, 1 ready, 2 reloading, 3 stopping. [Alpha]"),
-		metric.WithUnit("1"),
+		metric.WithUnit(""),
 	)
 	errs = errors.Join(errs, err)
 	builder.LogxSdnotifyWithheldPings, err = builder.meter.Int64Counter(

@@ -41,7 +41,7 @@ func AssertEqualLogxSdnotifyLive(t *testing.T, tt *componenttest.Telemetry, dps 
 	want := metricdata.Metrics{
 		Name:        "otelcol_logx_sdnotify_live",
 		Description: "1 while the liveness check passes (watchdog pings are sent), 0 while it fails. [Alpha]",
-		Unit:        "1",
+		Unit:        "",
 		Data: metricdata.Gauge[int64]{
 			DataPoints: dps,
 		},
@@ -71,7 +71,7 @@ func AssertEqualLogxSdnotifyState(t *testing.T, tt *componenttest.Telemetry, dps
 	want := metricdata.Metrics{
 		Name:        "otelcol_logx_sdnotify_state",
 		Description: "Last state told to the service manager: 0 none yet, 1 ready, 2 reloading, 3 stopping. [Alpha]",
-		Unit:        "1",
+		Unit:        "",
 		Data: metricdata.Gauge[int64]{
 			DataPoints: dps,
 		},
