@@ -19,7 +19,7 @@ CONFIGS     := $(wildcard configs/*.yaml)
 export LOGX_STATE_DIR ?= $(CURDIR)/.state
 GOTEST_FLAGS ?= -race -timeout 20m
 
-.PHONY: all build build-pgo run test test-unit unit-test validate-configs dist-test deps package package-test alerts-test bench lint fmt builder-config deps clean
+.PHONY: all build build-pgo run test test-unit unit-test validate-configs dist-test deps package package-test alerts-test bench lint fmt builder-config deps clean generate check-generated
 
 all: build
 
@@ -141,10 +141,26 @@ resilience-test: build
 resilience-test-short: build
 	LOGX_BIN=$(OTELCOL) $(GO) test -tags resilience -race -count=1 -timeout 30m -v ./bench/resilience/
 
+## generate: each component's internal/metadata, generated tests, README
+## status and documentation.md from its metadata.yaml (mdatagen, pinned in
+## internal/tools/go.mod: its own module, so its older collector
+## dependencies stay out of go.mod; `go tool` fetches it on first use)
+METADATA_FILES := $(wildcard receiver/*/metadata.yaml exporter/*/metadata.yaml processor/*/metadata.yaml connector/*/metadata.yaml extension/*/metadata.yaml)
+generate:
+	@for f in $(METADATA_FILES); do \
+		echo "mdatagen $$f"; \
+		(cd $$(dirname $$f) && $(GO) tool -modfile=$(CURDIR)/internal/tools/go.mod mdatagen metadata.yaml) || exit 1; \
+	done
+
+## check-generated: fails when a metadata.yaml and what it generates disagree
+check-generated: generate
+	@git diff --exit-code -- $(dir $(METADATA_FILES)) || { echo "generated files are out of date: run make generate and commit"; exit 1; }
+	@out=$$(git ls-files --others --exclude-standard -- $(dir $(METADATA_FILES))); if [ -n "$$out" ]; then echo "untracked generated files: run make generate and commit:"; echo "$$out"; exit 1; fi
+
 ## lint: go.mod tidy, then golangci-lint with .golangci.yml: gofmt and
 ## goimports, go vet, staticcheck, errcheck, gosec, testifylint (each check
-## runs once, there)
-lint: $(GOLANGCI_LINT)
+## runs once, there), and generated files up to date
+lint: $(GOLANGCI_LINT) check-generated
 	@$(GO) mod tidy -diff >/dev/null || { echo "go.mod/go.sum are not tidy: run go mod tidy"; $(GO) mod tidy -diff; exit 1; }
 	$(GOLANGCI_LINT) run ./...
 

@@ -43,7 +43,7 @@ type fanout struct {
 	id    component.ID
 	cfg   *Config
 	set   component.TelemetrySettings
-	tel   *metadata.Telemetry
+	tel   *metadata.TelemetryBuilder
 	dests []*destination
 
 	// shared: more than one destination, so a destination that may
@@ -65,7 +65,7 @@ type destination struct {
 	// does (Config.Required); it never has a backlog.
 	required bool
 	backlog  *backlog
-	tel      *metadata.Telemetry
+	tel      *metadata.TelemetryBuilder
 	attrs    metric.MeasurementOption
 	// reasons holds one attribute set per drop reason, made once.
 	reasons map[string]metric.MeasurementOption
@@ -75,7 +75,7 @@ func newFanout(set component.TelemetrySettings, id component.ID, cfg *Config, ne
 	if len(next) == 0 {
 		return nil, errors.New("fanout: no pipeline lists this connector among its receivers")
 	}
-	tel, err := metadata.NewTelemetry(set)
+	tel, err := metadata.NewTelemetryBuilder(set)
 	if err != nil {
 		return nil, err
 	}
@@ -104,7 +104,7 @@ func newFanout(set component.TelemetrySettings, id component.ID, cfg *Config, ne
 	return f, nil
 }
 
-func newDestination(id component.ID, name string, next consumer.Logs, cfg *Config, tel *metadata.Telemetry) *destination {
+func newDestination(id component.ID, name string, next consumer.Logs, cfg *Config, tel *metadata.TelemetryBuilder) *destination {
 	base := []attribute.KeyValue{attribute.String("connector", id.String()), attribute.String("destination", name)}
 	d := &destination{
 		name:    name,
@@ -219,24 +219,24 @@ func (d *destination) deliverHeld(ctx context.Context, ld plog.Logs) error {
 
 func (d *destination) dropped(records int, reason string) {
 	if records > 0 {
-		d.tel.DroppedRecords.Add(context.Background(), int64(records), d.reasons[reason])
+		d.tel.LogxFanoutDroppedRecords.Add(context.Background(), int64(records), d.reasons[reason])
 	}
 }
 
 func (d *destination) backlogged(records int) {
-	d.tel.BackloggedRecords.Add(context.Background(), int64(records), d.attrs)
+	d.tel.LogxFanoutBackloggedRecords.Add(context.Background(), int64(records), d.attrs)
 }
 
 func (d *destination) delivered(records int) {
-	d.tel.BacklogDelivered.Add(context.Background(), int64(records), d.attrs)
+	d.tel.LogxFanoutBacklogDeliveredRecords.Add(context.Background(), int64(records), d.attrs)
 }
 
-func (d *destination) retried() { d.tel.Retries.Add(context.Background(), 1, d.attrs) }
+func (d *destination) retried() { d.tel.LogxFanoutRetries.Add(context.Background(), 1, d.attrs) }
 
 // Start runs each destination's backlog and reports the backlog gauges and
 // guards.
 func (f *fanout) Start(context.Context, component.Host) error {
-	unobserve, err := f.tel.ObserveBacklogs(f.observeBacklogs)
+	unobserve, err := f.observeBacklogs()
 	if err != nil {
 		return err
 	}
@@ -255,13 +255,29 @@ func (f *fanout) Start(context.Context, component.Host) error {
 	return nil
 }
 
-func (f *fanout) observeBacklogs() []metadata.BacklogObservation {
-	out := make([]metadata.BacklogObservation, len(f.dests))
-	for i, d := range f.dests {
-		bytes, batches := d.backlog.held()
-		out[i] = metadata.BacklogObservation{Options: d.attrs, Bytes: bytes, Batches: batches}
+// observeBacklogs reports what each destination's backlog holds on the
+// backlog gauges, until the returned function unregisters the callbacks.
+func (f *fanout) observeBacklogs() (func() error, error) {
+	unobserve := func() error { f.tel.Shutdown(); return nil }
+	err := errors.Join(
+		f.tel.RegisterLogxFanoutBacklogBytesCallback(func(_ context.Context, o metric.Int64Observer) error {
+			for _, d := range f.dests {
+				bytes, _ := d.backlog.held()
+				o.Observe(bytes, d.attrs)
+			}
+			return nil
+		}),
+		f.tel.RegisterLogxFanoutBacklogBatchesCallback(func(_ context.Context, o metric.Int64Observer) error {
+			for _, d := range f.dests {
+				_, batches := d.backlog.held()
+				o.Observe(batches, d.attrs)
+			}
+			return nil
+		}))
+	if err != nil {
+		return nil, errors.Join(err, unobserve())
 	}
-	return out
+	return unobserve, nil
 }
 
 // fullestBytes and fullestBatches are what the fullest backlog holds: the

@@ -62,7 +62,7 @@ func (e *endpoint) send(ctx context.Context, lines []byte, n int) error {
 	if p == nil {
 		return errDown
 	}
-	e.exp.tel.Sent.Add(context.Background(), int64(n), e.attrs)
+	e.exp.tel.LogxCfjs1ExporterSent.Add(context.Background(), int64(n), e.attrs)
 	rejected, err := p.send(ctx, lines, n)
 	if err != nil {
 		if !errors.Is(err, context.Canceled) {
@@ -73,10 +73,10 @@ func (e *endpoint) send(ctx context.Context, lines []byte, n int) error {
 	if p.ack {
 		taken := int64(n)
 		for _, r := range rejected {
-			e.exp.tel.Rejected.Add(context.Background(), r.n, e.attrs, e.exp.reasons.attr(r.reason))
+			e.exp.tel.LogxCfjs1ExporterRejected.Add(context.Background(), r.n, e.attrs, e.exp.reasons.attr(r.reason))
 			taken -= r.n
 		}
-		e.exp.tel.Acked.Add(context.Background(), taken, e.attrs)
+		e.exp.tel.LogxCfjs1ExporterAcked.Add(context.Background(), taken, e.attrs)
 	}
 	return nil
 }
@@ -131,8 +131,8 @@ func (e *endpoint) markDown(p *peer, reason string, err error) {
 	e.mu.Unlock()
 	e.exp.set.Logger.Warn("cfjs1 endpoint down", zap.String("endpoint", e.cfg.Name), zap.String("reason", reason), zap.Error(err))
 	ctx := context.Background()
-	e.exp.tel.Up.Record(ctx, 0, e.attrs)
-	e.exp.tel.Transitions.Add(ctx, 1, e.attrs, metric.WithAttributes(attribute.String("reason", reason)))
+	e.exp.tel.LogxCfjs1ExporterUp.Record(ctx, 0, e.attrs)
+	e.exp.tel.LogxCfjs1ExporterTransitions.Add(ctx, 1, e.attrs, metric.WithAttributes(attribute.String("reason", reason)))
 	e.startProbe()
 }
 
@@ -146,9 +146,9 @@ func (e *endpoint) setUp(p *peer, recovered bool) {
 	}
 	e.mu.Unlock()
 	ctx := context.Background()
-	e.exp.tel.Up.Record(ctx, 1, e.attrs)
+	e.exp.tel.LogxCfjs1ExporterUp.Record(ctx, 1, e.attrs)
 	if recovered {
-		e.exp.tel.Transitions.Add(ctx, 1, e.attrs, metric.WithAttributes(attribute.String("reason", "recovered")))
+		e.exp.tel.LogxCfjs1ExporterTransitions.Add(ctx, 1, e.attrs, metric.WithAttributes(attribute.String("reason", "recovered")))
 		e.exp.set.Logger.Info("cfjs1 endpoint up again", zap.String("endpoint", e.cfg.Name), zap.Duration("down_for", time.Since(since)))
 	}
 	e.exp.wg.Add(1)

@@ -28,7 +28,7 @@ var reasonLineTooLong = metric.WithAttributes(attribute.String("reason", "line_t
 type cfjs1Exporter struct {
 	cfg       *Config
 	set       exporter.Settings
-	tel       *metadata.Telemetry
+	tel       *metadata.TelemetryBuilder
 	wrappers  cfjs1.Wrappers
 	endpoints []*endpoint
 	// lineLimit is the longest line (newline excluded) sent: max_line_size
@@ -47,7 +47,7 @@ type cfjs1Exporter struct {
 }
 
 func newExporter(set exporter.Settings, cfg *Config) (*cfjs1Exporter, error) {
-	tel, err := metadata.NewTelemetry(set.TelemetrySettings)
+	tel, err := metadata.NewTelemetryBuilder(set.TelemetrySettings)
 	if err != nil {
 		return nil, err
 	}
@@ -69,15 +69,16 @@ func newExporter(set exporter.Settings, cfg *Config) (*cfjs1Exporter, error) {
 // probed in the background.
 func (e *cfjs1Exporter) start(ctx context.Context, _ component.Host) error {
 	e.ctx, e.cancel = context.WithCancel(context.Background())
-	unregister, err := e.tel.RegisterDegraded(func(report func(float64, attribute.Set)) {
+	err := e.tel.RegisterLogxCfjs1ExporterDegradedSecondsCallback(func(_ context.Context, o metric.Float64Observer) error {
 		for _, ep := range e.endpoints {
-			report(ep.degradedTime().Seconds(), ep.set)
+			o.Observe(ep.degradedTime().Seconds(), ep.attrs)
 		}
+		return nil
 	})
 	if err != nil {
 		return err
 	}
-	e.unregister = unregister
+	e.unregister = func() error { e.tel.Shutdown(); return nil }
 	for _, ep := range e.endpoints {
 		if ep.cfg.TLS.HasValue() {
 			tc, err := ep.cfg.TLS.Get().LoadTLSConfig(ctx)
@@ -103,7 +104,7 @@ func (e *cfjs1Exporter) start(ctx context.Context, _ component.Host) error {
 				ep.mu.Lock()
 				ep.downSince = time.Now()
 				ep.mu.Unlock()
-				e.tel.Up.Record(context.Background(), 0, ep.attrs)
+				e.tel.LogxCfjs1ExporterUp.Record(context.Background(), 0, ep.attrs)
 				ep.startProbe()
 				return
 			}
@@ -182,7 +183,7 @@ func (e *cfjs1Exporter) pushLogs(ctx context.Context, ld plog.Logs) error {
 	lines, n, tooLong := e.encode((*bp)[:0], ld)
 	*bp = lines
 	if tooLong > 0 {
-		e.tel.Dropped.Add(context.Background(), int64(tooLong), reasonLineTooLong)
+		e.tel.LogxCfjs1ExporterDropped.Add(context.Background(), int64(tooLong), reasonLineTooLong)
 		e.set.Logger.Debug("cfjs1 records longer than max_line_size dropped", zap.Int("records", tooLong), zap.Int("max_line_size", e.cfg.MaxLineSize))
 	}
 	if n == 0 {
@@ -256,7 +257,7 @@ func (e *cfjs1Exporter) sendDeadLetter(ctx context.Context, meantFor *endpoint, 
 		}
 		err := ep.send(ctx, dl, n)
 		if err == nil {
-			e.tel.DeadLettered.Add(context.Background(), int64(n), meantFor.attrs,
+			e.tel.LogxCfjs1ExporterDeadLettered.Add(context.Background(), int64(n), meantFor.attrs,
 				metric.WithAttributes(attribute.String("via", ep.cfg.Name)))
 			return nil
 		}

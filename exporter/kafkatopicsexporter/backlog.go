@@ -379,7 +379,7 @@ func (bl *backlogs) step(ctx context.Context, now time.Time) (time.Duration, []*
 		bl.e.forgetMissing(missing)
 		bl.e.count(ctx, produced, redirected, dropped)
 		if resent > 0 {
-			bl.e.tel.RecordsResent.Add(ctx, resent)
+			bl.e.tel.LogxKafkatopicsRecordsResent.Add(ctx, resent)
 		}
 	}()
 	for key, pb := range bl.parts {
@@ -490,7 +490,7 @@ func (bl *backlogs) close(ctx context.Context) {
 	bl.totalBytes = 0
 	bl.mu.Unlock()
 	if left > 0 {
-		bl.e.tel.RecordsDropped.Add(context.Background(), left, bl.e.dropped[reasonShutdown])
+		bl.e.tel.LogxKafkatopicsRecordsDropped.Add(context.Background(), left, bl.e.dropped[reasonShutdown])
 		bl.e.logger.Error("kafkatopics: shutting down with records in partition backlogs that Kafka has not acknowledged; they are lost",
 			zap.Int64("records", left), zap.Int64("bytes", bytes))
 	}

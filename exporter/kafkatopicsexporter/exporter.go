@@ -21,7 +21,7 @@ import (
 type kafkaExporter struct {
 	cfg    *Config
 	logger *zap.Logger
-	tel    *metadata.Telemetry
+	tel    *metadata.TelemetryBuilder
 	router router
 	enc    valueEncoder
 
@@ -50,7 +50,7 @@ func newKafkaExporter(cfg *Config, set exporter.Settings) (*kafkaExporter, error
 	if err != nil {
 		return nil, err
 	}
-	tel, err := metadata.NewTelemetry(set.TelemetrySettings)
+	tel, err := metadata.NewTelemetryBuilder(set.TelemetrySettings)
 	if err != nil {
 		return nil, fmt.Errorf("kafkatopics: telemetry: %w", err)
 	}
@@ -138,9 +138,10 @@ func (e *kafkaExporter) startBacklogs() error {
 	if e.backlog == nil {
 		return nil
 	}
-	e.gauges, err = e.tel.RegisterBacklogCallback(func(o metric.Observer) {
-		e.backlog.observe(o, e.tel.BacklogRecords, e.tel.BacklogBytes)
-	})
+	e.gauges, err = e.tel.RegisterCallback(func(_ context.Context, o metric.Observer) error {
+		e.backlog.observe(o, e.tel.LogxKafkatopicsBacklogRecords, e.tel.LogxKafkatopicsBacklogBytes)
+		return nil
+	}, e.tel.LogxKafkatopicsBacklogRecords, e.tel.LogxKafkatopicsBacklogBytes)
 	if err != nil {
 		return fmt.Errorf("kafkatopics: backlog gauges: %w", err)
 	}

@@ -390,7 +390,7 @@ func (e *kafkaExporter) produceAndWait(ctx context.Context, b *batch, pick func(
 		e.client.Produce(ctx, r, b.promise)
 	}
 	if redirected > 0 {
-		e.tel.RecordsRedirected.Add(ctx, redirected, e.redirected[redirectPartitionFailing])
+		e.tel.LogxKafkatopicsRecordsRedirected.Add(ctx, redirected, e.redirected[redirectPartitionFailing])
 	}
 	b.release()
 	if e.backlog == nil {
@@ -585,7 +585,7 @@ func (e *kafkaExporter) recordOutcomes(ctx context.Context, o *outcomes, n int, 
 	maxMsg := e.cfg.Producer.MaxMessageBytes
 	totalDropped := e.count(ctx, o.produced, o.redirected, o.dropped)
 	if o.backlogged > 0 {
-		e.tel.RecordsBacklogged.Add(ctx, o.backlogged)
+		e.tel.LogxKafkatopicsRecordsBacklogged.Add(ctx, o.backlogged)
 		e.backlog.wakeUp()
 	}
 	if firstDrop := o.firstDrop; firstDrop != nil {
@@ -605,7 +605,7 @@ func (e *kafkaExporter) recordOutcomes(ctx context.Context, o *outcomes, n int, 
 // retryError counts the records handed back for retry and says why they
 // were: Kafka's first error, a full backlog, or no answer in time.
 func (e *kafkaExporter) retryError(ctx context.Context, o *outcomes, n int) error {
-	e.tel.RecordsRetried.Add(ctx, int64(o.retry))
+	e.tel.LogxKafkatopicsRecordsRetried.Add(ctx, int64(o.retry))
 	firstRetryErr := o.firstRetryErr
 	switch {
 	case firstRetryErr != nil:
@@ -626,18 +626,18 @@ func (e *kafkaExporter) retryError(ctx context.Context, o *outcomes, n int) erro
 func (e *kafkaExporter) count(ctx context.Context, produced [numClasses]int64, redirected [numRedirectReasons]int64, dropped [numReasons]int64) int64 {
 	for c, v := range produced {
 		if v > 0 {
-			e.tel.RecordsProduced.Add(ctx, v, e.produced[c])
+			e.tel.LogxKafkatopicsRecordsProduced.Add(ctx, v, e.produced[c])
 		}
 	}
 	for r, v := range redirected {
 		if v > 0 && redirectReason(r) != redirectNone {
-			e.tel.RecordsRedirected.Add(ctx, v, e.redirected[r])
+			e.tel.LogxKafkatopicsRecordsRedirected.Add(ctx, v, e.redirected[r])
 		}
 	}
 	var total int64
 	for r, v := range dropped {
 		if v > 0 {
-			e.tel.RecordsDropped.Add(ctx, v, e.dropped[r])
+			e.tel.LogxKafkatopicsRecordsDropped.Add(ctx, v, e.dropped[r])
 			total += v
 		}
 	}

@@ -59,7 +59,7 @@ func (c *compressor) enqueue(src, path string) {
 	select {
 	case c.queue <- compressJob{src: src, path: path}:
 	default:
-		c.e.tel.CompressionErrors.Add(context.Background(), 1)
+		c.e.tel.LogxLogfileCompressionErrors.Add(context.Background(), 1)
 	}
 }
 
@@ -77,7 +77,7 @@ func (c *compressor) run() {
 		case err == nil:
 			c.e.compressed(job, dst, c.ext, size)
 		case !errors.Is(err, os.ErrNotExist): // not removed by retention meanwhile
-			c.e.tel.CompressionErrors.Add(context.Background(), 1)
+			c.e.tel.LogxLogfileCompressionErrors.Add(context.Background(), 1)
 			c.e.warn(c.e.now(), "compression failed; rotated file kept as is", job.src, err)
 		}
 		c.e.mu.Unlock()

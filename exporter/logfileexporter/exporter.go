@@ -74,7 +74,7 @@ type logfileExporter struct {
 	overflow string
 	format   lineFormatter
 	perms    perms
-	tel      *metadata.Telemetry
+	tel      *metadata.TelemetryBuilder
 	logger   *zap.Logger
 	now      func() time.Time // injectable clock (tests)
 	statfs   func(dir string) (free int64, err error)
@@ -120,7 +120,7 @@ func newLogfileExporter(c *Config, set exporter.Settings) (*logfileExporter, err
 	if err != nil {
 		return nil, err
 	}
-	tel, err := metadata.NewTelemetry(set.TelemetrySettings)
+	tel, err := metadata.NewTelemetryBuilder(set.TelemetrySettings)
 	if err != nil {
 		return nil, err
 	}
@@ -256,7 +256,7 @@ func (e *logfileExporter) maintainFiles(now time.Time) {
 		e.lastChk = now
 		for f := range e.lru.All() {
 			if f.movedAway() {
-				e.tel.Reopens.Add(context.Background(), 1, reopenMoved)
+				e.tel.LogxLogfileReopens.Add(context.Background(), 1, reopenMoved)
 				e.warn(now, "file moved or removed; reopening", f.path, nil)
 				// What was moved is the mover's now (logrotate's).
 				e.setActive(f.acct, 0)
@@ -295,7 +295,7 @@ func (e *logfileExporter) reopenAll() {
 	defer e.mu.Unlock()
 	now := e.now()
 	for _, f := range e.files {
-		e.tel.Reopens.Add(context.Background(), 1, reopenSIGHUP)
+		e.tel.LogxLogfileReopens.Add(context.Background(), 1, reopenSIGHUP)
 		_ = e.closeFile(f, now)
 	}
 }
@@ -314,15 +314,15 @@ func (e *logfileExporter) pushLogs(ctx context.Context, ld plog.Logs) error {
 	e.mu.Unlock()
 
 	if c.written > 0 {
-		e.tel.RecordsWritten.Add(ctx, c.written)
-		e.tel.BytesWritten.Add(ctx, c.bytes)
+		e.tel.LogxLogfileRecordsWritten.Add(ctx, c.written)
+		e.tel.LogxLogfileBytesWritten.Add(ctx, c.bytes)
 	}
 	if c.overflowed > 0 {
-		e.tel.RecordsOverflowed.Add(ctx, c.overflowed, overflowMaxPaths)
+		e.tel.LogxLogfileRecordsOverflowed.Add(ctx, c.overflowed, overflowMaxPaths)
 	}
 	for r, n := range c.dropped {
 		if n > 0 {
-			e.tel.RecordsDropped.Add(ctx, n, dropReasonAttrs[r])
+			e.tel.LogxLogfileRecordsDropped.Add(ctx, n, dropReasonAttrs[r])
 		}
 	}
 	return err
@@ -423,13 +423,13 @@ func (e *logfileExporter) flushFile(f *logFile, now time.Time) {
 	f.lastFlush = now
 	lost := f.pendingRecords()
 	if err := f.flush(); err != nil {
-		e.tel.RecordsDropped.Add(context.Background(), int64(lost), dropReasonAttrs[dropWrite])
+		e.tel.LogxLogfileRecordsDropped.Add(context.Background(), int64(lost), dropReasonAttrs[dropWrite])
 		e.warn(now, "write failed; buffered records dropped", f.path, err)
 	}
 }
 
 func (e *logfileExporter) dropBuffered(f *logFile, now time.Time, err error) {
-	e.tel.RecordsDropped.Add(context.Background(), int64(f.pendingRecords()), dropReasonAttrs[dropWrite])
+	e.tel.LogxLogfileRecordsDropped.Add(context.Background(), int64(f.pendingRecords()), dropReasonAttrs[dropWrite])
 	f.buf, f.bufRecs = f.buf[:0], 0
 	e.warn(now, "write failed", f.path, err)
 }

@@ -58,7 +58,7 @@ func (e *logfileExporter) rotate(f *logFile, now time.Time) {
 		e.warn(now, "rotation failed; writing on", f.path, err)
 		return
 	}
-	e.tel.Rotations.Add(context.Background(), 1)
+	e.tel.LogxLogfileRotations.Add(context.Background(), 1)
 	_ = f.f.Close()
 	f.f = nil
 	a := f.acct
@@ -197,7 +197,7 @@ func (e *logfileExporter) applyRetention(a *pathAcct, now time.Time) {
 		}
 		switch err := os.Remove(f.name); {
 		case err == nil:
-			e.tel.RemovedFiles.Add(context.Background(), 1, reason)
+			e.tel.LogxLogfileRemovedFiles.Add(context.Background(), 1, reason)
 		case errors.Is(err, fs.ErrNotExist):
 			// Already gone (another tool): forget it.
 		default:

@@ -27,7 +27,7 @@ var (
 type sdNotify struct {
 	cfg     *Config
 	set     extension.Settings
-	tel     *metadata.Telemetry
+	tel     *metadata.TelemetryBuilder
 	reloads *reloadSignals
 	board   *statusBoard
 	beat    *heartbeat
@@ -48,7 +48,7 @@ type sdNotify struct {
 }
 
 func newExtension(set extension.Settings, cfg *Config, reloads *reloadSignals) (*sdNotify, error) {
-	tel, err := metadata.NewTelemetry(set.TelemetrySettings)
+	tel, err := metadata.NewTelemetryBuilder(set.TelemetrySettings)
 	if err != nil {
 		return nil, err
 	}

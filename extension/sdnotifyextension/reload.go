@@ -57,17 +57,21 @@ func processReloadSignals() *reloadSignals {
 		processReloads = newReloadSignals()
 		ch := make(chan os.Signal, 8)
 		signal.Notify(ch, syscall.SIGHUP, syscall.SIGTERM, os.Interrupt)
-		go func() {
-			for sig := range ch {
-				if sig == syscall.SIGHUP {
-					processReloads.signal()
-				} else {
-					processReloads.terminate()
-				}
-			}
-		}()
+		go processReloads.watch(ch)
 	})
 	return processReloads
+}
+
+// watch counts the signals ch delivers, for the life of the process. A
+// named method: tests that check for leaked goroutines ignore it by name.
+func (r *reloadSignals) watch(ch <-chan os.Signal) {
+	for sig := range ch {
+		if sig == syscall.SIGHUP {
+			r.signal()
+		} else {
+			r.terminate()
+		}
+	}
 }
 
 func newReloadSignals() *reloadSignals {

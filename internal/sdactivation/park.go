@@ -44,11 +44,16 @@ func watchExit() {
 	reg.watchOnce.Do(func() {
 		ch := make(chan os.Signal, 1)
 		signal.Notify(ch, syscall.SIGTERM, syscall.SIGINT)
-		go func() {
-			<-ch
-			closeParked()
-		}()
+		go closeParkedOnExit(ch)
 	})
+}
+
+// closeParkedOnExit waits, for the life of the process, for a stop signal.
+// A named function: tests that check for leaked goroutines ignore this
+// one by name (it is meant to outlive every receiver).
+func closeParkedOnExit(ch <-chan os.Signal) {
+	<-ch
+	closeParked()
 }
 
 // closeParked closes every parked own descriptor now, and every one

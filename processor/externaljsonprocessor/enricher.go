@@ -2,7 +2,6 @@ package externaljsonprocessor
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sync"
 	"sync/atomic"
@@ -27,8 +26,7 @@ type enricher struct {
 	id          component.ID
 	logger      *zap.Logger
 	telSettings component.TelemetrySettings
-	tel         *metadata.Telemetry
-	telReg      metric.Registration
+	tel         *metadata.TelemetryBuilder
 	guardReg    *guard.Registration
 	now         func() time.Time // injectable clock for stale tests
 
@@ -64,22 +62,26 @@ func newProcessor(set component.TelemetrySettings, id component.ID, cfg *Config)
 		// HTTP clients need the host's extensions: made in start.
 		p.sources = append(p.sources, s)
 	}
-	tel, reg, err := metadata.NewTelemetry(set, p.observeAges)
+	tel, err := metadata.NewTelemetryBuilder(set)
+	if err == nil {
+		err = tel.RegisterLogxExternaljsonValuesAgeCallback(p.observeAges)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("externaljson: telemetry: %w", err)
 	}
-	p.tel, p.telReg = tel, reg
+	p.tel = tel
 	p.current.Store(&fieldSet{})
 	return p, nil
 }
 
-func (p *enricher) observeAges(observe func(source string, seconds float64)) {
+func (p *enricher) observeAges(_ context.Context, o metric.Float64Observer) error {
 	now := p.now()
 	for _, s := range p.sources {
 		if age, ok := s.age(now); ok {
-			observe(s.cfg.Name, age.Seconds())
+			o.Observe(age.Seconds(), metric.WithAttributes(metadata.SourceAttr(s.cfg.Name)))
 		}
 	}
+	return nil
 }
 
 // start builds the HTTP clients, restores persisted values, starts one
@@ -158,9 +160,7 @@ func (p *enricher) shutdown(context.Context) error {
 	}
 	p.wg.Wait()
 	err := p.guardReg.Unregister()
-	if p.telReg != nil {
-		err = errors.Join(err, p.telReg.Unregister())
-	}
+	p.tel.Shutdown()
 	return err
 }
 

@@ -96,7 +96,7 @@ func (s *source) refresh(ctx context.Context) {
 		if ctx.Err() != nil {
 			return // shutting down: not a failure of the source
 		}
-		s.p.tel.FetchFailures.Add(ctx, 1, metric.WithAttributes(metadata.SourceAttr(s.cfg.Name), metadata.ReasonAttr(ferr.reason)))
+		s.p.tel.LogxExternaljsonFetchFailures.Add(ctx, 1, metric.WithAttributes(metadata.SourceAttr(s.cfg.Name), metadata.ReasonAttr(ferr.reason)))
 		s.logFailure(ferr, now)
 		if s.evaluateStale(now) {
 			s.p.rebuild()
@@ -121,7 +121,7 @@ func (s *source) refresh(ctx context.Context) {
 	st := persistedState{FetchedAt: now, ETag: s.etag, Body: s.goodRaw}
 	s.mu.Unlock()
 
-	s.p.tel.FetchSuccesses.Add(ctx, 1, s.attrs)
+	s.p.tel.LogxExternaljsonFetchSuccesses.Add(ctx, 1, s.attrs)
 	if !res.notModified {
 		s.reportSkipped(ctx, skipped)
 	}
@@ -200,7 +200,7 @@ func (s *source) reportSkipped(ctx context.Context, skipped skippedNames) {
 	if skipped.count == 0 {
 		return
 	}
-	s.p.tel.FieldsSkipped.Add(ctx, int64(skipped.count), metric.WithAttributes(metadata.SourceAttr(s.cfg.Name), metadata.ReasonAttr(skipReserved)))
+	s.p.tel.LogxExternaljsonFieldsSkipped.Add(ctx, int64(skipped.count), metric.WithAttributes(metadata.SourceAttr(s.cfg.Name), metadata.ReasonAttr(skipReserved)))
 	if changed {
 		s.logger().Warn("externaljson: the response holds reserved attribute names, which other components key on; they are skipped. To let this source set one, list it in mapping.allow_reserved",
 			zap.Strings("skipped", skipped.names), zap.Int("skipped_count", skipped.count))

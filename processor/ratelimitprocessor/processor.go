@@ -11,6 +11,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/processor/processorhelper"
+	"go.opentelemetry.io/otel/metric"
 	"go.uber.org/zap"
 
 	"github.com/otelcol-logx/otelcol-logx/processor/ratelimitprocessor/internal/metadata"
@@ -33,7 +34,7 @@ type rateLimiter struct {
 	dryRun      bool
 	summariesOn bool
 
-	tel    *metadata.Telemetry
+	tel    *metadata.TelemetryBuilder
 	logger *zap.Logger
 	next   consumer.Logs
 
@@ -49,7 +50,7 @@ type rateLimiter struct {
 }
 
 func newRateLimiter(cfg *Config, set component.TelemetrySettings, next consumer.Logs, clock Clock) (*rateLimiter, error) {
-	tel, err := metadata.NewTelemetry(set)
+	tel, err := metadata.NewTelemetryBuilder(set)
 	if err != nil {
 		return nil, err
 	}
@@ -72,10 +73,14 @@ func newRateLimiter(cfg *Config, set component.TelemetrySettings, next consumer.
 		st.dropFn = st.drop
 		return st
 	}
-	p.unobserve, err = tel.ObserveKeys(p.table.len)
+	err = tel.RegisterLogxRatelimitKeysCallback(func(_ context.Context, o metric.Int64Observer) error {
+		o.Observe(p.table.len())
+		return nil
+	})
 	if err != nil {
 		return nil, err
 	}
+	p.unobserve = func() error { tel.Shutdown(); return nil }
 	return p, nil
 }
 
@@ -128,10 +133,10 @@ func (p *rateLimiter) processLogs(ctx context.Context, ld plog.Logs) (plog.Logs,
 		rls.RemoveIf(removeEmptyResource)
 	}
 	if st.exempt > 0 {
-		p.tel.RecordsExempt.Add(ctx, st.exempt)
+		p.tel.LogxRatelimitRecordsExempt.Add(ctx, st.exempt)
 	}
 	if st.overflowed > 0 {
-		p.tel.RecordsOverflow.Add(ctx, st.overflowed)
+		p.tel.LogxRatelimitRecordsOverflow.Add(ctx, st.overflowed)
 	}
 	st.res = pcommon.Map{}
 	st.removed, st.exempt, st.overflowed = 0, 0, 0
@@ -270,7 +275,7 @@ func (p *rateLimiter) run() {
 func (p *rateLimiter) sweep(ctx context.Context) int {
 	n := p.table.sweep(p.now(), int64(p.cfg.IdleTimeout))
 	if n > 0 {
-		p.tel.KeysEvicted.Add(ctx, int64(n))
+		p.tel.LogxRatelimitKeysEvicted.Add(ctx, int64(n))
 	}
 	return n
 }

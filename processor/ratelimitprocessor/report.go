@@ -92,7 +92,7 @@ func (r *reporter) flushMetrics(ctx context.Context) {
 			if n == 0 {
 				continue
 			}
-			r.p.tel.RecordsDropped.Add(ctx, int64(n), metric.WithAttributes( //nolint:gosec // G115: a count of dropped records in one report interval
+			r.p.tel.LogxRatelimitRecordsDropped.Add(ctx, int64(n), metric.WithAttributes( //nolint:gosec // G115: a count of dropped records in one report interval
 				attribute.String("key", label), attribute.String("reason", reasonNames[i]), dry))
 		}
 	}

@@ -75,7 +75,7 @@ func (r *reporter) emitSummaries(ctx context.Context) {
 	ctx, cancel := context.WithTimeout(ctx, summaryTimeout)
 	defer cancel()
 	if err := r.p.next.ConsumeLogs(ctx, ld); err != nil {
-		r.p.tel.SummaryRecordsDropped.Add(ctx, int64(len(sums)),
+		r.p.tel.LogxRatelimitSummaryRecordsDropped.Add(ctx, int64(len(sums)),
 			metric.WithAttributes(attribute.String("reason", "refused")))
 		r.p.logger.Warn("ratelimit summary records refused by the next consumer", zap.Error(err), zap.Int("records", len(sums)))
 	}

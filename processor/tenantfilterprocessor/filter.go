@@ -60,7 +60,7 @@ func (f *tenantFilter) processLogs(ctx context.Context, ld plog.Logs) (plog.Logs
 	})
 	for v := dropNoJob; v < verdicts; v++ {
 		if dropped[v] > 0 {
-			f.tel.RecordsDropped.Add(ctx, dropped[v], f.dropOpts[v])
+			f.tel.LogxTenantfilterRecordsDropped.Add(ctx, dropped[v], f.dropOpts[v])
 		}
 	}
 	if ld.ResourceLogs().Len() == 0 {

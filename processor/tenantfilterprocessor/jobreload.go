@@ -23,7 +23,7 @@ type tenantFilter struct {
 	id       component.ID
 	set      component.TelemetrySettings
 	logger   *zap.Logger
-	tel      *metadata.Telemetry
+	tel      *metadata.TelemetryBuilder
 	dropOpts [verdicts]metric.AddOption
 	// holder applies the guard on every reload and keeps the last good
 	// table; its table is nil until a good document was loaded.
@@ -37,7 +37,7 @@ type tenantFilter struct {
 }
 
 func newTenantFilter(cfg *Config, set processor.Settings) (*tenantFilter, error) {
-	tel, err := metadata.NewTelemetry(set.TelemetrySettings)
+	tel, err := metadata.NewTelemetryBuilder(set.TelemetrySettings)
 	if err != nil {
 		return nil, err
 	}
@@ -54,7 +54,7 @@ func newTenantFilter(cfg *Config, set processor.Settings) (*tenantFilter, error)
 func (f *tenantFilter) reloadRefused(err error) {
 	f.lastReloadOK.Store(false)
 	reason := tenantjobs.Reason(err)
-	f.tel.JobReloadsRefused.Add(context.Background(), 1,
+	f.tel.LogxTenantfilterJobReloadsRefused.Add(context.Background(), 1,
 		metric.WithAttributeSet(attribute.NewSet(attribute.String("reason", reason))))
 	if f.holder.Table() == nil {
 		f.logger.Error("job document refused and none was ever loaded: no tenant's records pass until a good one is",

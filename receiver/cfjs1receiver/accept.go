@@ -40,7 +40,7 @@ func (r *cfjs1Receiver) accept() {
 			if errors.Is(err, net.ErrClosed) {
 				return
 			}
-			r.tel.AcceptErrors.Add(r.ctx, 1, metric.WithAttributes(attribute.String("reason", acceptErrorReason(err))))
+			r.tel.LogxCfjs1ReceiverAcceptErrors.Add(r.ctx, 1, metric.WithAttributes(attribute.String("reason", acceptErrorReason(err))))
 			if delay == 0 {
 				r.set.Logger.Warn("cfjs1 accept failed; retrying with back-off", zap.Error(err))
 				componentstatus.ReportStatus(r.host, componentstatus.NewRecoverableErrorEvent(err))
@@ -92,7 +92,7 @@ func acceptErrorReason(err error) string {
 func (r *cfjs1Receiver) admit(raw net.Conn) {
 	peer := peerOf(raw)
 	if !r.peers.add(peer) {
-		r.tel.ConnectionsRejected.Add(r.ctx, 1, reasonMaxPerPeer)
+		r.tel.LogxCfjs1ReceiverConnectionsRejected.Add(r.ctx, 1, reasonMaxPerPeer)
 		_ = raw.Close()
 		return
 	}
@@ -100,7 +100,7 @@ func (r *cfjs1Receiver) admit(raw net.Conn) {
 	case r.slots <- struct{}{}:
 	default:
 		r.peers.remove(peer)
-		r.tel.ConnectionsRejected.Add(r.ctx, 1, reasonMaxConnections)
+		r.tel.LogxCfjs1ReceiverConnectionsRejected.Add(r.ctx, 1, reasonMaxConnections)
 		_ = raw.Close()
 		return
 	}
@@ -122,7 +122,7 @@ func (r *cfjs1Receiver) admit(raw net.Conn) {
 	}
 	r.conns[c] = struct{}{}
 	r.mu.Unlock()
-	r.tel.Connections.Add(r.ctx, 1)
+	r.tel.LogxCfjs1ReceiverConnections.Add(r.ctx, 1)
 	r.wg.Add(1)
 	go func() {
 		defer r.wg.Done()
@@ -131,7 +131,7 @@ func (r *cfjs1Receiver) admit(raw net.Conn) {
 		delete(r.conns, c)
 		r.mu.Unlock()
 		_ = c.Close()
-		r.tel.Connections.Add(r.ctx, -1)
+		r.tel.LogxCfjs1ReceiverConnections.Add(r.ctx, -1)
 		release()
 	}()
 }

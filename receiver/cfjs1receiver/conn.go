@@ -148,7 +148,7 @@ func (r *cfjs1Receiver) handshake(conn net.Conn) bool {
 	if errors.As(err, &ne) && ne.Timeout() {
 		reason = reasonHandshakeTimeout
 	}
-	r.tel.ConnectionsClosed.Add(r.ctx, 1, reason)
+	r.tel.LogxCfjs1ReceiverConnectionsClosed.Add(r.ctx, 1, reason)
 	r.set.Logger.Debug("cfjs1 TLS handshake failed", zap.String("peer", conn.RemoteAddr().String()), zap.Error(err))
 	return false
 }
@@ -159,7 +159,7 @@ func (c *connReader) ended(err error) {
 	switch {
 	case errors.As(err, &ne) && ne.Timeout():
 		why, opt := c.in.timeoutReason()
-		c.r.tel.ConnectionsClosed.Add(c.r.ctx, 1, opt)
+		c.r.tel.LogxCfjs1ReceiverConnectionsClosed.Add(c.r.ctx, 1, opt)
 		c.r.set.Logger.Debug("cfjs1 connection timed out", zap.String("peer", c.conn.RemoteAddr().String()),
 			zap.String("reason", why), zap.Int("buffered", c.dec.Buffered()), zap.Int64("reserved", c.in.reserved))
 	case !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) && !errors.Is(err, errShutdown):
@@ -187,7 +187,7 @@ func (c *connReader) line(f framing.Frame) {
 		c.begun = time.Now()
 	}
 	c.lines++
-	c.r.tel.Lines.Add(c.r.ctx, 1)
+	c.r.tel.LogxCfjs1ReceiverLines.Add(c.r.ctx, 1)
 	if f.Truncated {
 		c.drop(reasonLineTooLong)
 	} else {
@@ -209,7 +209,7 @@ func (c *connReader) drop(reason string) {
 	if !ok {
 		opt = metric.WithAttributes(attribute.String("reason", reason))
 	}
-	c.r.tel.Dropped.Add(c.r.ctx, 1, opt)
+	c.r.tel.LogxCfjs1ReceiverDropped.Add(c.r.ctx, 1, opt)
 	if c.acking && c.rejecting {
 		c.ackBuf = cfjs1.AppendReject(c.ackBuf, c.seq, reason)
 	}
@@ -234,7 +234,7 @@ func (c *connReader) flush() {
 				_ = c.conn.Close()
 				return
 			}
-			c.r.tel.Dropped.Add(c.r.ctx, int64(n), reasonRefused)
+			c.r.tel.LogxCfjs1ReceiverDropped.Add(c.r.ctx, int64(n), reasonRefused)
 		}
 	}
 	c.lines = 0

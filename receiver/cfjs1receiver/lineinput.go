@@ -122,7 +122,7 @@ func (in *lineInput) reserveLine() {
 	}
 }
 
-func (in *lineInput) countWait() { in.r.tel.BufferWaits.Add(in.r.ctx, 1) }
+func (in *lineInput) countWait() { in.r.tel.LogxCfjs1ReceiverBufferWaits.Add(in.r.ctx, 1) }
 
 // setDeadline sets the read deadline, unless it is the one already set:
 // within a line it stays the same from read to read, and a sender

@@ -25,14 +25,13 @@ type cfjs1Receiver struct {
 	set     receiver.Settings
 	next    consumer.Logs
 	obs     *receiverhelper.ObsReport
-	tel     *metadata.Telemetry
+	tel     *metadata.TelemetryBuilder
 	decoder cfjs1.Decoder
 	budget  *byteBudget
 	peers   *peerCounts
 	// buffered is the bytes of unfinished lines all connections hold
 	// (what otelcol_logx_cfjs1_receiver_buffered_bytes reports).
 	buffered atomic.Int64
-	gauges   metric.Registration
 	guards   *guard.Registration
 	// reads counts reads from connection sockets (what a sender's write
 	// pattern costs in system calls; tests look at it).
@@ -56,7 +55,7 @@ func newReceiver(set receiver.Settings, cfg *Config, next consumer.Logs) (*cfjs1
 	if err != nil {
 		return nil, err
 	}
-	tel, err := metadata.NewTelemetry(set.TelemetrySettings)
+	tel, err := metadata.NewTelemetryBuilder(set.TelemetrySettings)
 	if err != nil {
 		return nil, err
 	}
@@ -69,12 +68,24 @@ func newReceiver(set receiver.Settings, cfg *Config, next consumer.Logs) (*cfjs1
 	}
 	r.ctx, r.cancel = context.WithCancel(context.Background())
 	r.budget = newByteBudget(cfg.MaxBufferedBytes)
-	r.gauges, err = tel.ObserveBuffers(r.buffered.Load, r.budget.heldBytes)
+	// The buffer gauges are observed at collection, not updated on every
+	// read: a sender writing a byte at a time must not cost a metric
+	// update per byte.
+	err = errors.Join(
+		tel.RegisterLogxCfjs1ReceiverBufferedBytesCallback(func(_ context.Context, o metric.Int64Observer) error {
+			o.Observe(r.buffered.Load())
+			return nil
+		}),
+		tel.RegisterLogxCfjs1ReceiverBufferReservedBytesCallback(func(_ context.Context, o metric.Int64Observer) error {
+			o.Observe(r.budget.heldBytes())
+			return nil
+		}))
 	if err != nil {
+		tel.Shutdown()
 		return nil, err
 	}
 	if r.guards, err = r.registerGuards(); err != nil {
-		_ = r.gauges.Unregister()
+		r.tel.Shutdown()
 		return nil, err
 	}
 	return r, nil
@@ -113,7 +124,7 @@ func (r *cfjs1Receiver) Addr() net.Addr { return r.ln.Addr() }
 // readers to finish (a batch being handed over completes first).
 func (r *cfjs1Receiver) Shutdown(context.Context) error {
 	defer func() {
-		_ = r.gauges.Unregister()
+		r.tel.Shutdown()
 		_ = r.guards.Unregister()
 	}()
 	if r.ln == nil {

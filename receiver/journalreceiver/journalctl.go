@@ -128,7 +128,7 @@ func tailCursor(ctx context.Context, cfg *Config) (string, error) {
 type journalSource struct {
 	cfg    *Config
 	logger *zap.Logger
-	tel    *metadata.Telemetry
+	tel    *metadata.TelemetryBuilder
 	out    chan<- *Entry
 
 	// cursor is that of the last entry handed on (at start: the stored one);
@@ -154,10 +154,10 @@ func (s *journalSource) run(ctx context.Context) {
 		}
 		var ee *ExportError
 		if errors.As(err, &ee) {
-			s.tel.ParseErrors.Add(ctx, 1, metric.WithAttributeSet(attribute.NewSet(attribute.String("reason", ee.Reason))))
-			s.tel.Restarts.Add(ctx, 1, reasonParseError)
+			s.tel.LogxJournalParseErrors.Add(ctx, 1, metric.WithAttributeSet(attribute.NewSet(attribute.String("reason", ee.Reason))))
+			s.tel.LogxJournalJournalctlRestarts.Add(ctx, 1, reasonParseError)
 		} else {
-			s.tel.Restarts.Add(ctx, 1, reasonExited)
+			s.tel.LogxJournalJournalctlRestarts.Add(ctx, 1, reasonExited)
 		}
 		if n > 0 { // it ran and delivered: this is a new failure, not a crash loop
 			delay = s.cfg.Restart.InitialInterval
@@ -207,7 +207,7 @@ func (s *journalSource) runOnce(ctx context.Context) (int, error) {
 	// A cursor journalctl cannot parse makes it exit before any entry:
 	// forget it and read from the oldest entry rather than lose any.
 	if fromCursor != "" && n == 0 && s.cursor == fromCursor && strings.Contains(stderr.String(), "cursor") {
-		s.tel.CursorLost.Add(ctx, 1, reasonInvalid)
+		s.tel.LogxJournalCursorLost.Add(ctx, 1, reasonInvalid)
 		s.logger.Error("journalctl refused the stored cursor; reading from the oldest entry", zap.String("cursor", fromCursor), zap.String("stderr", stderr.String()))
 		s.cursor = ""
 		s.fromBeginning = true
@@ -233,7 +233,7 @@ func (s *journalSource) pump(ctx context.Context, dec *ExportReader, fromCursor 
 		if err != nil {
 			return n, err
 		}
-		s.tel.EntriesRead.Add(ctx, 1)
+		s.tel.LogxJournalEntriesRead.Add(ctx, 1)
 		cur, _ := e.Get(fieldCursor)
 		if checkFirst {
 			checkFirst = false
@@ -242,14 +242,14 @@ func (s *journalSource) pump(ctx context.Context, dec *ExportReader, fromCursor 
 			}
 			// The cursor's entry is gone (vacuumed) or filtered out;
 			// journalctl went on from the nearest later entry.
-			s.tel.CursorLost.Add(ctx, 1, reasonNotFound)
+			s.tel.LogxJournalCursorLost.Add(ctx, 1, reasonNotFound)
 			s.logger.Warn("stored journal cursor no longer names an entry (vacuumed, or filters changed); continuing from the oldest later entry", zap.String("cursor", fromCursor))
 		}
 		if e.Truncated {
-			s.tel.Truncated.Add(ctx, 1)
+			s.tel.LogxJournalTruncated.Add(ctx, 1)
 		}
 		if cur == "" {
-			s.tel.ParseErrors.Add(ctx, 1, metric.WithAttributeSet(attribute.NewSet(attribute.String("reason", "missing_cursor"))))
+			s.tel.LogxJournalParseErrors.Add(ctx, 1, metric.WithAttributeSet(attribute.NewSet(attribute.String("reason", "missing_cursor"))))
 		}
 		select {
 		case s.out <- e:

@@ -47,7 +47,7 @@ const reasonPermanent = "permanent_error"
 type journalReceiver struct {
 	cfg    *Config
 	set    receiver.Settings
-	tel    *metadata.Telemetry
+	tel    *metadata.TelemetryBuilder
 	conv   *converter
 	store  cursorStore
 	cancel context.CancelFunc
@@ -71,7 +71,7 @@ func newJournalReceiver(set receiver.Settings, cfg *Config, next consumer.Logs) 
 	if err != nil {
 		return nil, err
 	}
-	tel, err := metadata.NewTelemetry(set.TelemetrySettings)
+	tel, err := metadata.NewTelemetryBuilder(set.TelemetrySettings)
 	if err != nil {
 		return nil, err
 	}
@@ -97,7 +97,7 @@ func (r *journalReceiver) dropped(service, reason string, n int) {
 		reason = reasonPermanent
 		r.set.Logger.Error("pipeline refused journal entries permanently; dropped", zap.Int("entries", n), zap.String("service", service))
 	}
-	r.tel.Dropped.Add(context.Background(), int64(n), metric.WithAttributes(
+	r.tel.LogxJournalDropped.Add(context.Background(), int64(n), metric.WithAttributes(
 		attribute.String("reason", reason), attribute.String("service", r.labels.Label(service))))
 }
 
@@ -164,7 +164,7 @@ func (r *journalReceiver) startAtEnd(ctx context.Context) (cursor string, fromBe
 		cursor = cursorBeginning
 	}
 	if err := r.store.Save(ctx, cursor); err != nil {
-		r.tel.CursorSaveErrors.Add(ctx, 1)
+		r.tel.LogxJournalCursorSaveErrors.Add(ctx, 1)
 		r.set.Logger.Error("storing the journal cursor failed", zap.Error(err))
 	}
 	if fromBeginning {
@@ -179,7 +179,7 @@ func (r *journalReceiver) startAtEnd(ctx context.Context) (cursor string, fromBe
 func (r *journalReceiver) startAtOverlap(ctx context.Context) time.Time {
 	since := time.Now().Add(-r.cfg.Overlap)
 	if err := r.store.Save(ctx, cursorSincePrefix+strconv.FormatInt(since.UnixMicro(), 10)); err != nil {
-		r.tel.CursorSaveErrors.Add(ctx, 1)
+		r.tel.LogxJournalCursorSaveErrors.Add(ctx, 1)
 		r.set.Logger.Error("storing the journal start point failed", zap.Error(err))
 	}
 	return since
@@ -191,7 +191,7 @@ func (r *journalReceiver) startAtOverlap(ctx context.Context) time.Time {
 func (r *journalReceiver) storedSince(stored string) time.Time {
 	us, err := strconv.ParseInt(strings.TrimPrefix(stored, cursorSincePrefix), 10, 64)
 	if err != nil || us <= 0 {
-		r.tel.CursorLost.Add(context.Background(), 1, reasonInvalid)
+		r.tel.LogxJournalCursorLost.Add(context.Background(), 1, reasonInvalid)
 		r.set.Logger.Error("stored journal start point does not parse; reading from overlap before now", zap.String("stored", stored))
 		return time.Now().Add(-r.cfg.Overlap)
 	}
@@ -322,7 +322,7 @@ func (r *journalReceiver) saveCursor(cursor string) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	if err := r.store.Save(ctx, cursor); err != nil {
-		r.tel.CursorSaveErrors.Add(ctx, 1)
+		r.tel.LogxJournalCursorSaveErrors.Add(ctx, 1)
 		r.set.Logger.Error("storing the journal cursor failed; a restart may repeat entries", zap.Error(err))
 	}
 }

@@ -29,18 +29,18 @@ var (
 
 func (b brokerErrors) OnBrokerConnect(_ kgo.BrokerMetadata, _ time.Duration, _ net.Conn, err error) {
 	if err != nil {
-		b.r.tel.BrokerErrors.Add(context.Background(), 1, reasonConnect)
+		b.r.tel.LogxKafkatopicsReceiverBrokerErrors.Add(context.Background(), 1, reasonConnect)
 	}
 }
 
 func (b brokerErrors) OnBrokerRead(_ kgo.BrokerMetadata, _ int16, _ int, _, _ time.Duration, err error) {
 	if err != nil {
-		b.r.tel.BrokerErrors.Add(context.Background(), 1, reasonRead)
+		b.r.tel.LogxKafkatopicsReceiverBrokerErrors.Add(context.Background(), 1, reasonRead)
 	}
 }
 
 func (b brokerErrors) OnBrokerWrite(_ kgo.BrokerMetadata, _ int16, _ int, _, _ time.Duration, err error) {
 	if err != nil {
-		b.r.tel.BrokerErrors.Add(context.Background(), 1, reasonWrite)
+		b.r.tel.LogxKafkatopicsReceiverBrokerErrors.Add(context.Background(), 1, reasonWrite)
 	}
 }

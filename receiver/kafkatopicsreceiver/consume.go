@@ -71,10 +71,10 @@ func (r *kafkaReceiver) deliverPoll(ctx context.Context, fetches kgo.Fetches) (s
 // them wait (the partition's order is kept). A permanent refusal (the
 // pipeline says retrying cannot help) is counted as dropped.
 func (r *kafkaReceiver) deliver(ctx context.Context, recs []*kgo.Record) error {
-	r.tel.Records.Add(ctx, int64(len(recs)))
+	r.tel.LogxKafkatopicsReceiverRecords.Add(ctx, int64(len(recs)))
 	for _, rec := range recs {
 		if reason := r.dec.add(rec); reason != "" {
-			r.tel.Dropped.Add(ctx, 1, metric.WithAttributes(attrReason.String(reason)))
+			r.tel.LogxKafkatopicsReceiverDropped.Add(ctx, 1, metric.WithAttributes(attrReason.String(reason)))
 		}
 	}
 	logs := r.dec.take()
@@ -92,11 +92,11 @@ func (r *kafkaReceiver) deliver(ctx context.Context, recs []*kgo.Record) error {
 		case err == nil:
 			return nil
 		case consumererror.IsPermanent(err):
-			r.tel.Dropped.Add(ctx, int64(n), metric.WithAttributes(attrReason.String("refused")))
+			r.tel.LogxKafkatopicsReceiverDropped.Add(ctx, int64(n), metric.WithAttributes(attrReason.String("refused")))
 			r.set.Logger.Warn("pipeline refused Kafka records for good; dropped", zap.Int("records", n), zap.Error(err))
 			return nil
 		}
-		r.tel.Refusals.Add(ctx, 1)
+		r.tel.LogxKafkatopicsReceiverRefusals.Add(ctx, 1)
 		if wait == nil {
 			wait = time.NewTimer(backoff)
 		} else {
@@ -119,7 +119,7 @@ func (r *kafkaReceiver) commit(ctx context.Context, last *kgo.Record) {
 	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), commitTimeout)
 	defer cancel()
 	if err := r.client.CommitRecords(cctx, last); err != nil {
-		r.tel.CommitErrors.Add(ctx, 1)
+		r.tel.LogxKafkatopicsReceiverCommitErrors.Add(ctx, 1)
 		r.set.Logger.Warn("committing Kafka offsets failed; those records will be delivered again", zap.Error(err))
 	}
 }
@@ -138,7 +138,7 @@ func (r *kafkaReceiver) countErrors(fetches kgo.Fetches) {
 		case errors.Is(err, context.DeadlineExceeded):
 			reason = "timeout"
 		}
-		r.tel.FetchErrors.Add(context.Background(), 1, metric.WithAttributes(attrReason.String(reason)))
+		r.tel.LogxKafkatopicsReceiverFetchErrors.Add(context.Background(), 1, metric.WithAttributes(attrReason.String(reason)))
 		r.set.Logger.Warn("Kafka fetch failed", zap.String("topic", topic), zap.Int32("partition", partition), zap.Error(err))
 	})
 }

@@ -21,7 +21,7 @@ type kafkaReceiver struct {
 	set  receiver.Settings
 	next consumer.Logs
 	obs  *receiverhelper.ObsReport
-	tel  *metadata.Telemetry
+	tel  *metadata.TelemetryBuilder
 	dec  valueDecoder
 
 	client *kgo.Client
@@ -45,7 +45,7 @@ func newReceiver(set receiver.Settings, cfg *Config, next consumer.Logs) (*kafka
 	if err != nil {
 		return nil, err
 	}
-	tel, err := metadata.NewTelemetry(set.TelemetrySettings)
+	tel, err := metadata.NewTelemetryBuilder(set.TelemetrySettings)
 	if err != nil {
 		return nil, err
 	}
@@ -66,7 +66,7 @@ func (r *kafkaReceiver) Start(ctx context.Context, _ component.Host) error {
 		return fmt.Errorf("kafkatopics receiver: %w", err)
 	}
 	r.client = cl
-	r.reg, err = r.tel.Meter.RegisterCallback(r.observe, r.tel.Lag, r.tel.Partitions)
+	r.reg, err = r.tel.RegisterCallback(r.observe, r.tel.LogxKafkatopicsReceiverLag, r.tel.LogxKafkatopicsReceiverPartitions)
 	if err != nil {
 		cl.Close()
 		return err
@@ -162,9 +162,9 @@ func (r *kafkaReceiver) observe(_ context.Context, o metric.Observer) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for tp, lag := range r.lag {
-		o.ObserveInt64(r.tel.Lag, lag, metric.WithAttributes(attrTopic.String(tp.topic), attrPartition.Int(int(tp.partition))))
+		o.ObserveInt64(r.tel.LogxKafkatopicsReceiverLag, lag, metric.WithAttributes(attrTopic.String(tp.topic), attrPartition.Int(int(tp.partition))))
 	}
-	o.ObserveInt64(r.tel.Partitions, int64(len(r.lag)))
+	o.ObserveInt64(r.tel.LogxKafkatopicsReceiverPartitions, int64(len(r.lag)))
 	return nil
 }
 

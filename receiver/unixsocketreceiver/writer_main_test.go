@@ -20,18 +20,21 @@ import (
 	"github.com/otelcol-logx/otelcol-logx/internal/testutil"
 )
 
-// TestMain doubles as a separate writer process: for the refusing-consumer
+// The test binary doubles as a separate writer process: for the refusing-consumer
 // test (see testutil.RunWriterProcess), a program that writes to the unix
 // stream socket ~8 KiB at a time; and, with childEnv set, one of the small
 // writers of runChild.
-func TestMain(m *testing.M) {
+//
+// runAsWriterChild makes it one when the test that started it asked for
+// one (it then exits); the generated TestMain calls it first (metadata.yaml
+// tests.goleak.setup).
+func runAsWriterChild() {
 	if spec := os.Getenv(childEnv); spec != "" {
 		os.Exit(runChild(spec))
 	}
 	testutil.RunWriterProcess(func(path string) (io.WriteCloser, error) {
 		return net.Dial("unix", path)
 	}, 8192)
-	os.Exit(m.Run())
 }
 
 // childEnv tells the test binary to be a writer: "<mode>\x1f<path>\x1f<message>".
