@@ -39,9 +39,9 @@ func TestDirMode(t *testing.T) {
 		assert.Equal(t, want, got, s)
 	}
 	_, err := DirMode("4750")
-	assert.ErrorContains(t, err, `"4750" sets setuid, which means nothing on a directory; write e.g. "0750"`)
+	require.ErrorContains(t, err, `"4750" sets setuid, which means nothing on a directory; write e.g. "0750"`)
 	_, err = DirMode("6750")
-	assert.ErrorContains(t, err, `write e.g. "2750"`)
+	require.ErrorContains(t, err, `write e.g. "2750"`)
 	_, err = DirMode("drwx")
 	assert.ErrorContains(t, err, "is not an octal mode")
 }
@@ -70,9 +70,9 @@ func TestUserAndGroupID(t *testing.T) {
 	}
 
 	_, err = UserID("no-such-user-logx")
-	assert.ErrorContains(t, err, `owner "no-such-user-logx"`)
+	require.ErrorContains(t, err, `owner "no-such-user-logx"`)
 	_, err = GroupID("no-such-group-logx")
-	assert.ErrorContains(t, err, `group "no-such-group-logx"`)
+	require.ErrorContains(t, err, `group "no-such-group-logx"`)
 	_, err = UserID("-5")
 	assert.Error(t, err, "a negative number is no id (it is looked up as a name)")
 }

@@ -19,7 +19,7 @@ func TestJoinOneLineUnwrapsEach(t *testing.T) {
 	a := errors.New("max_entries 0: write a value from 1 to 100000")
 	err := Join(a, nil, io.EOF)
 	require.EqualError(t, err, "max_entries 0: write a value from 1 to 100000; EOF")
-	assert.ErrorIs(t, err, a)
+	require.ErrorIs(t, err, a)
 	assert.ErrorIs(t, err, io.EOF)
 }
 

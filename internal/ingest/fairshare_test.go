@@ -275,9 +275,9 @@ func TestFairShareConfig(t *testing.T) {
 	cfg := DefaultBufferConfig()
 	cfg.FairShare.MaxServices = -1
 	// The group validates itself; the collector names its path once.
-	assert.NoError(t, cfg.Validate(), "buffer leaves fair_share to its own Validate")
+	require.NoError(t, cfg.Validate(), "buffer leaves fair_share to its own Validate")
 	err := confmap.Validate(cfg)
-	assert.ErrorContains(t, err, "fair_share: max_services must be between 1 and 1048576 (0 for the default 1024); write e.g. 1024")
+	require.ErrorContains(t, err, "fair_share: max_services must be between 1 and 1048576 (0 for the default 1024); write e.g. 1024")
 	assert.Equal(t, 1, strings.Count(err.Error(), "max_services"), "reported once: %v", err)
 	s := NewStage(BufferConfig{MaxBytes: 1 << 20, FairShare: FairShareConfig{Enabled: &off}}, StageSettings{Next: &switchConsumer{}})
 	guards := s.Guards()

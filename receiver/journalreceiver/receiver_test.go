@@ -3,7 +3,6 @@ package journalreceiver
 import (
 	"context"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
@@ -30,7 +29,7 @@ func TestStartFailsOnMissingStorage(t *testing.T) {
 	require.NoError(t, err)
 	err = rcv.Start(context.Background(), &storageHost{})
 	require.Error(t, err)
-	assert.True(t, strings.Contains(err.Error(), "no such extension"), err.Error())
+	assert.Contains(t, err.Error(), "no such extension")
 	require.NoError(t, rcv.Shutdown(context.Background()))
 }
 

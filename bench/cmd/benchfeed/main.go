@@ -103,7 +103,7 @@ func run(o options) (result, error) {
 	if err != nil {
 		return result{}, err
 	}
-	defer w.Close()
+	defer func() { _ = w.Close() }() // the feeder's end: what was written is counted already
 
 	total := o.maxLines
 	if total == 0 {

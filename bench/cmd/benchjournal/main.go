@@ -68,7 +68,7 @@ func (g *gen) entry(w io.Writer, now time.Time) {
 	if g.r.IntN(20) == 0 {
 		prio = 3
 	}
-	fmt.Fprintf(w, "__REALTIME_TIMESTAMP=%d\n__MONOTONIC_TIMESTAMP=%d\n_BOOT_ID=%s\n_HOSTNAME=bench-host-1\n"+
+	_, _ = fmt.Fprintf(w, "__REALTIME_TIMESTAMP=%d\n__MONOTONIC_TIMESTAMP=%d\n_BOOT_ID=%s\n_HOSTNAME=bench-host-1\n"+
 		"_SYSTEMD_UNIT=svc%02d.service\nSYSLOG_IDENTIFIER=svc%02d\n_PID=%d\nPRIORITY=%d\n"+
 		"MESSAGE=req=%016x %s %s status=%d dur_ms=%d bytes=%d user=u%06d span=%016x client=10.%d.%d.%d\n\n",
 		now.UnixMicro(), monotonicMicros(), g.boot, svc, svc, 1000+svc, prio,
@@ -93,7 +93,8 @@ func main() {
 	}
 	gens := make([]*gen, *writers)
 	for i := range gens {
-		gens[i] = &gen{r: rand.New(rand.NewPCG(*seed+uint64(i), uint64(time.Now().UnixNano()))), boot: "0123456789abcdef0123456789abcdef", services: max(1, *services)}
+		gens[i] = &gen{r: rand.New( //nolint:gosec // G404: made-up log lines, not secrets
+			rand.NewPCG(*seed+uint64(i), uint64(time.Now().UnixNano()))), boot: "0123456789abcdef0123456789abcdef", services: max(1, *services)}
 	}
 	var res result
 	start := time.Now()
@@ -155,7 +156,7 @@ func appendEntries(remote, out string, g *gen, n int64) error {
 	if n == 0 {
 		return nil
 	}
-	cmd := exec.Command(remote, "--output="+out, "-")
+	cmd := exec.Command(remote, "--output="+out, "-") //nolint:gosec // G204: the benchmark's own tool and file, from its flags
 	cmd.Stderr = os.Stderr
 	in, err := cmd.StdinPipe()
 	if err != nil {
@@ -169,9 +170,12 @@ func appendEntries(remote, out string, g *gen, n int64) error {
 		g.entry(w, time.Now())
 	}
 	werr := w.Flush()
-	in.Close()
+	cerr := in.Close()
 	if err := cmd.Wait(); err != nil {
 		return fmt.Errorf("systemd-journal-remote: %w", err)
 	}
-	return werr
+	if werr != nil {
+		return werr
+	}
+	return cerr
 }
