@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -17,6 +16,7 @@ import (
 
 	"github.com/otelcol-logx/otelcol-logx/exporter/logfileexporter/internal/metadata"
 	"github.com/otelcol-logx/otelcol-logx/internal/logattr"
+	"github.com/otelcol-logx/otelcol-logx/internal/testutil"
 )
 
 // benchLogs is one batch of 1000 records of about 200 bytes of body, with
@@ -63,7 +63,7 @@ func benchmarkFormat(b *testing.B, format, path string) {
 	e.mu.Unlock()
 	b.SetBytes(c.bytes)
 	b.ReportAllocs()
-	cpu0 := processCPU()
+	cpu0 := testutil.ProcessCPU()
 	for b.Loop() {
 		if err := e.pushLogs(context.Background(), ld); err != nil {
 			b.Fatal(err)
@@ -72,20 +72,11 @@ func benchmarkFormat(b *testing.B, format, path string) {
 	// The machine is shared: wall-clock MB/s falls when other processes
 	// run. CPU time (user + system, this process) per batch tells what
 	// the writer itself costs; cpu-MB/s is the rate one core would reach.
-	cpu := processCPU() - cpu0
+	cpu := testutil.ProcessCPU() - cpu0
 	b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N), "cpu-ns/op")
 	if cpu > 0 {
 		b.ReportMetric(float64(c.bytes)*float64(b.N)/cpu.Seconds()/1e6, "cpu-MB/s")
 	}
-}
-
-// processCPU is the user and system CPU time this process has used.
-func processCPU() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 func BenchmarkWriteText(b *testing.B)   { benchmarkFormat(b, formatText, "text.log") }

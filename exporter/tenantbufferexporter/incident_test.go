@@ -10,7 +10,6 @@ import (
 	"runtime"
 	"strings"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
@@ -18,12 +17,6 @@ import (
 
 	"github.com/otelcol-logx/otelcol-logx/internal/testutil"
 )
-
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
 
 func countFiles(dir string) int {
 	n := 0
@@ -83,11 +76,11 @@ func TestIncidentBlankJobConfig(t *testing.T) {
 		}
 	}
 	measure := func(rounds int) (cpu time.Duration, heap uint64) {
-		c0 := cpuTime()
+		c0 := testutil.ProcessCPU()
 		for range rounds {
 			round()
 		}
-		cpu = cpuTime() - c0
+		cpu = testutil.ProcessCPU() - c0
 		runtime.GC()
 		var ms runtime.MemStats
 		runtime.ReadMemStats(&ms)

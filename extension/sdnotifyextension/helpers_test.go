@@ -20,6 +20,7 @@ import (
 	"go.opentelemetry.io/collector/extension/extensiontest"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
+	"golang.org/x/sys/unix"
 
 	"github.com/otelcol-logx/otelcol-logx/extension/sdnotifyextension/internal/metadata"
 )
@@ -82,14 +83,26 @@ func (m *manager) read(d time.Duration) (string, bool) {
 // queued returns the notifications already in the socket's queue. The
 // extension sends synchronously, so after a call into it returns, what
 // it sent is queued.
+//
+// It asks the socket without waiting (MSG_DONTWAIT), not with a short
+// deadline: on a loaded machine a deadline can pass before the read is
+// even tried, and queued notifications would look absent.
 func (m *manager) queued() []string {
+	raw, err := m.conn.SyscallConn()
+	require.NoError(m.t, err)
 	var out []string
+	buf := make([]byte, 4096)
 	for {
-		msg, ok := m.read(time.Millisecond)
-		if !ok {
+		var n int
+		var rerr error
+		require.NoError(m.t, raw.Control(func(fd uintptr) {
+			n, _, rerr = unix.Recvfrom(int(fd), buf, unix.MSG_DONTWAIT)
+		}))
+		if errors.Is(rerr, unix.EAGAIN) {
 			return out
 		}
-		out = append(out, msg)
+		require.NoError(m.t, rerr)
+		out = append(out, string(buf[:n]))
 	}
 }
 

@@ -3,12 +3,13 @@ package cfjs1
 import (
 	"fmt"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/otelcol-logx/otelcol-logx/internal/testutil"
 )
 
 // The lines a hostile sender could write to make a line cost more than its
@@ -81,14 +82,6 @@ func ordinaryLine(size int) []byte {
 		fillTo(size, ",", func(int) string { return one }) + `]}}`)
 }
 
-// cpuTime is the CPU time the process has used: decoding's own and its
-// garbage collection's, which a hostile line may be made to drive.
-func cpuTime(t testing.TB) time.Duration {
-	var ru syscall.Rusage
-	require.NoError(t, syscall.Getrusage(syscall.RUSAGE_SELF, &ru))
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
 // decodeCost is CPU time per line, decoding and the garbage collection it
 // drives, in steady state: the line is decoded in batches of about 20 ms
 // (the collector's work spread over them as it would be over a stream of
@@ -106,18 +99,18 @@ func decodeCost(t *testing.T, dc *Decoder, line []byte, runs int, budget time.Du
 			require.ErrorIs(t, err, ErrTooManyValues)
 		}
 	}
-	start := cpuTime(t)
+	start := testutil.ProcessCPU()
 	decode()
-	per := max(cpuTime(t)-start, time.Microsecond)
+	per := max(testutil.ProcessCPU()-start, time.Microsecond)
 	batch := int(min(max(20*time.Millisecond/per, 1), 200))
 	best := time.Duration(1<<63 - 1)
 	deadline := time.Now().Add(budget)
 	for r := 0; r < runs && (r == 0 || time.Now().Before(deadline)); r++ {
-		start := cpuTime(t)
+		start := testutil.ProcessCPU()
 		for range batch {
 			decode()
 		}
-		best = min(best, (cpuTime(t)-start)/time.Duration(batch))
+		best = min(best, (testutil.ProcessCPU()-start)/time.Duration(batch))
 	}
 	return best
 }

@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/otelcol-logx/otelcol-logx/internal/testutil"
 )
 
 const benchEntries = 100_000
@@ -48,12 +50,6 @@ func benchJournal(b *testing.B) string {
 	return p
 }
 
-func cpuSelf() time.Duration {
-	var ru syscall.Rusage
-	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
 // BenchmarkRead100k: this package's reader against journalctl's export
 // piped into a parser, over the same 100k-entry file. Reported per entry:
 // wall ns, CPU µs of this process (the reader, or the parser) and of
@@ -65,7 +61,7 @@ func BenchmarkRead100k(b *testing.B) {
 
 	b.Run("reader", func(b *testing.B) {
 		var entries, fieldBytes int
-		cpu0, t0 := cpuSelf(), time.Now()
+		cpu0, t0 := testutil.ProcessCPU(), time.Now()
 		for b.Loop() {
 			f, err := Open(p, Options{})
 			require.NoError(b, err)
@@ -83,7 +79,7 @@ func BenchmarkRead100k(b *testing.B) {
 			}
 			require.NoError(b, f.Close())
 		}
-		cpu, wall := cpuSelf()-cpu0, time.Since(t0)
+		cpu, wall := testutil.ProcessCPU()-cpu0, time.Since(t0)
 		require.Equal(b, benchEntries*b.N, entries)
 		b.ReportMetric(float64(wall.Nanoseconds())/float64(entries), "ns/entry")
 		b.ReportMetric(float64(cpu.Microseconds())/float64(entries), "cpu-µs/entry")
@@ -94,7 +90,7 @@ func BenchmarkRead100k(b *testing.B) {
 	b.Run("journalctl-export", func(b *testing.B) {
 		var entries int
 		var childCPU time.Duration
-		cpu0, t0 := cpuSelf(), time.Now()
+		cpu0, t0 := testutil.ProcessCPU(), time.Now()
 		for b.Loop() {
 			cmd := exec.Command("journalctl", "--file="+p, "--output=export")
 			out, err := cmd.StdoutPipe()
@@ -107,7 +103,7 @@ func BenchmarkRead100k(b *testing.B) {
 			childCPU += time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 			entries += n
 		}
-		cpu, wall := cpuSelf()-cpu0, time.Since(t0)
+		cpu, wall := testutil.ProcessCPU()-cpu0, time.Since(t0)
 		require.Equal(b, benchEntries*b.N, entries)
 		b.ReportMetric(float64(wall.Nanoseconds())/float64(entries), "ns/entry")
 		b.ReportMetric(float64(childCPU.Microseconds())/float64(entries), "journalctl-cpu-µs/entry")

@@ -1,8 +1,9 @@
 package externaljsonprocessor
 
 import (
-	"syscall"
 	"time"
+
+	"github.com/otelcol-logx/otelcol-logx/internal/testutil"
 )
 
 // cpuClock sums the process's CPU time (user + system, all threads, GC
@@ -13,11 +14,5 @@ type cpuClock struct {
 	from  time.Duration
 }
 
-func processCPU() time.Duration {
-	var ru syscall.Rusage
-	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
-func (c *cpuClock) start() { c.from = processCPU() }
-func (c *cpuClock) stop()  { c.total += processCPU() - c.from }
+func (c *cpuClock) start() { c.from = testutil.ProcessCPU() }
+func (c *cpuClock) stop()  { c.total += testutil.ProcessCPU() - c.from }

@@ -6,12 +6,12 @@ import (
 	"math/rand/v2"
 	"runtime"
 	"sync/atomic"
-	"syscall"
 	"testing"
 
 	"go.opentelemetry.io/collector/pdata/plog"
 
 	"github.com/otelcol-logx/otelcol-logx/internal/logattr"
+	"github.com/otelcol-logx/otelcol-logx/internal/testutil"
 )
 
 // benchKeyCounts are the numbers of distinct keys the benchmarks use.
@@ -173,14 +173,14 @@ func BenchmarkProcessLogs(b *testing.B) {
 		ctx := context.Background()
 		b.ReportAllocs()
 		b.ResetTimer()
-		cpu0 := cpuTime()
+		cpu0 := int64(testutil.ProcessCPU())
 		for i := range b.N {
 			if _, err := p.processLogs(ctx, in.batches[i%len(in.batches)]); err != nil {
 				b.Fatal(err)
 			}
 		}
 		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*benchBatch), "ns/record")
-		b.ReportMetric(float64(cpuTime()-cpu0)/float64(b.N*benchBatch), "cpu-ns/record")
+		b.ReportMetric(float64(int64(testutil.ProcessCPU())-cpu0)/float64(b.N*benchBatch), "cpu-ns/record")
 		b.ReportMetric(p.table.meanProbe(), "slots/lookup")
 	})
 }
@@ -213,15 +213,4 @@ func BenchmarkProcessLogsParallel(b *testing.B) {
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*benchBatch), "ns/record")
 		})
 	}
-}
-
-// cpuTime is the process's user+system CPU time in nanoseconds. On a shared,
-// loaded machine wall time per op includes time spent descheduled; CPU time
-// per op does not (it still includes cache misses caused by neighbours).
-func cpuTime() int64 {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return ru.Utime.Nano() + ru.Stime.Nano()
 }

@@ -26,7 +26,7 @@ import (
 )
 
 // startAt starts a receiver on an existing config, with its log observed.
-func startAt(t *testing.T, cfg *Config, sink *refusingSink) (*fifoReceiver, *componenttest.Telemetry, *observer.ObservedLogs) {
+func startAt(t *testing.T, cfg *Config, sink *testutil.RefusingSink) (*fifoReceiver, *componenttest.Telemetry, *observer.ObservedLogs) {
 	t.Helper()
 	core, logs := observer.New(zapcore.InfoLevel)
 	tel := componenttest.NewTelemetry()
@@ -103,7 +103,7 @@ func withoutRoot(t *testing.T, fn func() error) error {
 func TestReloadKeepsTheReadEnd(t *testing.T) {
 	cfg := createDefaultConfig().(*Config)
 	cfg.Path = filepath.Join(t.TempDir(), "reload.fifo")
-	sink := &refusingSink{}
+	sink := &testutil.RefusingSink{}
 	r1, _, _ := startAt(t, cfg, sink)
 	w, err := os.OpenFile(cfg.Path, os.O_WRONLY, 0)
 	require.NoError(t, err)
@@ -123,7 +123,7 @@ func TestReloadKeepsTheReadEnd(t *testing.T) {
 	require.NoError(t, err)
 	testutil.WaitFor(t, 30*time.Second, "all lines", func() bool { return sink.LogRecordCount() == 3 })
 	var bodies []string
-	for _, lr := range records(sink) {
+	for _, lr := range testutil.LogRecords(sink.AllLogs()) {
 		bodies = append(bodies, lr.Body().Str())
 	}
 	assert.Equal(t, []string{"before", "between", "after"}, bodies)
@@ -136,7 +136,7 @@ func TestReloadKeepsTheReadEnd(t *testing.T) {
 func TestShutdownAccountsForEverything(t *testing.T) {
 	cfg := createDefaultConfig().(*Config)
 	cfg.Path = filepath.Join(t.TempDir(), "acct.fifo")
-	sink := &refusingSink{}
+	sink := &testutil.RefusingSink{}
 	sink.SetRefusing(true)
 	r, tel, logs := startAt(t, cfg, sink)
 	w, err := os.OpenFile(cfg.Path, os.O_WRONLY, 0)

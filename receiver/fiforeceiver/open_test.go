@@ -12,6 +12,7 @@ import (
 	"go.opentelemetry.io/collector/receiver/receivertest"
 	"golang.org/x/sys/unix"
 
+	"github.com/otelcol-logx/otelcol-logx/internal/testutil"
 	"github.com/otelcol-logx/otelcol-logx/receiver/fiforeceiver/internal/metadata"
 )
 
@@ -19,7 +20,7 @@ import (
 // receiver is shut down).
 func startErr(t *testing.T, cfg *Config) error {
 	t.Helper()
-	r, err := newReceiver(receivertest.NewNopSettings(metadata.Type), cfg, &refusingSink{})
+	r, err := newReceiver(receivertest.NewNopSettings(metadata.Type), cfg, &testutil.RefusingSink{})
 	require.NoError(t, err)
 	err = r.Start(context.Background(), componenttest.NewNopHost())
 	require.NoError(t, r.Shutdown(context.Background()))
@@ -85,7 +86,7 @@ func TestCreatedFIFOGetsItsModeWhateverTheUmask(t *testing.T) {
 	cfg := createDefaultConfig().(*Config)
 	cfg.Path = filepath.Join(t.TempDir(), "app.fifo")
 	cfg.Mode = "0666"
-	r, _, _ := startAt(t, cfg, &refusingSink{})
+	r, _, _ := startAt(t, cfg, &testutil.RefusingSink{})
 	defer shutdown(t, r)
 	assertMode(t, cfg.Path, 0o666)
 }

@@ -35,7 +35,7 @@ func TestAdoptsFIFOOnReadOnlyFileSystem(t *testing.T) {
 
 	cfg := createDefaultConfig().(*Config)
 	cfg.Path = path // mode 0620 configured
-	sink := &refusingSink{}
+	sink := &testutil.RefusingSink{}
 	r, _, logs := startAt(t, cfg, sink)
 	defer shutdown(t, r)
 	assert.True(t, logged(logs, "adopted the existing FIFO"))

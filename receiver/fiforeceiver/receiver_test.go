@@ -15,10 +15,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component/componenttest"
-	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/receiver/receivertest"
 	"go.opentelemetry.io/otel/attribute"
-	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 
 	"github.com/otelcol-logx/otelcol-logx/internal/ingest"
 	"github.com/otelcol-logx/otelcol-logx/internal/logattr"
@@ -30,7 +28,7 @@ type harness struct {
 	t    testing.TB
 	cfg  *Config
 	tel  *componenttest.Telemetry
-	sink *refusingSink
+	sink *testutil.RefusingSink
 	rcv  *fifoReceiver
 }
 
@@ -41,7 +39,7 @@ func newHarness(t testing.TB, edit func(*Config)) *harness {
 		edit(cfg)
 	}
 	require.NoError(t, cfg.Validate())
-	h := &harness{t: t, cfg: cfg, tel: componenttest.NewTelemetry(), sink: &refusingSink{}}
+	h := &harness{t: t, cfg: cfg, tel: componenttest.NewTelemetry(), sink: &testutil.RefusingSink{}}
 	set := receivertest.NewNopSettings(metadata.Type)
 	set.TelemetrySettings = h.tel.NewTelemetrySettings()
 	r, err := newReceiver(set, cfg, h.sink)
@@ -66,35 +64,10 @@ func (h *harness) writer() *os.File {
 }
 
 func (h *harness) counter(name, reason string) int64 {
-	m, err := h.tel.GetMetric(name)
-	if err != nil {
-		return 0
+	if reason == "" {
+		return testutil.SumInt64(h.t, h.tel, name)
 	}
-	var total int64
-	for _, dp := range m.Data.(metricdata.Sum[int64]).DataPoints {
-		if reason != "" {
-			if v, ok := dp.Attributes.Value(attribute.Key("reason")); !ok || v.AsString() != reason {
-				continue
-			}
-		}
-		total += dp.Value
-	}
-	return total
-}
-
-func records(sink *refusingSink) []plog.LogRecord {
-	var out []plog.LogRecord
-	// One request may hold several batches (the stage merges what waits),
-	// each under its own resource.
-	for _, ld := range sink.AllLogs() {
-		for i := 0; i < ld.ResourceLogs().Len(); i++ {
-			lrs := ld.ResourceLogs().At(i).ScopeLogs().At(0).LogRecords()
-			for k := 0; k < lrs.Len(); k++ {
-				out = append(out, lrs.At(k))
-			}
-		}
-	}
-	return out
+	return testutil.SumInt64(h.t, h.tel, name, attribute.String("reason", reason))
 }
 
 func TestCreatesFIFOWithMode(t *testing.T) {
@@ -116,7 +89,7 @@ func TestRefusesNonFIFO(t *testing.T) {
 	require.NoError(t, os.WriteFile(path, []byte("keep"), 0o600))
 	cfg := createDefaultConfig().(*Config)
 	cfg.Path = path
-	r, err := newReceiver(receivertest.NewNopSettings(metadata.Type), cfg, &refusingSink{})
+	r, err := newReceiver(receivertest.NewNopSettings(metadata.Type), cfg, &testutil.RefusingSink{})
 	require.NoError(t, err)
 	require.ErrorContains(t, r.Start(context.Background(), componenttest.NewNopHost()), "is not a FIFO")
 	require.NoError(t, r.Shutdown(context.Background()))
@@ -134,7 +107,7 @@ func TestWritersComeAndGo(t *testing.T) {
 		require.NoError(t, w.Close()) // the last writer goes: no EOF for the receiver
 	}
 	testutil.WaitFor(t, 30*time.Second, "all lines", func() bool { return h.sink.LogRecordCount() == rounds*perRound })
-	for _, lr := range records(h.sink) {
+	for _, lr := range testutil.LogRecords(h.sink.AllLogs()) {
 		svc, _ := lr.Attributes().Get(logattr.Service)
 		assert.Equal(t, "billing", svc.Str(), "the configured service wins over the app name")
 	}
@@ -159,7 +132,7 @@ func TestManyConcurrentWriters(t *testing.T) {
 	wg.Wait()
 	testutil.WaitFor(t, 30*time.Second, "all lines", func() bool { return h.sink.LogRecordCount() == writers*perWriter })
 	seen := map[string]bool{}
-	for _, lr := range records(h.sink) {
+	for _, lr := range testutil.LogRecords(h.sink.AllLogs()) {
 		app, _ := lr.Attributes().Get(logattr.SyslogAppName)
 		svc, _ := lr.Attributes().Get(logattr.Service)
 		assert.Equal(t, app.Str(), svc.Str())
@@ -179,7 +152,7 @@ func TestOversizedMalformedAndInvalidUTF8(t *testing.T) {
 	require.NoError(t, bw.Flush())
 	require.NoError(t, w.Close())
 	testutil.WaitFor(t, 30*time.Second, "4 records", func() bool { return h.sink.LogRecordCount() == 4 })
-	recs := records(h.sink)
+	recs := testutil.LogRecords(h.sink.AllLogs())
 	assert.Len(t, recs[0].Body().Str(), 1024-len("<13>app: "))
 	assert.Equal(t, "bad \uFFFD( utf8", recs[1].Body().Str())
 	assert.Equal(t, "plain text, no header", recs[2].Body().Str())
@@ -194,35 +167,19 @@ func TestOversizedMalformedAndInvalidUTF8(t *testing.T) {
 // arrive, and delivery resumes once the consumer accepts again.
 func TestRefusingConsumerNeverBlocksWriter(t *testing.T) {
 	h := newHarness(t, func(c *Config) { c.Buffer.MaxBytes = 2 << 20 })
-	h.sink.SetRefusing(true)
-	const total = 100_000
-	writer := testutil.StartWriterProcess(t, h.cfg.Path, total)
-	writer.WaitHalf(t)
-	testutil.WaitFor(t, 30*time.Second, "drops while refusing", func() bool {
-		return h.counter("otelcol_logx_fifo_dropped_records", ingest.ReasonBufferFull) > 0
-	})
-	assert.Zero(t, h.sink.LogRecordCount())
-	h.sink.SetRefusing(false)
+	testutil.NeverBlocksWriterWhileRefusing(t, h.lineReader(), ingest.ReasonBufferFull)
+}
 
-	maxBlock := writer.Finish(t)
-
-	dropped := func() int64 { return h.counter("otelcol_logx_fifo_dropped_records", "") }
-	testutil.WaitFor(t, 30*time.Second, "every line delivered or counted", func() bool {
-		return int64(h.sink.LogRecordCount())+dropped() == total && h.rcv.stage.Held() == 0
-	})
-	t.Logf("delivered %d, dropped %d, longest write %v", h.sink.LogRecordCount(), dropped(), maxBlock)
-	assert.Less(t, maxBlock, 100*time.Millisecond)
-	assert.Equal(t, dropped(), h.counter("otelcol_logx_fifo_dropped_records", ingest.ReasonBufferFull))
-
-	// Delivery resumed: a line written now arrives, and nothing more is
-	// dropped.
-	before := h.sink.LogRecordCount()
-	w := h.writer()
-	_, err := w.Write([]byte("<14>writer: final\n"))
-	require.NoError(t, err)
-	require.NoError(t, w.Close())
-	testutil.WaitFor(t, 30*time.Second, "final line", func() bool { return h.sink.LogRecordCount() == before+1 })
-	recs := records(h.sink)
-	assert.Equal(t, "final", recs[len(recs)-1].Body().Str())
-	assert.Equal(t, int64(total-before), dropped())
+// lineReader is the harness as the shared line-reader scenarios see it.
+func (h *harness) lineReader() testutil.LineReader {
+	return testutil.LineReader{
+		Path: h.cfg.Path, Sink: h.sink, Held: h.rcv.stage.Held,
+		Dropped: func(reason string) int64 { return h.counter("otelcol_logx_fifo_dropped_records", reason) },
+		Write: func(t testing.TB, line []byte) {
+			w := h.writer()
+			_, err := w.Write(line)
+			require.NoError(t, err)
+			require.NoError(t, w.Close())
+		},
+	}
 }

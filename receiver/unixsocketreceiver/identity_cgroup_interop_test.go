@@ -78,7 +78,7 @@ func TestUserUnitCannotClaimASystemService(t *testing.T) {
 	w := startChild(t, childOptions{cgroupFD: cg}, childWrite, h.cfg.Path, "<38>Nov 22 04:00:00 sshd[1]: Accepted password for root\n")
 	w.wait(t)
 	testutil.WaitFor(t, 30*time.Second, "the record", func() bool { return h.sink.LogRecordCount() == 1 })
-	lr := records(h.sink)[0]
+	lr := testutil.LogRecords(h.sink.AllLogs())[0]
 	assert.Equal(t, "user@1000.service", attr(lr, logattr.Service))
 	assert.Equal(t, "user@1000.service", attr(lr, logattr.SystemdUnit))
 	assert.Equal(t, "sshd.service", attr(lr, logattr.SystemdUserUnit))
@@ -98,7 +98,7 @@ func TestExitedWriterKeepsItsUnit(t *testing.T) {
 	w.wait(t)
 	release()
 	testutil.WaitFor(t, 30*time.Second, "the record", func() bool { return h.sink.LogRecordCount() == 1 })
-	lr := records(h.sink)[0]
+	lr := testutil.LogRecords(h.sink.AllLogs())[0]
 	assert.Equal(t, "exited.service", attr(lr, logattr.Service))
 	assert.Equal(t, "exited.service", attr(lr, logattr.SystemdUnit))
 	assert.Equal(t, true, attr(lr, logattr.ServiceTrusted))
@@ -113,7 +113,7 @@ func TestDatagramUnit(t *testing.T) {
 	w := startChild(t, childOptions{cgroupFD: cg}, childDatagram, h.cfg.Path, "<13>Nov 22 04:00:00 sshd[1]: from a service")
 	require.Equal(t, "sent", w.line(t))
 	testutil.WaitFor(t, 30*time.Second, "the record", func() bool { return h.sink.LogRecordCount() == 1 })
-	lr := records(h.sink)[0]
+	lr := testutil.LogRecords(h.sink.AllLogs())[0]
 	assert.Equal(t, "dgram.service", attr(lr, logattr.Service))
 	assert.Equal(t, "dgram.service", attr(lr, logattr.SystemdUnit))
 	assert.Equal(t, true, attr(lr, logattr.ServiceTrusted))

@@ -100,7 +100,7 @@ func TestUnknownUnitIsNotTheAppName(t *testing.T) {
 	w.wait(t)
 	release()
 	testutil.WaitFor(t, 30*time.Second, "the record", func() bool { return h.sink.LogRecordCount() == 1 })
-	lr := records(h.sink)[0]
+	lr := testutil.LogRecords(h.sink.AllLogs())[0]
 	assert.Equal(t, uidService(uint32(os.Getuid())), attr(lr, logattr.Service))
 	assert.Equal(t, "sshd", attr(lr, logattr.ServiceClaimed))
 	assert.Equal(t, false, attr(lr, logattr.ServiceTrusted))
@@ -120,7 +120,7 @@ func TestUntrustedServiceAppName(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, c.Close())
 	testutil.WaitFor(t, 30*time.Second, "the records", func() bool { return h.sink.LogRecordCount() == 2 })
-	recs := records(h.sink)
+	recs := testutil.LogRecords(h.sink.AllLogs())
 	assert.Equal(t, "myapp", attr(recs[0], logattr.Service))
 	assert.Equal(t, "myapp", attr(recs[0], logattr.ServiceClaimed))
 	assert.Equal(t, false, attr(recs[0], logattr.ServiceTrusted))

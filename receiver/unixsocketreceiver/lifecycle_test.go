@@ -25,15 +25,16 @@ import (
 // started is a receiver made on a given config, with its telemetry and
 // log observed.
 type started struct {
+	t    *testing.T
 	rcv  *unixSocketReceiver
 	tel  *componenttest.Telemetry
 	logs *observer.ObservedLogs
 }
 
-func startOn(t *testing.T, cfg *Config, sink *refusingSink) (*started, error) {
+func startOn(t *testing.T, cfg *Config, sink *testutil.RefusingSink) (*started, error) {
 	t.Helper()
 	core, logs := observer.New(zapcore.InfoLevel)
-	s := &started{tel: componenttest.NewTelemetry(), logs: logs}
+	s := &started{t: t, tel: componenttest.NewTelemetry(), logs: logs}
 	set := receivertest.NewNopSettings(metadata.Type)
 	set.TelemetrySettings = s.tel.NewTelemetrySettings()
 	set.Logger = zap.New(core)
@@ -64,7 +65,7 @@ func (s *started) logged(substr string) bool {
 }
 
 func (s *started) dropped(reason string) int64 {
-	h := &harness{tel: s.tel}
+	h := &harness{t: s.t, tel: s.tel}
 	return h.counter("otelcol_logx_unixsocket_dropped_records", reason)
 }
 
@@ -79,7 +80,7 @@ func TestReloadKeepsTheSocket(t *testing.T) {
 			cfg.Path = filepath.Join(shortDir(t), "r.sock")
 			cfg.Transport = transport
 			network := map[Transport]string{Stream: "unix", Datagram: "unixgram"}[transport]
-			sink := &refusingSink{}
+			sink := &testutil.RefusingSink{}
 			r1, err := startOn(t, cfg, sink)
 			require.NoError(t, err)
 			r1.shutdown(t, 5*time.Second)
@@ -94,7 +95,7 @@ func TestReloadKeepsTheSocket(t *testing.T) {
 			defer r2.shutdown(t, 5*time.Second)
 			assert.True(t, r2.logged("kept open across a reload"))
 			testutil.WaitFor(t, 30*time.Second, "the line written in between", func() bool { return sink.LogRecordCount() == 1 })
-			assert.Equal(t, "between", records(sink)[0].Body().Str())
+			assert.Equal(t, "between", testutil.LogRecords(sink.AllLogs())[0].Body().Str())
 			require.NoError(t, c.Close())
 		})
 	}
@@ -110,7 +111,7 @@ func TestLiveSocketIsNotReplaced(t *testing.T) {
 	defer other.Close()
 	cfg := createDefaultConfig().(*Config)
 	cfg.Path = path
-	_, err = startOn(t, cfg, &refusingSink{})
+	_, err = startOn(t, cfg, &testutil.RefusingSink{})
 	require.ErrorContains(t, err, "is in use")
 	c, err := net.Dial("unix", path)
 	require.NoError(t, err, "the other process still has its socket")
@@ -129,7 +130,7 @@ func TestShutdownAccountsForEverything(t *testing.T) {
 			cfg := createDefaultConfig().(*Config)
 			cfg.Path = filepath.Join(shortDir(t), "a.sock")
 			cfg.Transport = transport
-			sink := &refusingSink{}
+			sink := &testutil.RefusingSink{}
 			sink.SetRefusing(true)
 			s, err := startOn(t, cfg, sink)
 			require.NoError(t, err)

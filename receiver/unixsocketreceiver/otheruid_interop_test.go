@@ -53,7 +53,7 @@ func TestOneUserCannotTakeEverySlot(t *testing.T) {
 	_, err := c.Write([]byte("<13>root: still room\n"))
 	require.NoError(t, err)
 	testutil.WaitFor(t, 30*time.Second, "the other user's line", func() bool { return h.sink.LogRecordCount() == 1 })
-	assert.Equal(t, "still room", records(h.sink)[0].Body().Str())
+	assert.Equal(t, "still room", testutil.LogRecords(h.sink.AllLogs())[0].Body().Str())
 	assert.Zero(t, h.counter("otelcol_logx_unixsocket_rejected_connections", reasonMaxConnections))
 }
 
@@ -67,7 +67,7 @@ func TestDatagramCredentials(t *testing.T) {
 	w := startChild(t, childOptions{uid: &nobody, cgroupFD: -1}, childDatagram, h.cfg.Path, "<13>Nov 22 04:00:00 sshd[1]: from nobody")
 	require.Equal(t, "sent", w.line(t))
 	testutil.WaitFor(t, 30*time.Second, "the record", func() bool { return h.sink.LogRecordCount() == 1 })
-	lr := records(h.sink)[0]
+	lr := testutil.LogRecords(h.sink.AllLogs())[0]
 	assert.Equal(t, int64(w.cmd.Process.Pid), attr(lr, logattr.PeerPID))
 	assert.Equal(t, int64(nobody), attr(lr, logattr.PeerUID))
 	assert.Equal(t, int64(nobody), attr(lr, logattr.PeerGID))

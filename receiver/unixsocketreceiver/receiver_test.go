@@ -20,7 +20,6 @@ import (
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/receiver/receivertest"
 	"go.opentelemetry.io/otel/attribute"
-	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 
 	"github.com/otelcol-logx/otelcol-logx/internal/logattr"
 	"github.com/otelcol-logx/otelcol-logx/internal/sdactivation"
@@ -32,7 +31,7 @@ type harness struct {
 	t    testing.TB
 	cfg  *Config
 	tel  *componenttest.Telemetry
-	sink *refusingSink
+	sink *testutil.RefusingSink
 	rcv  *unixSocketReceiver
 }
 
@@ -51,7 +50,7 @@ func newHarness(t testing.TB, edit func(*Config)) *harness {
 		edit(cfg)
 	}
 	require.NoError(t, cfg.Validate())
-	h := &harness{t: t, cfg: cfg, tel: componenttest.NewTelemetry(), sink: &refusingSink{}}
+	h := &harness{t: t, cfg: cfg, tel: componenttest.NewTelemetry(), sink: &testutil.RefusingSink{}}
 	set := receivertest.NewNopSettings(metadata.Type)
 	set.TelemetrySettings = h.tel.NewTelemetrySettings()
 	r, err := newReceiver(set, cfg, h.sink)
@@ -80,36 +79,10 @@ func (h *harness) dial() net.Conn {
 
 // counter sums a counter, for one reason ("" for all).
 func (h *harness) counter(name, reason string) int64 {
-	m, err := h.tel.GetMetric(name)
-	if err != nil {
-		return 0
+	if reason == "" {
+		return testutil.SumInt64(h.t, h.tel, name)
 	}
-	var total int64
-	for _, dp := range m.Data.(metricdata.Sum[int64]).DataPoints {
-		if reason != "" {
-			if v, ok := dp.Attributes.Value(attribute.Key("reason")); !ok || v.AsString() != reason {
-				continue
-			}
-		}
-		total += dp.Value
-	}
-	return total
-}
-
-func records(sink *refusingSink) []plog.LogRecord {
-	var out []plog.LogRecord
-	for _, ld := range sink.AllLogs() {
-		for i := 0; i < ld.ResourceLogs().Len(); i++ {
-			sls := ld.ResourceLogs().At(i).ScopeLogs()
-			for j := 0; j < sls.Len(); j++ {
-				lrs := sls.At(j).LogRecords()
-				for k := 0; k < lrs.Len(); k++ {
-					out = append(out, lrs.At(k))
-				}
-			}
-		}
-	}
-	return out
+	return testutil.SumInt64(h.t, h.tel, name, attribute.String("reason", reason))
 }
 
 func TestStreamManyConcurrentWriters(t *testing.T) {
@@ -130,7 +103,7 @@ func TestStreamManyConcurrentWriters(t *testing.T) {
 	wg.Wait()
 	testutil.WaitFor(t, 30*time.Second, "all lines", func() bool { return h.sink.LogRecordCount() == writers*perWriter })
 	seen := map[string]bool{}
-	for _, lr := range records(h.sink) {
+	for _, lr := range testutil.LogRecords(h.sink.AllLogs()) {
 		a := lr.Attributes().AsRaw()
 		app := a[logattr.SyslogAppName].(string)
 		seen[app+" "+lr.Body().Str()] = true
@@ -179,7 +152,7 @@ func TestOversizedMalformedAndInvalidUTF8(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, c.Close())
 	testutil.WaitFor(t, 30*time.Second, "4 records", func() bool { return h.sink.LogRecordCount() == 4 })
-	recs := records(h.sink)
+	recs := testutil.LogRecords(h.sink.AllLogs())
 	assert.Len(t, recs[0].Body().Str(), 1024-len("<13>app: "))
 	assert.Equal(t, "not syslog at all", recs[1].Body().Str())
 	assert.Equal(t, "bad \uFFFD\uFFFD utf8", recs[2].Body().Str())
@@ -196,7 +169,7 @@ func TestOctetCountingStream(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, c.Close())
 	testutil.WaitFor(t, 30*time.Second, "2 records", func() bool { return h.sink.LogRecordCount() == 2 })
-	lr := records(h.sink)[0]
+	lr := testutil.LogRecords(h.sink.AllLogs())[0]
 	assert.Equal(t, "multi\nline", lr.Body().Str())
 	v, _ := lr.Attributes().Get("syslog.sd.a@1.k")
 	assert.Equal(t, "v", v.Str())
@@ -217,7 +190,7 @@ func TestDatagram(t *testing.T) {
 	_, err := c.Write([]byte("no header " + strings.Repeat("y", 300)))
 	require.NoError(t, err)
 	testutil.WaitFor(t, 30*time.Second, "all datagrams", func() bool { return h.sink.LogRecordCount() == n+1 })
-	recs := records(h.sink)
+	recs := testutil.LogRecords(h.sink.AllLogs())
 	assert.Equal(t, "datagram 0", recs[0].Body().Str())
 	assert.Equal(t, "dg", attr(recs[0], logattr.ServiceClaimed))
 	assert.Equal(t, int64(os.Getpid()), attr(recs[0], logattr.PeerPID))

@@ -83,7 +83,7 @@ func TestDatagramWriterNeverBlocks(t *testing.T) {
 		c.Transport = Datagram
 		c.Buffer.MaxBytes = 4 << 20
 	})
-	h.sink.delay.Store(int64(2 * time.Millisecond))
+	h.sink.SetDelay(2 * time.Millisecond)
 	child := startChild(t, childOptions{cgroupFD: -1}, childDatagramRate, h.cfg.Path, "50000,1000")
 	var lines int
 	var maxBlock time.Duration

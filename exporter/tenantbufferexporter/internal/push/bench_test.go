@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"os"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -12,6 +11,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/otelcol-logx/otelcol-logx/exporter/tenantbufferexporter/internal/buffers"
+	"github.com/otelcol-logx/otelcol-logx/internal/testutil"
 )
 
 // benchDir: TENANTBUFFER_BENCH_DIR (e.g. /dev/shm, to see the CPU-bound
@@ -27,15 +27,6 @@ func benchDir(b *testing.B) string {
 	}
 	b.Cleanup(func() { os.RemoveAll(d) })
 	return d
-}
-
-// cpuTime is the process's CPU time (user + system). It leaves out the
-// kernel's own threads (writeback, journal), which do part of the work of
-// a sync.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // BenchmarkPushFile: push throughput to the file destination across 10,000
@@ -131,7 +122,7 @@ func BenchmarkPushFile(b *testing.B) {
 				want += int64(tenants * c.perTenant)
 				syncFS(b, storeDir, out)
 				b.StartTimer()
-				start, cpu0 := time.Now(), cpuTime()
+				start, cpu0 := time.Now(), testutil.ProcessCPU()
 				if c.cold {
 					p.Start(names)
 				} else {
@@ -143,7 +134,7 @@ func BenchmarkPushFile(b *testing.B) {
 					time.Sleep(time.Millisecond)
 				}
 				elapsed += time.Since(start)
-				cpu += cpuTime() - cpu0
+				cpu += testutil.ProcessCPU() - cpu0
 				b.StopTimer()
 				pushed += p.Bytes.Load()
 				p.Stop()
