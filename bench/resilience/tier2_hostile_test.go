@@ -286,6 +286,10 @@ type hostileInput struct {
 	// reference, when set, is what the input is set against instead of
 	// ordinary lines of hostileInputBytes sent whole.
 	reference func() hostileInput
+	// maxRatio, when set, replaces hostileMaxCostRatio for an input whose
+	// work per byte is larger by construction (not by the decoder's way
+	// of doing it); the comment at the input says why.
+	maxRatio float64
 }
 
 // hostileLine is a cfjs1 line whose message carries the id and attrs the
@@ -430,7 +434,12 @@ func hostileInputs() []hostileInput {
 				a = strconv.AppendInt(a, int64(10_000+k), 10)
 			}
 			return nil, append(a, ']')
-		})},
+		}),
+			// One pdata value (made, kept, encoded again) per 6 input
+			// bytes, where ordinary lines carry a few long strings.
+			// Measured 3.7-7.0x on a 2-core machine, the builds before
+			// and after the change that found it alike.
+			maxRatio: 12},
 		{name: "escapes", lines: line("escapes", func(i int) ([]byte, []byte) {
 			// 600 kB: on the way out \b and \f take 6 bytes each
 			// (\u0008), and the line must stay under the next hop's limit.
@@ -444,7 +453,14 @@ func hostileInputs() []hostileInput {
 			// the way out, and must stay under the next hop's limit.
 			unit := "\xff\xfe\xc3(\xed\xa0\x80\xc0\xaf" + "é"
 			return []byte(strings.Repeat(unit, (120<<10)/len(unit))), nil
-		})},
+		}),
+			// Every bad byte leaves as a 6-byte escape: the output, and
+			// the work on it, is up to 6x the input's. Measured 6.2-9.9x
+			// ordinary lines on a 2-core machine, the builds before and
+			// after the change that found it alike (the ordinary lines'
+			// 15-37 ticks make the ratio noisy); a superlinear decoder
+			// costs hundreds of times more.
+			maxRatio: 15},
 		{name: "lines_over_the_limit", lines: func(nextID func() uint64) ([][]byte, []uint64) {
 			// Sixteen times max_line_size (1 MiB): read to its end, dropped.
 			id := nextID()
@@ -680,8 +696,12 @@ func TestHostileInputTier2(t *testing.T) {
 		if inputs[i].reference != nil && wholeRef > 0 {
 			t.Logf("%-28s %5.1fx ordinary lines written whole, per byte", r.name, r.perByte(background)/wholeRef)
 		}
-		if ratio > hostileMaxCostRatio {
-			t.Errorf("%s: %.2fx the CPU per byte of ordinary lines (limit %.0fx)", r.name, ratio, hostileMaxCostRatio)
+		limit := hostileMaxCostRatio
+		if inputs[i].maxRatio > 0 {
+			limit = inputs[i].maxRatio
+		}
+		if ratio > limit {
+			t.Errorf("%s: %.2fx the CPU per byte of ordinary lines (limit %.0fx)", r.name, ratio, limit)
 		}
 		for _, n := range r.reasons {
 			totalRejected += n
