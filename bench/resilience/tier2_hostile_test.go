@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -40,6 +41,9 @@ const (
 	// hostileMaxCostRatio bounds an input's CPU time per byte over the
 	// ordinary lines'.
 	hostileMaxCostRatio = 5.0
+	// hostileAttempts is how many times an input over hostileMaxCostRatio
+	// is measured before the test fails.
+	hostileAttempts = 3
 	// hostileAckTimeout is the cfjs1 exporter's default ack.timeout: an edge
 	// host waiting longer for an ack takes tier 2 for dead.
 	hostileAckTimeout = time.Second
@@ -286,10 +290,6 @@ type hostileInput struct {
 	// reference, when set, is what the input is set against instead of
 	// ordinary lines of hostileInputBytes sent whole.
 	reference func() hostileInput
-	// maxRatio, when set, replaces hostileMaxCostRatio for an input whose
-	// work per byte is larger by construction (not by the decoder's way
-	// of doing it); the comment at the input says why.
-	maxRatio float64
 }
 
 // hostileLine is a cfjs1 line whose message carries the id and attrs the
@@ -434,12 +434,7 @@ func hostileInputs() []hostileInput {
 				a = strconv.AppendInt(a, int64(10_000+k), 10)
 			}
 			return nil, append(a, ']')
-		}),
-			// One pdata value (made, kept, encoded again) per 6 input
-			// bytes, where ordinary lines carry a few long strings.
-			// Measured 3.7-7.0x on a 2-core machine, the builds before
-			// and after the change that found it alike.
-			maxRatio: 12},
+		})},
 		{name: "escapes", lines: line("escapes", func(i int) ([]byte, []byte) {
 			// 600 kB: on the way out \b and \f take 6 bytes each
 			// (\u0008), and the line must stay under the next hop's limit.
@@ -449,18 +444,11 @@ func hostileInputs() []hostileInput {
 		{name: "invalid_utf8", lines: line("invalid_utf8", func(int) ([]byte, []byte) {
 			// Stray continuation bytes, a cut sequence, an encoded
 			// surrogate, an over-long form, then valid text. Short lines:
-			// each bad byte may come back as a 6-byte \ufffd escape on
-			// the way out, and must stay under the next hop's limit.
+			// each bad byte comes back as U+FFFD (3 bytes) on the way
+			// out, and the line must stay under the next hop's limit.
 			unit := "\xff\xfe\xc3(\xed\xa0\x80\xc0\xaf" + "é"
 			return []byte(strings.Repeat(unit, (120<<10)/len(unit))), nil
-		}),
-			// Every bad byte leaves as a 6-byte escape: the output, and
-			// the work on it, is up to 6x the input's. Measured 6.2-9.9x
-			// ordinary lines on a 2-core machine, the builds before and
-			// after the change that found it alike (the ordinary lines'
-			// 15-37 ticks make the ratio noisy); a superlinear decoder
-			// costs hundreds of times more.
-			maxRatio: 15},
+		})},
 		{name: "lines_over_the_limit", lines: func(nextID func() uint64) ([][]byte, []uint64) {
 			// Sixteen times max_line_size (1 MiB): read to its end, dropped.
 			id := nextID()
@@ -486,6 +474,26 @@ func hostileInputs() []hostileInput {
 			return ref
 		}},
 	}
+}
+
+// selectedHostileInputs is every input, or those LOGX_HOSTILE_INPUTS names
+// (comma-separated), to look at one closely.
+func selectedHostileInputs(t *testing.T) []hostileInput {
+	all := hostileInputs()
+	only := os.Getenv("LOGX_HOSTILE_INPUTS")
+	if only == "" {
+		return all
+	}
+	var out []hostileInput
+	for _, in := range all {
+		if slices.Contains(strings.Split(only, ","), in.name) {
+			out = append(out, in)
+		}
+	}
+	if len(out) == 0 {
+		t.Fatalf("LOGX_HOSTILE_INPUTS=%s names no input", only)
+	}
+	return out
 }
 
 // ordinaryLine is a line as an edge host's exporter writes it for an
@@ -526,6 +534,18 @@ type hostileResult struct {
 func (r hostileResult) perByte(background float64) float64 {
 	net := float64(r.ticks) - background*r.wall.Seconds()
 	return max(net, 0) / float64(r.bytes)
+}
+
+// hostileMeasure is one attempt at an input: the input between two runs
+// of its reference, and its cost per byte over theirs.
+type hostileMeasure struct {
+	before, input, after hostileResult
+	ratio                float64
+}
+
+// reference is the reference runs' mean cost per byte.
+func (m hostileMeasure) reference(background float64) float64 {
+	return (m.before.perByte(background) + m.after.perByte(background)) / 2
 }
 
 // hostileRun sends one input on its own connection, waits until every
@@ -652,14 +672,37 @@ func TestHostileInputTier2(t *testing.T) {
 		}
 		return ordinaryInput(hostileInputBytes)
 	}
-	var results, before, after []hostileResult
-	inputs := hostileInputs()
-	for _, in := range inputs {
-		before = append(before, run(reference(in)))
-		results = append(results, run(in))
-		after = append(after, run(reference(in)))
+	// An input is measured again, up to hostileAttempts times, while its
+	// ratio is over the bound: on a shared machine a neighbour's burst
+	// only ever adds CPU time to one side of a ratio, so the least of the
+	// attempts is the measure (a superlinear decoder is over the bound in
+	// every one of them, by far).
+	inputs := selectedHostileInputs(t)
+	best := make([]hostileMeasure, len(inputs))
+	totalRejected := 0
+	for i, in := range inputs {
+		for attempt := 1; attempt <= hostileAttempts; attempt++ {
+			m := hostileMeasure{before: run(reference(in)), input: run(in), after: run(reference(in))}
+			m.ratio = m.input.perByte(background) / m.reference(background)
+			for _, o := range []hostileResult{m.before, m.after} {
+				if o.delivered != o.lines {
+					t.Errorf("ordinary lines rejected: %v", o.reasons)
+				}
+			}
+			for _, n := range m.input.reasons {
+				totalRejected += n
+			}
+			if attempt > 1 {
+				t.Logf("%s: attempt %d: %.2fx", in.name, attempt, m.ratio)
+			}
+			if attempt == 1 || m.ratio < best[i].ratio {
+				best[i] = m
+			}
+			if best[i].ratio <= hostileMaxCostRatio {
+				break
+			}
+		}
 	}
-	ordinary := append(before, after...)
 
 	steadyIDs, latencies, steadyErr := steady.finish()
 	if steadyErr != nil {
@@ -673,7 +716,7 @@ func TestHostileInputTier2(t *testing.T) {
 	var whole []float64
 	for i, in := range inputs {
 		if in.reference == nil {
-			whole = append(whole, before[i].perByte(background), after[i].perByte(background))
+			whole = append(whole, best[i].before.perByte(background), best[i].after.perByte(background))
 		}
 	}
 	wholeRef := 0.0
@@ -681,30 +724,16 @@ func TestHostileInputTier2(t *testing.T) {
 		wholeRef += w / float64(len(whole))
 	}
 
-	totalRejected := 0
-	for _, o := range ordinary {
-		if o.delivered != o.lines {
-			t.Errorf("ordinary lines rejected: %v", o.reasons)
-		}
-	}
-	for i, r := range results {
-		before, after := before[i], after[i]
-		ref := (before.perByte(background) + after.perByte(background)) / 2
-		ratio := r.perByte(background) / ref
+	for i, m := range best {
+		r := m.input
 		t.Logf("%-28s %3d lines %8d bytes %4d ticks (ordinary %2d, %2d)  %5.2fx ordinary per byte  wall %6s  delivered %d  rejected %v",
-			r.name, r.lines, r.bytes, r.ticks, before.ticks, after.ticks, ratio, r.wall.Round(time.Millisecond), r.delivered, r.reasons)
+			r.name, r.lines, r.bytes, r.ticks, m.before.ticks, m.after.ticks, m.ratio, r.wall.Round(time.Millisecond), r.delivered, r.reasons)
 		if inputs[i].reference != nil && wholeRef > 0 {
 			t.Logf("%-28s %5.1fx ordinary lines written whole, per byte", r.name, r.perByte(background)/wholeRef)
 		}
-		limit := hostileMaxCostRatio
-		if inputs[i].maxRatio > 0 {
-			limit = inputs[i].maxRatio
-		}
-		if ratio > limit {
-			t.Errorf("%s: %.2fx the CPU per byte of ordinary lines (limit %.0fx)", r.name, ratio, limit)
-		}
-		for _, n := range r.reasons {
-			totalRejected += n
+		if m.ratio > hostileMaxCostRatio {
+			t.Errorf("%s: %.2fx the CPU per byte of ordinary lines in the least of %d attempts (limit %.0fx)",
+				r.name, m.ratio, hostileAttempts, hostileMaxCostRatio)
 		}
 	}
 

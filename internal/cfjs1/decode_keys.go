@@ -34,6 +34,11 @@ type keySet struct {
 	bits  [4]uint64
 	order []int // the member node of each key's first occurrence, in line order
 	index map[string]int
+	// members is how many members the map has in all (the first pass
+	// counted them): the hash map is made that large at once, since
+	// growing it step by step rehashes every key it holds each time (a
+	// map of 10,000 keys spent most of its decoding there).
+	members int
 }
 
 // smallKeys is how many keys a possible repeat is compared with one by one
@@ -43,7 +48,9 @@ const smallKeys = 16
 // keepIndex bounds the hash map a pooled decoder keeps from line to line.
 const keepIndex = 1024
 
-func (ks *keySet) reset() {
+// reset empties the set for a map of members members.
+func (ks *keySet) reset(members int) {
+	ks.members = members
 	ks.bits = [4]uint64{}
 	ks.order = ks.order[:0]
 	if len(ks.index) > keepIndex {
@@ -104,8 +111,8 @@ func (ks *keySet) scan(d *decoder, key string) (int, bool) {
 }
 
 func (ks *keySet) makeIndex(d *decoder) {
-	if ks.index == nil {
-		ks.index = make(map[string]int, 2*len(ks.order))
+	if ks.index == nil || ks.members > keepIndex {
+		ks.index = make(map[string]int, max(ks.members, 2*len(ks.order)))
 	}
 	for _, m := range ks.order {
 		ks.index[d.sub(d.nodes[m].key)] = m
@@ -180,7 +187,7 @@ func (d *decoder) markRepeats(i int) {
 		return
 	}
 	ks := &d.nestedKeys
-	ks.reset()
+	ks.reset(int(d.nodes[i].n))
 	end := d.nodes[i].val.e
 	for j := i + 1; j < end; j = d.next(j) {
 		d.member(ks, j)
@@ -199,8 +206,8 @@ func (d *decoder) findRepeats(m Meta) (formatPlaced, deadLetterPlaced bool) {
 		return false, false
 	}
 	attrs, res := &d.attrsKeys, &d.resKeys
-	attrs.reset()
-	res.reset()
+	attrs.reset(d.recordAttrs + 2) // and cfjs1.format, cfjs1.dead_letter_for
+	res.reset(d.resourceAttrs)
 	for i := 0; i < len(d.nodes); i = d.next(i) {
 		switch d.nodes[i].dest {
 		case destRecordAttr:
