@@ -1,6 +1,7 @@
 package journalfile
 
 import (
+	"bytes"
 	"encoding/binary"
 	"io"
 	"os"
@@ -47,7 +48,9 @@ func TestDirMergesBySeqnum(t *testing.T) {
 	require.Equal(t, []uint64{1, 2, 3, 4, 5, 6, 7, 8, 9, 10}, dirSeqnums(t, d))
 
 	var e Entry
-	require.NoError(t, d.Seek(Cursor{SeqnumID: id, Seqnum: 6, HasSeqnum: true}))
+	found, err := d.Seek(Cursor{SeqnumID: id, Seqnum: 6, HasSeqnum: true})
+	require.NoError(t, err)
+	require.True(t, found)
 	require.NoError(t, d.Next(&e))
 	require.EqualValues(t, 7, e.Seqnum)
 	require.Equal(t, []uint64{8, 9, 10}, dirSeqnums(t, d))
@@ -72,4 +75,72 @@ func dirSeqnums(t *testing.T, d *Dir) []uint64 {
 	}
 	t.Fatal("no end")
 	return nil
+}
+
+// TestSourcesChooseFilesAsJournalctl: a root's machine-id subdirectories
+// are read (only the given machine's when Machine is set; never a
+// namespace's), including one created after the start; Files reads those
+// files only.
+func TestSourcesChooseFilesAsJournalctl(t *testing.T) {
+	a, _ := goldenCopy(t, "compact", 5, nil)
+	b, _ := goldenCopy(t, "regular", 5, nil)
+	root := t.TempDir()
+	local := ID128{0xaa, 1}
+	other := ID128{0xbb, 2}
+	write := func(sub string, m []byte, seqnumID ID128, seqnums ...uint64) string {
+		dir := filepath.Join(root, sub)
+		require.NoError(t, os.MkdirAll(dir, 0o755))
+		p := filepath.Join(dir, "system.journal")
+		require.NoError(t, os.WriteFile(p, withSeqnums(t, bytes.Clone(m), seqnumID, seqnums...), 0o644))
+		return p
+	}
+	write(local.String(), a, ID128{1}, 1, 2, 3, 4, 5)
+	write(other.String(), b, ID128{2}, 1, 2, 3, 4, 5)
+	write(local.String()+".ns", b, ID128{3}, 1, 2, 3, 4, 5)
+
+	all, err := OpenDir(root, Options{})
+	require.NoError(t, err)
+	defer all.Close()
+	require.Len(t, all.Files(), 2, "both machines, not the namespace")
+
+	mine, err := OpenSources(Sources{Roots: []string{root, filepath.Join(root, "missing")}, Machine: local, MissingOK: true}, Options{})
+	require.NoError(t, err)
+	defer mine.Close()
+	require.Equal(t, []string{filepath.Join(root, local.String(), "system.journal")}, mine.Files())
+	require.Equal(t, []uint64{1, 2, 3, 4, 5}, dirSeqnums(t, mine))
+
+	_, err = OpenSources(Sources{Roots: []string{filepath.Join(root, "missing")}}, Options{})
+	require.Error(t, err, "a root that must exist")
+
+	// A machine directory that appears later is picked up by Refresh.
+	third := ID128{0xcc, 3}
+	c := bytes.Clone(a)
+	c[hdrFileID] ^= 0xff // another file, not a's copy under a new name
+	write(third.String(), c, ID128{4}, 1, 2, 3, 4, 5)
+	require.NoError(t, all.Refresh())
+	require.Len(t, all.Files(), 3)
+
+	only, err := OpenSources(Sources{Files: []string{filepath.Join(root, other.String(), "system.journal")}}, Options{})
+	require.NoError(t, err)
+	defer only.Close()
+	require.Equal(t, []uint64{1, 2, 3, 4, 5}, dirSeqnums(t, only))
+	require.NoError(t, only.Refresh())
+	require.Len(t, only.Files(), 1, "a named file stays, even read to its end")
+}
+
+// TestDirShowsACopiedEntryOnce: the same entry in two files (journald's
+// flush from /run to /var copies entries under a new seqnum id) comes out
+// once, as journalctl shows it.
+func TestDirShowsACopiedEntryOnce(t *testing.T) {
+	a, _ := goldenCopy(t, "compact", 5, nil)
+	dir := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "a.journal"), withSeqnums(t, bytes.Clone(a), ID128{1}, 1, 2, 3, 4, 5), 0o644))
+	b := bytes.Clone(a)
+	b[hdrFileID] ^= 0xff // another file holding the same entries
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "b.journal"), withSeqnums(t, b, ID128{2}, 1, 2, 3, 4, 5), 0o644))
+	d, err := OpenDir(dir, Options{})
+	require.NoError(t, err)
+	defer d.Close()
+	require.Len(t, d.Files(), 2)
+	require.Len(t, dirSeqnums(t, d), 5)
 }

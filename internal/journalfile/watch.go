@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -17,22 +18,34 @@ import (
 // read through the runtime's poller, so waiting costs no thread and no
 // wakeups while the journal is idle.
 type watcher struct {
-	f *os.File
+	f  *os.File
+	fd int // f's descriptor: f.Fd() would make it blocking, and deadlines stop working
 }
 
 const watchMask = unix.IN_MODIFY | unix.IN_CREATE | unix.IN_MOVED_TO | unix.IN_MOVED_FROM |
 	unix.IN_DELETE | unix.IN_ATTRIB | unix.IN_CLOSE_WRITE
 
-func newWatcher(dir string) (*watcher, error) {
+func newWatcher(dirs []string) (*watcher, error) {
 	fd, err := unix.InotifyInit1(unix.IN_NONBLOCK | unix.IN_CLOEXEC)
 	if err != nil {
 		return nil, fmt.Errorf("inotify: %w", err)
 	}
-	if _, err := unix.InotifyAddWatch(fd, dir, watchMask); err != nil {
-		_ = unix.Close(fd)
-		return nil, fmt.Errorf("inotify watch %s: %w", dir, err)
+	w := &watcher{f: os.NewFile(uintptr(fd), "inotify"), fd: fd}
+	for _, dir := range dirs {
+		if err := w.add(dir); err != nil {
+			_ = w.close()
+			return nil, err
+		}
 	}
-	return &watcher{f: os.NewFile(uintptr(fd), "inotify:"+dir)}, nil
+	return w, nil
+}
+
+// add watches one more directory.
+func (w *watcher) add(dir string) error {
+	if _, err := unix.InotifyAddWatch(w.fd, dir, watchMask); err != nil {
+		return fmt.Errorf("inotify watch %s: %w", dir, err)
+	}
+	return nil
 }
 
 // wait blocks until at least one event arrived (and drains what is
@@ -69,7 +82,7 @@ func (w *watcher) close() error { return w.f.Close() }
 // by the Refresh that follows.
 func (d *Dir) Wait(ctx context.Context, timeout time.Duration) error {
 	if d.watch == nil {
-		w, err := newWatcher(d.path)
+		w, err := newWatcher(d.watchDirs())
 		if err != nil {
 			return err
 		}
@@ -77,4 +90,26 @@ func (d *Dir) Wait(ctx context.Context, timeout time.Duration) error {
 		return nil
 	}
 	return d.watch.wait(ctx, timeout)
+}
+
+// watchDirs are the directories whose changes Wait waits for: those
+// scanned (roots that exist, subdirectories), or the files' directories.
+func (d *Dir) watchDirs() []string {
+	seen := map[string]bool{}
+	var out []string
+	addDir := func(p string) {
+		if !seen[p] {
+			seen[p] = true
+			out = append(out, p)
+		}
+	}
+	for _, p := range d.src.Files {
+		addDir(filepath.Dir(p))
+	}
+	for p := range d.dirs {
+		if _, err := os.Stat(p); err == nil {
+			addDir(p)
+		}
+	}
+	return out
 }
