@@ -14,7 +14,12 @@ import (
 
 // Config is the journal receiver's configuration.
 type Config struct {
-	// JournalctlPath is the journalctl binary, looked up in PATH if bare.
+	// Reader is how the journal is read: "direct" (the journal files
+	// themselves, internal/journalfile) or "journalctl" (journalctl
+	// --output=export as a child process).
+	Reader string `mapstructure:"reader"`
+	// JournalctlPath is the journalctl binary, looked up in PATH if bare
+	// (reader: journalctl).
 	JournalctlPath string `mapstructure:"journalctl_path"`
 	// Directory reads the journal files in a directory (journalctl
 	// --directory) instead of the system journal.
@@ -103,6 +108,12 @@ type BackoffConfig struct {
 
 var _ component.Config = (*Config)(nil)
 
+// The readers.
+const (
+	readerDirect     = "direct"
+	readerJournalctl = "journalctl"
+)
+
 // Bounds of the numeric options.
 const (
 	minEntryBytes   = 1 << 10
@@ -122,6 +133,17 @@ func (c *Config) Validate() error {
 	var errs []error
 	add := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
 
+	switch c.Reader {
+	case readerDirect:
+		// The direct reader builds journalctl's matches itself; those it
+		// cannot build are refused here rather than read differently.
+		if _, err := newMatcher(c); err != nil {
+			errs = append(errs, err)
+		}
+	case readerJournalctl:
+	default:
+		add("reader %q: write \"direct\" (read the journal files, the default) or \"journalctl\" (run journalctl --output=export)", c.Reader)
+	}
 	if c.JournalctlPath == "" {
 		add("journalctl_path is empty: leave it out for \"journalctl\" from PATH, or write its full path")
 	}

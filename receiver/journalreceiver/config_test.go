@@ -43,6 +43,7 @@ func TestConfigFull(t *testing.T) {
 	storageID := component.MustNewIDWithName("file_storage", "journal")
 	fairShare := true
 	want := &Config{
+		Reader:         readerJournalctl,
 		JournalctlPath: "/usr/bin/journalctl",
 		Directory:      "/var/log/journal",
 		StartAt:        "beginning",

@@ -23,6 +23,7 @@ func NewFactory() receiver.Factory {
 // safe default: Validate asks for storage or cursor_directory.
 func createDefaultConfig() component.Config {
 	return &Config{
+		Reader:         readerDirect,
 		JournalctlPath: "journalctl",
 		StartAt:        "end",
 		InvalidUTF8:    "replace",

@@ -70,6 +70,20 @@ func testConfig(dir, cursorDir string) *Config {
 	return cfg
 }
 
+// readerConfig is testConfig with the given reader.
+func readerConfig(reader, dir, cursorDir string) *Config {
+	cfg := testConfig(dir, cursorDir)
+	cfg.Reader = reader
+	return cfg
+}
+
+// bothReaders runs a test with each reader: they must behave the same.
+func bothReaders(t *testing.T, test func(t *testing.T, reader string)) {
+	for _, reader := range []string{readerDirect, readerJournalctl} {
+		t.Run(reader, func(t *testing.T) { test(t, reader) })
+	}
+}
+
 // receiverSettings names the receiver "journal" (receivertest's ID is
 // random), so that a restarted receiver finds its cursor.
 func receiverSettings() receiver.Settings {

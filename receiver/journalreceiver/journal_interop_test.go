@@ -36,6 +36,10 @@ func messages(prefix string, from, to int) []string {
 // TestRestartReadsExactlyTheNewEntries is the journal receiver's restart test: read N,
 // restart with the same cursor store, append M, get exactly the M.
 func TestRestartReadsExactlyTheNewEntries(t *testing.T) {
+	bothReaders(t, testRestartReadsExactlyTheNewEntries)
+}
+
+func testRestartReadsExactlyTheNewEntries(t *testing.T, reader string) {
 	for _, store := range []string{"cursor_file", "storage_extension"} {
 		t.Run(store, func(t *testing.T) {
 			const n, m = 25, 7
@@ -43,7 +47,7 @@ func TestRestartReadsExactlyTheNewEntries(t *testing.T) {
 			j := newTestJournal(t, dir, "a.journal")
 			j.appendMessages("first", n)
 
-			cfg := testConfig(dir, t.TempDir())
+			cfg := readerConfig(reader, dir, t.TempDir())
 			var host component.Host
 			if store == "storage_extension" {
 				id := component.MustNewID("memstore")
@@ -70,7 +74,9 @@ func TestRestartReadsExactlyTheNewEntries(t *testing.T) {
 
 // TestFieldsAndBody checks the mapping into the log model on real journal
 // files: binary fields, invalid UTF-8, a repeated field, a huge message.
-func TestFieldsAndBody(t *testing.T) {
+func TestFieldsAndBody(t *testing.T) { bothReaders(t, testFieldsAndBody) }
+
+func testFieldsAndBody(t *testing.T, reader string) {
 	dir := t.TempDir()
 	j := newTestJournal(t, dir, "a.journal")
 	huge := bytes.Repeat([]byte("0123456789"), 300_000) // 3 MB, over max_entry_bytes
@@ -88,7 +94,7 @@ func TestFieldsAndBody(t *testing.T) {
 		j.entry([]byte("no identity")),
 	)
 
-	cfg := testConfig(dir, t.TempDir())
+	cfg := readerConfig(reader, dir, t.TempDir())
 	cfg.DefaultService = "unknown"
 	c := &recordingConsumer{}
 	r := startReceiver(t, cfg, c, nil)
@@ -129,11 +135,13 @@ func TestFieldsAndBody(t *testing.T) {
 	assert.EqualValues(t, 4, r.counter("otelcol_receiver_accepted_log_records", ""))
 }
 
-func TestInvalidUTF8AsBytes(t *testing.T) {
+func TestInvalidUTF8AsBytes(t *testing.T) { bothReaders(t, testInvalidUTF8AsBytes) }
+
+func testInvalidUTF8AsBytes(t *testing.T, reader string) {
 	dir := t.TempDir()
 	j := newTestJournal(t, dir, "a.journal")
 	j.append(j.entry([]byte("raw \xff"), field{"BLOB", []byte{0xff}}))
-	cfg := testConfig(dir, t.TempDir())
+	cfg := readerConfig(reader, dir, t.TempDir())
 	cfg.InvalidUTF8 = "bytes"
 	cfg.Fields.Include = []string{"BLOB", "__CURSOR"}
 	c := &recordingConsumer{}
@@ -148,7 +156,9 @@ func TestInvalidUTF8AsBytes(t *testing.T) {
 	assert.NotContains(t, attrs, "journal._HOSTNAME", "include keeps only what it lists")
 }
 
-func TestFilters(t *testing.T) {
+func TestFilters(t *testing.T) { bothReaders(t, testFilters) }
+
+func testFilters(t *testing.T, reader string) {
 	unit := func(u string) field { return field{"_SYSTEMD_UNIT", []byte(u)} }
 	ident := func(s string) field { return field{"SYSLOG_IDENTIFIER", []byte(s)} }
 	prio := func(p string) field { return field{"PRIORITY", []byte(p)} }
@@ -181,7 +191,7 @@ func TestFilters(t *testing.T) {
 				j.entry([]byte("cron-debug"), ident("cron"), prio("7")),
 				j.entry([]byte("comm-x"), field{"_COMM", []byte("x")}, prio("2")),
 			)
-			cfg := testConfig(dir, t.TempDir())
+			cfg := readerConfig(reader, dir, t.TempDir())
 			tc.set(cfg)
 			c := &recordingConsumer{}
 			r := startReceiver(t, cfg, c, nil)
@@ -195,13 +205,15 @@ func TestFilters(t *testing.T) {
 
 // TestConsumerRefusesThenRecovers: while the pipeline refuses, the cursor
 // does not move; once it accepts, every entry arrives exactly once.
-func TestConsumerRefusesThenRecovers(t *testing.T) {
+func TestConsumerRefusesThenRecovers(t *testing.T) { bothReaders(t, testConsumerRefusesThenRecovers) }
+
+func testConsumerRefusesThenRecovers(t *testing.T, reader string) {
 	const n = 300
 	dir := t.TempDir()
 	j := newTestJournal(t, dir, "a.journal")
 	j.appendMessages("e", n)
 	cursorDir := t.TempDir()
-	cfg := testConfig(dir, cursorDir)
+	cfg := readerConfig(reader, dir, cursorDir)
 	cfg.Batch.MaxEntries = 40
 
 	refusing := make(chan struct{})
@@ -266,7 +278,9 @@ func TestPermanentErrorDropsAndAdvances(t *testing.T) {
 // TestStartAtEnd: only entries written after the first start are read, and
 // entries written while the receiver is down are not skipped, even before
 // it has delivered anything.
-func TestStartAtEnd(t *testing.T) {
+func TestStartAtEnd(t *testing.T) { bothReaders(t, testStartAtEnd) }
+
+func testStartAtEnd(t *testing.T, reader string) {
 	for _, oldEntries := range []int{0, 3} {
 		t.Run(fmt.Sprintf("%d old entries", oldEntries), func(t *testing.T) {
 			dir := t.TempDir()
@@ -274,7 +288,7 @@ func TestStartAtEnd(t *testing.T) {
 			if oldEntries > 0 {
 				j.appendMessages("old", oldEntries)
 			}
-			cfg := testConfig(dir, t.TempDir())
+			cfg := readerConfig(reader, dir, t.TempDir())
 			cfg.StartAt = "end"
 
 			// Start and stop before anything new is written.
@@ -294,11 +308,13 @@ func TestStartAtEnd(t *testing.T) {
 
 // TestRotation: journald renames the active file and starts a new one while
 // the receiver follows the directory; entries of the new file arrive.
-func TestRotation(t *testing.T) {
+func TestRotation(t *testing.T) { bothReaders(t, testRotation) }
+
+func testRotation(t *testing.T, reader string) {
 	dir := t.TempDir()
 	active := newTestJournal(t, dir, "system.journal")
 	active.appendMessages("one", 5)
-	cfg := testConfig(dir, t.TempDir())
+	cfg := readerConfig(reader, dir, t.TempDir())
 	c := &recordingConsumer{}
 	r := startReceiver(t, cfg, c, nil)
 	c.waitCount(t, 5)
@@ -314,11 +330,13 @@ func TestRotation(t *testing.T) {
 
 // TestVacuumedCursor: the cursor's entry was deleted with its file; the
 // receiver goes on from the oldest remaining entry and counts it.
-func TestVacuumedCursor(t *testing.T) {
+func TestVacuumedCursor(t *testing.T) { bothReaders(t, testVacuumedCursor) }
+
+func testVacuumedCursor(t *testing.T, reader string) {
 	dir := t.TempDir()
 	old := newTestJournal(t, dir, "old.journal")
 	old.appendMessages("old", 5)
-	cfg := testConfig(dir, t.TempDir())
+	cfg := readerConfig(reader, dir, t.TempDir())
 	c1 := &recordingConsumer{}
 	r1 := startReceiver(t, cfg, c1, nil)
 	c1.waitCount(t, 5)
@@ -337,12 +355,14 @@ func TestVacuumedCursor(t *testing.T) {
 	assert.EqualValues(t, 1, r2.counter("otelcol_logx_journal_cursor_lost", "not_found"))
 }
 
-func TestInvalidCursorReadsFromOldest(t *testing.T) {
+func TestInvalidCursorReadsFromOldest(t *testing.T) { bothReaders(t, testInvalidCursorReadsFromOldest) }
+
+func testInvalidCursorReadsFromOldest(t *testing.T, reader string) {
 	dir := t.TempDir()
 	j := newTestJournal(t, dir, "a.journal")
 	j.appendMessages("e", 3)
 	cursorDir := t.TempDir()
-	cfg := testConfig(dir, cursorDir)
+	cfg := readerConfig(reader, dir, cursorDir)
 	cfg.StartAt = "end"
 	require.NoError(t, os.WriteFile(filepath.Join(cursorDir, "journal.cursor"), []byte("garbage\n"), 0o600))
 	c := &recordingConsumer{}
@@ -371,6 +391,7 @@ fi
 exec journalctl "$@"
 `), 0o700))
 	cfg := testConfig(dir, t.TempDir())
+	cfg.Reader = readerJournalctl
 	cfg.JournalctlPath = script
 	c := &recordingConsumer{}
 	r := startReceiver(t, cfg, c, nil)
@@ -419,12 +440,16 @@ func (c *memClient) Close(context.Context) error { return nil }
 // (reason shutdown, by service) and not lost: no cursor was stored past
 // them, and the next start delivers every one, in order.
 func TestShutdownWhilePipelineRefusesReadsAgain(t *testing.T) {
+	bothReaders(t, testShutdownWhilePipelineRefusesReadsAgain)
+}
+
+func testShutdownWhilePipelineRefusesReadsAgain(t *testing.T, reader string) {
 	dir := t.TempDir()
 	j := newTestJournal(t, dir, "a.journal")
 	j.appendMessages("a", 10, field{"SYSLOG_IDENTIFIER", []byte("svc-a")})
 	j.appendMessages("b", 10, field{"SYSLOG_IDENTIFIER", []byte("svc-b")})
 	cursorDir := t.TempDir()
-	cfg := testConfig(dir, cursorDir)
+	cfg := readerConfig(reader, dir, cursorDir)
 	refused := make(chan struct{}, 1)
 	c := &recordingConsumer{refuse: func(int) error {
 		select {

@@ -110,7 +110,7 @@ func tailCursor(ctx context.Context, cfg *Config) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("%w: %s", err, strings.TrimSpace(stderr.String()))
 	}
-	e, err := NewExportReader(bytes.NewReader(out), ExportLimits{MaxEntryBytes: cfg.MaxEntryBytes, MaxFields: 4096}).Next()
+	e, err := NewExportReader(bytes.NewReader(out), ExportLimits{MaxEntryBytes: cfg.MaxEntryBytes, MaxFields: maxFields}).Next()
 	if errors.Is(err, io.EOF) {
 		return "", nil
 	}
@@ -136,6 +136,7 @@ type journalSource struct {
 	cursor        string
 	fromBeginning bool      // the stored cursor was unusable: read all there is
 	since         time.Time // start_at: overlap before the first entry: read from here
+	match         matcher   // the direct reader's filters (journalctl filters itself)
 }
 
 var (
@@ -145,10 +146,17 @@ var (
 	reasonInvalid    = metric.WithAttributeSet(attribute.NewSet(attribute.String("reason", "invalid")))
 )
 
+// run reads with the configured reader, opening it again after the last
+// entry handed on whenever it stops (journalctl exits, its output does not
+// parse, or the journal files cannot be read), with backoff.
 func (s *journalSource) run(ctx context.Context) {
 	delay := s.cfg.Restart.InitialInterval
+	runOnce := s.runJournalctl
+	if s.cfg.Reader == readerDirect {
+		runOnce = s.runDirect
+	}
 	for {
-		n, err := s.runOnce(ctx)
+		n, err := runOnce(ctx)
 		if ctx.Err() != nil {
 			return
 		}
@@ -162,7 +170,7 @@ func (s *journalSource) run(ctx context.Context) {
 		if n > 0 { // it ran and delivered: this is a new failure, not a crash loop
 			delay = s.cfg.Restart.InitialInterval
 		}
-		s.logger.Warn("journalctl stopped; restarting", zap.Error(err), zap.Int("entries", n), zap.Duration("delay", delay))
+		s.logger.Warn("journal reader stopped; restarting", zap.String("reader", s.cfg.Reader), zap.Error(err), zap.Int("entries", n), zap.Duration("delay", delay))
 		t := time.NewTimer(delay)
 		select {
 		case <-ctx.Done():
@@ -174,9 +182,10 @@ func (s *journalSource) run(ctx context.Context) {
 	}
 }
 
-// runOnce runs journalctl until it exits, its output is malformed, or ctx
-// ends. It returns the number of entries handed on and why it stopped.
-func (s *journalSource) runOnce(ctx context.Context) (int, error) {
+// runJournalctl runs journalctl until it exits, its output is malformed,
+// or ctx ends. It returns the number of entries handed on and why it
+// stopped.
+func (s *journalSource) runJournalctl(ctx context.Context) (int, error) {
 	fromCursor := s.cursor
 	args, err := journalctlArgs(s.cfg, position{cursor: fromCursor, fromBeginning: s.fromBeginning, since: s.since})
 	if err != nil {
@@ -198,7 +207,8 @@ func (s *journalSource) runOnce(ctx context.Context) (int, error) {
 	}
 	s.logger.Debug("journalctl started", zap.Strings("args", args))
 
-	n, readErr := s.pump(runCtx, NewExportReader(stdout, ExportLimits{MaxEntryBytes: s.cfg.MaxEntryBytes, MaxFields: 4096}), fromCursor)
+	dec := NewExportReader(stdout, ExportLimits{MaxEntryBytes: s.cfg.MaxEntryBytes, MaxFields: maxFields})
+	n, readErr := s.pump(runCtx, func(context.Context) (*Entry, error) { return dec.Next() }, fromCursor, fromCursor != "")
 	cancel() // stop journalctl if the stream broke while it runs
 	waitErr := cmd.Wait()
 	if ctx.Err() != nil {
@@ -224,12 +234,13 @@ func (s *journalSource) runOnce(ctx context.Context) (int, error) {
 	return n, waitErr
 }
 
-// pump hands decoded entries on until the stream ends.
-func (s *journalSource) pump(ctx context.Context, dec *ExportReader, fromCursor string) (int, error) {
+// pump hands entries on until next fails. With checkFirst, the first entry
+// should be that of fromCursor (journalctl --cursor includes it): it is
+// skipped, and any other first entry means the cursor's is gone.
+func (s *journalSource) pump(ctx context.Context, next func(context.Context) (*Entry, error), fromCursor string, checkFirst bool) (int, error) {
 	n := 0
-	checkFirst := fromCursor != ""
 	for {
-		e, err := dec.Next()
+		e, err := next(ctx)
 		if err != nil {
 			return n, err
 		}

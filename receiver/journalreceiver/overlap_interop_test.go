@@ -38,7 +38,9 @@ func (j *testJournal) appendAt(at time.Time, prefix string, n int) {
 
 // TestStartAtOverlap: on a first start, entries older than the overlap are
 // skipped, those within it are read, and new ones follow.
-func TestStartAtOverlap(t *testing.T) {
+func TestStartAtOverlap(t *testing.T) { bothReaders(t, testStartAtOverlap) }
+
+func testStartAtOverlap(t *testing.T, reader string) {
 	dir := t.TempDir()
 	j := newTestJournal(t, dir, "system.journal")
 	now := time.Now()
@@ -46,7 +48,7 @@ func TestStartAtOverlap(t *testing.T) {
 	j.appendAt(now.Add(-2*time.Minute), "gap", 2)
 
 	c := &recordingConsumer{}
-	r := startReceiver(t, overlapConfig(dir, t.TempDir(), 5*time.Minute), c, nil)
+	r := startReceiver(t, overlapReaderConfig(reader, dir, t.TempDir(), 5*time.Minute), c, nil)
 	c.waitCount(t, 2)
 	j.appendAt(time.Now(), "new", 2)
 	c.waitCount(t, 4)
@@ -59,12 +61,16 @@ func TestStartAtOverlap(t *testing.T) {
 // TestStartAtOverlapStoredCursorWins: with a cursor stored, the receiver
 // resumes right after it, older than the overlap or not.
 func TestStartAtOverlapStoredCursorWins(t *testing.T) {
+	bothReaders(t, testStartAtOverlapStoredCursorWins)
+}
+
+func testStartAtOverlapStoredCursorWins(t *testing.T, reader string) {
 	dir, cursorDir := t.TempDir(), t.TempDir()
 	j := newTestJournal(t, dir, "system.journal")
 	now := time.Now()
 	j.appendAt(now.Add(-time.Hour), "old", 3)
 
-	first := testConfig(dir, cursorDir) // start_at: beginning
+	first := readerConfig(reader, dir, cursorDir) // start_at: beginning
 	c1 := &recordingConsumer{}
 	r1 := startReceiver(t, first, c1, nil)
 	c1.waitCount(t, 3)
@@ -75,7 +81,7 @@ func TestStartAtOverlapStoredCursorWins(t *testing.T) {
 	j.appendAt(now.Add(-50*time.Minute), "late", 2)
 	j.appendAt(now.Add(-time.Minute), "recent", 2)
 	c2 := &recordingConsumer{}
-	r2 := startReceiver(t, overlapConfig(dir, cursorDir, 5*time.Minute), c2, nil)
+	r2 := startReceiver(t, overlapReaderConfig(reader, dir, cursorDir, 5*time.Minute), c2, nil)
 	c2.waitCount(t, 4)
 	r2.stop()
 	assert.Equal(t, append(messages("late", 0, 2), messages("recent", 0, 2)...), c2.bodies(),
@@ -86,10 +92,14 @@ func TestStartAtOverlapStoredCursorWins(t *testing.T) {
 // start is stored, so a restart before anything was delivered reads from
 // the same point, not from overlap before the later start.
 func TestStartAtOverlapRestartBeforeDelivery(t *testing.T) {
+	bothReaders(t, testStartAtOverlapRestartBeforeDelivery)
+}
+
+func testStartAtOverlapRestartBeforeDelivery(t *testing.T, reader string) {
 	dir, cursorDir := t.TempDir(), t.TempDir()
 	j := newTestJournal(t, dir, "system.journal")
 	j.appendAt(time.Now().Add(-time.Hour), "old", 1)
-	cfg := overlapConfig(dir, cursorDir, 5*time.Minute)
+	cfg := overlapReaderConfig(reader, dir, cursorDir, 5*time.Minute)
 
 	r1 := startReceiver(t, cfg, &recordingConsumer{}, nil)
 	r1.stop()
@@ -116,7 +126,9 @@ func TestStartAtOverlapRestartBeforeDelivery(t *testing.T) {
 
 // TestStartAtOverlapBadStoredPoint: a stored start point that does not
 // parse is counted as an invalid cursor and replaced by overlap before now.
-func TestStartAtOverlapBadStoredPoint(t *testing.T) {
+func TestStartAtOverlapBadStoredPoint(t *testing.T) { bothReaders(t, testStartAtOverlapBadStoredPoint) }
+
+func testStartAtOverlapBadStoredPoint(t *testing.T, reader string) {
 	dir, cursorDir := t.TempDir(), t.TempDir()
 	j := newTestJournal(t, dir, "system.journal")
 	now := time.Now()
@@ -125,9 +137,16 @@ func TestStartAtOverlapBadStoredPoint(t *testing.T) {
 	require.NoError(t, os.WriteFile(filepath.Join(cursorDir, "journal.cursor"), []byte(cursorSincePrefix+"garbage\n"), 0o600))
 
 	c := &recordingConsumer{}
-	r := startReceiver(t, overlapConfig(dir, cursorDir, 5*time.Minute), c, nil)
+	r := startReceiver(t, overlapReaderConfig(reader, dir, cursorDir, 5*time.Minute), c, nil)
 	c.waitCount(t, 2)
 	assert.Equal(t, int64(1), r.counter("otelcol_logx_journal_cursor_lost", "invalid"))
 	r.stop()
 	assert.Equal(t, messages("recent", 0, 2), c.bodies())
+}
+
+// overlapReaderConfig is overlapConfig with the given reader.
+func overlapReaderConfig(reader, dir, cursorDir string, overlap time.Duration) *Config {
+	cfg := overlapConfig(dir, cursorDir, overlap)
+	cfg.Reader = reader
+	return cfg
 }

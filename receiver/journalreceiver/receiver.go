@@ -46,6 +46,7 @@ const reasonPermanent = "permanent_error"
 
 type journalReceiver struct {
 	cfg    *Config
+	match  matcher // the direct reader's filters
 	set    receiver.Settings
 	tel    *metadata.TelemetryBuilder
 	conv   *converter
@@ -62,9 +63,17 @@ type journalReceiver struct {
 }
 
 func newJournalReceiver(set receiver.Settings, cfg *Config, next consumer.Logs) (*journalReceiver, error) {
+	match, err := newMatcher(cfg)
+	if err != nil {
+		return nil, err
+	}
+	transport := "journalctl"
+	if cfg.Reader == readerDirect {
+		transport = "journalfile"
+	}
 	obs, err := receiverhelper.NewObsReport(receiverhelper.ObsReportSettings{
 		ReceiverID:             set.ID,
-		Transport:              "journalctl",
+		Transport:              transport,
 		LongLivedCtx:           true,
 		ReceiverCreateSettings: set,
 	})
@@ -75,7 +84,7 @@ func newJournalReceiver(set receiver.Settings, cfg *Config, next consumer.Logs) 
 	if err != nil {
 		return nil, err
 	}
-	r := &journalReceiver{cfg: cfg, set: set, tel: tel, conv: newConverter(cfg)}
+	r := &journalReceiver{cfg: cfg, match: match, set: set, tel: tel, conv: newConverter(cfg)}
 	r.stage = ingest.NewStage(cfg.Buffer, ingest.StageSettings{
 		Next:          next,
 		ObsReport:     obs,
@@ -136,7 +145,7 @@ func (r *journalReceiver) Start(ctx context.Context, host component.Host) error 
 	runCtx, cancel := context.WithCancel(context.Background())
 	r.cancel = cancel
 	entries := make(chan *Entry, entryQueue)
-	src := &journalSource{cfg: r.cfg, logger: r.set.Logger, tel: r.tel, out: entries, cursor: pos.cursor, fromBeginning: pos.fromBeginning, since: pos.since}
+	src := &journalSource{cfg: r.cfg, logger: r.set.Logger, tel: r.tel, out: entries, cursor: pos.cursor, fromBeginning: pos.fromBeginning, since: pos.since, match: r.match}
 	r.wg.Add(2)
 	go func() {
 		defer r.wg.Done()
@@ -152,11 +161,17 @@ func (r *journalReceiver) Start(ctx context.Context, host component.Host) error 
 // startAtEnd finds where "end" is before any entry is read, and stores it,
 // so that entries written while the collector is down before its first new
 // entry are not skipped by the next start. An empty journal's end is its
-// beginning. If journalctl cannot say, journalctl --lines=0 decides later.
+// beginning. If the reader cannot say, the end when it starts reading
+// decides later.
 func (r *journalReceiver) startAtEnd(ctx context.Context) (cursor string, fromBeginning bool) {
-	cursor, err := tailCursor(ctx, r.cfg)
+	var err error
+	if r.cfg.Reader == readerDirect {
+		cursor, err = tailCursorDirect(r.cfg, r.match)
+	} else {
+		cursor, err = tailCursor(ctx, r.cfg)
+	}
 	if err != nil {
-		r.set.Logger.Warn("could not find the end of the journal; starting at its end once journalctl runs", zap.Error(err))
+		r.set.Logger.Warn("could not find the end of the journal; starting at its end once the reader runs", zap.Error(err))
 		return "", false
 	}
 	fromBeginning = cursor == ""

@@ -13,6 +13,7 @@ import (
 
 func TestJournalctlMissingKeepsRetrying(t *testing.T) {
 	cfg := testConfig(t.TempDir(), t.TempDir())
+	cfg.Reader = readerJournalctl
 	cfg.JournalctlPath = filepath.Join(t.TempDir(), "no-such-journalctl")
 	r := startReceiver(t, cfg, &recordingConsumer{}, nil)
 	require.Eventually(t, func() bool {
