@@ -44,6 +44,7 @@
 #   LOGX_BENCH_S5_RATES   S5 append rates, entries/s (default "10000 50000")
 #   LOGX_BENCH_S5_SECONDS S5 append time per rate (default 10)
 #   LOGX_BENCH_S5_SERVICES S5 services (units) interleaved at random in the journal (default 50)
+#   LOGX_BENCH_S5_READERS  S5 journal receiver readers, each run in turn (default "direct journalctl")
 #   LOGX_BENCH_PROFILE    set to 1: CPU profiles of otelcol-logx (S1, S4 at 50000, S5) into bench/out/*-cpu.pprof
 #   LOGX_BENCH_RESULTS    the report (default _build/bench/results-<UTC time>.md)
 #   LOGX_BENCH_DOC        also append the report here (default: nowhere; make bench-doc: docs/performance.md)
@@ -69,6 +70,7 @@ S5_ENTRIES=${LOGX_BENCH_S5_ENTRIES:-500000}
 S5_RATES=${LOGX_BENCH_S5_RATES-10000 50000}
 S5_SECONDS=${LOGX_BENCH_S5_SECONDS:-10}
 S5_SERVICES=${LOGX_BENCH_S5_SERVICES:-50}
+S5_READERS=${LOGX_BENCH_S5_READERS:-direct journalctl}
 STAMP=$(date -u +%Y%m%dT%H%M%SZ)
 STARTED=$(date -u '+%Y-%m-%d %H:%M UTC')
 REPORT=${LOGX_BENCH_RESULTS:-$ROOT/_build/bench/results-$STAMP.md}
@@ -346,14 +348,15 @@ run_s4() {
   done
 }
 
-# S5: the journal receiver. start_journal DIR NAME: otelcol-logx reading the
-# journal files in DIR to a new sink; sets DAEMON_PID, SINK_PID, STATS.
+# S5: the journal receiver. start_journal DIR NAME READER: otelcol-logx
+# reading the journal files in DIR with READER (direct or journalctl) to a
+# new sink; sets DAEMON_PID, SINK_PID, STATS.
 start_journal() {
-  local jdir=$1 name=$2 d=$WORK/logx-$2
+  local jdir=$1 name=$2 reader=$3 d=$WORK/logx-$2
   mkdir -p "$d/cursor"
   start_sink "$name"
   STATS=$WORK/sink-$name/stats.json
-  BENCH_JOURNAL_DIR=$jdir BENCH_CURSOR_DIR=$d/cursor BENCH_SINK=127.0.0.1:$SINK_PORT BENCH_PPROF=$BENCH_PPROF \
+  BENCH_JOURNAL_DIR=$jdir BENCH_JOURNAL_READER=$reader BENCH_CURSOR_DIR=$d/cursor BENCH_SINK=127.0.0.1:$SINK_PORT BENCH_PPROF=$BENCH_PPROF \
     "$LOGX_BIN" --config "$ROOT/bench/configs/logx-journal.yaml" >"$d/log" 2>&1 &
   DAEMON_PID=$!
   PIDS+=("$DAEMON_PID")
@@ -365,18 +368,21 @@ sink_lines_at_least() { local n; n=$(json "$1" lines 2>/dev/null); [ "${n:-0}" -
 # S5 backlog: S5_ENTRIES entries written before the start, read from the
 # beginning as fast as the pipeline goes. CPU from the first delivered line
 # (start-up left out) to the last.
+# The journal is written once and read by each reader in turn.
 run_s5_backlog() {
   local jdir=$WORK/journal-backlog
-  mkdir -p "$jdir"
-  log "S5: writing $S5_ENTRIES journal entries with systemd-journal-remote"
-  local w
-  w=$("$OUT/bin/benchjournal" -dir "$jdir" -n "$S5_ENTRIES" -writers 2 -services "$S5_SERVICES") || die "benchjournal failed"
-  start_journal "$jdir" s5-backlog
+  if [ ! -d "$jdir" ]; then
+    mkdir -p "$jdir"
+    log "S5: writing $S5_ENTRIES journal entries with systemd-journal-remote"
+    S5_BACKLOG_WRITER=$("$OUT/bin/benchjournal" -dir "$jdir" -n "$S5_ENTRIES" -writers 2 -services "$S5_SERVICES") || die "benchjournal failed"
+  fi
+  local w=$S5_BACKLOG_WRITER reader=$1
+  start_journal "$jdir" "s5-backlog-$reader" "$reader"
   local pid=$DAEMON_PID sink=$SINK_PID
-  wait_until 60 sink_lines_at_least "$STATS" 1 || { cat "$WORK/logx-s5-backlog/log" >&2; die "S5: nothing delivered"; }
+  wait_until 60 sink_lines_at_least "$STATS" 1 || { cat "$WORK/logx-s5-backlog-$reader/log" >&2; die "S5: nothing delivered"; }
   local cpu0 n0 t0
   cpu0=$(cpu_seconds "$pid"); t0=$(now); n0=$(json "$STATS" lines)
-  profile_start s5-backlog $(( S5_ENTRIES / 100000 + 2 ))
+  profile_start "s5-backlog-$reader" $(( S5_ENTRIES / 100000 + 2 ))
   # The journal receiver waits rather than drops: a still count means slow.
   drain "$STATS" "$S5_ENTRIES" 15
   local cpu1 rss n1
@@ -384,7 +390,7 @@ run_s5_backlog() {
   profile_wait
   stop "$pid"; stop "$sink"
   # Fed and delivered count from the first line on, as the CPU does.
-  row s5 logx journal-backlog max $(( S5_ENTRIES - n0 )) $(( n1 - n0 )) "$t0" "$(json "$STATS" last_at_unix)" \
+  row s5 "logx/$reader" journal-backlog max $(( S5_ENTRIES - n0 )) $(( n1 - n0 )) "$t0" "$(json "$STATS" last_at_unix)" \
     "$cpu0" "$cpu1" "$rss" 0 0 0 "$(echo "$w" | sed -n 's/.*"entries_per_s":\([0-9.e+-]*\).*/\1/p')"
 }
 
@@ -394,17 +400,17 @@ run_s5_backlog() {
 # what it already read from another. One systemd-journal-remote writes at
 # most ~20,000 entries/s (~50 µs of CPU each): the row says what it reached.
 run_s5_rate() {
-  local r=$1 jdir=$WORK/journal-$1 writers=1
+  local r=$1 reader=$2 jdir=$WORK/journal-$1-$2 writers=1
   mkdir -p "$jdir"
-  # One entry per file, so that every file exists when journalctl starts.
+  # One entry per file, so that every file exists when the reader starts.
   "$OUT/bin/benchjournal" -dir "$jdir" -n "$writers" -writers "$writers" -services "$S5_SERVICES" >/dev/null || die "benchjournal failed"
-  start_journal "$jdir" "s5-$r"
+  start_journal "$jdir" "s5-$r-$reader" "$reader"
   local pid=$DAEMON_PID sink=$SINK_PID
-  wait_until 60 sink_lines_at_least "$STATS" "$writers" || { cat "$WORK/logx-s5-$r/log" >&2; die "S5: nothing delivered"; }
+  wait_until 60 sink_lines_at_least "$STATS" "$writers" || { cat "$WORK/logx-s5-$r-$reader/log" >&2; die "S5: nothing delivered"; }
   sleep 0.5
   local cpu0 t0 w fed
   cpu0=$(cpu_seconds "$pid"); t0=$(now)
-  profile_start "s5-$r" "$S5_SECONDS"
+  profile_start "s5-$r-$reader" "$S5_SECONDS"
   w=$("$OUT/bin/benchjournal" -dir "$jdir" -rate "$r" -seconds "$S5_SECONDS" -writers "$writers" -services "$S5_SERVICES") || die "benchjournal failed"
   fed=$(echo "$w" | sed -n 's/.*"entries":\([0-9]*\).*/\1/p')
   drain "$STATS" $(( fed + writers )) 15
@@ -413,7 +419,7 @@ run_s5_rate() {
   profile_wait
   stop "$pid"; stop "$sink"
   wj() { echo "$w" | sed -n "s/.*\"$1\":\([0-9.e+-]*\).*/\1/p"; }
-  row s5 logx journal-append "$r" "$fed" $(( $(json "$STATS" lines) - writers )) "$t0" "$(json "$STATS" last_at_unix)" \
+  row s5 "logx/$reader" journal-append "$r" "$fed" $(( $(json "$STATS" lines) - writers )) "$t0" "$(json "$STATS" last_at_unix)" \
     "$cpu0" "$cpu1" "$rss" "$(wj max_append_ms)" 0 0 "$(wj entries_per_s)"
 }
 
@@ -494,8 +500,10 @@ for sc in $SCENARIOS; do
   s3) run_s3 ;;
   s4) run_s4 ;;
   s5)
-    run_s5_backlog
-    for r in $S5_RATES; do run_s5_rate "$r"; done
+    for reader in $S5_READERS; do run_s5_backlog "$reader"; done
+    for r in $S5_RATES; do
+      for reader in $S5_READERS; do run_s5_rate "$r" "$reader"; done
+    done
     ;;
   *) die "unknown scenario $sc" ;;
   esac
@@ -571,11 +579,11 @@ name() { sed 's/| logx |/| otelcol-logx |/'; }
   if grep -q '^s5	' "$RESULTS"; then
     echo "### S5: journal files (systemd-journal-remote, 9 fields per entry, $S5_SERVICES services interleaved) → rate limit → cfjs1"
     echo
-    echo "CPU includes the journalctl child. Backlog: the entries written before the start, read from the beginning as fast as the pipeline goes (from the first delivered entry on). Append: entries appended every 100 ms by systemd-journal-remote while the receiver follows; \"appender entries/s\" is the rate the appender achieved, \"longest append ms\" its slowest round. syslog-ng's systemd-journal() source (and rsyslog's imjournal) read only the local journal, not a directory of journal files: no side-by-side run."
+    echo "Reader: the journal receiver's reader option (direct: it reads the journal files itself; journalctl: it runs journalctl --output=export, whose CPU is included). Backlog: the entries written before the start, read from the beginning as fast as the pipeline goes (from the first delivered entry on). Append: entries appended every 100 ms by systemd-journal-remote while the receiver follows; \"appender entries/s\" is the rate the appender achieved, \"longest append ms\" its slowest round. syslog-ng's systemd-journal() source (and rsyslog's imjournal) read only the local journal, not a directory of journal files: no side-by-side run."
     echo
-    echo "| mode | rate (entries/s) | fed | delivered | delivered/fed | appender entries/s | delivered entries/s | µs CPU per entry | peak RSS MB | longest append ms |"
-    echo "|---|---|---|---|---|---|---|---|---|---|"
-    awk -F'\t' '$1=="s5" {printf "| %s | %s | %d | %d | %.4f | %d | %d | %.2f | %s | %s |\n", $3, $4, $5, $6, ($5 > 0 ? $6 / $5 : 0), $13, $7, $8, $9, ($4 == "max" ? "—" : sprintf("%.0f", $10))}' "$RESULTS"
+    echo "| reader | mode | rate (entries/s) | fed | delivered | delivered/fed | appender entries/s | delivered entries/s | µs CPU per entry | peak RSS MB | longest append ms |"
+    echo "|---|---|---|---|---|---|---|---|---|---|---|"
+    awk -F'\t' '$1=="s5" {r = $2; sub(/^logx\//, "", r); printf "| %s | %s | %s | %d | %d | %.4f | %d | %d | %.2f | %s | %s |\n", r, $3, $4, $5, $6, ($5 > 0 ? $6 / $5 : 0), $13, $7, $8, $9, ($4 == "max" ? "—" : sprintf("%.0f", $10))}' "$RESULTS"
     echo
   fi
 } >"$REPORT"

@@ -96,13 +96,17 @@ func TestReadersDeliverTheSame(t *testing.T) {
 	sentinel.append(sentinel.entry([]byte("sentinel"), unit("svc1.service"), prio("0"), f("SYSLOG_IDENTIFIER", "svc1"), f("_COMM", "x")))
 
 	for name, set := range map[string]func(*Config){
-		"all":            func(c *Config) { c.MaxEntryBytes = 4096 },
-		"cursor":         func(c *Config) { c.Fields.Include = []string{"__CURSOR", "MESSAGE"} },
-		"units":          func(c *Config) { c.Units = []string{"svc1", "app.slice"} },
-		"identifiers":    func(c *Config) { c.Identifiers = []string{"svc1", "svc3"} },
-		"priority":       func(c *Config) { c.Priority = "err" },
-		"matches":        func(c *Config) { c.Matches = []string{"_SYSTEMD_UNIT=svc2.service", "PRIORITY=4", "+", "_COMM=x"} },
-		"all the groups": func(c *Config) { c.Units = []string{"svc1.service"}; c.Priority = "3"; c.Matches = []string{"PRIORITY=1", "+", "_COMM=x"} },
+		"all":         func(c *Config) { c.MaxEntryBytes = 4096 },
+		"cursor":      func(c *Config) { c.Fields.Include = []string{"__CURSOR", "MESSAGE"} },
+		"units":       func(c *Config) { c.Units = []string{"svc1", "app.slice"} },
+		"identifiers": func(c *Config) { c.Identifiers = []string{"svc1", "svc3"} },
+		"priority":    func(c *Config) { c.Priority = "err" },
+		"matches":     func(c *Config) { c.Matches = []string{"_SYSTEMD_UNIT=svc2.service", "PRIORITY=4", "+", "_COMM=x"} },
+		"all the groups": func(c *Config) {
+			c.Units = []string{"svc1.service"}
+			c.Priority = "3"
+			c.Matches = []string{"PRIORITY=1", "+", "_COMM=x"}
+		},
 	} {
 		t.Run(name, func(t *testing.T) {
 			viaJournalctl := readWith(t, readerJournalctl, dir, set)

@@ -2,6 +2,7 @@ package journalreceiver
 
 import (
 	"context"
+	"errors"
 	"strconv"
 	"strings"
 	"sync"
@@ -85,14 +86,16 @@ func newJournalReceiver(set receiver.Settings, cfg *Config, next consumer.Logs) 
 		return nil, err
 	}
 	r := &journalReceiver{cfg: cfg, match: match, set: set, tel: tel, conv: newConverter(cfg)}
+	// Drops are counted by service in each batch's Done (countDrops): a
+	// batch holds the entries of many services, as they interleave in the
+	// journal.
 	r.stage = ingest.NewStage(cfg.Buffer, ingest.StageSettings{
-		Next:          next,
-		ObsReport:     obs,
-		Format:        obsFormat,
-		OnServiceDrop: r.dropped,
-		Logger:        set.Logger,
-		MinBackoff:    cfg.RetryOnFailure.InitialInterval,
-		MaxBackoff:    cfg.RetryOnFailure.MaxInterval,
+		Next:       next,
+		ObsReport:  obs,
+		Format:     obsFormat,
+		Logger:     set.Logger,
+		MinBackoff: cfg.RetryOnFailure.InitialInterval,
+		MaxBackoff: cfg.RetryOnFailure.MaxInterval,
 	})
 	r.commits.save = r.saveCursor
 	return r, nil
@@ -249,36 +252,34 @@ func (r *journalReceiver) stopStage(ctx context.Context) {
 	}
 }
 
-// batchLoop gathers entries into batches of one service each and puts
-// them into the stage, waiting while it is full (the journal keeps what is
-// not read yet, so nothing is dropped for room). A batch is sent when it
-// reaches batch.max_entries or batch.max_bytes, flush_interval after its
-// first entry, or when an entry of another service comes.
+// batchLoop gathers entries into batches and puts them into the stage,
+// waiting while it is full (the journal keeps what is not read yet, so
+// nothing is dropped for room). A batch is sent when it reaches
+// batch.max_entries or batch.max_bytes, or flush_interval after its first
+// entry. A batch holds entries of any service, in journal order: services
+// interleave entry by entry in a journal, and batches of one service each
+// would mostly be of one entry, paying per entry what is meant to be paid
+// per batch (the stage, the pipeline's request, the exporter's). Since
+// this receiver waits rather than drops, the stage's fair share has
+// nothing to share; drops are still counted by service (countDrops).
 func (r *journalReceiver) batchLoop(ctx context.Context, entries <-chan *Entry) {
-	var next *Entry // the first entry of the next batch, already read
+	flush := time.NewTimer(time.Hour)
+	flush.Stop()
 	for {
-		first := next
-		next = nil
-		if first == nil {
-			select {
-			case first = <-entries:
-			case <-ctx.Done():
-				return
-			}
+		var first *Entry
+		select {
+		case first = <-entries:
+		case <-ctx.Done():
+			return
 		}
-		service := r.conv.service(first)
-		batch := make([]*Entry, 1, min(r.cfg.Batch.MaxEntries, 64))
+		batch := make([]*Entry, 1, min(r.cfg.Batch.MaxEntries, 1024))
 		batch[0] = first
 		size := first.Size()
-		flush := time.NewTimer(r.cfg.Batch.FlushInterval)
+		flush.Reset(r.cfg.Batch.FlushInterval)
 	fill:
 		for len(batch) < r.cfg.Batch.MaxEntries && size < r.cfg.Batch.MaxBytes {
 			select {
 			case e := <-entries:
-				if r.conv.service(e) != service {
-					next = e
-					break fill
-				}
 				batch = append(batch, e)
 				size += e.Size()
 			case <-flush.C:
@@ -289,7 +290,7 @@ func (r *journalReceiver) batchLoop(ctx context.Context, entries <-chan *Entry) 
 			}
 		}
 		flush.Stop()
-		if !r.put(ctx, service, batch) {
+		if !r.put(ctx, batch) {
 			return
 		}
 	}
@@ -297,18 +298,40 @@ func (r *journalReceiver) batchLoop(ctx context.Context, entries <-chan *Entry) 
 
 // put hands a batch to the stage, waiting for room; false if ctx ended
 // first (the batch was not taken, and its cursor is not stored).
-func (r *journalReceiver) put(ctx context.Context, service string, batch []*Entry) bool {
+func (r *journalReceiver) put(ctx context.Context, batch []*Entry) bool {
 	seq := r.commits.begin()
 	cursor := lastCursor(batch)
 	b := ingest.Batch{
-		Key:        service,
 		Size:       batchCost(batch),
 		ParsedSize: parsedCost(batch),
 		Records:    len(batch),
 		Build:      func() plog.Logs { return r.convert(batch) },
-		Done:       func(err error) { r.commits.done(seq, cursor, err) },
+		Done: func(err error) {
+			r.countDrops(batch, err)
+			r.commits.done(seq, cursor, err)
+		},
 	}
 	return r.stage.Put(ctx, b) == nil
+}
+
+// countDrops counts the entries of a batch the stage dropped, by service.
+func (r *journalReceiver) countDrops(batch []*Entry, err error) {
+	var drop *ingest.DropError
+	if !errors.As(err, &drop) {
+		return
+	}
+	n := map[string]int{}
+	var order []string
+	for _, e := range batch {
+		s := r.conv.service(e)
+		if _, ok := n[s]; !ok {
+			order = append(order, s)
+		}
+		n[s]++
+	}
+	for _, s := range order {
+		r.dropped(s, drop.Reason, n[s])
+	}
 }
 
 // convert makes the batch's records; run by the stage's sender, once.
