@@ -84,19 +84,19 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 	errs = errors.Join(errs, err)
 	builder.LogxJournalEntriesRead, err = builder.meter.Int64Counter(
 		"otelcol_logx_journal_entries_read",
-		metric.WithDescription("Journal entries read from journalctl. [Alpha]"),
+		metric.WithDescription("Journal entries read (that passed the filters). [Alpha]"),
 		metric.WithUnit("{entry}"),
 	)
 	errs = errors.Join(errs, err)
 	builder.LogxJournalJournalctlRestarts, err = builder.meter.Int64Counter(
 		"otelcol_logx_journal_journalctl_restarts",
-		metric.WithDescription("journalctl restarts, by reason (exited, parse_error). [Alpha]"),
+		metric.WithDescription("Reader restarts, by reason (exited: journalctl exited, or the direct reader stopped on an error; parse_error: journalctl wrote malformed output). [Alpha]"),
 		metric.WithUnit("{restart}"),
 	)
 	errs = errors.Join(errs, err)
 	builder.LogxJournalParseErrors, err = builder.meter.Int64Counter(
 		"otelcol_logx_journal_parse_errors",
-		metric.WithDescription("Malformed journalctl export output, by reason; each one restarts journalctl after the last entry read. [Alpha]"),
+		metric.WithDescription("Entries or files that could not be read, by reason: malformed journalctl export output (each restarts journalctl after the last entry read), or with the direct reader an entry (corrupt_entry, entry_too_large) or file (bad_file) skipped. [Alpha]"),
 		metric.WithUnit("{error}"),
 	)
 	errs = errors.Join(errs, err)

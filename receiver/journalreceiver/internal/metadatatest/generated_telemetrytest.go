@@ -72,7 +72,7 @@ func AssertEqualLogxJournalDropped(t *testing.T, tt *componenttest.Telemetry, dp
 func AssertEqualLogxJournalEntriesRead(t *testing.T, tt *componenttest.Telemetry, dps []metricdata.DataPoint[int64], opts ...metricdatatest.Option) {
 	want := metricdata.Metrics{
 		Name:        "otelcol_logx_journal_entries_read",
-		Description: "Journal entries read from journalctl. [Alpha]",
+		Description: "Journal entries read (that passed the filters). [Alpha]",
 		Unit:        "{entry}",
 		Data: metricdata.Sum[int64]{
 			Temporality: metricdata.CumulativeTemporality,
@@ -88,7 +88,7 @@ func AssertEqualLogxJournalEntriesRead(t *testing.T, tt *componenttest.Telemetry
 func AssertEqualLogxJournalJournalctlRestarts(t *testing.T, tt *componenttest.Telemetry, dps []metricdata.DataPoint[int64], opts ...metricdatatest.Option) {
 	want := metricdata.Metrics{
 		Name:        "otelcol_logx_journal_journalctl_restarts",
-		Description: "journalctl restarts, by reason (exited, parse_error). [Alpha]",
+		Description: "Reader restarts, by reason (exited: journalctl exited, or the direct reader stopped on an error; parse_error: journalctl wrote malformed output). [Alpha]",
 		Unit:        "{restart}",
 		Data: metricdata.Sum[int64]{
 			Temporality: metricdata.CumulativeTemporality,
@@ -104,7 +104,7 @@ func AssertEqualLogxJournalJournalctlRestarts(t *testing.T, tt *componenttest.Te
 func AssertEqualLogxJournalParseErrors(t *testing.T, tt *componenttest.Telemetry, dps []metricdata.DataPoint[int64], opts ...metricdatatest.Option) {
 	want := metricdata.Metrics{
 		Name:        "otelcol_logx_journal_parse_errors",
-		Description: "Malformed journalctl export output, by reason; each one restarts journalctl after the last entry read. [Alpha]",
+		Description: "Entries or files that could not be read, by reason: malformed journalctl export output (each restarts journalctl after the last entry read), or with the direct reader an entry (corrupt_entry, entry_too_large) or file (bad_file) skipped. [Alpha]",
 		Unit:        "{error}",
 		Data: metricdata.Sum[int64]{
 			Temporality: metricdata.CumulativeTemporality,
