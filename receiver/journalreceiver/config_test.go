@@ -131,3 +131,17 @@ func TestConfigNestedGroupErrorReportedOnce(t *testing.T) {
 		assert.Equal(t, 1, strings.Count(err.Error(), once), "%s reported once: %v", once, err)
 	}
 }
+
+// TestConfigReaderSaysWhatToWrite: an unknown reader, and a unit pattern
+// the direct reader cannot expand, are refused with what to write.
+func TestConfigReaderSaysWhatToWrite(t *testing.T) {
+	cfg := testConfig("", t.TempDir())
+	cfg.Reader = "libsystemd"
+	require.ErrorContains(t, cfg.Validate(), `write "direct"`)
+
+	cfg = testConfig("", t.TempDir())
+	cfg.Units = []string{"app-*.service"}
+	require.ErrorContains(t, cfg.Validate(), "use reader: journalctl")
+	cfg.Reader = readerJournalctl
+	require.NoError(t, cfg.Validate(), "journalctl expands patterns itself")
+}
