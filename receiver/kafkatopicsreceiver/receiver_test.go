@@ -11,6 +11,10 @@ import (
 	"github.com/stretchr/testify/require"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"go.opentelemetry.io/otel/attribute"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zaptest/observer"
+
+	"github.com/otelcol-logx/otelcol-logx/internal/testutil"
 )
 
 func TestConsumesInOrderAndCommits(t *testing.T) {
@@ -98,4 +102,24 @@ func TestUndecodableRecordsAreDroppedAndCounted(t *testing.T) {
 	assert.EqualValues(t, 1, h.sum(t, "otelcol_logx_kafkatopics_receiver_dropped", attribute.String("reason", "empty")))
 	assert.EqualValues(t, 1, h.sum(t, "otelcol_logx_kafkatopics_receiver_dropped", attribute.String("reason", "not_a_record")))
 	assert.EqualValues(t, 5, h.sum(t, "otelcol_logx_kafkatopics_receiver_records"))
+}
+
+func TestUnreachableBrokerCountedAndLogged(t *testing.T) {
+	// Nothing listens at the seed broker's address: the receiver starts
+	// (franz-go keeps trying, and the broker may come up later), and the
+	// failure shows as counted connection errors and a warning naming the
+	// address, not as silence.
+	addr := testutil.FreeTCPAddr(t)
+	cfg := createDefaultConfig().(*Config)
+	cfg.Brokers = []string{addr}
+	cfg.Topics = []string{testTopic}
+	cfg.Group.ID = "g"
+	core, logs := observer.New(zap.WarnLevel)
+	var s seen
+	h := startReceiverLogging(t, cfg, sink(&s, nil), zap.New(core))
+	require.Eventually(t, func() bool {
+		return h.sum(t, "otelcol_logx_kafkatopics_receiver_broker_errors", attribute.String("reason", "connect")) > 0 &&
+			logs.FilterMessageSnippet("unable to open connection to broker").FilterField(zap.String("addr", addr)).Len() > 0
+	}, 30*time.Second, 10*time.Millisecond, "connection failures counted and logged with the address")
+	assert.Zero(t, s.count())
 }

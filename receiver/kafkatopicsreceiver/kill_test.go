@@ -1,0 +1,247 @@
+package kafkatopicsreceiver
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"os"
+	"os/exec"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"github.com/twmb/franz-go/pkg/kfake"
+	"go.opentelemetry.io/collector/consumer"
+	"go.opentelemetry.io/collector/pdata/plog"
+)
+
+// memberBrokersEnv tells TestGroupMemberChild which cluster to join.
+const memberBrokersEnv = "KAFKATOPICS_TEST_MEMBER_BROKERS"
+
+// memberHoldAfter: once the child member's pipeline has accepted this
+// many records, its next call writes its records and then holds on until
+// the child is killed: records that reached the destination and were
+// never committed, as when a node dies between its buffer's write and
+// the commit.
+const memberHoldAfter = 300
+
+// memberLifetime bounds a child member whose parent vanished without
+// killing it: it then leaves the group instead of lingering.
+const memberLifetime = 3 * time.Minute
+
+// TestGroupMemberChild is the member TestGroupMemberKilledMidRun kills;
+// without its environment variable it returns at once. It consumes as a
+// member of group "g" and writes a line per record its pipeline accepts
+// ("rec <seq> <partition> <offset> ."), before the pipeline call returns,
+// so before the receiver commits the offset; after memberHoldAfter
+// records, "held" once the next call's records are written, and that call
+// does not return.
+func TestGroupMemberChild(t *testing.T) {
+	brokers := os.Getenv(memberBrokersEnv)
+	if brokers == "" {
+		return
+	}
+	accepted := 0
+	next, err := consumer.NewLogs(func(_ context.Context, ld plog.Logs) error {
+		var lines []byte
+		for _, r := range recordsOf(ld) {
+			lines = fmt.Appendf(lines, "rec %d %s %d .\n", r.seq, r.partition, r.offset)
+		}
+		hold := accepted >= memberHoldAfter
+		if hold {
+			lines = append(lines, "held\n"...)
+		}
+		accepted += ld.LogRecordCount()
+		if _, err := os.Stdout.Write(lines); err != nil {
+			return err
+		}
+		if hold {
+			<-time.After(memberLifetime)
+			return errors.New("held past the member's lifetime")
+		}
+		return nil
+	})
+	require.NoError(t, err)
+	startReceiver(t, testConfigFor(strings.Split(brokers, ","), "g"), next)
+	<-time.After(memberLifetime)
+}
+
+// memberProcess is a group member running in a child process: what its
+// pipeline accepted is read from its output as it goes.
+type memberProcess struct {
+	cmd  *exec.Cmd
+	seen seen
+	held chan struct{} // closed once the child's pipeline holds a call
+	read chan struct{} // closed once the child's output ended
+}
+
+func startMemberProcess(t *testing.T, c *kfake.Cluster) *memberProcess {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^TestGroupMemberChild$", "-test.count=1")
+	cmd.Env = append(os.Environ(), memberBrokersEnv+"="+strings.Join(c.ListenAddrs(), ","))
+	cmd.Stderr = os.Stderr
+	out, err := cmd.StdoutPipe()
+	require.NoError(t, err)
+	require.NoError(t, cmd.Start())
+	m := &memberProcess{cmd: cmd, held: make(chan struct{}), read: make(chan struct{})}
+	go func() {
+		defer close(m.read)
+		sc := bufio.NewScanner(out)
+		for sc.Scan() {
+			if sc.Text() == "held" {
+				close(m.held)
+			} else if r, ok := parseMemberLine(sc.Text()); ok {
+				m.seen.addRecords([]seenRecord{r})
+			}
+		}
+	}()
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		<-m.read
+		_ = cmd.Wait()
+	})
+	return m
+}
+
+// parseMemberLine reads one "rec <seq> <partition> <offset> ." line; a
+// line cut short by the kill (no final ".") or test framework chatter is
+// not a record.
+func parseMemberLine(line string) (seenRecord, bool) {
+	f := strings.Fields(line)
+	if len(f) != 5 || f[0] != "rec" || f[4] != "." {
+		return seenRecord{}, false
+	}
+	seq, err1 := strconv.ParseInt(f[1], 10, 64)
+	off, err2 := strconv.ParseInt(f[3], 10, 64)
+	if err1 != nil || err2 != nil {
+		return seenRecord{}, false
+	}
+	return seenRecord{seq: seq, partition: f[2], offset: off}, true
+}
+
+// kill sends SIGKILL: the member neither commits nor leaves the group. It
+// returns once everything the child wrote before dying was read.
+func (m *memberProcess) kill(t *testing.T) {
+	t.Helper()
+	require.NoError(t, m.cmd.Process.Signal(syscall.SIGKILL))
+	<-m.read
+	err := m.cmd.Wait()
+	ws, ok := m.cmd.ProcessState.Sys().(syscall.WaitStatus)
+	require.True(t, ok && ws.Signaled() && ws.Signal() == syscall.SIGKILL, "the member did not die by SIGKILL: %v", err)
+}
+
+func TestGroupMemberKilledMidRun(t *testing.T) {
+	// Three members share six partitions. One, in a process of its own,
+	// is killed mid-run (SIGKILL: no last commit, no leaving the group)
+	// while its pipeline holds records it wrote but did not acknowledge.
+	// The group notices within the session timeout and the other two take
+	// its partitions, reading them from the offsets it last committed:
+	// every record produced arrives, and the only records delivered twice
+	// are, in each of its partitions, the tail it delivered after its last
+	// commit.
+	c := newCluster(t, 6)
+	cfg := testConfig(c, "g")
+	var s [2]seen
+	var hs [2]*harness
+	for i := range hs {
+		hs[i] = startReceiver(t, testConfig(c, "g"), sink(&s[i], nil))
+	}
+	victim := startMemberProcess(t, c)
+	require.Eventually(t, func() bool {
+		return hs[0].assigned() == 2 && hs[1].assigned() == 2
+	}, 60*time.Second, 10*time.Millisecond, "the two members here have two partitions each, the child the other two")
+
+	const total = 6000
+	produce(t, c, 0, 600, 60)
+	produced := make(chan error, 1)
+	go func() {
+		for i := 600; i < total; i += 200 {
+			if err := produceErr(c, i, 200, 60); err != nil {
+				produced <- err
+				return
+			}
+		}
+		produced <- nil
+	}()
+	select {
+	case <-victim.held:
+	case <-time.After(60 * time.Second):
+		t.Fatalf("the child member's pipeline never held a call (%d records accepted)", victim.seen.count())
+	}
+	killedAt := time.Now()
+	victim.kill(t)
+
+	// The victim's partitions move once the group has not heard from it
+	// for the session timeout; not after a rebalance timeout as well (which
+	// the members here would cost, were they to hold the rebalance back).
+	var takeover time.Duration
+	require.Eventually(t, func() bool {
+		takeover = time.Since(killedAt)
+		return hs[0].assigned()+hs[1].assigned() == 6
+	}, cfg.Group.SessionTimeout+cfg.Group.RebalanceTimeout+30*time.Second, 20*time.Millisecond, "the survivors took every partition")
+	assert.Less(t, takeover, cfg.Group.SessionTimeout+5*time.Second, "partitions moved within the session timeout (and the rejoin after it)")
+	require.NoError(t, <-produced)
+
+	killed := victim.seen.snapshot()
+	all := func() []seenRecord { return append(append(s[0].snapshot(), s[1].snapshot()...), killed...) }
+	require.Eventually(t, func() bool {
+		distinct, _ := distinctSeqs(all())
+		return len(distinct) == total
+	}, 60*time.Second, 20*time.Millisecond, "every record produced arrives")
+	survivors := append(s[0].snapshot(), s[1].snapshot()...)
+
+	// The survivors never got a record twice between them.
+	_, survivorRepeats := distinctSeqs(survivors)
+	assert.Zero(t, survivorRepeats, "records repeated among the members that kept running")
+	bySeq := map[int64]bool{}
+	for _, r := range survivors {
+		bySeq[r.seq] = true
+	}
+	// Per partition the victim read, the offsets it delivered that the
+	// survivors delivered again are all those from some offset on: the
+	// tail after its last commit, nothing before it.
+	offsets, again := map[string][]int64{}, map[string]int{}
+	for _, r := range killed {
+		offsets[r.partition] = append(offsets[r.partition], r.offset)
+	}
+	repeatedBySeq := map[int64]bool{}
+	for _, r := range killed {
+		if bySeq[r.seq] {
+			repeatedBySeq[r.seq] = true
+		}
+	}
+	for p, offs := range offsets {
+		slices.Sort(offs)
+		byOffset := map[int64]bool{}
+		for _, r := range killed {
+			if r.partition == p && repeatedBySeq[r.seq] {
+				byOffset[r.offset] = true
+			}
+		}
+		tailFrom := len(offs)
+		for i, off := range offs {
+			if byOffset[off] {
+				tailFrom = i
+				break
+			}
+		}
+		for _, off := range offs[tailFrom:] {
+			assert.True(t, byOffset[off], "partition %s: offset %d, after the first repeated one, not repeated", p, off)
+		}
+		again[p] = len(offs) - tailFrom
+	}
+	repeats := len(repeatedBySeq)
+	_, allRepeats := distinctSeqs(all())
+	assert.Equal(t, repeats, allRepeats, "records repeated other than the victim's uncommitted tail")
+	assert.Positive(t, repeats, "the call the victim held was never committed: its records come again")
+	assert.LessOrEqual(t, repeats, cfg.Fetch.MaxPollRecords, "the uncommitted tail is at most one poll")
+	t.Logf("%d records; the killed member had delivered %d from partitions %v; the survivors owned all six %s after the kill (session timeout %s); %d delivered twice, all the killed member's uncommitted tail (per partition %v)",
+		total, len(killed), slices.Sorted(maps.Keys(offsets)), takeover.Round(10*time.Millisecond), cfg.Group.SessionTimeout, repeats, again)
+}
