@@ -21,6 +21,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
+	"go.yaml.in/yaml/v3"
 
 	"github.com/otelcol-logx/otelcol-logx/internal/testutil"
 )
@@ -630,9 +631,22 @@ func TestIncidentReplayAcrossTiers(t *testing.T) {
 	if err := os.WriteFile(jobs, nil, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	testutil.WaitFor(t, 30*time.Second, "both tiers to refuse the blank document", func() bool {
-		return logA.metric("otelcol_logx_tenantfilter_job_reloads_refused", `reason="blank"`) > 0 &&
-			tier3.metric("otelcol_logx_tenantbuffer_job_reloads_refused", `reason="blank"`) > 0
+	// The refusals are alerted on: each tier's alert rule fires on an
+	// increase of its refusal counter, and a counter series shows an
+	// increase only once it grew after it appeared (it appears at 1, with
+	// the first refusal): the blank document, read again at every reload,
+	// must be refused again.
+	for alert, counter := range map[string]string{
+		"LogxTenantFilterJobConfigRefused": "otelcol_logx_tenantfilter_job_reloads_refused",
+		"LogxTenantJobConfigRefused":       "otelcol_logx_tenantbuffer_job_reloads_refused",
+	} {
+		if expr := alertExpr(t, alert); !strings.Contains(expr, "increase("+counter+"[") {
+			t.Fatalf("alert %s (%s) does not fire on an increase of %s", alert, expr, counter)
+		}
+	}
+	testutil.WaitFor(t, 30*time.Second, "both tiers to refuse the blank document, again at the next reload", func() bool {
+		return logA.metric("otelcol_logx_tenantfilter_job_reloads_refused", `reason="blank"`) >= 2 &&
+			tier3.metric("otelcol_logx_tenantbuffer_job_reloads_refused", `reason="blank"`) >= 2
 	}, func() string {
 		return fmt.Sprintf("tier 2 refused %v, tier 3 %v", logA.metric("otelcol_logx_tenantfilter_job_reloads_refused"), tier3.metric("otelcol_logx_tenantbuffer_job_reloads_refused"))
 	})
@@ -695,8 +709,8 @@ func TestIncidentReplayAcrossTiers(t *testing.T) {
 	topicSize := fleetTopicSize(t, c, "logs-tenants")
 	buffersNow := fleetSum(s3, "otelcol_logx_tenantbuffer_buffers")
 	refused3 := fleetSum(s3, "otelcol_logx_tenantbuffer_records_refused")
-	t.Logf("tier 2: refused the blank document %.0f times, dropped %.0f records for no job; tenant topic %d records for %d active lines; tier 3: refused the blank document %.0f times, %.0f buffers (at most %d sampled so far), %.0f records refused, %d lines pushed more than once",
-		fleetSum(s2, "otelcol_logx_tenantfilter_job_reloads_refused", `reason="blank"`), noJob, topicSize, len(active),
+	t.Logf("tier 2: refused the blank document %.0f times, dropped %.0f records for no job; tenant topic %d records for %d active lines of %d fed; tier 3: refused the blank document %.0f times, %.0f buffers (at most %d sampled so far), %.0f records refused, %d lines pushed more than once",
+		fleetSum(s2, "otelcol_logx_tenantfilter_job_reloads_refused", `reason="blank"`), noJob, topicSize, len(active), total,
 		fleetSum(s3, "otelcol_logx_tenantbuffer_job_reloads_refused", `reason="blank"`), buffersNow, maxBuffers.Load(), refused3, got.duplicates())
 
 	if int(noJob) != newTenants {
@@ -756,6 +770,36 @@ func TestIncidentReplayAcrossTiers(t *testing.T) {
 			t.Fatalf("line %x of new tenant %s, which has no job, was pushed", id, incidentTenant(id))
 		}
 	}
+}
+
+// alertExpr is the expression of the alert rule named name in the shipped
+// rules (distribution/prometheus/alerts.yaml).
+func alertExpr(t *testing.T, name string) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("..", "..", "distribution", "prometheus", "alerts.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rules struct {
+		Groups []struct {
+			Rules []struct {
+				Alert string `yaml:"alert"`
+				Expr  string `yaml:"expr"`
+			} `yaml:"rules"`
+		} `yaml:"groups"`
+	}
+	if err := yaml.Unmarshal(b, &rules); err != nil {
+		t.Fatal(err)
+	}
+	for _, g := range rules.Groups {
+		for _, r := range g.Rules {
+			if r.Alert == name {
+				return r.Expr
+			}
+		}
+	}
+	t.Fatalf("no alert rule %s in alerts.yaml", name)
+	return ""
 }
 
 // fleetProduce writes ids to topic as tenant lines, keyed by tenant.
