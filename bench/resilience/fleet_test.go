@@ -348,6 +348,35 @@ func fleetTier3(t *testing.T, name string, c *kfake.Cluster, jobs, root string) 
 	)
 }
 
+// fleetEdgeHost is an edge host of the fleet: a collector on
+// fleetEdgeConfig whose status source names its tenant.
+type fleetEdgeHost struct {
+	tenant string
+	sock   string
+	next   uint64 // the id of the last line fed (feedUnix)
+	node   *fleetNode
+}
+
+// startFleetEdges starts each edge host, sending to log-a at addrA and
+// log-b at addrB, and waits for its socket.
+func startFleetEdges(t *testing.T, edges []*fleetEdgeHost, addrA, addrB string) {
+	t.Helper()
+	status := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprintf(w, `{"tenant":%q}`, strings.TrimPrefix(r.URL.Path, "/"))
+	}))
+	t.Cleanup(status.Close)
+	for _, e := range edges {
+		dir := t.TempDir()
+		e.sock = filepath.Join(dir, "syslog.sock")
+		port := freePort(t)
+		e.node = &fleetNode{name: "edge-" + e.tenant, metricsURL: fmt.Sprintf("http://127.0.0.1:%d/metrics", port),
+			config: fmt.Sprintf(fleetEdgeConfig, dir, status.URL+"/"+e.tenant, addrA, addrB, port)}
+		e.node.start(t)
+		testutil.WaitFor(t, 30*time.Second, e.node.name+"'s socket", func() bool { _, err := os.Stat(e.sock); return err == nil })
+	}
+}
+
 func fleetTopics(other string) []string {
 	return []string{"logs-syslog", "logs-unrouted", "logs-dlq-" + other, "logs-tenants", "logs-tenants-dlq-" + other}
 }
@@ -390,28 +419,8 @@ func TestFleetChain(t *testing.T) {
 		return partitions(nodes[0]) > 0 && partitions(nodes[1]) > 0 && partitions(nodes[0])+partitions(nodes[1]) == 6
 	}, func() string { return fmt.Sprintf("partitions %v and %v", partitions(nodes[0]), partitions(nodes[1])) })
 
-	// The edge hosts, each told its tenant by its status source.
-	status := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		fmt.Fprintf(w, `{"tenant":%q}`, strings.TrimPrefix(r.URL.Path, "/"))
-	}))
-	t.Cleanup(status.Close)
-	type edgeHost struct {
-		tenant string
-		sock   string
-		next   uint64
-		node   *fleetNode
-	}
-	edges := []*edgeHost{{tenant: "e-in", next: fleetEdgeInBase}, {tenant: "e-out", next: fleetEdgeOutBase}}
-	for _, e := range edges {
-		dir := t.TempDir()
-		e.sock = filepath.Join(dir, "syslog.sock")
-		port := freePort(t)
-		e.node = &fleetNode{name: "edge-" + e.tenant, metricsURL: fmt.Sprintf("http://127.0.0.1:%d/metrics", port),
-			config: fmt.Sprintf(fleetEdgeConfig, dir, status.URL+"/"+e.tenant, addrA, addrB, port)}
-		e.node.start(t)
-		testutil.WaitFor(t, 30*time.Second, e.node.name+"'s socket", func() bool { _, err := os.Stat(e.sock); return err == nil })
-	}
+	edges := []*fleetEdgeHost{{tenant: "e-in", next: fleetEdgeInBase}, {tenant: "e-out", next: fleetEdgeOutBase}}
+	startFleetEdges(t, edges, addrA, addrB)
 
 	var sent []uint64
 	var mu sync.Mutex
@@ -931,4 +940,102 @@ func TestFleetPushFilesAfterTakeover(t *testing.T) {
 	if n, firstMissing := got.missing(ids); n > 0 {
 		t.Errorf("%d of %d records are not at the destination (first %x): node 2's batch file took the name of node 1's and replaced it", n, len(ids), firstMissing)
 	}
+}
+
+// fleetMirror copies topic from src to dst as MirrorMaker does (same topic
+// name, partition and key), from the start, until the test ends; it returns
+// the number of records copied so far.
+func fleetMirror(t *testing.T, src, dst *kfake.Cluster, topic string) func() int64 {
+	t.Helper()
+	from, err := kgo.NewClient(kgo.SeedBrokers(src.ListenAddrs()...), kgo.ConsumeTopics(topic),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	to, err := kgo.NewClient(kgo.SeedBrokers(dst.ListenAddrs()...), kgo.RecordPartitioner(kgo.ManualPartitioner()))
+	if err != nil {
+		from.Close()
+		t.Fatal(err)
+	}
+	var copied atomic.Int64
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for ctx.Err() == nil {
+			var recs []*kgo.Record
+			from.PollFetches(ctx).EachRecord(func(r *kgo.Record) {
+				recs = append(recs, &kgo.Record{Topic: topic, Partition: r.Partition, Key: r.Key, Value: r.Value})
+			})
+			if len(recs) == 0 {
+				continue
+			}
+			if err := to.ProduceSync(ctx, recs...).FirstErr(); err != nil {
+				if ctx.Err() == nil {
+					t.Errorf("mirroring %s: %v", topic, err)
+				}
+				return
+			}
+			copied.Add(int64(len(recs)))
+		}
+	}()
+	t.Cleanup(func() {
+		cancel()
+		<-done
+		from.Close()
+		to.Close()
+	})
+	return copied.Load
+}
+
+// TestFleetTenantLinesThroughASideOutage: the tenant tier reads log-a's
+// cluster, and log-a goes down while an edge host of a tenant with a job
+// writes. The edge sends what log-a misses to log-b as dead-letter copies;
+// log-b's tenant pipeline writes them to logs-tenants-dlq-log-a, which
+// MirrorMaker mirrors to log-a's cluster (here a copy loop: same topic
+// name, same partitions). Every line of the tenant must still reach its
+// destination from the tenant tier on log-a's cluster: the lines log-a
+// took from the tenant topic, the ones it missed from the mirrored
+// dead-letter tenant topic.
+func TestFleetTenantLinesThroughASideOutage(t *testing.T) {
+	binary(t)
+	const mirrored = "logs-tenants-dlq-log-a"
+	clusterA := newKafka(t, 6, append(fleetTopics("log-b"), mirrored)...)
+	clusterB := newKafka(t, 6, fleetTopics("log-a")...)
+	root := t.TempDir()
+	jobs := writeJobs(t, root, "e-in")
+	pushed := filepath.Join(root, "pushed")
+	logA, addrA := fleetTier2(t, "log-a", clusterA, jobs)
+	_, addrB := fleetTier2(t, "log-b", clusterB, jobs)
+	copied := fleetMirror(t, clusterB, clusterA, mirrored)
+	tier3 := fleetTier3(t, "tier3", clusterA, jobs, root)
+	tier3.start(t)
+	testutil.WaitFor(t, 90*time.Second, "the tenant-tier node to own the tenant topic's partitions", func() bool {
+		return tier3.metric("otelcol_logx_kafkatopics_receiver_partitions") >= 6
+	})
+	edge := &fleetEdgeHost{tenant: "e-in", next: fleetEdgeInBase}
+	startFleetEdges(t, []*fleetEdgeHost{edge}, addrA, addrB)
+
+	rate, d := scale(200, 1000), scale(3*time.Second, 20*time.Second)
+	sent := feedUnix(t, edge.sock, &edge.next, 1, rate, d)
+	testutil.WaitFor(t, 90*time.Second, "lines pushed while both sides are up", func() bool {
+		return tier3.metric("otelcol_logx_tenantbuffer_push_records") > 0
+	})
+	logA.col.stop()
+	sent = append(sent, feedUnix(t, edge.sock, &edge.next, 2, rate, d)...)
+	testutil.WaitFor(t, 60*time.Second, "log-b to write the dead-letter copies of what log-a missed, and the mirror to copy them", func() bool {
+		return copied() > 0
+	})
+
+	var got idSet
+	testutil.WaitFor(t, 120*time.Second, "every line of the tenant pushed by the tenant tier on log-a's cluster", func() bool {
+		got = pushedIDs(t, pushed)
+		n, _ := got.missing(sent)
+		return n == 0
+	}, func() string {
+		n, first := got.missing(sent)
+		return fmt.Sprintf("%d of %d missing (first %x); %d dead-letter copies mirrored to log-a's cluster", n, len(sent), first, copied())
+	})
+	t.Logf("%d lines of tenant e-in, all pushed (%d more than once); log-a down for the second half: %d dead-letter copies reached log-a's cluster through the mirror",
+		len(sent), got.duplicates(), copied())
 }
