@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
 	"go.opentelemetry.io/otel/attribute"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest/observer"
@@ -122,4 +123,34 @@ func TestUnreachableBrokerCountedAndLogged(t *testing.T) {
 			logs.FilterMessageSnippet("unable to open connection to broker").FilterField(zap.String("addr", addr)).Len() > 0
 	}, 30*time.Second, 10*time.Millisecond, "connection failures counted and logged with the address")
 	assert.Zero(t, s.count())
+}
+
+func TestTopicCreatedLaterIsTakenUp(t *testing.T) {
+	// One of the topics does not exist yet (a mirrored topic before its
+	// first record, say): the receiver reads the other meanwhile, and the
+	// missing one once it is created.
+	c := newCluster(t, 2)
+	cfg := testConfig(c, "g")
+	cfg.Topics = []string{testTopic, "later"}
+	var s seen
+	startReceiver(t, cfg, sink(&s, nil))
+	produce(t, c, 0, 100, 10)
+	require.Eventually(t, func() bool { return s.count() == 100 }, 30*time.Second, 10*time.Millisecond, "the existing topic is read")
+
+	cl, err := kgo.NewClient(kgo.SeedBrokers(c.ListenAddrs()...))
+	require.NoError(t, err)
+	defer cl.Close()
+	req := kmsg.NewPtrCreateTopicsRequest()
+	rt := kmsg.NewCreateTopicsRequestTopic()
+	rt.Topic, rt.NumPartitions, rt.ReplicationFactor = "later", 2, 1
+	req.Topics = append(req.Topics, rt)
+	resp, err := req.RequestWith(t.Context(), cl)
+	require.NoError(t, err)
+	require.Zero(t, resp.Topics[0].ErrorCode)
+	var recs []*kgo.Record
+	for i := 100; i < 150; i++ {
+		recs = append(recs, &kgo.Record{Topic: "later", Key: []byte("k" + strconv.Itoa(i%10)), Value: cfjs1Value(i)})
+	}
+	require.NoError(t, cl.ProduceSync(t.Context(), recs...).FirstErr())
+	require.Eventually(t, func() bool { return s.count() == 150 }, 60*time.Second, 20*time.Millisecond, "the topic created later is read")
 }
