@@ -154,3 +154,35 @@ func TestTopicCreatedLaterIsTakenUp(t *testing.T) {
 	require.NoError(t, cl.ProduceSync(t.Context(), recs...).FirstErr())
 	require.Eventually(t, func() bool { return s.count() == 150 }, 60*time.Second, 20*time.Millisecond, "the topic created later is read")
 }
+
+func TestLagPerPartition(t *testing.T) {
+	// 1,000 records in one partition, polled 100 at a time into a pipeline
+	// that takes the first batch and then refuses: the partition's lag is
+	// what Kafka holds beyond the batch being offered, until the pipeline
+	// takes the rest.
+	c := newCluster(t, 1)
+	produce(t, c, 0, 1000, 1)
+	cfg := testConfig(c, "g")
+	cfg.Fetch.MaxPollRecords = 100
+	var calls atomic.Int64
+	var open atomic.Bool
+	refuse := func() error {
+		if calls.Add(1) > 1 && !open.Load() {
+			return errors.New("pipeline full")
+		}
+		return nil
+	}
+	var s seen
+	h := startReceiver(t, cfg, sink(&s, refuse))
+	lag := func() map[string]float64 {
+		return testutil.GaugeByAttribute(t, h.tel, "otelcol_logx_kafkatopics_receiver_lag", "topic")
+	}
+	require.Eventually(t, func() bool {
+		return h.sum(t, "otelcol_logx_kafkatopics_receiver_refusals") > 0
+	}, 30*time.Second, 10*time.Millisecond)
+	assert.Equal(t, map[string]float64{testTopic: 800}, lag(), "1,000 held, the second batch of 100 offered")
+	assert.Equal(t, map[string]float64{"": 1}, testutil.GaugeByAttribute(t, h.tel, "otelcol_logx_kafkatopics_receiver_partitions", "partition"))
+	open.Store(true)
+	require.Eventually(t, func() bool { return s.count() == 1000 }, 30*time.Second, 10*time.Millisecond)
+	assert.Equal(t, map[string]float64{testTopic: 0}, lag())
+}
