@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -38,11 +39,12 @@ const memberLifetime = 3 * time.Minute
 
 // TestGroupMemberChild is the member TestGroupMemberKilledMidRun kills;
 // without its environment variable it returns at once. It consumes as a
-// member of group "g" and writes a line per record its pipeline accepts
-// ("rec <seq> <partition> <offset> ."), before the pipeline call returns,
-// so before the receiver commits the offset; after memberHoldAfter
-// records, "held" once the next call's records are written, and that call
-// does not return.
+// member of group "g" and writes a line per record its pipeline gets
+// ("rec <seq> <partition> <offset> <a|h> ."), before the pipeline call
+// returns. A call's records are marked a (accepted: the call returns, and
+// the receiver commits their offset before its next call) until
+// memberHoldAfter records were accepted; the next call's are marked h
+// (held: that call does not return, so its offset is never committed).
 func TestGroupMemberChild(t *testing.T) {
 	brokers := os.Getenv(memberBrokersEnv)
 	if brokers == "" {
@@ -50,11 +52,15 @@ func TestGroupMemberChild(t *testing.T) {
 	}
 	accepted := 0
 	next, err := consumer.NewLogs(func(_ context.Context, ld plog.Logs) error {
+		hold := accepted >= memberHoldAfter
+		mark := "a"
+		if hold {
+			mark = "h"
+		}
 		var lines []byte
 		for _, r := range recordsOf(ld) {
-			lines = fmt.Appendf(lines, "rec %d %s %d .\n", r.seq, r.partition, r.offset)
+			lines = fmt.Appendf(lines, "rec %d %s %d %s .\n", r.seq, r.partition, r.offset, mark)
 		}
-		hold := accepted >= memberHoldAfter
 		if hold {
 			lines = append(lines, "held\n"...)
 		}
@@ -78,7 +84,9 @@ func TestGroupMemberChild(t *testing.T) {
 type memberProcess struct {
 	cmd  *exec.Cmd
 	seen seen
-	held chan struct{} // closed once the child's pipeline holds a call
+	mu   sync.Mutex
+	held map[int64]bool // the seqs of the call the child's pipeline holds
+	hold chan struct{}  // closed once the child's pipeline holds a call
 	read chan struct{} // closed once the child's output ended
 }
 
@@ -90,15 +98,24 @@ func startMemberProcess(t *testing.T, c *kfake.Cluster) *memberProcess {
 	out, err := cmd.StdoutPipe()
 	require.NoError(t, err)
 	require.NoError(t, cmd.Start())
-	m := &memberProcess{cmd: cmd, held: make(chan struct{}), read: make(chan struct{})}
+	m := &memberProcess{cmd: cmd, held: map[int64]bool{}, hold: make(chan struct{}), read: make(chan struct{})}
 	go func() {
 		defer close(m.read)
 		sc := bufio.NewScanner(out)
 		for sc.Scan() {
 			if sc.Text() == "held" {
-				close(m.held)
-			} else if r, ok := parseMemberLine(sc.Text()); ok {
-				m.seen.addRecords([]seenRecord{r})
+				close(m.hold)
+				continue
+			}
+			r, held, ok := parseMemberLine(sc.Text())
+			if !ok {
+				continue
+			}
+			m.seen.addRecords([]seenRecord{r})
+			if held {
+				m.mu.Lock()
+				m.held[r.seq] = true
+				m.mu.Unlock()
 			}
 		}
 	}()
@@ -110,20 +127,27 @@ func startMemberProcess(t *testing.T, c *kfake.Cluster) *memberProcess {
 	return m
 }
 
-// parseMemberLine reads one "rec <seq> <partition> <offset> ." line; a
-// line cut short by the kill (no final ".") or test framework chatter is
+// parseMemberLine reads one "rec <seq> <partition> <offset> <a|h> ." line;
+// a line cut short by the kill (no final ".") or test framework chatter is
 // not a record.
-func parseMemberLine(line string) (seenRecord, bool) {
+func parseMemberLine(line string) (r seenRecord, held, ok bool) {
 	f := strings.Fields(line)
-	if len(f) != 5 || f[0] != "rec" || f[4] != "." {
-		return seenRecord{}, false
+	if len(f) != 6 || f[0] != "rec" || f[5] != "." || (f[4] != "a" && f[4] != "h") {
+		return seenRecord{}, false, false
 	}
 	seq, err1 := strconv.ParseInt(f[1], 10, 64)
 	off, err2 := strconv.ParseInt(f[3], 10, 64)
 	if err1 != nil || err2 != nil {
-		return seenRecord{}, false
+		return seenRecord{}, false, false
 	}
-	return seenRecord{seq: seq, partition: f[2], offset: off}, true
+	return seenRecord{seq: seq, partition: f[2], offset: off}, f[4] == "h", true
+}
+
+// heldSeqs are the records of the call the child's pipeline held.
+func (m *memberProcess) heldSeqs() map[int64]bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return maps.Clone(m.held)
 }
 
 // kill sends SIGKILL: the member neither commits nor leaves the group. It
@@ -140,12 +164,12 @@ func (m *memberProcess) kill(t *testing.T) {
 func TestGroupMemberKilledMidRun(t *testing.T) {
 	// Three members share six partitions. One, in a process of its own,
 	// is killed mid-run (SIGKILL: no last commit, no leaving the group)
-	// while its pipeline holds records it wrote but did not acknowledge.
-	// The group notices within the session timeout and the other two take
-	// its partitions, reading them from the offsets it last committed:
-	// every record produced arrives, and the only records delivered twice
-	// are, in each of its partitions, the tail it delivered after its last
-	// commit.
+	// while its pipeline holds a call whose records it wrote but did not
+	// acknowledge. The group notices within the session timeout and the
+	// other two take its partitions, reading them from the offsets it last
+	// committed: every record produced arrives, and the records delivered
+	// twice are exactly that held call's, the tail of its partition after
+	// the last commit.
 	c := newCluster(t, 6)
 	cfg := testConfig(c, "g")
 	var s [2]seen
@@ -171,12 +195,14 @@ func TestGroupMemberKilledMidRun(t *testing.T) {
 		produced <- nil
 	}()
 	select {
-	case <-victim.held:
+	case <-victim.hold:
 	case <-time.After(60 * time.Second):
 		t.Fatalf("the child member's pipeline never held a call (%d records accepted)", victim.seen.count())
 	}
 	killedAt := time.Now()
 	victim.kill(t)
+	held := victim.heldSeqs()
+	require.NotEmpty(t, held)
 
 	// The victim's partitions move once the group has not heard from it
 	// for the session timeout; not after a rebalance timeout as well (which
@@ -189,59 +215,61 @@ func TestGroupMemberKilledMidRun(t *testing.T) {
 	assert.Less(t, takeover, cfg.Group.SessionTimeout+5*time.Second, "partitions moved within the session timeout (and the rejoin after it)")
 	require.NoError(t, <-produced)
 
+	// Every record arrives: from the survivors, or from the victim before
+	// its held call (those were committed); the held call's records must
+	// come again from the survivors.
 	killed := victim.seen.snapshot()
-	all := func() []seenRecord { return append(append(s[0].snapshot(), s[1].snapshot()...), killed...) }
+	survivors := func() []seenRecord { return append(s[0].snapshot(), s[1].snapshot()...) }
 	require.Eventually(t, func() bool {
-		distinct, _ := distinctSeqs(all())
-		return len(distinct) == total
-	}, 60*time.Second, 20*time.Millisecond, "every record produced arrives")
-	survivors := append(s[0].snapshot(), s[1].snapshot()...)
-
-	// The survivors never got a record twice between them.
-	_, survivorRepeats := distinctSeqs(survivors)
-	assert.Zero(t, survivorRepeats, "records repeated among the members that kept running")
-	bySeq := map[int64]bool{}
-	for _, r := range survivors {
-		bySeq[r.seq] = true
-	}
-	// Per partition the victim read, the offsets it delivered that the
-	// survivors delivered again are all those from some offset on: the
-	// tail after its last commit, nothing before it.
-	offsets, again := map[string][]int64{}, map[string]int{}
-	for _, r := range killed {
-		offsets[r.partition] = append(offsets[r.partition], r.offset)
-	}
-	repeatedBySeq := map[int64]bool{}
-	for _, r := range killed {
-		if bySeq[r.seq] {
-			repeatedBySeq[r.seq] = true
+		got := map[int64]bool{}
+		for _, r := range survivors() {
+			got[r.seq] = true
 		}
-	}
-	for p, offs := range offsets {
-		slices.Sort(offs)
-		byOffset := map[int64]bool{}
 		for _, r := range killed {
-			if r.partition == p && repeatedBySeq[r.seq] {
-				byOffset[r.offset] = true
+			if !held[r.seq] {
+				got[r.seq] = true
 			}
 		}
-		tailFrom := len(offs)
-		for i, off := range offs {
-			if byOffset[off] {
-				tailFrom = i
-				break
-			}
+		return len(got) == total
+	}, 60*time.Second, 20*time.Millisecond, "every record produced arrives, the held call's again")
+
+	// The survivors never got a record twice between them, and the records
+	// delivered twice are the victim's held call, no more.
+	_, survivorRepeats := distinctSeqs(survivors())
+	assert.Zero(t, survivorRepeats, "records repeated among the members that kept running")
+	again := map[int64]bool{}
+	for _, r := range survivors() {
+		if slices.ContainsFunc(killed, func(k seenRecord) bool { return k.seq == r.seq }) {
+			again[r.seq] = true
 		}
-		for _, off := range offs[tailFrom:] {
-			assert.True(t, byOffset[off], "partition %s: offset %d, after the first repeated one, not repeated", p, off)
-		}
-		again[p] = len(offs) - tailFrom
 	}
-	repeats := len(repeatedBySeq)
-	_, allRepeats := distinctSeqs(all())
-	assert.Equal(t, repeats, allRepeats, "records repeated other than the victim's uncommitted tail")
-	assert.Positive(t, repeats, "the call the victim held was never committed: its records come again")
-	assert.LessOrEqual(t, repeats, cfg.Fetch.MaxPollRecords, "the uncommitted tail is at most one poll")
-	t.Logf("%d records; the killed member had delivered %d from partitions %v; the survivors owned all six %s after the kill (session timeout %s); %d delivered twice, all the killed member's uncommitted tail (per partition %v)",
-		total, len(killed), slices.Sorted(maps.Keys(offsets)), takeover.Round(10*time.Millisecond), cfg.Group.SessionTimeout, repeats, again)
+	assert.Equal(t, held, again, "delivered twice: exactly the records of the call the victim never acknowledged")
+	_, allRepeats := distinctSeqs(append(survivors(), killed...))
+	assert.Equal(t, len(held), allRepeats)
+	assert.LessOrEqual(t, len(held), cfg.Fetch.MaxPollRecords, "the uncommitted tail is at most one poll")
+
+	// The held call is the tail of its partition as the victim read it.
+	var heldPartition string
+	var lastAcked, firstHeld int64 = -1, -1
+	for _, r := range killed {
+		if held[r.seq] {
+			heldPartition = r.partition
+		}
+	}
+	for _, r := range killed {
+		switch {
+		case r.partition != heldPartition:
+		case held[r.seq] && (firstHeld < 0 || r.offset < firstHeld):
+			firstHeld = r.offset
+		case !held[r.seq]:
+			lastAcked = max(lastAcked, r.offset)
+		}
+	}
+	assert.Greater(t, firstHeld, lastAcked, "partition %s: the held records follow the acknowledged ones", heldPartition)
+	parts := map[string]bool{}
+	for _, r := range killed {
+		parts[r.partition] = true
+	}
+	t.Logf("%d records; the killed member had delivered %d from partitions %v; the survivors owned all six %s after the kill (session timeout %s); %d delivered twice: the call it held on partition %s (offsets from %d), never committed",
+		total, len(killed), slices.Sorted(maps.Keys(parts)), takeover.Round(10*time.Millisecond), cfg.Group.SessionTimeout, len(held), heldPartition, firstHeld)
 }
