@@ -87,7 +87,7 @@ type memberProcess struct {
 	mu   sync.Mutex
 	held map[int64]bool // the seqs of the call the child's pipeline holds
 	hold chan struct{}  // closed once the child's pipeline holds a call
-	read chan struct{} // closed once the child's output ended
+	read chan struct{}  // closed once the child's output ended
 }
 
 func startMemberProcess(t *testing.T, c *kfake.Cluster) *memberProcess {
