@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
+	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/otel/attribute"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest/observer"
@@ -185,4 +186,50 @@ func TestLagPerPartition(t *testing.T) {
 	open.Store(true)
 	require.Eventually(t, func() bool { return s.count() == 1000 }, 30*time.Second, 10*time.Millisecond)
 	assert.Equal(t, map[string]float64{testTopic: 0}, lag())
+}
+
+func TestOTLPEncodingsFromTopicsByRegex(t *testing.T) {
+	// Values as the exporter writes them with encoding otlp_json or
+	// otlp_proto (one OTLP logs message each), read from the topics a
+	// regular expression matches; a value that is not OTLP is dropped and
+	// counted.
+	for _, tc := range []struct {
+		enc Encoding
+		m   plog.Marshaler
+	}{
+		{EncodingOTLPJSON, &plog.JSONMarshaler{}},
+		{EncodingOTLPProto, &plog.ProtoMarshaler{}},
+	} {
+		t.Run(string(tc.enc), func(t *testing.T) {
+			c := newCluster(t, 2)
+			var recs []*kgo.Record
+			for i := range 3 {
+				ld := plog.NewLogs()
+				ld.ResourceLogs().AppendEmpty().ScopeLogs().AppendEmpty().LogRecords().AppendEmpty().Attributes().PutInt("seq", int64(i))
+				v, err := tc.m.MarshalLogs(ld)
+				require.NoError(t, err)
+				recs = append(recs, &kgo.Record{Topic: testTopic, Key: []byte("k"), Value: v})
+			}
+			recs = append(recs, &kgo.Record{Topic: testTopic, Key: []byte("k"), Value: []byte("not otlp")})
+			cl, err := kgo.NewClient(kgo.SeedBrokers(c.ListenAddrs()...))
+			require.NoError(t, err)
+			defer cl.Close()
+			require.NoError(t, cl.ProduceSync(t.Context(), recs...).FirstErr())
+
+			cfg := testConfig(c, "g")
+			cfg.Encoding = tc.enc
+			cfg.Topics, cfg.TopicsRegex = []string{"^l.gs$"}, true
+			var s seen
+			h := startReceiver(t, cfg, sink(&s, nil))
+			require.Eventually(t, func() bool {
+				return s.count() == 3 && h.sum(t, "otelcol_logx_kafkatopics_receiver_dropped") == 1
+			}, 30*time.Second, 10*time.Millisecond)
+			for i, r := range s.snapshot() {
+				assert.EqualValues(t, i, r.seq, "one partition's order")
+				assert.Equal(t, "k", r.key)
+				assert.EqualValues(t, i, r.offset)
+			}
+			assert.EqualValues(t, 1, h.sum(t, "otelcol_logx_kafkatopics_receiver_dropped", attribute.String("reason", "otlp_decode_error")))
+		})
+	}
 }
