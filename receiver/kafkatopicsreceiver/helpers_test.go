@@ -25,10 +25,10 @@ import (
 const testTopic = "logs"
 
 // newCluster starts an in-process Kafka (kfake) with testTopic seeded.
-func newCluster(t testing.TB, partitions int32) *kfake.Cluster {
+func newCluster(t testing.TB, partitions int32, opts ...kfake.Opt) *kfake.Cluster {
 	t.Helper()
-	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(partitions, testTopic),
-		kfake.GroupMinSessionTimeout(time.Second))
+	c, err := kfake.NewCluster(append([]kfake.Opt{kfake.NumBrokers(1), kfake.SeedTopics(partitions, testTopic),
+		kfake.GroupMinSessionTimeout(time.Second)}, opts...)...)
 	require.NoError(t, err)
 	t.Cleanup(c.Close)
 	return c

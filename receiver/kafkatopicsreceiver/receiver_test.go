@@ -9,13 +9,20 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
+	"github.com/twmb/franz-go/pkg/sasl"
+	"github.com/twmb/franz-go/pkg/sasl/plain"
+	"github.com/twmb/franz-go/pkg/sasl/scram"
+	"go.opentelemetry.io/collector/config/configopaque"
+	"go.opentelemetry.io/collector/config/configoptional"
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/otel/attribute"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest/observer"
 
+	"github.com/otelcol-logx/otelcol-logx/internal/kafkaconn"
 	"github.com/otelcol-logx/otelcol-logx/internal/testutil"
 )
 
@@ -231,5 +238,49 @@ func TestOTLPEncodingsFromTopicsByRegex(t *testing.T) {
 			}
 			assert.EqualValues(t, 1, h.sum(t, "otelcol_logx_kafkatopics_receiver_dropped", attribute.String("reason", "otlp_decode_error")))
 		})
+	}
+}
+
+func TestSASLMechanismsInTheGroup(t *testing.T) {
+	// Each mechanism authenticates the member's every connection, the
+	// group coordinator's included; a wrong password gets no record and
+	// shows as broker errors.
+	for _, mech := range []string{"PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"} {
+		t.Run(mech, func(t *testing.T) {
+			c := newCluster(t, 2, kfake.EnableSASL(), kfake.Superuser(mech, "logx", "s3cret"))
+			var produced []*kgo.Record
+			for i := range 20 {
+				produced = append(produced, &kgo.Record{Topic: testTopic, Value: cfjs1Value(i)})
+			}
+			cl, err := kgo.NewClient(kgo.SeedBrokers(c.ListenAddrs()...), kgo.SASL(scramOrPlain(mech, "logx", "s3cret")))
+			require.NoError(t, err)
+			defer cl.Close()
+			require.NoError(t, cl.ProduceSync(t.Context(), produced...).FirstErr())
+
+			bad := testConfig(c, "bad")
+			bad.SASL = configoptional.Some(kafkaconn.SASLConfig{Mechanism: mech, Username: "logx", Password: configopaque.String("wrong")})
+			var refused seen
+			hb := startReceiver(t, bad, sink(&refused, nil))
+			good := testConfig(c, "good")
+			good.SASL = configoptional.Some(kafkaconn.SASLConfig{Mechanism: mech, Username: "logx", Password: configopaque.String("s3cret")})
+			var s seen
+			startReceiver(t, good, sink(&s, nil))
+			require.Eventually(t, func() bool {
+				return s.count() == 20 && hb.sum(t, "otelcol_logx_kafkatopics_receiver_broker_errors") > 0
+			}, 30*time.Second, 10*time.Millisecond)
+			assert.Zero(t, refused.count())
+		})
+	}
+}
+
+// scramOrPlain is the franz-go mechanism a test producer authenticates with.
+func scramOrPlain(mech, user, pass string) sasl.Mechanism {
+	switch mech {
+	case "SCRAM-SHA-256":
+		return scram.Auth{User: user, Pass: pass}.AsSha256Mechanism()
+	case "SCRAM-SHA-512":
+		return scram.Auth{User: user, Pass: pass}.AsSha512Mechanism()
+	default:
+		return plain.Auth{User: user, Pass: pass}.AsMechanism()
 	}
 }
