@@ -21,6 +21,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
+	"go.yaml.in/yaml/v3"
 
 	"github.com/otelcol-logx/otelcol-logx/internal/testutil"
 )
@@ -347,6 +348,35 @@ func fleetTier3(t *testing.T, name string, c *kfake.Cluster, jobs, root string) 
 	)
 }
 
+// fleetEdgeHost is an edge host of the fleet: a collector on
+// fleetEdgeConfig whose status source names its tenant.
+type fleetEdgeHost struct {
+	tenant string
+	sock   string
+	next   uint64 // the id of the last line fed (feedUnix)
+	node   *fleetNode
+}
+
+// startFleetEdges starts each edge host, sending to log-a at addrA and
+// log-b at addrB, and waits for its socket.
+func startFleetEdges(t *testing.T, edges []*fleetEdgeHost, addrA, addrB string) {
+	t.Helper()
+	status := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprintf(w, `{"tenant":%q}`, strings.TrimPrefix(r.URL.Path, "/"))
+	}))
+	t.Cleanup(status.Close)
+	for _, e := range edges {
+		dir := t.TempDir()
+		e.sock = filepath.Join(dir, "syslog.sock")
+		port := freePort(t)
+		e.node = &fleetNode{name: "edge-" + e.tenant, metricsURL: fmt.Sprintf("http://127.0.0.1:%d/metrics", port),
+			config: fmt.Sprintf(fleetEdgeConfig, dir, status.URL+"/"+e.tenant, addrA, addrB, port)}
+		e.node.start(t)
+		testutil.WaitFor(t, 30*time.Second, e.node.name+"'s socket", func() bool { _, err := os.Stat(e.sock); return err == nil })
+	}
+}
+
 func fleetTopics(other string) []string {
 	return []string{"logs-syslog", "logs-unrouted", "logs-dlq-" + other, "logs-tenants", "logs-tenants-dlq-" + other}
 }
@@ -389,28 +419,8 @@ func TestFleetChain(t *testing.T) {
 		return partitions(nodes[0]) > 0 && partitions(nodes[1]) > 0 && partitions(nodes[0])+partitions(nodes[1]) == 6
 	}, func() string { return fmt.Sprintf("partitions %v and %v", partitions(nodes[0]), partitions(nodes[1])) })
 
-	// The edge hosts, each told its tenant by its status source.
-	status := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		fmt.Fprintf(w, `{"tenant":%q}`, strings.TrimPrefix(r.URL.Path, "/"))
-	}))
-	t.Cleanup(status.Close)
-	type edgeHost struct {
-		tenant string
-		sock   string
-		next   uint64
-		node   *fleetNode
-	}
-	edges := []*edgeHost{{tenant: "e-in", next: fleetEdgeInBase}, {tenant: "e-out", next: fleetEdgeOutBase}}
-	for _, e := range edges {
-		dir := t.TempDir()
-		e.sock = filepath.Join(dir, "syslog.sock")
-		port := freePort(t)
-		e.node = &fleetNode{name: "edge-" + e.tenant, metricsURL: fmt.Sprintf("http://127.0.0.1:%d/metrics", port),
-			config: fmt.Sprintf(fleetEdgeConfig, dir, status.URL+"/"+e.tenant, addrA, addrB, port)}
-		e.node.start(t)
-		testutil.WaitFor(t, 30*time.Second, e.node.name+"'s socket", func() bool { _, err := os.Stat(e.sock); return err == nil })
-	}
+	edges := []*fleetEdgeHost{{tenant: "e-in", next: fleetEdgeInBase}, {tenant: "e-out", next: fleetEdgeOutBase}}
+	startFleetEdges(t, edges, addrA, addrB)
 
 	var sent []uint64
 	var mu sync.Mutex
@@ -475,7 +485,13 @@ func TestFleetChain(t *testing.T) {
 		return false
 	}, func() string { return fmt.Sprintf("the survivor owns %v partitions", partitions(survivor)) })
 	<-feeding
+	mu.Lock()
+	beforeTakeoverFeed := len(sent)
+	mu.Unlock()
 	feed(3)
+	mu.Lock()
+	fedAfterTakeover := append([]uint64(nil), sent[beforeTakeoverFeed:]...)
+	mu.Unlock()
 	t.Logf("killed %s (it owned %.0f partitions); the survivor owned all 6 after %s (bound: the session timeout, %s, plus 15s)",
 		victim.name, owned, takeover.Round(100*time.Millisecond), sessionTimeout)
 
@@ -494,6 +510,26 @@ func TestFleetChain(t *testing.T) {
 	}
 	var got idSet
 	missingNow := func() (int, []uint64) { got = allPushed(); return got.missing(admitted) }
+	// Delivery resumes without the killed node: every admitted line fed
+	// once the survivor owned every partition arrives while it is still
+	// down (lines still on their way through the edges and tier 2 too).
+	var admittedAfterTakeover []uint64
+	for _, id := range fedAfterTakeover {
+		if fleetAdmitted(fleetTenantOf(id)) {
+			admittedAfterTakeover = append(admittedAfterTakeover, id)
+		}
+	}
+	if len(admittedAfterTakeover) == 0 {
+		t.Fatal("no admitted line was fed after the takeover")
+	}
+	testutil.WaitFor(t, 90*time.Second, "the admitted lines fed after the takeover pushed without the killed node", func() bool {
+		got = allPushed()
+		n, _ := got.missing(admittedAfterTakeover)
+		return n == 0
+	}, func() string {
+		n, first := got.missing(admittedAfterTakeover)
+		return fmt.Sprintf("%d of %d missing (first %x)", n, len(admittedAfterTakeover), first)
+	})
 	// What the killed node had on disk (offsets committed, not yet pushed)
 	// stays there until it runs again: the survivor reads from the
 	// committed offsets. Wait for everything else to arrive, count the
@@ -505,8 +541,8 @@ func TestFleetChain(t *testing.T) {
 		return fmt.Sprintf("lag %v, push lag %v", survivor.metric("otelcol_logx_kafkatopics_receiver_lag"), survivor.metric("otelcol_logx_tenantbuffer_push_lag_records"))
 	})
 	stranded, strandedFirst := missingNow()
-	t.Logf("before the killed node runs again: %d of %d admitted lines not pushed (first %x): what it had buffered and committed",
-		stranded, len(admitted), strandedFirst)
+	t.Logf("before the killed node runs again: the %d admitted lines fed after the takeover pushed; %d of %d admitted lines not pushed (first %x): what it had buffered and committed",
+		len(admittedAfterTakeover), stranded, len(admitted), strandedFirst)
 	victim.start(t)
 	testutil.WaitFor(t, 120*time.Second, "every line of every tenant with a job pushed", func() bool {
 		n, _ := missingNow()
@@ -630,9 +666,22 @@ func TestIncidentReplayAcrossTiers(t *testing.T) {
 	if err := os.WriteFile(jobs, nil, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	testutil.WaitFor(t, 30*time.Second, "both tiers to refuse the blank document", func() bool {
-		return logA.metric("otelcol_logx_tenantfilter_job_reloads_refused", `reason="blank"`) > 0 &&
-			tier3.metric("otelcol_logx_tenantbuffer_job_reloads_refused", `reason="blank"`) > 0
+	// The refusals are alerted on: each tier's alert rule fires on an
+	// increase of its refusal counter, and a counter series shows an
+	// increase only once it grew after it appeared (it appears at 1, with
+	// the first refusal): the blank document, read again at every reload,
+	// must be refused again.
+	for alert, counter := range map[string]string{
+		"LogxTenantFilterJobConfigRefused": "otelcol_logx_tenantfilter_job_reloads_refused",
+		"LogxTenantJobConfigRefused":       "otelcol_logx_tenantbuffer_job_reloads_refused",
+	} {
+		if expr := alertExpr(t, alert); !strings.Contains(expr, "increase("+counter+"[") {
+			t.Fatalf("alert %s (%s) does not fire on an increase of %s", alert, expr, counter)
+		}
+	}
+	testutil.WaitFor(t, 30*time.Second, "both tiers to refuse the blank document, again at the next reload", func() bool {
+		return logA.metric("otelcol_logx_tenantfilter_job_reloads_refused", `reason="blank"`) >= 2 &&
+			tier3.metric("otelcol_logx_tenantbuffer_job_reloads_refused", `reason="blank"`) >= 2
 	}, func() string {
 		return fmt.Sprintf("tier 2 refused %v, tier 3 %v", logA.metric("otelcol_logx_tenantfilter_job_reloads_refused"), tier3.metric("otelcol_logx_tenantbuffer_job_reloads_refused"))
 	})
@@ -695,8 +744,8 @@ func TestIncidentReplayAcrossTiers(t *testing.T) {
 	topicSize := fleetTopicSize(t, c, "logs-tenants")
 	buffersNow := fleetSum(s3, "otelcol_logx_tenantbuffer_buffers")
 	refused3 := fleetSum(s3, "otelcol_logx_tenantbuffer_records_refused")
-	t.Logf("tier 2: refused the blank document %.0f times, dropped %.0f records for no job; tenant topic %d records for %d active lines; tier 3: refused the blank document %.0f times, %.0f buffers (at most %d sampled so far), %.0f records refused, %d lines pushed more than once",
-		fleetSum(s2, "otelcol_logx_tenantfilter_job_reloads_refused", `reason="blank"`), noJob, topicSize, len(active),
+	t.Logf("tier 2: refused the blank document %.0f times, dropped %.0f records for no job; tenant topic %d records for %d active lines of %d fed; tier 3: refused the blank document %.0f times, %.0f buffers (at most %d sampled so far), %.0f records refused, %d lines pushed more than once",
+		fleetSum(s2, "otelcol_logx_tenantfilter_job_reloads_refused", `reason="blank"`), noJob, topicSize, len(active), total,
 		fleetSum(s3, "otelcol_logx_tenantbuffer_job_reloads_refused", `reason="blank"`), buffersNow, maxBuffers.Load(), refused3, got.duplicates())
 
 	if int(noJob) != newTenants {
@@ -756,6 +805,36 @@ func TestIncidentReplayAcrossTiers(t *testing.T) {
 			t.Fatalf("line %x of new tenant %s, which has no job, was pushed", id, incidentTenant(id))
 		}
 	}
+}
+
+// alertExpr is the expression of the alert rule named name in the shipped
+// rules (distribution/prometheus/alerts.yaml).
+func alertExpr(t *testing.T, name string) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("..", "..", "distribution", "prometheus", "alerts.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rules struct {
+		Groups []struct {
+			Rules []struct {
+				Alert string `yaml:"alert"`
+				Expr  string `yaml:"expr"`
+			} `yaml:"rules"`
+		} `yaml:"groups"`
+	}
+	if err := yaml.Unmarshal(b, &rules); err != nil {
+		t.Fatal(err)
+	}
+	for _, g := range rules.Groups {
+		for _, r := range g.Rules {
+			if r.Alert == name {
+				return r.Expr
+			}
+		}
+	}
+	t.Fatalf("no alert rule %s in alerts.yaml", name)
+	return ""
 }
 
 // fleetProduce writes ids to topic as tenant lines, keyed by tenant.
@@ -887,4 +966,102 @@ func TestFleetPushFilesAfterTakeover(t *testing.T) {
 	if n, firstMissing := got.missing(ids); n > 0 {
 		t.Errorf("%d of %d records are not at the destination (first %x): node 2's batch file took the name of node 1's and replaced it", n, len(ids), firstMissing)
 	}
+}
+
+// fleetMirror copies topic from src to dst as MirrorMaker does (same topic
+// name, partition and key), from the start, until the test ends; it returns
+// the number of records copied so far.
+func fleetMirror(t *testing.T, src, dst *kfake.Cluster, topic string) func() int64 {
+	t.Helper()
+	from, err := kgo.NewClient(kgo.SeedBrokers(src.ListenAddrs()...), kgo.ConsumeTopics(topic),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	to, err := kgo.NewClient(kgo.SeedBrokers(dst.ListenAddrs()...), kgo.RecordPartitioner(kgo.ManualPartitioner()))
+	if err != nil {
+		from.Close()
+		t.Fatal(err)
+	}
+	var copied atomic.Int64
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for ctx.Err() == nil {
+			var recs []*kgo.Record
+			from.PollFetches(ctx).EachRecord(func(r *kgo.Record) {
+				recs = append(recs, &kgo.Record{Topic: topic, Partition: r.Partition, Key: r.Key, Value: r.Value})
+			})
+			if len(recs) == 0 {
+				continue
+			}
+			if err := to.ProduceSync(ctx, recs...).FirstErr(); err != nil {
+				if ctx.Err() == nil {
+					t.Errorf("mirroring %s: %v", topic, err)
+				}
+				return
+			}
+			copied.Add(int64(len(recs)))
+		}
+	}()
+	t.Cleanup(func() {
+		cancel()
+		<-done
+		from.Close()
+		to.Close()
+	})
+	return copied.Load
+}
+
+// TestFleetTenantLinesThroughASideOutage: the tenant tier reads log-a's
+// cluster, and log-a goes down while an edge host of a tenant with a job
+// writes. The edge sends what log-a misses to log-b as dead-letter copies;
+// log-b's tenant pipeline writes them to logs-tenants-dlq-log-a, which
+// MirrorMaker mirrors to log-a's cluster (here a copy loop: same topic
+// name, same partitions). Every line of the tenant must still reach its
+// destination from the tenant tier on log-a's cluster: the lines log-a
+// took from the tenant topic, the ones it missed from the mirrored
+// dead-letter tenant topic.
+func TestFleetTenantLinesThroughASideOutage(t *testing.T) {
+	binary(t)
+	const mirrored = "logs-tenants-dlq-log-a"
+	clusterA := newKafka(t, 6, append(fleetTopics("log-b"), mirrored)...)
+	clusterB := newKafka(t, 6, fleetTopics("log-a")...)
+	root := t.TempDir()
+	jobs := writeJobs(t, root, "e-in")
+	pushed := filepath.Join(root, "pushed")
+	logA, addrA := fleetTier2(t, "log-a", clusterA, jobs)
+	_, addrB := fleetTier2(t, "log-b", clusterB, jobs)
+	copied := fleetMirror(t, clusterB, clusterA, mirrored)
+	tier3 := fleetTier3(t, "tier3", clusterA, jobs, root)
+	tier3.start(t)
+	testutil.WaitFor(t, 90*time.Second, "the tenant-tier node to own the tenant topic's partitions", func() bool {
+		return tier3.metric("otelcol_logx_kafkatopics_receiver_partitions") >= 6
+	})
+	edge := &fleetEdgeHost{tenant: "e-in", next: fleetEdgeInBase}
+	startFleetEdges(t, []*fleetEdgeHost{edge}, addrA, addrB)
+
+	rate, d := scale(200, 1000), scale(3*time.Second, 20*time.Second)
+	sent := feedUnix(t, edge.sock, &edge.next, 1, rate, d)
+	testutil.WaitFor(t, 90*time.Second, "lines pushed while both sides are up", func() bool {
+		return tier3.metric("otelcol_logx_tenantbuffer_push_records") > 0
+	})
+	logA.col.stop()
+	sent = append(sent, feedUnix(t, edge.sock, &edge.next, 2, rate, d)...)
+	testutil.WaitFor(t, 60*time.Second, "log-b to write the dead-letter copies of what log-a missed, and the mirror to copy them", func() bool {
+		return copied() > 0
+	})
+
+	var got idSet
+	testutil.WaitFor(t, 120*time.Second, "every line of the tenant pushed by the tenant tier on log-a's cluster", func() bool {
+		got = pushedIDs(t, pushed)
+		n, _ := got.missing(sent)
+		return n == 0
+	}, func() string {
+		n, first := got.missing(sent)
+		return fmt.Sprintf("%d of %d missing (first %x); %d dead-letter copies mirrored to log-a's cluster", n, len(sent), first, copied())
+	})
+	t.Logf("%d lines of tenant e-in, all pushed (%d more than once); log-a down for the second half: %d dead-letter copies reached log-a's cluster through the mirror",
+		len(sent), got.duplicates(), copied())
 }

@@ -200,7 +200,8 @@ func TestTier2ConfigToKafka(t *testing.T) {
 	}
 
 	// Tenant records: those of tenants with a push job also go to the
-	// tenant topic, keyed by tenant; t2 has no job and must not.
+	// tenant topic, keyed by tenant, so each tenant in one partition (read
+	// by one tenant-tier node); t2 has no job and must not.
 	var lines [][]byte
 	var admitted []uint64
 	for i := range 300 {
@@ -213,11 +214,16 @@ func TestTier2ConfigToKafka(t *testing.T) {
 	sendV2Lines(t, addr, lines)
 	tenantRecs := readTopic(t, c, "logs-tenants", len(admitted), 60*time.Second)
 	inTopic := idSet{}
+	tenantPartition := map[string]int32{}
 	for _, r := range tenantRecs {
 		inTopic[r.id]++
 		if want := fmt.Sprintf("t%d", r.id%3); r.key != want || r.id%3 == 2 {
 			t.Errorf("tenant topic: record %d keyed %q (tenant %s)", r.id, r.key, want)
 		}
+		if p, ok := tenantPartition[r.key]; ok && p != r.partition {
+			t.Errorf("tenant topic: tenant %s in partitions %d and %d", r.key, p, r.partition)
+		}
+		tenantPartition[r.key] = r.partition
 	}
 	if missing, first := inTopic.missing(admitted); missing > 0 {
 		t.Errorf("%d of %d admitted tenant records not in the tenant topic (first %v)", missing, len(admitted), first)

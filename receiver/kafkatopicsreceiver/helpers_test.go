@@ -16,6 +16,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/receiver/receivertest"
 	"go.opentelemetry.io/otel/attribute"
+	"go.uber.org/zap"
 
 	"github.com/otelcol-logx/otelcol-logx/internal/testutil"
 	"github.com/otelcol-logx/otelcol-logx/receiver/kafkatopicsreceiver/internal/metadata"
@@ -24,10 +25,10 @@ import (
 const testTopic = "logs"
 
 // newCluster starts an in-process Kafka (kfake) with testTopic seeded.
-func newCluster(t testing.TB, partitions int32) *kfake.Cluster {
+func newCluster(t testing.TB, partitions int32, opts ...kfake.Opt) *kfake.Cluster {
 	t.Helper()
-	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(partitions, testTopic),
-		kfake.GroupMinSessionTimeout(time.Second))
+	c, err := kfake.NewCluster(append([]kfake.Opt{kfake.NumBrokers(1), kfake.SeedTopics(partitions, testTopic),
+		kfake.GroupMinSessionTimeout(time.Second)}, opts...)...)
 	require.NoError(t, err)
 	t.Cleanup(c.Close)
 	return c
@@ -36,8 +37,14 @@ func newCluster(t testing.TB, partitions int32) *kfake.Cluster {
 // testConfig is the default config pointed at c, with a group that notices
 // a member gone within seconds.
 func testConfig(c *kfake.Cluster, group string) *Config {
+	return testConfigFor(c.ListenAddrs(), group)
+}
+
+// testConfigFor is testConfig for a cluster known by its addresses (a
+// member in another process).
+func testConfigFor(brokers []string, group string) *Config {
 	cfg := createDefaultConfig().(*Config)
-	cfg.Brokers = c.ListenAddrs()
+	cfg.Brokers = brokers
 	cfg.Topics = []string{testTopic}
 	cfg.Group.ID = group
 	cfg.Group.SessionTimeout = 6 * time.Second
@@ -81,11 +88,19 @@ type harness struct {
 
 func startReceiver(t testing.TB, cfg *Config, next consumer.Logs) *harness {
 	t.Helper()
+	return startReceiverLogging(t, cfg, next, zap.NewNop())
+}
+
+// startReceiverLogging is startReceiver with the receiver's logs (franz-go's
+// included) going to logger.
+func startReceiverLogging(t testing.TB, cfg *Config, next consumer.Logs, logger *zap.Logger) *harness {
+	t.Helper()
 	require.NoError(t, cfg.Validate())
 	tel := componenttest.NewTelemetry()
 	t.Cleanup(func() { _ = tel.Shutdown(context.Background()) })
 	set := receivertest.NewNopSettings(metadata.Type)
 	set.TelemetrySettings = tel.NewTelemetrySettings()
+	set.Logger = logger
 	r, err := newReceiver(set, cfg, next)
 	require.NoError(t, err)
 	require.NoError(t, r.Start(context.Background(), componenttest.NewNopHost()))
@@ -121,8 +136,18 @@ type seenRecord struct {
 }
 
 func (s *seen) add(ld plog.Logs) {
+	s.addRecords(recordsOf(ld))
+}
+
+func (s *seen) addRecords(recs []seenRecord) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.recs = append(s.recs, recs...)
+}
+
+// recordsOf is what a test notes of each record of ld.
+func recordsOf(ld plog.Logs) []seenRecord {
+	var recs []seenRecord
 	rls := ld.ResourceLogs()
 	for i := range rls.Len() {
 		sls := rls.At(i).ScopeLogs()
@@ -134,10 +159,11 @@ func (s *seen) add(ld plog.Logs) {
 				off, _ := a.Get(AttrOffset)
 				p, _ := a.Get(AttrPartition)
 				key, _ := a.Get(AttrKey)
-				s.recs = append(s.recs, seenRecord{seq: seq.Int(), offset: off.Int(), partition: p.Str(), key: key.Str()})
+				recs = append(recs, seenRecord{seq: seq.Int(), offset: off.Int(), partition: p.Str(), key: key.Str()})
 			}
 		}
 	}
+	return recs
 }
 
 func (s *seen) snapshot() []seenRecord {
