@@ -16,7 +16,6 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component/componenttest"
 	"go.opentelemetry.io/collector/receiver/receivertest"
-	"go.opentelemetry.io/otel/attribute"
 
 	"github.com/otelcol-logx/otelcol-logx/internal/ingest"
 	"github.com/otelcol-logx/otelcol-logx/internal/logattr"
@@ -64,10 +63,7 @@ func (h *harness) writer() *os.File {
 }
 
 func (h *harness) counter(name, reason string) int64 {
-	if reason == "" {
-		return testutil.SumInt64(h.t, h.tel, name)
-	}
-	return testutil.SumInt64(h.t, h.tel, name, attribute.String("reason", reason))
+	return testutil.SumInt64Reason(h.t, h.tel, name, reason)
 }
 
 func TestCreatesFIFOWithMode(t *testing.T) {

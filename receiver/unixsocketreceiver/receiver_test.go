@@ -19,7 +19,6 @@ import (
 	"go.opentelemetry.io/collector/consumer"
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/receiver/receivertest"
-	"go.opentelemetry.io/otel/attribute"
 
 	"github.com/otelcol-logx/otelcol-logx/internal/logattr"
 	"github.com/otelcol-logx/otelcol-logx/internal/sdactivation"
@@ -79,10 +78,7 @@ func (h *harness) dial() net.Conn {
 
 // counter sums a counter, for one reason ("" for all).
 func (h *harness) counter(name, reason string) int64 {
-	if reason == "" {
-		return testutil.SumInt64(h.t, h.tel, name)
-	}
-	return testutil.SumInt64(h.t, h.tel, name, attribute.String("reason", reason))
+	return testutil.SumInt64Reason(h.t, h.tel, name, reason)
 }
 
 func TestStreamManyConcurrentWriters(t *testing.T) {
