@@ -366,10 +366,7 @@ func (bl *backlogs) run(ctx context.Context) {
 func (bl *backlogs) step(ctx context.Context, now time.Time) (time.Duration, []*kgo.Record) {
 	next := time.Hour
 	var batch []*kgo.Record
-	var produced [numClasses]int64
-	var redirected [numRedirectReasons]int64
-	var dropped [numReasons]int64
-	var resent int64
+	var c stepCounts
 
 	bl.mu.Lock()
 	missing := bl.missing
@@ -377,40 +374,16 @@ func (bl *backlogs) step(ctx context.Context, now time.Time) (time.Duration, []*
 	defer func() {
 		bl.mu.Unlock()
 		bl.e.forgetMissing(missing)
-		bl.e.count(ctx, produced, redirected, dropped)
-		if resent > 0 {
-			bl.e.tel.LogxKafkatopicsRecordsResent.Add(ctx, resent)
+		bl.e.count(ctx, c.produced, c.redirected, c.dropped)
+		if c.resent > 0 {
+			bl.e.tel.LogxKafkatopicsRecordsResent.Add(ctx, c.resent)
 		}
 	}()
 	for key, pb := range bl.parts {
 		if pb.inflight > 0 {
 			continue
 		}
-		kept := pb.queue[:0]
-		for _, p := range pb.queue {
-			switch p.state {
-			case parkDone:
-				produced[p.class]++
-				if p.class == classFallback {
-					redirected[p.why]++
-				}
-				if !pb.failed {
-					// The partition answers again: back to short
-					// backoffs, and a larger window next.
-					pb.backoff = retryMinBackoff
-					pb.window = min(2*pb.window, drainMaxWindow)
-				}
-			case parkDropped:
-				dropped[p.reason]++
-			default:
-				kept = append(kept, p)
-				continue
-			}
-			pb.bytes -= p.size
-			bl.totalBytes -= p.size
-		}
-		clear(pb.queue[len(kept):])
-		pb.queue = kept
+		bl.settleLocked(pb, &c)
 		if len(pb.queue) == 0 {
 			if pb.reserved == 0 {
 				delete(bl.parts, key)
@@ -418,38 +391,92 @@ func (bl *backlogs) step(ctx context.Context, now time.Time) (time.Duration, []*
 			}
 			continue
 		}
-		if pb.failed {
-			pb.failed = false
-			pb.retryAt = now.Add(pb.backoff)
-			pb.backoff = min(2*pb.backoff, retryMaxBackoff)
-			pb.window = drainMinWindow
-		}
-		if wait := pb.retryAt.Sub(now); wait > 0 {
+		if wait := retryWait(pb, now); wait > 0 {
 			next = min(next, wait)
 			continue
 		}
-		var bytes int64
-		for _, p := range pb.queue {
-			if pb.inflight >= pb.window || len(bl.inflight) >= bl.maxInflight ||
-				(pb.inflight > 0 && bytes+p.size > drainWindowBytes) {
-				break
-			}
-			if p.tries > 0 {
-				resent++
-			}
-			p.tries++
-			p.state = parkInflight
-			bytes += p.size
-			pb.inflight++
-			// A fresh record: the client stamps it now, and its
-			// delivery timeout counts from that stamp.
-			r := p.rec
-			*r = kgo.Record{Topic: r.Topic, Partition: r.Partition, Key: r.Key, Value: r.Value}
-			bl.inflight[r] = p
-			batch = append(batch, r)
-		}
+		batch = bl.windowLocked(pb, batch, &c)
 	}
 	return next, batch
+}
+
+// stepCounts is what one step settled and produced again, counted once
+// the step lets go of the lock.
+type stepCounts struct {
+	produced   [numClasses]int64
+	redirected [numRedirectReasons]int64
+	dropped    [numReasons]int64
+	resent     int64
+}
+
+// settleLocked takes the records Kafka answered for (acknowledged or
+// dropped) off pb's queue and counts them; an acknowledgement from a
+// partition that answers again shortens its backoff and widens its window.
+func (bl *backlogs) settleLocked(pb *partitionBacklog, c *stepCounts) {
+	kept := pb.queue[:0]
+	for _, p := range pb.queue {
+		switch p.state {
+		case parkDone:
+			c.produced[p.class]++
+			if p.class == classFallback {
+				c.redirected[p.why]++
+			}
+			if !pb.failed {
+				// The partition answers again: back to short
+				// backoffs, and a larger window next.
+				pb.backoff = retryMinBackoff
+				pb.window = min(2*pb.window, drainMaxWindow)
+			}
+		case parkDropped:
+			c.dropped[p.reason]++
+		default:
+			kept = append(kept, p)
+			continue
+		}
+		pb.bytes -= p.size
+		bl.totalBytes -= p.size
+	}
+	clear(pb.queue[len(kept):])
+	pb.queue = kept
+}
+
+// retryWait starts pb's backoff after a failed window (doubling the next,
+// back to the smallest window) and returns how long it still has to wait.
+func retryWait(pb *partitionBacklog, now time.Time) time.Duration {
+	if pb.failed {
+		pb.failed = false
+		pb.retryAt = now.Add(pb.backoff)
+		pb.backoff = min(2*pb.backoff, retryMaxBackoff)
+		pb.window = drainMinWindow
+	}
+	return pb.retryAt.Sub(now)
+}
+
+// windowLocked marks pb's next window of records in flight, within its
+// window, the drainer's in-flight bound and drainWindowBytes, and appends
+// them to batch as fresh records.
+func (bl *backlogs) windowLocked(pb *partitionBacklog, batch []*kgo.Record, c *stepCounts) []*kgo.Record {
+	var bytes int64
+	for _, p := range pb.queue {
+		if pb.inflight >= pb.window || len(bl.inflight) >= bl.maxInflight ||
+			(pb.inflight > 0 && bytes+p.size > drainWindowBytes) {
+			break
+		}
+		if p.tries > 0 {
+			c.resent++
+		}
+		p.tries++
+		p.state = parkInflight
+		bytes += p.size
+		pb.inflight++
+		// A fresh record: the client stamps it now, and its
+		// delivery timeout counts from that stamp.
+		r := p.rec
+		*r = kgo.Record{Topic: r.Topic, Partition: r.Partition, Key: r.Key, Value: r.Value}
+		bl.inflight[r] = p
+		batch = append(batch, r)
+	}
+	return batch
 }
 
 // close drains the backlogs for as long as ctx allows, then counts what is

@@ -8,6 +8,7 @@ import (
 
 	"go.opentelemetry.io/collector/config/configoptional"
 	"go.opentelemetry.io/collector/config/configretry"
+	"go.opentelemetry.io/collector/confmap"
 	"go.opentelemetry.io/collector/exporter/exporterhelper"
 
 	"github.com/otelcol-logx/otelcol-logx/internal/attrtemplate"
@@ -15,11 +16,20 @@ import (
 	"github.com/otelcol-logx/otelcol-logx/internal/kafkaconn"
 )
 
+// clusterConfig is kafkaconn.Config under a name of this package, so that
+// Config embeds it unexported: the collector's validation walk, which
+// names the errors of an exported squashed field after its type
+// ("config::sasl: ..."), passes it by, and Config.Validate reports them
+// under the names the user wrote (brokers, tls, sasl) with
+// kafkaconn's ValidateAll. Config.Marshal puts its options back into the
+// marshalled config, which leaves unexported fields out.
+type clusterConfig = kafkaconn.Config
+
 // Config is the kafkatopics exporter's configuration.
 type Config struct {
 	// The cluster: brokers, client_id, tls, sasl (shared with the
 	// kafkatopics receiver).
-	kafkaconn.Config `mapstructure:",squash"`
+	clusterConfig `mapstructure:",squash"`
 	// Producer tunes the Kafka producer.
 	Producer ProducerConfig `mapstructure:"producer"`
 	// Topics chooses each record's topic.
@@ -207,13 +217,14 @@ const (
 	maxBacklogPartitionsLimit = 10_000
 )
 
-// Validate checks the exporter's own options and what spans groups (timeout
-// against producer.delivery_timeout); messages say what to write instead.
-// The cluster options (kafkaconn.Config) and the nested groups (producer,
-// topics, partition, partition_backlog, cfjs1) validate themselves: the
-// collector calls their Validate too and puts the group's path in front.
+// Validate checks the exporter's own options, the cluster options
+// (kafkaconn's ValidateAll: brokers, client_id, tls, sasl) and what spans
+// groups (timeout against producer.delivery_timeout); messages say what to
+// write instead. The nested groups (producer, topics, partition,
+// partition_backlog, cfjs1) validate themselves: the collector calls their
+// Validate too and puts the group's path in front.
 func (c *Config) Validate() error {
-	var errs []error
+	errs := []error{c.ValidateAll()}
 	switch c.Encoding {
 	case EncodingCFJS1, EncodingOTLPJSON, EncodingOTLPProto:
 	default:
@@ -225,6 +236,16 @@ func (c *Config) Validate() error {
 		errs = append(errs, fmt.Errorf("timeout (%s) is shorter than producer.delivery_timeout (%s): raise timeout or lower delivery_timeout", c.Timeout, c.Producer.DeliveryTimeout))
 	}
 	return errors.Join(errs...)
+}
+
+// Marshal writes c as the collector marshals a config, the options of the
+// unexported clusterConfig included.
+func (c Config) Marshal(conf *confmap.Conf) error {
+	type options Config // Config's fields without this method
+	if err := conf.Marshal(options(c)); err != nil {
+		return err
+	}
+	return conf.Marshal(c.clusterConfig)
 }
 
 // Validate checks the producer options; the collector puts the group's path

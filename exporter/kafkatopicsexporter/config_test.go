@@ -117,3 +117,37 @@ func TestConfigNestedGroupErrorReportedOnce(t *testing.T) {
 		assert.Equal(t, 1, strings.Count(err.Error(), once), "%s reported once: %v", once, err)
 	}
 }
+
+// The cluster options' errors read like the other groups': under the
+// option's own name, once, with no segment the user never wrote
+// ("config::sasl: ...").
+func TestConfigClusterErrorsUnderTheirOwnNames(t *testing.T) {
+	_, err := loadConfig(t, "badcluster")
+	require.Error(t, err)
+	assert.Equal(t, []string{
+		`brokers: "kafka-1": write host:port, e.g. kafka-1:9092`,
+		`tls: invalid TLS min_version: unsupported TLS version: "0.9"`,
+		`sasl: mechanism "MD5": write PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512`,
+	}, strings.Split(err.Error(), "\n"))
+}
+
+// Marshalled, the config keeps the cluster options (they live in an
+// unexported embedded struct, which the encoder leaves out by itself).
+func TestConfigMarshalKeepsClusterOptions(t *testing.T) {
+	cfg, err := loadConfig(t, "full")
+	require.NoError(t, err)
+	conf := confmap.New()
+	require.NoError(t, conf.Marshal(cfg))
+	assert.Equal(t, []any{"kafka-1:9092", "kafka-2:9092"}, conf.Get("brokers"))
+	assert.Equal(t, "log-a", conf.Get("client_id"))
+	assert.Equal(t, "/etc/kafka/ca.pem", conf.Get("tls::ca_file"))
+	assert.Equal(t, "SCRAM-SHA-512", conf.Get("sasl::mechanism"))
+	assert.Equal(t, "lz4", conf.Get("producer::compression"))
+	back := createDefaultConfig().(*Config)
+	require.NoError(t, conf.Unmarshal(back))
+	cfg.SASL.Get().Password = "[REDACTED]" // what marshalling writes for a secret
+	// The cluster options come back as they were (sending_queue's batch
+	// comes back set where it was a default: the collector's own doing).
+	assert.Equal(t, cfg.clusterConfig, back.clusterConfig)
+	assert.Equal(t, cfg.Producer, back.Producer)
+}

@@ -26,7 +26,7 @@ func NewFactory() exporter.Factory {
 // records back to the queue while a broker is unreachable.
 func createDefaultConfig() component.Config {
 	return &Config{
-		Config: kafkaconn.Config{Brokers: []string{"127.0.0.1:9092"}, ClientID: "otelcol-logx"},
+		clusterConfig: kafkaconn.Config{Brokers: []string{"127.0.0.1:9092"}, ClientID: "otelcol-logx"},
 		Producer: ProducerConfig{
 			Acks:               "all",
 			Idempotent:         true,

@@ -11,29 +11,14 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/otelcol-logx/otelcol-logx/exporter/logfileexporter/internal/metadata"
+	"github.com/otelcol-logx/otelcol-logx/internal/testutil"
 )
-
-// plantedTarget is a file outside the log directory that a planted link
-// points to; checkUntouched asserts it kept its content and mode.
-func plantedTarget(t *testing.T) (string, func()) {
-	t.Helper()
-	target := filepath.Join(t.TempDir(), "secret")
-	require.NoError(t, os.WriteFile(target, []byte("secret\n"), 0o600))
-	require.NoError(t, os.Chmod(target, 0o600))
-	return target, func() {
-		t.Helper()
-		assert.Equal(t, "secret\n", readFile(t, target), "link target written")
-		st, err := os.Stat(target)
-		require.NoError(t, err)
-		assert.Equal(t, os.FileMode(0o600), st.Mode().Perm(), "link target chmodded")
-	}
-}
 
 // TestSymlinkAtLogPathIsRefused: a link planted where a log file goes is
 // neither written through nor chmodded; its records are dropped and
 // counted, with an error that says why.
 func TestSymlinkAtLogPathIsRefused(t *testing.T) {
-	target, checkUntouched := plantedTarget(t)
+	target, checkUntouched := testutil.SymlinkTarget(t)
 	env := newTestEnv(t, func(c *Config) {
 		c.Path = "{logx.service}.log"
 		c.Permissions.FileMode = "0666"
@@ -60,7 +45,7 @@ func TestSymlinkAtLogPathIsRefused(t *testing.T) {
 // an open file by a link is noticed by the reopen check, and the path is
 // not reopened through the link.
 func TestSymlinkReplacingAnOpenFileIsRefused(t *testing.T) {
-	target, checkUntouched := plantedTarget(t)
+	target, checkUntouched := testutil.SymlinkTarget(t)
 	env := newTestEnv(t, func(c *Config) { c.Path = "app.log" })
 	path := filepath.Join(env.dir, "app.log")
 	env.push(lines("s", "before"))
@@ -102,7 +87,7 @@ func TestSymlinkedDirectoryBelowTemplateIsRefused(t *testing.T) {
 // rotated file is not read and copied into a compressed file that others
 // may read.
 func TestSymlinkAsRotatedFileIsNotCompressed(t *testing.T) {
-	target, checkUntouched := plantedTarget(t)
+	target, checkUntouched := testutil.SymlinkTarget(t)
 	env := newTestEnv(t, func(c *Config) { c.Path = "app.log" })
 	src := filepath.Join(env.dir, "app.log.20261122T100000")
 	require.NoError(t, os.Symlink(target, src))

@@ -33,7 +33,7 @@ const (
 type tenantBufferExporter struct {
 	cfg    *Config
 	logger *zap.Logger
-	tel    *metadata.Telemetry
+	tel    *metadata.TelemetryBuilder
 	id     component.ID // as configured, e.g. tenantbuffer/a: the guards' component
 	telSet component.TelemetrySettings
 
@@ -57,7 +57,7 @@ type batcher struct {
 }
 
 func newTenantBufferExporter(cfg *Config, set exporter.Settings) (*tenantBufferExporter, error) {
-	tel, err := metadata.NewTelemetry(set.TelemetrySettings)
+	tel, err := metadata.NewTelemetryBuilder(set.TelemetrySettings)
 	if err != nil {
 		return nil, err
 	}
@@ -297,7 +297,7 @@ func (e *tenantBufferExporter) notifyPusher(batch []buffers.TenantRecords) {
 // (the store's and consumeLogs' own).
 func (e *tenantBufferExporter) countOutcomes(ctx context.Context, b *batcher, res buffers.AppendResult) {
 	if res.Accepted > 0 {
-		e.tel.RecordsAccepted.Add(ctx, int64(res.Accepted))
+		e.tel.LogxTenantbufferRecordsAccepted.Add(ctx, int64(res.Accepted))
 	}
 	for _, r := range buffers.Reasons() {
 		if n := res.Refused[r]; n > 0 {
@@ -306,7 +306,7 @@ func (e *tenantBufferExporter) countOutcomes(ctx context.Context, b *batcher, re
 	}
 	for reason, n := range b.refused {
 		if n > 0 {
-			e.tel.RecordsRefused.Add(ctx, int64(n), e.reasonAttrs[reason])
+			e.tel.LogxTenantbufferRecordsRefused.Add(ctx, int64(n), e.reasonAttrs[reason])
 		}
 	}
 }
@@ -335,29 +335,39 @@ func (e *tenantBufferExporter) registerGauges(st *buffers.Store) (metric.Registr
 	removed := func(r string) metric.ObserveOption {
 		return metric.WithAttributeSet(attribute.NewSet(attribute.String("reason", r)))
 	}
-	return t.Meter.RegisterCallback(func(_ context.Context, o metric.Observer) error {
+	return t.RegisterCallback(func(_ context.Context, o metric.Observer) error {
 		s := st.Stats()
-		o.ObserveInt64(t.Buffers, s.Buffers)
-		o.ObserveInt64(t.Bytes, s.Bytes)
+		o.ObserveInt64(t.LogxTenantbufferBuffers, s.Buffers)
+		o.ObserveInt64(t.LogxTenantbufferBytes, s.Bytes)
 		if s.BudgetBytes != maxInt64 {
-			o.ObserveInt64(t.BudgetBytes, s.BudgetBytes)
+			o.ObserveInt64(t.LogxTenantbufferBudgetBytes, s.BudgetBytes)
 		}
 		if s.FairLevelBytes != maxInt64 {
-			o.ObserveInt64(t.FairShareBytes, s.FairLevelBytes)
+			o.ObserveInt64(t.LogxTenantbufferFairShareBytes, s.FairLevelBytes)
 		}
-		o.ObserveInt64(t.OpenFiles, int64(s.OpenFiles))
-		o.ObserveInt64(t.RemovedBytes, s.ReclaimedBytes, removed("reclaimed"))
-		o.ObserveInt64(t.RemovedBytes, s.ExpiredBytes, removed("expired"))
-		o.ObserveInt64(t.RemovedBytes, s.ConsumedBytes, removed("consumed"))
-		o.ObserveInt64(t.RemovedBytes, s.DeletedBytes, removed("deleted"))
-		o.ObserveInt64(t.RemovedBytes, s.TornBytes, removed("torn"))
-		o.ObserveInt64(t.OverflowRecords, s.Overflowed)
-		o.ObserveInt64(t.BadPositionFiles, s.BadPositions)
+		o.ObserveInt64(t.LogxTenantbufferOpenFiles, int64(s.OpenFiles))
+		o.ObserveInt64(t.LogxTenantbufferRemovedBytes, s.ReclaimedBytes, removed("reclaimed"))
+		o.ObserveInt64(t.LogxTenantbufferRemovedBytes, s.ExpiredBytes, removed("expired"))
+		o.ObserveInt64(t.LogxTenantbufferRemovedBytes, s.ConsumedBytes, removed("consumed"))
+		o.ObserveInt64(t.LogxTenantbufferRemovedBytes, s.DeletedBytes, removed("deleted"))
+		o.ObserveInt64(t.LogxTenantbufferRemovedBytes, s.TornBytes, removed("torn"))
+		o.ObserveInt64(t.LogxTenantbufferOverflowRecords, s.Overflowed)
+		o.ObserveInt64(t.LogxTenantbufferBadPositionFiles, s.BadPositions)
 		for _, ts := range s.Top {
-			o.ObserveInt64(t.TenantBytes, ts.Bytes, metric.WithAttributeSet(attribute.NewSet(attribute.String("tenant", ts.Tenant))))
+			o.ObserveInt64(t.LogxTenantbufferTenantBytes, ts.Bytes, metric.WithAttributeSet(attribute.NewSet(attribute.String("tenant", ts.Tenant))))
 		}
 		return nil
-	}, t.Buffers, t.Bytes, t.BudgetBytes, t.FairShareBytes, t.OpenFiles, t.RemovedBytes, t.TenantBytes, t.OverflowRecords, t.BadPositionFiles)
+	},
+		t.LogxTenantbufferBuffers,
+		t.LogxTenantbufferBytes,
+		t.LogxTenantbufferBudgetBytes,
+		t.LogxTenantbufferFairShareBytes,
+		t.LogxTenantbufferOpenFiles,
+		t.LogxTenantbufferRemovedBytes,
+		t.LogxTenantbufferTenantBytes,
+		t.LogxTenantbufferOverflowRecords,
+		t.LogxTenantbufferBadPositionFiles,
+	)
 }
 
 const maxInt64 = 1<<63 - 1

@@ -9,13 +9,13 @@ import (
 	"go.opentelemetry.io/collector/exporter"
 	"go.opentelemetry.io/collector/exporter/exportertest"
 	"go.opentelemetry.io/collector/pdata/plog"
-	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 
 	"github.com/otelcol-logx/otelcol-logx/exporter/tenantbufferexporter/internal/buffers"
 	"github.com/otelcol-logx/otelcol-logx/exporter/tenantbufferexporter/internal/metadata"
 	"github.com/otelcol-logx/otelcol-logx/internal/logattr"
 	"github.com/otelcol-logx/otelcol-logx/internal/otlprecord"
+	"github.com/otelcol-logx/otelcol-logx/internal/testutil"
 )
 
 // startExporter builds the exporter's core (what the factory wraps) and
@@ -88,17 +88,7 @@ func readBodies(t testing.TB, st *buffers.Store, tenant string) []string {
 
 func sumCounter(t *testing.T, tel *componenttest.Telemetry, name string, reason string) int64 {
 	t.Helper()
-	m, err := tel.GetMetric(name)
-	if err != nil {
-		return 0
-	}
-	var n int64
-	for _, dp := range m.Data.(metricdata.Sum[int64]).DataPoints {
-		if v, ok := dp.Attributes.Value(attribute.Key("reason")); reason == "" || (ok && v.AsString() == reason) {
-			n += dp.Value
-		}
-	}
-	return n
+	return testutil.SumInt64Reason(t, tel, name, reason)
 }
 
 func TestExporterDemultiplexesByTenant(t *testing.T) {

@@ -129,7 +129,7 @@ func (e *tenantBufferExporter) startPush(st *buffers.Store, dl *push.DeadLetters
 		reason := jobs.Reason(err)
 		e.logger.Error("push job config refused; the last good one stays in force",
 			zap.String("reason", reason), zap.Error(err), zap.Int("jobs_in_force", r.holder.Table().Len()))
-		e.tel.JobReloadsRefused.Add(context.Background(), 1, metric.WithAttributeSet(attribute.NewSet(attribute.String("reason", reason))))
+		e.tel.LogxTenantbufferJobReloadsRefused.Add(context.Background(), 1, metric.WithAttributeSet(attribute.NewSet(attribute.String("reason", reason))))
 	}
 	r.holder.OnLoaded = func(t *jobs.Table, doc []byte) {
 		e.logger.Info("push job config loaded", zap.Int("jobs", t.Len()))
@@ -217,33 +217,33 @@ func (r *pushRunner) stop() {
 
 func (e *tenantBufferExporter) registerPushGauges(r *pushRunner, st *buffers.Store) (metric.Registration, error) {
 	t := e.tel
-	return t.Meter.RegisterCallback(func(_ context.Context, o metric.Observer) error {
+	return t.RegisterCallback(func(_ context.Context, o metric.Observer) error {
 		p := r.pusher
-		o.ObserveInt64(t.PushBatches, p.Batches.Load())
-		o.ObserveInt64(t.PushRecords, p.Records.Load())
-		o.ObserveInt64(t.PushBytes, p.Bytes.Load())
-		o.ObserveInt64(t.PushParked, p.Parked.Load())
-		o.ObserveInt64(t.BreakerOpens, p.BreakerOpens.Load())
-		o.ObserveInt64(t.Jobs, int64(r.holder.Table().Len()))
+		o.ObserveInt64(t.LogxTenantbufferPushBatches, p.Batches.Load())
+		o.ObserveInt64(t.LogxTenantbufferPushRecords, p.Records.Load())
+		o.ObserveInt64(t.LogxTenantbufferPushBytes, p.Bytes.Load())
+		o.ObserveInt64(t.LogxTenantbufferPushParkedRecords, p.Parked.Load())
+		o.ObserveInt64(t.LogxTenantbufferPushBreakerOpens, p.BreakerOpens.Load())
+		o.ObserveInt64(t.LogxTenantbufferJobs, int64(r.holder.Table().Len()))
 		for reason, n := range p.Failures() {
-			o.ObserveInt64(t.PushFailures, n, metric.WithAttributeSet(attribute.NewSet(attribute.String("reason", reason))))
+			o.ObserveInt64(t.LogxTenantbufferPushFailures, n, metric.WithAttributeSet(attribute.NewSet(attribute.String("reason", reason))))
 		}
 		counts, worst := p.States(e.cfg.Telemetry.TopTenants)
 		for state, n := range counts {
-			o.ObserveInt64(t.PushTenants, int64(n), metric.WithAttributeSet(attribute.NewSet(attribute.String("state", state))))
+			o.ObserveInt64(t.LogxTenantbufferPushTenants, int64(n), metric.WithAttributeSet(attribute.NewSet(attribute.String("state", state))))
 		}
 		for _, w := range worst {
-			o.ObserveInt64(t.PushTenantState, 1, metric.WithAttributeSet(attribute.NewSet(
+			o.ObserveInt64(t.LogxTenantbufferPushTenantState, 1, metric.WithAttributeSet(attribute.NewSet(
 				attribute.String("tenant", w.Tenant), attribute.String("state", w.State))))
 		}
 		p.ObserveWaits(o, t, e.cfg.Telemetry.TopTenants)
 		dls := r.deadLetters.Stats()
-		o.ObserveInt64(t.PushDeadLetterBytes, r.deadLetterBytes())
+		o.ObserveInt64(t.LogxTenantbufferPushDeadLetterBytes, r.deadLetterBytes())
 		for reason, n := range dls.RemovedBytes {
-			o.ObserveInt64(t.PushDeadLetterRemovedBytes, n, metric.WithAttributeSet(attribute.NewSet(attribute.String("reason", reason))))
+			o.ObserveInt64(t.LogxTenantbufferPushDeadLetterRemovedBytes, n, metric.WithAttributeSet(attribute.NewSet(attribute.String("reason", reason))))
 		}
 		for reason, n := range dls.RemovedRecords {
-			o.ObserveInt64(t.PushDeadLetterRemovedRecords, n, metric.WithAttributeSet(attribute.NewSet(attribute.String("reason", reason))))
+			o.ObserveInt64(t.LogxTenantbufferPushDeadLetterRemovedRecords, n, metric.WithAttributeSet(attribute.NewSet(attribute.String("reason", reason))))
 		}
 		// Lag for the largest tenants only (their buffers, as of the last
 		// sweep): counters of the store, and one frame header read each
@@ -254,12 +254,29 @@ func (e *tenantBufferExporter) registerPushGauges(r *pushRunner, st *buffers.Sto
 				continue
 			}
 			attrs := metric.WithAttributeSet(attribute.NewSet(attribute.String("tenant", ts.Tenant)))
-			o.ObserveInt64(t.LagBytes, l.Bytes, attrs)
-			o.ObserveInt64(t.LagRecords, l.Records, attrs)
-			o.ObserveFloat64(t.LagAge, l.OldestAge.Seconds(), attrs)
+			o.ObserveInt64(t.LogxTenantbufferPushLagBytes, l.Bytes, attrs)
+			o.ObserveInt64(t.LogxTenantbufferPushLagRecords, l.Records, attrs)
+			o.ObserveFloat64(t.LogxTenantbufferPushLagAge, l.OldestAge.Seconds(), attrs)
 		}
 		return nil
-	}, t.PushBatches, t.PushRecords, t.PushBytes, t.PushParked, t.BreakerOpens, t.Jobs, t.PushFailures, t.LagBytes, t.LagRecords, t.LagAge,
-		t.PushTenants, t.PushTenantState, t.PushDeadLetterBytes, t.PushDeadLetterRemovedBytes, t.PushDeadLetterRemovedRecords,
-		t.PushPacedSeconds, t.PushPacedWaits, t.PushRetryAfter)
+	},
+		t.LogxTenantbufferPushBatches,
+		t.LogxTenantbufferPushRecords,
+		t.LogxTenantbufferPushBytes,
+		t.LogxTenantbufferPushParkedRecords,
+		t.LogxTenantbufferPushBreakerOpens,
+		t.LogxTenantbufferJobs,
+		t.LogxTenantbufferPushFailures,
+		t.LogxTenantbufferPushLagBytes,
+		t.LogxTenantbufferPushLagRecords,
+		t.LogxTenantbufferPushLagAge,
+		t.LogxTenantbufferPushTenants,
+		t.LogxTenantbufferPushTenantState,
+		t.LogxTenantbufferPushDeadLetterBytes,
+		t.LogxTenantbufferPushDeadLetterRemovedBytes,
+		t.LogxTenantbufferPushDeadLetterRemovedRecords,
+		t.LogxTenantbufferPushPacedSeconds,
+		t.LogxTenantbufferPushPacedWaits,
+		t.LogxTenantbufferPushRetryAfter,
+	)
 }

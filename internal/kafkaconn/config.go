@@ -55,9 +55,30 @@ func (c *Config) BrokerList() []string {
 	return out
 }
 
+// ValidateAll checks c and its tls and sasl groups, each group's problems
+// under its name ("sasl: mechanism ..."), each problem once: what the
+// components that embed Config call from their own Validate. They embed it
+// unexported, so the collector's validation walk passes it by; it would
+// name the errors of an exported squashed field after its type
+// ("config::sasl: ...") and report tls's twice (configtls.ClientConfig
+// squashes configtls.Config, whose Validate the walk reaches both ways).
+func (c *Config) ValidateAll() error {
+	errs := []error{c.Validate()}
+	if t := c.TLS.Get(); t != nil {
+		if err := t.Validate(); err != nil {
+			errs = append(errs, fmt.Errorf("tls: %w", err))
+		}
+	}
+	if s := c.SASL.Get(); s != nil {
+		if err := s.Validate(); err != nil {
+			errs = append(errs, fmt.Errorf("sasl: %w", err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
 // Validate checks the brokers and the client id; messages say what to write
-// instead. The sasl and tls groups validate themselves (the collector calls
-// their Validate too, with the group's path in front).
+// instead. ValidateAll checks the tls and sasl groups too.
 func (c *Config) Validate() error {
 	var errs []error
 	if len(c.BrokerList()) == 0 {
@@ -74,8 +95,8 @@ func (c *Config) Validate() error {
 	return errors.Join(errs...)
 }
 
-// Validate checks the mechanism and that both credentials are set; the
-// collector puts the group's path ("sasl: ") in front.
+// Validate checks the mechanism and that both credentials are set;
+// ValidateAll puts the group's name ("sasl: ") in front.
 func (s *SASLConfig) Validate() error {
 	var errs []error
 	switch s.Mechanism {

@@ -25,6 +25,27 @@ func SumInt64(t testing.TB, tel *componenttest.Telemetry, name string, want ...a
 	return total
 }
 
+// SumInt64Reason is SumInt64 of the points with attribute reason, or of
+// every point when reason is "": the drop and refusal counters.
+func SumInt64Reason(t testing.TB, tel *componenttest.Telemetry, name, reason string) int64 {
+	t.Helper()
+	if reason == "" {
+		return SumInt64(t, tel, name)
+	}
+	return SumInt64(t, tel, name, attribute.String("reason", reason))
+}
+
+// SumInt64Where is SumInt64 with the attributes wanted given as a map of
+// strings.
+func SumInt64Where(t testing.TB, tel *componenttest.Telemetry, name string, want map[string]string) int64 {
+	t.Helper()
+	kvs := make([]attribute.KeyValue, 0, len(want))
+	for k, v := range want {
+		kvs = append(kvs, attribute.String(k, v))
+	}
+	return SumInt64(t, tel, name, kvs...)
+}
+
 // GaugeByAttribute reads a gauge (Int64 or Float64) as the value of each
 // point keyed by its attribute key: e.g. the guard metrics by "guard".
 func GaugeByAttribute(t testing.TB, tel *componenttest.Telemetry, name, key string) map[string]float64 {

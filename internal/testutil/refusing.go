@@ -11,10 +11,13 @@ import (
 // LineReader is a started line-reading receiver (fifo, unixsocket) behind
 // a RefusingSink, as the shared scenarios need it.
 type LineReader struct {
-	Path    string                          // where a writer process writes lines
-	Sink    *RefusingSink                   // the receiver's consumer
-	Held    func() int64                    // bytes the receiver's ingest stage holds
-	Dropped func(reason string) int64       // its dropped-records counter, "" for every reason
+	Path    string                    // where a writer process writes lines
+	Sink    *RefusingSink             // the receiver's consumer
+	Held    func() int64              // bytes the receiver's ingest stage holds
+	Dropped func(reason string) int64 // its dropped-records counter, "" for every reason
+	// Counter reads another of its counters by the name after the
+	// component's prefix (truncated_messages), for one reason ("" for all).
+	Counter func(name, reason string) int64
 	Write   func(t testing.TB, line []byte) // one line, as a new writer would
 }
 

@@ -46,15 +46,25 @@ func (*RefusingSink) Capabilities() consumer.Capabilities { return consumer.Capa
 func LogRecords(lds []plog.Logs) []plog.LogRecord {
 	var out []plog.LogRecord
 	for _, ld := range lds {
-		for i := 0; i < ld.ResourceLogs().Len(); i++ {
-			sls := ld.ResourceLogs().At(i).ScopeLogs()
-			for j := 0; j < sls.Len(); j++ {
-				lrs := sls.At(j).LogRecords()
-				for k := 0; k < lrs.Len(); k++ {
-					out = append(out, lrs.At(k))
-				}
+		EachLogRecord(ld, func(_ plog.ResourceLogs, _ plog.ScopeLogs, lr plog.LogRecord) {
+			out = append(out, lr)
+		})
+	}
+	return out
+}
+
+// EachLogRecord calls fn with each record of ld, in order, and the resource
+// and scope it sits under: for the tests that read a record together with
+// its resource's attributes or its scope's name.
+func EachLogRecord(ld plog.Logs, fn func(rl plog.ResourceLogs, sl plog.ScopeLogs, lr plog.LogRecord)) {
+	rls := ld.ResourceLogs()
+	for i := 0; i < rls.Len(); i++ {
+		sls := rls.At(i).ScopeLogs()
+		for j := 0; j < sls.Len(); j++ {
+			lrs := sls.At(j).LogRecords()
+			for k := 0; k < lrs.Len(); k++ {
+				fn(rls.At(i), sls.At(j), lrs.At(k))
 			}
 		}
 	}
-	return out
 }

@@ -11,6 +11,8 @@ import (
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/pdata/xpdata"
+
+	"github.com/otelcol-logx/otelcol-logx/internal/testutil"
 )
 
 func TestApplyConflictPolicies(t *testing.T) {
@@ -233,14 +235,15 @@ func TestProcessLogsPreparedMatchesApply(t *testing.T) {
 	want := build()
 	rl := want.ResourceLogs().At(0)
 	apply(rl.Resource().Attributes(), fields)
-	lrs := rl.ScopeLogs().At(0).LogRecords()
-	for k := 0; k < lrs.Len(); k++ {
-		apply(lrs.At(k).Attributes(), fields)
+	wantRecs := testutil.LogRecords([]plog.Logs{want})
+	for _, lr := range wantRecs {
+		apply(lr.Attributes(), fields)
 	}
-	gotRL := got.ResourceLogs().At(0)
-	assert.Equal(t, entries(rl.Resource().Attributes()), entries(gotRL.Resource().Attributes()))
-	for k := 0; k < lrs.Len(); k++ {
-		assert.Equal(t, entries(lrs.At(k).Attributes()), entries(gotRL.ScopeLogs().At(0).LogRecords().At(k).Attributes()), "record %d", k)
+	assert.Equal(t, entries(rl.Resource().Attributes()), entries(got.ResourceLogs().At(0).Resource().Attributes()))
+	gotRecs := testutil.LogRecords([]plog.Logs{got})
+	require.Len(t, gotRecs, len(wantRecs))
+	for k, lr := range wantRecs {
+		assert.Equal(t, entries(lr.Attributes()), entries(gotRecs[k].Attributes()), "record %d", k)
 	}
 }
 

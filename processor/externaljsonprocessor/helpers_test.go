@@ -20,6 +20,7 @@ import (
 	"go.uber.org/zap/zapcore"
 	"go.uber.org/zap/zaptest/observer"
 
+	"github.com/otelcol-logx/otelcol-logx/internal/testutil"
 	"github.com/otelcol-logx/otelcol-logx/processor/externaljsonprocessor/internal/metadata"
 )
 
@@ -119,24 +120,7 @@ func (h *harness) enrich(t *testing.T, recordAttrs map[string]any) (record, reso
 // counter sums an Int64 counter's points whose attributes include want.
 func (h *harness) counter(t *testing.T, name string, want map[string]string) int64 {
 	t.Helper()
-	m, err := h.tel.GetMetric(name)
-	if err != nil {
-		return 0
-	}
-	var total int64
-	for _, dp := range m.Data.(metricdata.Sum[int64]).DataPoints {
-		match := true
-		for k, v := range want {
-			got, ok := dp.Attributes.Value(attribute.Key(k))
-			if !ok || got.AsString() != v {
-				match = false
-			}
-		}
-		if match {
-			total += dp.Value
-		}
-	}
-	return total
+	return testutil.SumInt64Where(t, h.tel, name, want)
 }
 
 // errorLogs returns the observed error-level entries.

@@ -89,20 +89,13 @@ func (s *sender) send(n int, quiet []string) {
 func delivered(sink *collectortest.Sink) map[string]int {
 	out := map[string]int{}
 	for _, ld := range sink.AllLogs() {
-		rls := ld.ResourceLogs()
-		for i := 0; i < rls.Len(); i++ {
-			sls := rls.At(i).ScopeLogs()
-			for j := 0; j < sls.Len(); j++ {
-				if sls.At(j).Scope().Name() == metadata.ScopeName {
-					continue
-				}
-				lrs := sls.At(j).LogRecords()
-				for k := 0; k < lrs.Len(); k++ {
-					v, _ := lrs.At(k).Attributes().Get(logattr.Service)
-					out[v.Str()]++
-				}
+		testutil.EachLogRecord(ld, func(_ plog.ResourceLogs, sl plog.ScopeLogs, lr plog.LogRecord) {
+			if sl.Scope().Name() == metadata.ScopeName {
+				return
 			}
-		}
+			v, _ := lr.Attributes().Get(logattr.Service)
+			out[v.Str()]++
+		})
 	}
 	return out
 }

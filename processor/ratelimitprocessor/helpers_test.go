@@ -18,6 +18,7 @@ import (
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 
 	"github.com/otelcol-logx/otelcol-logx/internal/logattr"
+	"github.com/otelcol-logx/otelcol-logx/internal/testutil"
 )
 
 // fakeClock is a Clock that moves only when told to; safe for concurrent use.
@@ -63,16 +64,9 @@ func buildLogs(recs []rec) plog.Logs {
 // countByService counts the records of ld per logx.service ("" for none).
 func countByService(ld plog.Logs) map[string]int {
 	out := map[string]int{}
-	rls := ld.ResourceLogs()
-	for i := 0; i < rls.Len(); i++ {
-		sls := rls.At(i).ScopeLogs()
-		for j := 0; j < sls.Len(); j++ {
-			lrs := sls.At(j).LogRecords()
-			for k := 0; k < lrs.Len(); k++ {
-				v, _ := lrs.At(k).Attributes().Get(logattr.Service)
-				out[v.Str()]++
-			}
-		}
+	for _, lr := range testutil.LogRecords([]plog.Logs{ld}) {
+		v, _ := lr.Attributes().Get(logattr.Service)
+		out[v.Str()]++
 	}
 	return out
 }

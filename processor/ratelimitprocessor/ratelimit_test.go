@@ -17,6 +17,7 @@ import (
 	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/otelcol-logx/otelcol-logx/internal/logattr"
+	"github.com/otelcol-logx/otelcol-logx/internal/testutil"
 )
 
 func TestRateAndBurstExact(t *testing.T) {
@@ -221,13 +222,9 @@ func TestKeyFromResourceBodyAndSeveralFields(t *testing.T) {
 	out, err := p.processLogs(context.Background(), ld)
 	require.NoError(t, err)
 	got := map[string]int{}
-	rls := out.ResourceLogs()
-	for i := 0; i < rls.Len(); i++ {
-		lrs := rls.At(i).ScopeLogs().At(0).LogRecords()
-		for k := 0; k < lrs.Len(); k++ {
-			v, _ := lrs.At(k).Attributes().Get("case")
-			got[v.Str()]++
-		}
+	for _, lr := range testutil.LogRecords([]plog.Logs{out}) {
+		v, _ := lr.Attributes().Get("case")
+		got[v.Str()]++
 	}
 	assert.Equal(t, map[string]int{
 		`h1/{"svc":"a"}`: 2, `h2/{"svc":"a"}`: 2, `h1/{"svc":42}`: 2,
@@ -401,16 +398,12 @@ func TestSummaryIntoPipeline(t *testing.T) {
 		dropped            int64
 	}
 	var got []sum
-	for _, ld := range sink.AllLogs() {
-		rls := ld.ResourceLogs()
-		for i := 0; i < rls.Len(); i++ {
-			lr := rls.At(i).ScopeLogs().At(0).LogRecords().At(0)
-			assert.Equal(t, plog.SeverityNumberWarn, lr.SeverityNumber())
-			s, _ := lr.Attributes().Get(logattr.Service)
-			k, _ := lr.Attributes().Get(attrSummaryKey)
-			d, _ := lr.Attributes().Get(attrSummaryDropped)
-			got = append(got, sum{s.Str(), k.Str(), lr.Body().Str(), d.Int()})
-		}
+	for _, lr := range testutil.LogRecords(sink.AllLogs()) {
+		assert.Equal(t, plog.SeverityNumberWarn, lr.SeverityNumber())
+		s, _ := lr.Attributes().Get(logattr.Service)
+		k, _ := lr.Attributes().Get(attrSummaryKey)
+		d, _ := lr.Attributes().Get(attrSummaryDropped)
+		got = append(got, sum{s.Str(), k.Str(), lr.Body().Str(), d.Int()})
 	}
 	assert.Equal(t, []sum{
 		{"k9", "k9", "14 records dropped for logx.service=k9 in the last 1m0s (limit 10 records/s, burst 5)", 14},

@@ -20,6 +20,7 @@ import (
 	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/otelcol-logx/otelcol-logx/internal/logattr"
+	"github.com/otelcol-logx/otelcol-logx/internal/testutil"
 	"github.com/otelcol-logx/otelcol-logx/processor/tenantfilterprocessor/internal/metadata"
 )
 
@@ -113,24 +114,12 @@ func (h *harness) consume(t testing.TB, ld plog.Logs) []string {
 	require.NoError(t, h.p.ConsumeLogs(context.Background(), ld))
 	var out []string
 	for _, got := range h.sink.AllLogs() {
-		forEachRecord(got, func(lr plog.LogRecord, res plog.ResourceLogs) {
+		testutil.EachLogRecord(got, func(res plog.ResourceLogs, _ plog.ScopeLogs, lr plog.LogRecord) {
 			tn, _ := logattr.StringOf("logx.tenant", lr.Attributes(), res.Resource().Attributes())
 			out = append(out, tn)
 		})
 	}
 	return out
-}
-
-func forEachRecord(ld plog.Logs, fn func(plog.LogRecord, plog.ResourceLogs)) {
-	for i := 0; i < ld.ResourceLogs().Len(); i++ {
-		rl := ld.ResourceLogs().At(i)
-		for j := 0; j < rl.ScopeLogs().Len(); j++ {
-			lrs := rl.ScopeLogs().At(j).LogRecords()
-			for k := 0; k < lrs.Len(); k++ {
-				fn(lrs.At(k), rl)
-			}
-		}
-	}
 }
 
 // counts reads a metric's int64 data points by their reason attribute

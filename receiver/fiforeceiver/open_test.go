@@ -1,39 +1,16 @@
 package fiforeceiver
 
 import (
-	"context"
 	"os"
 	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"go.opentelemetry.io/collector/component/componenttest"
-	"go.opentelemetry.io/collector/receiver/receivertest"
 	"golang.org/x/sys/unix"
 
 	"github.com/otelcol-logx/otelcol-logx/internal/testutil"
-	"github.com/otelcol-logx/otelcol-logx/receiver/fiforeceiver/internal/metadata"
 )
-
-// startErr starts a receiver on cfg and returns the error of Start (the
-// receiver is shut down).
-func startErr(t *testing.T, cfg *Config) error {
-	t.Helper()
-	r, err := newReceiver(receivertest.NewNopSettings(metadata.Type), cfg, &testutil.RefusingSink{})
-	require.NoError(t, err)
-	err = r.Start(context.Background(), componenttest.NewNopHost())
-	require.NoError(t, r.Shutdown(context.Background()))
-	return err
-}
-
-// victim is a file a symbolic link points to; its mode must not change.
-func victim(t *testing.T) string {
-	t.Helper()
-	p := filepath.Join(t.TempDir(), "shadow")
-	require.NoError(t, os.WriteFile(p, []byte("secret"), 0o600))
-	return p
-}
 
 func assertMode(t *testing.T, path string, want os.FileMode) {
 	t.Helper()
@@ -47,7 +24,7 @@ func assertMode(t *testing.T, path string, want os.FileMode) {
 // may write the directory) is not followed: the start fails saying why,
 // and the link's target keeps its mode.
 func TestSymlinkSwappedInAfterMkfifoIsNotFollowed(t *testing.T) {
-	target := victim(t)
+	target, assertUntouched := testutil.SymlinkTarget(t)
 	prev := afterMkfifo
 	t.Cleanup(func() { afterMkfifo = prev })
 	afterMkfifo = func(path string) {
@@ -57,10 +34,10 @@ func TestSymlinkSwappedInAfterMkfifoIsNotFollowed(t *testing.T) {
 	cfg := createDefaultConfig().(*Config)
 	cfg.Path = filepath.Join(t.TempDir(), "app.fifo")
 	cfg.Mode = "0666"
-	err := startErr(t, cfg)
+	err := testutil.ReceiverStartErr(t, NewFactory(), cfg)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "is a symbolic link: refused")
-	assertMode(t, target, 0o600)
+	assertUntouched()
 }
 
 // TestSymlinkToFIFOIsRefused: a symbolic link at the path is refused with
@@ -74,7 +51,7 @@ func TestSymlinkToFIFOIsRefused(t *testing.T) {
 	cfg := createDefaultConfig().(*Config)
 	cfg.Path = filepath.Join(dir, "app.fifo")
 	require.NoError(t, os.Symlink(real, cfg.Path))
-	err := startErr(t, cfg)
+	err := testutil.ReceiverStartErr(t, NewFactory(), cfg)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "is a symbolic link: refused")
 	assertMode(t, real, 0o600)

@@ -1,12 +1,10 @@
 package fiforeceiver
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -16,7 +14,6 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component/componenttest"
 	"go.opentelemetry.io/collector/receiver/receivertest"
-	"go.opentelemetry.io/otel/attribute"
 
 	"github.com/otelcol-logx/otelcol-logx/internal/ingest"
 	"github.com/otelcol-logx/otelcol-logx/internal/logattr"
@@ -64,10 +61,7 @@ func (h *harness) writer() *os.File {
 }
 
 func (h *harness) counter(name, reason string) int64 {
-	if reason == "" {
-		return testutil.SumInt64(h.t, h.tel, name)
-	}
-	return testutil.SumInt64(h.t, h.tel, name, attribute.String("reason", reason))
+	return testutil.SumInt64Reason(h.t, h.tel, name, reason)
 }
 
 func TestCreatesFIFOWithMode(t *testing.T) {
@@ -141,24 +135,11 @@ func TestManyConcurrentWriters(t *testing.T) {
 	assert.Len(t, seen, writers*perWriter)
 }
 
+// A line beyond max_message_size, one without a header and one with
+// invalid UTF-8: see testutil.OversizedMalformedAndInvalidUTF8.
 func TestOversizedMalformedAndInvalidUTF8(t *testing.T) {
 	h := newHarness(t, func(c *Config) { c.MaxMessageSize = 1024 })
-	w := h.writer()
-	bw := bufio.NewWriter(w)
-	_, _ = bw.WriteString("<13>app: " + strings.Repeat("x", 300_000) + "\n")
-	_, _ = bw.WriteString("<13>app: bad \xc3\x28 utf8\n")
-	_, _ = bw.WriteString("plain text, no header\n")
-	_, _ = bw.WriteString("<13>app: after\n")
-	require.NoError(t, bw.Flush())
-	require.NoError(t, w.Close())
-	testutil.WaitFor(t, 30*time.Second, "4 records", func() bool { return h.sink.LogRecordCount() == 4 })
-	recs := testutil.LogRecords(h.sink.AllLogs())
-	assert.Len(t, recs[0].Body().Str(), 1024-len("<13>app: "))
-	assert.Equal(t, "bad \uFFFD( utf8", recs[1].Body().Str())
-	assert.Equal(t, "plain text, no header", recs[2].Body().Str())
-	assert.Equal(t, "after", recs[3].Body().Str())
-	assert.Equal(t, int64(1), h.counter("otelcol_logx_fifo_truncated_messages", ""))
-	assert.Equal(t, int64(1), h.counter("otelcol_logx_fifo_malformed_messages", "no_pri"))
+	testutil.OversizedMalformedAndInvalidUTF8(t, h.lineReader())
 }
 
 // TestRefusingConsumerNeverBlocksWriter: the consumer refuses everything
@@ -175,6 +156,7 @@ func (h *harness) lineReader() testutil.LineReader {
 	return testutil.LineReader{
 		Path: h.cfg.Path, Sink: h.sink, Held: h.rcv.stage.Held,
 		Dropped: func(reason string) int64 { return h.counter("otelcol_logx_fifo_dropped_records", reason) },
+		Counter: func(name, reason string) int64 { return h.counter("otelcol_logx_fifo_"+name, reason) },
 		Write: func(t testing.TB, line []byte) {
 			w := h.writer()
 			_, err := w.Write(line)

@@ -16,6 +16,7 @@ import (
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 	"go.uber.org/zap/zaptest"
 
+	"github.com/otelcol-logx/otelcol-logx/internal/testutil"
 	"github.com/otelcol-logx/otelcol-logx/receiver/journalreceiver/internal/metadata"
 )
 
@@ -40,20 +41,14 @@ func (c *recordingConsumer) ConsumeLogs(_ context.Context, ld plog.Logs) error {
 			return err
 		}
 	}
-	for i := 0; i < ld.ResourceLogs().Len(); i++ {
-		rl := ld.ResourceLogs().At(i)
-		for j := 0; j < rl.ScopeLogs().Len(); j++ {
-			lrs := rl.ScopeLogs().At(j).LogRecords()
-			for k := 0; k < lrs.Len(); k++ {
-				lr := plog.NewLogRecord()
-				lrs.At(k).CopyTo(lr)
-				if h, ok := rl.Resource().Attributes().Get("host.name"); ok {
-					lr.Attributes().PutStr("test.resource.host.name", h.Str())
-				}
-				c.accepted = append(c.accepted, lr)
-			}
+	testutil.EachLogRecord(ld, func(rl plog.ResourceLogs, _ plog.ScopeLogs, rec plog.LogRecord) {
+		lr := plog.NewLogRecord()
+		rec.CopyTo(lr)
+		if h, ok := rl.Resource().Attributes().Get("host.name"); ok {
+			lr.Attributes().PutStr("test.resource.host.name", h.Str())
 		}
-	}
+		c.accepted = append(c.accepted, lr)
+	})
 	return nil
 }
 

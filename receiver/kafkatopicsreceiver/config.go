@@ -6,6 +6,8 @@ import (
 	"regexp"
 	"time"
 
+	"go.opentelemetry.io/collector/confmap"
+
 	"github.com/otelcol-logx/otelcol-logx/internal/cfjs1"
 	"github.com/otelcol-logx/otelcol-logx/internal/grouperr"
 	"github.com/otelcol-logx/otelcol-logx/internal/kafkaconn"
@@ -29,10 +31,19 @@ const (
 	OffsetLatest   = "latest"
 )
 
+// clusterConfig is kafkaconn.Config under a name of this package, so that
+// Config embeds it unexported: the collector's validation walk, which
+// names the errors of an exported squashed field after its type
+// ("config::sasl: ..."), passes it by, and Config.Validate reports them
+// under the names the user wrote (brokers, tls, sasl) with
+// kafkaconn's ValidateAll. Config.Marshal puts its options back into the
+// marshalled config, which leaves unexported fields out.
+type clusterConfig = kafkaconn.Config
+
 // Config is the receiver's configuration.
 type Config struct {
 	// The cluster: brokers, client_id, tls, sasl.
-	kafkaconn.Config `mapstructure:",squash"`
+	clusterConfig `mapstructure:",squash"`
 
 	// Topics to consume. With topics_regex each is a regular expression
 	// matched against every topic of the cluster (new ones included).
@@ -99,12 +110,13 @@ type CFJS1Config struct {
 	Decode cfjs1.Limits `mapstructure:"decode"`
 }
 
-// Validate checks the receiver's own options; messages say what to write
-// instead. The cluster options (kafkaconn.Config) and the nested groups
-// (group, fetch, retry, cfjs1.decode) validate themselves: the collector
-// calls their Validate too and puts the group's path in front.
+// Validate checks the receiver's own options and the cluster options
+// (kafkaconn's ValidateAll: brokers, client_id, tls, sasl); messages say
+// what to write instead. The nested groups (group, fetch, retry,
+// cfjs1.decode) validate themselves: the collector calls their Validate
+// too and puts the group's path in front.
 func (c *Config) Validate() error {
-	var errs []error
+	errs := []error{c.ValidateAll()}
 	if len(c.Topics) == 0 {
 		errs = append(errs, errors.New(`topics: list at least one topic, e.g. ["logs"]`))
 	}
@@ -121,6 +133,16 @@ func (c *Config) Validate() error {
 		errs = append(errs, fmt.Errorf("encoding %q: write cfjs1, otlp_json or otlp_proto", c.Encoding))
 	}
 	return errors.Join(errs...)
+}
+
+// Marshal writes c as the collector marshals a config, the options of the
+// unexported clusterConfig included.
+func (c Config) Marshal(conf *confmap.Conf) error {
+	type options Config // Config's fields without this method
+	if err := conf.Marshal(options(c)); err != nil {
+		return err
+	}
+	return conf.Marshal(c.clusterConfig)
 }
 
 // Validate checks the group options.

@@ -80,3 +80,38 @@ func TestConfigNestedGroupErrorReportedOnce(t *testing.T) {
 		assert.Equal(t, 1, strings.Count(err.Error(), once), "%s reported once: %v", once, err)
 	}
 }
+
+// The cluster options' errors read like the other groups': under the
+// option's own name, once, with no segment the user never wrote
+// ("config::sasl: ...").
+func TestConfigClusterErrorsUnderTheirOwnNames(t *testing.T) {
+	cfg := loadConfig(t, "badcluster")
+	err := confmap.Validate(cfg)
+	require.Error(t, err)
+	lines := strings.Split(err.Error(), "\n")
+	for _, want := range []string{
+		`brokers: "kafka-1": write host:port, e.g. kafka-1:9092`,
+		`tls: invalid TLS min_version: unsupported TLS version: "0.9"`,
+		`sasl: mechanism "MD5": write PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512`,
+	} {
+		assert.Contains(t, lines, want)
+	}
+	assert.Len(t, lines, 3, "%v", err)
+}
+
+// Marshalled, the config keeps the cluster options (they live in an
+// unexported embedded struct, which the encoder leaves out by itself).
+func TestConfigMarshalKeepsClusterOptions(t *testing.T) {
+	cfg := loadConfig(t, "full")
+	conf := confmap.New()
+	require.NoError(t, conf.Marshal(cfg))
+	assert.Equal(t, []any{"kafka-1:9092,kafka-2:9092", "kafka-3:9092"}, conf.Get("brokers"))
+	assert.Equal(t, "tier3-a", conf.Get("client_id"))
+	assert.Equal(t, "/etc/logx/tls/ca.crt", conf.Get("tls::ca_file"))
+	assert.Equal(t, "SCRAM-SHA-512", conf.Get("sasl::mechanism"))
+	assert.Equal(t, "otelcol-logx-tenants", conf.Get("group::id"))
+	back := createDefaultConfig().(*Config)
+	require.NoError(t, conf.Unmarshal(back))
+	cfg.SASL.Get().Password = "[REDACTED]" // what marshalling writes for a secret
+	assert.Equal(t, cfg, back)
+}

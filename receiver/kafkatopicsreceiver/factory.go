@@ -21,7 +21,7 @@ func NewFactory() receiver.Factory {
 
 func createDefaultConfig() component.Config {
 	return &Config{
-		Config: kafkaconn.Config{ClientID: "otelcol-logx"},
+		clusterConfig: kafkaconn.Config{ClientID: "otelcol-logx"},
 		Group: GroupConfig{
 			SessionTimeout:    45 * time.Second,
 			RebalanceTimeout:  60 * time.Second,

@@ -19,7 +19,6 @@ import (
 	"go.opentelemetry.io/collector/consumer"
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/receiver/receivertest"
-	"go.opentelemetry.io/otel/attribute"
 
 	"github.com/otelcol-logx/otelcol-logx/internal/logattr"
 	"github.com/otelcol-logx/otelcol-logx/internal/sdactivation"
@@ -79,10 +78,7 @@ func (h *harness) dial() net.Conn {
 
 // counter sums a counter, for one reason ("" for all).
 func (h *harness) counter(name, reason string) int64 {
-	if reason == "" {
-		return testutil.SumInt64(h.t, h.tel, name)
-	}
-	return testutil.SumInt64(h.t, h.tel, name, attribute.String("reason", reason))
+	return testutil.SumInt64Reason(h.t, h.tel, name, reason)
 }
 
 func TestStreamManyConcurrentWriters(t *testing.T) {
@@ -140,25 +136,12 @@ func TestReconnectingWriters(t *testing.T) {
 	assert.Zero(t, h.counter("otelcol_logx_unixsocket_rejected_connections", ""))
 }
 
+// A line beyond max_message_size, one without a header and one with
+// invalid UTF-8 on one connection: see
+// testutil.OversizedMalformedAndInvalidUTF8.
 func TestOversizedMalformedAndInvalidUTF8(t *testing.T) {
 	h := newHarness(t, func(c *Config) { c.MaxMessageSize = 1024; c.Framing = 0 })
-	c := h.dial()
-	huge := "<13>app: " + strings.Repeat("x", 200_000)
-	input := huge + "\n" +
-		"not syslog at all\n" +
-		"<13>app: bad \xff\xfe utf8\n" +
-		"<13>app: after\n"
-	_, err := c.Write([]byte(input))
-	require.NoError(t, err)
-	require.NoError(t, c.Close())
-	testutil.WaitFor(t, 30*time.Second, "4 records", func() bool { return h.sink.LogRecordCount() == 4 })
-	recs := testutil.LogRecords(h.sink.AllLogs())
-	assert.Len(t, recs[0].Body().Str(), 1024-len("<13>app: "))
-	assert.Equal(t, "not syslog at all", recs[1].Body().Str())
-	assert.Equal(t, "bad \uFFFD\uFFFD utf8", recs[2].Body().Str())
-	assert.Equal(t, "after", recs[3].Body().Str())
-	assert.Equal(t, int64(1), h.counter("otelcol_logx_unixsocket_truncated_messages", ""))
-	assert.Equal(t, int64(1), h.counter("otelcol_logx_unixsocket_malformed_messages", "no_pri"))
+	testutil.OversizedMalformedAndInvalidUTF8(t, h.lineReader())
 }
 
 func TestOctetCountingStream(t *testing.T) {

@@ -86,9 +86,25 @@ func run(o options) (result, error) {
 	if len(lines) == 0 {
 		return result{}, fmt.Errorf("%s has no lines", o.in)
 	}
+	w, dgram, err := dial(o)
+	if err != nil {
+		return result{}, err
+	}
+	defer func() { _ = w.Close() }() // the feeder's end: what was written is counted already
 
-	var w io.WriteCloser
-	dgram := false
+	start := time.Now()
+	pl := newPlan(o, len(lines), dgram, start)
+	f := &feeder{w: w, dgram: dgram, lat: make([]time.Duration, 0, 1<<16), buf: make([]byte, 0, 256*pl.perWrite)}
+	if err := f.feed(o, pl, lines, start); err != nil {
+		return f.res, err
+	}
+	f.finish(start)
+	return f.res, nil
+}
+
+// dial opens the socket or FIFO the options name; dgram says whether it
+// takes one line per datagram.
+func dial(o options) (w io.WriteCloser, dgram bool, err error) {
 	switch {
 	case o.unixPath != "":
 		w, err = net.Dial("unix", o.unixPath)
@@ -98,13 +114,24 @@ func run(o options) (result, error) {
 	case o.fifo != "":
 		w, err = os.OpenFile(o.fifo, os.O_WRONLY, 0)
 	default:
-		return result{}, fmt.Errorf("give -unix, -dgram or -fifo")
+		return nil, false, fmt.Errorf("give -unix, -dgram or -fifo")
 	}
 	if err != nil {
-		return result{}, err
+		return nil, false, err
 	}
-	defer func() { _ = w.Close() }() // the feeder's end: what was written is counted already
+	return w, dgram, nil
+}
 
+// plan is how a run goes: how many lines (-1: until the deadline), how many
+// per pacing interval and per write, and when to stop at the latest.
+type plan struct {
+	total             int64
+	perTick, perWrite int
+	interval          time.Duration
+	deadline          time.Time
+}
+
+func newPlan(o options, nLines int, dgram bool, start time.Time) plan {
 	total := o.maxLines
 	if total == 0 {
 		switch {
@@ -113,7 +140,7 @@ func run(o options) (result, error) {
 		case o.seconds > 0:
 			total = -1 // bounded by time only
 		default:
-			total = int64(len(lines))
+			total = int64(nLines)
 		}
 	}
 	perTick := 1 // lines per pacing interval
@@ -133,7 +160,6 @@ func run(o options) (result, error) {
 		perWrite = o.chunk
 	}
 	var deadline time.Time
-	start := time.Now()
 	if o.seconds > 0 {
 		// At a fixed rate the line count bounds the run; the deadline (with
 		// slack) only stops a feeder that fell far behind.
@@ -143,55 +169,26 @@ func run(o options) (result, error) {
 		}
 		deadline = start.Add(time.Duration(o.seconds * slack * float64(time.Second)))
 	}
+	return plan{total: total, perTick: perTick, perWrite: perWrite, interval: interval, deadline: deadline}
+}
 
-	var res result
-	lat := make([]time.Duration, 0, 1<<16)
-	buf := make([]byte, 0, 256*perWrite)
-	write := func() error {
-		t0 := time.Now()
-		_, err := w.Write(buf)
-		d := time.Since(t0)
-		res.Writes++
-		if len(lat) < cap(lat) {
-			lat = append(lat, d)
-		} else if res.Writes%16 == 0 {
-			lat[res.Writes/16%int64(len(lat))] = d // a sample of the rest
-		}
-		if ms := float64(d) / float64(time.Millisecond); ms > res.MaxWriteMS {
-			res.MaxWriteMS = ms
-		}
-		if d > 100*time.Millisecond {
-			res.WritesOver100ms++
-		}
-		res.Bytes += int64(len(buf))
-		buf = buf[:0]
-		if err != nil && dgram && !errors.Is(err, io.ErrClosedPipe) {
-			res.SendErrors++
-			if res.SendErrors > 1000 && res.SendErrors == res.Writes {
-				return err
-			}
-			return nil
-		}
-		return err
-	}
+// feeder writes the lines and measures its writes.
+type feeder struct {
+	w     io.WriteCloser
+	dgram bool
+	res   result
+	lat   []time.Duration
+	buf   []byte
+}
+
+// feed writes the lines as the plan says, paced at a fixed rate.
+func (f *feeder) feed(o options, pl plan, lines [][]byte, start time.Time) error {
+	res := &f.res
+	total, perTick, perWrite, interval, deadline := pl.total, pl.perTick, pl.perWrite, pl.interval, pl.deadline
 	next := start
 	inTick, inWrite := 0, 0
 	for i := 0; total < 0 || res.Lines < total; i++ {
-		line := lines[i%len(lines)]
-		if dgram {
-			line = line[:len(line)-1] // a datagram is one message, no newline
-		}
-		if o.stamp {
-			if j := bytes.Index(line, reqPrefix); j >= 0 && len(line) >= j+4+16 {
-				n := len(buf)
-				buf = append(buf, line...)
-				putHex16(buf[n+j+4:n+j+4+16], uint64(time.Now().UnixNano()))
-			} else {
-				buf = append(buf, line...)
-			}
-		} else {
-			buf = append(buf, line...)
-		}
+		f.appendLine(lines[i%len(lines)], o.stamp)
 		res.Lines++
 		inWrite++
 		inTick++
@@ -199,8 +196,8 @@ func run(o options) (result, error) {
 		endOfTick := interval > 0 && inTick >= perTick
 		if inWrite >= perWrite || endOfTick || last {
 			inWrite = 0
-			if err := write(); err != nil {
-				return res, err
+			if err := f.write(); err != nil {
+				return err
 			}
 			if !deadline.IsZero() && (interval == 0 || endOfTick) && time.Now().After(deadline) {
 				break
@@ -214,20 +211,74 @@ func run(o options) (result, error) {
 			}
 		}
 	}
-	if len(buf) > 0 {
-		if err := write(); err != nil {
-			return res, err
+	if len(f.buf) > 0 {
+		if err := f.write(); err != nil {
+			return err
 		}
 	}
+	return nil
+}
+
+// appendLine adds one line to the write buffer: without its newline for a
+// datagram, with the time written in place of its request id with -stamp.
+func (f *feeder) appendLine(line []byte, stamp bool) {
+	if f.dgram {
+		line = line[:len(line)-1] // a datagram is one message, no newline
+	}
+	if stamp {
+		if j := bytes.Index(line, reqPrefix); j >= 0 && len(line) >= j+4+16 {
+			n := len(f.buf)
+			f.buf = append(f.buf, line...)
+			putHex16(f.buf[n+j+4:n+j+4+16], uint64(time.Now().UnixNano()))
+		} else {
+			f.buf = append(f.buf, line...)
+		}
+	} else {
+		f.buf = append(f.buf, line...)
+	}
+}
+
+// write sends the buffer in one write(2) and measures how long it blocked.
+func (f *feeder) write() error {
+	res := &f.res
+	t0 := time.Now()
+	_, err := f.w.Write(f.buf)
+	d := time.Since(t0)
+	res.Writes++
+	if len(f.lat) < cap(f.lat) {
+		f.lat = append(f.lat, d)
+	} else if res.Writes%16 == 0 {
+		f.lat[res.Writes/16%int64(len(f.lat))] = d // a sample of the rest
+	}
+	if ms := float64(d) / float64(time.Millisecond); ms > res.MaxWriteMS {
+		res.MaxWriteMS = ms
+	}
+	if d > 100*time.Millisecond {
+		res.WritesOver100ms++
+	}
+	res.Bytes += int64(len(f.buf))
+	f.buf = f.buf[:0]
+	if err != nil && f.dgram && !errors.Is(err, io.ErrClosedPipe) {
+		res.SendErrors++
+		if res.SendErrors > 1000 && res.SendErrors == res.Writes {
+			return err
+		}
+		return nil
+	}
+	return err
+}
+
+// finish works out the rate and the 99th percentile write time.
+func (f *feeder) finish(start time.Time) {
+	res := &f.res
 	res.Seconds = time.Since(start).Seconds()
 	if res.Seconds > 0 {
 		res.LinesPerSecond = float64(res.Lines) / res.Seconds
 	}
-	if len(lat) > 0 {
-		slices.Sort(lat)
-		res.P99WriteUS = float64(lat[len(lat)*99/100]) / float64(time.Microsecond)
+	if len(f.lat) > 0 {
+		slices.Sort(f.lat)
+		res.P99WriteUS = float64(f.lat[len(f.lat)*99/100]) / float64(time.Microsecond)
 	}
-	return res, nil
 }
 
 var reqPrefix = []byte("req=")

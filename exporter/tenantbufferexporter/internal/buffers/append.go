@@ -107,69 +107,91 @@ func (s *Store) appendTenant(tr TenantRecords, now, ext int64, res *AppendResult
 			t.mu.Unlock()
 			continue
 		}
-		sc.frames, sc.sizes = sc.frames[:0], sc.sizes[:0]
-		var refused [numReasons]int
-		tenantBytes := t.bytes.Load()
-		total := s.total.Load() + ext
-		budget := s.budget.Load()
-		for _, p := range tr.Payloads {
-			sz := segment.FrameSize(len(p))
-			switch {
-			case len(p) > s.opts.MaxRecordBytes:
-				refused[ReasonRecordTooLarge]++
-				continue
-			case s.opts.MaxTenantBytes >= 0 && tenantBytes+int64(sz) > s.opts.MaxTenantBytes:
-				refused[ReasonTenantBytes]++
-				continue
-			case total+int64(sz) > budget:
-				if s.diskBound.Load() {
-					refused[ReasonMinFreeDisk]++
-				} else {
-					refused[ReasonTotalBytes]++
-				}
-				continue
-			}
-			tenantBytes += int64(sz)
-			total += int64(sz)
-			sc.frames = segment.AppendFrame(sc.frames, now, p)
-			sc.sizes = append(sc.sizes, sz)
-		}
-		written := 0
-		if len(sc.sizes) > 0 {
-			recEnd := t.recEnd
-			var err error
-			sc.vict, err = s.writeLocked(t, sc.frames, sc.sizes, now, sc.vict)
-			written = int(t.recEnd - recEnd) //nolint:gosec // G115: a difference of record counts within one append batch
-			t.lastUse.Store(now)
-			if err != nil {
-				reason := ReasonWriteError
-				if de := (*dirError)(nil); errors.As(err, &de) {
-					reason = ReasonTenantDir
-				}
-				refused[reason] += len(sc.sizes) - written
-				if res.Failure == nil {
-					res.Failure = err
-				}
-			}
-		}
+		refused := s.frameLocked(t, tr.Payloads, now, ext, sc)
+		written := s.writeFramesLocked(t, now, res, sc, &refused)
 		// A tenant that got nothing on disk holds no slot under the cap.
 		s.dropEmptyLocked(t)
 		t.mu.Unlock()
-		for r, n := range refused {
-			if n > 0 {
-				res.Refused[r] += n
-				s.refused[r].Add(int64(n))
-			}
-		}
-		res.Accepted += written
-		if overflow {
-			res.Overflowed += written
-			s.overflowed.Add(int64(written))
-		}
+		s.countAppend(res, &refused, written, overflow)
 		if written == 0 {
 			return nil
 		}
 		return t
+	}
+}
+
+// frameLocked frames into sc the payloads that fit under the limits (record
+// size, the tenant's bytes, the budget) and counts the others by reason.
+func (s *Store) frameLocked(t *tenant, payloads [][]byte, now, ext int64, sc *scratch) [numReasons]int {
+	sc.frames, sc.sizes = sc.frames[:0], sc.sizes[:0]
+	var refused [numReasons]int
+	tenantBytes := t.bytes.Load()
+	total := s.total.Load() + ext
+	budget := s.budget.Load()
+	for _, p := range payloads {
+		sz := segment.FrameSize(len(p))
+		switch {
+		case len(p) > s.opts.MaxRecordBytes:
+			refused[ReasonRecordTooLarge]++
+			continue
+		case s.opts.MaxTenantBytes >= 0 && tenantBytes+int64(sz) > s.opts.MaxTenantBytes:
+			refused[ReasonTenantBytes]++
+			continue
+		case total+int64(sz) > budget:
+			if s.diskBound.Load() {
+				refused[ReasonMinFreeDisk]++
+			} else {
+				refused[ReasonTotalBytes]++
+			}
+			continue
+		}
+		tenantBytes += int64(sz)
+		total += int64(sz)
+		sc.frames = segment.AppendFrame(sc.frames, now, p)
+		sc.sizes = append(sc.sizes, sz)
+	}
+	return refused
+}
+
+// writeFramesLocked writes the frames of sc to t's buffer and returns how
+// many records went; those a write error kept out are counted in refused,
+// and the first error is the result's Failure.
+func (s *Store) writeFramesLocked(t *tenant, now int64, res *AppendResult, sc *scratch, refused *[numReasons]int) int {
+	written := 0
+	if len(sc.sizes) > 0 {
+		recEnd := t.recEnd
+		var err error
+		sc.vict, err = s.writeLocked(t, sc.frames, sc.sizes, now, sc.vict)
+		written = int(t.recEnd - recEnd) //nolint:gosec // G115: a difference of record counts within one append batch
+		t.lastUse.Store(now)
+		if err != nil {
+			reason := ReasonWriteError
+			if de := (*dirError)(nil); errors.As(err, &de) {
+				reason = ReasonTenantDir
+			}
+			refused[reason] += len(sc.sizes) - written
+			if res.Failure == nil {
+				res.Failure = err
+			}
+		}
+	}
+	return written
+}
+
+// countAppend adds one tenant's append to the result and the store's
+// counters: refused by reason, accepted, and overflowed when the records
+// went to the overflow buffer.
+func (s *Store) countAppend(res *AppendResult, refused *[numReasons]int, written int, overflow bool) {
+	for r, n := range refused {
+		if n > 0 {
+			res.Refused[r] += n
+			s.refused[r].Add(int64(n))
+		}
+	}
+	res.Accepted += written
+	if overflow {
+		res.Overflowed += written
+		s.overflowed.Add(int64(written))
 	}
 }
 

@@ -8,10 +8,10 @@ import (
 )
 
 // ObserveWaits reports the paced waits, in a callback registered for
-// t.PushPacedSeconds, t.PushPacedWaits and t.PushRetryAfter: per tenant
-// (and cause) for the top tenants that waited longest, and the Retry-After
+// push_paced_seconds, push_paced_waits and push_retry_after: per tenant (and
+// cause) for the top tenants that waited longest, and the Retry-After
 // outcomes of all tenants.
-func (p *Pusher) ObserveWaits(o metric.Observer, t *metadata.Telemetry, top int) {
+func (p *Pusher) ObserveWaits(o metric.Observer, t *metadata.TelemetryBuilder, top int) {
 	for _, w := range p.Paced(top) {
 		for _, c := range [...]struct {
 			cause string
@@ -25,8 +25,8 @@ func (p *Pusher) ObserveWaits(o metric.Observer, t *metadata.Telemetry, top int)
 				continue
 			}
 			attrs := metric.WithAttributeSet(attribute.NewSet(attribute.String("tenant", w.Tenant), attribute.String("cause", c.cause)))
-			o.ObserveFloat64(t.PushPacedSeconds, c.secs, attrs)
-			o.ObserveInt64(t.PushPacedWaits, c.n, attrs)
+			o.ObserveFloat64(t.LogxTenantbufferPushPacedSeconds, c.secs, attrs)
+			o.ObserveInt64(t.LogxTenantbufferPushPacedWaits, c.n, attrs)
 		}
 	}
 	for _, c := range [...]struct {
@@ -37,6 +37,6 @@ func (p *Pusher) ObserveWaits(o metric.Observer, t *metadata.Telemetry, top int)
 		{RetryAfterCapped, p.RetryAfterCapped.Load()},
 		{RetryAfterIgnored, p.RetryAfterIgnored.Load()},
 	} {
-		o.ObserveInt64(t.PushRetryAfter, c.n, metric.WithAttributeSet(attribute.NewSet(attribute.String("outcome", c.outcome))))
+		o.ObserveInt64(t.LogxTenantbufferPushRetryAfter, c.n, metric.WithAttributeSet(attribute.NewSet(attribute.String("outcome", c.outcome))))
 	}
 }

@@ -22,7 +22,7 @@ import (
 func TestPacedWaitMetricsBounded(t *testing.T) {
 	tel := componenttest.NewTelemetry()
 	defer func() { _ = tel.Shutdown(context.Background()) }()
-	mt, err := metadata.NewTelemetry(tel.NewTelemetrySettings())
+	mt, err := metadata.NewTelemetryBuilder(tel.NewTelemetrySettings())
 	require.NoError(t, err)
 	p := New(Options{})
 	p.mu.Lock()
@@ -38,10 +38,10 @@ func TestPacedWaitMetricsBounded(t *testing.T) {
 	p.RetryAfterHonoured.Add(25)
 	p.RetryAfterCapped.Add(2)
 	p.RetryAfterIgnored.Add(3)
-	reg, err := mt.Meter.RegisterCallback(func(_ context.Context, o metric.Observer) error {
+	reg, err := mt.RegisterCallback(func(_ context.Context, o metric.Observer) error {
 		p.ObserveWaits(o, mt, 3)
 		return nil
-	}, mt.PushPacedSeconds, mt.PushPacedWaits, mt.PushRetryAfter)
+	}, mt.LogxTenantbufferPushPacedSeconds, mt.LogxTenantbufferPushPacedWaits, mt.LogxTenantbufferPushRetryAfter)
 	require.NoError(t, err)
 	defer func() { _ = reg.Unregister() }()
 

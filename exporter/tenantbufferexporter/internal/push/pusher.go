@@ -290,13 +290,28 @@ func (p *Pusher) restingLocked(st *tenantState) bool {
 func (p *Pusher) worker() {
 	defer p.wg.Done()
 	for {
+		st, failures, ok := p.takeTurn()
+		if !ok {
+			return
+		}
+		tr := p.runTenant(st)
+		p.finishTurn(st, failures, tr)
+	}
+}
+
+// takeTurn waits for a tenant whose turn it is and that may push now, marks
+// it running and returns it with its failures so far; false once the
+// pusher stops. A tenant in debt or waiting goes back to the queue or the
+// timer heap on the way.
+func (p *Pusher) takeTurn() (*tenantState, int, bool) {
+	for {
 		p.mu.Lock()
 		for len(p.ready) == 0 && !p.stopped {
 			p.cond.Wait()
 		}
 		if p.stopped {
 			p.mu.Unlock()
-			return
+			return nil, 0, false
 		}
 		st := p.ready[0]
 		p.ready[0] = nil
@@ -322,55 +337,67 @@ func (p *Pusher) worker() {
 		st.pacedUntil = time.Time{}
 		failures := st.failures
 		p.mu.Unlock()
+		return st, failures, true
+	}
+}
 
-		tr := p.runTenant(st)
-		next := tr.next
-		failed := tr.res == failedPush || tr.res == refusedSender
+// finishTurn records the outcome of a tenant's turn (backoff after a
+// failure, its pace, or a clean slate) and puts the tenant where its next
+// turn comes from.
+func (p *Pusher) finishTurn(st *tenantState, failures int, tr turn) {
+	next := tr.next
+	failed := tr.res == failedPush || tr.res == refusedSender
 
-		p.mu.Lock()
-		switch {
-		case failed:
-			next = p.backoffLocked(st, failures, tr.res == refusedSender, tr.retryAfter)
-		case tr.res == paced:
-			st.pacedUntil = next
-			p.notePaceLocked(st, tr.wait)
-		default:
-			st.failures, st.retryAt, st.since = 0, time.Time{}, time.Time{}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	switch {
+	case failed:
+		next = p.backoffLocked(st, failures, tr.res == refusedSender, tr.retryAfter)
+	case tr.res == paced:
+		st.pacedUntil = next
+		p.notePaceLocked(st, tr.wait)
+	default:
+		st.failures, st.retryAt, st.since = 0, time.Time{}, time.Time{}
+		delete(p.troubled, st.name)
+	}
+	st.running = false
+	st.deficit -= tr.sent
+	p.requeueLocked(st, tr, next, failed)
+}
+
+// requeueLocked puts a tenant after its turn in the ready queue (more may
+// be due), the timer heap (until next), or nowhere until the next Notify;
+// a tenant whose buffer went is forgotten.
+func (p *Pusher) requeueLocked(st *tenantState, tr turn, next time.Time, failed bool) {
+	switch {
+	case next.IsZero():
+		p.enqueueLocked(st) // more may be due: the next turn reads again
+	case next.Equal(idle):
+		// nothing more buffered: forget until Notify, unless one came
+		// while this push ran
+		if st.notified > 0 {
+			p.enqueueLocked(st)
+		}
+	case next.Equal(gone):
+		// the buffer was deleted or released: drop the tenant's state
+		// (its pace and waits with it)
+		if p.tenants[st.name] == st && !st.queued && st.heapIdx < 0 {
+			delete(p.tenants, st.name)
 			delete(p.troubled, st.name)
+			delete(p.paced, st.name)
 		}
-		st.running = false
-		st.deficit -= tr.sent
-		switch {
-		case next.IsZero():
-			p.enqueueLocked(st) // more may be due: the next turn reads again
-		case next.Equal(idle):
-			// nothing more buffered: forget until Notify, unless one came
-			// while this push ran
-			if st.notified > 0 {
-				p.enqueueLocked(st)
-			}
-		case next.Equal(gone):
-			// the buffer was deleted or released: drop the tenant's state
-			// (its pace and waits with it)
-			if p.tenants[st.name] == st && !st.queued && st.heapIdx < 0 {
-				delete(p.tenants, st.name)
-				delete(p.troubled, st.name)
-				delete(p.paced, st.name)
-			}
-		case tr.res == paced || failed:
-			p.scheduleLocked(st, next)
-		default:
-			// Waiting for its interval with pending records: Notify
-			// counts on from them, so that the batch goes as soon as it
-			// is full rather than at the end of the interval.
-			st.notified += tr.pending
-			if job, ok := p.o.Jobs().Lookup(st.name); ok && tr.pending > 0 && st.notified >= job.Batch.MaxRecords {
-				p.enqueueLocked(st) // filled up while this read ran
-				break
-			}
-			p.scheduleLocked(st, next)
+	case tr.res == paced || failed:
+		p.scheduleLocked(st, next)
+	default:
+		// Waiting for its interval with pending records: Notify
+		// counts on from them, so that the batch goes as soon as it
+		// is full rather than at the end of the interval.
+		st.notified += tr.pending
+		if job, ok := p.o.Jobs().Lookup(st.name); ok && tr.pending > 0 && st.notified >= job.Batch.MaxRecords {
+			p.enqueueLocked(st) // filled up while this read ran
+			break
 		}
-		p.mu.Unlock()
+		p.scheduleLocked(st, next)
 	}
 }
 
@@ -429,21 +456,9 @@ func (p *Pusher) runTenant(st *tenantState) turn {
 			return turn{next: now.Add(d), res: paced, wait: d}
 		}
 	}
-	recs, err := p.o.Store.Read(st.name, p.o.Consumer, job.Batch.MaxRecords, job.Batch.MaxBytes)
-	if errors.Is(err, buffers.ErrUnknownTenant) {
-		return turn{next: gone}
-	}
-	if err != nil || len(recs) == 0 {
-		return turn{next: idle}
-	}
-	b := &Batch{Tenant: st.name, Records: recs}
-	for _, r := range recs {
-		b.Bytes += len(r.Payload)
-	}
-	full := len(recs) >= job.Batch.MaxRecords || b.Bytes >= job.Batch.MaxBytes
-	oldest := time.Unix(0, recs[0].Timestamp)
-	if due := oldest.Add(job.Batch.MaxInterval); !full && now.Before(due) {
-		return turn{next: due, pending: len(recs)}
+	b, full, notDue := p.readBatch(st, job, now)
+	if b == nil {
+		return notDue
 	}
 	if pc != nil {
 		// The batch's bytes: read again when the wait is over (holding
@@ -454,7 +469,38 @@ func (p *Pusher) runTenant(st *tenantState) turn {
 		}
 		pc.take(now, b.Bytes)
 	}
-	err = p.pushOne(job, b)
+	return p.pushBatch(st, job, b, full)
+}
+
+// readBatch reads st's next batch and says whether it is full; nil and the
+// turn to return when none is due: the buffer is gone or empty, or the
+// batch is partial and its interval has not passed.
+func (p *Pusher) readBatch(st *tenantState, job *jobs.Job, now time.Time) (*Batch, bool, turn) {
+	recs, err := p.o.Store.Read(st.name, p.o.Consumer, job.Batch.MaxRecords, job.Batch.MaxBytes)
+	if errors.Is(err, buffers.ErrUnknownTenant) {
+		return nil, false, turn{next: gone}
+	}
+	if err != nil || len(recs) == 0 {
+		return nil, false, turn{next: idle}
+	}
+	b := &Batch{Tenant: st.name, Records: recs}
+	for _, r := range recs {
+		b.Bytes += len(r.Payload)
+	}
+	full := len(recs) >= job.Batch.MaxRecords || b.Bytes >= job.Batch.MaxBytes
+	oldest := time.Unix(0, recs[0].Timestamp)
+	if due := oldest.Add(job.Batch.MaxInterval); !full && now.Before(due) {
+		return nil, false, turn{next: due, pending: len(recs)}
+	}
+	return b, full, turn{}
+}
+
+// pushBatch sends b to the job's destination, parks it in the dead-letter
+// area when the destination rejects it for good, commits what went or was
+// parked, and says what the turn did.
+func (p *Pusher) pushBatch(st *tenantState, job *jobs.Job, b *Batch, full bool) turn {
+	recs := b.Records
+	err := p.pushOne(job, b)
 	var perm *PermanentError
 	var refused *SenderRefusedError
 	var throttled *ThrottledError
