@@ -17,9 +17,10 @@
 //     greedy connections, the byte budget (tier2_limits_test.go);
 //   - isolation: edge.yaml's shape with both tier-2 sides down and the
 //     cfjs1 queue full, the local file getting every line once
-//     (edge_isolation_test.go);
-//   - the role configs as shipped: tier2-log-a.yaml into Kafka (kfake) with
-//     Kafka down for a while, tier3-tenants.yaml from Kafka with a node
+//     (edge_isolation_test.go); a flood from one service beside 20 quiet
+//     ones, the receiver's buffer shared fairly (fairshare_test.go);
+//   - the role configs as shipped: tier2-log-a.yaml and tier2-log-b.yaml
+//     into Kafka (kfake), each with Kafka down for a while, tier3-tenants.yaml from Kafka with a node
 //     killed and restarted (roles_kafka_test.go), edge.yaml and
 //     core-postgres.yaml with tier 2 down and default.yaml on a full disk (roles_edge_test.go);
 //   - order per host and service through both tier-2 sides into Kafka
