@@ -132,14 +132,28 @@ func sendV2Lines(t *testing.T, addr string, lines [][]byte) {
 	}
 }
 
+// TestTier2ConfigToKafka runs tier2-log-a.yaml and tier2-log-b.yaml as
+// shipped, each against a Kafka of its own: lines from an edge (cfjs1 v2),
+// then Kafka down while more come (tier 2 takes them into its queue on
+// disk), then Kafka back: every line in the data topic, one key per
+// service, each key on one partition and in order; records of tenants with
+// a push job also in the tenant topic.
 func TestTier2ConfigToKafka(t *testing.T) {
 	binary(t)
-	c := newKafka(t, 6, "logs-syslog", "logs-unrouted", "logs-dlq-log-b", "logs-tenants", "logs-tenants-dlq-log-b")
+	for _, side := range [][2]string{{"log-a", "log-b"}, {"log-b", "log-a"}} {
+		t.Run(side[0], func(t *testing.T) { testTier2ConfigToKafka(t, side[0], side[1]) })
+	}
+}
+
+// testTier2ConfigToKafka runs configs/tier2-<side>.yaml, whose dead-letter
+// topics are those of the other side.
+func testTier2ConfigToKafka(t *testing.T, side, other string) {
+	c := newKafka(t, 6, "logs-syslog", "logs-unrouted", "logs-dlq-"+other, "logs-tenants", "logs-tenants-dlq-"+other)
 	addr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
 	metricsPort := freePort(t)
 	metricsURL := fmt.Sprintf("http://127.0.0.1:%d/metrics", metricsPort)
 	state := t.TempDir()
-	startCollector(t, "log-a", "", shippedConfig(t, "tier2-log-a.yaml"),
+	startCollector(t, side, "", shippedConfig(t, "tier2-"+side+".yaml"),
 		"LOGX_JOBS_FILE="+writeJobs(t, state, "t0", "t1"),
 		"LOGX_KAFKA_BROKERS="+strings.Join(c.ListenAddrs(), ","),
 		"LOGX_CFJS1_ENDPOINT="+addr,
