@@ -24,7 +24,8 @@
 //     killed and restarted (roles_kafka_test.go), edge.yaml and
 //     core-postgres.yaml with tier 2 down and default.yaml on a full disk (roles_edge_test.go);
 //   - order per host and service through both tier-2 sides into Kafka
-//     while log-a is killed twice (ordering_test.go);
+//     while log-a is killed twice (ordering_test.go), and what the edge's
+//     single cfjs1 consumer costs in throughput (ordering_cost_test.go);
 //   - the fleet: edge to tier 2 to Kafka to two tenant-tier nodes with one
 //     killed, and the blank-job-document incident replayed across the tiers
 //     (fleet_test.go).
