@@ -23,14 +23,15 @@ import (
 // floodConfig is one host's pipeline whose capacity the test sets: the
 // unix socket receiver (services by app name, as on a host without
 // systemd; fair share as by default) straight to one cfjs1 tier-2 side
-// that takes a fixed number of lines a second (pacedSink). The buffer is
-// 16 MiB, about 20 s of the pipeline's capacity in these lines, so that the
-// quiet lines queued behind the flood arrive within the test (edge.yaml's
-// 64 MiB holds over a minute of it). The exporter's queue is small, so that
-// it refuses within seconds of the flood and the receiver's buffer decides
+// that takes a fixed number of lines a second (pacedSink), with edge.yaml's
+// batches (1,000 to 5,000 records) and one consumer. The buffer is 16 MiB,
+// about 20 s of the pipeline's capacity in these lines, so that the quiet
+// lines queued behind the flood arrive within the test (edge.yaml's 64 MiB
+// holds over a minute of it). The exporter's queue is small, so that it
+// refuses within seconds of the flood and the receiver's buffer decides
 // who loses (10,000 records: not less than the receiver's largest request,
 // 8 x 1024 records, which a smaller queue could never take); a window of
-// 2,000 lines (not less than a batch, which could never be sent) keeps
+// 5,000 lines (not less than a batch, which could never be sent) keeps
 // every line's acknowledgement within ack.timeout at the sink's pace.
 // %[1]s is the state directory, %[2]s the sink, %[3]d the metrics port.
 const floodConfig = `
@@ -55,7 +56,7 @@ exporters:
         endpoint: %[2]s
     ack:
       timeout: 5s
-      window: 2000
+      window: 5000
     failback:
       initial_backoff: 100ms
       max_backoff: 1s
@@ -63,10 +64,6 @@ exporters:
     sending_queue:
       queue_size: 10000
       num_consumers: 1
-      batch:
-        flush_timeout: 50ms
-        min_size: 100
-        max_size: 1000
 service:
   telemetry:
     metrics:
@@ -350,20 +347,35 @@ func serviceDrops(m map[string]float64, svc int) float64 {
 }
 
 // checkQuietOrder fails the test unless each quiet service's lines reached
-// tier 2 in the order written (a repeat of one already there aside).
+// tier 2 in the order written: a line after a later one of its service is
+// allowed only as an exact repeat of one already there (at-least-once),
+// counted and logged.
 func checkQuietOrder(t *testing.T, ids []uint64) {
 	t.Helper()
 	last := map[int]int{}
+	seen := map[uint64]bool{}
+	repeats := 0
 	for i, id := range ids {
 		svc, seq := idService(id), idSeq(id)
 		if svc == floodService {
 			continue
 		}
-		if seq <= last[svc] {
-			t.Errorf("tier 2's line %d: svc%02d seq %d after seq %d: out of order", i, svc, seq, last[svc])
+		switch {
+		case seq > last[svc]:
+			last[svc] = seq
+		case seen[id]:
+			if repeats == 0 {
+				t.Logf("tier 2's line %d: svc%02d seq %d again after seq %d (a repeat)", i, svc, seq, last[svc])
+			}
+			repeats++
+		default:
+			t.Errorf("tier 2's line %d: svc%02d seq %d after seq %d, and not there before: out of order", i, svc, seq, last[svc])
 			return
 		}
-		last[svc] = seq
+		seen[id] = true
+	}
+	if repeats > 0 {
+		t.Logf("%d quiet lines reached tier 2 twice (at-least-once repeats)", repeats)
 	}
 }
 
