@@ -48,8 +48,10 @@ type PaceSettings struct {
 var DefaultPace = PaceSettings{MaxPause: 5 * time.Millisecond, Writes: 64, Bytes: 16 << 10}
 
 // minPause is the shortest pause worth a timer: at a rate where a pause
-// would be shorter, a read brings enough without one.
-const minPause = 200 * time.Microsecond
+// would be shorter, a read brings enough without one, and the runtime's
+// poller sleeps in whole milliseconds, so a shorter pause often lasts a
+// millisecond anyway and gathers more than the bounds allow.
+const minPause = time.Millisecond
 
 // quietWrites: a source that writes fewer than this many times per
 // MaxPause is quiet, and its reader does not wait.
@@ -66,6 +68,7 @@ type Pacer struct {
 	since         time.Time
 	writes, bytes int
 	pause         time.Duration // before the next read; 0: none
+	last          time.Duration // what the last interval alone called for
 	timer         *time.Timer
 	stopped       bool
 }
@@ -112,7 +115,13 @@ func (p *Pacer) Read(writes, bytes int, full bool) {
 		return
 	}
 	// The source is read empty: what came since it last was is its rate.
-	p.pause = p.pauseFor(now.Sub(p.since), p.writes, p.bytes)
+	// One interval can understate it (a read that woke at the first
+	// write of a burst): the shorter of the last two pauses is taken, so
+	// a reader pauses only when two intervals in a row call for it, and
+	// never longer than the faster of them allows.
+	d := p.pauseFor(now.Sub(p.since), p.writes, p.bytes)
+	p.pause = min(d, p.last)
+	p.last = d
 	p.since, p.writes, p.bytes = now, 0, 0
 }
 

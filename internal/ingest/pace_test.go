@@ -28,7 +28,8 @@ func TestPacerPauseFollowsRate(t *testing.T) {
 		{"1k lines/s: MaxPause", time.Millisecond, 1, 150, 5 * time.Millisecond},
 		{"10k lines/s: MaxPause", time.Millisecond, 10, 1500, 5 * time.Millisecond},
 		{"50k lines/s: 64 writes' time", time.Millisecond, 50, 7500, 1280 * time.Microsecond},
-		{"long lines: 16 KiB's time", time.Millisecond, 10, 40_960, 400 * time.Microsecond},
+		{"long lines: 16 KiB's time", 3 * time.Millisecond, 10, 40_960, 1200 * time.Microsecond},
+		{"100k lines/s: shorter than a millisecond, no pause", time.Millisecond, 100, 15_000, 0},
 		{"1M lines/s: too short to wait", time.Millisecond, 1000, 150_000, 0},
 		{"one line in 50 ms: quiet", 50 * time.Millisecond, 1, 150, 0},
 		{"nothing read", time.Millisecond, 0, 0, 0},
@@ -69,9 +70,9 @@ func TestPacerQuietSourceDoesNotPause(t *testing.T) {
 func TestPacerPauseEndsAtShutdown(t *testing.T) {
 	done := make(chan struct{})
 	p := NewPacer(PaceSettings{MaxPause: time.Hour, Writes: 1 << 30, Bytes: 1 << 30}, done)
-	p.Read(1, 100, false)
-	time.Sleep(time.Millisecond) // a millisecond between two writes: a steady source
-	p.Read(1, 100, false)
+	for range 3 {
+		readAfter(p, time.Millisecond, 1, 100) // a write a millisecond: a steady source
+	}
 	require.Greater(t, p.Pause(), time.Minute)
 	waited := make(chan struct{})
 	go func() {
@@ -85,6 +86,31 @@ func TestPacerPauseEndsAtShutdown(t *testing.T) {
 		t.Fatal("the pause did not end at shutdown")
 	}
 	p.Read(1, 100, false)
+	assert.Zero(t, p.Pause())
+}
+
+// readAfter tells p of a read that found the source empty, elapsed after
+// the last one that did.
+func readAfter(p *Pacer, elapsed time.Duration, writes, bytes int) {
+	p.since = time.Now().Add(-elapsed)
+	p.Read(writes, bytes, false)
+}
+
+// TestPacerPausesWhenTwoIntervalsAgree: a reader woken by the first
+// write of a burst sees a slow rate for one interval; the pause follows
+// the faster of the last two, so that a writer at 50k lines/s is not
+// left for the 5 ms a slow one would be.
+func TestPacerPausesWhenTwoIntervalsAgree(t *testing.T) {
+	p := NewPacer(DefaultPace, nil)
+	readAfter(p, time.Millisecond, 10, 1500) // 10k lines/s
+	assert.Zero(t, p.Pause(), "one interval is not enough to pause")
+	readAfter(p, time.Millisecond, 10, 1500)
+	assert.Equal(t, 5*time.Millisecond, p.Pause())
+	readAfter(p, time.Millisecond, 50, 7500) // 50k lines/s
+	assert.InDelta(t, 1280*time.Microsecond, p.Pause(), float64(50*time.Microsecond))
+	readAfter(p, time.Millisecond, 2, 300) // woke at a burst's first writes
+	assert.InDelta(t, 1280*time.Microsecond, p.Pause(), float64(50*time.Microsecond), "the faster interval bounds the pause")
+	readAfter(p, 50*time.Millisecond, 1, 150) // quiet
 	assert.Zero(t, p.Pause())
 }
 

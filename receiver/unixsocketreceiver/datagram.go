@@ -150,8 +150,12 @@ func (r *unixSocketReceiver) readDatagrams(withCred bool) {
 	// At a steady rate of a datagram per line, each recvmmsg would take a
 	// datagram or two: the pause lets a few milliseconds' worth queue,
 	// far fewer than the queue holds (ingest/pace.go), and a read that
-	// takes a full batch is followed by the next at once.
-	pacer := ingest.NewPacer(ingest.DefaultPace, r.stop)
+	// takes a full batch is followed by the next at once. A pause aims at
+	// half a batch: one call takes what gathered, and a sender's socket
+	// buffer (some 280 short datagrams in flight) stays mostly free.
+	pace := ingest.DefaultPace
+	pace.Writes = datagramsPerRead / 2
+	pacer := ingest.NewPacer(pace, r.stop)
 	for {
 		pacer.Wait()
 		n, err := batch.readBatch(raw)
