@@ -22,7 +22,7 @@ import (
 // that costs 20 µs per call (the pipeline's per-request work). Run once:
 // -bench BenchmarkRate -benchtime 1x.
 func BenchmarkRate(b *testing.B) {
-	for _, rate := range []int{10_000, 50_000} {
+	for _, rate := range []int{1_000, 10_000, 50_000, 100_000} {
 		for _, perCall := range []time.Duration{0, 20 * time.Microsecond} {
 			b.Run(fmt.Sprintf("%dk/percall=%s", rate/1000, perCall), func(b *testing.B) {
 				sink := &testutil.CallSink{PerCall: perCall}

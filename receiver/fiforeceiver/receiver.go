@@ -85,16 +85,20 @@ func (r *fifoReceiver) Start(_ context.Context, _ component.Host) error {
 		_ = o.file.Close()
 		return err
 	}
+	size, err := pipeSize(o.file)
+	if err != nil {
+		r.set.Logger.Debug("fifo: F_GETPIPE_SZ failed, pacing reads for a 64 KiB pipe: " + err.Error())
+	}
 	pr := newPipeReader(o.file, o.readOnly)
 	r.mu.Lock()
 	r.opened, r.pipe = o, pr
 	r.mu.Unlock()
 	r.stage.Start()
-	go r.read(pr)
+	go r.read(pr, pipePace(size))
 	return nil
 }
 
-func (r *fifoReceiver) read(pr *pipeReader) {
+func (r *fifoReceiver) read(pr *pipeReader, pace ingest.PaceSettings) {
 	defer close(r.done)
 	identity := ingest.NewServiceIdentity(r.cfg.Service, "")
 	lines := ingest.NewLines(ingest.LinesSettings{
@@ -106,7 +110,11 @@ func (r *fifoReceiver) read(pr *pipeReader) {
 		ExtraAttributes: 1,
 		OnParseError:    r.tel.Malformed,
 	})
-	err := ingest.ReadFrames(framing.NewDecoder(pr, r.cfg.Framing, r.cfg.MaxMessageSize), lines, r.tel)
+	// A writer of a line per write(2) is read a few milliseconds' worth
+	// at a time, not a line per wakeup (ingest/pace.go), within a
+	// quarter of what the pipe holds.
+	src := ingest.NewPacedReader(pr, ingest.NewPacer(pace, pr.stop))
+	err := ingest.ReadFrames(framing.NewDecoder(src, r.cfg.Framing, r.cfg.MaxMessageSize), lines, r.tel)
 	if !errors.Is(err, os.ErrClosed) && !errors.Is(err, io.EOF) {
 		r.set.Logger.Error("fifo: read failed, no longer reading: " + err.Error())
 	}

@@ -22,7 +22,7 @@ import (
 // -bench BenchmarkRate -benchtime 1x.
 func BenchmarkRate(b *testing.B) {
 	for _, tr := range []Transport{Stream, Datagram} {
-		for _, rate := range []int{10_000, 50_000} {
+		for _, rate := range []int{1_000, 10_000, 50_000, 100_000} {
 			for _, perCall := range []time.Duration{0, 20 * time.Microsecond} {
 				name := fmt.Sprintf("%s/%dk/percall=%s", tr, rate/1000, perCall)
 				b.Run(name, func(b *testing.B) { benchRate(b, tr, rate, perCall) })

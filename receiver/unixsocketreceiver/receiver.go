@@ -44,6 +44,9 @@ type unixSocketReceiver struct {
 	removeOnClose func()
 	// stopping tells the datagram reader to drain and return.
 	stopping atomic.Bool
+	// stop is closed when Shutdown begins: the readers' pauses
+	// (ingest.Pacer) end, and they drain what is queued without one.
+	stop chan struct{}
 }
 
 func newReceiver(set receiver.Settings, cfg *Config, next consumer.Logs) (*unixSocketReceiver, error) {
@@ -63,7 +66,7 @@ func newReceiver(set receiver.Settings, cfg *Config, next consumer.Logs) (*unixS
 	if err != nil {
 		return nil, err
 	}
-	r := &unixSocketReceiver{cfg: cfg, set: set, tel: tel, conns: map[*net.UnixConn]openConn{}, connsPerUID: map[uint32]int{}}
+	r := &unixSocketReceiver{cfg: cfg, set: set, tel: tel, conns: map[*net.UnixConn]openConn{}, connsPerUID: map[uint32]int{}, stop: make(chan struct{})}
 	r.stage = ingest.NewStage(cfg.Buffer, ingest.StageSettings{
 		// Reads of a line or a few: let them gather (ingest/linger.go).
 		Linger:        ingest.DefaultLinger,
@@ -180,6 +183,7 @@ func (r *unixSocketReceiver) Shutdown(ctx context.Context) error {
 		return nil
 	}
 	r.closing = true
+	close(r.stop)
 	started := r.listener != nil || r.packet != nil
 	deadline := time.Now().Add(connDrainTimeout)
 	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {

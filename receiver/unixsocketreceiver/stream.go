@@ -191,6 +191,9 @@ func (r *unixSocketReceiver) serve(c *net.UnixConn, p peer) {
 	if r.cfg.IdleTimeout > 0 {
 		src = idle
 	}
+	// A writer of a line per write(2) is read a few milliseconds' worth
+	// at a time, not a line per wakeup (ingest/pace.go).
+	src = ingest.NewPacedReader(src, ingest.NewPacer(ingest.DefaultPace, r.stop))
 	err := ingest.ReadFrames(framing.NewDecoder(src, r.cfg.Framing, r.cfg.MaxMessageSize), lines, r.tel.ReaderTelemetry)
 	switch {
 	case idle.timedOut(err):
