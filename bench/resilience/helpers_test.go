@@ -95,12 +95,23 @@ type collector struct {
 // the network namespace ns unless ns is empty. It is killed at cleanup.
 func startCollector(t *testing.T, name, ns, config string, env ...string) *collector {
 	t.Helper()
+	return startCollectorSet(t, name, ns, config, nil, env...)
+}
+
+// startCollectorSet is startCollector with settings given on the command
+// line (--set key=value, keys joined by ::), as an operator overrides one
+// setting of a shipped config without editing it.
+func startCollectorSet(t *testing.T, name, ns, config string, sets []string, env ...string) *collector {
+	t.Helper()
 	dir := t.TempDir()
 	cfg := filepath.Join(dir, name+".yaml")
 	if err := os.WriteFile(cfg, []byte(config), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	args := []string{binary(t), "--config", cfg}
+	for _, s := range sets {
+		args = append(args, "--set", s)
+	}
 	if ns != "" {
 		args = append([]string{"ip", "netns", "exec", ns}, args...)
 	}

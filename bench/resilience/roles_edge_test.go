@@ -264,23 +264,6 @@ func writeJournal(t *testing.T, dir string, ids []uint64) {
 	}
 }
 
-// journalctlOn puts a journalctl first in PATH that reads the journal
-// files of dir (the real journalctl, with --directory): the shipped config
-// reads the system journal, which a test host does not have.
-func journalctlOn(t *testing.T, dir string) (pathEnv string) {
-	t.Helper()
-	real, err := exec.LookPath("journalctl")
-	if err != nil {
-		t.Fatalf("this test needs journalctl: %v", err)
-	}
-	bin := t.TempDir()
-	script := fmt.Sprintf("#!/bin/sh\nexec %s --directory=%s \"$@\"\n", real, dir)
-	if err := os.WriteFile(filepath.Join(bin, "journalctl"), []byte(script), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	return "PATH=" + bin + ":" + os.Getenv("PATH")
-}
-
 // auditLine is a pgaudit line as PostgreSQL writes it to its pipe.
 func auditLine(id uint64) []byte {
 	return fmt.Appendf(nil, "AUDIT: SESSION,%d,1,READ,SELECT,TABLE,public.items,select * from items where req=%016x,<not logged>\n", id%1000, id)
@@ -319,9 +302,11 @@ var edgeRoleMetrics = regexp.MustCompile(`^otelcol_(logx_|exporter_enqueue_faile
 
 // hostRole is a per-host role config (configs/<name>.yaml) started as
 // shipped: a journal of 200 entries written by systemd-journal-remote and
-// read through the real journalctl, a data-center status source, two
-// tier-2 stand-ins (log-a, log-b), and every directory and port moved into
-// the test by the config's environment variables.
+// read by the journal receiver's default (direct) reader, a data-center
+// status source, two tier-2 stand-ins (log-a, log-b), and every directory
+// and port moved into the test by the config's environment variables. The
+// one setting given on the command line is where the journal is: the
+// shipped config reads the system journal, which the test cannot write.
 type hostRole struct {
 	runDir, logDir string
 	journalIDs     []uint64
@@ -359,8 +344,8 @@ func startHostRole(t *testing.T, name string, firstJournalID uint64, env ...stri
 	metricsPort := freePort(t)
 	h.health = fmt.Sprintf("127.0.0.1:%d", freePort(t))
 	h.url = fmt.Sprintf("http://127.0.0.1:%d/metrics", metricsPort)
-	h.col = startCollector(t, name, "", shippedConfig(t, name+".yaml"), append([]string{
-		journalctlOn(t, journalDir),
+	sets := []string{"receivers::journal::directory=" + journalDir}
+	h.col = startCollectorSet(t, name, "", shippedConfig(t, name+".yaml"), sets, append([]string{
 		"LOGX_LOG_A=" + h.addrA, "LOGX_LOG_B=" + h.addrB,
 		"LOGX_DC_STATUS_URL=" + dc.URL + "/dc-status",
 		"LOGX_RUN_DIR=" + h.runDir, "LOGX_STATE_DIR=" + stateDir, "LOGX_LOG_DIR=" + h.logDir,
@@ -373,7 +358,7 @@ func startHostRole(t *testing.T, name string, firstJournalID uint64, env ...stri
 }
 
 // TestCorePostgresConfig runs configs/core-postgres.yaml as shipped: the
-// journal (a real journal file read by the real journalctl), syslog lines
+// journal (a real journal file read by the direct reader), syslog lines
 // on its unix socket and pgaudit lines on its FIFO; out to two cfjs1 tier-2
 // sides and the audit file. Then tier 2 goes down (nothing listens): the
 // audit file still gets every audit line exactly once, in order, and what
@@ -664,7 +649,7 @@ func TestDefaultConfigDiskFull(t *testing.T) {
 }
 
 // TestEdgeConfig runs configs/edge.yaml as shipped: the journal (a real
-// journal file read by the real journalctl), lines on its FIFO and its
+// journal file read by the direct reader), lines on its FIFO and its
 // syslog socket, out to two cfjs1 tier-2 sides and the local file. Then
 // both tier-2 sides go down: the local file still gets every line once and
 // the receivers drop nothing; when tier 2 is back each side gets every line
