@@ -3,8 +3,6 @@
 package resilience
 
 import (
-	"bufio"
-	"bytes"
 	"fmt"
 	"net"
 	"os"
@@ -99,29 +97,7 @@ func newPacedSink(t *testing.T, rate int) *pacedSink {
 		t.Fatal(err)
 	}
 	s := &pacedSink{l: l, rate: rate}
-	var wg sync.WaitGroup
-	var conns sync.Map
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			conns.Store(c, true)
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				s.serve(c)
-			}()
-		}
-	}()
-	t.Cleanup(func() {
-		l.Close()
-		conns.Range(func(k, _ any) bool { k.(net.Conn).Close(); return true })
-		wg.Wait()
-	})
+	serveEach(t, l, nil, s.serve)
 	return s
 }
 
@@ -131,50 +107,28 @@ func newPacedSink(t *testing.T, rate int) *pacedSink {
 // goroutine on a busy machine is made up rather than lost. What it read
 // is acknowledged before it waits. Control lines (hello, pings) are
 // answered at once and cost nothing.
-func (s *pacedSink) serve(c net.Conn) {
-	defer c.Close()
-	r := bufio.NewReaderSize(c, 1<<20)
-	var seq, acked uint64
-	acking := false
-	ack := func() bool {
-		acked = seq
-		_, err := fmt.Fprintf(c, "{\"ack\":%d}\n", seq)
-		return err == nil
-	}
+func (s *pacedSink) serve(conn net.Conn) {
+	c := newTier2Conn(conn)
 	burst := float64(s.rate) / 10
 	tokens, last := burst, time.Now()
 	for {
-		if now := time.Now(); tokens < 1 {
+		for tokens < 1 {
+			now := time.Now()
 			tokens = min(burst, tokens+now.Sub(last).Seconds()*float64(s.rate))
 			last = now
-			if tokens < 1 {
-				if acking && seq != acked && !ack() {
-					return
-				}
-				time.Sleep(5 * time.Millisecond) // the pace: nothing to synchronise with
-				continue
+			if tokens >= 1 {
+				break
 			}
+			if c.ackPending() != nil {
+				return
+			}
+			time.Sleep(5 * time.Millisecond) // the pace: nothing to synchronise with
 		}
-		if acking && seq != acked && r.Buffered() == 0 && !ack() {
-			return // nothing more to read now: acknowledge before waiting
-		}
-		line, err := r.ReadBytes('\n')
+		line, err := c.next()
 		if err != nil {
 			return
 		}
-		if bytes.HasPrefix(line, []byte(`{"cfjs1_ctl":`)) {
-			if bytes.Contains(line, []byte(`"hello"`)) {
-				acking, seq = true, 0
-			}
-			if acking && !ack() {
-				return
-			}
-			continue
-		}
 		tokens--
-		if acking {
-			seq++
-		}
 		if id, ok := lineID(line); ok {
 			s.mu.Lock()
 			s.ids = append(s.ids, id)

@@ -3,7 +3,6 @@
 package resilience
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"fmt"
@@ -267,69 +266,27 @@ func newAckSink(t *testing.T, addr string) *ackSink {
 		t.Fatal(err)
 	}
 	s := &ackSink{l: l, direct: idSet{}, dead: idSet{}}
-	var wg sync.WaitGroup
-	var conns sync.Map
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			conns.Store(c, true)
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				s.serve(c)
-			}()
-		}
-	}()
-	t.Cleanup(func() {
-		l.Close()
-		s.blackhole.Store(false)
-		conns.Range(func(k, _ any) bool { k.(net.Conn).Close(); return true })
-		wg.Wait()
-	})
+	serveEach(t, l, nil, s.serve)
+	t.Cleanup(func() { s.blackhole.Store(false) }) // before the connections close
 	return s
 }
 
 func (s *ackSink) addr() string { return s.l.Addr().String() }
 
-func (s *ackSink) serve(c net.Conn) {
-	defer c.Close()
-	r := bufio.NewReaderSize(c, 1<<20)
-	acking := false
-	var seq, acked uint64
-	ack := func() bool {
-		acked = seq
-		_, err := fmt.Fprintf(c, "{\"ack\":%d}\n", seq)
-		return err == nil
-	}
+func (s *ackSink) serve(conn net.Conn) {
+	c := newTier2Conn(conn)
 	for {
+		if c.ackIfCaughtUp() != nil {
+			return
+		}
 		for s.blackhole.Load() {
 			time.Sleep(10 * time.Millisecond) // not reading is the fault
 		}
-		line, err := r.ReadBytes('\n')
-		if len(line) > 0 && line[len(line)-1] == '\n' {
-			if bytes.HasPrefix(line, []byte(`{"cfjs1_ctl":`)) {
-				if bytes.Contains(line, []byte(`"hello"`)) {
-					acking, seq = true, 0
-				}
-				if acking && !ack() {
-					return
-				}
-			} else {
-				s.record(line)
-				if acking {
-					seq++
-				}
-			}
-		}
-		if acking && seq != acked && r.Buffered() == 0 && !ack() {
-			return
-		}
+		line, err := c.next()
 		if err != nil {
 			return
 		}
+		s.record(line)
 	}
 }
 

@@ -3,14 +3,11 @@
 package resilience
 
 import (
-	"bufio"
-	"bytes"
 	"fmt"
 	"net"
 	"os"
 	"path/filepath"
 	"regexp"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -88,71 +85,15 @@ func newCountingSink(t *testing.T) *countingSink {
 		t.Fatal(err)
 	}
 	s := &countingSink{l: l}
-	var wg sync.WaitGroup
-	var conns sync.Map
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			if !s.open.Load() {
-				c.Close()
-				continue
-			}
-			conns.Store(c, true)
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				s.serve(c)
-			}()
-		}
-	}()
-	t.Cleanup(func() {
-		l.Close()
-		conns.Range(func(k, _ any) bool { k.(net.Conn).Close(); return true })
-		wg.Wait()
-	})
+	serveEach(t, l, s.open.Load, s.serve)
 	return s
 }
 
-func (s *countingSink) serve(c net.Conn) {
-	defer c.Close()
-	r := bufio.NewReaderSize(c, 1<<20)
-	var seq, acked uint64
-	acking := false
-	ack := func() bool {
-		acked = seq
-		_, err := fmt.Fprintf(c, "{\"ack\":%d}\n", seq)
-		return err == nil
-	}
-	ctl := []byte(`{"cfjs1_ctl":`)
+func (s *countingSink) serve(conn net.Conn) {
+	c := newTier2Conn(conn)
 	for {
-		if acking && seq != acked && r.Buffered() == 0 && !ack() {
+		if _, err := c.next(); err != nil {
 			return
-		}
-		line, err := r.ReadSlice('\n')
-		if err == bufio.ErrBufferFull {
-			for err == bufio.ErrBufferFull { // a line longer than the buffer: one line
-				_, err = r.ReadSlice('\n')
-			}
-		}
-		if err != nil {
-			return
-		}
-		if bytes.HasPrefix(line, ctl) {
-			if bytes.Contains(line, []byte(`"hello"`)) {
-				acking, seq = true, 0
-			}
-			if acking && !ack() {
-				return
-			}
-			continue
-		}
-		if acking {
-			seq++
 		}
 		now := time.Now().UnixNano()
 		s.first.CompareAndSwap(0, now)

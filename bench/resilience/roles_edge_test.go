@@ -74,6 +74,7 @@ func startRecSink(t *testing.T, addr string) *recSink {
 			s.fmu.Unlock()
 			go func() {
 				defer s.wg.Done()
+				defer c.Close()
 				s.serve(&teeConn{Conn: c, sink: s})
 			}()
 		}
