@@ -120,10 +120,13 @@ func (p *peer) write(b []byte) error {
 func (p *peer) send(ctx context.Context, lines []byte, n int) ([]rejectCount, error) {
 	p.wmu.Lock()
 	if p.ack && n > 0 {
-		// Window: wait until this batch fits in flight.
+		// Window: wait until this batch fits in flight. A batch larger
+		// than the window can never fit: it goes alone, once every line
+		// before it is acknowledged (waiting for more would wait for
+		// acknowledgements of lines not sent, for ever).
 		limit := p.sent + uint64(n)
 		if limit > p.window {
-			need := limit - p.window
+			need := min(limit-p.window, p.sent)
 			if err := p.waitFor(ctx, p.cfg.Ack.Timeout, func() bool { return p.acked >= need }); err != nil {
 				p.wmu.Unlock()
 				p.close(err)
