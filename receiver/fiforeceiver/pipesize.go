@@ -21,28 +21,40 @@ const pipeMaxSize = "/proc/sys/fs/pipe-max-size"
 // on the data it holds. Without the privilege to go beyond
 // pipe-max-size, the pipe gets that maximum.
 func setPipeSize(f *os.File, size int) (int, error) {
+	return onPipe(f, func(fd uintptr) (int, error) {
+		cur, err := unix.FcntlInt(fd, unix.F_GETPIPE_SZ, 0)
+		if err == nil && cur >= size {
+			return cur, nil
+		}
+		got, err := unix.FcntlInt(fd, unix.F_SETPIPE_SZ, size)
+		if errors.Is(err, unix.EPERM) {
+			if limit, ok := readPipeMax(); ok && limit < size && limit > cur {
+				got, err = unix.FcntlInt(fd, unix.F_SETPIPE_SZ, limit)
+			}
+		}
+		return got, err
+	})
+}
+
+// pipeSize returns the bytes the pipe holds before a writer waits.
+func pipeSize(f *os.File) (int, error) {
+	return onPipe(f, func(fd uintptr) (int, error) {
+		return unix.FcntlInt(fd, unix.F_GETPIPE_SZ, 0)
+	})
+}
+
+// onPipe runs op on the pipe's descriptor, which f keeps open meanwhile.
+func onPipe(f *os.File, op func(fd uintptr) (int, error)) (int, error) {
 	raw, err := f.SyscallConn()
 	if err != nil {
 		return 0, err
 	}
-	got := 0
+	n := 0
 	var opErr error
-	if err := raw.Control(func(fd uintptr) {
-		cur, err := unix.FcntlInt(fd, unix.F_GETPIPE_SZ, 0)
-		if err == nil && cur >= size {
-			got = cur
-			return
-		}
-		got, opErr = unix.FcntlInt(fd, unix.F_SETPIPE_SZ, size)
-		if errors.Is(opErr, unix.EPERM) {
-			if limit, ok := readPipeMax(); ok && limit < size && limit > cur {
-				got, opErr = unix.FcntlInt(fd, unix.F_SETPIPE_SZ, limit)
-			}
-		}
-	}); err != nil {
+	if err := raw.Control(func(fd uintptr) { n, opErr = op(fd) }); err != nil {
 		return 0, err
 	}
-	return got, opErr
+	return n, opErr
 }
 
 func readPipeMax() (int, bool) {
@@ -52,22 +64,6 @@ func readPipeMax() (int, bool) {
 	}
 	n, err := strconv.Atoi(strings.TrimSpace(string(b)))
 	return n, err == nil
-}
-
-// pipeSize returns the bytes the pipe holds before a writer waits.
-func pipeSize(f *os.File) (int, error) {
-	raw, err := f.SyscallConn()
-	if err != nil {
-		return 0, err
-	}
-	size := 0
-	var opErr error
-	if err := raw.Control(func(fd uintptr) {
-		size, opErr = unix.FcntlInt(fd, unix.F_GETPIPE_SZ, 0)
-	}); err != nil {
-		return 0, err
-	}
-	return size, opErr
 }
 
 // pipePace paces the reader of a pipe of size bytes. A pipe merges small
