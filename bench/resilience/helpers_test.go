@@ -276,6 +276,8 @@ func (s *ackSink) addr() string { return s.l.Addr().String() }
 func (s *ackSink) serve(conn net.Conn) {
 	c := newTier2Conn(conn)
 	for {
+		// What was read is acknowledged before a blackhole stops the
+		// reading (next would acknowledge it only after).
 		if c.ackIfCaughtUp() != nil {
 			return
 		}
