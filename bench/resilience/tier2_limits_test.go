@@ -110,21 +110,12 @@ func TestTier2AcceptSurvivesFDExhaustion(t *testing.T) {
 	if err := unix.Prlimit(col.pid(), unix.RLIMIT_NOFILE, &unix.Rlimit{Cur: limit, Max: limit}, nil); err != nil {
 		t.Fatalf("prlimit: %v", err)
 	}
-	var conns []net.Conn
-	for range flood {
-		c, err := net.DialTimeout("tcp", addr, 5*time.Second)
-		if err != nil {
-			t.Fatal(err)
-		}
-		conns = append(conns, c)
-	}
+	senders := floodOfHellos(t, addr, flood)
 	testutil.WaitFor(t, 30*time.Second, "accepts to fail with EMFILE", func() bool {
 		b, _ := os.ReadFile(col.log)
 		return strings.Contains(string(b), "too many open files")
 	})
-	for _, c := range conns {
-		c.Close()
-	}
+	senders.closeAll()
 
 	// Accepting again: a new sender is served.
 	var c net.Conn
@@ -174,6 +165,12 @@ func TestTier2AcceptSurvivesFDExhaustion(t *testing.T) {
 // a keep-alive connection opened before (a new one would need a descriptor
 // too): while accepts fail it answers 200 naming the recoverable error for
 // recovery_duration, then 500; once the receiver accepts again, 200.
+//
+// While descriptors are short, senders come and go as they do on a real
+// tier 2: every second one gives up, its descriptor is freed and the next
+// waiting connection is accepted, then accepts fail again. Each of those
+// accepts reported the receiver healthy and restarted recovery_duration,
+// so health never turned 500.
 func TestTier2HealthFollowsAcceptFailures(t *testing.T) {
 	healthCheck, recovery := shippedHealthCheck(t, "tier2-log-a")
 	cfjs1Port, metricsPort, healthPort := freePort(t), freePort(t), freePort(t)
@@ -182,8 +179,10 @@ func TestTier2HealthFollowsAcceptFailures(t *testing.T) {
 	config = strings.Replace(config, "service:\n", "service:\n  extensions: [health_check]\n", 1)
 	col := startCollector(t, "tier2-health", "", config, fmt.Sprintf("LOGX_HEALTH_ENDPOINT=127.0.0.1:%d", healthPort))
 
-	// One connection for every health request: the pool keeps it.
-	client := &http.Client{Timeout: 3 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 1, MaxConnsPerHost: 1}}
+	// One connection for every health request: the pool keeps it. Its
+	// timeout is generous: a request that timed out would close it, and
+	// the next could not be accepted.
+	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 1, MaxConnsPerHost: 1}}
 	healthURL := fmt.Sprintf("http://127.0.0.1:%d/", healthPort)
 	var last int
 	var lastBody string
@@ -207,25 +206,13 @@ func TestTier2HealthFollowsAcceptFailures(t *testing.T) {
 	}
 	probe.Close()
 
-	const spare, flood = 6, 24
+	const spare = 6
 	limit := uint64(openFDs(t, col.pid()) + spare)
 	if err := unix.Prlimit(col.pid(), unix.RLIMIT_NOFILE, &unix.Rlimit{Cur: limit, Max: limit}, nil); err != nil {
 		t.Fatalf("prlimit: %v", err)
 	}
 	failingSince := time.Now() // the receiver's error is no older than this
-	var conns []net.Conn
-	for range flood {
-		c, err := net.DialTimeout("tcp", addr, 5*time.Second)
-		if err != nil {
-			t.Fatal(err)
-		}
-		conns = append(conns, c)
-	}
-	defer func() {
-		for _, c := range conns {
-			c.Close()
-		}
-	}()
+	senders := floodOfHellos(t, addr, 64)
 	// Within recovery_duration a passing failure does not turn health red,
 	// but the answer already says what is wrong.
 	testutil.WaitFor(t, recovery, "health 200 naming the recoverable error", func() bool {
@@ -233,20 +220,22 @@ func TestTier2HealthFollowsAcceptFailures(t *testing.T) {
 			strings.Contains(lastBody, "too many open files")
 	}, state)
 	testutil.WaitFor(t, recovery+30*time.Second, "health to say the receiver cannot accept", func() bool {
+		senders.churn(time.Second)
 		return health() == http.StatusInternalServerError
-	}, state)
+	}, state, senders.String)
 	waited := time.Since(failingSince)
 	if waited < recovery {
 		t.Fatalf("health 500 after %v, before recovery_duration (%v)", waited, recovery)
 	}
-	t.Logf("health 500 %v after the descriptors ran out (recovery_duration %v)", waited.Round(time.Millisecond), recovery)
+	t.Logf("health 500 %v after the descriptors ran out (recovery_duration %v); %s", waited.Round(time.Millisecond), recovery, senders)
 	if !strings.Contains(lastBody, `"healthy":false`) {
 		t.Errorf("a 500 whose body does not say unhealthy: %.300s", lastBody)
 	}
-	for _, c := range conns {
-		c.Close()
+	// Senders were let in meanwhile: the failure lasted through accepts that worked.
+	if senders.served < spare+5 {
+		t.Errorf("only %d senders were served; the churn did not free descriptors as it should", senders.served)
 	}
-	conns = nil
+	senders.closeAll()
 	testutil.WaitFor(t, 30*time.Second, "a new connection to be served", func() bool {
 		c, _, err := tier2Hello(addr, 2*time.Second)
 		if err == nil {
@@ -257,6 +246,61 @@ func TestTier2HealthFollowsAcceptFailures(t *testing.T) {
 	testutil.WaitFor(t, 30*time.Second, "health 200 again", func() bool {
 		return health() == http.StatusOK && strings.Contains(lastBody, `"status":"StatusOK"`)
 	}, state)
+}
+
+// hellos is a flood of connections that each said hello at once: the
+// collector answers a hello only once it has accepted the connection.
+type hellos struct {
+	conns     []net.Conn
+	closed    int       // conns[:closed] are closed
+	served    int       // of those, how many had been answered
+	lastChurn time.Time // when churn last closed one
+}
+
+// floodOfHellos dials n connections to addr, each sending a hello.
+func floodOfHellos(t *testing.T, addr string, n int) *hellos {
+	t.Helper()
+	h := &hellos{}
+	t.Cleanup(h.closeAll)
+	for range n {
+		c, err := net.DialTimeout("tcp", addr, 5*time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		h.conns = append(h.conns, c)
+		if _, err := io.WriteString(c, `{"cfjs1_ctl":"hello","version":1}`+"\n"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return h
+}
+
+// churn closes the oldest open connection, at most once per every: a
+// sender giving up. It notes whether the collector had answered it.
+func (h *hellos) churn(every time.Duration) {
+	if h.closed == len(h.conns) || time.Since(h.lastChurn) < every {
+		return
+	}
+	h.lastChurn = time.Now()
+	c := h.conns[h.closed]
+	_ = c.SetReadDeadline(time.Now().Add(20 * time.Millisecond))
+	buf := make([]byte, 16)
+	if n, _ := io.ReadFull(c, buf[:len(`{"ack":0}`+"\n")]); n > 0 {
+		h.served++
+	}
+	c.Close()
+	h.closed++
+}
+
+func (h *hellos) closeAll() {
+	for _, c := range h.conns[h.closed:] {
+		c.Close()
+	}
+	h.closed = len(h.conns)
+}
+
+func (h *hellos) String() string {
+	return fmt.Sprintf("%d of %d senders gone, %d of them served", h.closed, len(h.conns), h.served)
 }
 
 // TestTier2OneHostCannotTakeEverySlot: one host (127.0.0.1) opens more

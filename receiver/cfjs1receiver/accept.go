@@ -4,6 +4,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"net"
+	"os"
 	"syscall"
 	"time"
 
@@ -21,46 +22,80 @@ const (
 	acceptBackoffMax = time.Second
 )
 
+// acceptQuietDefault is how long accepts must go without failing before a
+// failure is over. While descriptors are short, a connection that ends
+// frees one and the next accept works, then they fail again; reporting
+// healthy at that accept would restart the health check's
+// recovery_duration each time, and a tier 2 turning most senders away
+// would never be reported unhealthy.
+const acceptQuietDefault = 5 * time.Second
+
 var (
 	reasonMaxConnections = metric.WithAttributes(attribute.String("reason", "max_connections"))
 	reasonMaxPerPeer     = metric.WithAttributes(attribute.String("reason", "max_connections_per_peer"))
 )
 
+// deadlineListener is a listener whose Accept can be given a deadline
+// (*net.TCPListener): the accept loop uses it to notice that accepts have
+// gone acceptQuiet without failing, with no goroutine of its own.
+type deadlineListener interface {
+	net.Listener
+	SetDeadline(t time.Time) error
+}
+
 // accept runs until the listener is closed. A failed accept never ends it:
 // running out of descriptors or kernel memory is a passing state, and a
 // listener that stopped would turn every edge away while the process looks
-// alive. While accepts fail the component reports a recoverable error; the
-// first accept that succeeds again reports it healthy.
+// alive. From the first failed accept the component reports a recoverable
+// error, once; it reports healthy when accepts have gone acceptQuiet
+// without failing.
 func (r *cfjs1Receiver) accept() {
 	defer r.wg.Done()
-	var delay time.Duration
+	var (
+		failing bool          // from the first failure until acceptQuiet without one
+		delay   time.Duration // back-off after the last accept; 0 when it worked
+	)
 	for {
 		c, err := r.ln.Accept()
-		if err != nil {
-			if errors.Is(err, net.ErrClosed) {
-				return
+		switch {
+		case err == nil:
+			if delay != 0 { // the first that works after a failure: quiet from now
+				_ = r.ln.SetDeadline(time.Now().Add(r.acceptQuiet))
+				delay = 0
 			}
+			r.admit(c)
+		case errors.Is(err, os.ErrDeadlineExceeded):
+			_ = r.ln.SetDeadline(time.Time{})
+			failing = false
+			r.set.Logger.Info("cfjs1 accepting again", zap.Duration("without_failure_for", r.acceptQuiet))
+			componentstatus.ReportStatus(r.host, componentstatus.NewEvent(componentstatus.StatusOK))
+		case errors.Is(err, net.ErrClosed):
+			return
+		default:
+			_ = r.ln.SetDeadline(time.Time{})
 			r.tel.LogxCfjs1ReceiverAcceptErrors.Add(r.ctx, 1, metric.WithAttributes(attribute.String("reason", acceptErrorReason(err))))
-			if delay == 0 {
+			if !failing {
+				failing = true
 				r.set.Logger.Warn("cfjs1 accept failed; retrying with back-off", zap.Error(err))
 				componentstatus.ReportStatus(r.host, componentstatus.NewRecoverableErrorEvent(err))
 			}
 			delay = min(max(2*delay, acceptBackoffMin), acceptBackoffMax)
-			t := time.NewTimer(delay)
-			select {
-			case <-t.C:
-			case <-r.ctx.Done():
-				t.Stop()
+			if !r.sleep(delay) {
 				return
 			}
-			continue
 		}
-		if delay != 0 {
-			delay = 0
-			r.set.Logger.Info("cfjs1 accepting again")
-			componentstatus.ReportStatus(r.host, componentstatus.NewEvent(componentstatus.StatusOK))
-		}
-		r.admit(c)
+	}
+}
+
+// sleep waits d, or less if the receiver is shutting down (false).
+func (r *cfjs1Receiver) sleep(d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-r.ctx.Done():
+		return false
 	}
 }
 

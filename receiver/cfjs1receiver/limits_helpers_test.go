@@ -10,6 +10,7 @@ import (
 	"crypto/x509/pkix"
 	"encoding/pem"
 	"errors"
+	"fmt"
 	"math/big"
 	"net"
 	"os"
@@ -77,19 +78,39 @@ func reason(r string) attribute.KeyValue { return attribute.String("reason", r) 
 type statusHost struct {
 	component.Host
 	mu     sync.Mutex
-	events []componentstatus.Status
+	events []*componentstatus.Event
 }
 
 func (h *statusHost) Report(ev *componentstatus.Event) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	h.events = append(h.events, ev.Status())
+	h.events = append(h.events, ev)
 }
 
 func (h *statusHost) statuses() []componentstatus.Status {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	return append([]componentstatus.Status(nil), h.events...)
+	st := make([]componentstatus.Status, len(h.events))
+	for i, ev := range h.events {
+		st[i] = ev.Status()
+	}
+	return st
+}
+
+// waitStatuses waits until the reported statuses are want, and fails if
+// they went past it.
+func (h *statusHost) waitStatuses(t *testing.T, d time.Duration, what string, want ...componentstatus.Status) {
+	t.Helper()
+	testutil.WaitFor(t, d, what, func() bool { return len(h.statuses()) >= len(want) },
+		func() string { return fmt.Sprint(h.statuses()) })
+	assert.Equal(t, want, h.statuses(), what)
+}
+
+// lastAt is when the last status was reported.
+func (h *statusHost) lastAt() time.Time {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.events[len(h.events)-1].Timestamp()
 }
 
 // testCerts writes a self-signed server certificate for 127.0.0.1 and its

@@ -15,6 +15,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/component/componentstatus"
 	"go.opentelemetry.io/collector/component/componenttest"
 	"go.opentelemetry.io/collector/config/configoptional"
@@ -25,27 +26,50 @@ import (
 	"github.com/otelcol-logx/otelcol-logx/internal/cfjs1"
 )
 
-// failingListener fails its first Accepts with the errors the kernel
-// gives (as net.OpError around the errno, the way package net reports
-// them), then accepts for real. Exhausting the descriptors of the test
-// process itself would hit every test running beside it; the resilience
-// test tier2_limits_test.go does that to the collector binary.
+// failingListener plays a script of accepts: an errno fails that Accept
+// with the error the kernel gives (as net.OpError around the errno, the
+// way package net reports it), a 0 accepts for real; after the script
+// every Accept is real. Exhausting the descriptors of the test process
+// itself would hit every test running beside it; the resilience test
+// tier2_limits_test.go does that to the collector binary.
 type failingListener struct {
-	net.Listener
-	mu   sync.Mutex
-	errs []syscall.Errno
+	*net.TCPListener
+	mu          sync.Mutex
+	script      []syscall.Errno
+	lastFailure time.Time
 }
 
 func (l *failingListener) Accept() (net.Conn, error) {
 	l.mu.Lock()
-	if len(l.errs) > 0 {
-		errno := l.errs[0]
-		l.errs = l.errs[1:]
+	var errno syscall.Errno
+	if len(l.script) > 0 {
+		errno, l.script = l.script[0], l.script[1:]
+	}
+	if errno != 0 {
+		l.lastFailure = time.Now()
 		l.mu.Unlock()
 		return nil, &net.OpError{Op: "accept", Net: "tcp", Addr: l.Addr(), Err: os.NewSyscallError("accept4", errno)}
 	}
 	l.mu.Unlock()
-	return l.Listener.Accept()
+	return l.TCPListener.Accept()
+}
+
+// failedAt is when the last scripted failure was returned.
+func (l *failingListener) failedAt() time.Time {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.lastFailure
+}
+
+// listenFailing serves r on a loopback listener playing script.
+func listenFailing(t *testing.T, r *telReceiver, host component.Host, script ...syscall.Errno) *failingListener {
+	t.Helper()
+	ln, err := net.ListenTCP("tcp", &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	require.NoError(t, err)
+	fl := &failingListener{TCPListener: ln, script: script}
+	require.NoError(t, r.serveListener(context.Background(), host, fl))
+	t.Cleanup(func() { require.NoError(t, r.Shutdown(context.Background())) })
+	return fl
 }
 
 // hello sends a hello of the given line and waits for its ack.
@@ -61,19 +85,16 @@ func hello(t *testing.T, c net.Conn, line string) *bufio.Reader {
 func TestAcceptSurvivesResourceErrors(t *testing.T) {
 	sink := &consumertest.LogsSink{}
 	r := newTelReceiver(t, sink, nil)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	fl := &failingListener{Listener: ln, errs: []syscall.Errno{syscall.EMFILE, syscall.EMFILE, syscall.EMFILE, syscall.ENFILE, syscall.ENOBUFS}}
+	r.acceptQuiet = 50 * time.Millisecond
 	host := &statusHost{Host: componenttest.NewNopHost()}
 	start := time.Now()
-	require.NoError(t, r.serveListener(context.Background(), host, fl))
-	t.Cleanup(func() { require.NoError(t, r.Shutdown(context.Background())) })
+	fl := listenFailing(t, r, host, syscall.EMFILE, syscall.EMFILE, syscall.EMFILE, syscall.ENFILE, syscall.ENOBUFS)
 
 	c := dial(t, r.cfjs1Receiver)
 	br := hello(t, c, cfjs1.HelloLine)
 	// Five failures back off 5+10+20+40+80 ms before the accept that works.
 	assert.GreaterOrEqual(t, time.Since(start), 150*time.Millisecond, "failed accepts back off")
-	_, err = io.WriteString(c, lineA+"\n")
+	_, err := io.WriteString(c, lineA+"\n")
 	require.NoError(t, err)
 	assert.EqualValues(t, 1, readAck(t, br, c))
 	assert.Equal(t, 1, sink.LogRecordCount())
@@ -81,8 +102,32 @@ func TestAcceptSurvivesResourceErrors(t *testing.T) {
 	assert.EqualValues(t, 3, r.sum(t, "otelcol_logx_cfjs1_receiver_accept_errors", reason("emfile")))
 	assert.EqualValues(t, 1, r.sum(t, "otelcol_logx_cfjs1_receiver_accept_errors", reason("enfile")))
 	assert.EqualValues(t, 1, r.sum(t, "otelcol_logx_cfjs1_receiver_accept_errors", reason("enobufs")))
-	assert.Equal(t, []componentstatus.Status{componentstatus.StatusRecoverableError, componentstatus.StatusOK}, host.statuses(),
-		"unhealthy once while accepts fail, healthy again at the first accept that works")
+	host.waitStatuses(t, 10*time.Second, "unhealthy once while accepts fail, healthy again once they stopped failing",
+		componentstatus.StatusRecoverableError, componentstatus.StatusOK)
+	assert.GreaterOrEqual(t, host.lastAt().Sub(fl.failedAt()), r.acceptQuiet, "healthy before accepts went acceptQuiet without failing")
+}
+
+// TestAcceptOutageOutlastsOneFreedDescriptor: while descriptors are short,
+// a connection that ends frees one and the next accept works, then they
+// fail again. Reporting healthy at that accept restarted the health
+// check's recovery_duration, so a tier 2 turning most connections away
+// was never reported unhealthy. The outage ends only once accepts went
+// acceptQuiet without failing.
+func TestAcceptOutageOutlastsOneFreedDescriptor(t *testing.T) {
+	sink := &consumertest.LogsSink{}
+	r := newTelReceiver(t, sink, nil)
+	r.acceptQuiet = 300 * time.Millisecond
+	host := &statusHost{Host: componenttest.NewNopHost()}
+	fl := listenFailing(t, r, host, syscall.EMFILE, 0, syscall.EMFILE, syscall.EMFILE, 0, syscall.EMFILE)
+
+	for range 3 { // the two scripted accepts, then the first after the script
+		c := dial(t, r.cfjs1Receiver)
+		hello(t, c, cfjs1.HelloLine)
+	}
+	assert.EqualValues(t, 4, r.sum(t, "otelcol_logx_cfjs1_receiver_accept_errors", reason("emfile")))
+	host.waitStatuses(t, 10*time.Second, "one outage from the first failure until accepts stopped failing",
+		componentstatus.StatusRecoverableError, componentstatus.StatusOK)
+	assert.GreaterOrEqual(t, host.lastAt().Sub(fl.failedAt()), r.acceptQuiet, "healthy before accepts went acceptQuiet without failing")
 }
 
 func TestSlowSendersAreClosed(t *testing.T) {

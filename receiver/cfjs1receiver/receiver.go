@@ -7,6 +7,7 @@ import (
 	"net"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/consumer"
@@ -38,7 +39,7 @@ type cfjs1Receiver struct {
 	reads atomic.Int64
 
 	host   component.Host
-	ln     net.Listener
+	ln     deadlineListener
 	tls    *tls.Config   // nil: plain TCP
 	slots  chan struct{} // one token per allowed connection
 	ctx    context.Context
@@ -46,6 +47,10 @@ type cfjs1Receiver struct {
 	wg     sync.WaitGroup
 	mu     sync.Mutex
 	conns  map[net.Conn]struct{}
+
+	// acceptQuiet is how long accepts go without failing before a failure
+	// is over (acceptQuietDefault; tests shorten it).
+	acceptQuiet time.Duration
 }
 
 func newReceiver(set receiver.Settings, cfg *Config, next consumer.Logs) (*cfjs1Receiver, error) {
@@ -62,7 +67,8 @@ func newReceiver(set receiver.Settings, cfg *Config, next consumer.Logs) (*cfjs1
 	r := &cfjs1Receiver{cfg: cfg, set: set, next: next, obs: obs, tel: tel,
 		decoder: cfjs1.Decoder{Limits: cfg.Decode},
 		peers:   newPeerCounts(cfg.MaxConnectionsPerPeer),
-		slots:   make(chan struct{}, cfg.MaxConnections), conns: map[net.Conn]struct{}{}}
+		slots:   make(chan struct{}, cfg.MaxConnections), conns: map[net.Conn]struct{}{},
+		acceptQuiet: acceptQuietDefault}
 	if len(cfg.Wrappers) > 0 {
 		r.decoder.Wrappers = cfjs1.Wrappers(cfg.Wrappers)
 	}
@@ -97,12 +103,12 @@ func (r *cfjs1Receiver) Start(ctx context.Context, host component.Host) error {
 	if err != nil {
 		return err
 	}
-	return r.serveListener(ctx, host, ln)
+	return r.serveListener(ctx, host, ln.(*net.TCPListener))
 }
 
 // serveListener accepts on ln in the background (each connection made TLS
 // when configured).
-func (r *cfjs1Receiver) serveListener(ctx context.Context, host component.Host, ln net.Listener) error {
+func (r *cfjs1Receiver) serveListener(ctx context.Context, host component.Host, ln deadlineListener) error {
 	if r.cfg.TLS.HasValue() {
 		tcfg, err := r.cfg.TLS.Get().LoadTLSConfig(ctx)
 		if err != nil {
