@@ -23,11 +23,13 @@ const (
 )
 
 // acceptQuietDefault is how long accepts must go without failing before a
-// failure is over. While descriptors are short, a connection that ends
-// frees one and the next accept works, then they fail again; reporting
-// healthy at that accept would restart the health check's
-// recovery_duration each time, and a tier 2 turning most senders away
-// would never be reported unhealthy.
+// failure is over, whether or not one worked meanwhile. While descriptors
+// are short, a connection that ends frees one and the next accept works,
+// then they fail again; ending the failure at that accept would restart
+// the health check's recovery_duration each time, and a tier 2 turning
+// most senders away would never be reported unhealthy. Nor may the end
+// wait for an accept that works: a load balancer that took the tier 2 out
+// of rotation sends none.
 const acceptQuietDefault = 5 * time.Second
 
 var (
@@ -36,8 +38,9 @@ var (
 )
 
 // deadlineListener is a listener whose Accept can be given a deadline
-// (*net.TCPListener): the accept loop uses it to notice that accepts have
-// gone acceptQuiet without failing, with no goroutine of its own.
+// (*net.TCPListener): the accept loop sets it acceptQuiet after each
+// failure, and an Accept that reaches it ends the failure, with no
+// goroutine or timer of its own.
 type deadlineListener interface {
 	net.Listener
 	SetDeadline(t time.Time) error
@@ -47,24 +50,21 @@ type deadlineListener interface {
 // running out of descriptors or kernel memory is a passing state, and a
 // listener that stopped would turn every edge away while the process looks
 // alive. From the first failed accept the component reports a recoverable
-// error, once; it reports healthy when accepts have gone acceptQuiet
-// without failing.
+// error, once; it reports healthy when acceptQuiet has passed without a
+// failed accept.
 func (r *cfjs1Receiver) accept() {
 	defer r.wg.Done()
 	var (
 		failing bool          // from the first failure until acceptQuiet without one
-		delay   time.Duration // back-off after the last accept; 0 when it worked
+		delay   time.Duration // back-off after a failed accept; 0 once one worked
 	)
 	for {
 		c, err := r.ln.Accept()
 		switch {
 		case err == nil:
-			if delay != 0 { // the first that works after a failure: quiet from now
-				_ = r.ln.SetDeadline(time.Now().Add(r.acceptQuiet))
-				delay = 0
-			}
+			delay = 0
 			r.admit(c)
-		case errors.Is(err, os.ErrDeadlineExceeded):
+		case errors.Is(err, os.ErrDeadlineExceeded): // acceptQuiet since the last failure
 			_ = r.ln.SetDeadline(time.Time{})
 			failing = false
 			r.set.Logger.Info("cfjs1 accepting again", zap.Duration("without_failure_for", r.acceptQuiet))
@@ -72,7 +72,7 @@ func (r *cfjs1Receiver) accept() {
 		case errors.Is(err, net.ErrClosed):
 			return
 		default:
-			_ = r.ln.SetDeadline(time.Time{})
+			_ = r.ln.SetDeadline(time.Now().Add(r.acceptQuiet))
 			r.tel.LogxCfjs1ReceiverAcceptErrors.Add(r.ctx, 1, metric.WithAttributes(attribute.String("reason", acceptErrorReason(err))))
 			if !failing {
 				failing = true

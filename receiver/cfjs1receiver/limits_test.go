@@ -130,6 +130,22 @@ func TestAcceptOutageOutlastsOneFreedDescriptor(t *testing.T) {
 	assert.GreaterOrEqual(t, host.lastAt().Sub(fl.failedAt()), r.acceptQuiet, "healthy before accepts went acceptQuiet without failing")
 }
 
+// TestAcceptFailureEndsWhileIdle: the last thing the listener saw was a
+// failed accept, and nobody connects after it. The failure must still
+// end: a load balancer that takes a tier 2 out of rotation while health
+// says 500 sends it no connection that could succeed, so waiting for a
+// successful accept would keep it out for good.
+func TestAcceptFailureEndsWhileIdle(t *testing.T) {
+	r := newTelReceiver(t, &consumertest.LogsSink{}, nil)
+	r.acceptQuiet = 200 * time.Millisecond
+	host := &statusHost{Host: componenttest.NewNopHost()}
+	fl := listenFailing(t, r, host, syscall.EMFILE)
+
+	host.waitStatuses(t, 10*time.Second, "healthy again with no connection after the failure",
+		componentstatus.StatusRecoverableError, componentstatus.StatusOK)
+	assert.GreaterOrEqual(t, host.lastAt().Sub(fl.failedAt()), r.acceptQuiet, "healthy before acceptQuiet without a failure")
+}
+
 func TestSlowSendersAreClosed(t *testing.T) {
 	certFile, keyFile, pool := testCerts(t)
 	sink := &consumertest.LogsSink{}
