@@ -175,7 +175,7 @@ func newActRig(t *testing.T) *actRig {
 	t.Cleanup(func() { os.RemoveAll(dir) })
 	r := &actRig{t: t, dir: dir, fifo: filepath.Join(dir, "apps.fifo"), sock: filepath.Join(dir, "syslog.sock"),
 		out: filepath.Join(dir, "all.log"), cfg: filepath.Join(dir, "config.yaml")}
-	port := freePort(t)
+	port := testutil.FreeTCPPort(t)
 	r.metricsURL = fmt.Sprintf("http://127.0.0.1:%d/metrics", port)
 	config := fmt.Sprintf(`
 receivers:

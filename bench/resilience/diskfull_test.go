@@ -80,7 +80,7 @@ func TestDiskFull(t *testing.T) {
 	sink := newAckSink(t, "127.0.0.1:0")
 	sink.blackhole.Store(true)
 	sock := filepath.Join(t.TempDir(), "edge.sock")
-	port := freePort(t)
+	port := testutil.FreeTCPPort(t)
 	edge := startCollector(t, "edge", "", fmt.Sprintf(`
 extensions:
   file_storage/q:

@@ -57,9 +57,9 @@ func TestEdgeIsolation(t *testing.T) {
 	dir := t.TempDir()
 	sock := filepath.Join(dir, "syslog.sock")
 	file := filepath.Join(dir, "logs", "all.log")
-	addrA := fmt.Sprintf("127.0.0.1:%d", freePort(t)) // nothing listens: down
-	addrB := fmt.Sprintf("127.0.0.1:%d", freePort(t))
-	port := freePort(t)
+	addrA := fmt.Sprintf("127.0.0.1:%d", testutil.FreeTCPPort(t)) // nothing listens: down
+	addrB := fmt.Sprintf("127.0.0.1:%d", testutil.FreeTCPPort(t))
+	port := testutil.FreeTCPPort(t)
 	edge := startCollector(t, "edge", "", fmt.Sprintf(edgeIsolationConfig, dir, addrA, addrB, port))
 	url := fmt.Sprintf("http://127.0.0.1:%d/metrics", port)
 	testutil.WaitFor(t, 30*time.Second, "the edge socket", func() bool { _, err := os.Stat(sock); return err == nil })

@@ -167,7 +167,7 @@ func TestFloodBesideQuietServices(t *testing.T) {
 	dir := t.TempDir()
 	sock := filepath.Join(dir, "syslog.sock")
 	sink := newPacedSink(t, capacity)
-	port := freePort(t)
+	port := testutil.FreeTCPPort(t)
 	col := startCollector(t, "host", "", fmt.Sprintf(floodConfig, dir, sink.l.Addr().String(), port))
 	url := fmt.Sprintf("http://127.0.0.1:%d/metrics", port)
 	testutil.WaitFor(t, 30*time.Second, "the socket", func() bool { _, err := os.Stat(sock); return err == nil })

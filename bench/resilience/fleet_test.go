@@ -131,11 +131,11 @@ type fleetNode struct {
 // its own state directory, health and metrics ports, and env.
 func newFleetNode(t *testing.T, name, config string, env ...string) *fleetNode {
 	t.Helper()
-	port := freePort(t)
+	port := testutil.FreeTCPPort(t)
 	n := &fleetNode{name: name, config: config, metricsURL: fmt.Sprintf("http://127.0.0.1:%d/metrics", port)}
 	n.env = append([]string{
 		"LOGX_STATE_DIR=" + t.TempDir(),
-		fmt.Sprintf("LOGX_HEALTH_ENDPOINT=127.0.0.1:%d", freePort(t)),
+		fmt.Sprintf("LOGX_HEALTH_ENDPOINT=127.0.0.1:%d", testutil.FreeTCPPort(t)),
 		fmt.Sprintf("LOGX_METRICS_PORT=%d", port),
 		"LOGX_NODE_NAME=" + name,
 	}, env...)
@@ -318,7 +318,7 @@ func fleetSendV2(t *testing.T, ids []uint64, tenantOf func(uint64) string, addrs
 // and waits until its cfjs1 receiver answers.
 func fleetTier2(t *testing.T, side string, c *kfake.Cluster, jobs string) (*fleetNode, string) {
 	t.Helper()
-	addr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	addr := fmt.Sprintf("127.0.0.1:%d", testutil.FreeTCPPort(t))
 	n := newFleetNode(t, side, shippedConfig(t, "tier2-"+side+".yaml"),
 		"LOGX_KAFKA_BROKERS="+strings.Join(c.ListenAddrs(), ","),
 		"LOGX_CFJS1_ENDPOINT="+addr,
@@ -369,7 +369,7 @@ func startFleetEdges(t *testing.T, edges []*fleetEdgeHost, addrA, addrB string) 
 	for _, e := range edges {
 		dir := t.TempDir()
 		e.sock = filepath.Join(dir, "syslog.sock")
-		port := freePort(t)
+		port := testutil.FreeTCPPort(t)
 		e.node = &fleetNode{name: "edge-" + e.tenant, metricsURL: fmt.Sprintf("http://127.0.0.1:%d/metrics", port),
 			config: fmt.Sprintf(fleetEdgeConfig, dir, status.URL+"/"+e.tenant, addrA, addrB, port)}
 		e.node.start(t)

@@ -91,7 +91,7 @@ func configPath(t *testing.T, c *collector) string {
 // old service's statuses.
 func TestHealthAfterReload(t *testing.T) {
 	healthCheck, _ := shippedHealthCheck(t, "edge")
-	healthPort, otlpPort := freePort(t), freePort(t)
+	healthPort, otlpPort := testutil.FreeTCPPort(t), testutil.FreeTCPPort(t)
 	config := func(exporter string) string {
 		return fmt.Sprintf(`
 receivers:

@@ -125,7 +125,7 @@ service:
 func TestKill9PersistentQueue(t *testing.T) {
 	binary(t)
 	sink := newAckSink(t, "127.0.0.1:0")
-	in := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	in := fmt.Sprintf("127.0.0.1:%d", testutil.FreeTCPPort(t))
 	cfg := edgeWithQueueConfig(in, sink.addr(), t.TempDir())
 	cycles := scale(2, 6)
 	rate := scale(3000, 10000)

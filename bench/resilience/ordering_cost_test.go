@@ -134,7 +134,7 @@ func drainRate(t *testing.T, consumers, backlog int) float64 {
 	dir := t.TempDir()
 	sock := filepath.Join(dir, "syslog.sock")
 	a, b := newCountingSink(t), newCountingSink(t)
-	port := freePort(t)
+	port := testutil.FreeTCPPort(t)
 	col := startCollector(t, fmt.Sprintf("edge-%d", consumers), "", fmt.Sprintf(orderingCostConfig, dir, a.l.Addr(), b.l.Addr(), consumers, port))
 	defer col.stop()
 	url := fmt.Sprintf("http://127.0.0.1:%d/metrics", port)

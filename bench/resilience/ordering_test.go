@@ -83,7 +83,7 @@ type tier2Side struct {
 
 func startTier2(t *testing.T, name string, kafka *kfake.Cluster) *tier2Side {
 	t.Helper()
-	s := &tier2Side{name: name, config: shippedConfig(t, "tier2-"+name+".yaml"), addr: fmt.Sprintf("127.0.0.1:%d", freePort(t))}
+	s := &tier2Side{name: name, config: shippedConfig(t, "tier2-"+name+".yaml"), addr: fmt.Sprintf("127.0.0.1:%d", testutil.FreeTCPPort(t))}
 	state := t.TempDir()
 	s.env = []string{
 		"LOGX_KAFKA_BROKERS=" + strings.Join(kafka.ListenAddrs(), ","),
@@ -92,8 +92,8 @@ func startTier2(t *testing.T, name string, kafka *kfake.Cluster) *tier2Side {
 		// The tenant tier's job document: this test's lines carry no
 		// tenant, so none goes to the tenant topic.
 		"LOGX_JOBS_FILE=" + writeJobs(t, state, "t0"),
-		fmt.Sprintf("LOGX_HEALTH_ENDPOINT=127.0.0.1:%d", freePort(t)),
-		fmt.Sprintf("LOGX_METRICS_PORT=%d", freePort(t)),
+		fmt.Sprintf("LOGX_HEALTH_ENDPOINT=127.0.0.1:%d", testutil.FreeTCPPort(t)),
+		fmt.Sprintf("LOGX_METRICS_PORT=%d", testutil.FreeTCPPort(t)),
 	}
 	s.start(t)
 	return s
@@ -269,7 +269,7 @@ func TestOrderPerHostService(t *testing.T) {
 
 	dir := t.TempDir()
 	sock := filepath.Join(dir, "syslog.sock")
-	port := freePort(t)
+	port := testutil.FreeTCPPort(t)
 	edge := startCollector(t, "edge", "", fmt.Sprintf(orderingEdgeConfig, dir, logA.addr, logB.addr, port))
 	edgeURL := fmt.Sprintf("http://127.0.0.1:%d/metrics", port)
 	testutil.WaitFor(t, 30*time.Second, "the edge socket", func() bool { _, err := os.Stat(sock); return err == nil })

@@ -34,8 +34,8 @@ type reloadRig struct {
 func newReloadRig(t *testing.T) *reloadRig {
 	dir := t.TempDir()
 	r := &reloadRig{t: t, dir: dir, cfg: filepath.Join(dir, "config.yaml"), state: filepath.Join(dir, "state"),
-		fifo: filepath.Join(dir, "in.fifo"), metricsPort: freePort(t)}
-	r.health = fmt.Sprintf("127.0.0.1:%d", freePort(t))
+		fifo: filepath.Join(dir, "in.fifo"), metricsPort: testutil.FreeTCPPort(t)}
+	r.health = fmt.Sprintf("127.0.0.1:%d", testutil.FreeTCPPort(t))
 	r.metricURL = fmt.Sprintf("http://127.0.0.1:%d/metrics", r.metricsPort)
 	if err := os.MkdirAll(r.state, 0o750); err != nil {
 		t.Fatal(err)

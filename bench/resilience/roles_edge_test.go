@@ -340,10 +340,10 @@ func startHostRole(t *testing.T, name string, firstJournalID uint64, env ...stri
 	}))
 	t.Cleanup(dc.Close)
 
-	h.addrA, h.addrB = fmt.Sprintf("127.0.0.1:%d", freePort(t)), fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	h.addrA, h.addrB = fmt.Sprintf("127.0.0.1:%d", testutil.FreeTCPPort(t)), fmt.Sprintf("127.0.0.1:%d", testutil.FreeTCPPort(t))
 	h.sinkA, h.sinkB = startRecSink(t, h.addrA), startRecSink(t, h.addrB)
-	metricsPort := freePort(t)
-	h.health = fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	metricsPort := testutil.FreeTCPPort(t)
+	h.health = fmt.Sprintf("127.0.0.1:%d", testutil.FreeTCPPort(t))
 	h.url = fmt.Sprintf("http://127.0.0.1:%d/metrics", metricsPort)
 	sets := []string{"receivers::journal::directory=" + journalDir}
 	h.col = startCollectorSet(t, name, "", shippedConfig(t, name+".yaml"), sets, append([]string{
@@ -552,11 +552,11 @@ func TestDefaultConfigDiskFull(t *testing.T) {
 	logs := filepath.Join(state, "logs")
 	mountTmpfsAt(t, logs, "1025m")
 	config := shippedConfig(t, "default.yaml")
-	metricsPort := freePort(t)
-	health := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	metricsPort := testutil.FreeTCPPort(t)
+	health := fmt.Sprintf("127.0.0.1:%d", testutil.FreeTCPPort(t))
 	url := fmt.Sprintf("http://127.0.0.1:%d/metrics", metricsPort)
 	col := startCollector(t, "default", "", config,
-		fmt.Sprintf("LOGX_OTLP_HTTP_ENDPOINT=127.0.0.1:%d", freePort(t)),
+		fmt.Sprintf("LOGX_OTLP_HTTP_ENDPOINT=127.0.0.1:%d", testutil.FreeTCPPort(t)),
 		"LOGX_STATE_DIR="+state,
 		"LOGX_HEALTH_ENDPOINT="+health,
 		fmt.Sprintf("LOGX_METRICS_PORT=%d", metricsPort),
@@ -656,7 +656,7 @@ func TestDefaultConfigDiskFull(t *testing.T) {
 // the receivers drop nothing; when tier 2 is back each side gets every line
 // the fanout connector did not count as lost for it.
 func TestEdgeConfig(t *testing.T) {
-	h := startHostRole(t, "edge", 6_000_000, fmt.Sprintf("LOGX_PPROF_ENDPOINT=127.0.0.1:%d", freePort(t)))
+	h := startHostRole(t, "edge", 6_000_000, fmt.Sprintf("LOGX_PPROF_ENDPOINT=127.0.0.1:%d", testutil.FreeTCPPort(t)))
 	runDir, logDir, journalIDs, url := h.runDir, h.logDir, h.journalIDs, h.url
 	addrA, addrB, sinkA, sinkB := h.addrA, h.addrB, h.sinkA, h.sinkB
 	sinksA, sinksB := []*recSink{sinkA}, []*recSink{sinkB}

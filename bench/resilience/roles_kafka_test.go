@@ -149,8 +149,8 @@ func TestTier2ConfigToKafka(t *testing.T) {
 // topics are those of the other side.
 func testTier2ConfigToKafka(t *testing.T, side, other string) {
 	c := newKafka(t, 6, "logs-syslog", "logs-unrouted", "logs-dlq-"+other, "logs-tenants", "logs-tenants-dlq-"+other)
-	addr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
-	metricsPort := freePort(t)
+	addr := fmt.Sprintf("127.0.0.1:%d", testutil.FreeTCPPort(t))
+	metricsPort := testutil.FreeTCPPort(t)
 	metricsURL := fmt.Sprintf("http://127.0.0.1:%d/metrics", metricsPort)
 	state := t.TempDir()
 	startCollector(t, side, "", shippedConfig(t, "tier2-"+side+".yaml"),
@@ -158,7 +158,7 @@ func testTier2ConfigToKafka(t *testing.T, side, other string) {
 		"LOGX_KAFKA_BROKERS="+strings.Join(c.ListenAddrs(), ","),
 		"LOGX_CFJS1_ENDPOINT="+addr,
 		"LOGX_STATE_DIR="+state,
-		fmt.Sprintf("LOGX_HEALTH_ENDPOINT=127.0.0.1:%d", freePort(t)),
+		fmt.Sprintf("LOGX_HEALTH_ENDPOINT=127.0.0.1:%d", testutil.FreeTCPPort(t)),
 		fmt.Sprintf("LOGX_METRICS_PORT=%d", metricsPort),
 	)
 	testutil.WaitFor(t, 30*time.Second, "the cfjs1 receiver", func() bool {
@@ -320,13 +320,13 @@ func TestTier3ConfigFromKafka(t *testing.T) {
 	// t0 and t1 have jobs; t2 has none and must not be buffered.
 	jobs := writeJobs(t, root, "t0", "t1")
 	state := t.TempDir()
-	metricsPort := freePort(t)
+	metricsPort := testutil.FreeTCPPort(t)
 	env := []string{
 		"LOGX_KAFKA_BROKERS=" + strings.Join(c.ListenAddrs(), ","),
 		"LOGX_STATE_DIR=" + state,
 		"LOGX_JOBS_FILE=" + jobs,
 		"LOGX_PUSH_FILE_ROOT=" + root,
-		fmt.Sprintf("LOGX_HEALTH_ENDPOINT=127.0.0.1:%d", freePort(t)),
+		fmt.Sprintf("LOGX_HEALTH_ENDPOINT=127.0.0.1:%d", testutil.FreeTCPPort(t)),
 		fmt.Sprintf("LOGX_METRICS_PORT=%d", metricsPort),
 	}
 	metricsURL := fmt.Sprintf("http://127.0.0.1:%d/metrics", metricsPort)

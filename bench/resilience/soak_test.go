@@ -51,7 +51,7 @@ func TestSoak(t *testing.T) {
 	binary(t)
 	sink := newAckSink(t, "127.0.0.1:0")
 	sock := filepath.Join(t.TempDir(), "edge.sock")
-	pprof := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	pprof := fmt.Sprintf("127.0.0.1:%d", testutil.FreeTCPPort(t))
 	edge := startCollector(t, "edge", "", fmt.Sprintf(`
 extensions:
   pprof:

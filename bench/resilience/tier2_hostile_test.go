@@ -633,7 +633,7 @@ var hostileDropMetrics = regexp.MustCompile(`^otelcol_logx_cfjs1_(receiver|expor
 func TestHostileInputTier2(t *testing.T) {
 	binary(t)
 	sink := newAckSink(t, "127.0.0.1:0")
-	port, metricsPort := freePort(t), freePort(t)
+	port, metricsPort := testutil.FreeTCPPort(t), testutil.FreeTCPPort(t)
 	addr := fmt.Sprintf("127.0.0.1:%d", port)
 	metricsURL := fmt.Sprintf("http://127.0.0.1:%d/metrics", metricsPort)
 	col := startCollector(t, "tier2", "", hostileTier2Config(port, metricsPort, sink.addr()))

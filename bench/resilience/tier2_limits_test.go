@@ -89,7 +89,7 @@ func openFDs(t *testing.T, pid int) int {
 // lines delivered, and the failures were counted. Before the back-off, the
 // first EMFILE ended the accept loop for good.
 func TestTier2AcceptSurvivesFDExhaustion(t *testing.T) {
-	cfjs1Port, metricsPort := freePort(t), freePort(t)
+	cfjs1Port, metricsPort := testutil.FreeTCPPort(t), testutil.FreeTCPPort(t)
 	addr := fmt.Sprintf("127.0.0.1:%d", cfjs1Port)
 	col := startCollector(t, "tier2", "", tier2LimitsConfig(cfjs1Port, metricsPort))
 	var probe net.Conn
@@ -173,7 +173,7 @@ func TestTier2AcceptSurvivesFDExhaustion(t *testing.T) {
 // so health never turned 500.
 func TestTier2HealthFollowsAcceptFailures(t *testing.T) {
 	healthCheck, recovery := shippedHealthCheck(t, "tier2-log-a")
-	cfjs1Port, metricsPort, healthPort := freePort(t), freePort(t), freePort(t)
+	cfjs1Port, metricsPort, healthPort := testutil.FreeTCPPort(t), testutil.FreeTCPPort(t), testutil.FreeTCPPort(t)
 	addr := fmt.Sprintf("127.0.0.1:%d", cfjs1Port)
 	config := tier2LimitsConfig(cfjs1Port, metricsPort) + healthCheck
 	config = strings.Replace(config, "service:\n", "service:\n  extensions: [health_check]\n", 1)
@@ -309,7 +309,7 @@ func (h *hellos) String() string {
 // served. The config only lowers max_connections, so the per-peer share is
 // the default; before it existed, the first host took every slot.
 func TestTier2OneHostCannotTakeEverySlot(t *testing.T) {
-	cfjs1Port, metricsPort := freePort(t), freePort(t)
+	cfjs1Port, metricsPort := testutil.FreeTCPPort(t), testutil.FreeTCPPort(t)
 	addr := fmt.Sprintf("127.0.0.1:%d", cfjs1Port)
 	config := strings.Replace(tier2LimitsConfig(cfjs1Port, metricsPort), "max_connections: 1024", "max_connections: 64", 1)
 	startCollector(t, "tier2-peers", "", config)
@@ -382,7 +382,7 @@ func TestTier2LongLinesStayWithinTheByteBudget(t *testing.T) {
 		base           = 64 << 10
 		head           = 1000 << 10 // sent before the pause
 	)
-	cfjs1Port, metricsPort := freePort(t), freePort(t)
+	cfjs1Port, metricsPort := testutil.FreeTCPPort(t), testutil.FreeTCPPort(t)
 	addr := fmt.Sprintf("127.0.0.1:%d", cfjs1Port)
 	config := strings.Replace(tier2LimitsConfig(cfjs1Port, metricsPort), "max_connections: 1024",
 		fmt.Sprintf("max_connections: 1024\n    max_line_size: 1048576\n    max_buffered_bytes: %d", budget), 1)
