@@ -115,11 +115,20 @@ func (p *Pacer) Read(writes, bytes int, full bool) {
 		return
 	}
 	// The source is read empty: what came since it last was is its rate.
-	// One interval can understate it (a read that woke at the first
-	// write of a burst): the shorter of the last two pauses is taken, so
-	// a reader pauses only when two intervals in a row call for it, and
-	// never longer than the faster of them allows.
-	d := p.pauseFor(now.Sub(p.since), p.writes, p.bytes)
+	// An interval shorter than minPause tells no rate (a read that woke
+	// in the middle of a burst, a few writes microseconds apart): it is
+	// counted into the next. Judged alone, each such interval called for
+	// no pause, and a reader that once fell in step with the writer's
+	// writes read each of them for good.
+	elapsed := now.Sub(p.since)
+	if elapsed < minPause {
+		return
+	}
+	// One interval can still understate the rate (a read that woke at the
+	// first write of a burst): the shorter of the last two pauses is
+	// taken, so a reader pauses only when two intervals in a row call for
+	// it, and never longer than the faster of them allows.
+	d := p.pauseFor(elapsed, p.writes, p.bytes)
 	p.pause = min(d, p.last)
 	p.last = d
 	p.since, p.writes, p.bytes = now, 0, 0

@@ -150,6 +150,14 @@ type StageSettings struct {
 	// Logger, if set, gets one line at shutdown with the records dropped
 	// because the consumer did not take them in time.
 	Logger *zap.Logger
+	// Wait: the reader hands batches over with Put, waiting for room, and
+	// the stage never drops one to make room (the journal, whose entries
+	// wait in their files). A request's parsed form is then counted on top
+	// of what is held, up to max_bytes plus that one request, and Put
+	// waits until the held bytes are back under max_bytes. Without Wait,
+	// batches are handed over with Offer, and queued ones are evicted to
+	// keep the parsed form within max_bytes.
+	Wait bool
 }
 
 // Stage is a bounded buffer with one sender goroutine. Offer never blocks.
@@ -322,8 +330,9 @@ func (s *Stage) dropEvicted(evicted []evictedBatch) {
 }
 
 // Put hands a batch to the stage, waiting for room instead of dropping:
-// for a source that can itself wait, such as the journal. It returns
-// ctx.Err() (batch not taken, nothing counted) if ctx ends first.
+// for a source that can itself wait, such as the journal, on a stage made
+// with StageSettings.Wait. It returns ctx.Err() (batch not taken, nothing
+// counted) if ctx ends first.
 func (s *Stage) Put(ctx context.Context, b Batch) error {
 	for {
 		s.mu.Lock()
@@ -520,10 +529,8 @@ func (s *Stage) drain() {
 // built counts a request's parsed form against the bound from now on, as
 // part of its Size: it is held so until released, retries included. So
 // that the bound holds, queued batches of the largest holders make room
-// for it if needed (as for an arriving batch, counted buffer_full). What
-// they free beyond that is room a waiting Put is told of: the request
-// may be held long (a slow or refusing consumer), and its release is
-// otherwise the next signal.
+// for it if needed (as for an arriving batch, counted buffer_full); a
+// stage made with Wait evicts nothing, its Put waits instead.
 func (s *Stage) built(b Batch) Batch {
 	if b.ParsedSize == 0 {
 		return b
@@ -531,7 +538,7 @@ func (s *Stage) built(b Batch) Batch {
 	var evicted []evictedBatch
 	s.mu.Lock()
 	s.held += b.ParsedSize
-	for s.held > s.cfg.MaxBytes && len(s.heap) > 0 {
+	for !s.set.Wait && s.held > s.cfg.MaxBytes && len(s.heap) > 0 {
 		top := s.heap[0]
 		v := top.last
 		if s.cfg.Policy == DropOldest {
@@ -543,9 +550,6 @@ func (s *Stage) built(b Batch) Batch {
 	}
 	s.mu.Unlock()
 	s.dropEvicted(evicted)
-	if len(evicted) > 0 {
-		signal(s.room)
-	}
 	b.Size += b.ParsedSize
 	b.ParsedSize = 0
 	return b

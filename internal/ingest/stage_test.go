@@ -172,55 +172,44 @@ func (c *waitingContext) Done() <-chan struct{} {
 	return c.Context.Done()
 }
 
-// TestStagePutWakesWhenParsedFormEvicts: a Put waiting for room gets it
-// when the request being built evicts queued batches to count its parsed
-// form within the bound, not only when a delivery ends. Here the
-// consumer holds that request (a slow or refusing one holds it for as
-// long as it likes), so a Put not told of the room freed would wait that
-// long beside a buffer with room.
-func TestStagePutWakesWhenParsedFormEvicts(t *testing.T) {
-	next := &recordingConsumer{gate: make(chan error, 1), entered: make(chan struct{}, 4)}
+// TestWaitingStageNeverEvicts: a stage whose reader waits (the journal's)
+// never drops a queued batch to count a request's parsed form: the parsed
+// form takes the held bytes past max_bytes for as long as the consumer
+// holds the request, and Put waits until they are back under. Evicting
+// there dropped journal entries at saturation, and the cursor stopped
+// moving for the rest of the run.
+func TestWaitingStageNeverEvicts(t *testing.T) {
+	next := &recordingConsumer{gate: make(chan error), entered: make(chan struct{}, 4)}
 	var drops dropCount
-	s := NewStage(BufferConfig{MaxBytes: 1000}, StageSettings{Next: next, OnDrop: drops.add})
-	// Queued before the sender starts: the request to be (100 bytes, 450
-	// more once parsed) and another service's batch (500 bytes).
+	s := NewStage(BufferConfig{MaxBytes: 1000}, StageSettings{Next: next, OnDrop: drops.add, Wait: true})
+	// The request to be (100 bytes, 450 more once parsed) and another
+	// service's batch (500 bytes), held before the sender starts.
 	first := batchOf(1)
 	first.Key, first.Size, first.ParsedSize = "first", 100, 450
 	other := batchOf(5)
 	other.Key, other.Size = "other", 500
-	require.True(t, s.Offer(first))
-	require.True(t, s.Offer(other))
+	require.NoError(t, s.Put(context.Background(), first))
+	require.NoError(t, s.Put(context.Background(), other))
 
-	// 600 held: 450 more does not fit, so Put waits.
+	s.Start()
+	<-next.entered // the first request, built, is with the consumer
+	assert.Equal(t, int64(1050), s.Held(), "the parsed form counted on top of what is held")
 	waiting := batchOf(2)
-	waiting.Key, waiting.Size = "waiting", 450
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	wctx := &waitingContext{Context: ctx, waiting: make(chan struct{})}
+	waiting.Key, waiting.Size = "waiting", 400
+	wctx := &waitingContext{Context: context.Background(), waiting: make(chan struct{})}
 	put := make(chan error, 1)
 	go func() { put <- s.Put(wctx, waiting) }()
-	<-wctx.waiting
-
-	// Building the first request counts 550 for it: "other" is evicted
-	// (100+450+500 > 1000), leaving 550 held, room for the 450 waiting.
-	s.Start()
-	<-next.entered
 	select {
+	case <-wctx.waiting: // over max_bytes: Put waits
 	case err := <-put:
-		require.NoError(t, err)
-	case <-time.After(10 * time.Second):
-		t.Fatalf("Put still waits although the bound has room (%d of 1000 bytes held) while the consumer holds the request", s.Held())
+		t.Fatalf("Put did not wait (%v): a queued batch was dropped to make room; held %d", err, s.Held())
 	}
-	assert.Equal(t, 5, drops.get(ReasonBufferFull), "the evicted batch is counted")
-	assert.Equal(t, int64(1000), s.Held())
 
-	next.gate <- nil // the first request
-	<-next.entered
-	next.gate <- nil // the batch Put handed over
-	testutil.WaitFor(t, 10*time.Second, "the condition", func() bool { return s.Held() == 0 })
+	close(next.gate) // the consumer takes everything from now on
+	require.NoError(t, <-put)
+	testutil.WaitFor(t, 10*time.Second, "everything delivered", func() bool { return s.Held() == 0 })
 	require.NoError(t, s.Shutdown(context.Background()))
 	calls, _ := next.snapshot()
-	require.Len(t, calls, 2)
-	assert.Len(t, calls[0], 1)
-	assert.Len(t, calls[1], 2)
+	assert.Len(t, flatten(calls), 8, "records delivered")
+	assert.Zero(t, drops.get(ReasonBufferFull), "nothing evicted")
 }

@@ -96,6 +96,7 @@ func newJournalReceiver(set receiver.Settings, cfg *Config, next consumer.Logs) 
 		Logger:     set.Logger,
 		MinBackoff: cfg.RetryOnFailure.InitialInterval,
 		MaxBackoff: cfg.RetryOnFailure.MaxInterval,
+		Wait:       true, // the entries wait in the journal: never dropped for room
 	})
 	r.commits.save = r.saveCursor
 	return r, nil
