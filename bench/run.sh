@@ -16,6 +16,8 @@
 #       LINE PER write(2) or datagram, on a unix stream socket, a unix
 #       datagram socket (/dev/log) and a FIFO; otelcol-logx, syslog-ng, and
 #       rsyslog (imuxsock, datagram only; unpacked by bench/setup-rsyslog.sh).
+#   idle  otelcol-logx: the shipped per-host config (configs/edge.yaml) with
+#       its two tier-2 peers up and no input: CPU per second of wall time.
 #   S5  otelcol-logx: the journal receiver over journal files written by
 #       systemd-journal-remote (9 fields per entry) -> rate limit -> cfjs1;
 #       a backlog read from the beginning (saturation), then entries
@@ -30,7 +32,7 @@
 # (LOGX_BENCH_DOC, or make bench-doc). Scale and choice by environment:
 #
 #   LOGX_BENCH_LINES      input lines of S1, S2, S3 (default 200000; full scale is 2000000)
-#   LOGX_BENCH_SCENARIOS  which to run (default "s1 s1cap s2 s3 s4 s5")
+#   LOGX_BENCH_SCENARIOS  which to run (default "s1 s1cap s2 s3 s4 idle s5")
 #   LOGX_BENCH_S1_DAEMONS S1 daemons (default "logx syslog-ng")
 #   LOGX_BENCH_RATES      S2 rates in lines/s, "max" = unthrottled (default "10000 50000 max")
 #   LOGX_BENCH_S3_RATE    S3 feed rate, lines/s (default 20000)
@@ -45,6 +47,7 @@
 #   LOGX_BENCH_S5_SECONDS S5 append time per rate (default 10)
 #   LOGX_BENCH_S5_SERVICES S5 services (units) interleaved at random in the journal (default 50)
 #   LOGX_BENCH_S5_READERS  S5 journal receiver readers, each run in turn (default "direct journalctl")
+#   LOGX_BENCH_IDLE_SECONDS idle: measured time (default 30, after 10 s to settle)
 #   LOGX_BENCH_PROFILE    set to 1: CPU profiles of otelcol-logx (S1, S4 at 50000, S5) into bench/out/*-cpu.pprof
 #   LOGX_BENCH_RESULTS    the report (default _build/bench/results-<UTC time>.md)
 #   LOGX_BENCH_DOC        also append the report here (default: nowhere; make bench-doc: docs/performance.md)
@@ -56,10 +59,11 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
 LINES=${LOGX_BENCH_LINES:-200000}
-SCENARIOS=${LOGX_BENCH_SCENARIOS:-s1 s1cap s2 s3 s4 s5}
+SCENARIOS=${LOGX_BENCH_SCENARIOS:-s1 s1cap s2 s3 s4 idle s5}
 S1_DAEMONS=${LOGX_BENCH_S1_DAEMONS:-logx syslog-ng}
 RATES=${LOGX_BENCH_RATES:-10000 50000 max}
 S3_RATE=${LOGX_BENCH_S3_RATE:-20000}
+IDLE_SECONDS=${LOGX_BENCH_IDLE_SECONDS:-30}
 S4_RATES=${LOGX_BENCH_S4_RATES:-1000 10000 50000 100000}
 S4_INPUTS=${LOGX_BENCH_S4_INPUTS:-stream dgram fifo}
 S4_SECONDS=${LOGX_BENCH_S4_SECONDS:-10}
@@ -125,6 +129,10 @@ cpu_seconds() {
       printf "%.3f", total / t
     }'
 }
+# thread_cpu_seconds PID: the CPU time of PID's live threads, from their
+# schedstat in nanoseconds (the clock ticks of /proc/PID/stat are too coarse
+# for an idle process: 10 ms where it spends about 1 ms a second).
+thread_cpu_seconds() { cat /proc/"$1"/task/*/schedstat | awk '{ns += $1} END {printf "%.6f", ns / 1e9}'; }
 # peak_rss_mb PID: VmHWM, the process's peak resident set.
 peak_rss_mb() { awk '/^VmHWM:/ {printf "%.1f", $2 / 1024}' "/proc/$1/status"; }
 now() { date +%s.%N; }
@@ -463,6 +471,34 @@ run_s3() {
 }
 
 
+# Idle: configs/edge.yaml as shipped, state and sockets under $WORK, both
+# tier-2 peers up (acking sinks) and nothing written: what the daemon costs
+# a host that logs nothing. Its DC-status endpoint is left unreachable (one
+# failed fetch per 30 s).
+run_idle() {
+  start_sink idle-a -ack; local a=$SINK_PID pa=$SINK_PORT
+  start_sink idle-b -ack; local b=$SINK_PID pb=$SINK_PORT
+  local d=$WORK/logx-idle
+  mkdir -p "$d/state" "$d/run" "$d/logs"
+  LOGX_STATE_DIR=$d/state LOGX_RUN_DIR=$d/run LOGX_LOG_DIR=$d/logs LOGX_LOG_A=127.0.0.1:$pa LOGX_LOG_B=127.0.0.1:$pb \
+    LOGX_HEALTH_ENDPOINT=127.0.0.1:0 LOGX_PPROF_ENDPOINT=127.0.0.1:0 LOGX_METRICS_PORT=0 LOGX_DC_STATUS_URL=http://127.0.0.1:9/ \
+    "$LOGX_BIN" --config "$ROOT/configs/edge.yaml" >"$d/log" 2>&1 &
+  local pid=$!
+  PIDS+=("$pid")
+  wait_until 30 test -S "$d/run/syslog.sock" || { cat "$d/log" >&2; die "otelcol-logx (idle) did not start"; }
+  sleep 10
+  local cpu0 t0 cpu1 t1
+  cpu0=$(thread_cpu_seconds "$pid"); t0=$(now)
+  sleep "$IDLE_SECONDS"
+  cpu1=$(thread_cpu_seconds "$pid"); t1=$(now)
+  kill -0 "$pid" 2>/dev/null || { cat "$d/log" >&2; die "otelcol-logx (idle) exited"; }
+  stop "$pid"; stop "$a"; stop "$b"
+  IDLE_ROW=$(awk -v c0="$cpu0" -v c1="$cpu1" -v t0="$t0" -v t1="$t1" 'BEGIN {
+    ms = (c1 - c0) * 1000 / (t1 - t0)
+    printf "| configs/edge.yaml | %.0f | %.2f | %.3f%% |", t1 - t0, ms, ms / 10 }')
+  echo "$IDLE_ROW" >&2
+}
+
 machine() {
   echo "- date: $STARTED (start)"
   echo "- machine: $(nproc) CPUs, $(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1), kernel $(uname -r), load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
@@ -499,6 +535,7 @@ for sc in $SCENARIOS; do
     ;;
   s3) run_s3 ;;
   s4) run_s4 ;;
+  idle) run_idle ;;
   s5)
     for reader in $S5_READERS; do run_s5_backlog "$reader"; done
     for r in $S5_RATES; do
@@ -574,6 +611,16 @@ name() { sed 's/| logx |/| otelcol-logx |/'; }
     awk -F'\t' 'FNR == NR { if ($1 == "s4" && $2 == "logx") base[$3 "|" $4] = $8; next }
       $1 == "s4" { b = base[$3 "|" $4]; x = ($2 == "logx") ? "—" : (b > 0 ? sprintf("%.2f×", $8 / b) : "n/a")
         printf "| %s | %s | %s | %d | %.4f | %d | %.2f | %s | %s | %.1f | %d | %d | %.1f / %.1f |\n", $3, $4, $2, $5, ($5 > 0 ? $6 / $5 : 0), $13, $8, x, $9, $10, $12, $11, $14, $15 }' "$RESULTS" "$RESULTS" | name
+    echo
+  fi
+  if [ -n "${IDLE_ROW:-}" ]; then
+    echo "### Idle: the shipped per-host config, no input"
+    echo
+    echo "configs/edge.yaml with its tier-2 peers up (acking sinks) and nothing written to it, measured for ${IDLE_SECONDS} s after 10 s to settle (goal: at most 0.1% of one core)."
+    echo
+    echo "| config | seconds | CPU ms per second | share of one core |"
+    echo "|---|---|---|---|"
+    echo "$IDLE_ROW"
     echo
   fi
   if grep -q '^s5	' "$RESULTS"; then

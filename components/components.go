@@ -28,6 +28,7 @@ import (
 	"github.com/otelcol-logx/otelcol-logx/exporter/kafkatopicsexporter"
 	"github.com/otelcol-logx/otelcol-logx/exporter/logfileexporter"
 	"github.com/otelcol-logx/otelcol-logx/exporter/tenantbufferexporter"
+	"github.com/otelcol-logx/otelcol-logx/extension/gomaxprocsextension"
 	"github.com/otelcol-logx/otelcol-logx/extension/sdnotifyextension"
 	_ "github.com/otelcol-logx/otelcol-logx/internal/healthcheckgate" // health_check answers from component status by default
 	"github.com/otelcol-logx/otelcol-logx/processor/externaljsonprocessor"
@@ -82,6 +83,7 @@ var extensions = []func() extensionFactory{
 	pprofextension.NewFactory,
 	filestorage.NewFactory,
 	sdnotifyextension.NewFactory,
+	gomaxprocsextension.NewFactory,
 }
 
 // telemetry provides the collector's own logs and metrics: the upstream

@@ -208,3 +208,13 @@ func (c *Config) ackFor(e EndpointConfig) bool {
 	}
 	return c.Ack.Enabled
 }
+
+// concurrentBatches is how many batches the exporter may be asked to send
+// at once: one per sending_queue consumer (one without a queue, as the
+// pipeline calls it).
+func (c *Config) concurrentBatches() int {
+	if !c.QueueConfig.HasValue() {
+		return 1
+	}
+	return c.QueueConfig.Get().NumConsumers
+}

@@ -43,7 +43,7 @@ type cfjs1Exporter struct {
 	wg     sync.WaitGroup
 
 	unregister func() error // the degraded-time callback
-	bufs       sync.Pool
+	bufs       lineBuffers
 }
 
 func newExporter(set exporter.Settings, cfg *Config) (*cfjs1Exporter, error) {
@@ -53,7 +53,7 @@ func newExporter(set exporter.Settings, cfg *Config) (*cfjs1Exporter, error) {
 	}
 	e := &cfjs1Exporter{cfg: cfg, set: set, tel: tel, wrappers: cfjs1.Wrappers(cfg.Wrappers), stop: make(chan struct{}),
 		lineLimit: cfg.MaxLineSize - cfg.deadLetterRoom()}
-	e.bufs.New = func() any { b := make([]byte, 0, 64<<10); return &b }
+	e.bufs = newLineBuffers(cfg.concurrentBatches() + 1)
 	for _, ec := range cfg.Endpoints {
 		// The exporter's own id as well: two cfjs1 exporters (a host's
 		// main path and its audit path) reach the same endpoints, and their
@@ -178,8 +178,8 @@ func (e *cfjs1Exporter) pushLogs(ctx context.Context, ld plog.Logs) error {
 	if n == 0 {
 		return nil
 	}
-	bp := e.bufs.Get().(*[]byte)
-	defer e.putBuf(bp)
+	bp := e.bufs.get()
+	defer e.bufs.put(bp)
 	lines, n, tooLong := e.encode((*bp)[:0], ld)
 	*bp = lines
 	if tooLong > 0 {
@@ -237,8 +237,8 @@ func (e *cfjs1Exporter) sendAll(ctx context.Context, lines []byte, n int) error 
 			continue
 		}
 		if dlp == nil {
-			dlp = e.bufs.Get().(*[]byte)
-			defer e.putBuf(dlp)
+			dlp = e.bufs.get()
+			defer e.bufs.put(dlp)
 		}
 		dl := deadLetter((*dlp)[:0], lines, ep.cfg.Name)
 		*dlp = dl
@@ -268,16 +268,6 @@ func (e *cfjs1Exporter) sendDeadLetter(ctx context.Context, meantFor *endpoint, 
 		return errors.New("no other endpoint is up")
 	}
 	return errors.Join(tried...)
-}
-
-// maxPooledBuf is the largest buffer kept for reuse: a batch of a few
-// huge records must not pin its buffer for good.
-const maxPooledBuf = 16 << 20
-
-func (e *cfjs1Exporter) putBuf(bp *[]byte) {
-	if cap(*bp) <= maxPooledBuf {
-		e.bufs.Put(bp)
-	}
 }
 
 // deadLetterRoom is how many bytes a dead-letter mark may add to a line:

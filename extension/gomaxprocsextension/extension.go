@@ -1,0 +1,115 @@
+package gomaxprocsextension
+
+import (
+	"context"
+	"errors"
+	"runtime"
+	"sync/atomic"
+	"time"
+
+	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/extension"
+	"go.uber.org/zap"
+	"golang.org/x/sys/unix"
+
+	"github.com/otelcol-logx/otelcol-logx/extension/gomaxprocsextension/internal/metadata"
+)
+
+// running is set while an instance of the extension runs: GOMAXPROCS is
+// one setting per process, and two instances would fight over it.
+var running atomic.Bool
+
+var errSecondInstance = errors.New("gomaxprocs: another gomaxprocs extension already runs in this collector; GOMAXPROCS is one setting per process: list one gomaxprocs extension in service::extensions")
+
+type gomaxprocs struct {
+	cfg *Config
+	set extension.Settings
+	tel *metadata.TelemetryBuilder
+
+	started int // GOMAXPROCS when Start ran, put back at Shutdown
+	owner   bool
+	stop    chan struct{}
+	done    chan struct{}
+}
+
+func newExtension(set extension.Settings, cfg *Config) (*gomaxprocs, error) {
+	tel, err := metadata.NewTelemetryBuilder(set.TelemetrySettings)
+	if err != nil {
+		return nil, err
+	}
+	return &gomaxprocs{cfg: cfg, set: set, tel: tel}, nil
+}
+
+// Start takes over GOMAXPROCS: min at once (a process that has just
+// started has read nothing yet; one with work to catch up is busy, and
+// doubles within an interval), scaled from then on every interval.
+func (e *gomaxprocs) Start(context.Context, component.Host) error {
+	if !running.CompareAndSwap(false, true) {
+		return errSecondInstance
+	}
+	e.owner = true
+	e.started = runtime.GOMAXPROCS(0)
+	most := e.cfg.Max
+	if most == 0 {
+		most = e.started
+	}
+	most = max(most, e.cfg.Min)
+	procs := min(e.cfg.Min, most)
+	s := newScaler(e.cfg, procs, most)
+	runtime.GOMAXPROCS(procs)
+	e.tel.Procs(procs)
+	e.set.Logger.Info("gomaxprocs: scaling GOMAXPROCS with the load",
+		zap.Int("started_with", e.started), zap.Int("min", e.cfg.Min), zap.Int("max", most))
+	e.stop, e.done = make(chan struct{}), make(chan struct{})
+	go e.run(s)
+	return nil
+}
+
+// run looks at the process's CPU time every interval. The ticker is its
+// only timer: a few wakeups a second on an idle process.
+func (e *gomaxprocs) run(s *scaler) {
+	defer close(e.done)
+	t := time.NewTicker(e.cfg.Interval)
+	defer t.Stop()
+	lastCPU, lastAt := processCPU(), time.Now()
+	for {
+		select {
+		case <-e.stop:
+			return
+		case <-t.C:
+		}
+		now, cpu := time.Now(), processCPU()
+		was := s.procs
+		if procs := s.observe(cpu-lastCPU, now.Sub(lastAt)); procs != was {
+			runtime.GOMAXPROCS(procs)
+			e.tel.Changed(was, procs)
+			e.set.Logger.Debug("gomaxprocs: changed", zap.Int("from", was), zap.Int("to", procs),
+				zap.Float64("procs_used", (cpu-lastCPU).Seconds()/now.Sub(lastAt).Seconds()))
+		}
+		lastCPU, lastAt = cpu, now
+	}
+}
+
+// Shutdown stops scaling and puts GOMAXPROCS back to what it was at Start,
+// so that a reload to a config without the extension runs as before it.
+func (e *gomaxprocs) Shutdown(context.Context) error {
+	if !e.owner {
+		return nil
+	}
+	close(e.stop)
+	<-e.done
+	runtime.GOMAXPROCS(e.started)
+	e.owner = false
+	running.Store(false)
+	return nil
+}
+
+// processCPU is the user and system CPU time every thread of the process
+// has used.
+func processCPU() time.Duration {
+	var ru unix.Rusage
+	if err := unix.Getrusage(unix.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
