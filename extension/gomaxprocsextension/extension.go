@@ -13,6 +13,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/otelcol-logx/otelcol-logx/extension/gomaxprocsextension/internal/metadata"
+	"github.com/otelcol-logx/otelcol-logx/internal/lagsignal"
 )
 
 // running is set while an instance of the extension runs: GOMAXPROCS is
@@ -28,8 +29,10 @@ type gomaxprocs struct {
 
 	started int // GOMAXPROCS when Start ran, put back at Shutdown
 	owner   bool
-	stop    chan struct{}
-	done    chan struct{}
+	// stopLags ends the lag signals (lagsignal.Listen).
+	stopLags func()
+	stop     chan struct{}
+	done     chan struct{}
 }
 
 func newExtension(set extension.Settings, cfg *Config) (*gomaxprocs, error) {
@@ -61,13 +64,18 @@ func (e *gomaxprocs) Start(context.Context, component.Host) error {
 	e.set.Logger.Info("gomaxprocs: scaling GOMAXPROCS with the load",
 		zap.Int("started_with", e.started), zap.Int("min", e.cfg.Min), zap.Int("max", most))
 	e.stop, e.done = make(chan struct{}), make(chan struct{})
-	go e.run(s)
+	lags, stopLags := lagsignal.Listen()
+	e.stopLags = stopLags
+	go e.run(s, lags)
 	return nil
 }
 
-// run looks at the process's CPU time every interval. The ticker is its
-// only timer: a few wakeups a second on an idle process.
-func (e *gomaxprocs) run(s *scaler) {
+// run looks at the process's CPU time every interval, and doubles the
+// procs at once when a line reader says it lags (lagsignal): under a
+// sudden flood, an interval on one proc can leave a reader unscheduled
+// long enough to block its writers. The ticker is its only timer: one
+// wakeup per interval on an idle process.
+func (e *gomaxprocs) run(s *scaler, lags <-chan struct{}) {
 	defer close(e.done)
 	t := time.NewTicker(e.cfg.Interval)
 	defer t.Stop()
@@ -76,18 +84,26 @@ func (e *gomaxprocs) run(s *scaler) {
 		select {
 		case <-e.stop:
 			return
+		case <-lags:
+			was := s.procs
+			e.change(was, s.lagging(), zap.String("why", "a reader lags"))
 		case <-t.C:
+			now, cpu, was := time.Now(), processCPU(), s.procs
+			used := (cpu - lastCPU).Seconds() / now.Sub(lastAt).Seconds()
+			e.change(was, s.observe(cpu-lastCPU, now.Sub(lastAt)), zap.Float64("procs_used", used))
+			lastCPU, lastAt = cpu, now
 		}
-		now, cpu := time.Now(), processCPU()
-		was := s.procs
-		if procs := s.observe(cpu-lastCPU, now.Sub(lastAt)); procs != was {
-			runtime.GOMAXPROCS(procs)
-			e.tel.Changed(was, procs)
-			e.set.Logger.Debug("gomaxprocs: changed", zap.Int("from", was), zap.Int("to", procs),
-				zap.Float64("procs_used", (cpu-lastCPU).Seconds()/now.Sub(lastAt).Seconds()))
-		}
-		lastCPU, lastAt = cpu, now
 	}
+}
+
+// change applies a decision of the scaler.
+func (e *gomaxprocs) change(was, procs int, why zap.Field) {
+	if procs == was {
+		return
+	}
+	runtime.GOMAXPROCS(procs)
+	e.tel.Changed(was, procs)
+	e.set.Logger.Debug("gomaxprocs: changed", zap.Int("from", was), zap.Int("to", procs), why)
 }
 
 // Shutdown stops scaling and puts GOMAXPROCS back to what it was at Start,
@@ -96,6 +112,7 @@ func (e *gomaxprocs) Shutdown(context.Context) error {
 	if !e.owner {
 		return nil
 	}
+	e.stopLags()
 	close(e.stop)
 	<-e.done
 	runtime.GOMAXPROCS(e.started)

@@ -14,6 +14,7 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 
 	"github.com/otelcol-logx/otelcol-logx/extension/gomaxprocsextension/internal/metadata"
+	"github.com/otelcol-logx/otelcol-logx/internal/lagsignal"
 	"github.com/otelcol-logx/otelcol-logx/internal/testutil"
 )
 
@@ -30,6 +31,9 @@ func startExtension(t *testing.T, cfg *Config) (*gomaxprocs, *componenttest.Tele
 	e, err := newExtension(set, cfg)
 	require.NoError(t, err)
 	require.NoError(t, e.Start(context.Background(), componenttest.NewNopHost()))
+	// A test that fails half-way must not leave GOMAXPROCS taken for the
+	// next ones; Shutdown twice is harmless.
+	t.Cleanup(func() { require.NoError(t, e.Shutdown(context.Background())) })
 	return e, tel
 }
 
@@ -105,4 +109,24 @@ func TestOneInstancePerProcess(t *testing.T) {
 	// Once the first has stopped, another may run (a reload).
 	third, _ := startExtension(t, createDefaultConfig().(*Config))
 	require.NoError(t, third.Shutdown(context.Background()))
+}
+
+// TestLaggingReaderDoublesAtOnce: a reader's lag signal raises the procs
+// without waiting for the next look at the CPU time (an interval far
+// longer than the test).
+func TestLaggingReaderDoublesAtOnce(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(4))
+	cfg := createDefaultConfig().(*Config)
+	cfg.Interval = 10 * time.Second
+	cfg.ScaleDown.After = time.Hour
+	e, tel := startExtension(t, cfg)
+	require.Equal(t, 1, procsNow())
+	lagsignal.Raise()
+	require.Eventually(t, func() bool { return procsNow() == 2 }, settle, time.Millisecond)
+	lagsignal.Raise()
+	require.Eventually(t, func() bool { return procsNow() == 4 }, settle, time.Millisecond)
+	require.NoError(t, e.Shutdown(context.Background()))
+	assert.Equal(t, int64(2), testutil.SumInt64(t, tel, "otelcol_logx_gomaxprocs_changes", attribute.String("direction", "up")))
+	lagsignal.Raise() // after Shutdown: nobody listens, nothing changes
+	assert.Equal(t, 4, procsNow())
 }

@@ -62,3 +62,15 @@ func (s *scaler) observe(cpu, elapsed time.Duration) int {
 	}
 	return s.procs
 }
+
+// lagging answers a reader's word that it lags (its source is backed up):
+// procs are doubled at once, whatever the last interval showed. The next
+// intervals decide as usual, so a short flood costs scale_down.after of
+// procs too many, nothing more.
+func (s *scaler) lagging() int {
+	if s.procs < s.max {
+		s.procs = min(s.max, 2*s.procs)
+		s.quiet = 0
+	}
+	return s.procs
+}

@@ -69,3 +69,14 @@ func TestScalerIgnoresEmptyInterval(t *testing.T) {
 	s := newScaler(createDefaultConfig().(*Config), 1, 2)
 	assert.Equal(t, 1, s.observe(time.Second, 0))
 }
+
+func TestScalerLagging(t *testing.T) {
+	cfg := createDefaultConfig().(*Config)
+	cfg.ScaleDown.After = 500 * time.Millisecond
+	s := newScaler(cfg, 1, 4)
+	assert.Equal(t, 2, s.lagging())
+	assert.Equal(t, 4, s.lagging())
+	assert.Equal(t, 4, s.lagging(), "never above max")
+	// Quiet afterwards: down as after any other rise.
+	runSteps(t, s, 250*time.Millisecond, []step{{0.1, 4}, {0.1, 1}})
+}

@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/otelcol-logx/otelcol-logx/internal/lagsignal"
 	"github.com/otelcol-logx/otelcol-logx/internal/testutil"
 )
 
@@ -161,4 +162,30 @@ func TestPacedReaderFewerReadsAtSteadyRate(t *testing.T) {
 	t.Logf("%d lines in %d reads, longest write %s", got, src.reads, res.MaxBlock)
 	// Unpaced, at least one read per millisecond tick: lines/10.
 	assert.Less(t, src.reads*20, got, "reads per line")
+}
+
+// TestPacerSaysWhenItLags: lagReads reads in a row that fill their buffer
+// are said once (a burst of one or two is not lagging), and again only
+// after a read that did not fill it.
+func TestPacerSaysWhenItLags(t *testing.T) {
+	signals, stop := lagsignal.Listen()
+	defer stop()
+	p := NewPacer(DefaultPace, nil)
+	fullReads := func(n int) {
+		for range n {
+			p.Read(64, 64<<10, true)
+		}
+	}
+	fullReads(lagReads - 1)
+	p.Read(10, 1500, false)
+	fullReads(lagReads - 1)
+	assert.Empty(t, signals, "bursts of fewer than lagReads full reads")
+	fullReads(1)
+	require.Len(t, signals, 1, "the lagReads-th full read in a row")
+	<-signals
+	fullReads(10)
+	assert.Empty(t, signals, "said once per run of full reads")
+	p.Read(10, 1500, false)
+	fullReads(lagReads)
+	assert.Len(t, signals, 1, "a new run is said again")
 }
