@@ -55,12 +55,6 @@ var DefaultPace = PaceSettings{MaxPause: 5 * time.Millisecond, Writes: 64, Bytes
 // millisecond anyway and gathers more than the bounds allow.
 const minPause = time.Millisecond
 
-// lagReads is how many reads in a row that fill their buffer make a
-// reader lag: its source is backed up, not just bursty. It is then said
-// once (lagsignal), so that a process running on few threads gets more at
-// once.
-const lagReads = 4
-
 // quietWrites: a source that writes fewer than this many times per
 // MaxPause is quiet, and its reader does not wait.
 const quietWrites = 2
@@ -77,7 +71,7 @@ type Pacer struct {
 	writes, bytes int
 	pause         time.Duration // before the next read; 0: none
 	last          time.Duration // what the last interval alone called for
-	fullReads     int           // reads in a row that filled their buffer
+	lag           lagsignal.Run // a backed-up source is said at once
 	timer         *time.Timer
 	stopped       bool
 }
@@ -119,14 +113,11 @@ func (p *Pacer) Read(writes, bytes int, full bool) {
 	}
 	p.writes += writes
 	p.bytes += bytes
+	p.lag.Read(full)
 	if full {
 		p.pause = 0
-		if p.fullReads++; p.fullReads == lagReads {
-			lagsignal.Raise()
-		}
 		return
 	}
-	p.fullReads = 0
 	// The source is read empty: what came since it last was is its rate.
 	// An interval shorter than minPause tells no rate (a read that woke
 	// in the middle of a burst, a few writes microseconds apart): it is

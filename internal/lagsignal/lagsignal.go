@@ -1,4 +1,4 @@
-// Package lagsignal carries one signal from the line readers to whoever
+// Package lagsignal carries one signal from the readers to whoever
 // sizes the process (the gomaxprocs extension): a reader has found its
 // source backed up several reads in a row, so the process needs more
 // threads now, not at that one's next look at the CPU time. A process that
@@ -27,4 +27,23 @@ func Listen() (signals <-chan struct{}, stop func()) {
 	c := make(chan struct{}, 1)
 	listener.Store(&c)
 	return c, func() { listener.CompareAndSwap(&c, nil) }
+}
+
+// Reads is how many reads in a row that filled what they were given make
+// a reader lag: its source is backed up, not just bursty.
+const Reads = 4
+
+// Run counts a reader's full reads in a row and raises the signal once per
+// run of Reads. Each reader has its own; it is not safe for concurrent use.
+type Run struct{ full int }
+
+// Read tells the run whether the last read filled what it was given.
+func (r *Run) Read(full bool) {
+	if !full {
+		r.full = 0
+		return
+	}
+	if r.full++; r.full == Reads {
+		Raise()
+	}
 }

@@ -22,6 +22,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 
+	"github.com/otelcol-logx/otelcol-logx/internal/lagsignal"
 	"github.com/otelcol-logx/otelcol-logx/internal/logattr"
 )
 
@@ -503,4 +504,30 @@ func droppedByService(t *testing.T, r *runningReceiver) map[string]int64 {
 		out[v.AsString()] += dp.Value
 	}
 	return out
+}
+
+// TestBacklogSaysItLags: batches that fill before their flush interval
+// (a backlog being caught up) are said to the process (lagsignal), so that
+// it gets threads at once; a batch the flush interval closed is not.
+func TestBacklogSaysItLags(t *testing.T) {
+	signals, stop := lagsignal.Listen()
+	defer stop()
+	dir := t.TempDir()
+	j := newTestJournal(t, dir, "a.journal")
+	j.appendMessages("few", 3)
+	cfg := testConfig(dir, t.TempDir())
+	cfg.Batch.MaxEntries = 5
+	c := &recordingConsumer{}
+	r := startReceiver(t, cfg, c, nil)
+	c.waitCount(t, 3)
+	assert.Empty(t, signals, "3 entries: one batch, closed by its flush interval")
+
+	j.appendMessages("backlog", 5*lagsignal.Reads)
+	select {
+	case <-signals:
+	case <-time.After(30 * time.Second):
+		t.Fatal("a backlog of full batches was never said")
+	}
+	c.waitCount(t, 3+5*lagsignal.Reads)
+	r.stop()
 }

@@ -20,6 +20,7 @@ import (
 
 	"github.com/otelcol-logx/otelcol-logx/internal/guard"
 	"github.com/otelcol-logx/otelcol-logx/internal/ingest"
+	"github.com/otelcol-logx/otelcol-logx/internal/lagsignal"
 	"github.com/otelcol-logx/otelcol-logx/receiver/journalreceiver/internal/metadata"
 )
 
@@ -266,6 +267,7 @@ func (r *journalReceiver) stopStage(ctx context.Context) {
 func (r *journalReceiver) batchLoop(ctx context.Context, entries <-chan *Entry) {
 	flush := time.NewTimer(time.Hour)
 	flush.Stop()
+	var lag lagsignal.Run
 	for {
 		var first *Entry
 		select {
@@ -291,6 +293,10 @@ func (r *journalReceiver) batchLoop(ctx context.Context, entries <-chan *Entry) 
 			}
 		}
 		flush.Stop()
+		// A batch filled before its flush interval means a backlog: said
+		// at once (lagsignal), so that a process running on few threads
+		// gets more before the catch-up is half over.
+		lag.Read(len(batch) >= r.cfg.Batch.MaxEntries || size >= r.cfg.Batch.MaxBytes)
 		if !r.put(ctx, batch) {
 			return
 		}
