@@ -1,5 +1,7 @@
 package ingest
 
+import "go.opentelemetry.io/collector/pdata/plog"
+
 // Group commit: when the sender takes the next batch and more are already
 // waiting behind it, it merges them into one ConsumeLogs call. A consumer
 // whose cost is per call rather than per record (a persistent queue that
@@ -59,10 +61,10 @@ func (s *Stage) maxMergeBytes() int64 {
 }
 
 // merge builds every batch of a group (outside the lock: parsing is the
-// heavy part) and moves their resource logs, each as it is, into the first
-// one's Logs, so records of different sources never share a resource. The
-// merged batch counts the group's bytes and records and ends every
-// batch's Done, in order. group is cleared for reuse.
+// heavy part) and moves their resource logs into the first one's Logs
+// (moveResources), so records of different sources never share a
+// resource. The merged batch counts the group's bytes and records and ends
+// every batch's Done, in order. group is cleared for reuse.
 func merge(group []Batch) Batch {
 	m := group[0]
 	m.build()
@@ -79,7 +81,7 @@ func merge(group []Batch) Batch {
 	for i := 1; i < len(group); i++ {
 		b := &group[i]
 		b.build()
-		b.Logs.ResourceLogs().MoveAndAppendTo(dst)
+		moveResources(b.Logs.ResourceLogs(), dst)
 		if parts == nil && b.Key != m.Key {
 			parts = append(make([]part, 0, 4), part{m.Key, m.Records})
 		}
@@ -94,6 +96,51 @@ func merge(group []Batch) Batch {
 	clear(group)
 	m.dones, m.parts = dones, parts
 	return m
+}
+
+// moveResources moves src's resource logs to the end of dst. One whose
+// resource and scope are those at the end of dst gives its records to
+// them instead of coming as one more resource: when services interleave,
+// a reader hands a batch per line (a batch holds one service), all with
+// the same resource, and every consumer downstream (processors that work
+// per resource, the exporters' encoders) would walk a resource and a scope
+// per line. Records keep their order either way.
+func moveResources(src, dst plog.ResourceLogsSlice) {
+	for i := range src.Len() {
+		rl := src.At(i)
+		if n := dst.Len(); n > 0 && sameResource(dst.At(n-1), rl) {
+			moveScopes(rl.ScopeLogs(), dst.At(n-1).ScopeLogs())
+			continue
+		}
+		rl.MoveTo(dst.AppendEmpty())
+	}
+}
+
+// moveScopes is moveResources one level down.
+func moveScopes(src, dst plog.ScopeLogsSlice) {
+	for i := range src.Len() {
+		sl := src.At(i)
+		if n := dst.Len(); n > 0 && sameScope(dst.At(n-1), sl) {
+			sl.LogRecords().MoveAndAppendTo(dst.At(n - 1).LogRecords())
+			continue
+		}
+		sl.MoveTo(dst.AppendEmpty())
+	}
+}
+
+func sameResource(a, b plog.ResourceLogs) bool {
+	ra, rb := a.Resource(), b.Resource()
+	return a.SchemaUrl() == b.SchemaUrl() &&
+		ra.DroppedAttributesCount() == rb.DroppedAttributesCount() &&
+		ra.Attributes().Equal(rb.Attributes())
+}
+
+func sameScope(a, b plog.ScopeLogs) bool {
+	sa, sb := a.Scope(), b.Scope()
+	return a.SchemaUrl() == b.SchemaUrl() &&
+		sa.Name() == sb.Name() && sa.Version() == sb.Version() &&
+		sa.DroppedAttributesCount() == sb.DroppedAttributesCount() &&
+		sa.Attributes().Equal(sb.Attributes())
 }
 
 // part is the service and record count of batches merged into another.

@@ -414,3 +414,50 @@ func sumMetric(t *testing.T, tt *componenttest.Telemetry, name string) int64 {
 	}
 	return n
 }
+
+// TestMergeJoinsEqualResources: batches of one source (one line each, as
+// when services interleave) merge into one resource and one scope, records
+// in order; a batch of another resource or scope stays apart, and a later
+// batch of the first source after it starts a new resource (order first).
+func TestMergeJoinsEqualResources(t *testing.T) {
+	batch := func(source int64, scope string, bodies ...int64) Batch {
+		ld := plog.NewLogs()
+		rl := ld.ResourceLogs().AppendEmpty()
+		rl.Resource().Attributes().PutInt("source", source)
+		sl := rl.ScopeLogs().AppendEmpty()
+		sl.Scope().SetName(scope)
+		for _, b := range bodies {
+			sl.LogRecords().AppendEmpty().Body().SetInt(b)
+		}
+		return Batch{Logs: ld, Records: len(bodies)}
+	}
+	m := merge([]Batch{
+		batch(1, "s", 1), batch(1, "s", 2, 3), batch(1, "other", 4),
+		batch(1, "other", 5), batch(2, "s", 6), batch(1, "s", 7),
+	})
+	type shape struct {
+		source int64
+		scopes []string
+		bodies [][]int64
+	}
+	var got []shape
+	for _, rl := range m.Logs.ResourceLogs().All() {
+		src, _ := rl.Resource().Attributes().Get("source")
+		sh := shape{source: src.Int()}
+		for _, sl := range rl.ScopeLogs().All() {
+			sh.scopes = append(sh.scopes, sl.Scope().Name())
+			var bodies []int64
+			for _, lr := range sl.LogRecords().All() {
+				bodies = append(bodies, lr.Body().Int())
+			}
+			sh.bodies = append(sh.bodies, bodies)
+		}
+		got = append(got, sh)
+	}
+	assert.Equal(t, []shape{
+		{1, []string{"s", "other"}, [][]int64{{1, 2, 3}, {4, 5}}},
+		{2, []string{"s"}, [][]int64{{6}}},
+		{1, []string{"s"}, [][]int64{{7}}},
+	}, got)
+	assert.Equal(t, 7, m.Records)
+}

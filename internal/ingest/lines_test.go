@@ -42,12 +42,12 @@ func TestLinesBatchesParsesAndDecorates(t *testing.T) {
 	assert.Zero(t, l.Len())
 	require.NoError(t, s.Shutdown(context.Background()))
 
-	batches := resourceLogs(sink)
-	require.Len(t, batches, 2)
-	first := batches[0].ScopeLogs().At(0)
-	assert.Equal(t, MaxBatchRecords, first.LogRecords().Len())
-	assert.Equal(t, "test", first.Scope().Name())
-	lr0, lr1 := first.LogRecords().At(0), first.LogRecords().At(1)
+	recs := logRecords(sink)
+	require.Len(t, recs, total)
+	for _, ld := range sink.AllLogs() {
+		assert.Equal(t, "test", ld.ResourceLogs().At(0).ScopeLogs().At(0).Scope().Name())
+	}
+	lr0, lr1 := recs[0], recs[1]
 	assert.Equal(t, "no header \uFFFD here", lr0.Body().Str())
 	assert.NotZero(t, lr0.ObservedTimestamp())
 	svc, _ := lr0.Attributes().Get(logattr.Service)
@@ -71,16 +71,19 @@ func TestLinesByteLimit(t *testing.T) {
 	l.Flush()
 	require.NoError(t, s.Shutdown(context.Background()))
 	assert.Equal(t, 3, sink.LogRecordCount())
-	assert.Len(t, resourceLogs(sink), 2)
 }
 
-// resourceLogs returns the batches a sink got: each batch is one
-// ResourceLogs, and the Stage may have merged several into one request.
-func resourceLogs(sink *consumertest.LogsSink) []plog.ResourceLogs {
-	var out []plog.ResourceLogs
+// logRecords returns the records a sink got, in order, whatever requests,
+// resources and scopes they came in.
+func logRecords(sink *consumertest.LogsSink) []plog.LogRecord {
+	var out []plog.LogRecord
 	for _, ld := range sink.AllLogs() {
-		for i := range ld.ResourceLogs().Len() {
-			out = append(out, ld.ResourceLogs().At(i))
+		for _, rl := range ld.ResourceLogs().All() {
+			for _, sl := range rl.ScopeLogs().All() {
+				for _, lr := range sl.LogRecords().All() {
+					out = append(out, lr)
+				}
+			}
 		}
 	}
 	return out
