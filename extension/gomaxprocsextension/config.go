@@ -51,7 +51,7 @@ func (c *Config) Validate() error {
 		errs = append(errs, fmt.Errorf("max must be 0 (the GOMAXPROCS the process started with) or at least min (%d): write e.g. max: 0", c.Min))
 	}
 	if c.Interval < 10*time.Millisecond || c.Interval > 10*time.Second {
-		errs = append(errs, errors.New("interval must be between 10ms and 10s: write e.g. interval: 250ms"))
+		errs = append(errs, errors.New("interval must be between 10ms and 10s: write e.g. interval: 1s"))
 	}
 	if c.ScaleDown.Utilization >= c.ScaleUp.Utilization {
 		errs = append(errs, fmt.Errorf("scale_down.utilization must be below scale_up.utilization (%g), or the procs would go up and down by turns: write e.g. scale_down.utilization: %g",
