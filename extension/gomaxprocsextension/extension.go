@@ -57,10 +57,9 @@ func (e *gomaxprocs) Start(context.Context, component.Host) error {
 		most = e.started
 	}
 	most = max(most, e.cfg.Min)
-	procs := min(e.cfg.Min, most)
-	s := newScaler(e.cfg, procs, most)
-	runtime.GOMAXPROCS(procs)
-	e.tel.Procs(procs)
+	s := newScaler(e.cfg, e.cfg.Min, most)
+	runtime.GOMAXPROCS(e.cfg.Min)
+	e.tel.Procs(e.cfg.Min)
 	e.set.Logger.Info("gomaxprocs: scaling GOMAXPROCS with the load",
 		zap.Int("started_with", e.started), zap.Int("min", e.cfg.Min), zap.Int("max", most))
 	e.stop, e.done = make(chan struct{}), make(chan struct{})

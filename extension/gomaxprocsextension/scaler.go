@@ -42,9 +42,7 @@ func (s *scaler) observe(cpu, elapsed time.Duration) int {
 	}
 	used := cpu.Seconds() / elapsed.Seconds() // in procs
 	if used >= s.up*float64(s.procs) && s.procs < s.max {
-		s.procs = min(s.max, 2*s.procs)
-		s.quiet = 0
-		return s.procs
+		return s.lagging()
 	}
 	need := max(s.min, int(math.Ceil(used/s.down)))
 	if need >= s.procs {
@@ -63,10 +61,11 @@ func (s *scaler) observe(cpu, elapsed time.Duration) int {
 	return s.procs
 }
 
-// lagging answers a reader's word that it lags (its source is backed up):
-// procs are doubled at once, whatever the last interval showed. The next
-// intervals decide as usual, so a short flood costs scale_down.after of
-// procs too many, nothing more.
+// lagging doubles the procs (up to max) and restarts the quiet time: after
+// a busy interval, and at once on a reader's word that it lags (its source
+// is backed up), whatever the last interval showed. The next intervals
+// decide as usual, so a short flood costs scale_down.after of procs too
+// many, nothing more.
 func (s *scaler) lagging() int {
 	if s.procs < s.max {
 		s.procs = min(s.max, 2*s.procs)
