@@ -332,20 +332,9 @@ func (e *cutoverEnv) checkDeliveredAcrossSyslogNGRestart(t *testing.T, w *fifoWr
 		tl = tallyLines(e.syslogOut, e.logxOut)
 		return tl.seen[n] > 0
 	}, func() string { return e.describeGap(tl, n) })
-	sng := tallyLines(e.syslogOut).seen
-	lost := 0
-	for s := uint64(1); s <= n; s++ {
-		if tl.seen[s] > 0 {
-			continue
-		}
-		lost++
-		prev, next := s-1, s+1
-		for next <= n && tl.seen[next] == 0 {
-			next++
-		}
-		if sng[prev] == 0 || sng[next] == 0 {
-			t.Fatalf("lines %d..%d lost outside syslog-ng's restart: %s", s, next-1, e.describeGap(tl, n))
-		}
+	lost, outside := restartGaps(tl.seen, tallyLines(e.syslogOut).seen, n)
+	if outside != nil {
+		t.Fatalf("lines %d..%d lost outside syslog-ng's restart: %s", outside[0], outside[1], e.describeGap(tl, n))
 	}
 	if max := (64 << 10) / cutoverLineLen; lost > max {
 		t.Fatalf("%d lines lost in syslog-ng's restart, more than one 64 KiB read (%d lines)", lost, max)
@@ -353,6 +342,28 @@ func (e *cutoverEnv) checkDeliveredAcrossSyslogNGRestart(t *testing.T, w *fifoWr
 	e.checkLines(t, w, tl)
 	t.Logf("%d lines written at %d/s; %d lost inside syslog-ng's restart, all others delivered; longest write %s",
 		n, cutoverRate, lost, time.Duration(w.maxBlock.Load()))
+}
+
+// restartGaps counts the lines 1..n missing from seen, and returns the
+// first gap (its first and last line) that is not syslog-ng's: a gap is
+// syslog-ng's when syslog-ng delivered the lines on both sides of it, as it
+// does when it drops what it had read but not written at a restart.
+func restartGaps(seen, sng map[uint64]int, n uint64) (lost int, outside *[2]uint64) {
+	for s := uint64(1); s <= n; s++ {
+		if seen[s] > 0 {
+			continue
+		}
+		next := s + 1
+		for next <= n && seen[next] == 0 {
+			next++
+		}
+		if sng[s-1] == 0 || sng[next] == 0 {
+			return lost, &[2]uint64{s, next - 1}
+		}
+		lost += int(next - s)
+		s = next
+	}
+	return lost, nil
 }
 
 // describeGap says how many lines are missing and who read the lines
@@ -553,4 +564,46 @@ func installBinary(t *testing.T, src, dst string) string {
 		t.Fatal(err)
 	}
 	return dst
+}
+
+// TestRestartGaps: a gap of several lines between two of syslog-ng's is
+// syslog-ng's (a restart drops one read's worth, not one line); a gap next
+// to a line the collector delivered is not.
+func TestRestartGaps(t *testing.T) {
+	lines := func(from, to uint64) map[uint64]int {
+		m := map[uint64]int{}
+		for s := from; s <= to; s++ {
+			m[s] = 1
+		}
+		return m
+	}
+	join := func(ms ...map[uint64]int) map[uint64]int {
+		all := map[uint64]int{}
+		for _, m := range ms {
+			for s, c := range m {
+				all[s] += c
+			}
+		}
+		return all
+	}
+	for _, tc := range []struct {
+		name      string
+		sng, logx map[uint64]int
+		lost      int
+		outside   *[2]uint64
+	}{
+		{"none missing", lines(1, 100), nil, 0, nil},
+		{"one line in syslog-ng's restart", join(lines(1, 40), lines(42, 100)), nil, 1, nil},
+		{"twelve lines in syslog-ng's restart", join(lines(1, 40), lines(53, 100)), nil, 12, nil},
+		{"two gaps in syslog-ng's restarts", join(lines(1, 40), lines(45, 60), lines(63, 100)), nil, 6, nil},
+		{"a gap after the collector's line", join(lines(1, 39), lines(45, 100)), lines(40, 40), 0, &[2]uint64{41, 44}},
+		{"a gap before the collector's line", lines(1, 40), lines(45, 100), 0, &[2]uint64{41, 44}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			lost, outside := restartGaps(join(tc.sng, tc.logx), tc.sng, 100)
+			if lost != tc.lost || (outside == nil) != (tc.outside == nil) || (outside != nil && *outside != *tc.outside) {
+				t.Fatalf("restartGaps = %d, %v; want %d, %v", lost, outside, tc.lost, tc.outside)
+			}
+		})
+	}
 }
