@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/otelcol-logx/otelcol-logx/internal/cfjs1"
 	"github.com/otelcol-logx/otelcol-logx/internal/testutil"
 )
 
@@ -34,7 +35,7 @@ func (f *ackFeeder) run(addr string, next *atomic.Uint64, phase, rate int, d tim
 		return err
 	}
 	defer c.Close()
-	if _, err := c.Write([]byte(`{"cfjs1_ctl":"hello","version":1}` + "\n")); err != nil {
+	if _, err := c.Write([]byte(cfjs1.HelloLineV1)); err != nil {
 		return err
 	}
 	readerDone := make(chan struct{})

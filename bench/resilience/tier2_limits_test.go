@@ -18,6 +18,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/otelcol-logx/otelcol-logx/internal/cfjs1"
 	"github.com/otelcol-logx/otelcol-logx/internal/testutil"
 )
 
@@ -60,7 +61,7 @@ func tier2Hello(addr string, d time.Duration) (net.Conn, *bufio.Reader, error) {
 	}
 	_ = c.SetDeadline(time.Now().Add(d))
 	br := bufio.NewReader(c)
-	if _, err := io.WriteString(c, `{"cfjs1_ctl":"hello","version":1}`+"\n"); err != nil {
+	if _, err := io.WriteString(c, cfjs1.HelloLineV1); err != nil {
 		c.Close()
 		return nil, nil, err
 	}
@@ -168,9 +169,9 @@ func TestTier2AcceptSurvivesFDExhaustion(t *testing.T) {
 //
 // While descriptors are short, senders come and go as they do on a real
 // tier 2: every second one gives up, its descriptor is freed and the next
-// waiting connection is accepted, then accepts fail again. Each of those
-// accepts reported the receiver healthy and restarted recovery_duration,
-// so health never turned 500.
+// waiting connection is accepted, then accepts fail again. Health must
+// still turn 500: an accept between failures must not count as recovery
+// and start recovery_duration again (it once did, and health stayed 200).
 func TestTier2HealthFollowsAcceptFailures(t *testing.T) {
 	healthCheck, recovery := shippedHealthCheck(t, "tier2-log-a")
 	cfjs1Port, metricsPort, healthPort := testutil.FreeTCPPort(t), testutil.FreeTCPPort(t), testutil.FreeTCPPort(t)
@@ -268,7 +269,7 @@ func floodOfHellos(t *testing.T, addr string, n int) *hellos {
 			t.Fatal(err)
 		}
 		h.conns = append(h.conns, c)
-		if _, err := io.WriteString(c, `{"cfjs1_ctl":"hello","version":1}`+"\n"); err != nil {
+		if _, err := io.WriteString(c, cfjs1.HelloLineV1); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -357,7 +358,7 @@ func TestTier2OneHostCannotTakeEverySlot(t *testing.T) {
 	defer c.Close()
 	_ = c.SetDeadline(time.Now().Add(10 * time.Second))
 	br := bufio.NewReader(c)
-	if _, err := io.WriteString(c, `{"cfjs1_ctl":"hello","version":1}`+"\n"+string(cfjs1Line(1, 0))); err != nil {
+	if _, err := io.WriteString(c, cfjs1.HelloLineV1+string(cfjs1Line(1, 0))); err != nil {
 		t.Fatal(err)
 	}
 	for _, want := range []string{`{"ack":0}`, `{"ack":1}`} {
@@ -434,7 +435,7 @@ func TestTier2LongLinesStayWithinTheByteBudget(t *testing.T) {
 			}
 			defer c.Close()
 			_ = c.SetDeadline(time.Now().Add(60 * time.Second))
-			if _, err := io.WriteString(c, `{"cfjs1_ctl":"hello","version":1}`+"\n"); err != nil {
+			if _, err := io.WriteString(c, cfjs1.HelloLineV1); err != nil {
 				t.Fatal(err)
 			}
 			senders = append(senders, sender{c, bufio.NewReader(c)})
